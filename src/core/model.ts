@@ -1,0 +1,142 @@
+// The normalized verification model. These zod schemas are the public contract
+// (DESIGN.md "The verification resource") and the source of /openapi.json.
+import { extendZodWithOpenApi } from "@asteasolutions/zod-to-openapi";
+import { z } from "zod";
+import { ALL_REASON_CODES, type ReasonCode, categoryOf, REASON_CODES } from "./vocabulary.js";
+
+extendZodWithOpenApi(z);
+
+export const VENDOR_IDS = ["dms", "shareid", "identomat", "verificaridentidad", "identy"] as const;
+export const VendorIdSchema = z.enum(VENDOR_IDS);
+export type VendorId = z.infer<typeof VendorIdSchema>;
+
+export const VERIFICATION_STATUSES = [
+  "pending",
+  "awaiting_user",
+  "processing",
+  "completed",
+  "failed",
+  "expired",
+  "cancelled",
+] as const;
+export const VerificationStatusSchema = z.enum(VERIFICATION_STATUSES);
+export type VerificationStatus = z.infer<typeof VerificationStatusSchema>;
+
+export const DecisionSchema = z.enum(["approved", "declined", "review"]);
+export type Decision = z.infer<typeof DecisionSchema>;
+
+export const CheckOutcomeSchema = z.enum(["pass", "fail", "inconclusive", "not_performed"]);
+export type CheckOutcome = z.infer<typeof CheckOutcomeSchema>;
+
+export const CHECK_NAMES = ["document", "liveness", "face_match"] as const;
+export const CheckNameSchema = z.enum(CHECK_NAMES);
+export type CheckName = z.infer<typeof CheckNameSchema>;
+
+export const DOCUMENT_TYPES = ["id_card", "passport", "driving_license", "residence_permit", "other"] as const;
+export const DocumentTypeSchema = z.enum(DOCUMENT_TYPES);
+export type DocumentType = z.infer<typeof DocumentTypeSchema>;
+
+export const ReasonSchema = z
+  .object({
+    code: z.enum(ALL_REASON_CODES as [ReasonCode, ...ReasonCode[]]),
+    category: z.enum(Object.keys(REASON_CODES) as [keyof typeof REASON_CODES, ...(keyof typeof REASON_CODES)[]]),
+    vendor: VendorIdSchema.nullable(),
+    vendorCode: z.string().nullable(),
+    message: z.string().nullable(),
+  })
+  .openapi("Reason");
+export type Reason = z.infer<typeof ReasonSchema>;
+
+export function reason(
+  code: ReasonCode,
+  vendor: VendorId | null,
+  vendorCode: string | number | null = null,
+  message: string | null = null,
+): Reason {
+  return {
+    code,
+    category: categoryOf(code),
+    vendor,
+    vendorCode: vendorCode === null ? null : String(vendorCode),
+    message,
+  };
+}
+
+export const DocumentFieldsSchema = z
+  .object({
+    firstName: z.string().nullable().optional(),
+    lastName: z.string().nullable().optional(),
+    dateOfBirth: z.string().nullable().optional(),
+    placeOfBirth: z.string().nullable().optional(),
+    documentNumber: z.string().nullable().optional(),
+    personalNumber: z.string().nullable().optional(),
+    expiryDate: z.string().nullable().optional(),
+    issueDate: z.string().nullable().optional(),
+    issuingCountry: z.string().nullable().optional(),
+    sex: z.enum(["M", "F", "X"]).nullable().optional(),
+    nationality: z.string().nullable().optional(),
+    address: z.string().nullable().optional(),
+  })
+  .openapi("DocumentFields");
+export type DocumentFields = z.infer<typeof DocumentFieldsSchema>;
+
+export const DocumentCheckSchema = z
+  .object({
+    outcome: CheckOutcomeSchema,
+    type: DocumentTypeSchema.nullable(),
+    country: z.string().length(2).nullable(),
+    fields: DocumentFieldsSchema,
+    // vendor security checks by name, true = passed, false = failed, null = not verified
+    security: z.record(z.string(), z.boolean().nullable()).optional(),
+  })
+  .openapi("DocumentCheck");
+export type DocumentCheck = z.infer<typeof DocumentCheckSchema>;
+
+export const LivenessCheckSchema = z
+  .object({ outcome: CheckOutcomeSchema, score: z.number().nullable(), level: z.string().nullable() })
+  .openapi("LivenessCheck");
+export type LivenessCheck = z.infer<typeof LivenessCheckSchema>;
+
+export const FaceMatchCheckSchema = z
+  .object({ outcome: CheckOutcomeSchema, similarity: z.number().min(0).max(1).nullable(), threshold: z.number().nullable() })
+  .openapi("FaceMatchCheck");
+export type FaceMatchCheck = z.infer<typeof FaceMatchCheckSchema>;
+
+export const ChecksSchema = z
+  .object({
+    document: DocumentCheckSchema.optional(),
+    liveness: LivenessCheckSchema.optional(),
+    faceMatch: FaceMatchCheckSchema.optional(),
+  })
+  .openapi("Checks");
+export type Checks = z.infer<typeof ChecksSchema>;
+
+export const NextActionSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("redirect"), url: z.string().url() }),
+    z.object({ type: z.literal("sms_sent"), phone: z.string() }),
+    z.object({ type: z.literal("identy_capture"), sdkBaseUrl: z.string(), expiresAt: z.string().optional() }),
+  ])
+  .openapi("NextAction");
+export type NextAction = z.infer<typeof NextActionSchema>;
+
+export const VerificationResourceSchema = z
+  .object({
+    id: z.string().openapi({ example: "ver_01JD..." }),
+    reference: z.string().nullable(),
+    vendor: VendorIdSchema.nullable(),
+    status: VerificationStatusSchema,
+    decision: DecisionSchema.nullable(),
+    reasons: z.array(ReasonSchema),
+    checks: ChecksSchema,
+    nextAction: NextActionSchema.nullable(),
+    vendorReference: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().nullable(),
+  })
+  .openapi("Verification");
+export type VerificationResource = z.infer<typeof VerificationResourceSchema>;
+
+export const TERMINAL_STATUSES: ReadonlySet<VerificationStatus> = new Set(["completed", "failed", "expired", "cancelled"]);

@@ -1,0 +1,289 @@
+// Every vendor call goes through here: timeout, retry with jitter on retryable
+// failures (5xx, timeouts, 429 honouring Retry-After), a circuit breaker per vendor
+// account and a concurrency limit per vendor account (calls beyond it queue).
+// Each HTTP attempt is reported to `onCall` (persisted as a vendor_calls row and
+// metrics) with no body, header values or URL query: nothing personal.
+import axios, { type AxiosRequestConfig } from "axios";
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  type BulkheadPolicy,
+  type CircuitBreakerPolicy,
+} from "cockatiel";
+import { VendorError, type VendorErrorKind } from "./errors.js";
+import type { VendorId } from "./model.js";
+
+export interface VendorResponse {
+  status: number;
+  headers: Record<string, string>;
+  rawBody: Buffer;
+  /** the body as UTF-8 text */
+  text: string;
+  /** the body parsed as JSON, or undefined when it is not valid JSON */
+  json: unknown;
+}
+
+export interface VendorRequest {
+  /** a stable label for metrics and the vendor_calls table, e.g. "face_detection" */
+  endpoint: string;
+  method?: "GET" | "POST" | "PUT" | "DELETE";
+  url: string;
+  headers?: Record<string, string>;
+  data?: unknown;
+  timeoutMs?: number;
+  /**
+   * Turns a response into an error (or null when the adapter handles it itself).
+   * Defaults to defaultClassify: 2xx ok, 401/403 auth, 408/504 timeout, 429 rate limited,
+   * 5xx unavailable (all three retryable), other 4xx rejected.
+   */
+  classify?: (res: VendorResponse) => VendorError | null;
+  /** false for calls that must never be repeated (a vendor call that sends an SMS, say) */
+  retry?: boolean;
+}
+
+export interface VendorCallRecord {
+  vendor: VendorId;
+  vendorAccountId: string;
+  verificationId: string | null;
+  endpoint: string;
+  httpStatus: number | null;
+  latencyMs: number;
+  attempt: number;
+  outcome: "ok" | "error";
+  errorKind: VendorErrorKind | null;
+}
+
+export interface VendorHttp {
+  call(req: VendorRequest): Promise<VendorResponse>;
+}
+
+export interface ResilienceSettings {
+  concurrency: number;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** a Retry-After longer than this is not waited for: the call fails as rate limited */
+  maxRetryAfterMs: number;
+  breakerThreshold: number;
+  breakerHalfOpenMs: number;
+}
+
+export const DEFAULT_RESILIENCE: ResilienceSettings = {
+  concurrency: 8,
+  timeoutMs: 20_000,
+  maxRetries: 2,
+  retryBaseMs: 300,
+  retryMaxMs: 5_000,
+  maxRetryAfterMs: 30_000,
+  breakerThreshold: 5,
+  breakerHalfOpenMs: 30_000,
+};
+
+interface AccountPolicies {
+  breaker: CircuitBreakerPolicy;
+  bulkhead: BulkheadPolicy;
+  concurrency: number;
+}
+
+const policiesByAccount = new Map<string, AccountPolicies>();
+
+/** Counts against the breaker: the vendor is down or slow, not "your request was bad". */
+class VendorFault extends Error {
+  constructor(readonly error: VendorError) {
+    super(error.message);
+  }
+}
+
+function policiesFor(accountId: string, s: ResilienceSettings): AccountPolicies {
+  const existing = policiesByAccount.get(accountId);
+  if (existing && existing.concurrency === s.concurrency) return existing;
+  const created: AccountPolicies = {
+    breaker:
+      existing?.breaker ??
+      circuitBreaker(
+        handleWhen((e) => e instanceof VendorFault),
+        { halfOpenAfter: s.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(s.breakerThreshold) },
+      ),
+    bulkhead: bulkhead(s.concurrency, 100_000),
+    concurrency: s.concurrency,
+  };
+  policiesByAccount.set(accountId, created);
+  return created;
+}
+
+export function circuitStateOf(accountId: string): "closed" | "open" | "half_open" | "isolated" | "unknown" {
+  const p = policiesByAccount.get(accountId);
+  if (!p) return "unknown";
+  switch (p.breaker.state) {
+    case CircuitState.Closed:
+      return "closed";
+    case CircuitState.Open:
+      return "open";
+    case CircuitState.HalfOpen:
+      return "half_open";
+    case CircuitState.Isolated:
+      return "isolated";
+  }
+}
+
+export function concurrencyOf(accountId: string): { executing: number; queued: number } | null {
+  const p = policiesByAccount.get(accountId);
+  if (!p) return null;
+  return { executing: p.concurrency - p.bulkhead.executionSlots, queued: p.bulkhead.queueSlots === Infinity ? 0 : 100_000 - p.bulkhead.queueSlots };
+}
+
+/** For tests: forget breaker and bulkhead state. */
+export function resetResilience(): void {
+  policiesByAccount.clear();
+}
+
+function parseRetryAfter(value: string | undefined, now: number): number | null {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+export function defaultClassify(vendor: VendorId, endpoint: string) {
+  return (res: VendorResponse): VendorError | null => {
+    const s = res.status;
+    if (s >= 200 && s < 300) return null;
+    const base = { vendor, endpoint, httpStatus: s, vendorCode: s };
+    if (s === 401 || s === 403) return new VendorError({ ...base, kind: "auth", retryable: false, message: `vendor answered ${s} (credentials refused)` });
+    if (s === 408 || s === 504) return new VendorError({ ...base, kind: "timeout", retryable: true, message: `vendor answered ${s} (timeout)` });
+    if (s === 429)
+      return new VendorError({
+        ...base,
+        kind: "rate_limited",
+        retryable: true,
+        retryAfterMs: parseRetryAfter(res.headers["retry-after"], Date.now()),
+        message: "vendor answered 429 (rate limited)",
+      });
+    if (s >= 500) return new VendorError({ ...base, kind: "unavailable", retryable: true, message: `vendor answered ${s}` });
+    return new VendorError({ ...base, kind: "rejected", retryable: false, message: `vendor answered ${s}` });
+  };
+}
+
+function toResponse(status: number, headers: Record<string, unknown>, body: unknown): VendorResponse {
+  const rawBody = Buffer.isBuffer(body) ? body : body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(String(body ?? ""));
+  const text = rawBody.toString("utf8");
+  let json: unknown;
+  try {
+    json = text.length ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  const flatHeaders: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && v !== null) flatHeaders[k.toLowerCase()] = String(v);
+  return { status, headers: flatHeaders, rawBody, text, json };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface CreateVendorHttpOptions {
+  vendor: VendorId;
+  vendorAccountId: string;
+  verificationId: string | null;
+  settings?: Partial<ResilienceSettings>;
+  onCall?: (record: VendorCallRecord) => void;
+}
+
+export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
+  const s: ResilienceSettings = { ...DEFAULT_RESILIENCE, ...stripUndefined(opts.settings ?? {}) };
+  const policies = policiesFor(opts.vendorAccountId, s);
+
+  async function attemptOnce(req: VendorRequest, attempt: number): Promise<VendorResponse> {
+    const classify = req.classify ?? defaultClassify(opts.vendor, req.endpoint);
+    const started = performance.now();
+    let httpStatus: number | null = null;
+    const report = (outcome: "ok" | "error", errorKind: VendorErrorKind | null) =>
+      opts.onCall?.({
+        vendor: opts.vendor,
+        vendorAccountId: opts.vendorAccountId,
+        verificationId: opts.verificationId,
+        endpoint: req.endpoint,
+        httpStatus,
+        latencyMs: Math.round(performance.now() - started),
+        attempt,
+        outcome,
+        errorKind,
+      });
+    let res: VendorResponse;
+    try {
+      const timeoutMs = req.timeoutMs ?? s.timeoutMs;
+      const config: AxiosRequestConfig = {
+        method: req.method ?? "POST",
+        url: req.url,
+        headers: req.headers,
+        data: req.data,
+        responseType: "arraybuffer",
+        validateStatus: () => true,
+        signal: AbortSignal.timeout(timeoutMs),
+        timeout: timeoutMs,
+        maxBodyLength: 64 * 1024 * 1024,
+        maxContentLength: 64 * 1024 * 1024,
+        maxRedirects: 0,
+        transformResponse: [(d: unknown) => d],
+      };
+      const r = await axios.request(config);
+      httpStatus = r.status;
+      res = toResponse(r.status, r.headers as Record<string, unknown>, r.data);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const timedOut = code === "ECONNABORTED" || code === "ERR_CANCELED" || code === "ETIMEDOUT" || (e as Error).name === "AbortError" || (e as Error).name === "CanceledError";
+      const err = new VendorError({
+        kind: timedOut ? "timeout" : "unavailable",
+        vendor: opts.vendor,
+        endpoint: req.endpoint,
+        retryable: true,
+        message: timedOut ? `no answer from vendor within the timeout (${req.endpoint})` : `vendor unreachable (${code ?? "network error"})`,
+      });
+      report("error", err.kind);
+      throw new VendorFault(err);
+    }
+    const err = classify(res);
+    if (err) {
+      report("error", err.kind);
+      if (err.kind === "unavailable" || err.kind === "timeout") throw new VendorFault(err);
+      throw err;
+    }
+    report("ok", null);
+    return res;
+  }
+
+  return {
+    async call(req: VendorRequest): Promise<VendorResponse> {
+      const maxAttempts = req.retry === false ? 1 : s.maxRetries + 1;
+      for (let attempt = 1; ; attempt++) {
+        let error: VendorError;
+        try {
+          return await policies.bulkhead.execute(() => policies.breaker.execute(() => attemptOnce(req, attempt)));
+        } catch (e) {
+          if (e instanceof VendorFault) error = e.error;
+          else if (e instanceof VendorError) error = e;
+          else if (e instanceof BrokenCircuitError)
+            throw new VendorError({ kind: "unavailable", vendor: opts.vendor, endpoint: req.endpoint, retryable: true, message: "circuit open: vendor account failing, call not attempted" });
+          else if (e instanceof BulkheadRejectedError)
+            throw new VendorError({ kind: "unavailable", vendor: opts.vendor, endpoint: req.endpoint, retryable: true, message: "vendor account call queue full" });
+          else throw e;
+        }
+        if (!error.retryable || attempt >= maxAttempts) throw error;
+        const backoff = Math.min(s.retryMaxMs, s.retryBaseMs * 2 ** (attempt - 1));
+        const jittered = backoff / 2 + Math.random() * (backoff / 2);
+        if (error.retryAfterMs !== null && error.retryAfterMs > s.maxRetryAfterMs) throw error;
+        await sleep(Math.max(jittered, error.retryAfterMs ?? 0));
+      }
+    },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,88 @@
+// Fault and latency injection shared by every vendor simulator.
+// Control API (on the sandbox server, never on the gateway):
+//   POST   /_control/faults  { vendor, endpoint?, fault, times?, latencyMs?, retryAfterSeconds? }
+//   DELETE /_control/faults  clears every fault
+// `endpoint` matches when the request path ends with it; without it every path of the vendor matches.
+import type { NextFunction, Request, Response, Router } from "express";
+import express from "express";
+import { z } from "zod";
+
+export const FaultSchema = z.object({
+  vendor: z.enum(["dms", "shareid", "identomat", "verificaridentidad", "identy"]),
+  endpoint: z.string().optional(),
+  fault: z.enum(["http_500", "http_502", "http_503", "http_429", "timeout", "malformed", "latency", "reset"]),
+  /** how many matching requests the fault applies to (default 1; 0 = until cleared) */
+  times: z.number().int().min(0).default(1),
+  latencyMs: z.number().int().min(0).max(120_000).default(0),
+  retryAfterSeconds: z.number().int().min(0).optional(),
+});
+export type Fault = z.infer<typeof FaultSchema>;
+
+export class FaultInjector {
+  private faults: (Fault & { remaining: number })[] = [];
+  /** a hung "timeout" answer waits this long before closing the socket */
+  constructor(private readonly timeoutHangMs = 60_000) {}
+
+  add(f: Fault): void {
+    this.faults.push({ ...f, remaining: f.times === 0 ? Infinity : f.times });
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  private take(vendor: string, path: string): Fault | null {
+    const i = this.faults.findIndex((f) => f.vendor === vendor && (!f.endpoint || path.endsWith(f.endpoint)) && f.remaining > 0);
+    if (i < 0) return null;
+    const f = this.faults[i]!;
+    f.remaining -= 1;
+    if (f.remaining <= 0) this.faults.splice(i, 1);
+    return f;
+  }
+
+  middleware(vendor: Fault["vendor"]) {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const f = this.take(vendor, req.path);
+      if (!f) return next();
+      const act = () => {
+        switch (f.fault) {
+          case "latency":
+            return next();
+          case "http_500":
+          case "http_502":
+          case "http_503":
+            return res.status(Number(f.fault.slice(5))).json({ error: "injected fault" });
+          case "http_429":
+            if (f.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(f.retryAfterSeconds));
+            return res.status(429).json({ error: "too many requests" });
+          case "malformed":
+            return res.status(200).type("application/json").send('{"truncated": ');
+          case "reset":
+            return req.socket.destroy();
+          case "timeout": {
+            const t = setTimeout(() => req.socket.destroy(), this.timeoutHangMs);
+            req.socket.once("close", () => clearTimeout(t));
+            return;
+          }
+        }
+      };
+      if (f.latencyMs > 0) setTimeout(act, f.latencyMs);
+      else act();
+    };
+  }
+
+  controlRouter(): Router {
+    const r = express.Router();
+    r.post("/_control/faults", express.json(), (req, res) => {
+      const parsed = FaultSchema.safeParse(req.body);
+      if (!parsed.success) return res.status(400).json({ errors: parsed.error.issues });
+      this.add(parsed.data);
+      res.status(201).json({ ok: true });
+    });
+    r.delete("/_control/faults", (_req, res) => {
+      this.clear();
+      res.status(204).end();
+    });
+    return r;
+  }
+}
