@@ -1,10 +1,8 @@
 // The normalized verification model. These zod schemas are the public contract
 // (DESIGN.md "The verification resource") and the source of /openapi.json.
-import { extendZodWithOpenApi } from "@asteasolutions/zod-to-openapi";
-import { z } from "zod";
+import { z } from "./zod.js";
 import { ALL_REASON_CODES, type ReasonCode, categoryOf, REASON_CODES } from "./vocabulary.js";
 
-extendZodWithOpenApi(z);
 
 export const VENDOR_IDS = ["dms", "shareid", "identomat", "verificaridentidad", "identy"] as const;
 export const VendorIdSchema = z.enum(VENDOR_IDS);

@@ -1,0 +1,74 @@
+// The express app: tenant, admin, hooks and docs routes; problem+json errors.
+import { randomUUID } from "node:crypto";
+import express, { type Express } from "express";
+import { pinoHttp } from "pino-http";
+import type { AppContext } from "../app/context.js";
+import { registry } from "../observability/metrics.js";
+import { adminAuth, adminRoutes } from "./admin-routes.js";
+import { hooksRoutes } from "./hooks-routes.js";
+import { buildOpenApi, DOCS_HTML } from "./openapi.js";
+import { Problem, problemHandler } from "./problem.js";
+import { tenantAuth } from "./tenant-auth.js";
+import { verificationRoutes } from "./verification-routes.js";
+import { webhookEndpointRoutes } from "./webhook-endpoint-routes.js";
+import { deriveKey } from "../core/crypto.js";
+import { toAdapterAccount } from "../core/accounts.js";
+import { createIdentySdkProxyRouter } from "../adapters/identy/sdk-proxy.js";
+
+export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
+  const e = express();
+  e.disable("x-powered-by");
+  e.set("trust proxy", true);
+  e.use(
+    pinoHttp({
+      logger: app.log,
+      genReqId: (req, res) => {
+        const given = req.headers["x-request-id"];
+        const id = typeof given === "string" && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      // only method, path (no query) and status: bodies and headers carry personal data and secrets
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split("?")[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
+    }),
+  );
+
+  e.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
+  e.get("/readyz", async (_req, res) => {
+    const [pg, redis] = await Promise.all([
+      app.db.$queryRaw`SELECT 1`.then(() => "ok", (err: Error) => `down: ${err.message.slice(0, 80)}`),
+      app.queues.connection.ping().then(() => "ok", (err: Error) => `down: ${err.message.slice(0, 80)}`),
+    ]);
+    const ok = pg === "ok" && redis === "ok";
+    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not_ready", postgres: pg, redis });
+  });
+  e.get("/metrics", async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  const openapi = buildOpenApi(app.env.PUBLIC_BASE_URL);
+  e.get("/openapi.json", (_req, res) => void res.json(openapi));
+  e.get("/docs", (_req, res) => void res.type("html").send(DOCS_HTML));
+
+  e.use("/hooks", hooksRoutes(app));
+  e.use(
+    "/sdk/identy",
+    createIdentySdkProxyRouter({
+      key: deriveKey(app.env.masterKey, "identy-sdk-proxy"),
+      resolveAccount: async (accountId: string) => {
+        const row = await app.db.vendorAccount.findUnique({ where: { id: accountId } });
+        return row && row.vendor === "identy" ? toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row) : null;
+      },
+    }),
+  );
+
+  const json = express.json({ limit: app.env.MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
+  e.use("/v1", json, tenantAuth(app.db), verificationRoutes(app), webhookEndpointRoutes(app));
+  e.use("/admin", json, adminAuth(app.env.ADMIN_TOKEN), adminRoutes(app));
+  e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
+  e.use(problemHandler);
+  return e;
+}

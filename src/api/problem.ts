@@ -1,0 +1,55 @@
+// RFC 9457 problem details: the one place errors become HTTP responses.
+import type { NextFunction, Request, Response } from "express";
+import type { ZodError } from "zod";
+import { isVendorError } from "../core/errors.js";
+
+export interface FieldError {
+  /** JSON path of the bad field, e.g. "$.document.images[0].data" */
+  path: string;
+  message: string;
+}
+
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly errors?: FieldError[],
+    readonly type = `https://kyc-gateway.dev/problems/${title.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`,
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export function jsonPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`), "$");
+}
+
+export function fromZod(error: ZodError, prefix: readonly PropertyKey[] = []): Problem {
+  const errors = error.issues.map((i) => ({ path: jsonPath([...prefix, ...i.path]), message: i.message }));
+  return new Problem(400, "Invalid request", errors.map((e) => `${e.path}: ${e.message}`).join("; "), errors);
+}
+
+export function sendProblem(res: Response, p: Problem): void {
+  res
+    .status(p.status)
+    .type("application/problem+json")
+    .send(JSON.stringify({ type: p.type, title: p.title, status: p.status, detail: p.detail, ...(p.errors ? { errors: p.errors } : {}) }));
+}
+
+export function problemHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
+  if (res.headersSent) return;
+  if (err instanceof Problem) return sendProblem(res, err);
+  const e = err as { type?: string; status?: number; statusCode?: number; code?: string; field?: string };
+  // body-parser and multer errors
+  if (e.type === "entity.too.large" || e.code === "LIMIT_FILE_SIZE" || e.code === "LIMIT_FIELD_VALUE")
+    return sendProblem(res, new Problem(413, "Payload too large", e.field ? `part ${e.field} is larger than allowed` : "the request body is larger than allowed", e.field ? [{ path: `$.${e.field}`, message: "too large" }] : undefined));
+  if (e.type === "entity.parse.failed") return sendProblem(res, new Problem(400, "Malformed JSON", "the body is not valid JSON", [{ path: "$", message: "not valid JSON" }]));
+  if (e.type === "encoding.unsupported" || e.type === "charset.unsupported") return sendProblem(res, new Problem(415, "Unsupported encoding"));
+  if (typeof e.code === "string" && e.code.startsWith("LIMIT_")) return sendProblem(res, new Problem(400, "Invalid multipart body", e.code, e.field ? [{ path: `$.${e.field}`, message: e.code }] : undefined));
+  if (isVendorError(err)) return sendProblem(res, new Problem(err.kind === "parse" ? 400 : 502, "Vendor error", err.message));
+  const status = e.status ?? e.statusCode;
+  if (status && status >= 400 && status < 500) return sendProblem(res, new Problem(status, "Bad request"));
+  req.log?.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, "unhandled error");
+  sendProblem(res, new Problem(500, "Internal error", "an unexpected error occurred; it has been logged"));
+}

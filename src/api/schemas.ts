@@ -1,0 +1,93 @@
+// Request schemas of the public API (the source of /openapi.json with the model).
+import { isValidPhoneNumber } from "libphonenumber-js";
+import { isAlpha2 } from "../core/countries.js";
+import { toIsoDate } from "../core/dates.js";
+import { CheckNameSchema, DocumentTypeSchema, VendorIdSchema } from "../core/model.js";
+import { z } from "../core/zod.js";
+import { ACCEPTED_IMAGE_TYPES } from "./images.js";
+
+const isoDate = z.string().refine((v) => toIsoDate(v) === v, "a real date as YYYY-MM-DD");
+
+export const ImageSchema = z.object({
+  side: z.enum(["front", "back", "single"]).optional(),
+  contentType: z.enum(ACCEPTED_IMAGE_TYPES),
+  data: z.string().min(1).openapi({ description: "base64 of the image bytes" }),
+});
+
+export const CreateVerificationSchema = z
+  .object({
+    reference: z.string().min(1).max(200).optional(),
+    checks: z
+      .array(CheckNameSchema)
+      .min(1)
+      .refine((c) => new Set(c).size === c.length, "checks must not repeat"),
+    vendor: VendorIdSchema.optional(),
+    subject: z
+      .object({
+        firstName: z.string().min(1).max(200).optional(),
+        lastName: z.string().min(1).max(200).optional(),
+        dateOfBirth: isoDate.optional(),
+        phone: z.string().refine((p) => isValidPhoneNumber(p), "an international phone number, e.g. +34600000001").optional(),
+        email: z.string().email().optional(),
+        documentNumber: z.string().min(1).max(64).optional(),
+      })
+      .strict()
+      .optional(),
+    document: z
+      .object({
+        type: DocumentTypeSchema.optional(),
+        country: z.string().refine(isAlpha2, "an ISO 3166-1 alpha-2 country code, e.g. ES").optional(),
+        images: z.array(ImageSchema).max(4).default([]),
+      })
+      .strict()
+      .optional(),
+    selfie: ImageSchema.omit({ side: true }).optional(),
+    faceCapture: z.object({ identyBlob: z.string().min(1) }).strict().optional(),
+    hosted: z
+      .object({
+        returnUrl: z.string().url().optional(),
+        language: z.string().min(2).max(8).optional(),
+        smsMessage: z.string().min(1).max(480).optional(),
+        smsSender: z.string().min(1).max(32).optional(),
+      })
+      .strict()
+      .optional(),
+    tags: z.array(z.string().max(64)).max(20).optional(),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .refine((m) => JSON.stringify(m).length <= 8192, "at most 8 KB of JSON")
+      .optional(),
+  })
+  .strict()
+  .openapi("CreateVerification");
+export type CreateVerificationBody = z.infer<typeof CreateVerificationSchema>;
+
+export const CaptureSchema = z.object({ identyBlob: z.string().min(1) }).strict().openapi("Capture");
+
+export const ListQuerySchema = z.object({
+  reference: z.string().max(200).optional(),
+  status: z.enum(["pending", "awaiting_user", "processing", "completed", "failed", "expired", "cancelled"]).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const CreateWebhookEndpointSchema = z
+  .object({
+    url: z.string().url(),
+    events: z.array(z.enum(["verification.updated", "verification.completed", "verification.failed"])).optional(),
+  })
+  .strict()
+  .openapi("CreateWebhookEndpoint");
+
+export const CreateTenantSchema = z.object({ name: z.string().min(1).max(200) }).strict().openapi("CreateTenant");
+
+export const CreateVendorAccountSchema = z
+  .object({
+    vendor: VendorIdSchema,
+    name: z.string().min(1).max(200),
+    baseUrl: z.string().url().optional(),
+    credentials: z.record(z.string(), z.unknown()),
+    settings: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict()
+  .openapi("CreateVendorAccount");

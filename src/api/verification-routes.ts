@@ -1,0 +1,264 @@
+// Tenant API: verifications (DESIGN.md "Tenant API").
+import express, { type Request, type Router } from "express";
+import multer from "multer";
+import { Prisma } from "../generated/prisma/client.js";
+import type { AppContext } from "../app/context.js";
+import { adapterFor } from "../adapters/registry.js";
+import type { VerificationInputData } from "../adapters/types.js";
+import { toAdapterAccount } from "../core/accounts.js";
+import { newId, sha256Hex } from "../core/crypto.js";
+import { reason } from "../core/model.js";
+import { resolveRoute, RoutingSchema } from "../core/routing.js";
+import { isTerminal, judgeTransition } from "../core/state-machine.js";
+import { loadForAdapter, openInput, sealInput, toResource } from "../core/verifications.js";
+import { emitVerificationEvent } from "../webhooks/outbound/emit.js";
+import { enqueue } from "../workers/outbox.js";
+import { buildAdapterContext } from "../workers/adapter-context.js";
+import { checkImageBytes, decodeBase64Image } from "./images.js";
+import { Problem, fromZod } from "./problem.js";
+import { CaptureSchema, CreateVerificationSchema, ListQuerySchema, type CreateVerificationBody } from "./schemas.js";
+
+const FILE_PARTS: Record<string, { target: "document" | "selfie"; side?: "front" | "back" | "single" }> = {
+  document_front: { target: "document", side: "front" },
+  document_back: { target: "document", side: "back" },
+  document: { target: "document", side: "single" },
+  selfie: { target: "selfie" },
+};
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  return JSON.stringify(v);
+}
+
+/** JSON body, or multipart with a `request` JSON part and image parts, to one plain body object. */
+function readBody(req: Request): unknown {
+  if (!req.is("multipart/form-data")) return req.body;
+  const raw = (req.body as Record<string, unknown>)?.request;
+  if (typeof raw !== "string") throw new Problem(400, "Invalid request", "multipart requests need a `request` part holding the JSON body", [{ path: "$.request", message: "required" }]);
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw new Problem(400, "Malformed JSON", "the `request` part is not valid JSON", [{ path: "$.request", message: "not valid JSON" }]);
+  }
+  const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+  for (const f of files) {
+    const part = FILE_PARTS[f.fieldname];
+    if (!part) throw new Problem(400, "Invalid request", `unknown file part ${f.fieldname}`, [{ path: `$.${f.fieldname}`, message: `use one of ${Object.keys(FILE_PARTS).join(", ")}` }]);
+    const image = { contentType: f.mimetype, data: f.buffer.toString("base64") };
+    if (part.target === "selfie") body.selfie = image;
+    else {
+      const doc = (body.document ??= {}) as { images?: unknown[] };
+      (doc.images ??= []).push({ side: part.side, ...image });
+    }
+  }
+  return body;
+}
+
+function toInput(body: CreateVerificationBody, maxImageBytes: number): VerificationInputData {
+  const images = (body.document?.images ?? []).map((img, i) => {
+    const path = `$.document.images[${i}].data`;
+    const data = decodeBase64Image(img.data, path, maxImageBytes);
+    checkImageBytes(data, img.contentType, path, maxImageBytes);
+    return { side: img.side, contentType: img.contentType, data };
+  });
+  let selfie;
+  if (body.selfie) {
+    const data = decodeBase64Image(body.selfie.data, "$.selfie.data", maxImageBytes);
+    checkImageBytes(data, body.selfie.contentType, "$.selfie.data", maxImageBytes);
+    selfie = { contentType: body.selfie.contentType, data };
+  }
+  return {
+    subject: body.subject,
+    document: body.document ? { type: body.document.type, country: body.document.country, images } : undefined,
+    selfie,
+    faceCapture: body.faceCapture,
+    hosted: body.hosted,
+    tags: body.tags,
+  };
+}
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === "P2002" || /unique constraint/i.test(String((e as Error).message));
+
+export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
+  const r = express.Router();
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: app.env.MAX_IMAGE_BYTES, files: 6, fields: 4, fieldSize: 1024 * 1024, parts: 10 } });
+  const maybeMultipart: express.RequestHandler = (req, res, next) => (req.is("multipart/form-data") ? upload.any()(req, res, next) : next());
+
+  r.post("/verifications", maybeMultipart, async (req, res) => {
+    const tenantId = req.tenantId!;
+    if (!req.is("application/json") && !req.is("multipart/form-data")) throw new Problem(415, "Unsupported media type", "send application/json or multipart/form-data");
+    const rawBody = readBody(req);
+    const parsed = CreateVerificationSchema.safeParse(rawBody);
+    if (!parsed.success) throw fromZod(parsed.error);
+    const body = parsed.data;
+    const idempotencyKey = req.header("idempotency-key") ?? null;
+    if (idempotencyKey !== null && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) throw new Problem(400, "Invalid Idempotency-Key", "1 to 255 characters", [{ path: "header:Idempotency-Key", message: "1 to 255 characters" }]);
+    const requestHash = sha256Hex(canonicalJson(body));
+
+    if (idempotencyKey) {
+      const existing = await app.db.verification.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
+      if (existing) return replay(existing);
+    }
+    const input = toInput(body, app.env.MAX_IMAGE_BYTES);
+
+    // what the first routed vendor cannot take is refused now, before any vendor call
+    const tenant = await app.db.tenant.findUniqueOrThrow({ where: { id: tenantId }, include: { vendorAccounts: true } });
+    const route = resolveRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, { checks: body.checks, country: body.document?.country ?? null, requestedVendor: body.vendor ?? null });
+    if (body.vendor && route.length === 0) throw new Problem(422, "Vendor not configured", `the tenant has no active ${body.vendor} account`, [{ path: "$.vendor", message: "no account for this vendor" }]);
+    const first = route[0];
+    const adapter = first && adapterFor(first.vendor);
+    if (first && adapter?.validateRequest) {
+      const problems = adapter.validateRequest(input, body.checks, toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, first));
+      if (problems.length > 0) {
+        const status = Math.max(...problems.map((p) => p.status));
+        throw new Problem(status, "Request not supported by the vendor", problems.map((p) => `${p.path}: ${p.message}`).join("; "), problems.map((p) => ({ path: p.path.startsWith("$") ? p.path : `$.${p.path}`, message: p.message })));
+      }
+    }
+
+    const id = newId("ver");
+    try {
+      const created = await app.db.$transaction(async (tx) => {
+        const v = await tx.verification.create({
+          data: {
+            id,
+            tenantId,
+            reference: body.reference ?? null,
+            requestedChecks: body.checks,
+            requestedVendor: body.vendor ?? null,
+            status: "pending",
+            metadata: (body.metadata ?? {}) as Prisma.InputJsonValue,
+            documentCountry: body.document?.country ?? null,
+            idempotencyKey,
+            requestHash,
+            input: { create: { payloadEnc: new Uint8Array(sealInput(app.env.masterKey, id, input)) } },
+          },
+        });
+        await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: "created", toStatus: "pending", detail: { checks: body.checks, requestedVendor: body.vendor ?? null } } });
+        await enqueue(tx, "submit", `submit-${id}`, { verificationId: id });
+        return v;
+      });
+      app.onEnqueued?.();
+      res.status(202).location(`/v1/verifications/${id}`).json(toResource(created));
+    } catch (e) {
+      if (idempotencyKey && isUniqueViolation(e)) {
+        const existing = await app.db.verification.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
+        if (existing) return replay(existing);
+      }
+      throw e;
+    }
+
+    function replay(existing: Parameters<typeof toResource>[0]) {
+      if (existing.requestHash !== requestHash) throw new Problem(409, "Idempotency-Key reused", "this Idempotency-Key was used with a different request body", [{ path: "header:Idempotency-Key", message: "already used with another body" }]);
+      res.status(202).setHeader("Idempotent-Replayed", "true").location(`/v1/verifications/${existing.id}`).json(toResource(existing));
+    }
+  });
+
+  r.get("/verifications", async (req, res) => {
+    const q = ListQuerySchema.safeParse(req.query);
+    if (!q.success) throw fromZod(q.error, ["query"]);
+    const { reference, status, cursor, limit } = q.data;
+    const rows = await app.db.verification.findMany({
+      where: { tenantId: req.tenantId!, ...(reference ? { reference } : {}), ...(status ? { status } : {}), ...(cursor ? { id: { lt: cursor } } : {}) },
+      orderBy: { id: "desc" },
+      take: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    res.json({ data: page.map(toResource), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null });
+  });
+
+  const findOwn = async (req: Request) => {
+    const v = await app.db.verification.findFirst({ where: { id: String(req.params.id), tenantId: req.tenantId! } });
+    if (!v) throw new Problem(404, "Not found", "no such verification");
+    return v;
+  };
+
+  r.get("/verifications/:id", async (req, res) => {
+    res.json(toResource(await findOwn(req)));
+  });
+
+  r.post("/verifications/:id/cancel", async (req, res) => {
+    const v = await findOwn(req);
+    const updated = await app.db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${v.id} FOR UPDATE`;
+      const cur = await tx.verification.findUniqueOrThrow({ where: { id: v.id } });
+      const verdict = judgeTransition({ status: cur.status as never, decision: cur.decision as never }, { status: "cancelled", decision: null });
+      if (!verdict.allowed) throw new Problem(409, "Cannot cancel", `the verification is already ${cur.status}`);
+      const u = await tx.verification.update({ where: { id: v.id }, data: { status: "cancelled", nextAction: Prisma.DbNull, completedAt: new Date() } });
+      await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "cancelled", fromStatus: cur.status, toStatus: "cancelled" } });
+      await emitVerificationEvent(tx, u.tenantId, "verification.updated", toResource(u));
+      return u;
+    });
+    app.onEnqueued?.();
+    res.json(toResource(updated));
+  });
+
+  r.delete("/verifications/:id/personal-data", async (req, res) => {
+    const v = await findOwn(req);
+    let vendorErasure: { ok: boolean; detail: string } | null = null;
+    const loaded = await loadForAdapter(app.db, app.env.masterKey, v.id);
+    if (v.vendorAccountId && loaded) {
+      const row = await app.db.vendorAccount.findUnique({ where: { id: v.vendorAccountId } });
+      const adapter = row && adapterFor(row.vendor);
+      if (row && adapter?.erase) {
+        const account = toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row);
+        const { ctx, effects } = buildAdapterContext(app, account, null);
+        try {
+          vendorErasure = await adapter.erase(loaded.adapterView, account, ctx);
+        } catch (e) {
+          vendorErasure = { ok: false, detail: reason("vendor_error", account.vendor, null, (e as Error).message).message ?? "vendor erasure failed" };
+        }
+        await effects.flush();
+      }
+    }
+    const updated = await app.db.$transaction(async (tx) => {
+      const cur = await tx.verification.findUniqueOrThrow({ where: { id: v.id } });
+      const checks = (cur.checks ?? {}) as Record<string, Record<string, unknown> | undefined>;
+      const scrubbed = checks.document ? { ...checks, document: { ...checks.document, fields: {} } } : checks;
+      await tx.verificationInput.deleteMany({ where: { verificationId: v.id } });
+      await tx.vendorPayload.deleteMany({ where: { verificationId: v.id } });
+      await tx.verificationArtifact.deleteMany({ where: { verificationId: v.id } });
+      // past webhook bodies carried the document fields too
+      await tx.$executeRaw`UPDATE webhook_events SET payload = jsonb_set(payload, '{data,checks,document,fields}', '{}'::jsonb, false) WHERE verification_id = ${v.id} AND payload #> '{data,checks,document}' IS NOT NULL`;
+      const u = await tx.verification.update({ where: { id: v.id }, data: { checks: scrubbed as Prisma.InputJsonValue, erasedAt: new Date() } });
+      await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "personal_data_erased", fromStatus: cur.status, toStatus: cur.status, detail: { vendorErasure } } });
+      return u;
+    });
+    res.json({ ...toResource(updated), erasedAt: updated.erasedAt?.toISOString(), vendorErasure });
+  });
+
+  r.get("/verifications/:id/certificate", async (req, res) => {
+    const v = await findOwn(req);
+    const art = await app.db.verificationArtifact.findUnique({ where: { verificationId_kind: { verificationId: v.id, kind: "certificate" } } });
+    if (!art) throw new Problem(404, "Not found", "this verification has no certificate (yet)");
+    res.status(200).type(art.contentType).setHeader("Content-Disposition", `attachment; filename="${v.id}.pdf"`).send(Buffer.from(art.data));
+  });
+
+  r.post("/verifications/:id/capture", async (req, res) => {
+    const v = await findOwn(req);
+    const body = CaptureSchema.safeParse(req.body);
+    if (!body.success) throw fromZod(body.error);
+    if (v.vendor !== "identy" || v.status !== "awaiting_user") throw new Problem(409, "No capture expected", "this verification is not waiting for an IDENTY capture");
+    const row = await app.db.verificationInput.findUnique({ where: { verificationId: v.id } });
+    const input = row ? openInput(app.env.masterKey, v.id, row.payloadEnc) : {};
+    input.faceCapture = { identyBlob: body.data.identyBlob };
+    const updated = await app.db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${v.id} FOR UPDATE`;
+      const cur = await tx.verification.findUniqueOrThrow({ where: { id: v.id } });
+      if (cur.status !== "awaiting_user") throw new Problem(409, "No capture expected", `the verification is ${cur.status}`);
+      await tx.verificationInput.upsert({ where: { verificationId: v.id }, create: { verificationId: v.id, payloadEnc: new Uint8Array(sealInput(app.env.masterKey, v.id, input)) }, update: { payloadEnc: new Uint8Array(sealInput(app.env.masterKey, v.id, input)) } });
+      const u = await tx.verification.update({ where: { id: v.id }, data: { status: "processing", nextAction: Prisma.DbNull } });
+      await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "capture_received", fromStatus: cur.status, toStatus: "processing" } });
+      await emitVerificationEvent(tx, u.tenantId, "verification.updated", toResource(u));
+      await enqueue(tx, "submit", `submit-capture-${v.id}`, { verificationId: v.id, mode: "capture" });
+      return u;
+    });
+    app.onEnqueued?.();
+    res.status(202).json(toResource(updated));
+  });
+
+  return r;
+}
+
+export { isTerminal };

@@ -1,0 +1,91 @@
+// Tenant API: outbound webhook endpoints, deliveries and replay.
+import express, { type Request, type Router } from "express";
+import type { AppContext } from "../app/context.js";
+import { decryptJson, encryptJson, newId } from "../core/crypto.js";
+import { endpointSecretsAad, replayDelivery } from "../webhooks/outbound/deliver.js";
+import { generateWebhookSecret, type StoredSecret } from "../webhooks/outbound/signing.js";
+import { checkWebhookUrl } from "../webhooks/outbound/url-guard.js";
+import { Problem, fromZod } from "./problem.js";
+import { CreateWebhookEndpointSchema } from "./schemas.js";
+
+/** how long the previous secret keeps signing after a rotation */
+const ROTATION_OVERLAP_MS = 24 * 3600_000;
+
+export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
+  const r = express.Router();
+  const view = (e: { id: string; url: string; events: string[]; disabledAt: Date | null; createdAt: Date }) => ({
+    id: e.id,
+    url: e.url,
+    events: e.events,
+    disabled: e.disabledAt !== null,
+    createdAt: e.createdAt.toISOString(),
+  });
+  const findOwn = async (req: Request) => {
+    const e = await app.db.webhookEndpoint.findFirst({ where: { id: String(req.params.id), tenantId: req.tenantId!, deletedAt: null } });
+    if (!e) throw new Problem(404, "Not found", "no such webhook endpoint");
+    return e;
+  };
+
+  r.post("/webhook-endpoints", async (req, res) => {
+    const parsed = CreateWebhookEndpointSchema.safeParse(req.body);
+    if (!parsed.success) throw fromZod(parsed.error);
+    const check = await checkWebhookUrl(parsed.data.url, app.env.WEBHOOK_ALLOW_PRIVATE_URLS);
+    if (!check.ok) throw new Problem(422, "Webhook URL refused", `url ${check.problem}`, [{ path: "$.url", message: check.problem }]);
+    const id = newId("we");
+    const secret = generateWebhookSecret();
+    const secrets: StoredSecret[] = [{ secret, createdAt: new Date().toISOString() }];
+    const e = await app.db.webhookEndpoint.create({
+      data: { id, tenantId: req.tenantId!, url: parsed.data.url, events: parsed.data.events ?? [], secretsEnc: encryptJson(app.env.masterKey, secrets, endpointSecretsAad(id)) },
+    });
+    res.status(201).json({ ...view(e), secret });
+  });
+
+  r.get("/webhook-endpoints", async (req, res) => {
+    const rows = await app.db.webhookEndpoint.findMany({ where: { tenantId: req.tenantId!, deletedAt: null }, orderBy: { createdAt: "asc" } });
+    res.json({ data: rows.map(view) });
+  });
+
+  r.delete("/webhook-endpoints/:id", async (req, res) => {
+    const e = await findOwn(req);
+    await app.db.webhookEndpoint.update({ where: { id: e.id }, data: { deletedAt: new Date() } });
+    res.status(204).end();
+  });
+
+  r.post("/webhook-endpoints/:id/rotate-secret", async (req, res) => {
+    const e = await findOwn(req);
+    const now = new Date();
+    const old = decryptJson<StoredSecret[]>(app.env.masterKey, e.secretsEnc, endpointSecretsAad(e.id)).filter((s) => !s.expiresAt || new Date(s.expiresAt) > now);
+    const until = new Date(now.getTime() + ROTATION_OVERLAP_MS).toISOString();
+    const secret = generateWebhookSecret();
+    const secrets: StoredSecret[] = [...old.map((s) => ({ ...s, expiresAt: s.expiresAt ?? until })), { secret, createdAt: now.toISOString() }];
+    await app.db.webhookEndpoint.update({ where: { id: e.id }, data: { secretsEnc: encryptJson(app.env.masterKey, secrets, endpointSecretsAad(e.id)) } });
+    res.json({ ...view(e), secret, previousSecretsValidUntil: until });
+  });
+
+  r.get("/webhook-endpoints/:id/deliveries", async (req, res) => {
+    const e = await findOwn(req);
+    const rows = await app.db.webhookDelivery.findMany({ where: { endpointId: e.id }, orderBy: { createdAt: "desc" }, take: 100, include: { attempts: { orderBy: { attemptNo: "asc" } }, event: { select: { type: true, verificationId: true } } } });
+    res.json({
+      data: rows.map((d) => ({
+        id: d.id,
+        eventId: d.eventId,
+        eventType: d.event.type,
+        verificationId: d.event.verificationId,
+        status: d.status,
+        attemptCount: d.attemptCount,
+        nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
+        attempts: d.attempts.map((a) => ({ attemptNo: a.attemptNo, httpStatus: a.httpStatus, error: a.error, latencyMs: a.latencyMs, at: a.createdAt.toISOString() })),
+      })),
+    });
+  });
+
+  r.post("/webhook-deliveries/:id/replay", async (req, res) => {
+    const d = await app.db.webhookDelivery.findFirst({ where: { id: String(req.params.id), endpoint: { tenantId: req.tenantId! } } });
+    if (!d) throw new Problem(404, "Not found", "no such delivery");
+    await replayDelivery(app.db, d.id);
+    app.onEnqueued?.();
+    res.status(202).json({ id: d.id, status: "pending" });
+  });
+
+  return r;
+}

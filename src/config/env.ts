@@ -1,0 +1,73 @@
+// One zod schema for the environment: parsed once, failing fast with every bad variable listed.
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, "a duration like 500ms, 5s, 5m, 2h or 1d");
+
+export function parseDuration(v: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(v.trim());
+  if (!m) throw new Error(`bad duration ${v}`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms" | "s" | "m" | "h" | "d"];
+  return n * unit;
+}
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/kyc_gateway"),
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  ADMIN_TOKEN: z.string().min(16, "at least 16 characters"),
+  MASTER_KEY: z
+    .string()
+    .refine((v) => decodeKey(v) !== null, "32 bytes as 64 hex characters or base64 (openssl rand -base64 32)"),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Standard Webhooks' schedule: immediately, then 5s, 5m, 30m, 2h, 5h, 10h, 10h
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default("5s,5m,30m,2h,5h,10h,10h")
+    .refine((v) => v.split(",").every((d) => duration.safeParse(d.trim()).success), "comma-separated durations, e.g. 5s,5m,30m"),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  // an endpoint whose deliveries have all failed for this long is disabled and operations are told
+  WEBHOOK_DISABLE_AFTER: duration.default("5d"),
+  VENDOR_RETRY_BASE_MS: z.coerce.number().int().min(0).default(300),
+  VENDOR_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  OUTBOX_INTERVAL_MS: z.coerce.number().int().positive().default(500),
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+  MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
+  SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
+});
+
+export type Env = z.infer<typeof EnvSchema> & { PUBLIC_BASE_URL: string; masterKey: Buffer; webhookRetryScheduleMs: number[]; webhookDisableAfterMs: number };
+
+export function decodeKey(v: string): Buffer | null {
+  const t = v.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, "hex");
+  const b = Buffer.from(t, "base64");
+  return b.length === 32 ? b : null;
+}
+
+export class EnvError extends Error {}
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new EnvError(`Invalid environment (see .env.example):\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    ...e,
+    PUBLIC_BASE_URL: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+    masterKey: decodeKey(e.MASTER_KEY)!,
+    webhookRetryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE.split(",").map((d) => parseDuration(d.trim())),
+    webhookDisableAfterMs: parseDuration(e.WEBHOOK_DISABLE_AFTER),
+  };
+}

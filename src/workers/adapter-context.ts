@@ -1,0 +1,77 @@
+// Builds the AdapterContext for one (verification, vendor account): vendor calls are
+// recorded (vendor_calls rows + metrics, nothing personal), payloads kept redacted.
+import type { Logger } from "pino";
+import type { Prisma } from "../generated/prisma/client.js";
+import type { AdapterAccount, AdapterContext } from "../adapters/types.js";
+import type { Db } from "../db/client.js";
+import type { Env } from "../config/env.js";
+import { deriveKey, newId } from "../core/crypto.js";
+import { redactPayload } from "../core/redact.js";
+import { createVendorHttp, type VendorCallRecord } from "../core/vendor-http.js";
+import { vendorCallDuration } from "../observability/metrics.js";
+
+export interface ContextEffects {
+  /** resolves when every side effect asked for so far is persisted */
+  flush(): Promise<void>;
+}
+
+export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger }, account: AdapterAccount, verificationId: string | null): { ctx: AdapterContext; effects: ContextEffects } {
+  const pending: Promise<unknown>[] = [];
+  const track = (p: Promise<unknown>) => {
+    pending.push(p.catch((e) => deps.log.error({ err: { message: (e as Error).message }, verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")));
+  };
+  const s = account.settings as Record<string, unknown>;
+  const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : undefined);
+  const onCall = (r: VendorCallRecord) => {
+    vendorCallDuration.observe({ vendor: r.vendor, endpoint: r.endpoint, outcome: r.outcome === "ok" ? "ok" : (r.errorKind ?? "error") }, r.latencyMs / 1000);
+    track(
+      deps.db.vendorCall.create({
+        data: { verificationId: r.verificationId, vendorAccountId: r.vendorAccountId, vendor: r.vendor, endpoint: r.endpoint, httpStatus: r.httpStatus, latencyMs: r.latencyMs, attempt: r.attempt, outcome: r.outcome, errorKind: r.errorKind },
+      }),
+    );
+  };
+  const ctx: AdapterContext = {
+    http: createVendorHttp({
+      vendor: account.vendor,
+      vendorAccountId: account.id,
+      verificationId,
+      settings: { concurrency: num("concurrency"), timeoutMs: num("timeoutMs") ?? deps.env.VENDOR_TIMEOUT_MS, maxRetries: num("maxRetries"), retryBaseMs: deps.env.VENDOR_RETRY_BASE_MS },
+      onCall,
+    }),
+    log: deps.log.child({ vendor: account.vendor, vendorAccountId: account.id, verificationId }),
+    now: () => new Date(),
+    recordPayload(kind, body) {
+      if (!verificationId) return;
+      track(deps.db.vendorPayload.create({ data: { verificationId, vendor: account.vendor, kind, body: redactPayload(body) as Prisma.InputJsonValue } }));
+    },
+    recordCredits(credits) {
+      track(deps.db.vendorAccount.update({ where: { id: account.id }, data: { credits, creditsCheckedAt: new Date() } }));
+    },
+    recordAccountEvent(event) {
+      track(recordAccountEvent(deps.db, account.id, account.vendor, event.type, event.externalId, event.payload));
+    },
+    async saveArtifact(a) {
+      if (!verificationId) return;
+      await deps.db.verificationArtifact.upsert({
+        where: { verificationId_kind: { verificationId, kind: a.kind } },
+        create: { id: newId("art"), verificationId, kind: a.kind, contentType: a.contentType, data: new Uint8Array(a.data) },
+        update: { contentType: a.contentType, data: new Uint8Array(a.data) },
+      });
+    },
+    publicBaseUrl: deps.env.PUBLIC_BASE_URL,
+    deriveKey: (purpose) => deriveKey(deps.env.masterKey, purpose),
+  };
+  return { ctx, effects: { flush: async () => void (await Promise.all(pending)) } };
+}
+
+/** One row per (account, externalId) however often the vendor delivers it. */
+export async function recordAccountEvent(db: Db, vendorAccountId: string, vendor: string, type: string, externalId: string, payload: unknown): Promise<{ created: boolean }> {
+  const body = redactPayload(payload) as Prisma.InputJsonValue;
+  const rows = await db.$queryRaw<{ inserted: boolean }[]>`
+    INSERT INTO vendor_events (id, vendor_account_id, vendor, type, external_id, payload)
+    VALUES (${newId("vev")}, ${vendorAccountId}, ${vendor}, ${type}, ${externalId}, ${JSON.stringify(body)}::jsonb)
+    ON CONFLICT (vendor_account_id, external_id)
+    DO UPDATE SET deliveries = vendor_events.deliveries + 1, last_seen_at = now()
+    RETURNING (xmax = 0) AS inserted`;
+  return { created: rows[0]?.inserted ?? false };
+}

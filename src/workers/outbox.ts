@@ -1,0 +1,112 @@
+// Transactional outbox. `enqueue` writes a job row in the caller's transaction;
+// the relay publishes due rows to BullMQ (jobId from the row, so a re-publish after a
+// crash is deduplicated) and marks them. While Redis is down rows simply wait.
+import type { Logger } from "pino";
+import type { Prisma } from "../generated/prisma/client.js";
+import type { Db } from "../db/client.js";
+import { outboxBacklog } from "../observability/metrics.js";
+import type { JobPayloads, QueueName, Queues } from "./queues.js";
+
+type Tx = Prisma.TransactionClient | Db;
+
+/** Jobs due further ahead than this stay in Postgres until they come closer. */
+const PUBLISH_HORIZON_MS = 10 * 60_000;
+
+export async function enqueue<Q extends QueueName>(tx: Tx, queue: Q, jobId: string, payload: JobPayloads[Q], availableAt?: Date): Promise<void> {
+  await tx.outboxMessage.create({
+    data: { queue, jobId, payload: payload as unknown as Prisma.InputJsonValue, availableAt: availableAt ?? new Date() },
+  });
+}
+
+export interface OutboxRelay {
+  /** publish what is due now; returns the number of rows published */
+  flush(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+  /** ask for a flush soon (after a commit) without waiting for the interval */
+  nudge(): void;
+}
+
+export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalMs: number): OutboxRelay {
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<number> | null = null;
+  let stopped = false;
+  let lastErrorLogged = 0;
+
+  async function flushOnce(): Promise<number> {
+    return db.$transaction(
+      async (tx) => {
+        const rows = await tx.$queryRaw<{ id: bigint; queue: string; job_id: string; payload: unknown; available_at: Date }[]>`
+          SELECT id, queue, job_id, payload, available_at FROM outbox
+          WHERE published_at IS NULL AND available_at <= ${new Date(Date.now() + PUBLISH_HORIZON_MS)}
+          ORDER BY available_at, id
+          LIMIT 200
+          FOR UPDATE SKIP LOCKED`;
+        if (rows.length === 0) return 0;
+        const now = Date.now();
+        await Promise.all(
+          rows.map((r) =>
+            queues.byName[r.queue as QueueName].add(r.queue, r.payload, {
+              jobId: r.job_id,
+              delay: Math.max(0, r.available_at.getTime() - now),
+              removeOnComplete: { age: 3600, count: 10_000 },
+              removeOnFail: { age: 7 * 86400 },
+              attempts: r.queue === "followup" ? 8 : 5,
+              backoff: { type: "exponential", delay: 2000 },
+            }),
+          ),
+        );
+        await tx.$executeRaw`UPDATE outbox SET published_at = now() WHERE id = ANY(${rows.map((r) => r.id)}::bigint[])`;
+        return rows.length;
+      },
+      { timeout: 15_000 },
+    );
+  }
+
+  async function flush(): Promise<number> {
+    if (running) return running;
+    running = (async () => {
+      let total = 0;
+      try {
+        for (;;) {
+          const n = await flushOnce();
+          total += n;
+          if (n < 200) break;
+        }
+      } catch (e) {
+        if (Date.now() - lastErrorLogged > 30_000) {
+          lastErrorLogged = Date.now();
+          log.warn({ err: { message: (e as Error).message } }, "outbox relay could not publish; work waits in Postgres");
+        }
+      } finally {
+        running = null;
+      }
+      return total;
+    })();
+    return running;
+  }
+
+  async function tick() {
+    if (stopped) return;
+    await flush();
+    const backlog = await db.outboxMessage.count({ where: { publishedAt: null } }).catch(() => null);
+    if (backlog !== null) outboxBacklog.set(backlog);
+    if (!stopped) timer = setTimeout(tick, intervalMs);
+  }
+
+  return {
+    flush,
+    start() {
+      stopped = false;
+      timer = setTimeout(tick, 0);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (running) await running;
+    },
+    nudge() {
+      if (!stopped) void flush();
+    },
+  };
+}

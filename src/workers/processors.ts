@@ -1,0 +1,189 @@
+// Job processors. Each loads state from Postgres by id, calls the adapter through the
+// resilient HTTP path, and applies the result with applyOutcome (idempotent: a job run
+// twice finds the verification already moved and changes nothing).
+import type { Logger } from "pino";
+import type { Db } from "../db/client.js";
+import type { Env } from "../config/env.js";
+import { adapterFor } from "../adapters/registry.js";
+import type { AdapterAccount, Outcome, RawWebhookRequest } from "../adapters/types.js";
+import { toAdapterAccount } from "../core/accounts.js";
+import { isVendorError, toTechnicalReason } from "../core/errors.js";
+import { reason, type Reason, type VendorId } from "../core/model.js";
+import { resolveRoute, RoutingSchema } from "../core/routing.js";
+import { isTerminal } from "../core/state-machine.js";
+import { applyOutcome, loadForAdapter } from "../core/verifications.js";
+import { buildAdapterContext, recordAccountEvent } from "./adapter-context.js";
+import type { JobPayloads } from "./queues.js";
+
+export interface ProcessorDeps {
+  db: Db;
+  env: Env;
+  log: Logger;
+}
+
+async function accountFor(deps: ProcessorDeps, accountId: string): Promise<AdapterAccount | null> {
+  const row = await deps.db.vendorAccount.findUnique({ where: { id: accountId } });
+  return row ? toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row) : null;
+}
+
+const CHECK_CAPABILITY = { document: "document", liveness: "liveness", face_match: "faceMatch" } as const;
+
+export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submit"]): Promise<void> {
+  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
+  if (!loaded) return;
+  const { row, adapterView } = loaded;
+  const capture = job.mode === "capture";
+  if (capture ? row.status !== "processing" : row.status !== "pending") return; // already handled
+
+  let route;
+  if (capture) {
+    route = row.vendorAccountId ? [await deps.db.vendorAccount.findUniqueOrThrow({ where: { id: row.vendorAccountId } })] : [];
+  } else {
+    const tenant = await deps.db.tenant.findUniqueOrThrow({ where: { id: row.tenantId }, include: { vendorAccounts: true } });
+    route = resolveRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, {
+      checks: adapterView.checks,
+      country: row.documentCountry,
+      requestedVendor: row.requestedVendor,
+    });
+  }
+  const capable = route.filter((a) => {
+    const adapter = adapterFor(a.vendor);
+    return adapter && adapterView.checks.every((c) => adapter.capabilities[CHECK_CAPABILITY[c]]);
+  });
+  if (capable.length === 0) {
+    await applyOutcome(deps.db, deps.log, row.id, { status: "failed", reasons: [reason("vendor_feature_disabled", (row.requestedVendor as VendorId) ?? null, null, route.length ? "no routed vendor account can perform the requested checks" : "the tenant has no vendor account for this request")] }, { source: "worker", eventType: "routing_failed" });
+    return;
+  }
+  const failures: Reason[] = [];
+  for (let i = capture ? 0 : row.routeIndex; i < capable.length; i++) {
+    const accountRow = capable[i]!;
+    const adapter = adapterFor(accountRow.vendor)!;
+    const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, accountRow);
+    const { ctx, effects } = buildAdapterContext(deps, account, row.id);
+    let outcome: Outcome;
+    try {
+      outcome = await adapter.start(adapterView, account, ctx);
+    } catch (e) {
+      if (!isVendorError(e)) deps.log.error({ err: { message: (e as Error).message, stack: (e as Error).stack }, verificationId: row.id, vendor: account.vendor }, "adapter crashed");
+      const r = toTechnicalReason(e, account.vendor);
+      failures.push(r);
+      await effects.flush();
+      await deps.db.verificationEvent.create({
+        data: { verificationId: row.id, source: "worker", type: "vendor_failed", fromStatus: row.status, toStatus: row.status, detail: { vendor: account.vendor, vendorAccountId: account.id, reason: r.code, vendorCode: r.vendorCode, fallover: i + 1 < capable.length } },
+      });
+      continue; // fall over to the next account: technical failure, never a decision
+    }
+    await effects.flush();
+    await applyOutcome(deps.db, deps.log, row.id, outcome, { source: "worker", eventType: capture ? "capture_result" : "vendor_result", vendor: account.vendor, vendorAccountId: account.id, routeIndex: i, detail: { vendor: account.vendor, vendorAccountId: account.id } });
+    return;
+  }
+  const last = capable[capable.length - 1]!;
+  await applyOutcome(deps.db, deps.log, row.id, { status: "failed", reasons: failures.length ? [failures[failures.length - 1]!] : [reason("vendor_error", null)] }, { source: "worker", eventType: "all_vendors_failed", vendor: last.vendor as VendorId, vendorAccountId: last.id, detail: { attempts: failures.map((f) => ({ vendor: f.vendor, code: f.code })) } });
+}
+
+export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"]): Promise<void> {
+  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
+  if (!loaded) return;
+  const { row, adapterView } = loaded;
+  const settlingReview = row.status === "completed" && row.decision === "review";
+  if (isTerminal(row.status as never) && !settlingReview) return;
+  if (!row.vendorAccountId) return;
+  const account = await accountFor(deps, row.vendorAccountId);
+  const adapter = account && adapterFor(account.vendor);
+  if (!account || !adapter?.poll) return;
+  const now = new Date();
+  if (!settlingReview && row.expiresAt && row.expiresAt < now) {
+    await applyOutcome(deps.db, deps.log, row.id, { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] }, { source: "poll", eventType: "expired" });
+    return;
+  }
+  const { ctx, effects } = buildAdapterContext(deps, account, row.id);
+  let outcome: Outcome;
+  try {
+    outcome = await adapter.poll(adapterView, account, ctx);
+  } catch (e) {
+    await effects.flush();
+    const r = toTechnicalReason(e, account.vendor);
+    // a failed poll is retried later; the verification is not failed for a transient fault
+    await deps.db.verificationEvent.create({ data: { verificationId: row.id, source: "poll", type: "poll_failed", fromStatus: row.status, toStatus: row.status, detail: { reason: r.code, vendorCode: r.vendorCode } } });
+    if (isVendorError(e) && !e.retryable && e.kind === "auth") {
+      await applyOutcome(deps.db, deps.log, row.id, { status: "failed", reasons: [r] }, { source: "poll", eventType: "poll_failed" });
+      return;
+    }
+    throw e; // BullMQ retries with backoff
+  }
+  await effects.flush();
+  const unchanged = outcome.status === row.status && (outcome.status !== "completed" || outcome.decision === row.decision);
+  if (unchanged && isTerminal(row.status as never)) {
+    // a review still under the vendor's operator: keep polling, slower, without noise in the log
+    const after = "pollAfterMs" in outcome ? outcome.pollAfterMs : null;
+    await deps.db.$transaction(async (tx) => {
+      const v = await tx.verification.update({ where: { id: row.id }, data: { pollCount: { increment: 1 } } });
+      if (after) {
+        const { enqueue } = await import("./outbox.js");
+        await enqueue(tx, "poll", `poll-${row.id}-${v.pollCount}`, { verificationId: row.id }, new Date(Date.now() + after));
+      }
+    });
+    return;
+  }
+  await applyOutcome(deps.db, deps.log, row.id, outcome, { source: "poll", eventType: "poll", countPoll: true, detail: { vendor: account.vendor } });
+}
+
+export async function processIngest(deps: ProcessorDeps, job: JobPayloads["ingest"]): Promise<void> {
+  const hook = await deps.db.inboundWebhook.findUnique({ where: { id: job.inboundWebhookId } });
+  if (!hook || hook.status === "processed") return;
+  const account = hook.vendorAccountId ? await accountFor(deps, hook.vendorAccountId) : null;
+  const adapter = account && adapterFor(account.vendor);
+  if (!account || !adapter?.parseWebhook) {
+    await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: "no adapter for this account", processedAt: new Date() } });
+    return;
+  }
+  const req: RawWebhookRequest = { method: "POST", headers: hook.headers as Record<string, string>, query: {}, rawBody: Buffer.from(hook.rawBody), receivedAt: hook.receivedAt };
+  let parsed;
+  try {
+    parsed = adapter.parseWebhook(req, account);
+  } catch (e) {
+    const r = toTechnicalReason(e, account.vendor);
+    await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: `${r.code}: ${r.message ?? ""}`.slice(0, 500), processedAt: new Date() } });
+    await recordAccountEvent(deps.db, account.id, account.vendor, "unreadable_webhook", `unreadable:${hook.id}`, { inboundWebhookId: hook.id, reason: r.message });
+    return;
+  }
+  for (const p of parsed) {
+    if (p.type === "account_event") {
+      await recordAccountEvent(deps.db, account.id, account.vendor, p.event.type, p.event.externalId, p.event.payload);
+      continue;
+    }
+    const v = p.verificationId
+      ? await deps.db.verification.findFirst({ where: { id: p.verificationId, tenantId: account.tenantId } })
+      : await deps.db.verification.findFirst({ where: { vendor: account.vendor, vendorReference: p.vendorReference ?? "\u0000", tenantId: account.tenantId } });
+    if (!v) {
+      await recordAccountEvent(deps.db, account.id, account.vendor, "unknown_reference", `unknown:${p.dedupeKey}`, { vendorReference: p.vendorReference ?? null, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id });
+      continue;
+    }
+    const seen = await deps.db.verificationEvent.findFirst({ where: { verificationId: v.id, type: "vendor_webhook", detail: { path: ["dedupeKey"], equals: p.dedupeKey } } });
+    if (seen) {
+      await deps.db.verificationEvent.create({ data: { verificationId: v.id, source: "webhook", type: "vendor_webhook_duplicate", fromStatus: v.status, toStatus: v.status, detail: { dedupeKey: p.dedupeKey, vendorStatus: p.vendorStatus } } });
+      continue;
+    }
+    await applyOutcome(deps.db, deps.log, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", detail: { ...p.detail, dedupeKey: p.dedupeKey, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
+  }
+  await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "processed", processedAt: new Date() } });
+}
+
+export async function processFollowUp(deps: ProcessorDeps, job: JobPayloads["followup"]): Promise<void> {
+  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
+  if (!loaded?.row.vendorAccountId || loaded.row.erasedAt) return;
+  const account = await accountFor(deps, loaded.row.vendorAccountId);
+  const adapter = account && adapterFor(account.vendor);
+  if (!account || !adapter?.runFollowUp) return;
+  const { ctx, effects } = buildAdapterContext(deps, account, loaded.row.id);
+  try {
+    await adapter.runFollowUp(job.name, loaded.adapterView, account, ctx);
+    await deps.db.verificationEvent.create({ data: { verificationId: loaded.row.id, source: "worker", type: `${job.name}_stored`, fromStatus: loaded.row.status, toStatus: loaded.row.status } });
+  } catch (e) {
+    const r = toTechnicalReason(e, account.vendor);
+    await deps.db.verificationEvent.create({ data: { verificationId: loaded.row.id, source: "worker", type: `${job.name}_failed`, fromStatus: loaded.row.status, toStatus: loaded.row.status, detail: { reason: r.code, vendorCode: r.vendorCode } } });
+    throw e; // retried with backoff; the decision is already stored
+  } finally {
+    await effects.flush();
+  }
+}

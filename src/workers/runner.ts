@@ -1,0 +1,78 @@
+// The worker process: one BullMQ Worker per queue, the outbox relay, and a sweeper
+// that re-enqueues work whose job was lost (Redis flushed, crash between steps).
+import { Worker, type ConnectionOptions } from "bullmq";
+import type { Logger } from "pino";
+import type { Db } from "../db/client.js";
+import type { Env } from "../config/env.js";
+import { deliverOnce } from "../webhooks/outbound/deliver.js";
+import { createOutboxRelay, enqueue, type OutboxRelay } from "./outbox.js";
+import { processFollowUp, processIngest, processPoll, processSubmit } from "./processors.js";
+import { QUEUE_NAMES, redisConnection, type JobPayloads, type QueueName, type Queues } from "./queues.js";
+import { queueDepth } from "../observability/metrics.js";
+
+export interface WorkerRuntime {
+  relay: OutboxRelay;
+  workers: Worker[];
+  stop(): Promise<void>;
+}
+
+export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queues }, opts: { sweepIntervalMs?: number } = {}): WorkerRuntime {
+  const { db, env, log, queues } = deps;
+  const connection = redisConnection(env.REDIS_URL, { failFast: false });
+  connection.on("error", () => undefined);
+  const handlers: { [Q in QueueName]: (data: JobPayloads[Q]) => Promise<void> } = {
+    submit: (d) => processSubmit(deps, d),
+    poll: (d) => processPoll(deps, d),
+    ingest: (d) => processIngest(deps, d),
+    deliver: (d) => deliverOnce(deps, d.deliveryId),
+    followup: (d) => processFollowUp(deps, d),
+  };
+  const workers = QUEUE_NAMES.map((name) => {
+    const w = new Worker(name, async (job) => handlers[name](job.data as never), {
+      connection: connection as ConnectionOptions,
+      prefix: queues.prefix,
+      concurrency: name === "submit" || name === "deliver" ? env.WORKER_CONCURRENCY : Math.max(2, Math.floor(env.WORKER_CONCURRENCY / 2)),
+    });
+    w.on("failed", (job, err) => log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, "job failed"));
+    w.on("error", (err) => log.debug({ queue: name, err: { message: err.message } }, "worker connection error"));
+    return w;
+  });
+  const relay = createOutboxRelay(db, queues, log, env.OUTBOX_INTERVAL_MS);
+  relay.start();
+
+  const sweep = async () => {
+    try {
+      // pending for over a minute with no unpublished submit row: its job was lost
+      const stuck = await db.$queryRaw<{ id: string }[]>`
+        SELECT v.id FROM verifications v
+        WHERE v.status = 'pending' AND v.updated_at < now() - interval '1 minute'
+          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = 'submit-' || v.id AND o.published_at IS NULL)
+        LIMIT 100`;
+      for (const { id } of stuck) {
+        const job = await queues.byName.submit.getJob(`submit-${id}`).catch(() => null);
+        if (job && !(await job.isCompleted()) && !(await job.isFailed())) continue;
+        await job?.remove().catch(() => undefined);
+        await enqueue(db, "submit", `submit-${id}`, { verificationId: id });
+      }
+      for (const name of QUEUE_NAMES) {
+        const counts = await queues.byName[name].getJobCounts("waiting", "delayed", "active", "failed");
+        for (const [state, n] of Object.entries(counts)) queueDepth.set({ queue: name, state }, n);
+      }
+    } catch (e) {
+      log.debug({ err: { message: (e as Error).message } }, "sweep skipped");
+    }
+  };
+  const sweepTimer = setInterval(sweep, opts.sweepIntervalMs ?? 30_000);
+
+  return {
+    relay,
+    workers,
+    async stop() {
+      clearInterval(sweepTimer);
+      await relay.stop();
+      // close() waits for in-flight jobs to finish: SIGTERM drains
+      await Promise.all(workers.map((w) => w.close()));
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,174 @@
+// An in-process gateway for integration tests: the real Postgres (test database),
+// the real Redis (a queue prefix of its own), the real workers and the sandbox.
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import express from "express";
+import pino from "pino";
+import { Webhook } from "standardwebhooks";
+import { createApp } from "../../src/api/app.js";
+import { loadEnv, type Env } from "../../src/config/env.js";
+import { createDb, type Db } from "../../src/db/client.js";
+import { ensureDatabase, migrate } from "../../src/db/migrate.js";
+import { createSandboxApp } from "../../src/sandbox/server.js";
+import { createQueues, type Queues } from "../../src/workers/queues.js";
+import { startWorkers, type WorkerRuntime } from "../../src/workers/runner.js";
+import { resetResilience } from "../../src/core/vendor-http.js";
+import type { FaultInjector } from "../../src/sandbox/faults.js";
+
+export interface TestGateway {
+  url: string;
+  sandboxUrl: string;
+  env: Env;
+  db: Db;
+  queues: Queues;
+  workers: WorkerRuntime | null;
+  faults: FaultInjector;
+  logLines: string[];
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }>;
+  tenant(apiKey: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  startWorkers(): void;
+  stopWorkers(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const listen = (app: express.Express) =>
+  new Promise<{ server: Server; url: string }>((resolve) => {
+    const server = app.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+  });
+
+export async function startTestGateway(opts: { workers?: boolean; envOverrides?: Record<string, string> } = {}): Promise<TestGateway> {
+  resetResilience();
+  const logLines: string[] = [];
+  const log = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
+  const sandbox = createSandboxApp(log);
+  const sb = await listen(sandbox.app);
+  const env = loadEnv({ ...process.env, PUBLIC_BASE_URL: "http://127.0.0.1:0", ...opts.envOverrides });
+  await ensureDatabase(env.DATABASE_URL);
+  await migrate(env.DATABASE_URL);
+  const db = createDb(env.DATABASE_URL);
+  const queues = createQueues(env.REDIS_URL, `t${randomBytes(4).toString("hex")}`);
+  let workers: WorkerRuntime | null = null;
+  const ctx = { env, db, log, queues, onEnqueued: () => workers?.relay.nudge() };
+  const api = await listen(createApp(ctx));
+  // the public base URL is only known once the port is
+  (env as { PUBLIC_BASE_URL: string }).PUBLIC_BASE_URL = api.url;
+  const call = async (auth: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${api.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${auth}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsed as any, headers: res.headers };
+  };
+  const gw: TestGateway = {
+    url: api.url,
+    sandboxUrl: sb.url,
+    env,
+    db,
+    queues,
+    get workers() {
+      return workers;
+    },
+    faults: sandbox.faults,
+    logLines,
+    admin: (m, p, b) => call(env.ADMIN_TOKEN, m, p, b),
+    tenant: (k, m, p, b, h) => call(k, m, p, b, h),
+    startWorkers() {
+      workers = startWorkers({ db, env, log, queues }, { sweepIntervalMs: 1000 });
+    },
+    async stopWorkers() {
+      await workers?.stop();
+      workers = null;
+    },
+    async close() {
+      await workers?.stop();
+      await new Promise((r) => api.server.close(r));
+      await new Promise((r) => sb.server.close(r));
+      for (const q of Object.values(queues.byName)) await q.obliterate({ force: true }).catch(() => undefined);
+      await queues.close();
+      await db.$disconnect();
+    },
+  } as TestGateway;
+  if (opts.workers !== false) gw.startWorkers();
+  return gw;
+}
+
+/** A tenant with one vendor account per given vendor, pointed at the sandbox. */
+export async function createTenantWithAccounts(gw: TestGateway, accounts: { vendor: string; credentials: Record<string, unknown>; settings?: Record<string, unknown> }[]) {
+  const t = await gw.admin("POST", "/admin/tenants", { name: `tenant-${randomBytes(3).toString("hex")}` });
+  if (t.status !== 201) throw new Error(`tenant: ${t.status} ${JSON.stringify(t.body)}`);
+  const created = [];
+  for (const a of accounts) {
+    const r = await gw.admin("POST", `/admin/tenants/${t.body.id}/vendor-accounts`, { vendor: a.vendor, name: `${a.vendor} test`, baseUrl: `${gw.sandboxUrl}/${a.vendor}`, credentials: a.credentials, settings: a.settings ?? {} });
+    if (r.status !== 201) throw new Error(`account: ${r.status} ${JSON.stringify(r.body)}`);
+    created.push(r.body);
+  }
+  const routing = await gw.admin("PUT", `/admin/tenants/${t.body.id}/routing`, { default: created.map((c) => c.id), rules: [] });
+  if (routing.status !== 200) throw new Error(`routing: ${routing.status} ${JSON.stringify(routing.body)}`);
+  return { tenantId: t.body.id as string, apiKey: t.body.apiKey as string, accounts: created };
+}
+
+/** A tenant webhook receiver that verifies every delivery with the standardwebhooks package. */
+export async function startWebhookReceiver(opts: { failFirst?: number } = {}) {
+  const received: { headers: Record<string, string>; body: string; json: any }[] = [];
+  let secrets: string[] = [];
+  let failures = opts.failFirst ?? 0;
+  const app = express();
+  app.post("/hook", express.text({ type: "*/*", limit: "5mb" }), (req, res) => {
+    if (failures > 0) {
+      failures -= 1;
+      return res.status(503).end();
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+    received.push({ headers, body: req.body, json: JSON.parse(req.body) });
+    res.status(204).end();
+  });
+  const { server, url } = await listen(app);
+  return {
+    url: `${url}/hook`,
+    received,
+    setSecrets(s: string[]) {
+      secrets = s;
+    },
+    /** verifies with each known secret; true when one of them verifies */
+    verify(i: number): boolean {
+      const r = received[i]!;
+      return secrets.some((s) => {
+        try {
+          new Webhook(s).verify(r.body, r.headers);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    },
+    async waitFor(pred: (r: { json: any }) => boolean, timeoutMs = 15_000) {
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        const hit = received.find(pred);
+        if (hit) return hit;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no matching webhook within ${timeoutMs} ms; got ${received.map((r) => `${r.json.type}:${r.json.data?.status}`).join(", ")}`);
+    },
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+export async function waitUntil<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, what = "condition"): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
