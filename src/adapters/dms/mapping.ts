@@ -1,0 +1,159 @@
+// DMS IDVerifr + LiveVerifr: the vendor's codes onto the normalized vocabulary, as data.
+// Source: /work/shared/vendors/dms-idverifr-liveverifr.txt ("Response fields", samples,
+// "Error responses", "Event catalog"). Unknown vendor codes go to the category's generic
+// code (GENERIC_CODE_BY_CATEGORY) and keep the vendor's value in `vendorCode`.
+import type { VendorErrorKind } from "../../core/errors.js";
+import type { CheckOutcome, DocumentType } from "../../core/model.js";
+import type { ReasonCode } from "../../core/vocabulary.js";
+
+/** The table's row for `key`, or undefined for a code the table does not know (never a prototype key). */
+export function lookup<T extends object>(table: T, key: string | null | undefined): T[keyof T] | undefined {
+  if (key === null || key === undefined || !Object.hasOwn(table, key)) return undefined;
+  return table[key as keyof T];
+}
+
+// ---------- IDVerifr ----------
+
+/** `DocumentType`: "DRIVING_LICENSE, PASSPORT, NATIONAL_ID, etc." (the "etc." is not listed: unknown -> "other"). */
+export const DMS_DOCUMENT_TYPES = ["DRIVING_LICENSE", "PASSPORT", "NATIONAL_ID"] as const;
+export type DmsDocumentType = (typeof DMS_DOCUMENT_TYPES)[number];
+
+export const DOCUMENT_TYPE_MAP = {
+  DRIVING_LICENSE: "driving_license",
+  PASSPORT: "passport",
+  NATIONAL_ID: "id_card",
+} as const satisfies Record<DmsDocumentType, DocumentType>;
+export const UNKNOWN_DOCUMENT_TYPE = "other" as const satisfies DocumentType;
+
+export interface VerdictRow {
+  outcome: CheckOutcome;
+  /** null: a passing verdict, no reason */
+  code: ReasonCode | null;
+  message: string;
+}
+
+/** `FraudCheck.Result`: "GENUINE or SUSPICIOUS". */
+export const DMS_FRAUD_RESULTS = ["GENUINE", "SUSPICIOUS"] as const;
+export type DmsFraudResult = (typeof DMS_FRAUD_RESULTS)[number];
+
+export const FRAUD_RESULT_MAP = {
+  GENUINE: { outcome: "pass", code: null, message: "fraud check genuine" },
+  SUSPICIOUS: { outcome: "fail", code: "document_suspicious", message: "DMS fraud check: SUSPICIOUS" },
+} as const satisfies Record<DmsFraudResult, VerdictRow>;
+
+export interface FraudCheckRow {
+  /** the name under which the check is shown in checks.document.security */
+  security: string;
+  /** true: the check passed */
+  passed: boolean;
+  /** the reason a failed check adds */
+  code: ReasonCode | null;
+  message: string;
+}
+
+/**
+ * `FraudCheck.Checks` items. The doc's sample shows the passing names ("NO_SPECIMEN_WATERMARK",
+ * "NO_SCREEN_CAPTURE"); the failing names are the same without "NO_" (the pipeline's
+ * "Fraud / specimen watermark checks"). A specimen watermark is not clearly a forgery, a print
+ * or a screen: it stays the generic document_suspicious with its own vendorCode.
+ */
+export const DMS_FRAUD_CHECKS = ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE", "SPECIMEN_WATERMARK", "SCREEN_CAPTURE"] as const;
+export type DmsFraudCheckName = (typeof DMS_FRAUD_CHECKS)[number];
+
+export const FRAUD_CHECK_MAP = {
+  NO_SPECIMEN_WATERMARK: { security: "specimen_watermark", passed: true, code: null, message: "no specimen watermark" },
+  NO_SCREEN_CAPTURE: { security: "screen_capture", passed: true, code: null, message: "no screen capture" },
+  SPECIMEN_WATERMARK: { security: "specimen_watermark", passed: false, code: "document_suspicious", message: "specimen watermark detected" },
+  SCREEN_CAPTURE: { security: "screen_capture", passed: false, code: "document_screen_capture", message: "screen capture detected" },
+} as const satisfies Record<DmsFraudCheckName, FraudCheckRow>;
+
+// ---------- LiveVerifr ----------
+
+/** face_detection `liveness`: "GENUINE or SPOOF — passive anti-spoofing verdict". */
+export const DMS_LIVENESS_VERDICTS = ["GENUINE", "SPOOF"] as const;
+export type DmsLiveness = (typeof DMS_LIVENESS_VERDICTS)[number];
+
+export const LIVENESS_MAP = {
+  GENUINE: { outcome: "pass", code: null, message: "liveness genuine" },
+  SPOOF: { outcome: "fail", code: "liveness_failed", message: "DMS passive liveness: SPOOF" },
+} as const satisfies Record<DmsLiveness, VerdictRow>;
+
+/**
+ * face_detection `quality` below the account's minFaceQuality ("Reject below 0.5 in production").
+ * The doc says reject, and a synchronous API has no later retake step: the check fails (declined)
+ * and the reason tells the tenant to ask for a better selfie; a human review of a bad image adds nothing.
+ */
+export const LOW_FACE_QUALITY = {
+  outcome: "fail",
+  code: "image_low_quality",
+  message: "face quality below the configured minimum",
+} as const satisfies VerdictRow;
+
+/** face_count other than 1: on a liveness or face-match image, the check fails. */
+export const FACE_COUNT_MAP = {
+  none: { outcome: "fail", code: "no_face_detected", message: "no face detected" },
+  multiple: { outcome: "fail", code: "multiple_faces", message: "more than one face detected" },
+} as const satisfies Record<"none" | "multiple", VerdictRow>;
+
+/** face_verify `match` (the vendor's own verdict against its `threshold`: it wins over our reading of `similarity`). */
+export const FACE_VERIFY_MAP = {
+  true: { outcome: "pass", code: null, message: "faces match" },
+  false: { outcome: "fail", code: "face_mismatch", message: "DMS face_verify: no match" },
+} as const satisfies Record<"true" | "false", VerdictRow>;
+
+// ---------- HTTP statuses ----------
+
+export interface HttpErrorRow {
+  kind: VendorErrorKind;
+  retryable: boolean;
+  message: string;
+}
+
+/**
+ * "Error responses" (+ 402 from DMS's public docs: the scan quota is spent; fail over to another account).
+ * null = not a technical error: the adapter reads the answer itself.
+ * Other statuses use the shared defaults (403 auth, 408/504 timeout, 429 rate limited, 5xx unavailable).
+ */
+export const DMS_HTTP_STATUSES = [400, 401, 402, 422, 500] as const;
+export type DmsHttpStatus = (typeof DMS_HTTP_STATUSES)[number];
+
+export const HTTP_ERROR_MAP = {
+  400: { kind: "rejected", retryable: false, message: "DMS answered 400: bad request — missing or invalid parameters" },
+  401: { kind: "auth", retryable: false, message: "DMS answered 401: missing or invalid API key (or caller IP not allowed)" },
+  402: { kind: "out_of_credits", retryable: false, message: "DMS answered 402: scan quota spent" },
+  // "Unprocessable — no document or face detected in image": a business answer, see UNPROCESSABLE_MAP
+  422: null,
+  500: { kind: "unavailable", retryable: true, message: "DMS answered 500: internal server error" },
+} as const satisfies Record<DmsHttpStatus, HttpErrorRow | null>;
+
+/** A 422 ("no document or face detected in image") by the kind of image sent. */
+export const UNPROCESSABLE_MAP = {
+  document: { outcome: "fail", code: "document_missing", message: "DMS found no document in the image" },
+  face: { outcome: "fail", code: "no_face_detected", message: "DMS found no face in the image" },
+} as const satisfies Record<"document" | "face", VerdictRow>;
+
+// ---------- account webhooks ----------
+
+/** "Event catalog": every event becomes an operations (account) event of the same name. */
+export const DMS_WEBHOOK_EVENTS = [
+  "anomaly.detected",
+  "invoice.created",
+  "invoice.finalized",
+  "invoice.paid",
+  "invoice.payment_failed",
+  "invoice.voided",
+  "test",
+  "retry",
+] as const;
+export type DmsWebhookEvent = (typeof DMS_WEBHOOK_EVENTS)[number];
+
+export const WEBHOOK_EVENT_MAP = {
+  "anomaly.detected": "Usage anomaly detector flags a volume or error-rate spike",
+  "invoice.created": "Stripe issues a new invoice for your subscription",
+  "invoice.finalized": "An invoice becomes payable",
+  "invoice.paid": "An invoice is paid successfully",
+  "invoice.payment_failed": "Card was declined or authorization failed",
+  "invoice.voided": "An invoice was voided",
+  test: "Synthetic event fired by Send test in the backoffice",
+  retry: "A prior delivery was replayed by the retry button in the backoffice",
+} as const satisfies Record<DmsWebhookEvent, string>;
