@@ -1,0 +1,58 @@
+// ShareID photo-based document authenticity: synchronous, document only.
+// Doc: /work/shared/vendors/shareid-authenticity-photo.txt
+import { VendorError } from "../../core/errors.js";
+import type { VendorAdapter } from "../types.js";
+import { buildForm, ENDPOINT, postAuthenticityPhoto, readCredentials, readSettings } from "./client.js";
+import { mapShareidResult } from "./result.js";
+import { parseLenientJson, ShareidCredentialsSchema, ShareidResultSchema, ShareidSettingsSchema } from "./schemas.js";
+import { validateShareidRequest } from "./validate.js";
+
+export const shareidAdapter: VendorAdapter = {
+  vendor: "shareid",
+  capabilities: { document: true, liveness: false, faceMatch: false, hosted: false, webhooks: false, polling: false },
+  // the doc only says "{API}": a real account names its baseUrl; the default is the local sandbox
+  defaultBaseUrl: "http://localhost:8090/shareid",
+  credentials: { parse: (x) => ShareidCredentialsSchema.parse(x), secretKeys: ["apiKey", "businessHash"] },
+  settings: { parse: (x) => ShareidSettingsSchema.parse(x ?? {}) },
+
+  validateRequest(input, checks) {
+    return validateShareidRequest(input, checks);
+  },
+
+  async start(v, account, ctx) {
+    const creds = readCredentials(account);
+    const settings = readSettings(account);
+    // the pipeline validates first; this guards direct callers, and never sends what ShareID would refuse
+    const problems = validateShareidRequest(v.input, ["document"]);
+    if (problems.length > 0)
+      throw new VendorError({
+        kind: "rejected",
+        vendor: "shareid",
+        retryable: false,
+        endpoint: ENDPOINT,
+        message: `request not acceptable for ShareID: ${problems.map((p) => `${p.path} (${p.status})`).join(", ")}`,
+      });
+
+    const res = await postAuthenticityPhoto(ctx, account, settings, buildForm(v.input, creds));
+    const body = res.json ?? parseLenientJson(res.text);
+    if (body !== undefined) ctx.recordPayload(ENDPOINT, body);
+    const parsed = ShareidResultSchema.safeParse(body);
+    if (!parsed.success)
+      throw new VendorError({
+        kind: "parse",
+        vendor: "shareid",
+        retryable: false,
+        endpoint: ENDPOINT,
+        httpStatus: res.status,
+        message: `ShareID answer does not match the documented result (${
+          body === undefined ? "not JSON" : parsed.error.issues.map((i) => i.path.join(".") || "(root)").join(", ")
+        })`,
+      });
+    const outcome = mapShareidResult(parsed.data, v.checks);
+    ctx.log.info(
+      { vendor: "shareid", flowId: outcome.vendorReference, decision: outcome.decision, reasons: outcome.reasons.map((r) => r.vendorCode ?? r.code) },
+      "shareid result",
+    );
+    return outcome;
+  },
+};

@@ -1,0 +1,103 @@
+// What ShareID cannot take, found before any vendor call (the doc's "Send a request" limits).
+// Messages name the problem and the JSON path only: never a name, a tag value or image bytes.
+import { imageSize } from "image-size";
+import type { RequestProblem, VerificationInputData } from "../types.js";
+import type { CheckName } from "../../core/model.js";
+import { toAlpha2 } from "../../core/countries.js";
+import { ACCEPTED_MIME_TYPES, PIXEL_CHECK_BY_MIME, type AcceptedMimeType } from "./mapping.js";
+
+/** "You can send a maximum of 2 documents." */
+export const MAX_FILES = 2;
+/**
+ * "The total limit of the upload (all photo/doc included) is set to 10MB." The doc does not say
+ * whether MB is 10^6 or 2^20 bytes nor how much of the multipart envelope counts: the stricter
+ * reading (10,000,000 bytes of files) keeps us under either.
+ */
+export const MAX_TOTAL_BYTES = 10_000_000;
+/** "Low-resolution: 224px x 224px." */
+export const MIN_SIDE_PX = 224;
+/** "A tag must be match by this regular expression "^[a-z0-9_]{4,16}$"" */
+export const TAG_PATTERN = /^[a-z0-9_]{4,16}$/;
+
+/** "image/JPEG; charset=x" -> "image/jpeg" */
+export function normalizeMime(contentType: string): string {
+  return (contentType.split(";")[0] ?? "").trim().toLowerCase();
+}
+
+export function isAcceptedMime(mime: string): mime is AcceptedMimeType {
+  return (ACCEPTED_MIME_TYPES as readonly string[]).includes(mime);
+}
+
+/** The type the bytes say they are, by magic number, among the four ShareID accepts. */
+export function sniffMime(data: Buffer): AcceptedMimeType | null {
+  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return "image/jpeg";
+  if (data.length >= 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return "image/png";
+  if (data.length >= 12 && data.toString("latin1", 0, 4) === "RIFF" && data.toString("latin1", 8, 12) === "WEBP") return "image/webp";
+  if (data.length >= 5 && data.toString("latin1", 0, 5) === "%PDF-") return "application/pdf";
+  return null;
+}
+
+/** Pixel size of a PNG/JPEG/WEBP, or null when the bytes cannot be read as an image. */
+export function pixelSize(data: Buffer): { width: number; height: number } | null {
+  try {
+    const s = imageSize(data);
+    if (typeof s.width !== "number" || typeof s.height !== "number") return null;
+    // EXIF orientations 5-8 swap the sides; the minimum applies to both, so it does not matter here
+    return { width: s.width, height: s.height };
+  } catch {
+    return null;
+  }
+}
+
+export function validateShareidRequest(input: VerificationInputData, checks: CheckName[]): RequestProblem[] {
+  const problems: RequestProblem[] = [];
+  const unsupported = checks.filter((c) => c !== "document");
+  if (unsupported.length > 0)
+    problems.push({ path: "checks", status: 422, message: `ShareID performs the document check only, not ${unsupported.join(", ")}` });
+
+  const images = input.document?.images ?? [];
+  if (!input.document) problems.push({ path: "document", status: 422, message: "ShareID needs a document with one or two images" });
+  else if (images.length === 0) problems.push({ path: "document.images", status: 422, message: "ShareID needs one or two document images" });
+  if (images.length > MAX_FILES)
+    problems.push({ path: "document.images", status: 422, message: `ShareID takes at most ${MAX_FILES} document images (got ${images.length})` });
+  const total = images.reduce((n, img) => n + (img.data?.length ?? 0), 0);
+  if (total > MAX_TOTAL_BYTES)
+    problems.push({ path: "document.images", status: 413, message: `ShareID takes at most ${MAX_TOTAL_BYTES} bytes of images in all (got ${total})` });
+
+  images.forEach((img, i) => {
+    const at = `document.images[${i}]`;
+    const mime = normalizeMime(img.contentType ?? "");
+    if (!isAcceptedMime(mime)) {
+      problems.push({ path: `${at}.contentType`, status: 415, message: "ShareID accepts image/jpeg, image/png, image/webp or application/pdf only" });
+      return;
+    }
+    if (!img.data || img.data.length === 0) {
+      problems.push({ path: `${at}.data`, status: 422, message: "image is empty" });
+      return;
+    }
+    const sniffed = sniffMime(img.data);
+    if (sniffed !== mime) {
+      problems.push({ path: `${at}.data`, status: 415, message: `the bytes are ${sniffed ?? "not a supported type"}, not the declared ${mime}` });
+      return;
+    }
+    if (!PIXEL_CHECK_BY_MIME[mime]) return;
+    const size = pixelSize(img.data);
+    if (!size) problems.push({ path: `${at}.data`, status: 422, message: "the image's pixel size cannot be read" });
+    else if (size.width < MIN_SIDE_PX || size.height < MIN_SIDE_PX)
+      problems.push({
+        path: `${at}.data`,
+        status: 422,
+        message: `image is ${size.width}x${size.height} px, ShareID needs at least ${MIN_SIDE_PX}x${MIN_SIDE_PX}`,
+      });
+  });
+
+  const country = input.document?.country;
+  if (country !== undefined && country !== "" && toAlpha2(country) === null)
+    problems.push({ path: "document.country", status: 400, message: "not an ISO 3166-1 country code" });
+
+  (input.tags ?? []).forEach((tag, i) => {
+    if (typeof tag !== "string" || !TAG_PATTERN.test(tag))
+      problems.push({ path: `tags[${i}]`, status: 400, message: "a ShareID tag must match ^[a-z0-9_]{4,16}$" });
+  });
+  return problems;
+}

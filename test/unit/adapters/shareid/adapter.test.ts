@@ -1,0 +1,253 @@
+import "./node20.js";
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import express from "express";
+import multer from "multer";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { shareidAdapter } from "../../../../src/adapters/shareid/index.js";
+import type { VerificationInputData } from "../../../../src/adapters/types.js";
+import { VendorError } from "../../../../src/core/errors.js";
+import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
+import { jpeg, pdf, png, webp } from "./images.js";
+
+const BASE = "https://api.shareid.test";
+const PATH = "/flow/authenticity/photo";
+const creds = { apiKey: "test-api-key", businessHash: "test-business-hash" };
+const fixture = (name: string) => readFileSync(new URL(`../../../../src/adapters/shareid/fixtures/${name}`, import.meta.url), "utf8");
+
+const input = (extra: Partial<VerificationInputData> = {}): VerificationInputData => ({
+  subject: { firstName: "Jean", lastName: "Dupont", documentNumber: "X4RTBPFW4" },
+  document: {
+    type: "residence_permit",
+    country: "FR",
+    images: [
+      { side: "front", contentType: "image/png", data: png(320, 240) },
+      { side: "back", contentType: "image/jpeg", data: jpeg(640, 480) },
+    ],
+  },
+  tags: ["onboarding", "web_flow"],
+  ...extra,
+});
+
+/** A 200 answer written as the doc writes its samples: the security block is the doc's own text. */
+const docStyleAnswer = (reason: string, verdict: boolean) => `{
+  "doc_type": "residency_permit",
+  "country_code": "fr",
+  "doc_model": "2011",
+  "ocr": {"name": "JEAN", "surname": "DUPONT", "sex": "M", "nationality": "FRA", "birth_date": "1980-01-02",
+          "birth_place": "PARIS", "doc_num": "X4RTBPFW4", "expiration_date": "2030-06-30", "issuance_date": "2020-07-01",
+          "address": "1 RUE DE LA PAIX 75002 PARIS"},
+  ${fixture("security-example.txt")},
+  "reason": "${reason}",
+  "verdict": ${verdict ? "true" : "false"},
+  "flow_id": "6f1c0b8e-flow"
+}`;
+
+describe("ShareID adapter against recorded answers (nock)", () => {
+  beforeEach(() => {
+    nock.cleanAll();
+    nock.disableNetConnect();
+  });
+  afterEach(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+
+  it("maps a doc-style pass answer, records the payload and keeps flow_id", async () => {
+    const scope = nock(BASE).post(PATH).reply(200, docStyleAnswer("", true), { "content-type": "application/json" });
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const h = makeHarness(account);
+    const out = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx);
+    expect(scope.isDone()).toBe(true);
+    expect(out).toEqual({
+      status: "completed",
+      decision: "approved",
+      reasons: [],
+      checks: {
+        document: {
+          outcome: "pass",
+          type: "residence_permit",
+          country: "FR",
+          fields: {
+            firstName: "JEAN",
+            lastName: "DUPONT",
+            sex: "M",
+            nationality: "FR",
+            dateOfBirth: "1980-01-02",
+            placeOfBirth: "PARIS",
+            documentNumber: "X4RTBPFW4",
+            expiryDate: "2030-06-30",
+            issueDate: "2020-07-01",
+            address: "1 RUE DE LA PAIX 75002 PARIS",
+            issuingCountry: "FR",
+          },
+          security: { mrz_vs_viz: true, printing_technique: false, integrated_photo: null, streaks_around_the_card: true, info_coherence: true },
+        },
+      },
+      vendorReference: "6f1c0b8e-flow",
+    });
+    expect(h.payloads).toHaveLength(1);
+    expect(h.payloads[0]).toMatchObject({ kind: "authenticity_photo", body: { flow_id: "6f1c0b8e-flow", verdict: true } });
+    expect(h.calls.map((c) => [c.endpoint, c.httpStatus, c.outcome])).toEqual([["authenticity_photo", 200, "ok"]]);
+  });
+
+  it("declines on verdict false with the doc's reasons", async () => {
+    nock(BASE).post(PATH).reply(200, docStyleAnswer("doc_print,inversed_name", false));
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const out = await shareidAdapter.start(makeVerification(input(), ["document"]), account, makeHarness(account).ctx);
+    expect(out).toMatchObject({ status: "completed", decision: "declined" });
+    if (out.status !== "completed") throw new Error("unreachable");
+    expect(out.reasons.map((r) => [r.code, r.category, r.vendorCode])).toEqual([
+      ["document_printed_copy", "document", "doc_print"],
+      ["names_inverted", "data", "inversed_name"],
+    ]);
+  });
+
+  it("retries a 408 (ShareID's timeout) and then succeeds", async () => {
+    const scope = nock(BASE).post(PATH).reply(408, "").post(PATH).reply(200, { verdict: true, reason: "", flow_id: "after-408" });
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const h = makeHarness(account);
+    const out = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx);
+    expect(scope.isDone()).toBe(true);
+    expect(out).toMatchObject({ status: "completed", decision: "approved", vendorReference: "after-408" });
+    expect(h.calls.map((c) => [c.httpStatus, c.errorKind])).toEqual([
+      [408, "timeout"],
+      [200, null],
+    ]);
+  });
+
+  it("gives up after repeated 408s with a retryable vendor_timeout", async () => {
+    nock(BASE).post(PATH).times(3).reply(408, "");
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const h = makeHarness(account);
+    const err = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VendorError);
+    expect(err).toMatchObject({ kind: "timeout", retryable: true });
+    expect((err as VendorError).toReason()).toMatchObject({ code: "vendor_timeout", vendorCode: "408" });
+    expect(h.calls).toHaveLength(3);
+  });
+
+  it.each([
+    [401, "auth", "vendor_auth_failed", 1],
+    [403, "auth", "vendor_auth_failed", 1],
+    [400, "rejected", "vendor_rejected_request", 1],
+    [413, "rejected", "vendor_rejected_request", 1],
+    [503, "unavailable", "vendor_unavailable", 3],
+  ] as const)("HTTP %i -> %s (%s) after %i call(s)", async (status, kind, code, calls) => {
+    nock(BASE).post(PATH).times(calls).reply(status, { error: "x" });
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const h = makeHarness(account);
+    const err = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind });
+    expect((err as VendorError).toReason().code).toBe(code);
+    expect(h.calls).toHaveLength(calls);
+  });
+
+  it.each([
+    ["truncated JSON", '{"truncated": ', "not JSON"],
+    ["HTML", "<html>oops</html>", "not JSON"],
+    ["no verdict", JSON.stringify({ reason: "", flow_id: "x" }), "verdict"],
+  ])("a 200 with %s is a parse error (vendor_error), not a crash", async (_label, body, inMessage) => {
+    nock(BASE).post(PATH).reply(200, body);
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const err = await shareidAdapter.start(makeVerification(input(), ["document"]), account, makeHarness(account).ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: "parse", retryable: false });
+    expect((err as VendorError).message).toContain(inMessage);
+    expect((err as VendorError).toReason().code).toBe("vendor_error");
+  });
+
+  it("does not call ShareID when the account lacks credentials or the request breaks a limit", async () => {
+    const scope = nock(BASE).post(PATH).reply(200, { verdict: true });
+    const noCreds = makeAccount("shareid", { baseUrl: BASE, credentials: { apiKey: "only-key" } });
+    await expect(shareidAdapter.start(makeVerification(input(), ["document"]), noCreds, makeHarness(noCreds).ctx)).rejects.toMatchObject({ kind: "auth" });
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const small = input({ document: { images: [{ contentType: "image/png", data: png(10, 10) }] } });
+    const err = await shareidAdapter.start(makeVerification(small, ["document"]), account, makeHarness(account).ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: "rejected", retryable: false });
+    expect((err as Error).message).toContain("document.images[0].data (422)");
+    expect(scope.isDone()).toBe(false);
+  });
+});
+
+describe("ShareID request shape (seen by a multipart server)", () => {
+  let server: Server;
+  let baseUrl: string;
+  const seen: { headers: Record<string, unknown>; body: Record<string, unknown>; files: Express.Multer.File[] }[] = [];
+
+  beforeAll(async () => {
+    nock.enableNetConnect("127.0.0.1");
+    const app = express();
+    app.post(PATH, multer({ storage: multer.memoryStorage() }).any(), (req, res) => {
+      seen.push({ headers: req.headers, body: req.body as Record<string, unknown>, files: req.files as Express.Multer.File[] });
+      res.json({ doc_type: "id_card", country_code: "fr", doc_model: "", ocr: {}, security: {}, reason: "", verdict: true, flow_id: "shape-1" });
+    });
+    server = app.listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+  });
+
+  it("sends one multipart POST: a data JSON part and one photos part per image, extensions matching MIME types", async () => {
+    seen.length = 0;
+    const account = makeAccount("shareid", { baseUrl: `${baseUrl}/`, credentials: creds });
+    const images = [
+      { side: "front" as const, contentType: "image/png", data: png(320, 240) },
+      { contentType: "application/pdf", data: pdf() },
+    ];
+    const out = await shareidAdapter.start(makeVerification(input({ document: { type: "driving_license", country: "fra", images } }), ["document"]), account, makeHarness(account).ctx);
+    expect(out).toMatchObject({ status: "completed", vendorReference: "shape-1" });
+    expect(seen).toHaveLength(1);
+    const req = seen[0]!;
+    expect(String(req.headers["content-type"])).toMatch(/^multipart\/form-data; boundary=/);
+    expect(Object.keys(req.body)).toEqual(["data"]);
+    expect(JSON.parse(String(req.body.data))).toEqual({
+      api_key: "test-api-key",
+      business_hash: "test-business-hash",
+      doc_type: "driver_permit",
+      country_code: "fr",
+      first_name: "Jean",
+      last_name: "Dupont",
+      tags: ["onboarding", "web_flow"],
+    });
+    expect(req.files.map((f) => [f.fieldname, f.originalname, f.mimetype, f.size])).toEqual([
+      ["photos", "document_1_front.png", "image/png", images[0]!.data.length],
+      ["photos", "document_2_page.pdf", "application/pdf", images[1]!.data.length],
+    ]);
+    expect(req.files[0]!.buffer.equals(images[0]!.data)).toBe(true);
+  });
+
+  it.each([
+    ["image/jpeg", ".jpg", jpeg(300, 300)],
+    ["image/png", ".png", png(300, 300)],
+    ["image/webp", ".webp", webp(300, 300)],
+    ["application/pdf", ".pdf", pdf()],
+  ])("a %s image is sent with a %s file name and never a name from the person's data", async (mime, ext, data) => {
+    seen.length = 0;
+    const account = makeAccount("shareid", { baseUrl, credentials: creds });
+    const v = makeVerification(input({ document: { type: "other", images: [{ side: "back", contentType: mime, data }] }, tags: [] }), ["document"]);
+    await shareidAdapter.start(v, account, makeHarness(account).ctx);
+    const file = seen[0]!.files[0]!;
+    expect(file.originalname).toBe(`document_1_back${ext}`);
+    expect(file.mimetype).toBe(mime);
+    expect(file.originalname).not.toMatch(/jean|dupont|X4RT/i);
+    // "other" has no ShareID doc_type and no country was given: both optional, both left out; tags [] left out
+    expect(Object.keys(JSON.parse(String(seen[0]!.body.data))).sort()).toEqual(["api_key", "business_hash", "first_name", "last_name"]);
+  });
+});
+
+describe("ShareID adapter declaration", () => {
+  it("is document-only and synchronous, with both credentials secret", () => {
+    expect(shareidAdapter.vendor).toBe("shareid");
+    expect(shareidAdapter.capabilities).toEqual({ document: true, liveness: false, faceMatch: false, hosted: false, webhooks: false, polling: false });
+    expect(shareidAdapter.credentials.secretKeys).toEqual(["apiKey", "businessHash"]);
+    expect(shareidAdapter.credentials.parse({ apiKey: "a", businessHash: "b", extra: 1 })).toEqual({ apiKey: "a", businessHash: "b" });
+    expect(() => shareidAdapter.credentials.parse({ apiKey: "a" })).toThrow();
+    expect(shareidAdapter.settings.parse({})).toEqual({ path: "/flow/authenticity/photo" });
+    expect(shareidAdapter.settings.parse(undefined)).toEqual({ path: "/flow/authenticity/photo" });
+    expect(() => shareidAdapter.settings.parse({ path: "no-slash" })).toThrow();
+  });
+});
