@@ -1,0 +1,143 @@
+// HTTP + auth for Identomat: every call goes through ctx.http; bodies are JSON
+// ("The parameters can be passed in a query string or as a URL-encoded form data or as
+// a request body containing a JSON document"). With a secret_key, requests carry
+// `Authorization: signature="base64(hmac_sha_256(secret_key, request_body))"` and the
+// answer's own `Authorization: signature="base64(hmac_sha_256(secret_key, response_body))"`
+// is checked (Identomat's HMAC page: "Like a request, the response contains an authorization
+// header as well ... An unsuccessful request does not include an authorization header").
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { AdapterAccount, AdapterContext } from "../types.js";
+import { VendorError } from "../../core/errors.js";
+import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
+import { HTTP_STATUS_HANDLING, errorFromCode, isKnownErrorCode } from "./mapping.js";
+import { DEFAULT_BASE_URL, ErrorAnswerSchema, IdentomatCredentialsSchema, IdentomatSettingsSchema, type IdentomatCredentials, type IdentomatSettings } from "./schemas.js";
+
+const VENDOR = "identomat" as const;
+
+export type IdentomatEndpoint = "begin" | "result" | "delete";
+
+/** base64(HMAC-SHA256(secret, body)) */
+export function signBody(secret: string, body: string | Buffer): string {
+  return createHmac("sha256", secret).update(body).digest("base64");
+}
+
+/** the Authorization header value Identomat expects: `signature="<base64>"` */
+export function authorizationHeader(secret: string, body: string | Buffer): string {
+  return `signature="${signBody(secret, body)}"`;
+}
+
+/** the base64 code of an `Authorization: signature="..."` header, or null */
+export function parseSignatureHeader(value: string | undefined | null): string | null {
+  if (!value) return null;
+  const m = /^\s*signature\s*=\s*"?([A-Za-z0-9+/=]+)"?\s*$/i.exec(value);
+  return m ? m[1]! : null;
+}
+
+export function signatureMatches(secret: string, body: string | Buffer, code: string): boolean {
+  const expected = Buffer.from(signBody(secret, body), "base64");
+  const given = Buffer.from(code, "base64");
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+}
+
+export interface IdentomatAccountConfig {
+  baseUrl: string;
+  credentials: IdentomatCredentials;
+  settings: IdentomatSettings;
+}
+
+/** parses the account's credentials and settings; a bad configuration is an auth failure, never a crash */
+export function accountConfig(account: AdapterAccount): IdentomatAccountConfig {
+  const credentials = IdentomatCredentialsSchema.safeParse(account.credentials);
+  if (!credentials.success) {
+    throw new VendorError({ kind: "auth", vendor: VENDOR, retryable: false, message: "identomat account credentials are incomplete (companyKey required)" });
+  }
+  const settings = IdentomatSettingsSchema.safeParse(account.settings ?? {});
+  if (!settings.success) {
+    throw new VendorError({ kind: "rejected", vendor: VENDOR, retryable: false, message: "identomat account settings are invalid" });
+  }
+  return { baseUrl: account.baseUrl || DEFAULT_BASE_URL, credentials: credentials.data, settings: settings.data };
+}
+
+export function widgetUrlFor(cfg: IdentomatAccountConfig, sessionToken: string): string {
+  const base = (cfg.settings.widgetUrl ?? cfg.baseUrl).replace(/\/+$/, "");
+  return `${base}/?session_token=${encodeURIComponent(sessionToken)}`;
+}
+
+/** an error code in a body: a bare JSON string such as "SESSION_NOT_FOUND", or `{ "error": ... }` */
+export function errorCodeOf(json: unknown, successfulStatus: boolean): string | null {
+  const parsed = ErrorAnswerSchema.safeParse(json);
+  if (!parsed.success) return null;
+  // a 2xx bare string is normally the session token: only a known code or an UPPER_SNAKE word is an error
+  if (successfulStatus && typeof json === "string" && !isKnownErrorCode(parsed.data) && !parsed.data.includes("_")) return null;
+  return parsed.data;
+}
+
+function classifyFor(endpoint: IdentomatEndpoint) {
+  const fallback = defaultClassify(VENDOR, endpoint);
+  return (res: VendorResponse): VendorError | null => {
+    if (res.status >= 200 && res.status < 300) return null;
+    if (Object.hasOwn(HTTP_STATUS_HANDLING, res.status) && errorCodeOf(res.json, false)) return null;
+    return fallback(res);
+  };
+}
+
+export interface IdentomatAnswer {
+  httpStatus: number;
+  /** the body parsed as JSON (undefined when it is not JSON) */
+  json: unknown;
+  /** the Identomat error code the answer carries, or null for a business answer */
+  errorCode: string | null;
+}
+
+/**
+ * One call to begin/, result/ or delete/ with company_key in the JSON body.
+ * Transport failures, 5xx, 429 and the like throw VendorError (via ctx.http);
+ * error-code answers come back in `errorCode` for the caller to judge.
+ */
+export async function callIdentomat(
+  ctx: AdapterContext,
+  cfg: IdentomatAccountConfig,
+  endpoint: IdentomatEndpoint,
+  params: Record<string, unknown>,
+): Promise<IdentomatAnswer> {
+  const path = endpoint === "begin" ? cfg.settings.beginPath : endpoint === "result" ? cfg.settings.resultPath : cfg.settings.deletePath;
+  // the exact bytes signed are the bytes sent
+  const body = JSON.stringify({ company_key: cfg.credentials.companyKey, ...params });
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+  const secret = cfg.credentials.secretKey;
+  if (secret) headers.authorization = authorizationHeader(secret, body);
+
+  const res = await ctx.http.call({
+    endpoint,
+    method: "POST",
+    url: joinUrl(cfg.baseUrl, path),
+    headers,
+    data: body,
+    classify: classifyFor(endpoint),
+  });
+
+  const ok = res.status >= 200 && res.status < 300;
+  if (ok && secret) {
+    const code = parseSignatureHeader(res.headers.authorization);
+    if (code === null && res.headers.authorization !== undefined) {
+      throw new VendorError({ kind: "auth", vendor: VENDOR, retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer carries an unreadable signature` });
+    }
+    if (code !== null && !signatureMatches(secret, res.rawBody, code)) {
+      throw new VendorError({ kind: "auth", vendor: VENDOR, retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer signature does not match: answer not trusted` });
+    }
+    if (code === null && cfg.settings.requireAnswerSignature) {
+      throw new VendorError({ kind: "auth", vendor: VENDOR, retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer is not signed` });
+    }
+  }
+
+  const errorCode = errorCodeOf(res.json, ok);
+  if (!ok && errorCode === null) {
+    // classify let it through only with an error code; keep the guard for custom statuses
+    throw errorFromCode(`HTTP_${res.status}`, endpoint, res.status);
+  }
+  return { httpStatus: res.status, json: res.json, errorCode };
+}

@@ -1,0 +1,466 @@
+// Identomat sandbox: a faithful fake of widget.identomat.com's external API
+// (vendors/identomat.txt + DESIGN.md's Identomat note), mounted at /identomat.
+//
+//   GET|POST /external-api/begin/   company_key + flags (+ steps, config_id) -> "<session_token>" (a JSON string)
+//   GET|POST /external-api/result/  company_key + session_token -> the result document
+//   GET|POST /external-api/delete/  company_key + session_token -> the deleted session's document
+//   GET      /?session_token=...    a stand-in for the widget page the end user is sent to
+// Parameters come as a query string, URL-encoded or multipart form data (flags/steps as JSON
+// text) or a JSON body, as the doc allows.
+//
+// Auth: company_key must be `sandbox-identomat-key`; anything else answers
+// 401 "INVALID_COMPANY_KEY". A request carrying `Authorization: signature="..."` must be signed
+// with the company's secret_key `sandbox-identomat-secret` (base64 HMAC-SHA256 of the raw body;
+// of the raw query string for a GET; iteratively over the text parts for multipart) or it answers
+// 401 "INVALID_SIGNATURE"; a signed request gets a signed answer (`Authorization: signature=...`
+// over the answer body); error answers are never signed.
+// Errors are a JSON string naming the code: 400 "INVALID_PARAMETERS" (flags/steps malformed),
+// 400 "SESSION_INVALID" (a malformed token, or a token older than 15 minutes whose session never
+// finished), 400 "SESSION_NOT_FOUND" (an unknown or deleted token, or another company's).
+//
+// MAGIC INPUTS: the `magic` and `polls` query parameters of flags.return_url
+// (the gateway's hosted.returnUrl), e.g. https://tenant.example/done?magic=REJECTED:DOCUMENT_EXPIRED&polls=2
+//   (no magic) / magic=APPROVED        APPROVED, live true, similarity 0.93
+//   magic=REJECTED:<VALUE>             REJECTED with reject_reason.value <VALUE> (e.g. DOCUMENT_EXPIRED, FACE_MISMATCH)
+//   magic=REJECTED                     REJECTED with reject_reason null
+//   magic=MANUAL_CHECK                 MANUAL_CHECK, never settled (use the control route)
+//   magic=MANUAL_CHECK_THEN_APPROVED   MANUAL_CHECK for `settle` result calls (default 1), then APPROVED
+//   magic=MANUAL_CHECK_THEN_REJECTED   MANUAL_CHECK for `settle` result calls (default 1), then REJECTED (FACE_MISMATCH)
+//   magic=DISAGREED_WITH_TERMS         DISAGREED_WITH_TERMS
+//   magic=NEVER                        stays IN_PROGRESS (SESSION_INVALID once the token is 15 minutes old)
+//   magic=SPOOF                        REJECTED, live false, reject_reason LIVENESS_FAILED
+//   magic=LOW_SIMILARITY               APPROVED with similarity 0.62 (below the gateway's default 0.8)
+//   polls=<n>                          the first n result calls answer IN_PROGRESS (default 1)
+//
+// Control (sandbox only, no company_key):
+//   POST /_control/sessions/:token/complete {result, reject_reason?, live?, similarity?, document_type?}
+//   GET  /_control/sessions/:token   -> { resultCalls, state, ... }
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import multer from "multer";
+import { z } from "zod";
+import type { SimulatorFactory, SimulatorOptions } from "../types.js";
+
+export const SANDBOX_COMPANY_KEY = "sandbox-identomat-key";
+export const SANDBOX_SECRET_KEY = "sandbox-identomat-secret";
+export const SECRET_BY_COMPANY_KEY: Readonly<Record<string, string>> = { [SANDBOX_COMPANY_KEY]: SANDBOX_SECRET_KEY };
+/** "the session_token is valid for 15 minutes by default" */
+export const TOKEN_TTL_MS = 15 * 60_000;
+
+export const MAGIC_INPUTS: readonly { input: string; outcome: string }[] = [
+  { input: "hosted.returnUrl without magic (or ?magic=APPROVED)", outcome: "IN_PROGRESS once, then APPROVED (live true, similarity 0.93)" },
+  { input: "hosted.returnUrl ?magic=REJECTED:<VALUE> (e.g. REJECTED:DOCUMENT_EXPIRED)", outcome: "REJECTED with reject_reason.value <VALUE>" },
+  { input: "hosted.returnUrl ?magic=REJECTED", outcome: "REJECTED with reject_reason null" },
+  { input: "hosted.returnUrl ?magic=MANUAL_CHECK", outcome: "MANUAL_CHECK, never settled (settle it with the control route)" },
+  { input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_APPROVED[&settle=n]", outcome: "MANUAL_CHECK for n result calls (default 1), then APPROVED" },
+  { input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_REJECTED[&settle=n]", outcome: "MANUAL_CHECK for n result calls (default 1), then REJECTED (FACE_MISMATCH)" },
+  { input: "hosted.returnUrl ?magic=DISAGREED_WITH_TERMS", outcome: "DISAGREED_WITH_TERMS" },
+  { input: "hosted.returnUrl ?magic=NEVER", outcome: "IN_PROGRESS forever; SESSION_INVALID once the token is 15 minutes old" },
+  { input: "hosted.returnUrl ?magic=SPOOF", outcome: "REJECTED, live false, reject_reason LIVENESS_FAILED" },
+  { input: "hosted.returnUrl ?magic=LOW_SIMILARITY", outcome: "APPROVED with similarity 0.62" },
+  { input: "hosted.returnUrl &polls=<n>", outcome: "the first n result calls answer IN_PROGRESS (default 1)" },
+  { input: "company_key other than sandbox-identomat-key", outcome: '401 "INVALID_COMPANY_KEY"' },
+  { input: "Authorization: signature not made with sandbox-identomat-secret", outcome: '401 "INVALID_SIGNATURE"' },
+];
+
+const RESULTS = ["APPROVED", "REJECTED", "MANUAL_CHECK", "DISAGREED_WITH_TERMS", "IN_PROGRESS"] as const;
+type Result = (typeof RESULTS)[number];
+const DOCUMENT_TYPES = ["id", "passport", "driver_license", "residence_license"] as const;
+
+interface Plan {
+  final: Exclude<Result, "IN_PROGRESS"> | "NEVER";
+  rejectReason: string | null;
+  live: boolean;
+  similarity: number;
+  inProgressPolls: number;
+  /** MANUAL_CHECK_THEN_*: what it settles into, after `settlePolls` MANUAL_CHECK answers */
+  settleTo: "APPROVED" | "REJECTED" | null;
+  settlePolls: number;
+  magic: string;
+}
+
+interface Override {
+  result: Result;
+  reject_reason?: { value: string; description?: string } | null;
+  live?: boolean;
+  similarity?: number;
+  document_type?: string;
+  result_comment?: string;
+}
+
+interface Session {
+  token: string;
+  companyKey: string;
+  flags: Record<string, unknown>;
+  configId: string | null;
+  createdAt: Date;
+  resultCalls: number;
+  plan: Plan;
+  override: Override | null;
+}
+
+function intParam(value: string | null, fallback: number): number {
+  const n = value === null ? NaN : Number(value);
+  return Number.isInteger(n) && n >= 0 && n <= 1000 ? n : fallback;
+}
+
+export function planFromReturnUrl(returnUrl: unknown): Plan {
+  let params = new URLSearchParams();
+  if (typeof returnUrl === "string") {
+    try {
+      params = new URL(returnUrl).searchParams;
+    } catch {
+      params = new URLSearchParams();
+    }
+  }
+  const magic = (params.get("magic") ?? "APPROVED").trim().toUpperCase();
+  const base: Plan = {
+    final: "APPROVED",
+    rejectReason: null,
+    live: true,
+    similarity: 0.93,
+    inProgressPolls: intParam(params.get("polls"), 1),
+    settleTo: null,
+    settlePolls: intParam(params.get("settle"), 1),
+    magic,
+  };
+  if (magic.startsWith("REJECTED")) {
+    const value = magic.slice("REJECTED".length).replace(/^:/, "");
+    return { ...base, final: "REJECTED", rejectReason: value || null, similarity: value === "FACE_MISMATCH" ? 0.31 : base.similarity };
+  }
+  switch (magic) {
+    case "MANUAL_CHECK":
+      return { ...base, final: "MANUAL_CHECK", similarity: 0.81 };
+    case "MANUAL_CHECK_THEN_APPROVED":
+      return { ...base, final: "MANUAL_CHECK", similarity: 0.81, settleTo: "APPROVED" };
+    case "MANUAL_CHECK_THEN_REJECTED":
+      return { ...base, final: "MANUAL_CHECK", similarity: 0.81, settleTo: "REJECTED" };
+    case "DISAGREED_WITH_TERMS":
+      return { ...base, final: "DISAGREED_WITH_TERMS", live: false, similarity: 0 };
+    case "NEVER":
+      return { ...base, final: "NEVER" };
+    case "SPOOF":
+      return { ...base, final: "REJECTED", live: false, rejectReason: "LIVENESS_FAILED" };
+    case "LOW_SIMILARITY":
+      return { ...base, final: "APPROVED", similarity: 0.62 };
+    default:
+      return base;
+  }
+}
+
+/** the result the session shows after `calls` result calls */
+function stateAfter(s: Session, calls: number): { result: Result; rejectReason: string | null } {
+  if (s.override) return { result: s.override.result, rejectReason: s.override.reject_reason?.value ?? null };
+  const p = s.plan;
+  if (p.final === "NEVER" || calls <= p.inProgressPolls) return { result: "IN_PROGRESS", rejectReason: null };
+  if (p.final === "MANUAL_CHECK" && p.settleTo && calls > p.inProgressPolls + p.settlePolls) {
+    return { result: p.settleTo, rejectReason: p.settleTo === "REJECTED" ? "FACE_MISMATCH" : null };
+  }
+  return { result: p.final, rejectReason: p.rejectReason };
+}
+
+const REJECT_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  DOCUMENT_EXPIRED: "The document is expired",
+  FACE_MISMATCH: "The face does not match the document photo",
+  LIVENESS_FAILED: "The person was not considered live",
+};
+
+function resultDocument(s: Session, state: { result: Result; rejectReason: string | null }): Record<string, unknown> {
+  const o = s.override;
+  const base = {
+    configId: s.configId ?? "",
+    trustedDatabaseRecord: null,
+    result_comment: o?.result_comment ?? "",
+    questionnaires: [],
+    generalDocuments: [],
+  };
+  if (state.result === "IN_PROGRESS" || state.result === "DISAGREED_WITH_TERMS") {
+    return { result: state.result, live: false, similarity: 0, document_type: "", reject_reason: null, person: {}, ...base };
+  }
+  const documentTypes = Array.isArray(s.flags.document_types) ? s.flags.document_types : [];
+  const countries = Array.isArray(s.flags.document_countries) ? s.flags.document_countries : [];
+  const country = typeof countries[0] === "string" ? countries[0] : "GEO";
+  const expired = state.rejectReason === "DOCUMENT_EXPIRED";
+  const rejectReason =
+    o && o.reject_reason !== undefined
+      ? o.reject_reason
+      : state.rejectReason
+        ? { value: state.rejectReason, description: REJECT_DESCRIPTIONS[state.rejectReason] ?? "" }
+        : null;
+  return {
+    result: state.result,
+    live: o?.live ?? s.plan.live,
+    similarity: o?.similarity ?? (state.result === "REJECTED" && state.rejectReason === "FACE_MISMATCH" ? 0.31 : s.plan.similarity),
+    document_type: o?.document_type ?? (typeof documentTypes[0] === "string" ? documentTypes[0] : "id"),
+    reject_reason: rejectReason,
+    person: {
+      local_first_name: "სენდბოქსი",
+      local_last_name: "სპეციმენი",
+      first_name: "SANDBOX",
+      last_name: "SPECIMEN",
+      birthday: "11/25/1979",
+      birthday_time: "1979-11-25T00:00:00.000Z",
+      age: 45,
+      birth_place: "TBILISI",
+      citizenship: country,
+      nationality: country,
+      document_number: "SBX000001",
+      document_issued: "2/8/2021",
+      document_expires: expired ? "3/1/2020" : "8/2/2031",
+      document_expires_time: expired ? "2020-03-01T00:00:00.000Z" : "2031-08-02T00:00:00.000Z",
+      personal_number: "01001000001",
+      authority: "SANDBOX AUTHORITY",
+      issuing_state: country,
+      sex: "M",
+      address: "1 SANDBOX STREET",
+      email: "",
+      phone: "",
+      status: "",
+    },
+    ...base,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// request reading and HMAC
+
+type RawRequest = Request & { rawBody?: Buffer };
+
+function captureRaw(req: Request, _res: Response, buf: Buffer) {
+  (req as RawRequest).rawBody = buf;
+}
+
+function params(req: Request): Record<string, unknown> {
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  const b = req.body && typeof req.body === "object" && !Buffer.isBuffer(req.body) ? (req.body as Record<string, unknown>) : {};
+  return { ...q, ...b };
+}
+
+/** flags/steps arrive as objects in a JSON body, as JSON text in a query string or form */
+function jsonParam(value: unknown): { ok: true; value: unknown } | { ok: false } {
+  if (value === undefined || value === null || value === "") return { ok: true, value: undefined };
+  if (typeof value !== "string") return { ok: true, value };
+  try {
+    return { ok: true, value: JSON.parse(value) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function hmac(key: string | Buffer, data: string | Buffer): Buffer {
+  return createHmac("sha256", key).update(data).digest();
+}
+
+/** the code a request must carry, per Identomat's HMAC page */
+function expectedSignature(req: RawRequest, secret: string): string {
+  if (req.is("multipart/form-data")) {
+    // "base64(hmac_sha_256(hmac_sha_256(secret_key, part_1), part_2))": text parts, in order
+    let key: Buffer = Buffer.from(secret);
+    for (const value of Object.values((req.body ?? {}) as Record<string, unknown>)) key = hmac(key, String(value));
+    return key.toString("base64");
+  }
+  if (req.rawBody && req.rawBody.length > 0) return hmac(secret, req.rawBody).toString("base64");
+  const q = req.originalUrl.indexOf("?");
+  return hmac(secret, q >= 0 ? req.originalUrl.slice(q + 1) : "").toString("base64");
+}
+
+function signatureOf(header: string | undefined): string | null {
+  if (!header) return null;
+  const m = /^\s*signature\s*=\s*"?([A-Za-z0-9+/=]+)"?\s*$/i.exec(header);
+  return m ? m[1]! : null;
+}
+
+function sameCode(a: string, b: string): boolean {
+  const x = Buffer.from(a, "base64");
+  const y = Buffer.from(b, "base64");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function errorAnswer(res: Response, status: number, code: string) {
+  res.status(status).type("application/json").send(JSON.stringify(code));
+}
+
+/** company_key and (when present) the request signature; answers the error itself and returns null when refused */
+function authenticate(req: Request, res: Response): { companyKey: string; secret: string | null } | null {
+  const p = params(req);
+  const companyKey = typeof p.company_key === "string" ? p.company_key : "";
+  const companySecret = Object.hasOwn(SECRET_BY_COMPANY_KEY, companyKey) ? SECRET_BY_COMPANY_KEY[companyKey]! : null;
+  if (!companySecret) {
+    errorAnswer(res, 401, "INVALID_COMPANY_KEY");
+    return null;
+  }
+  const header = req.get("authorization");
+  if (header === undefined) return { companyKey, secret: null };
+  const code = signatureOf(header);
+  if (!code || !sameCode(code, expectedSignature(req as RawRequest, companySecret))) {
+    errorAnswer(res, 401, "INVALID_SIGNATURE");
+    return null;
+  }
+  return { companyKey, secret: companySecret };
+}
+
+function answer(res: Response, secret: string | null, body: unknown) {
+  const text = JSON.stringify(body);
+  if (secret) res.setHeader("Authorization", `signature="${hmac(secret, text).toString("base64")}"`);
+  res.status(200).type("application/json").send(text);
+}
+
+function newToken(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return Array.from(randomBytes(40), (b) => alphabet[b % alphabet.length]).join("");
+}
+
+const TOKEN_FORMAT = /^[a-z0-9]{40}$/;
+
+const FlagsSchema = z.looseObject({
+  return_url: z.string().optional(),
+  liveness: z.boolean().optional(),
+  language: z.string().optional(),
+  document_types: z.array(z.enum(DOCUMENT_TYPES)).optional(),
+  document_countries: z.array(z.string().regex(/^[A-Z]{3}$/)).optional(),
+});
+const StepsSchema = z.array(z.looseObject({ type: z.string().optional(), key: z.string().optional() }));
+
+const CompleteSchema = z.object({
+  result: z.enum(RESULTS),
+  reject_reason: z
+    .union([z.string().transform((value) => ({ value })), z.object({ value: z.string(), description: z.string().optional() }), z.null()])
+    .optional(),
+  live: z.boolean().optional(),
+  similarity: z.number().min(0).max(1).optional(),
+  document_type: z.string().optional(),
+  result_comment: z.string().optional(),
+});
+
+export interface IdentomatSimulatorOptions extends SimulatorOptions {
+  /** the sandbox's clock (tests move it to age tokens past their 15 minutes) */
+  now?: () => Date;
+}
+
+export const createIdentomatSimulator: SimulatorFactory = (opts) => buildIdentomatSimulator(opts);
+
+export function buildIdentomatSimulator(opts: IdentomatSimulatorOptions): Router {
+  const now = opts.now ?? (() => new Date());
+  const sessions = new Map<string, Session>();
+  const router = express.Router();
+  const upload = multer({ limits: { fieldSize: 1024 * 1024 } }).none();
+
+  const expired = (s: Session) => now().getTime() - s.createdAt.getTime() > TOKEN_TTL_MS;
+
+  // ---- sandbox control (no faults, no company_key)
+  router.get("/_control/sessions/:token", (req, res) => {
+    const s = sessions.get(req.params.token);
+    if (!s) return res.status(404).json({ error: "SESSION_NOT_FOUND" });
+    res.json({
+      token: s.token,
+      resultCalls: s.resultCalls,
+      state: stateAfter(s, s.resultCalls).result,
+      magic: s.plan.magic,
+      createdAt: s.createdAt.toISOString(),
+      tokenExpired: expired(s),
+      completedByHand: s.override !== null,
+    });
+  });
+  router.post("/_control/sessions/:token/complete", express.json(), (req, res) => {
+    const s = sessions.get(req.params.token);
+    if (!s) return res.status(404).json({ error: "SESSION_NOT_FOUND" });
+    const parsed = CompleteSchema.safeParse(req.body);
+    if (!parsed.success) return res.status(400).json({ errors: parsed.error.issues });
+    s.override = parsed.data as Override;
+    res.json({ ok: true, result: parsed.data.result });
+  });
+
+  // ---- vendor API
+  router.use(opts.faults.middleware("identomat"));
+  router.use(express.json({ verify: captureRaw, limit: "1mb" }));
+  router.use(express.urlencoded({ extended: false, verify: captureRaw, limit: "1mb" }));
+  router.use((req, res, next) => (req.is("multipart/form-data") ? upload(req, res, next) : next()));
+
+  /** a token's session for this company, or the error the doc names */
+  function sessionFor(companyKey: string, token: unknown): Session | "SESSION_INVALID" | "SESSION_NOT_FOUND" {
+    if (typeof token !== "string" || !TOKEN_FORMAT.test(token)) return "SESSION_INVALID";
+    const s = sessions.get(token);
+    if (!s || s.companyKey !== companyKey) return "SESSION_NOT_FOUND";
+    return s;
+  }
+
+  const begin = (req: Request, res: Response) => {
+    const auth = authenticate(req, res);
+    if (!auth) return;
+    const p = params(req);
+    const flagsRaw = jsonParam(p.flags);
+    const stepsRaw = jsonParam(p.steps);
+    if (!flagsRaw.ok || !stepsRaw.ok) return errorAnswer(res, 400, "INVALID_PARAMETERS");
+    const flags = FlagsSchema.safeParse(flagsRaw.value ?? {});
+    const steps = stepsRaw.value === undefined ? null : StepsSchema.safeParse(stepsRaw.value);
+    if (!flags.success || (steps && !steps.success)) return errorAnswer(res, 400, "INVALID_PARAMETERS");
+    const token = newToken();
+    sessions.set(token, {
+      token,
+      companyKey: auth.companyKey,
+      flags: flags.data,
+      configId: typeof p.config_id === "string" ? p.config_id : null,
+      createdAt: now(),
+      resultCalls: 0,
+      plan: planFromReturnUrl(flags.data.return_url),
+      override: null,
+    });
+    answer(res, auth.secret, token);
+  };
+
+  const result = (req: Request, res: Response) => {
+    const auth = authenticate(req, res);
+    if (!auth) return;
+    const s = sessionFor(auth.companyKey, params(req).session_token);
+    if (typeof s === "string") return errorAnswer(res, 400, s);
+    s.resultCalls += 1;
+    const state = stateAfter(s, s.resultCalls);
+    // the token is gone before the person finished: the session can no longer complete
+    if (state.result === "IN_PROGRESS" && expired(s)) return errorAnswer(res, 400, "SESSION_INVALID");
+    answer(res, auth.secret, resultDocument(s, state));
+  };
+
+  const remove = (req: Request, res: Response) => {
+    const auth = authenticate(req, res);
+    if (!auth) return;
+    const s = sessionFor(auth.companyKey, params(req).session_token);
+    if (typeof s === "string") return errorAnswer(res, 400, s);
+    const state = stateAfter(s, s.resultCalls);
+    if (state.result === "IN_PROGRESS" && expired(s)) return errorAnswer(res, 400, "SESSION_INVALID");
+    sessions.delete(s.token);
+    answer(res, auth.secret, resultDocument(s, state));
+  };
+
+  for (const [path, handler] of [
+    ["/external-api/begin/", begin],
+    ["/external-api/result/", result],
+    ["/external-api/delete/", remove],
+  ] as const) {
+    router.get(path, handler);
+    router.post(path, handler);
+  }
+
+  // the widget page the end user is redirected to (a stand-in: the session finishes by its magic input)
+  router.get("/", (req, res) => {
+    const token = typeof req.query.session_token === "string" ? req.query.session_token : "";
+    const s = sessions.get(token);
+    if (!s || expired(s)) return res.status(404).type("text/html").send("<!doctype html><title>Identomat sandbox</title><p>Session not found or expired.</p>");
+    const back = typeof s.flags.return_url === "string" ? s.flags.return_url : null;
+    const safe = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    res
+      .type("text/html")
+      .send(
+        `<!doctype html><title>Identomat sandbox</title><h1>Identomat sandbox widget</h1>` +
+          `<p>This session finishes as <strong>${safe(s.plan.magic)}</strong> after ${s.plan.inProgressPolls} result call(s).</p>` +
+          (back ? `<p><a href="${safe(back)}">Return</a></p>` : ""),
+      );
+  });
+
+  // a body express cannot read is a malformed request, answered in Identomat's error format
+  router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    errorAnswer(res, 400, "INVALID_PARAMETERS");
+  });
+
+  return router;
+}

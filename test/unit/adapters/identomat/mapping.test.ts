@@ -1,0 +1,379 @@
+// Every row of every Identomat mapping table, with the expected normalized value written out.
+import { describe, expect, it } from "vitest";
+import { VendorError } from "../../../../src/core/errors.js";
+import {
+  CHECK_FAILED_BY_REASON,
+  DOCUMENT_TYPE_IN,
+  DOCUMENT_TYPE_OUT,
+  ERROR_CODES,
+  HTTP_STATUS_HANDLING,
+  LANGUAGE_ALIASES,
+  REJECT_REASON_CODES,
+  RESULT_RULES,
+  documentTypeOf,
+  errorFromCode,
+  identomatDate,
+  languageFlagOf,
+  mapResult,
+  personFields,
+  rejectReasonCodeOf,
+  resultRuleOf,
+  type MapInput,
+} from "../../../../src/adapters/identomat/mapping.js";
+import { ResultAnswerSchema, type IdentomatResultAnswer } from "../../../../src/adapters/identomat/schemas.js";
+
+const ALL_CHECKS: MapInput["checks"] = ["document", "liveness", "face_match"];
+const input = (over: Partial<MapInput> = {}): MapInput => ({
+  checks: ALL_CHECKS,
+  settings: { similarityThreshold: 0.8, manualCheckPollSeconds: 600 },
+  requestCountry: null,
+  endpoint: "result",
+  ...over,
+});
+
+/** a result answer in the doc's format (vendors/identomat.txt), values filled in */
+function answer(over: Record<string, unknown> = {}): IdentomatResultAnswer {
+  return ResultAnswerSchema.parse({
+    result: "APPROVED",
+    live: true,
+    similarity: 0.93,
+    document_type: "passport",
+    generalDocuments: [],
+    reject_reason: null,
+    person: {
+      local_first_name: "ИВАН",
+      local_last_name: "ИВАНОВ",
+      first_name: "IVAN",
+      last_name: "IVANOV",
+      birthday: "11/25/1979",
+      birthday_time: "1979-11-25T00:00:00.000Z",
+      age: 45,
+      birth_place: "KYIV",
+      citizenship: "UKR",
+      nationality: "UKR",
+      document_number: "FA123456",
+      document_issued: "2/8/2021",
+      document_expires: "8/2/2031",
+      document_expires_time: "2031-08-02T00:00:00.000Z",
+      personal_number: "1234567890",
+      authority: "4601",
+      issuing_state: "UKR",
+      sex: "F",
+      address: "1 MAIN STREET",
+    },
+    configId: "cfg",
+    trustedDatabaseRecord: null,
+    result_comment: "",
+    questionnaires: [],
+    ...over,
+  });
+}
+
+describe("RESULT_RULES (every documented result value)", () => {
+  it("has exactly the five documented values", () => {
+    expect(Object.keys(RESULT_RULES).sort()).toEqual(["APPROVED", "DISAGREED_WITH_TERMS", "IN_PROGRESS", "MANUAL_CHECK", "REJECTED"]);
+  });
+
+  it("APPROVED -> completed, approved (decided from clean checks)", () => {
+    const m = mapResult(answer({ result: "APPROVED" }), input());
+    expect(m).toMatchObject({ status: "completed", decision: "approved", reasons: [], pollAfterMs: null });
+  });
+
+  it("REJECTED -> completed, declined, with the reject reason mapped", () => {
+    const m = mapResult(answer({ result: "REJECTED", reject_reason: { value: "DOCUMENT_EXPIRED", description: "Expired" } }), input());
+    expect(m.status).toBe("completed");
+    if (m.status !== "completed") return;
+    expect(m.decision).toBe("declined");
+    expect(m.reasons).toEqual([{ code: "document_expired", category: "document", vendor: "identomat", vendorCode: "DOCUMENT_EXPIRED", message: "Expired" }]);
+    expect(m.checks.document?.outcome).toBe("fail");
+  });
+
+  it("MANUAL_CHECK -> completed, review, manual_review_required, polled again after 10 minutes", () => {
+    const m = mapResult(answer({ result: "MANUAL_CHECK" }), input());
+    expect(m).toMatchObject({ status: "completed", decision: "review", pollAfterMs: 600_000 });
+    if (m.status !== "completed") return;
+    expect(m.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["manual_review_required", "MANUAL_CHECK"]]);
+    expect(m.checks.document?.outcome).toBe("inconclusive");
+  });
+
+  it("DISAGREED_WITH_TERMS -> completed, declined, user_declined_terms, nothing performed", () => {
+    const m = mapResult(answer({ result: "DISAGREED_WITH_TERMS", live: false, similarity: 0, person: {} }), input());
+    expect(m).toMatchObject({ status: "completed", decision: "declined" });
+    if (m.status !== "completed") return;
+    expect(m.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["user_declined_terms", "DISAGREED_WITH_TERMS"]]);
+    expect(m.checks.liveness?.outcome).toBe("not_performed");
+    expect(m.checks.faceMatch?.outcome).toBe("not_performed");
+    expect(m.checks.document?.outcome).toBe("not_performed");
+  });
+
+  it("IN_PROGRESS -> awaiting_user", () => {
+    expect(mapResult(answer({ result: "IN_PROGRESS" }), input())).toEqual({ status: "awaiting_user", result: "IN_PROGRESS" });
+  });
+
+  it("compares case-insensitively (public Identomat answers show lower-case 'approved')", () => {
+    expect(resultRuleOf("approved")?.result).toBe("APPROVED");
+    expect(resultRuleOf(" rejected ")?.result).toBe("REJECTED");
+  });
+
+  it("an unknown result is a parse VendorError, never an approval", () => {
+    let err: unknown;
+    try {
+      mapResult(answer({ result: "ACCEPTED_MAYBE" }), input());
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(VendorError);
+    expect((err as VendorError).kind).toBe("parse");
+    expect((err as VendorError).toReason()).toMatchObject({ code: "vendor_error", vendorCode: "ACCEPTED_MAYBE" });
+  });
+});
+
+describe("REJECT_REASON_CODES (every row)", () => {
+  const rows: [string, string][] = [
+    ["DOCUMENT_EXPIRED", "document_expired"],
+    ["DOCUMENT_NOT_SUPPORTED", "document_not_supported"],
+    ["DOCUMENT_NOT_FOUND", "document_missing"],
+    ["DOCUMENT_FORGED", "document_forged"],
+    ["DOCUMENT_TAMPERED", "document_forged"],
+    ["SCREEN_CAPTURE", "document_screen_capture"],
+    ["PRINTED_COPY", "document_printed_copy"],
+    ["FIELDS_MISMATCH", "document_sides_mismatch"],
+    ["MRZ_NOT_FOUND", "mrz_missing"],
+    ["MRZ_INVALID", "mrz_invalid"],
+    ["DATA_NOT_EXTRACTED", "data_not_extracted"],
+    ["LOW_QUALITY", "image_low_quality"],
+    ["BLURRY_IMAGE", "image_blurry"],
+    ["UNDERAGE", "underage"],
+    ["FACE_MISMATCH", "face_mismatch"],
+    ["LIVENESS_FAILED", "liveness_failed"],
+    ["SPOOFING", "liveness_failed"],
+    ["FACE_NOT_FOUND", "no_face_detected"],
+    ["MULTIPLE_FACES", "multiple_faces"],
+    ["DIFFERENT_PERSON", "different_person_in_session"],
+  ];
+
+  it("the test covers every row of the table", () => {
+    expect(rows.map(([k]) => k).sort()).toEqual(Object.keys(REJECT_REASON_CODES).sort());
+  });
+
+  it.each(rows)("%s -> %s (in a REJECTED answer, vendorCode kept)", (value, code) => {
+    expect(rejectReasonCodeOf(value)).toBe(code);
+    const m = mapResult(answer({ result: "REJECTED", reject_reason: { value, description: "" } }), input());
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(m.decision).toBe("declined");
+    expect(m.reasons[0]).toMatchObject({ code, vendorCode: value });
+  });
+
+  it("matches lower-case values as seen in recorded answers ('face_mismatch')", () => {
+    expect(rejectReasonCodeOf("face_mismatch")).toBe("face_mismatch");
+    expect(rejectReasonCodeOf("document-expired")).toBe("document_expired");
+  });
+
+  it("an unknown value maps to the document generic code and keeps vendorCode", () => {
+    const m = mapResult(answer({ result: "REJECTED", reject_reason: { value: "BLACKLISTED_PERSON", description: "" } }), input());
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(m.reasons[0]).toMatchObject({ code: "document_suspicious", category: "document", vendorCode: "BLACKLISTED_PERSON" });
+    expect(m.decision).toBe("declined");
+  });
+
+  it("a REJECTED answer with reject_reason null still carries a reason", () => {
+    const m = mapResult(answer({ result: "REJECTED", reject_reason: null }), input());
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(m.decision).toBe("declined");
+    expect(m.reasons).toHaveLength(1);
+    expect(m.reasons[0]).toMatchObject({ code: "document_suspicious", vendorCode: "REJECTED" });
+    // the document itself was read: no reason blames it
+    expect(m.checks.document?.outcome).toBe("pass");
+  });
+
+  it("an empty reject_reason on an APPROVED answer adds nothing", () => {
+    const m = mapResult(answer({ result: "APPROVED", reject_reason: { value: "", description: "" } }), input());
+    expect(m).toMatchObject({ decision: "approved", reasons: [] });
+  });
+});
+
+describe("CHECK_FAILED_BY_REASON (every row)", () => {
+  it.each([
+    ["LIVENESS_FAILED", "liveness"],
+    ["FACE_MISMATCH", "faceMatch"],
+    ["DIFFERENT_PERSON", "faceMatch"],
+  ] as const)("a REJECTED %s fails the %s check", (value, check) => {
+    // live true and similarity high: only the reason can fail the check
+    const m = mapResult(answer({ result: "REJECTED", live: true, similarity: 0.99, reject_reason: { value } }), input());
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(m.checks[check]?.outcome).toBe("fail");
+    expect(m.checks.document?.outcome).toBe("pass");
+  });
+
+  it("face_similarity_low fails the face match (below the threshold)", () => {
+    expect(CHECK_FAILED_BY_REASON.face_similarity_low).toBe("faceMatch");
+    const m = mapResult(answer({ similarity: 0.5 }), input());
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(m.checks.faceMatch).toEqual({ outcome: "fail", similarity: 0.5, threshold: 0.8 });
+  });
+
+  it("has exactly these rows", () => {
+    expect(CHECK_FAILED_BY_REASON).toEqual({
+      liveness_failed: "liveness",
+      face_mismatch: "faceMatch",
+      face_similarity_low: "faceMatch",
+      different_person_in_session: "faceMatch",
+    });
+  });
+});
+
+describe("DOCUMENT_TYPE_IN / DOCUMENT_TYPE_OUT (every row)", () => {
+  it.each([
+    ["id", "id_card"],
+    ["passport", "passport"],
+    ["driver_license", "driving_license"],
+    ["residence_license", "residence_permit"],
+  ])("Identomat %s -> %s", (vendorType, type) => {
+    expect(documentTypeOf(vendorType)).toBe(type);
+    const m = mapResult(answer({ document_type: vendorType }), input());
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(m.checks.document?.type).toBe(type);
+  });
+
+  it("covers the whole inbound table", () => {
+    expect(Object.keys(DOCUMENT_TYPE_IN).sort()).toEqual(["driver_license", "id", "passport", "residence_license"]);
+  });
+
+  it("an unknown document type is 'other'; absent or empty is null", () => {
+    expect(documentTypeOf("bank_statement")).toBe("other");
+    expect(documentTypeOf("")).toBeNull();
+    expect(documentTypeOf(null)).toBeNull();
+  });
+
+  it.each([
+    ["id_card", "id"],
+    ["passport", "passport"],
+    ["driving_license", "driver_license"],
+    ["residence_permit", "residence_license"],
+    ["other", null],
+  ] as const)("request %s -> document_types item %s", (type, vendorType) => {
+    expect(DOCUMENT_TYPE_OUT[type]).toBe(vendorType);
+  });
+});
+
+describe("LANGUAGE_ALIASES (every row) and language flags", () => {
+  it("el (ISO 639-1 Greek) -> gr (Identomat's code)", () => {
+    expect(LANGUAGE_ALIASES).toEqual({ el: "gr" });
+    expect(languageFlagOf("el")).toBe("gr");
+    expect(languageFlagOf("el-GR")).toBe("gr");
+  });
+  it("keeps other primary subtags lower-cased", () => {
+    expect(languageFlagOf("es-ES")).toBe("es");
+    expect(languageFlagOf("UK")).toBe("uk");
+    expect(languageFlagOf("")).toBeNull();
+    expect(languageFlagOf("??")).toBeNull();
+  });
+});
+
+describe("ERROR_CODES and HTTP_STATUS_HANDLING (every row)", () => {
+  it.each([
+    ["INVALID_COMPANY_KEY", "auth", "vendor_auth_failed"],
+    ["INVALID_SIGNATURE", "auth", "vendor_auth_failed"],
+    ["INVALID_PARAMETERS", "rejected", "vendor_rejected_request"],
+    ["SESSION_NOT_FOUND", "rejected", "vendor_rejected_request"],
+    ["SESSION_INVALID", "rejected", "vendor_rejected_request"],
+  ])("%s -> kind %s, reason %s, not retryable, vendorCode kept", (code, kind, reasonCode) => {
+    expect(Object.keys(ERROR_CODES)).toContain(code);
+    const e = errorFromCode(code, "result", 400);
+    expect(e.kind).toBe(kind);
+    expect(e.retryable).toBe(false);
+    expect(e.toReason()).toMatchObject({ code: reasonCode, vendor: "identomat", vendorCode: code });
+  });
+
+  it("an unknown error code is a refused request that keeps its code", () => {
+    expect(errorFromCode("COMPANY_DISABLED", "begin", 400).toReason()).toMatchObject({ code: "vendor_rejected_request", vendorCode: "COMPANY_DISABLED" });
+  });
+
+  it("400, 401, 403, 404 carry an error code the adapter reads itself", () => {
+    expect(HTTP_STATUS_HANDLING).toEqual({ 400: "error_code_in_body", 401: "error_code_in_body", 403: "error_code_in_body", 404: "error_code_in_body" });
+  });
+});
+
+describe("person fields", () => {
+  it("normalizes the doc's person members (latin names, ISO dates, alpha-2 countries)", () => {
+    expect(personFields(answer().person)).toEqual({
+      firstName: "IVAN",
+      lastName: "IVANOV",
+      dateOfBirth: "1979-11-25",
+      placeOfBirth: "KYIV",
+      documentNumber: "FA123456",
+      personalNumber: "1234567890",
+      expiryDate: "2031-08-02",
+      issueDate: "2021-02-08",
+      issuingCountry: "UA",
+      sex: "F",
+      nationality: "UA",
+      address: "1 MAIN STREET",
+    });
+  });
+
+  it("falls back to local_* names and to citizenship", () => {
+    const f = personFields({ local_first_name: "ИВАН", local_last_name: "ИВАНОВ", first_name: "", citizenship: "GEO", nationality: "GEORGIAN" });
+    expect(f.firstName).toBe("ИВАН");
+    expect(f.lastName).toBe("ИВАНОВ");
+    expect(f.nationality).toBe("GE");
+  });
+
+  it("reads a slash date as month/day/year when no ISO twin is given", () => {
+    expect(identomatDate("8/2/2026")).toBe("2026-08-02");
+    expect(identomatDate("11/25/1979", "1979-11-25T00:00:00.000Z")).toBe("1979-11-25");
+    expect(identomatDate("2026-08-02")).toBe("2026-08-02");
+    expect(identomatDate("25/11/1979")).toBeNull();
+  });
+
+  it("the document check country is the issuing state, else the request's country", () => {
+    const m = mapResult(answer({ person: { issuing_state: "DEU" } }), input({ requestCountry: "FR" }));
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(m.checks.document?.country).toBe("DE");
+    const n = mapResult(answer({ person: {} }), input({ requestCountry: "FR" }));
+    if (n.status !== "completed") throw new Error("expected completed");
+    expect(n.checks.document?.country).toBe("FR");
+  });
+});
+
+describe("live and similarity", () => {
+  it("live true -> pass, false -> fail liveness_failed, absent -> not_performed", () => {
+    const pass = mapResult(answer({ live: true }), input());
+    const fail = mapResult(answer({ live: false }), input());
+    const absent = mapResult(answer({ live: undefined }), input());
+    if (pass.status !== "completed" || fail.status !== "completed" || absent.status !== "completed") throw new Error("expected completed");
+    expect(pass.checks.liveness).toEqual({ outcome: "pass", score: null, level: null });
+    expect(fail.checks.liveness?.outcome).toBe("fail");
+    expect(fail.reasons.map((r) => r.code)).toEqual(["liveness_failed"]);
+    // an APPROVED answer with live false is declined by the gateway's own liveness check
+    expect(fail.decision).toBe("declined");
+    expect(absent.checks.liveness?.outcome).toBe("not_performed");
+  });
+
+  it("similarity at the threshold passes; below fails with face_similarity_low; the threshold is the account's", () => {
+    const at = mapResult(answer({ similarity: 0.8 }), input());
+    const below = mapResult(answer({ similarity: 0.79 }), input());
+    const lenient = mapResult(answer({ similarity: 0.79 }), input({ settings: { similarityThreshold: 0.7, manualCheckPollSeconds: 600 } }));
+    if (at.status !== "completed" || below.status !== "completed" || lenient.status !== "completed") throw new Error("expected completed");
+    expect(at.checks.faceMatch?.outcome).toBe("pass");
+    expect(below.checks.faceMatch?.outcome).toBe("fail");
+    expect(below.reasons[0]).toMatchObject({ code: "face_similarity_low", category: "face" });
+    expect(below.decision).toBe("declined");
+    expect(lenient.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.79, threshold: 0.7 });
+  });
+
+  it("a similarity outside 0..1 is a parse error", () => {
+    expect(() => mapResult(answer({ similarity: 93 }), input())).toThrow(VendorError);
+  });
+
+  it("only the requested checks are reported", () => {
+    const m = mapResult(answer(), input({ checks: ["document"] }));
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(Object.keys(m.checks)).toEqual(["document"]);
+  });
+
+  it("a MANUAL_CHECK stays review even when a check fails", () => {
+    const m = mapResult(answer({ result: "MANUAL_CHECK", similarity: 0.5 }), input());
+    expect(m).toMatchObject({ decision: "review" });
+  });
+});
