@@ -1,0 +1,228 @@
+// HTTP + auth of VerificarIdentidad API 3.0. Every call goes through ctx.http.
+//   "To use Basic Authentication you must include a header in the requests of the type:
+//    Authorization: Basic Base64StringAPI where Base64StringAPI is the Base64 encoding of the string APIUser:APIToken"
+//   "The Requests, for security reasons, must be made via POST and with Secure HTTPS protocol."
+//   "Parameters are sent in the body of the POST request, either as a JSON object
+//    (Content-Type application/json, RECOMMENDED) or as an application/x-www-form-urlencoded form."
+import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
+import type { AdapterAccount, AdapterContext } from "../types.js";
+import { VendorError, isVendorError } from "../../core/errors.js";
+import type { VendorResponse } from "../../core/vendor-http.js";
+import { VENDOR, classifyHttp, resError } from "./mapping.js";
+import { CredentialsSchema, SendResponseSchema, CreditsResponseSchema, canonicalKeys, type Credentials, type SendResult } from "./schemas.js";
+
+export const ENDPOINTS = {
+  send: "VerificarIdentidad",
+  certificate: "GetCertificadoIdentidad",
+  credits: "GetCreditos",
+} as const;
+
+export function basicAuthHeader(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
+}
+
+function url(account: AdapterAccount, endpoint: string): string {
+  return `${account.baseUrl.replace(/\/+$/, "")}/${endpoint}`;
+}
+
+function headers(creds: Credentials): Record<string, string> {
+  return {
+    Authorization: basicAuthHeader(creds.apiUser, creds.apiToken),
+    "Content-Type": "application/json",
+    Accept: "application/json, application/pdf",
+  };
+}
+
+// ---------------------------------------------------------------- phone
+
+export interface SmsPhone {
+  /** "Telefono=34600000001": the international number as digits, no "+" */
+  digits: string;
+  /** "+346*****001" */
+  masked: string;
+}
+
+/** A real mobile-capable number, or null. Numbers without "+" are read in `defaultCountry`. */
+export function parseSmsPhone(input: string | undefined, defaultCountry: string): SmsPhone | null {
+  if (!input?.trim()) return null;
+  const n = parsePhoneNumberFromString(input.trim(), defaultCountry.toUpperCase() as CountryCode);
+  if (!n || !n.isValid()) return null;
+  // the link goes by SMS: a number known to be a landline cannot receive it
+  const type = n.getType();
+  if (type === "FIXED_LINE" || type === "TOLL_FREE" || type === "PREMIUM_RATE" || type === "SHARED_COST") return null;
+  const cc = String(n.countryCallingCode);
+  const nsn = String(n.nationalNumber);
+  return { digits: `${cc}${nsn}`, masked: maskPhone(cc, nsn) };
+}
+
+/** "+34" + "600000001" -> "+346*****001": calling code and first digit, the last three, stars between. */
+export function maskPhone(countryCallingCode: string, nationalNumber: string): string {
+  const keepEnd = nationalNumber.length > 6 ? 3 : 2;
+  const head = nationalNumber.slice(0, 1);
+  const tail = nationalNumber.slice(-keepEnd);
+  const stars = Math.max(0, nationalNumber.length - head.length - tail.length);
+  return `+${countryCallingCode}${head}${"*".repeat(stars)}${tail}`;
+}
+
+/** The webhook's `Telefono` (digits with the country prefix) masked the same way, or null. */
+export function maskWebhookPhone(telefono: string | undefined): string | null {
+  if (!telefono) return null;
+  const digits = telefono.replace(/\D/g, "");
+  if (!digits) return null;
+  const n = parsePhoneNumberFromString(`+${digits}`);
+  return n ? maskPhone(String(n.countryCallingCode), String(n.nationalNumber)) : null;
+}
+
+// ---------------------------------------------------------------- Fecha
+
+const SPAIN_TIME = new Intl.DateTimeFormat("en-GB", {
+  timeZone: "Europe/Madrid",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+
+/** "Format Year-Month-day hour:minute. The time reference is CET/CEST (Spain time zone)." e.g. 2022-05-01 15:10 */
+export function toSpainLocalTime(date: Date): string {
+  const parts = Object.fromEntries(SPAIN_TIME.formatToParts(date).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
+// ---------------------------------------------------------------- calls
+
+export interface SendParams {
+  telefono: string;
+  mensaje: string;
+  remitente?: string | null;
+  dni?: string | null;
+  sendAt?: Date | null;
+}
+
+export interface SendBody {
+  Telefono: string;
+  Mensaje: string;
+  Remitente?: string;
+  Dni?: string;
+  Fecha?: string;
+  Resp: "JSON";
+}
+
+export function buildSendBody(p: SendParams): SendBody {
+  return {
+    Telefono: p.telefono,
+    Mensaje: p.mensaje,
+    ...(p.remitente ? { Remitente: p.remitente } : {}),
+    ...(p.dni ? { Dni: p.dni } : {}),
+    ...(p.sendAt ? { Fecha: toSpainLocalTime(p.sendAt) } : {}),
+    // "It is always recommended to define this parameter"
+    Resp: "JSON",
+  };
+}
+
+function parseAnswer<T>(res: VendorResponse, schema: { safeParse(x: unknown): { success: true; data: T } | { success: false } }, endpoint: string, retryable: boolean): T {
+  const parsed = res.json === undefined ? ({ success: false } as const) : schema.safeParse(canonicalKeys(res.json));
+  if (!parsed.success)
+    throw new VendorError({ kind: "parse", vendor: VENDOR, endpoint, retryable, httpStatus: res.status, message: `${endpoint}: answer is not the documented JSON` });
+  return parsed.data;
+}
+
+export function credentialsOf(account: AdapterAccount): Credentials {
+  const parsed = CredentialsSchema.safeParse(account.credentials);
+  if (!parsed.success) throw new VendorError({ kind: "auth", vendor: VENDOR, retryable: false, message: "vendor account credentials are incomplete" });
+  return parsed.data;
+}
+
+/**
+ * Sends the SMS. Never repeated: `retry: false`, and any failure is returned as not
+ * retryable, since after a timeout or a 5xx the SMS may already have gone out.
+ */
+export async function sendVerification(ctx: AdapterContext, account: AdapterAccount, body: SendBody): Promise<SendResult> {
+  const creds = credentialsOf(account);
+  let res: VendorResponse;
+  try {
+    res = await ctx.http.call({
+      endpoint: ENDPOINTS.send,
+      method: "POST",
+      url: url(account, ENDPOINTS.send),
+      headers: headers(creds),
+      data: body,
+      classify: classifyHttp(ENDPOINTS.send),
+      retry: false,
+    });
+  } catch (e) {
+    if (isVendorError(e) && e.retryable)
+      throw new VendorError({
+        kind: e.kind,
+        vendor: VENDOR,
+        endpoint: ENDPOINTS.send,
+        retryable: false,
+        httpStatus: e.httpStatus,
+        vendorCode: e.vendorCode,
+        message: `${e.message} (not retried: the SMS may have been sent)`,
+      });
+    throw e;
+  }
+  const answer = parseAnswer(res, SendResponseSchema, ENDPOINTS.send, false);
+  ctx.recordPayload("send", answer);
+  return answer;
+}
+
+export async function getCredits(ctx: AdapterContext, account: AdapterAccount): Promise<number> {
+  const creds = credentialsOf(account);
+  const res = await ctx.http.call({
+    endpoint: ENDPOINTS.credits,
+    method: "POST",
+    url: url(account, ENDPOINTS.credits),
+    headers: headers(creds),
+    data: { Resp: "JSON" },
+    classify: classifyHttp(ENDPOINTS.credits),
+  });
+  const answer = parseAnswer(res, CreditsResponseSchema, ENDPOINTS.credits, true);
+  ctx.recordPayload("credits", answer);
+  const err = resError(answer.Res, ENDPOINTS.credits, false);
+  if (err) throw err;
+  if (answer.Cred === undefined)
+    throw new VendorError({ kind: "parse", vendor: VENDOR, endpoint: ENDPOINTS.credits, retryable: true, message: "GetCreditos: answer has no Cred" });
+  return answer.Cred;
+}
+
+const PDF_MAGIC = Buffer.from("%PDF");
+
+/**
+ * "The PDF file is downloaded directly if the function executes successfully": the answer is
+ * the PDF bytes; anything else (a JSON `Res` error, say) is a retryable failure.
+ */
+export async function getCertificate(ctx: AdapterContext, account: AdapterAccount, id: string): Promise<Buffer> {
+  const creds = credentialsOf(account);
+  const endpoint = ENDPOINTS.certificate;
+  let res: VendorResponse;
+  try {
+    res = await ctx.http.call({
+      endpoint,
+      method: "POST",
+      url: url(account, endpoint),
+      headers: headers(creds),
+      // the doc's sample sends the numeric Id as a string: { "Id": "1283876988", "Resp": "JSON" }
+      data: { Id: id, Resp: "JSON" },
+      classify: classifyHttp(endpoint),
+    });
+  } catch (e) {
+    if (isVendorError(e) && !e.retryable)
+      throw new VendorError({ kind: e.kind, vendor: VENDOR, endpoint, retryable: true, httpStatus: e.httpStatus, vendorCode: e.vendorCode, message: e.message });
+    throw e;
+  }
+  if (res.rawBody.subarray(0, PDF_MAGIC.length).equals(PDF_MAGIC)) {
+    ctx.recordPayload("certificate", { contentType: res.headers["content-type"] ?? null, bytes: res.rawBody.length });
+    return res.rawBody;
+  }
+  const parsed = res.json === undefined ? null : SendResponseSchema.safeParse(canonicalKeys(res.json));
+  if (parsed?.success) {
+    ctx.recordPayload("certificate", parsed.data);
+    const err = resError(parsed.data.Res, endpoint, true);
+    if (err) throw err;
+  }
+  throw new VendorError({ kind: "parse", vendor: VENDOR, endpoint, retryable: true, httpStatus: res.status, message: `${endpoint}: answer is not a PDF` });
+}

@@ -1,0 +1,128 @@
+// VerificarIdentidad API 3.0: the end user gets an SMS with a link, does a video liveness
+// test and shows both sides of the ID document; results arrive only by webhook.
+import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
+import { VendorError } from "../../core/errors.js";
+import { todayIso } from "../../core/dates.js";
+import { VENDOR, resError } from "./mapping.js";
+import { CredentialsSchema, SENDER_MAX_LENGTH, SettingsSchema, type Settings } from "./schemas.js";
+import { buildSendBody, getCertificate, getCredits, parseSmsPhone, sendVerification } from "./client.js";
+import { authenticateWebhook, parseWebhook } from "./webhooks.js";
+
+/**
+ * Health checks call GetCreditos at most this often per account. The doc:
+ *   "Empty connections: It is important to keep in mind that a repeatedly erroneous connection
+ *    will be treated by the system as spam and may end up temporarily blocking the connection."
+ *   "It is advisable to avoid making repeated connections with erroneous data or fast 'empty'
+ *    connections (without sending anything) with the same data to obtain the number of credits or the same report."
+ */
+export const MIN_HEALTH_INTERVAL_MS = 15 * 60_000;
+
+/** "[LINK] which will be replaced by the access link" */
+export const LINK_PLACEHOLDER = "[LINK]";
+
+function settingsOf(account: AdapterAccount): Settings {
+  const parsed = SettingsSchema.safeParse(account.settings ?? {});
+  return parsed.success ? parsed.data : SettingsSchema.parse({});
+}
+
+function smsMessage(input: VerificationInputData, settings: Settings): string | undefined {
+  return input.hosted?.smsMessage ?? settings.defaultMessage;
+}
+
+function smsSender(input: VerificationInputData, settings: Settings): string | undefined {
+  return input.hosted?.smsSender ?? settings.defaultSender;
+}
+
+export function validateRequest(input: VerificationInputData, _checks: unknown, account: AdapterAccount): RequestProblem[] {
+  const settings = settingsOf(account);
+  const problems: RequestProblem[] = [];
+  const phone = input.subject?.phone;
+  if (!phone?.trim()) problems.push({ path: "subject.phone", status: 400, message: "required: the verification link is sent by SMS" });
+  else if (!parseSmsPhone(phone, settings.defaultPhoneCountry))
+    problems.push({ path: "subject.phone", status: 400, message: "not a valid mobile phone number (use the international format, e.g. +34600000001)" });
+  const message = smsMessage(input, settings);
+  if (message === undefined || !message.includes(LINK_PLACEHOLDER))
+    problems.push({ path: "hosted.smsMessage", status: 400, message: `required, and must contain the keyword ${LINK_PLACEHOLDER}` });
+  const sender = input.hosted?.smsSender;
+  if (sender !== undefined && (sender.trim().length === 0 || sender.length > SENDER_MAX_LENGTH))
+    problems.push({ path: "hosted.smsSender", status: 400, message: `1 to ${SENDER_MAX_LENGTH} characters` });
+  return problems;
+}
+
+function recordCreditsLeft(credits: number, settings: Settings, ctx: AdapterContext): void {
+  ctx.recordCredits(credits);
+  if (credits < settings.lowCreditsThreshold)
+    ctx.recordAccountEvent({
+      type: "low_credits",
+      externalId: `low_credits:${todayIso(ctx.now())}:${credits}`,
+      payload: { credits, threshold: settings.lowCreditsThreshold },
+    });
+}
+
+async function start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome> {
+  const settings = settingsOf(account);
+  const problems = validateRequest(v.input, v.checks, account);
+  if (problems.length)
+    throw new VendorError({
+      kind: "rejected",
+      vendor: VENDOR,
+      retryable: false,
+      message: `request not accepted by this vendor (${problems.map((p) => p.path).join(", ")})`,
+    });
+  const phone = parseSmsPhone(v.input.subject?.phone, settings.defaultPhoneCountry)!;
+  const body = buildSendBody({
+    telefono: phone.digits,
+    mensaje: smsMessage(v.input, settings)!,
+    remitente: smsSender(v.input, settings) ?? null,
+    dni: v.input.subject?.documentNumber?.trim() || null,
+  });
+  const answer = await sendVerification(ctx, account, body);
+  if (answer.Cred !== undefined) recordCreditsLeft(answer.Cred, settings, ctx);
+  const err = resError(answer.Res, "VerificarIdentidad", false);
+  if (err) throw err;
+  if (!answer.ID)
+    throw new VendorError({ kind: "parse", vendor: VENDOR, endpoint: "VerificarIdentidad", retryable: false, message: "VerificarIdentidad: Res 1 without an ID" });
+  return { status: "awaiting_user", nextAction: { type: "sms_sent", phone: phone.masked }, vendorReference: answer.ID };
+}
+
+async function runFollowUp(name: "certificate", v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<void> {
+  if (name !== "certificate") return;
+  if (!v.vendorReference)
+    throw new VendorError({ kind: "rejected", vendor: VENDOR, endpoint: "GetCertificadoIdentidad", retryable: false, message: "no vendor reference to fetch a certificate for" });
+  const data = await getCertificate(ctx, account, v.vendorReference);
+  await ctx.saveArtifact({ kind: "certificate", contentType: "application/pdf", data });
+}
+
+const lastHealth = new Map<string, { at: number; result: HealthResult }>();
+
+async function health(account: AdapterAccount, ctx: AdapterContext): Promise<HealthResult> {
+  const now = ctx.now().getTime();
+  const cached = lastHealth.get(account.id);
+  if (cached && now - cached.at < MIN_HEALTH_INTERVAL_MS) return { ...cached.result, detail: `${cached.result.detail} (cached: GetCreditos is called at most every ${MIN_HEALTH_INTERVAL_MS / 60_000} min)` };
+  let result: HealthResult;
+  try {
+    const credits = await getCredits(ctx, account);
+    recordCreditsLeft(credits, settingsOf(account), ctx);
+    result = { ok: true, detail: `${credits} credits left`, credits };
+  } catch (e) {
+    result = { ok: false, detail: e instanceof VendorError ? e.message : "GetCreditos failed", credits: null };
+  }
+  lastHealth.set(account.id, { at: now, result });
+  return result;
+}
+
+export const verificaridentidadAdapter: VendorAdapter = {
+  vendor: VENDOR,
+  capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: true, polling: false },
+  // the doc names no host ("https://{SuDominio}" is the customer's own): an account must set its
+  // baseUrl; this default never resolves, so credentials are never sent to a guessed host
+  defaultBaseUrl: "https://verificaridentidad.invalid",
+  credentials: { parse: (x) => CredentialsSchema.parse(x), secretKeys: ["apiToken", "webhookPassword"] },
+  settings: { parse: (x) => SettingsSchema.parse(x ?? {}) },
+  validateRequest,
+  start,
+  authenticateWebhook,
+  parseWebhook,
+  runFollowUp,
+  health,
+};

@@ -1,0 +1,354 @@
+// VerificarIdentidad codes onto the gateway vocabulary, as data. Every row has a test
+// (test/unit/adapters/verificaridentidad/mapping.test.ts) built from the doc's own values.
+import { reason, type CheckOutcome, type Checks, type DocumentFields, type DocumentType, type Reason } from "../../core/model.js";
+import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../core/vocabulary.js";
+import { VendorError, type VendorErrorKind } from "../../core/errors.js";
+import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
+import { toAlpha2 } from "../../core/countries.js";
+import { normalizeSex, toIsoDate } from "../../core/dates.js";
+import type { Dni, Result } from "./schemas.js";
+
+export const VENDOR = "verificaridentidad" as const;
+
+// ---------------------------------------------------------------- Res (every function's answer)
+
+type ResCode = "1" | "-1" | "-2" | "-3" | "-4" | "-5" | "-6" | "-7";
+interface ResRule {
+  kind: VendorErrorKind | null;
+  reasonCode: ReasonCode | null;
+  message: string;
+}
+
+/** `Res` of /VerificarIdentidad (and -1 of every other function). Messages are the doc's, never the vendor's `Error` text. */
+export const RES_CODES = {
+  "1": { kind: null, reasonCode: null, message: "Correct" },
+  "-1": { kind: "auth", reasonCode: "vendor_auth_failed", message: "Authentication error" },
+  "-2": { kind: "out_of_credits", reasonCode: "vendor_out_of_credits", message: "There are not enough credits in the account" },
+  "-3": { kind: "rejected", reasonCode: "vendor_rejected_request", message: "Error in the call data: required parameters are missing" },
+  "-4": { kind: "feature_disabled", reasonCode: "vendor_feature_disabled", message: "The account does not have this function activated" },
+  "-5": { kind: "rejected", reasonCode: "vendor_error", message: "General error in the request" },
+  "-6": { kind: "rejected", reasonCode: "vendor_error", message: "General error in the request" },
+  "-7": { kind: "rejected", reasonCode: "vendor_error", message: "General error in the request" },
+} as const satisfies Record<ResCode, ResRule>;
+
+/** The VendorError of a `Res` other than 1, or null for 1. An unknown code is a generic technical error that keeps its code. */
+export function resError(res: number, endpoint: string, retryable: boolean): VendorError | null {
+  const rule: ResRule | undefined = (RES_CODES as Record<string, ResRule>)[String(res)];
+  if (rule && rule.kind === null) return null;
+  return new VendorError({
+    vendor: VENDOR,
+    endpoint,
+    retryable,
+    kind: rule?.kind ?? "rejected",
+    reasonCode: rule?.reasonCode ?? GENERIC_CODE_BY_CATEGORY.technical,
+    vendorCode: res,
+    message: rule ? `${endpoint}: ${rule.message} (Res ${res})` : `${endpoint}: unknown answer (Res ${res})`,
+  });
+}
+
+// ---------------------------------------------------------------- HTTP statuses
+
+type HttpRow = { kind: VendorErrorKind; retryable: boolean };
+
+/**
+ * The doc answers every business outcome with HTTP 200 and a `Res` code; these statuses
+ * only come from the transport in front of it. A status not listed falls back to defaultClassify.
+ */
+export const HTTP_STATUS = {
+  "400": { kind: "rejected", retryable: false },
+  "401": { kind: "auth", retryable: false },
+  "403": { kind: "auth", retryable: false },
+  "404": { kind: "rejected", retryable: false },
+  "408": { kind: "timeout", retryable: true },
+  "429": { kind: "rate_limited", retryable: true },
+  "500": { kind: "unavailable", retryable: true },
+  "502": { kind: "unavailable", retryable: true },
+  "503": { kind: "unavailable", retryable: true },
+  "504": { kind: "timeout", retryable: true },
+} as const satisfies Record<string, HttpRow>;
+
+export function classifyHttp(endpoint: string) {
+  const fallback = defaultClassify(VENDOR, endpoint);
+  return (res: VendorResponse): VendorError | null => {
+    if (res.status >= 200 && res.status < 300) return null; // a business answer: the caller reads `Res`
+    const row: HttpRow | undefined = (HTTP_STATUS as Record<string, HttpRow>)[String(res.status)];
+    if (!row) return fallback(res);
+    const base = fallback(res);
+    return new VendorError({
+      vendor: VENDOR,
+      endpoint,
+      kind: row.kind,
+      retryable: row.retryable,
+      httpStatus: res.status,
+      vendorCode: res.status,
+      retryAfterMs: base?.retryAfterMs ?? null,
+      message: `${endpoint}: vendor answered HTTP ${res.status}`,
+    });
+  };
+}
+
+// ---------------------------------------------------------------- Estado (webhooks)
+
+type EstadoCode = "3000" | "3001" | "3002" | "3003" | "5000" | "5001" | "5100" | "5500";
+type EstadoRule =
+  | { status: "awaiting_user"; step: string }
+  | { status: "processing"; step: string; readResult: boolean }
+  | { status: "completed"; step: string; decision: "approved" | "declined" };
+
+export const ESTADOS = {
+  "3000": { status: "awaiting_user", step: "user_accessed" },
+  "3001": { status: "awaiting_user", step: "verifying_person_liveness" },
+  "3002": { status: "awaiting_user", step: "document_front_requested" },
+  "3003": { status: "awaiting_user", step: "document_back_requested" },
+  "5000": { status: "processing", step: "in_process", readResult: false },
+  // "The process has finished and you have the data available"
+  "5001": { status: "processing", step: "data_available", readResult: true },
+  // "validated and certified. You can download the certificate through the download function."
+  "5100": { status: "completed", step: "validated", decision: "approved" },
+  // "rejected by an operator based on the results obtained"
+  "5500": { status: "completed", step: "rejected", decision: "declined" },
+} as const satisfies Record<EstadoCode, EstadoRule>;
+
+/**
+ * An Estado the doc does not list never decides: below 5000 it is another user step,
+ * from 5000 on the vendor is working. Either way it is kept in the event log under its code.
+ */
+export function estadoRule(estado: number): EstadoRule {
+  const known: EstadoRule | undefined = (ESTADOS as Record<string, EstadoRule>)[String(estado)];
+  if (known) return known;
+  return estado < 5000
+    ? { status: "awaiting_user", step: `unknown_${estado}` }
+    : { status: "processing", step: `unknown_${estado}`, readResult: false };
+}
+
+// ---------------------------------------------------------------- Resultado
+
+type CheckKey = "document" | "liveness" | "faceMatch";
+type ResultadoCode = "-1" | "-2" | "-3" | "-4" | "-5" | "-6" | "-7" | "-8" | "-9";
+interface ResultadoRule {
+  reasons: readonly ReasonCode[];
+  check: CheckKey | null;
+  outcome: CheckOutcome | null;
+  message: string;
+}
+
+/** Resultado `>80` is the similarity in percent; below 0 one of these. */
+export const FACE_SIMILARITY_THRESHOLD = 80;
+
+export const RESULTADO_CODES = {
+  "-1": {
+    reasons: ["face_similarity_low", "manual_review_required"],
+    check: "faceMatch",
+    outcome: "inconclusive",
+    message: "The similarity is less than 80% and must be validated by an operator",
+  },
+  "-2": { reasons: ["underage"], check: null, outcome: null, message: "The recipient is a minor" },
+  "-3": { reasons: ["document_sides_mismatch"], check: "document", outcome: "fail", message: "The Front and Back of the document do not seem to match" },
+  "-4": { reasons: ["different_person_in_session"], check: "liveness", outcome: "fail", message: "The liveness test seems to have been performed by different people" },
+  "-5": { reasons: ["document_expired"], check: "document", outcome: "fail", message: "Expired ID document" },
+  "-6": { reasons: ["liveness_failed"], check: "liveness", outcome: "fail", message: "The liveness test did not obtain a valid result" },
+  // "Process not yet finished": on a final Estado it means the user never finished the steps
+  "-7": { reasons: ["user_abandoned"], check: null, outcome: null, message: "Process not yet finished" },
+  "-8": {
+    reasons: ["face_mismatch"],
+    check: "faceMatch",
+    outcome: "fail",
+    message: "The recipient is very different from the photo on the ID document or the ID document is not valid",
+  },
+  "-9": {
+    reasons: ["document_number_mismatch"],
+    check: "document",
+    outcome: "fail",
+    message: "The ID document number requested does not match the one provided by the recipient",
+  },
+} as const satisfies Record<ResultadoCode, ResultadoRule>;
+
+/** An unknown negative Resultado: nobody can say what failed, so a human must look. */
+export const UNKNOWN_RESULTADO: ResultadoRule = {
+  reasons: [GENERIC_CODE_BY_CATEGORY.review],
+  check: null,
+  outcome: null,
+  message: "Unknown result code",
+};
+
+export function resultadoRule(resultado: number): ResultadoRule | null {
+  if (resultado >= FACE_SIMILARITY_THRESHOLD) return null;
+  // a positive similarity under 80 "must be validated manually (operator)": the same as -1
+  if (resultado >= 0) return RESULTADO_CODES["-1"];
+  return (RESULTADO_CODES as Record<string, ResultadoRule>)[String(resultado)] ?? UNKNOWN_RESULTADO;
+}
+
+// ---------------------------------------------------------------- Si / No flags
+
+/** "It can be Si or No" (and "N/A if an ID document number was not sent"); matched case-insensitively */
+export const SI_NO = {
+  Si: true,
+  No: false,
+  "N/A": null,
+} as const satisfies Record<string, boolean | null>;
+
+export function siNo(value: string | undefined): boolean | null {
+  if (value === undefined) return null;
+  const v = value.trim().toLowerCase().normalize("NFD").replace(/\p{Diacritic}/gu, "");
+  for (const [k, b] of Object.entries(SI_NO)) if (k.toLowerCase() === v) return b;
+  return null;
+}
+
+type FlagName = "AnversoReversoCoinciden" | "DNISolicitadoCoincide" | "PruebaDeVida" | "ProcesoRelizadoMismaPersona" | "Caducado";
+interface FlagRule {
+  /** the flag value that is a failure */
+  failsWhen: boolean;
+  reason: ReasonCode;
+  check: CheckKey;
+  /** whether the good value is a pass of the check (PruebaDeVida Si = liveness passed) */
+  passes: boolean;
+  /** name under checks.document.security */
+  security: string | null;
+  message: string;
+}
+
+export const FLAGS = {
+  AnversoReversoCoinciden: {
+    failsWhen: false,
+    reason: "document_sides_mismatch",
+    check: "document",
+    passes: false,
+    security: "sidesMatch",
+    message: "The Front and Back of the document do not match",
+  },
+  DNISolicitadoCoincide: {
+    failsWhen: false,
+    reason: "document_number_mismatch",
+    check: "document",
+    passes: false,
+    security: "requestedNumberMatch",
+    message: "The requested ID document number does not match",
+  },
+  PruebaDeVida: { failsWhen: false, reason: "liveness_failed", check: "liveness", passes: true, security: null, message: "The liveness test was not passed" },
+  ProcesoRelizadoMismaPersona: {
+    failsWhen: false,
+    reason: "different_person_in_session",
+    check: "liveness",
+    passes: false,
+    security: null,
+    message: "The process was not performed by the same person",
+  },
+  Caducado: { failsWhen: true, reason: "document_expired", check: "document", passes: false, security: "notExpired", message: "Expired ID document" },
+} as const satisfies Record<FlagName, FlagRule>;
+
+// ---------------------------------------------------------------- DNI (document data)
+
+/** `TipoDocumento`: the doc only shows "ID-1" (the ID card format); anything else is "other". */
+export const DOCUMENT_TYPES = {
+  "ID-1": "id_card",
+} as const satisfies Record<string, DocumentType>;
+
+export function documentType(tipo: string | undefined): DocumentType | null {
+  if (!tipo) return null;
+  return (DOCUMENT_TYPES as Record<string, DocumentType>)[tipo.trim().toUpperCase()] ?? "other";
+}
+
+/** `Nombre`: "Full name in format Surnames, Name" ("APARICIO LOPEZ,JUAN") */
+export function splitNombre(nombre: string | undefined): { firstName: string | null; lastName: string | null } {
+  if (!nombre?.trim()) return { firstName: null, lastName: null };
+  const comma = nombre.indexOf(",");
+  if (comma < 0) return { firstName: null, lastName: nombre.trim() };
+  const lastName = nombre.slice(0, comma).trim();
+  const firstName = nombre.slice(comma + 1).trim();
+  return { firstName: firstName || null, lastName: lastName || null };
+}
+
+export function documentFields(dni: Dni): DocumentFields {
+  const { firstName, lastName } = splitNombre(dni.Nombre);
+  return {
+    firstName,
+    lastName,
+    dateOfBirth: toIsoDate(dni.FechaNacimiento),
+    documentNumber: dni.DNI?.trim() || null,
+    expiryDate: toIsoDate(dni.FechaExpira),
+    issuingCountry: toAlpha2(dni.Pais),
+    sex: normalizeSex(dni.Sexo),
+    nationality: toAlpha2(dni.Nacionalidad),
+  };
+}
+
+// ---------------------------------------------------------------- Result -> checks + reasons
+
+const SEVERITY: Record<CheckOutcome, number> = { not_performed: 0, pass: 1, inconclusive: 2, fail: 3 };
+
+function worst(a: CheckOutcome | undefined, b: CheckOutcome): CheckOutcome {
+  return a === undefined || SEVERITY[b] > SEVERITY[a] ? b : a;
+}
+
+export function mapResult(result: Result): { checks: Checks; reasons: Reason[] } {
+  const outcomes: Partial<Record<CheckKey, CheckOutcome>> = {};
+  const reasons: Reason[] = [];
+  const security: Record<string, boolean | null> = {};
+  const add = (code: ReasonCode, vendorCode: string, message: string) => {
+    if (!reasons.some((r) => r.code === code)) reasons.push(reason(code, VENDOR, vendorCode, message));
+  };
+
+  const resultado = result.Resultado;
+  const similarityPercent =
+    resultado !== undefined && resultado >= 0 ? resultado : result.ParecidoPersonaDNI !== undefined ? result.ParecidoPersonaDNI : undefined;
+
+  if (resultado !== undefined) {
+    const rule = resultadoRule(resultado);
+    if (rule) {
+      for (const code of rule.reasons) add(code, String(resultado), rule.message);
+      if (rule.check && rule.outcome) outcomes[rule.check] = worst(outcomes[rule.check], rule.outcome);
+    }
+  }
+  // -7 "Process not yet finished": no face result to read from ParecidoPersonaDNI
+  const unfinished = resultado === -7;
+
+  if (similarityPercent !== undefined && !unfinished) {
+    outcomes.faceMatch = worst(outcomes.faceMatch, similarityPercent >= FACE_SIMILARITY_THRESHOLD ? "pass" : "inconclusive");
+  }
+
+  const flagValues: Record<FlagName, string | undefined> = {
+    AnversoReversoCoinciden: result.AnversoReversoCoinciden,
+    DNISolicitadoCoincide: result.DNISolicitadoCoincide,
+    PruebaDeVida: result.PruebaDeVida,
+    ProcesoRelizadoMismaPersona: result.ProcesoRelizadoMismaPersona,
+    Caducado: result.DNI?.Caducado,
+  };
+  for (const [name, rule] of Object.entries(FLAGS) as [FlagName, FlagRule][]) {
+    const value = siNo(flagValues[name]);
+    if (value === null) continue;
+    const failed = value === rule.failsWhen;
+    if (rule.security) security[rule.security] = !failed;
+    if (failed) {
+      add(rule.reason, `${name}=${flagValues[name]}`, rule.message);
+      outcomes[rule.check] = worst(outcomes[rule.check], "fail");
+    } else if (rule.passes) outcomes[rule.check] = worst(outcomes[rule.check], "pass");
+  }
+
+  const checks: Checks = {};
+  const dni = result.DNI;
+  if (dni || outcomes.document) {
+    checks.document = {
+      outcome: outcomes.document ?? (dni ? "pass" : "not_performed"),
+      type: documentType(dni?.TipoDocumento),
+      country: toAlpha2(dni?.Pais),
+      fields: dni ? documentFields(dni) : {},
+      ...(Object.keys(security).length ? { security } : {}),
+    };
+  }
+  if (outcomes.liveness) checks.liveness = { outcome: outcomes.liveness, score: null, level: null };
+  if (outcomes.faceMatch) {
+    checks.faceMatch = {
+      outcome: outcomes.faceMatch,
+      similarity: similarityPercent === undefined || unfinished ? null : Math.min(1, Math.max(0, similarityPercent / 100)),
+      threshold: FACE_SIMILARITY_THRESHOLD / 100,
+    };
+  }
+  return { checks, reasons };
+}
+
+/** 5500 with nothing in `Result` to explain it: the operator's own rejection. */
+export const OPERATOR_REJECTION = {
+  code: "manual_review_required",
+  vendorCode: "5500",
+  message: "Rejected by the vendor's operator",
+} as const satisfies { code: ReasonCode; vendorCode: string; message: string };

@@ -1,0 +1,389 @@
+// The VerificarIdentidad adapter against its sandbox simulator on an ephemeral port, with the
+// simulator's webhooks received by a small express server standing in for the gateway.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import pino from "pino";
+import { FaultInjector } from "../../../src/sandbox/faults.js";
+import { MAGIC_INPUTS, createVerificaridentidadSimulator } from "../../../src/sandbox/verificaridentidad/simulator.js";
+import { verificaridentidadAdapter as adapter } from "../../../src/adapters/verificaridentidad/index.js";
+import type { AdapterAccount, Outcome, RawWebhookRequest } from "../../../src/adapters/types.js";
+import { isVendorError, type VendorError } from "../../../src/core/errors.js";
+import { makeAccount, makeHarness, makeVerification } from "../../support/adapter-harness.js";
+
+const faults = new FaultInjector(2_000);
+let sim: Server;
+let hooks: Server;
+let simBase = "";
+let hookBase = "";
+const received = new Map<string, RawWebhookRequest[]>();
+
+function listen(app: express.Express): Promise<Server> {
+  return new Promise((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+}
+const base = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+
+beforeAll(async () => {
+  const simApp = express();
+  simApp.use(faults.controlRouter());
+  simApp.use("/verificaridentidad", createVerificaridentidadSimulator({ faults, log: pino({ level: "silent" }) }));
+  sim = await listen(simApp);
+  simBase = `${base(sim)}/verificaridentidad`;
+
+  const hookApp = express();
+  hookApp.post("/hooks/:user", express.raw({ type: () => true, limit: "5mb" }), (req, res) => {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+    const user = String(req.params.user);
+    const list = received.get(user) ?? [];
+    list.push({ method: req.method, headers, query: {}, rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), receivedAt: new Date() });
+    received.set(user, list);
+    res.status(200).send("OK");
+  });
+  hooks = await listen(hookApp);
+  hookBase = base(hooks);
+});
+
+afterAll(async () => {
+  await new Promise((r) => sim.close(r));
+  await new Promise((r) => hooks.close(r));
+});
+
+async function control(path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${simBase}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, json: await res.json() };
+}
+
+let seq = 0;
+interface Ctx {
+  apiUser: string;
+  account: AdapterAccount;
+  hooks: () => RawWebhookRequest[];
+}
+
+/** a fresh sandbox apiUser (own credits, own webhook configuration) whose webhooks reach the test server */
+async function setup(format: "json" | "form" | "multipart" = "json", password = "gw-secret"): Promise<Ctx> {
+  seq += 1;
+  const apiUser = `sandbox-t${seq}`;
+  const cfg = await control("/_control/webhook-config", { apiUser, url: `${hookBase}/hooks/${apiUser}`, user: "gw", password, format, stepDelayMs: 5 });
+  expect(cfg.status).toBe(201);
+  const account = makeAccount("verificaridentidad", {
+    baseUrl: simBase,
+    credentials: { apiUser, apiToken: `${apiUser}-token`, webhookUser: "gw", webhookPassword: "gw-secret" },
+  });
+  return { apiUser, account, hooks: () => received.get(apiUser) ?? [] };
+}
+
+async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const input = (phone: string, dni?: string) => ({
+  subject: { phone, ...(dni ? { documentNumber: dni } : {}) },
+  hosted: { smsMessage: "Verifique su identidad: [LINK]", smsSender: "MiEmpresa" },
+});
+
+async function startOk(c: Ctx, phone: string, dni?: string) {
+  const v = makeVerification(input(phone, dni), ["document", "liveness", "face_match"]);
+  const h = makeHarness(c.account);
+  const outcome = await adapter.start(v, c.account, h.ctx);
+  return { v, h, outcome };
+}
+
+async function startErr(c: Ctx, phone: string): Promise<VendorError> {
+  try {
+    await startOk(c, phone);
+  } catch (e) {
+    if (isVendorError(e)) return e;
+    throw e;
+  }
+  throw new Error("expected a VendorError");
+}
+
+function events(c: Ctx) {
+  return c.hooks().map((r) => {
+    expect(adapter.authenticateWebhook!(r, c.account)).toBe(true);
+    const [e] = adapter.parseWebhook!(r, c.account);
+    if (!e || e.type !== "verification") throw new Error("expected a verification event");
+    return e;
+  });
+}
+
+const completedOf = (o: Outcome) => {
+  if (o.status !== "completed") throw new Error(`expected completed, got ${o.status}`);
+  return o;
+};
+
+describe("magic inputs", () => {
+  it("lists every magic phone in MAGIC_INPUTS", () => {
+    const text = JSON.stringify(MAGIC_INPUTS);
+    for (let i = 1; i <= 14; i++) expect(text).toContain(`346000000${String(i).padStart(2, "0")}`);
+  });
+
+  it("+34600000001: SMS sent, the whole Estado sequence, approved, then the certificate PDF", async () => {
+    const c = await setup();
+    const { v, outcome, h } = await startOk(c, "+34600000001", "00000000T");
+    expect(outcome).toEqual({ status: "awaiting_user", nextAction: { type: "sms_sent", phone: "+346*****001" }, vendorReference: expect.stringMatching(/^\d+$/) });
+    expect(h.credits).toEqual([99]);
+    await waitFor(() => c.hooks().length >= 7);
+    const evs = events(c);
+    expect(evs.map((e) => e.vendorStatus)).toEqual(["3000", "3001", "3002", "3003", "5000", "5001", "5100"]);
+    expect(evs.map((e) => e.outcome.status)).toEqual(["awaiting_user", "awaiting_user", "awaiting_user", "awaiting_user", "processing", "processing", "completed"]);
+    expect(new Set(evs.map((e) => e.vendorReference))).toEqual(new Set([outcome.vendorReference]));
+    expect(evs[5]!.outcome).toMatchObject({ status: "processing", checks: { faceMatch: { outcome: "pass", similarity: 0.9395784759521484 } }, reasons: [] });
+    const final = completedOf(evs[6]!.outcome);
+    expect(final.decision).toBe("approved");
+    expect(final.followUps).toEqual(["certificate"]);
+    expect(final.checks.document).toMatchObject({
+      outcome: "pass",
+      type: "id_card",
+      country: "ES",
+      fields: { firstName: "JUAN", lastName: "APARICIO LOPEZ", dateOfBirth: "1955-12-18", documentNumber: "00000000T", expiryDate: "2027-10-19", sex: "M", nationality: "ES" },
+      security: { sidesMatch: true, requestedNumberMatch: true, notExpired: true },
+    });
+
+    const fh = makeHarness(c.account);
+    await adapter.runFollowUp!("certificate", { ...v, vendorReference: outcome.vendorReference ?? null }, c.account, fh.ctx);
+    expect(fh.artifacts).toHaveLength(1);
+    expect(fh.artifacts[0]!.data.subarray(0, 5).toString("latin1")).toBe("%PDF-");
+    expect(fh.artifacts[0]!.data.toString("latin1")).toContain("%%EOF");
+  });
+
+  it.each([
+    ["+34600000002", -5, "document_expired", "document"],
+    ["+34600000003", -6, "liveness_failed", "liveness"],
+    ["+34600000004", -4, "different_person_in_session", "liveness"],
+    ["+34600000005", -2, "underage", null],
+    ["+34600000008", -9, "document_number_mismatch", "document"],
+    ["+34600000010", -3, "document_sides_mismatch", "document"],
+    ["+34600000011", -8, "face_mismatch", "faceMatch"],
+  ] as const)("%s: 5500 with Resultado %i -> declined, %s", async (phone, resultado, code, check) => {
+    const c = await setup();
+    await startOk(c, phone);
+    await waitFor(() => c.hooks().length >= 7);
+    const evs = events(c);
+    expect(evs.map((e) => e.vendorStatus)).toEqual(["3000", "3001", "3002", "3003", "5000", "5001", "5500"]);
+    const final = completedOf(evs[6]!.outcome);
+    expect(final.decision).toBe("declined");
+    expect(final.reasons[0]).toMatchObject({ code, vendorCode: String(resultado), vendor: "verificaridentidad" });
+    expect(final.reasons.map((r) => r.code)).toEqual([code]);
+    if (check) expect(final.checks[check]?.outcome).toBe("fail");
+    expect(final.followUps).toBeUndefined();
+  });
+
+  it("+34600000006: Res -2, an out_of_credits VendorError, no SMS and no webhooks", async () => {
+    const c = await setup();
+    const err = await startErr(c, "+34600000006");
+    expect(err.kind).toBe("out_of_credits");
+    expect(err.toReason()).toMatchObject({ code: "vendor_out_of_credits", vendorCode: "-2" });
+    await sleep(100);
+    expect(c.hooks()).toEqual([]);
+  });
+
+  it("+34600000007: 3000 and 3001, then nothing", async () => {
+    const c = await setup();
+    await startOk(c, "+34600000007");
+    await waitFor(() => c.hooks().length >= 2);
+    await sleep(150);
+    const evs = events(c);
+    expect(evs.map((e) => e.vendorStatus)).toEqual(["3000", "3001"]);
+    expect(evs[1]!.outcome).toMatchObject({ status: "awaiting_user", step: "verifying_person_liveness" });
+  });
+
+  it("+34600000009: stops at 5001 under operator review; a replayed 5100 plays the operator's validation", async () => {
+    const c = await setup();
+    const { outcome } = await startOk(c, "+34600000009");
+    await waitFor(() => c.hooks().length >= 6);
+    await sleep(100);
+    let evs = events(c);
+    expect(evs.map((e) => e.vendorStatus)).toEqual(["3000", "3001", "3002", "3003", "5000", "5001"]);
+    expect(evs[5]!.outcome).toMatchObject({
+      status: "processing",
+      checks: { faceMatch: { outcome: "inconclusive", similarity: 0.65, threshold: 0.8 } },
+      reasons: [expect.objectContaining({ code: "face_similarity_low", vendorCode: "-1" }), expect.objectContaining({ code: "manual_review_required", vendorCode: "-1" })],
+    });
+    expect(await control("/_control/replay", { id: outcome.vendorReference, estado: 5100 })).toMatchObject({ status: 200, json: { delivered: true, status: 200 } });
+    evs = events(c);
+    expect(completedOf(evs[6]!.outcome).decision).toBe("approved");
+  });
+
+  it("+34600000012: the user stops after 3002; 5500 with Resultado -7 -> declined, user_abandoned", async () => {
+    const c = await setup();
+    await startOk(c, "+34600000012");
+    await waitFor(() => c.hooks().length >= 4);
+    const evs = events(c);
+    expect(evs.map((e) => e.vendorStatus)).toEqual(["3000", "3001", "3002", "5500"]);
+    const final = completedOf(evs[3]!.outcome);
+    expect(final.decision).toBe("declined");
+    expect(final.reasons).toEqual([expect.objectContaining({ code: "user_abandoned", category: "user", vendorCode: "-7" })]);
+  });
+
+  it.each([
+    ["+34600000013", "feature_disabled", "vendor_feature_disabled", "-4"],
+    ["+34600000014", "rejected", "vendor_error", "-5"],
+  ] as const)("%s: Res error -> %s / %s", async (phone, kind, code, vendorCode) => {
+    const c = await setup();
+    const err = await startErr(c, phone);
+    expect(err.kind).toBe(kind);
+    expect(err.toReason()).toMatchObject({ code, vendorCode });
+  });
+
+  it("any other valid number is a clean pass", async () => {
+    const c = await setup();
+    await startOk(c, "+34612345678");
+    await waitFor(() => c.hooks().length >= 7);
+    expect(completedOf(events(c)[6]!.outcome).decision).toBe("approved");
+  });
+});
+
+describe("webhook formats", () => {
+  it.each([
+    ["json", /^application\/json/],
+    ["form", /^application\/x-www-form-urlencoded/],
+    ["multipart", /^multipart\/form-data; boundary=/],
+  ] as const)("%s: the doc's shape with Basic auth, parsed to the same outcome", async (format, contentType) => {
+    const c = await setup(format);
+    await startOk(c, "+34600000002");
+    await waitFor(() => c.hooks().length >= 7);
+    const raws = c.hooks();
+    expect(raws.every((r) => contentType.test(r.headers["content-type"] ?? ""))).toBe(true);
+    expect(raws[0]!.headers.authorization).toBe(`Basic ${Buffer.from("gw:gw-secret").toString("base64")}`);
+    const text = raws[5]!.rawBody.toString("utf8");
+    if (format === "json") {
+      const body = JSON.parse(text) as Record<string, unknown>;
+      // the doc's sample: Estado as a string, nested data as JSON strings with PHP's \/ escapes
+      expect(body.Estado).toBe("5001");
+      expect(body.Servicio).toBe("VERIFICACION_IDENTIDAD");
+      expect(typeof body.Result).toBe("string");
+      expect(body.Result as string).toContain("\\/");
+      expect(typeof body.Acceso).toBe("string");
+    } else if (format === "form") {
+      expect(new URLSearchParams(text).get("Result")).toContain('"FechaNacimiento":"18\\/12\\/1955"');
+    } else {
+      expect(text).toContain('name="Result"');
+    }
+    const final = completedOf(events(c)[6]!.outcome);
+    expect(final.reasons.map((r) => r.code)).toEqual(["document_expired"]);
+    expect(final.checks.document?.fields.expiryDate).toBe("2020-10-19");
+  });
+
+  it("webhooks sent with the wrong password fail authentication", async () => {
+    const c = await setup("json", "not-the-password");
+    await startOk(c, "+34600000007");
+    await waitFor(() => c.hooks().length >= 1);
+    expect(adapter.authenticateWebhook!(c.hooks()[0]!, c.account)).toBe(false);
+  });
+
+  it("replay resends an Estado: a duplicate has the same dedupe key, an out-of-order one its own", async () => {
+    const c = await setup("form");
+    const { outcome } = await startOk(c, "+34600000001");
+    await waitFor(() => c.hooks().length >= 7);
+    expect((await control("/_control/replay", { id: outcome.vendorReference, estado: 5100 })).status).toBe(200);
+    expect((await control("/_control/replay", { id: outcome.vendorReference, estado: "3001" })).status).toBe(200);
+    const evs = events(c);
+    expect(evs).toHaveLength(9);
+    expect(evs[7]!.dedupeKey).toBe(evs[6]!.dedupeKey);
+    expect(evs[8]!.dedupeKey).toBe(`${outcome.vendorReference}:3001`);
+    expect(evs[8]!.outcome.status).toBe("awaiting_user");
+  });
+
+  it("replay of an unknown ID is a 404", async () => {
+    expect((await control("/_control/replay", { id: "1", estado: 5100 })).status).toBe(404);
+  });
+});
+
+describe("vendor API", () => {
+  const call = async (path: string, body: string, headers: Record<string, string>) => {
+    const res = await fetch(`${simBase}${path}`, { method: "POST", headers, body });
+    return { status: res.status, type: res.headers.get("content-type") ?? "", text: await res.text() };
+  };
+  const auth = (user: string, token: string) => `Basic ${Buffer.from(`${user}:${token}`).toString("base64")}`;
+  const SANDBOX = auth("sandbox", "sandbox-token");
+
+  it("wrong credentials: Res -1, an auth VendorError in the adapter", async () => {
+    const account = makeAccount("verificaridentidad", { baseUrl: simBase, credentials: { apiUser: "sandbox", apiToken: "wrong", webhookUser: "a", webhookPassword: "b" } });
+    const err = await startErr({ apiUser: "sandbox", account, hooks: () => [] }, "+34600000001");
+    expect(err.kind).toBe("auth");
+    expect(await call("/GetCreditos", "{}", { "Content-Type": "application/json" })).toMatchObject({ status: 200, text: '[{"Res":-1}]' });
+  });
+
+  it("credits go down per SMS; GetCreditos and health report them; none left is Res -2", async () => {
+    const c = await setup();
+    await startOk(c, "+34600000007");
+    await startOk(c, "+34600000007");
+    const h = makeHarness(c.account);
+    expect(await adapter.health!(c.account, h.ctx)).toEqual({ ok: true, detail: "98 credits left", credits: 98 });
+    expect(h.credits).toEqual([98]);
+    expect((await control("/_control/credits", { apiUser: c.apiUser, credits: 0 })).status).toBe(200);
+    const err = await startErr(c, "+34600000001");
+    expect(err.kind).toBe("out_of_credits");
+  });
+
+  it("Res -3 with an Error for a Mensaje without [LINK], a long Remitente, no Telefono or a bad Fecha", async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ Telefono: "34600000001", Mensaje: "Hola", Resp: "JSON" }, "[LINK]"],
+      [{ Telefono: "34600000001", Mensaje: "[LINK]", Remitente: "MiEmpresaSA1", Resp: "JSON" }, "Remitente"],
+      [{ Mensaje: "[LINK]", Resp: "JSON" }, "Telefono"],
+      [{ Telefono: "34600000001", Mensaje: "[LINK]", Fecha: "01/05/2022 15:10", Resp: "JSON" }, "Fecha"],
+    ];
+    for (const [body, error] of cases) {
+      const r = await call("/VerificarIdentidad", JSON.stringify(body), { "Content-Type": "application/json", Authorization: SANDBOX });
+      const [answer] = JSON.parse(r.text) as [{ Res: number; Error: string }];
+      expect(answer.Res).toBe(-3);
+      expect(answer.Error).toContain(error);
+    }
+  });
+
+  it("accepts a urlencoded body with names in any case and the doc's Fecha; without Resp the answer has no Cred", async () => {
+    const form = new URLSearchParams({ telefono: "34600000007", MENSAJE: "x [LINK]", fecha: "2022-05-01 15:10", resp: "JSON" }).toString();
+    const withResp = JSON.parse((await call("/VerificarIdentidad", form, { "Content-Type": "application/x-www-form-urlencoded", Authorization: SANDBOX })).text) as [
+      Record<string, unknown>,
+    ];
+    expect(withResp[0]).toEqual({ Res: 1, ID: expect.stringMatching(/^\d+$/), Cred: expect.any(Number) });
+    const legacy = JSON.parse(
+      (await call("/VerificarIdentidad", JSON.stringify({ Telefono: "34600000007", Mensaje: "[LINK]" }), { "Content-Type": "application/json", Authorization: SANDBOX })).text,
+    ) as [Record<string, unknown>];
+    expect(legacy[0]).toEqual({ Res: 1, ID: expect.any(String) });
+  });
+
+  it("the certificate of a request not yet validated is a Res -3, a retryable error in the adapter", async () => {
+    const c = await setup();
+    const { v, outcome } = await startOk(c, "+34600000007");
+    try {
+      await adapter.runFollowUp!("certificate", { ...v, vendorReference: outcome.vendorReference ?? null }, c.account, makeHarness(c.account).ctx);
+      expect.unreachable();
+    } catch (e) {
+      expect(isVendorError(e) && e.retryable).toBe(true);
+      expect(isVendorError(e) && e.vendorCode).toBe("-3");
+    }
+  });
+
+  it("an injected 503 on the send is one call and a non-retryable error (no second SMS)", async () => {
+    const c = await setup();
+    faults.add({ vendor: "verificaridentidad", endpoint: "/VerificarIdentidad", fault: "http_503", times: 1, latencyMs: 0 });
+    const h = makeHarness(c.account);
+    await expect(adapter.start(makeVerification(input("+34600000001"), ["liveness"]), c.account, h.ctx)).rejects.toMatchObject({ kind: "unavailable", retryable: false });
+    expect(h.calls).toHaveLength(1);
+    await sleep(50);
+    expect(c.hooks()).toEqual([]);
+  });
+
+  it("a malformed answer is a parse error", async () => {
+    const c = await setup();
+    faults.add({ vendor: "verificaridentidad", endpoint: "/GetCreditos", fault: "malformed", times: 1, latencyMs: 0 });
+    const h = makeHarness(c.account);
+    const res = await adapter.health!(c.account, h.ctx);
+    expect(res.ok).toBe(false);
+    expect(res.detail).toContain("not the documented JSON");
+  });
+});
