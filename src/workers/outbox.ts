@@ -34,6 +34,8 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
   let lastErrorLogged = 0;
 
   async function flushOnce(): Promise<number> {
+    // BullMQ waits for a connection forever; while Redis is away the rows just wait here
+    if (queues.connection.status !== "ready") throw new Error(`redis ${queues.connection.status}`);
     return db.$transaction(
       async (tx) => {
         const rows = await tx.$queryRaw<{ id: bigint; queue: string; job_id: string; payload: unknown; available_at: Date }[]>`
@@ -44,7 +46,7 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
           FOR UPDATE SKIP LOCKED`;
         if (rows.length === 0) return 0;
         const now = Date.now();
-        await Promise.all(
+        await withTimeout(5_000, Promise.all(
           rows.map((r) =>
             queues.byName[r.queue as QueueName].add(r.queue, r.payload, {
               jobId: r.job_id,
@@ -55,7 +57,7 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
               backoff: { type: "exponential", delay: 2000 },
             }),
           ),
-        );
+        ));
         await tx.$executeRaw`UPDATE outbox SET published_at = now() WHERE id = ANY(${rows.map((r) => r.id)}::bigint[])`;
         return rows.length;
       },
@@ -109,4 +111,9 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
       if (!stopped) void flush();
     },
   };
+}
+
+function withTimeout<T>(ms: number, p: Promise<T>): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
 }

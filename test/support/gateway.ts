@@ -92,7 +92,7 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
       await workers?.stop();
       await new Promise((r) => api.server.close(r));
       await new Promise((r) => sb.server.close(r));
-      for (const q of Object.values(queues.byName)) await q.obliterate({ force: true }).catch(() => undefined);
+      if (queues.connection.status === "ready") for (const q of Object.values(queues.byName)) await q.obliterate({ force: true }).catch(() => undefined);
       await queues.close();
       await db.$disconnect();
     },
