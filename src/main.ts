@@ -62,7 +62,7 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info({ signal }, "draining");
   const force = setTimeout(() => process.exit(1), env!.SHUTDOWN_GRACE_MS).unref();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await new Promise<void>((r) => (server ? (server.close(() => r()), server.closeIdleConnections()) : r()));
   await workers?.stop();
   sandbox?.close();
   await queues.close();

@@ -14,6 +14,7 @@ import { webhookEndpointRoutes } from "./webhook-endpoint-routes.js";
 import { deriveKey } from "../core/crypto.js";
 import { toAdapterAccount } from "../core/accounts.js";
 import { createIdentySdkProxyRouter } from "../adapters/identy/sdk-proxy.js";
+import { adminConsoleRouter, adminOpsRoutes } from "./console/index.js";
 
 export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
   const e = express();
@@ -67,7 +68,8 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
 
   const json = express.json({ limit: app.env.MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
   e.use("/v1", json, tenantAuth(app.db), verificationRoutes(app), webhookEndpointRoutes(app));
-  e.use("/admin", json, adminAuth(app.env.ADMIN_TOKEN), adminRoutes(app));
+  e.use("/admin", adminConsoleRouter(app));
+  e.use("/admin", json, adminAuth(app.env.ADMIN_TOKEN), adminRoutes(app), adminOpsRoutes(app));
   e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
   e.use(problemHandler);
   return e;

@@ -40,6 +40,12 @@ export async function seedDemo(deps: { db: Db; env: Env; sandboxBaseUrl: string;
     const dms = tenant.vendorAccounts.find((a) => a.vendor === "dms")!;
     await deps.db.tenant.update({ where: { id }, data: { routing: { default: [dms.id], rules: [] } } });
   }
+  // the sandbox may listen on another port than last time
+  for (const a of tenant.vendorAccounts) {
+    const baseUrl = `${deps.sandboxBaseUrl}/${a.vendor}`;
+    if (a.baseUrl !== baseUrl) await deps.db.vendorAccount.update({ where: { id: a.id }, data: { baseUrl } });
+    a.baseUrl = baseUrl;
+  }
   // a fresh key each start: keys are stored hashed, the old one cannot be shown again
   const key = generateApiKey();
   await deps.db.apiKey.create({ data: { id: key.id, tenantId: tenant.id, keyHash: key.hash, lastFour: key.lastFour } });
