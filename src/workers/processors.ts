@@ -14,11 +14,29 @@ import { isTerminal } from "../core/state-machine.js";
 import { applyOutcome, loadForAdapter } from "../core/verifications.js";
 import { buildAdapterContext, recordAccountEvent } from "./adapter-context.js";
 import type { JobPayloads } from "./queues.js";
+import type { Redis } from "ioredis";
+import { enqueue } from "./outbox.js";
 
 export interface ProcessorDeps {
   db: Db;
   env: Env;
   log: Logger;
+  /** for cross-process budgets (poll calls per vendor account per minute) */
+  redis?: Redis;
+}
+
+/**
+ * A vendor account's poll budget (settings.maxPollsPerMinute), shared by every worker
+ * process through a Redis counter per minute. Returns the delay until the next minute
+ * when the budget is spent, or 0 when this poll may go ahead.
+ */
+export async function takePollBudget(redis: Redis | undefined, accountId: string, maxPerMinute: unknown, now = Date.now()): Promise<number> {
+  if (!redis || typeof maxPerMinute !== "number" || maxPerMinute <= 0) return 0;
+  const minute = Math.floor(now / 60_000);
+  const key = `kyc:pollbudget:${accountId}:${minute}`;
+  const used = await redis.incr(key);
+  if (used === 1) await redis.expire(key, 120);
+  return used > maxPerMinute ? (minute + 1) * 60_000 - now + Math.floor(Math.random() * 2000) : 0;
 }
 
 async function accountFor(deps: ProcessorDeps, accountId: string): Promise<AdapterAccount | null> {
@@ -96,6 +114,12 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
     await applyOutcome(deps.db, deps.log, row.id, { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] }, { source: "poll", eventType: "expired" });
     return;
   }
+  const wait = await takePollBudget(deps.redis, account.id, account.settings.maxPollsPerMinute).catch(() => 0);
+  if (wait > 0) {
+    // over the account's budget: try again next minute without calling the vendor
+    await enqueue(deps.db, "poll", `poll-${row.id}-${row.pollCount}-deferred-${Date.now()}`, { verificationId: row.id }, new Date(Date.now() + wait));
+    return;
+  }
   const { ctx, effects } = buildAdapterContext(deps, account, row.id);
   let outcome: Outcome;
   try {
@@ -119,7 +143,6 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
     await deps.db.$transaction(async (tx) => {
       const v = await tx.verification.update({ where: { id: row.id }, data: { pollCount: { increment: 1 } } });
       if (after) {
-        const { enqueue } = await import("./outbox.js");
         await enqueue(tx, "poll", `poll-${row.id}-${v.pollCount}`, { verificationId: row.id }, new Date(Date.now() + after));
       }
     });
@@ -154,7 +177,7 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     }
     const v = p.verificationId
       ? await deps.db.verification.findFirst({ where: { id: p.verificationId, tenantId: account.tenantId } })
-      : await deps.db.verification.findFirst({ where: { vendor: account.vendor, vendorReference: p.vendorReference ?? "\u0000", tenantId: account.tenantId } });
+      : await deps.db.verification.findFirst({ where: { vendorAccountId: account.id, vendorReference: p.vendorReference ?? "\u0000" }, orderBy: { createdAt: "desc" } });
     if (!v) {
       await recordAccountEvent(deps.db, account.id, account.vendor, "unknown_reference", `unknown:${p.dedupeKey}`, { vendorReference: p.vendorReference ?? null, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id });
       continue;

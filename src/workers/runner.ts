@@ -20,12 +20,15 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   const { db, env, log, queues } = deps;
   const connection = redisConnection(env.REDIS_URL, { failFast: false });
   connection.on("error", () => undefined);
+  const budgetRedis = redisConnection(env.REDIS_URL, { failFast: true });
+  budgetRedis.on("error", () => undefined);
+  const pdeps = { db, env, log, redis: budgetRedis };
   const handlers: { [Q in QueueName]: (data: JobPayloads[Q]) => Promise<void> } = {
-    submit: (d) => processSubmit(deps, d),
-    poll: (d) => processPoll(deps, d),
-    ingest: (d) => processIngest(deps, d),
-    deliver: (d) => deliverOnce(deps, d.deliveryId),
-    followup: (d) => processFollowUp(deps, d),
+    submit: (d) => processSubmit(pdeps, d),
+    poll: (d) => processPoll(pdeps, d),
+    ingest: (d) => processIngest(pdeps, d),
+    deliver: (d) => deliverOnce(pdeps, d.deliveryId),
+    followup: (d) => processFollowUp(pdeps, d),
   };
   const workers = QUEUE_NAMES.map((name) => {
     const w = new Worker(name, async (job) => handlers[name](job.data as never), {
@@ -73,6 +76,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
       // close() waits for in-flight jobs to finish: SIGTERM drains
       await Promise.all(workers.map((w) => w.close()));
       connection.disconnect();
+      budgetRedis.disconnect();
     },
   };
 }
