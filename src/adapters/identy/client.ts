@@ -1,0 +1,229 @@
+// HTTP to an IDENTY Web Server: request building, headers, and turning answers into either a
+// documented business answer or a VendorError. The IWS has no API key (self-hosted, "All API's will
+// be routed through the Client Server. Not exposed directly").
+//
+// Quirk: the IWS answers errors with HTTP 200 and a `code` field in some cases (the doc's
+// verifyWithPictureId sample rejects inside `.done()` when `response.code !== 200`) and with the
+// HTTP_CODE of table 9 in others (400 for FEEDBACK_RETRY, 500 for ERROR_REQUEST_EXPIRED). So the
+// body's `code` decides, whatever the HTTP status; the HTTP status decides only when there is no code.
+import FormData from "form-data";
+import type { AdapterContext } from "../types.js";
+import { VendorError } from "../../core/errors.js";
+import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
+import { iwsCodeRow, UNKNOWN_IWS_CODE_REASON, type IwsCodeRow } from "./mapping.js";
+import { IwsEnvelopeSchema, parseIwsBody, readIwsBody, schemaError, type IdentySettings, type IwsEnvelope } from "./schemas.js";
+import type { z } from "zod";
+
+export const IWS_PATHS = {
+  process: "/api/v1/process",
+  secure_face_as: "/api/v1/secure/face/as",
+  verify_with_picture_id: "/api/v1/verifyWithPictureId",
+  face_as: "/api/v1/face/as",
+  match_with_picture_id: "/api/v1/matchWithPictureId",
+  match_with_selfie: "/api/v1/matchWithSelfie",
+  face_health: "/api/v1/face_health",
+} as const;
+export type IwsEndpoint = keyof typeof IWS_PATHS;
+
+export interface IwsCallContext {
+  ctx: AdapterContext;
+  baseUrl: string;
+  settings: IdentySettings;
+  /** the verification id, sent as `requestID` */
+  requestId: string;
+}
+
+export function iwsHeaders(c: IwsCallContext): Record<string, string> {
+  const h: Record<string, string> = {
+    requestID: c.requestId,
+    Referer: c.settings.referer ?? `${c.ctx.publicBaseUrl.replace(/\/+$/, "")}/`,
+    Accept: "application/json",
+  };
+  // doc: "include the `LogAPITrigger: true` header in each endpoint request"
+  if (c.settings.logApiTrigger) h.LogAPITrigger = "true";
+  return h;
+}
+
+function urlOf(baseUrl: string, endpoint: IwsEndpoint): string {
+  return `${baseUrl.replace(/\/+$/, "")}${IWS_PATHS[endpoint]}`;
+}
+
+/** The IWS `code` of an answer: `code`, or a non-zero numeric `error` (the /face/as family). */
+export function codeOf(env: IwsEnvelope): number | null {
+  if (typeof env.code === "number" && Number.isFinite(env.code)) return env.code;
+  if (typeof env.error === "number" && env.error !== 0) return env.error;
+  return null;
+}
+
+function envelopeOf(text: string): IwsEnvelope | null {
+  const r = readIwsBody(text);
+  if (!r.ok || !r.value || typeof r.value !== "object" || Array.isArray(r.value)) return null;
+  const env = IwsEnvelopeSchema.safeParse(r.value);
+  return env.success ? env.data : null;
+}
+
+export function technicalError(row: Extract<IwsCodeRow, { type: "technical" }>, code: number, endpoint: string, httpStatus: number, refid: string | null): VendorError {
+  return new VendorError({
+    kind: row.kind,
+    vendor: "identy",
+    endpoint,
+    httpStatus,
+    retryable: row.retryable,
+    vendorCode: code,
+    reasonCode: row.reason,
+    message: `IWS ${endpoint} answered ${row.name} (code ${code})${refid ? ` refid ${refid}` : ""}`,
+  });
+}
+
+/**
+ * classify option for ctx.http.call: technical codes become VendorErrors (500 retryable), codes about
+ * the capture (401, 503, 604, ...) are returned to the adapter as business answers (null).
+ */
+export function classifyIws(endpoint: IwsEndpoint) {
+  const fallback = defaultClassify("identy", endpoint);
+  return (res: VendorResponse): VendorError | null => {
+    const env = envelopeOf(res.text);
+    const code = env ? codeOf(env) : null;
+    if (code === null || (code === 200 && (res.status < 200 || res.status >= 300))) {
+      // no IWS code: the HTTP status speaks (a 2xx body that is unreadable fails later as "parse")
+      return fallback(res);
+    }
+    if (code === 200) return null;
+    const row = iwsCodeRow(code);
+    const refid = env?.refid ?? null;
+    if (!row)
+      return new VendorError({
+        kind: res.status >= 500 ? "unavailable" : "rejected",
+        vendor: "identy",
+        endpoint,
+        httpStatus: res.status,
+        retryable: false,
+        vendorCode: code,
+        reasonCode: UNKNOWN_IWS_CODE_REASON,
+        message: `IWS ${endpoint} answered an undocumented code ${code}${refid ? ` refid ${refid}` : ""}`,
+      });
+    if (row.type === "technical") return technicalError(row, code, endpoint, res.status, refid);
+    return null;
+  };
+}
+
+export type IwsAnswer<T> =
+  | { type: "ok"; body: T; raw: unknown }
+  /** a documented non-200 code about the capture (spoof, no face, expired ...) */
+  | { type: "code"; code: number; row: Extract<IwsCodeRow, { type: "decision" }>; envelope: IwsEnvelope; raw: unknown };
+
+async function send<T>(
+  c: IwsCallContext,
+  endpoint: IwsEndpoint,
+  request: { data?: Buffer; headers?: Record<string, string>; method?: "GET" | "POST" },
+  schema: z.ZodType<T>,
+  isOk: (env: IwsEnvelope) => boolean,
+): Promise<IwsAnswer<T>> {
+  const res = await c.ctx.http.call({
+    endpoint,
+    method: request.method ?? "POST",
+    url: urlOf(c.baseUrl, endpoint),
+    headers: { ...iwsHeaders(c), ...request.headers },
+    data: request.data,
+    timeoutMs: c.settings.timeoutMs,
+    classify: classifyIws(endpoint),
+  });
+  const raw = parseIwsBody(res.text, endpoint, res.status);
+  c.ctx.recordPayload(`identy.${endpoint}`, raw);
+  const env = IwsEnvelopeSchema.safeParse(raw);
+  if (!env.success) throw schemaError(endpoint, res.status, env.error.issues);
+  if (!isOk(env.data)) {
+    const code = codeOf(env.data);
+    const row = code === null ? null : iwsCodeRow(code);
+    // classify already turned technical and unknown codes into errors; what is left is a decision row
+    if (code !== null && row && row.type === "decision") return { type: "code", code, row, envelope: env.data, raw };
+    throw new VendorError({
+      kind: "parse",
+      vendor: "identy",
+      endpoint,
+      httpStatus: res.status,
+      retryable: false,
+      vendorCode: code,
+      message: `IWS ${endpoint} answer carries no usable code`,
+    });
+  }
+  const body = schema.safeParse(raw);
+  if (!body.success) throw schemaError(endpoint, res.status, body.error.issues);
+  return { type: "ok", body: body.data, raw };
+}
+
+const codeIs200 = (env: IwsEnvelope) => codeOf(env) === 200;
+// the /face/as family: `"error": 0` and no `code` on success
+const asIsOk = (env: IwsEnvelope) => codeOf(env) === null || codeOf(env) === 200;
+
+function multipart(fields: [name: string, value: string | { bytes: Buffer; filename: string; contentType: string }][]): { data: Buffer; headers: Record<string, string> } {
+  const form = new FormData();
+  for (const [name, value] of fields) {
+    if (typeof value === "string") form.append(name, value);
+    else form.append(name, value.bytes, { filename: value.filename, contentType: value.contentType });
+  }
+  // a Buffer (not a stream) so that a retry can send it again
+  return { data: form.getBuffer(), headers: form.getHeaders() as Record<string, string> };
+}
+
+function json(body: unknown): { data: Buffer; headers: Record<string, string> } {
+  return { data: Buffer.from(JSON.stringify(body)), headers: { "Content-Type": "application/json" } };
+}
+
+/** the BLOB as the doc's sample sends it: `form_data.append("file", capresult, \`bdata\`)` */
+function blobPart(blob: Buffer) {
+  return { bytes: blob, filename: "bdata", contentType: "application/octet-stream" };
+}
+
+export function postProcess<T>(c: IwsCallContext, blob: Buffer, schema: z.ZodType<T>) {
+  return send(c, "process", multipart([["file", blobPart(blob)], ["enableQuality", String(c.settings.enableQuality)]]), schema, codeIs200);
+}
+
+export function postSecureFaceAs<T>(c: IwsCallContext, blob: Buffer, schema: z.ZodType<T>) {
+  return send(c, "secure_face_as", multipart([["file", blobPart(blob)]]), schema, asIsOk);
+}
+
+export function postVerifyWithPictureId<T>(c: IwsCallContext, blob: Buffer, picId: { base64: string; format: string }, level: string, schema: z.ZodType<T>) {
+  return send(
+    c,
+    "verify_with_picture_id",
+    multipart([
+      ["file", blobPart(blob)],
+      ["picID", picId.base64],
+      // "template: Indicating format of the provided template": the format of picID
+      ["template", picId.format],
+      ["level", level],
+    ]),
+    schema,
+    codeIs200,
+  );
+}
+
+export function postFaceAs<T>(c: IwsCallContext, imageBase64: string, threshold: string, schema: z.ZodType<T>) {
+  return send(c, "face_as", multipart([["image", imageBase64], ["threshold", threshold]]), schema, asIsOk);
+}
+
+export interface TemplateRef {
+  template: string;
+  format: string;
+}
+
+export function postMatchWithPictureId<T>(c: IwsCallContext, image: TemplateRef, imageToVerifyAgainst: TemplateRef, level: string, schema: z.ZodType<T>) {
+  return send(c, "match_with_picture_id", json({ image, imageToVerifyAgainst, level }), schema, codeIs200);
+}
+
+export function postMatchWithSelfie<T>(c: IwsCallContext, image: TemplateRef, imageToVerifyAgainst: TemplateRef, level: string, schema: z.ZodType<T>) {
+  return send(c, "match_with_selfie", json({ image, imageToVerifyAgainst, level }), schema, codeIs200);
+}
+
+export async function getFaceHealth(c: IwsCallContext): Promise<{ status: number; text: string }> {
+  const res = await c.ctx.http.call({
+    endpoint: "face_health",
+    method: "GET",
+    url: urlOf(c.baseUrl, "face_health"),
+    headers: iwsHeaders(c),
+    timeoutMs: 10_000,
+    retry: false,
+  });
+  return { status: res.status, text: res.text };
+}

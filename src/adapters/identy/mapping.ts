@@ -1,0 +1,158 @@
+// IDENTY Web Server (IWS v6) mapping tables, as data.
+// Sources (vendor doc /work/shared/vendors/identy-web-solution-v6.txt): "Error Codes" (table 9),
+// the verifyWithPictureId `code` list, the generateTemplateFromImage `code` list, the liveness
+// levels of /api/v1/face/as `threshold`, and the similarity working points of the match endpoints.
+import type { VendorErrorKind } from "../../core/errors.js";
+import type { ReasonCode } from "../../core/vocabulary.js";
+
+/** Liveness (AS) levels in the doc's order: "LOW | MEDIUM | MODERATE | BALANCED_HIGH | HIGH | BALANCED_VERY_HIGH | VERY_HIGH | HIGHEST". */
+export const LIVENESS_LEVELS = ["LOW", "MEDIUM", "MODERATE", "BALANCED_HIGH", "HIGH", "BALANCED_VERY_HIGH", "VERY_HIGH", "HIGHEST"] as const;
+export type LivenessLevel = (typeof LIVENESS_LEVELS)[number];
+
+export const LIVENESS_LEVEL_RANK = {
+  LOW: 1,
+  MEDIUM: 2,
+  MODERATE: 3,
+  BALANCED_HIGH: 4,
+  HIGH: 5,
+  BALANCED_VERY_HIGH: 6,
+  VERY_HIGH: 7,
+  HIGHEST: 8,
+} as const satisfies Record<LivenessLevel, number>;
+
+/**
+ * Release note 710.621.131.420.1: "The default security level for liveness requests is now set to
+ * BALANCED_VERY_HIGH, providing the optimal balance between security and user experience."
+ */
+export const DEFAULT_LIVENESS_LEVEL: LivenessLevel = "BALANCED_VERY_HIGH";
+
+/** The `level` a match request accepts: "accepting 4 possible values: MEDIUM, HIGH, VERY_HIGH, HIGHEST". */
+export const MATCH_REQUEST_LEVELS = ["MEDIUM", "HIGH", "VERY_HIGH", "HIGHEST"] as const;
+export type MatchRequestLevel = (typeof MATCH_REQUEST_LEVELS)[number];
+/** The doc's own request examples use `"level": "HIGH"`. */
+export const DEFAULT_MATCH_LEVEL: MatchRequestLevel = "HIGH";
+
+/**
+ * `matchHighestSecurityLevelReached` may also be LOW ("if level is set to LOW") or NONE ("remains at
+ * NONE when the matching score fails to meet the LOW threshold").
+ */
+export const MATCH_LEVEL_RANK = {
+  NONE: 0,
+  LOW: 1,
+  MEDIUM: 2,
+  HIGH: 3,
+  VERY_HIGH: 4,
+  HIGHEST: 5,
+} as const satisfies Record<MatchRequestLevel | "NONE" | "LOW", number>;
+export type MatchLevel = keyof typeof MATCH_LEVEL_RANK;
+
+/**
+ * similarityScore (0..100) at each working point, used as the faceMatch `threshold` we report.
+ * /matchWithSelfie: "similarity: 100 98 95 90 80 working-point: HIGHEST VERY_HIGH HIGH MEDIUM"
+ * with "80% ... MEDIUM" and "98% ... HIGHEST" spelled out in the text.
+ */
+export const SELFIE_VS_SELFIE_SIMILARITY = {
+  MEDIUM: 80,
+  HIGH: 90,
+  VERY_HIGH: 95,
+  HIGHEST: 98,
+} as const satisfies Record<MatchRequestLevel, number>;
+
+/** /matchWithPictureId and /verifyWithPictureId: "Similarity: 100 90 85 80 60 working-point: HIGHEST VERY_HIGH HIGH MEDIUM". */
+export const SELFIE_VS_PICTURE_ID_SIMILARITY = {
+  MEDIUM: 60,
+  HIGH: 80,
+  VERY_HIGH: 85,
+  HIGHEST: 90,
+} as const satisfies Record<MatchRequestLevel, number>;
+
+/**
+ * What an IWS `code` means for a verification. `decision` rows are answers about the capture
+ * (the verification completes, declined); `technical` rows mean no decision could be had
+ * (VendorError, the pipeline fails over to the next account).
+ */
+export type IwsCodeRow =
+  | { name: string; httpStatus: number; type: "decision"; reason: ReasonCode }
+  | { name: string; httpStatus: number; type: "technical"; kind: VendorErrorKind; retryable: boolean; reason: ReasonCode };
+
+export const IWS_ERROR_CODES = {
+  // table 9: "FEEDBACK_RETRY, Code: 401, HTTP_CODE: 400 — Triggered in case liveness check fails"
+  401: { name: "FEEDBACK_RETRY", httpStatus: 400, type: "decision", reason: "liveness_failed" },
+  // "ERROR_CLIENT_NOT_EXISTS, Code: 404, HTTP_CODE: 400 — DiD client does not exists": server configuration
+  404: { name: "ERROR_CLIENT_NOT_EXISTS", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
+  // "ERROR_SERVER_INTERNAL, Code: 500, HTTP_CODE: 500" (also FEEDBACK_MATCHING_ERROR / ERROR_INTERNAL_SERVER on the match endpoints)
+  500: { name: "ERROR_SERVER_INTERNAL", httpStatus: 500, type: "technical", kind: "unavailable", retryable: true, reason: "vendor_unavailable" },
+  // "ERROR_INVALID_JSON, Code:501, HTTP_CODE: 400": our request did not follow the schema
+  501: { name: "ERROR_INVALID_JSON", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
+  // "ERROR_INVALID_IMAGE, Code: 503 ... "(/image/template) No face detected" ... "Image has no face on it.""
+  503: { name: "ERROR_INVALID_IMAGE", httpStatus: 400, type: "decision", reason: "no_face_detected" },
+  // "ERROR_INVALID_FORMAT, Code: 504 — Matching image is of unsupported format ... unable to decode template"
+  504: { name: "ERROR_INVALID_FORMAT", httpStatus: 400, type: "decision", reason: "capture_invalid" },
+  // "ERROR_INVALID_MATCH_LEVEL, Code: 505 — Match level is outside supported range": our settings
+  505: { name: "ERROR_INVALID_MATCH_LEVEL", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
+  // "ERROR_INVALID_AS_LEVEL, Code: 506 — AS level not supported": our settings
+  506: { name: "ERROR_INVALID_AS_LEVEL", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
+  // "NO_TEMPLATES_SPECIFIED, Code: 507 — No templates specified in face Blob": the capture lacks what is needed
+  507: { name: "NO_TEMPLATES_SPECIFIED", httpStatus: 400, type: "decision", reason: "capture_invalid" },
+  // generateTemplateFromImage: "509 for ERROR_MULTIPLE_FACES, (/image) Multiple faces detected." (HTTP status not documented)
+  509: { name: "ERROR_MULTIPLE_FACES", httpStatus: 400, type: "decision", reason: "multiple_faces" },
+  // generateTemplateFromImage: "510 for ERROR_POOR_ICAO_QUALITY, Non-compliant quality." (HTTP status not documented)
+  510: { name: "ERROR_POOR_ICAO_QUALITY", httpStatus: 400, type: "decision", reason: "image_low_quality" },
+  // verifyWithPictureId: "601 for ERROR_DECRYPTION_FAILED ... whenever the BLOB decryption fails" (HTTP status not documented)
+  601: { name: "ERROR_DECRYPTION_FAILED", httpStatus: 400, type: "decision", reason: "capture_invalid" },
+  // "ERROR_REQUEST_EXPIRED, Code: 604, HTTP_CODE: 500 — took more than 2 min to reach the server"
+  604: { name: "ERROR_REQUEST_EXPIRED", httpStatus: 500, type: "decision", reason: "capture_expired" },
+  // verifyWithPictureId: "900 for INVALID_IMAGE ... whenever the images are invalid in some way" (HTTP status not documented)
+  900: { name: "INVALID_IMAGE", httpStatus: 400, type: "decision", reason: "capture_invalid" },
+  // "ERROR_WRONG_RESOLUTION, Code: 901, HTTP_CODE: 400 — Passed image isn't 480x640"
+  901: { name: "ERROR_WRONG_RESOLUTION", httpStatus: 400, type: "decision", reason: "image_low_resolution" },
+} as const satisfies Record<number, IwsCodeRow>;
+export type IwsErrorCode = keyof typeof IWS_ERROR_CODES;
+
+/** An IWS code absent from the doc: never dropped, a technical failure keeping the code. */
+export const UNKNOWN_IWS_CODE_REASON: ReasonCode = "vendor_error";
+
+export function iwsCodeRow(code: number): IwsCodeRow | null {
+  return Object.hasOwn(IWS_ERROR_CODES, code) ? (IWS_ERROR_CODES as Record<number, IwsCodeRow>)[code]! : null;
+}
+
+/**
+ * The SDK's feedback names that a spoof answer (code 401) carries in `message`
+ * (Localization: FEEDBACK_RETRY "Something is weird...", FEEDBACK_RETRY_INSECURE "Insecure camera feed",
+ * FEEDBACK_RETRY_QUALITY "Bad Quality, Retry Capture").
+ */
+export const IWS_RETRY_FEEDBACK = {
+  FEEDBACK_RETRY: "liveness_failed",
+  // a virtual camera / injected feed ("Digital Replay Attacks")
+  FEEDBACK_RETRY_INSECURE: "liveness_failed",
+  FEEDBACK_RETRY_QUALITY: "image_low_quality",
+} as const satisfies Record<string, ReasonCode>;
+export type IwsRetryFeedback = keyof typeof IWS_RETRY_FEEDBACK;
+
+export function retryFeedbackReason(message: string | null | undefined): ReasonCode {
+  if (message && Object.hasOwn(IWS_RETRY_FEEDBACK, message)) return IWS_RETRY_FEEDBACK[message as IwsRetryFeedback];
+  // an unknown retry feedback on a 401 is still the table's 401 row
+  return IWS_ERROR_CODES[401].reason;
+}
+
+/** Image content types to the IWS template `format` ("Supported are JPEG | PNG | ISO_19794_5"). */
+export const TEMPLATE_FORMAT_BY_CONTENT_TYPE = {
+  "image/jpeg": "JPEG",
+  "image/jpg": "JPEG",
+  "image/png": "PNG",
+} as const satisfies Record<string, "JPEG" | "PNG" | "ISO_19794_5">;
+
+export function templateFormatOf(contentType: string): "JPEG" | "PNG" | null {
+  const ct = contentType.split(";")[0]!.trim().toLowerCase();
+  return Object.hasOwn(TEMPLATE_FORMAT_BY_CONTENT_TYPE, ct) ? TEMPLATE_FORMAT_BY_CONTENT_TYPE[ct as keyof typeof TEMPLATE_FORMAT_BY_CONTENT_TYPE] : null;
+}
+
+export function livenessRank(level: string | null | undefined): number | null {
+  if (!level) return null;
+  return Object.hasOwn(LIVENESS_LEVEL_RANK, level) ? LIVENESS_LEVEL_RANK[level as LivenessLevel] : null;
+}
+
+export function matchRank(level: string | null | undefined): number | null {
+  if (!level) return null;
+  return Object.hasOwn(MATCH_LEVEL_RANK, level) ? MATCH_LEVEL_RANK[level as MatchLevel] : null;
+}

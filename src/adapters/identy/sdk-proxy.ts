@@ -1,0 +1,139 @@
+// The Face Web SDK in the end user's browser must reach the IWS's models, public key and time
+// endpoints "through the client server" (doc: "The URL has to proxy passed to IDENTY Web Server if
+// there is a client server in between"; "This response has to be returned exactly as it is to the
+// SDK"). This router does that for one verification at a time, behind a short-lived HMAC token,
+// and reaches NOTHING else of the IWS.
+//
+// Mount it at `/sdk/identy` BEFORE any app-wide body parser: it needs the raw request bytes.
+// Token: base64url(JSON {v: verificationId, a: accountId, e: expiresAt ms}) "." base64url(HMAC-SHA256(key, first part)).
+import { createHmac, timingSafeEqual } from "node:crypto";
+import express, { type Request, type Response, type Router } from "express";
+import { VendorError } from "../../core/errors.js";
+import { createVendorHttp } from "../../core/vendor-http.js";
+
+export interface SdkProxyClaims {
+  verificationId: string;
+  accountId: string;
+  expiresAt: Date;
+}
+
+/** The SDK-facing IWS endpoints, and only those. */
+export const SDK_PROXY_RESOURCES = ["models", "pub_key", "time"] as const;
+
+function b64url(buf: Buffer): string {
+  return buf.toString("base64url");
+}
+
+function mac(payloadPart: string, key: Buffer): Buffer {
+  return createHmac("sha256", key).update(payloadPart).digest();
+}
+
+export function signSdkProxyToken(claims: { verificationId: string; accountId: string; expiresAt: Date | number }, key: Buffer): string {
+  const e = claims.expiresAt instanceof Date ? claims.expiresAt.getTime() : claims.expiresAt;
+  const payloadPart = b64url(Buffer.from(JSON.stringify({ v: claims.verificationId, a: claims.accountId, e })));
+  return `${payloadPart}.${b64url(mac(payloadPart, key))}`;
+}
+
+export type SdkProxyTokenCheck = { ok: true; claims: SdkProxyClaims } | { ok: false; error: "malformed" | "bad_signature" | "expired" };
+
+export function inspectSdkProxyToken(token: string, key: Buffer, now: Date = new Date()): SdkProxyTokenCheck {
+  const parts = token.split(".");
+  if (parts.length !== 2 || !/^[A-Za-z0-9_-]+$/.test(parts[0]!) || !/^[A-Za-z0-9_-]+$/.test(parts[1]!)) return { ok: false, error: "malformed" };
+  const [payloadPart, sigPart] = parts as [string, string];
+  const given = Buffer.from(sigPart, "base64url");
+  const expected = mac(payloadPart, key);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, error: "bad_signature" };
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(payloadPart, "base64url").toString("utf8"));
+  } catch {
+    return { ok: false, error: "malformed" };
+  }
+  const p = payload as { v?: unknown; a?: unknown; e?: unknown };
+  if (typeof p.v !== "string" || typeof p.a !== "string" || typeof p.e !== "number" || !Number.isFinite(p.e)) return { ok: false, error: "malformed" };
+  if (p.e <= now.getTime()) return { ok: false, error: "expired" };
+  return { ok: true, claims: { verificationId: p.v, accountId: p.a, expiresAt: new Date(p.e) } };
+}
+
+/** The claims of a valid, unexpired token; null otherwise. */
+export function verifySdkProxyToken(token: string, key: Buffer, now: Date = new Date()): SdkProxyClaims | null {
+  const r = inspectSdkProxyToken(token, key, now);
+  return r.ok ? r.claims : null;
+}
+
+export interface IdentySdkProxyOptions {
+  key: Buffer;
+  resolveAccount: (accountId: string) => Promise<{ baseUrl: string } | null>;
+  now?: () => Date;
+  /** largest request body passed on (the SDK sends small multipart forms) */
+  maxBodyBytes?: number;
+  timeoutMs?: number;
+}
+
+// request headers passed on besides the body: what the SDK sends on purpose (doc: `LogAPITrigger`, `requestID`)
+const FORWARDED_REQUEST_HEADERS = ["content-type", "accept", "referer", "logapitrigger"] as const;
+
+export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router {
+  const router = express.Router();
+  const now = opts.now ?? (() => new Date());
+  const rawBody = express.raw({ type: () => true, limit: opts.maxBodyBytes ?? 1024 * 1024 });
+
+  const handler = async (req: Request, res: Response) => {
+    const resource = String(req.params.resource);
+    if (!(SDK_PROXY_RESOURCES as readonly string[]).includes(resource)) return notFound(res);
+    const check = inspectSdkProxyToken(String(req.params.token), opts.key, now());
+    if (!check.ok) {
+      if (check.error === "expired") return res.status(401).type("text/plain").send("capture link expired");
+      return notFound(res);
+    }
+    const account = await opts.resolveAccount(check.claims.accountId).catch(() => null);
+    if (!account) return notFound(res);
+
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      const v = req.headers[name];
+      if (typeof v === "string") headers[name] = v;
+    }
+    // the doc recommends "a unique session id, to track session activity on IWS logs": the verification id
+    headers.requestID = check.claims.verificationId;
+    const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
+
+    // through the one resilient vendor-call path, on its own breaker/bulkhead key so that browser
+    // traffic never resizes the account's processing bulkhead
+    const http = createVendorHttp({
+      vendor: "identy",
+      vendorAccountId: `${check.claims.accountId}#sdk-proxy`,
+      verificationId: check.claims.verificationId,
+      settings: { concurrency: 16, maxRetries: req.method === "GET" ? 1 : 0, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) },
+    });
+    try {
+      const upstream = await http.call({
+        endpoint: `sdk_proxy_${resource}`,
+        method: req.method === "GET" ? "GET" : "POST",
+        url: `${account.baseUrl.replace(/\/+$/, "")}/api/v1/${resource}`,
+        headers,
+        data: body,
+        // every IWS status goes back to the SDK unchanged
+        classify: () => null,
+      });
+      res.status(upstream.status);
+      const ct = upstream.headers["content-type"];
+      if (ct) res.setHeader("Content-Type", ct);
+      res.setHeader("Cache-Control", "no-store");
+      res.end(upstream.rawBody);
+    } catch (e) {
+      const timeout = e instanceof VendorError && e.kind === "timeout";
+      res.status(timeout ? 504 : 502).type("text/plain").send(timeout ? "IDENTY server timeout" : "IDENTY server unreachable");
+    }
+  };
+
+  router.get("/:token/api/v1/:resource", handler);
+  router.post("/:token/api/v1/:resource", rawBody, handler);
+  // everything else under the mount point, including other IWS paths and methods
+  router.use((_req, res) => notFound(res));
+  return router;
+}
+
+function notFound(res: Response) {
+  res.status(404).type("text/plain").send("not found");
+}

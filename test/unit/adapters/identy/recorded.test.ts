@@ -1,0 +1,421 @@
+// The adapter against the doc's own sample payloads (fixtures/), served by nock.
+import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { identyAdapter } from "../../../../src/adapters/identy/index.js";
+import type { AdapterAccount, Outcome, VerificationInputData } from "../../../../src/adapters/types.js";
+import { VendorError } from "../../../../src/core/errors.js";
+import type { CheckName } from "../../../../src/core/model.js";
+import { fakeJpeg, makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
+
+const BASE = "https://iws.identy.test";
+const fixture = (name: string) => readFileSync(new URL(`../../../../src/adapters/identy/fixtures/${name}`, import.meta.url), "utf8");
+const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
+const blob = Buffer.from("IDENTY-ENCRYPTED-BLOB\u0000\u0001opaque");
+const selfie = { contentType: "image/jpeg", data: fakeJpeg("selfie") };
+const portrait = { side: "front" as const, contentType: "image/png", data: png };
+
+// The doc's /process "Output" sample, with the braces the printed doc lost put back (values unchanged).
+const DOC_PROCESS_OK = {
+  refid: "W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405",
+  code: 200,
+  message: "FEEDBACK_CAPTURED",
+  upload_ts: 1908,
+  data: {
+    bits_per_pixel: 8,
+    capture_date: "2025-04-94T13:04:40.481 +0000",
+    width: 480,
+    channels: 3,
+    height: 640,
+    resolution: "480x640x3",
+    as_highest_security_level_reached: "HIGHEST",
+    spoof_score: [0.9757902],
+    quality: { eyes_status: "OPEN", eyes_open_metric: 59.93526, head_pose_check: true, quality_metric: 67.966354, qc_passed: true },
+    templates: { JPEG: fakeJpeg("captured").toString("base64"), PNG: png.toString("base64") },
+  },
+  icao_data: { multiple_faces: false, eyes_full_visibility: false, background_continuity: 14, is_compliant: false },
+};
+// ... and its spoof answer
+const DOC_PROCESS_SPOOF = {
+  code: 401,
+  message: "FEEDBACK_RETRY",
+  refid: "W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405",
+  description: "Something is weird, please try again.",
+  data: { image: "/9j/4...." },
+  quality: false,
+  debug: { spoof_score: [0.0] },
+};
+
+interface Captured {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function intercept(path: string, status: number, body: string | object, captured?: Captured[], times = 1) {
+  return nock(BASE)
+    .post(path)
+    .times(times)
+    // nock 15 hands the reply function the fetch Request
+    .reply(async (request: Request) => {
+      captured?.push({ path: new URL(request.url).pathname, headers: Object.fromEntries(request.headers), body: await request.text() });
+      return [status, typeof body === "string" ? body : JSON.stringify(body), { "content-type": "application/json" }];
+    });
+}
+
+function account(settings: Record<string, unknown> = {}, credentials: Record<string, unknown> = {}): AdapterAccount {
+  return makeAccount("identy", { baseUrl: BASE, settings, credentials });
+}
+
+async function run(input: VerificationInputData, checks: CheckName[], acc = account()) {
+  const v = makeVerification(input, checks);
+  const h = makeHarness(acc, v.id);
+  const outcome = await identyAdapter.start(v, acc, h.ctx);
+  return { v, h, outcome };
+}
+
+async function runError(input: VerificationInputData, checks: CheckName[], acc = account()) {
+  const v = makeVerification(input, checks);
+  const h = makeHarness(acc, v.id);
+  const err = await identyAdapter.start(v, acc, h.ctx).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  return { v, h, err: err as VendorError };
+}
+
+function completed(o: Outcome) {
+  if (o.status !== "completed") throw new Error(`expected completed, got ${o.status}`);
+  return o;
+}
+
+const withBlob = (extra: Partial<VerificationInputData> = {}): VerificationInputData => ({ faceCapture: { identyBlob: blob.toString("base64") }, ...extra });
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+describe("/api/v1/verifyWithPictureId (BLOB + document portrait)", () => {
+  it("the doc's successful match: approved, similarity 1.0, and the request as the doc builds it", async () => {
+    const cap: Captured[] = [];
+    intercept("/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-successful.txt"), cap);
+    const { v, h, outcome } = await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"]);
+    const o = completed(outcome);
+    expect(o.decision).toBe("approved");
+    expect(o.reasons).toEqual([]);
+    expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 1, threshold: 0.8 });
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: null });
+    expect(o.vendorReference).toBe("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
+    // headers: requestID = the verification id, LogAPITrigger: true, a Referer
+    const req = cap[0]!;
+    expect(req.headers.requestid).toBe(v.id);
+    expect(req.headers.logapitrigger).toBe("true");
+    expect(req.headers.referer).toBe("https://gateway.test/");
+    expect(String(req.headers["content-type"])).toMatch(/^multipart\/form-data; boundary=/);
+    // the doc: form_data.append("file", capresult, `bdata`); picID; template; level
+    expect(req.body).toContain('name="file"; filename="bdata"');
+    expect(req.body).toContain("IDENTY-ENCRYPTED-BLOB");
+    expect(req.body).toMatch(new RegExp(`name="picID"\\r\\n\\r\\n${png.toString("base64").replace(/[+/]/g, "\\$&")}\\r\\n`));
+    expect(req.body).toMatch(/name="template"\r\n\r\nPNG\r\n/);
+    expect(req.body).toMatch(/name="level"\r\n\r\nHIGH\r\n/);
+    expect(h.payloads.map((p) => p.kind)).toEqual(["identy.verify_with_picture_id"]);
+    expect((h.payloads[0]!.body as { similarityScore: number }).similarityScore).toBe(100);
+  });
+
+  it("the doc's unsuccessful match: declined face_mismatch, similarity 0", async () => {
+    intercept("/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-unsuccessful.txt"));
+    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"])).outcome);
+    expect(o.decision).toBe("declined");
+    expect(o.checks.faceMatch).toEqual({ outcome: "fail", similarity: 0, threshold: 0.8 });
+    expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["face_mismatch", "possibleMatch=false"]]);
+  });
+
+  it("the doc's spoof answer: declined liveness_failed, refid kept for audit, no match", async () => {
+    intercept("/api/v1/verifyWithPictureId", 400, fixture("verify-with-picture-id-spoof.json"));
+    const { h, outcome } = await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"]);
+    const o = completed(outcome);
+    expect(o.decision).toBe("declined");
+    expect(o.checks.liveness?.outcome).toBe("fail");
+    expect(o.checks.faceMatch?.outcome).toBe("not_performed");
+    expect(o.reasons).toHaveLength(1);
+    expect(o.reasons[0]).toMatchObject({ code: "liveness_failed", category: "face", vendor: "identy", vendorCode: "401" });
+    expect(o.reasons[0]!.message).toContain("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
+    expect(o.vendorReference).toBe("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
+    expect((h.payloads[0]!.body as { refid: string }).refid).toBe("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
+  });
+
+  it("enforces the liveness level when the IWS does send one", async () => {
+    intercept("/api/v1/verifyWithPictureId", 200, { ...JSON.parse(fixture("verify-with-picture-id-spoof.json").replace("401", "200")), feedbackCode: "FEEDBACK_MATCHED", as_highest_security_level_reached: "MEDIUM", possibleMatch: true, similarityScore: 95 });
+    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"])).outcome);
+    expect(o.checks.liveness).toEqual({ outcome: "fail", score: null, level: "MEDIUM" });
+    expect(o.decision).toBe("declined");
+  });
+});
+
+describe("/api/v1/face/as and /api/v1/secure/face/as (the doc's `0,12345` sample)", () => {
+  it("selfie liveness: VERY_HIGH reaches the default BALANCED_VERY_HIGH", async () => {
+    const cap: Captured[] = [];
+    intercept("/api/v1/face/as", 200, fixture("face-as-output.txt"), cap);
+    const o = completed((await run({ selfie }, ["liveness"])).outcome);
+    expect(o.decision).toBe("approved");
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: "VERY_HIGH" });
+    expect(o.vendorReference).toBe("W-finger-process-e8abfc01-97fe-4587-8cec-9613c8873e40-1754967565683");
+    expect(cap[0]!.body).toMatch(/name="threshold"\r\n\r\nBALANCED_VERY_HIGH\r\n/);
+    expect(cap[0]!.body).toContain(`name="image"\r\n\r\n${selfie.data.toString("base64")}\r\n`);
+  });
+
+  it("selfie liveness: VERY_HIGH does not reach a required HIGHEST", async () => {
+    intercept("/api/v1/face/as", 200, fixture("face-as-output.txt"));
+    const o = completed((await run({ selfie }, ["liveness"], account({ livenessLevel: "HIGHEST" }))).outcome);
+    expect(o.decision).toBe("declined");
+    expect(o.checks.liveness).toEqual({ outcome: "fail", score: null, level: "VERY_HIGH" });
+    expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["liveness_failed", "as_highest_security_level_reached=VERY_HIGH"]]);
+  });
+
+  it("BLOB liveness through /secure/face/as when the account asks for it", async () => {
+    const cap: Captured[] = [];
+    intercept("/api/v1/secure/face/as", 200, fixture("secure-face-as-output.txt"), cap);
+    const o = completed((await run(withBlob(), ["liveness"], account({ blobLivenessEndpoint: "secure_face_as" }))).outcome);
+    expect(o.decision).toBe("approved");
+    expect(o.checks.liveness?.level).toBe("VERY_HIGH");
+    expect(cap[0]!.body).toContain('name="file"; filename="bdata"');
+  });
+
+  it("is_spoof true declines", async () => {
+    intercept("/api/v1/face/as", 200, fixture("face-as-output.txt").replace('"is_spoof": false', '"is_spoof": true'));
+    const o = completed((await run({ selfie }, ["liveness"])).outcome);
+    expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["liveness_failed", "is_spoof=true"]]);
+  });
+});
+
+describe("/api/v1/matchWithPictureId and /api/v1/matchWithSelfie", () => {
+  it("selfie vs portrait with the doc's sample: JSON body as documented; multipleFacesImage asks for review", async () => {
+    const cap: Captured[] = [];
+    intercept("/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt"), cap);
+    const o = completed((await run({ selfie, document: { images: [portrait] } }, ["face_match"])).outcome);
+    expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 1, threshold: 0.8 });
+    expect(o.decision).toBe("review");
+    expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["manual_review_required", "multipleFacesImage"]]);
+    expect(JSON.parse(cap[0]!.body)).toEqual({
+      image: { template: selfie.data.toString("base64"), format: "JPEG" },
+      imageToVerifyAgainst: { template: png.toString("base64"), format: "PNG" },
+      level: "HIGH",
+    });
+    expect(String(cap[0]!.headers["content-type"])).toBe("application/json");
+  });
+
+  it.each([
+    ["decline", "declined", ["multiple_faces"]],
+    ["ignore", "approved", []],
+  ])("multipleFaces policy %s -> %s", async (policy, decision, codes) => {
+    intercept("/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt"));
+    const o = completed((await run({ selfie, document: { images: [portrait] } }, ["face_match"], account({ multipleFaces: policy }))).outcome);
+    expect(o.decision).toBe(decision);
+    expect(o.reasons.map((r) => r.code)).toEqual(codes);
+  });
+
+  it("BLOB + reference selfie: /process, then /matchWithSelfie with the captured JPEG (doc sample answer)", async () => {
+    const cap: Captured[] = [];
+    intercept("/api/v1/process", 200, DOC_PROCESS_OK, cap);
+    intercept("/api/v1/matchWithSelfie", 200, fixture("match-with-selfie-response.txt"), cap);
+    const { h, outcome } = await run(withBlob({ selfie }), ["liveness", "face_match"], account({ multipleFaces: "ignore" }));
+    const o = completed(outcome);
+    expect(o.decision).toBe("approved");
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: "HIGHEST" });
+    // selfie vs selfie working point HIGH = 90
+    expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 1, threshold: 0.9 });
+    expect(cap.map((c) => c.path)).toEqual(["/api/v1/process", "/api/v1/matchWithSelfie"]);
+    expect(cap[0]!.body).toMatch(/name="enableQuality"\r\n\r\ntrue\r\n/);
+    const match = JSON.parse(cap[1]!.body) as { image: { template: string; format: string }; imageToVerifyAgainst: { template: string } };
+    expect(match.image).toEqual({ template: DOC_PROCESS_OK.data.templates.JPEG, format: "JPEG" });
+    expect(match.imageToVerifyAgainst.template).toBe(selfie.data.toString("base64"));
+    expect(h.payloads.map((p) => p.kind)).toEqual(["identy.process", "identy.templates", "identy.match_with_selfie"]);
+  });
+});
+
+describe("/api/v1/process", () => {
+  it("the doc's success sample passes at HIGHEST and records template sizes", async () => {
+    intercept("/api/v1/process", 200, DOC_PROCESS_OK);
+    const { h, outcome } = await run(withBlob(), ["liveness"]);
+    const o = completed(outcome);
+    expect(o.decision).toBe("approved");
+    expect(o.checks).toEqual({ liveness: { outcome: "pass", score: null, level: "HIGHEST" } });
+    const templates = h.payloads.find((p) => p.kind === "identy.templates")!.body as { templates: { format: string; bytes: number }[] };
+    expect(templates.templates.map((t) => [t.format, t.bytes])).toEqual([
+      ["JPEG", fakeJpeg("captured").length],
+      ["PNG", png.length],
+    ]);
+  });
+
+  it("the doc's spoof sample with quality:false: liveness_failed + image_low_quality", async () => {
+    intercept("/api/v1/process", 400, DOC_PROCESS_SPOOF);
+    const o = completed((await run(withBlob(), ["liveness"])).outcome);
+    expect(o.decision).toBe("declined");
+    expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([
+      ["liveness_failed", "401"],
+      ["image_low_quality", "quality=false"],
+    ]);
+    expect(o.reasons[0]!.message).toBe("FEEDBACK_RETRY (refid W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405)");
+  });
+
+  it("a spoof with quality:true adds no image reason; FEEDBACK_RETRY_INSECURE is a spoof too", async () => {
+    intercept("/api/v1/process", 400, { ...DOC_PROCESS_SPOOF, quality: true });
+    expect(completed((await run(withBlob(), ["liveness"])).outcome).reasons.map((r) => r.code)).toEqual(["liveness_failed"]);
+    intercept("/api/v1/process", 400, { ...DOC_PROCESS_SPOOF, message: "FEEDBACK_RETRY_INSECURE", quality: true });
+    const o = completed((await run(withBlob(), ["liveness"])).outcome);
+    expect(o.reasons.map((r) => [r.code, r.message?.split(" ")[0]])).toEqual([["liveness_failed", "FEEDBACK_RETRY_INSECURE"]]);
+  });
+
+  it.each([
+    ["MEDIUM", "fail", "liveness_failed"],
+    ["HIGH", "fail", "liveness_failed"],
+    ["BALANCED_VERY_HIGH", "pass", null],
+    ["VERY_HIGH", "pass", null],
+    [null, "fail", "liveness_failed"],
+    ["ULTRA", "inconclusive", "manual_review_required"],
+  ])("reached %s against the default BALANCED_VERY_HIGH -> %s", async (level, outcome, code) => {
+    intercept("/api/v1/process", 200, { ...DOC_PROCESS_OK, data: { ...DOC_PROCESS_OK.data, as_highest_security_level_reached: level } });
+    const o = completed((await run(withBlob(), ["liveness"])).outcome);
+    expect(o.checks.liveness?.outcome).toBe(outcome);
+    expect(o.reasons.map((r) => r.code)).toEqual(code ? [code] : []);
+  });
+
+  it("the doc's printed /process sample is unreadable: a parse error ending as vendor_error", async () => {
+    intercept("/api/v1/process", 200, fixture("process-output.txt"));
+    const { err } = await runError(withBlob(), ["liveness"]);
+    expect(err).toBeInstanceOf(VendorError);
+    expect(err.kind).toBe("parse");
+    expect(err.toReason().code).toBe("vendor_error");
+  });
+
+  it("a body missing the documented fields is a parse error, not a crash", async () => {
+    intercept("/api/v1/process", 200, { code: 200, message: "FEEDBACK_CAPTURED" });
+    const { err } = await runError(withBlob(), ["liveness"]);
+    expect(err.kind).toBe("parse");
+    expect(err.message).toContain("data");
+  });
+});
+
+// Every row of the doc's error tables, end to end on /process, at the table's HTTP status and at HTTP 200.
+const ERROR_ROWS: [number, string, number, string, "completed" | "failed"][] = [
+  [401, "FEEDBACK_RETRY", 400, "liveness_failed", "completed"],
+  [404, "ERROR_CLIENT_NOT_EXISTS", 400, "vendor_rejected_request", "failed"],
+  [500, "ERROR_SERVER_INTERNAL", 500, "vendor_unavailable", "failed"],
+  [501, "ERROR_INVALID_JSON", 400, "vendor_rejected_request", "failed"],
+  [503, "ERROR_INVALID_IMAGE", 400, "no_face_detected", "completed"],
+  [504, "ERROR_INVALID_FORMAT", 400, "capture_invalid", "completed"],
+  [505, "ERROR_INVALID_MATCH_LEVEL", 400, "vendor_rejected_request", "failed"],
+  [506, "ERROR_INVALID_AS_LEVEL", 400, "vendor_rejected_request", "failed"],
+  [507, "NO_TEMPLATES_SPECIFIED", 400, "capture_invalid", "completed"],
+  [509, "ERROR_MULTIPLE_FACES", 400, "multiple_faces", "completed"],
+  [510, "ERROR_POOR_ICAO_QUALITY", 400, "image_low_quality", "completed"],
+  [601, "ERROR_DECRYPTION_FAILED", 400, "capture_invalid", "completed"],
+  [604, "ERROR_REQUEST_EXPIRED", 500, "capture_expired", "completed"],
+  [900, "INVALID_IMAGE", 400, "capture_invalid", "completed"],
+  [901, "ERROR_WRONG_RESOLUTION", 400, "image_low_resolution", "completed"],
+];
+
+describe("IWS error codes end to end", () => {
+  for (const httpMode of ["table", "200"] as const) {
+    it.each(ERROR_ROWS)(`code %i %s (HTTP %i, sent as ${httpMode}) -> %s`, async (code, name, httpStatus, expected, status) => {
+      const times = code === 500 ? 3 : 1;
+      intercept("/api/v1/process", httpMode === "table" ? httpStatus : 200, { code, message: name, refid: `W-face-process-e-${code}` }, undefined, times);
+      const v = makeVerification(withBlob(), ["liveness"]);
+      const acc = account();
+      const h = makeHarness(acc, v.id);
+      const result = await identyAdapter.start(v, acc, h.ctx).then(
+        (o) => ({ o, e: null }),
+        (e: unknown) => ({ o: null, e: e as VendorError }),
+      );
+      if (status === "completed") {
+        const o = completed(result.o!);
+        expect(o.decision).toBe("declined");
+        expect(o.reasons[0]).toMatchObject({ code: expected, vendor: "identy", vendorCode: String(code) });
+        expect(o.reasons[0]!.message).toContain(`W-face-process-e-${code}`);
+        expect(o.vendorReference).toBe(`W-face-process-e-${code}`);
+      } else {
+        expect(result.e).toBeInstanceOf(VendorError);
+        expect(result.e!.toReason()).toMatchObject({ code: expected, category: "technical", vendorCode: String(code) });
+        // only the server's internal error is retried (3 attempts in all)
+        expect(h.calls).toHaveLength(times);
+      }
+    });
+  }
+
+  it("an undocumented code fails technically and keeps its code", async () => {
+    intercept("/api/v1/process", 400, { code: 777, message: "ERROR_NEW" });
+    const { err } = await runError(withBlob(), ["liveness"]);
+    expect(err.toReason()).toMatchObject({ code: "vendor_error", vendorCode: "777" });
+  });
+
+  it("an HTTP 503 without an IWS body is vendor_unavailable after retries", async () => {
+    intercept("/api/v1/process", 503, "Service Unavailable", undefined, 3);
+    const { err, h } = await runError(withBlob(), ["liveness"]);
+    expect(err.toReason().code).toBe("vendor_unavailable");
+    expect(h.calls).toHaveLength(3);
+  });
+});
+
+describe("encrypted_templates (TEMPLATE_ENCRYPTION_ENABLED)", () => {
+  const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const privatePem = pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const captured = fakeJpeg("decrypted-capture");
+  function enc(plain: Buffer) {
+    const key = randomBytes(32);
+    const iv = randomBytes(12);
+    const c = createCipheriv("aes-256-gcm", key, iv);
+    const data = Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
+    const wrap = (b: Buffer) => publicEncrypt({ key: pair.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" }, b).toString("base64");
+    return { data: data.toString("base64"), key2: wrap(iv), key1: wrap(key) };
+  }
+  const encryptedBody = () => {
+    const { templates: _t, ...data } = DOC_PROCESS_OK.data;
+    return { ...DOC_PROCESS_OK, data: { ...data, encrypted_templates: { PNG: enc(png), JPEG: enc(captured) } } };
+  };
+
+  it("decrypts with templatePrivateKey, records sizes and formats, and matches the decrypted capture", async () => {
+    const cap: Captured[] = [];
+    intercept("/api/v1/process", 200, encryptedBody());
+    intercept("/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt"), cap);
+    const acc = account({ blobMatchFlow: "process_then_match", multipleFaces: "ignore" }, { templatePrivateKey: privatePem });
+    const { h, outcome } = await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], acc);
+    expect(completed(outcome).decision).toBe("approved");
+    const rec = h.payloads.find((p) => p.kind === "identy.templates")!.body as { templates: Record<string, unknown>[] };
+    expect(rec.templates).toEqual([
+      { format: "PNG", encrypted: true, decrypted: true, bytes: png.length, detectedType: "image/png", width: 1, height: 1 },
+      { format: "JPEG", encrypted: true, decrypted: true, bytes: captured.length, detectedType: "image/jpeg", width: null, height: null },
+    ]);
+    // never the template bytes in the record
+    expect(JSON.stringify(rec)).not.toContain(captured.toString("base64").slice(0, 12));
+    expect((JSON.parse(cap[0]!.body) as { image: { template: string } }).image.template).toBe(captured.toString("base64"));
+  });
+
+  it("without a private key the liveness still stands, and a match that needs the template fails as a configuration problem", async () => {
+    intercept("/api/v1/process", 200, encryptedBody());
+    const only = await run(withBlob(), ["liveness"]);
+    expect(completed(only.outcome).decision).toBe("approved");
+    const rec = only.h.payloads.find((p) => p.kind === "identy.templates")!.body as { templates: { error?: string }[] };
+    expect(rec.templates.every((t) => t.error === "no templatePrivateKey configured")).toBe(true);
+
+    intercept("/api/v1/process", 200, encryptedBody());
+    const { err } = await runError(withBlob({ selfie }), ["liveness", "face_match"]);
+    expect(err.toReason().code).toBe("vendor_feature_disabled");
+  });
+});
+
+describe("health from /api/v1/face_health", () => {
+  it("OK is healthy", async () => {
+    nock(BASE).get("/api/v1/face_health").matchHeader("LogAPITrigger", "true").reply(200, "OK");
+    const acc = account();
+    expect(await identyAdapter.health!(acc, makeHarness(acc).ctx)).toEqual({ ok: true, detail: "face_health OK" });
+  });
+
+  it("a 503 or a refused connection is not", async () => {
+    nock(BASE).get("/api/v1/face_health").reply(503, "down");
+    const acc = account();
+    const r = await identyAdapter.health!(acc, makeHarness(acc).ctx);
+    expect(r.ok).toBe(false);
+    expect(r.detail).toContain("503");
+  });
+});
