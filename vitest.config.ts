@@ -19,6 +19,7 @@ export default defineConfig({
       OUTBOX_INTERVAL_MS: "50",
       WEBHOOK_RETRY_SCHEDULE: "200ms,400ms",
       LOG_LEVEL: "silent",
+      INGEST_UNKNOWN_REFERENCE_GRACE_MS: "3000",
     },
   },
 });

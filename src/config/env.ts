@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   WEBHOOK_DISABLE_AFTER: duration.default("5d"),
   VENDOR_RETRY_BASE_MS: z.coerce.number().int().min(0).default(300),
   VENDOR_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  // a vendor webhook naming a reference not (yet) stored is retried this long before it is reported as unknown
+  INGEST_UNKNOWN_REFERENCE_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().positive().default(500),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),

@@ -156,6 +156,9 @@ export async function applyOutcome(db: Db, log: Logger, id: string, outcome: Out
       const pollAfterMs = "pollAfterMs" in outcome ? outcome.pollAfterMs : null;
       if (pollAfterMs && pollAfterMs > 0) {
         await enqueue(tx, "poll", `poll-${id}-${updated.pollCount}`, { verificationId: id }, new Date(now.getTime() + pollAfterMs));
+      } else if (!isTerminal(updated.status as VerificationStatus) && updated.expiresAt && current.expiresAt?.getTime() !== updated.expiresAt.getTime()) {
+        // nothing to poll, but the wait for the user ends: check then (expired with user_abandoned)
+        await enqueue(tx, "poll", `expiry-${id}-${updated.expiresAt.getTime()}`, { verificationId: id }, updated.expiresAt);
       }
       if (outcome.status === "completed" && outcome.followUps) {
         for (const name of outcome.followUps) await enqueue(tx, "followup", `followup-${id}-${name}`, { verificationId: id, name });

@@ -26,7 +26,8 @@ export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger }, acc
     vendorCallDuration.observe({ vendor: r.vendor, endpoint: r.endpoint, outcome: r.outcome === "ok" ? "ok" : (r.errorKind ?? "error") }, r.latencyMs / 1000);
     track(
       deps.db.vendorCall.create({
-        data: { verificationId: r.verificationId, vendorAccountId: r.vendorAccountId, vendor: r.vendor, endpoint: r.endpoint, httpStatus: r.httpStatus, latencyMs: r.latencyMs, attempt: r.attempt, outcome: r.outcome, errorKind: r.errorKind },
+        // createdAt is when the answer came (not when the row is written): created_at - latency_ms is the start
+        data: { verificationId: r.verificationId, vendorAccountId: r.vendorAccountId, vendor: r.vendor, endpoint: r.endpoint, httpStatus: r.httpStatus, latencyMs: r.latencyMs, attempt: r.attempt, outcome: r.outcome, errorKind: r.errorKind, createdAt: new Date() },
       }),
     );
   };

@@ -108,12 +108,13 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
   if (!row.vendorAccountId) return;
   const account = await accountFor(deps, row.vendorAccountId);
   const adapter = account && adapterFor(account.vendor);
-  if (!account || !adapter?.poll) return;
+  if (!account || !adapter) return;
   const now = new Date();
-  if (!settlingReview && row.expiresAt && row.expiresAt < now) {
+  if (!settlingReview && row.expiresAt && row.expiresAt <= now) {
     await applyOutcome(deps.db, deps.log, row.id, { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] }, { source: "poll", eventType: "expired" });
     return;
   }
+  if (!adapter.poll) return; // an expiry check only
   const wait = await takePollBudget(deps.redis, account.id, account.settings.maxPollsPerMinute).catch(() => 0);
   if (wait > 0) {
     // over the account's budget: try again next minute without calling the vendor
@@ -170,6 +171,7 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     await recordAccountEvent(deps.db, account.id, account.vendor, "unreadable_webhook", `unreadable:${hook.id}`, { inboundWebhookId: hook.id, reason: r.message });
     return;
   }
+  let deferred = false;
   for (const p of parsed) {
     if (p.type === "account_event") {
       await recordAccountEvent(deps.db, account.id, account.vendor, p.event.type, p.event.externalId, p.event.payload);
@@ -179,6 +181,12 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
       ? await deps.db.verification.findFirst({ where: { id: p.verificationId, tenantId: account.tenantId } })
       : await deps.db.verification.findFirst({ where: { vendorAccountId: account.id, vendorReference: p.vendorReference ?? "\u0000" }, orderBy: { createdAt: "desc" } });
     if (!v) {
+      // a fast vendor can call back before the start call's answer is stored: wait a little
+      const age = Date.now() - hook.receivedAt.getTime();
+      if (age < deps.env.INGEST_UNKNOWN_REFERENCE_GRACE_MS) {
+        deferred = true;
+        continue;
+      }
       await recordAccountEvent(deps.db, account.id, account.vendor, "unknown_reference", `unknown:${p.dedupeKey}`, { vendorReference: p.vendorReference ?? null, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id });
       continue;
     }
@@ -188,6 +196,12 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
       continue;
     }
     await applyOutcome(deps.db, deps.log, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", detail: { ...p.detail, dedupeKey: p.dedupeKey, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
+  }
+  if (deferred) {
+    // the whole request is processed again later: every step above is idempotent
+    const retryIn = Math.min(5_000, 250 + Math.floor((Date.now() - hook.receivedAt.getTime()) / 2));
+    await enqueue(deps.db, "ingest", `ingest-${hook.id}-retry-${Date.now()}`, { inboundWebhookId: hook.id }, new Date(Date.now() + retryIn));
+    return;
   }
   await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "processed", processedAt: new Date() } });
 }

@@ -39,7 +39,7 @@ describe("Identomat end to end", () => {
     expect(hook.json.data).toMatchObject({ status: "completed", decision: "approved", vendor: "identomat", checks: { liveness: { outcome: "pass" }, faceMatch: { outcome: "pass" } } });
     const polls = await gw.db.verificationEvent.count({ where: { verificationId: created.body.id, source: "poll" } });
     expect(polls).toBeGreaterThanOrEqual(1);
-    const session = await (await fetch(`${gw.sandboxUrl}/identomat/_control/sessions/${awaiting.vendorReference}`)).json();
+    const session = (await (await fetch(`${gw.sandboxUrl}/identomat/_control/sessions/${awaiting.vendorReference}`)).json()) as { resultCalls: number };
     expect(session.resultCalls).toBe(3); // two IN_PROGRESS answers, then the result: no hammering
     await rx.close();
   });

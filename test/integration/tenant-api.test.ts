@@ -161,8 +161,8 @@ describe("accepting a verification", () => {
   it("accepts multipart with a request part and image parts", async () => {
     const form = new FormData();
     form.append("request", JSON.stringify({ checks: ["document", "liveness"], reference: "mp-1", document: { type: "passport", country: "FR" } }));
-    form.append("document_front", new Blob([fakeJpeg("front")], { type: "image/jpeg" }), "front.jpg");
-    form.append("selfie", new Blob([fakeJpeg("selfie")], { type: "image/jpeg" }), "selfie.jpg");
+    form.append("document_front", new Blob([new Uint8Array(fakeJpeg("front"))], { type: "image/jpeg" }), "front.jpg");
+    form.append("selfie", new Blob([new Uint8Array(fakeJpeg("selfie"))], { type: "image/jpeg" }), "selfie.jpg");
     const res = await fetch(`${gw.url}/v1/verifications`, { method: "POST", headers: { authorization: `Bearer ${t1.apiKey}` }, body: form });
     expect(res.status).toBe(202);
     const v = (await res.json()) as { id: string };
@@ -177,7 +177,7 @@ describe("accepting a verification", () => {
   it("multipart image parts are checked against their bytes too", async () => {
     const form = new FormData();
     form.append("request", JSON.stringify({ checks: ["document"] }));
-    form.append("document_front", new Blob([Buffer.from("%PDF-1.4 not a jpeg")], { type: "image/jpeg" }), "front.jpg");
+    form.append("document_front", new Blob([new Uint8Array(Buffer.from("%PDF-1.4 not a jpeg"))], { type: "image/jpeg" }), "front.jpg");
     const res = await fetch(`${gw.url}/v1/verifications`, { method: "POST", headers: { authorization: `Bearer ${t1.apiKey}` }, body: form });
     expect(res.status).toBe(415);
   });

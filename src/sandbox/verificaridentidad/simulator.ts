@@ -231,7 +231,8 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
   const credits = new Map<string, number>();
   const webhookConfigs = new Map<string, WebhookConfig>();
   const requests = new Map<string, SentRequest>();
-  let nextId = FIRST_ID;
+  // ids keep growing across sandbox restarts, as a real vendor's do
+  let nextId = FIRST_ID + (Math.floor(Date.now() / 1000) % 10_000_000) * 10;
 
   const creditsOf = (apiUser: string) => credits.get(apiUser) ?? INITIAL_CREDITS;
 
