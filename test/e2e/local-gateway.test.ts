@@ -7,7 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { startWebhookReceiver, waitUntil } from "../support/gateway.js";
+import { dropDatabase, startWebhookReceiver, waitUntil } from "../support/gateway.js";
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -27,7 +27,8 @@ let base = "";
 let sandbox = "";
 let apiKey = "";
 let exit: Promise<number | null>;
-const env = process.env;
+// a database of its own, created by the gateway at start as a user's first run does
+const env = { ...process.env, DATABASE_URL: (process.env.DATABASE_URL ?? "").replace(/\/[^/?]+$/, `/kyc_e2e_${Date.now()}`) };
 
 async function call(key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -70,6 +71,7 @@ afterAll(async () => {
     child.kill("SIGKILL");
     await exit;
   }
+  await dropDatabase(env.DATABASE_URL);
 });
 
 describe("the local gateway as a user starts it", () => {

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import express from "express";
+import pg from "pg";
 import pino from "pino";
 import { Webhook } from "standardwebhooks";
 import { createApp } from "../../src/api/app.js";
@@ -43,7 +44,10 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
   const log = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
   const sandbox = createSandboxApp(log);
   const sb = await listen(sandbox.app);
-  const env = loadEnv({ ...process.env, PUBLIC_BASE_URL: "http://127.0.0.1:0", ...opts.envOverrides });
+  // a database of its own: no other gateway's outbox rows or tenants leak into this one
+  const dbName = `kyc_test_${randomBytes(5).toString("hex")}`;
+  const databaseUrl = (process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/kyc_gateway_test").replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`);
+  const env = loadEnv({ ...process.env, DATABASE_URL: databaseUrl, PUBLIC_BASE_URL: "http://127.0.0.1:0", ...opts.envOverrides });
   await ensureDatabase(env.DATABASE_URL);
   await migrate(env.DATABASE_URL);
   const db = createDb(env.DATABASE_URL);
@@ -95,6 +99,7 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
       if (queues.connection.status === "ready") for (const q of Object.values(queues.byName)) await q.obliterate({ force: true }).catch(() => undefined);
       await queues.close();
       await db.$disconnect();
+      await dropDatabase(env.DATABASE_URL);
     },
   } as TestGateway;
   if (opts.workers !== false) gw.startWorkers();
@@ -102,6 +107,20 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
 }
 
 /** A tenant with one vendor account per given vendor, pointed at the sandbox. */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = url.pathname.slice(1);
+  if (!name.startsWith("kyc_test_") && !name.startsWith("kyc_e2e_")) return;
+  url.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function createTenantWithAccounts(gw: TestGateway, accounts: { vendor: string; credentials: Record<string, unknown>; settings?: Record<string, unknown> }[]) {
   const t = await gw.admin("POST", "/admin/tenants", { name: `tenant-${randomBytes(3).toString("hex")}` });
   if (t.status !== 201) throw new Error(`tenant: ${t.status} ${JSON.stringify(t.body)}`);
