@@ -87,5 +87,10 @@ if ! tcp_open $REDIS_HOST_PORT; then
   tcp_open $REDIS_HOST_PORT || { say "Redis did not come up"; exit 1; }
 fi
 
-# 6. migrations
+# 6. the browser tests drive Debian's Chromium (playwright-core cannot download a browser here)
+if [ "$MODE" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium || { say "Chromium is needed by test/browser: install it (Debian: sudo apt-get install chromium)"; exit 1; }
+fi
+
+# 7. migrations
 node --import tsx src/db/migrate-cli.ts

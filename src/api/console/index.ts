@@ -1,15 +1,285 @@
-// The operations web console at /admin (filled in by the console work).
-import express, { type Router } from "express";
+// The operations web console at /admin: a static single page (plain HTML + vanilla JS,
+// no build step, no CDN) and the extra admin API endpoints its screens need.
+// The page itself is public; every data call it makes carries the admin token.
+import { readFileSync } from "node:fs";
+import express, { type Response, type Router } from "express";
+import { Prisma } from "../../generated/prisma/client.js";
 import type { AppContext } from "../../app/context.js";
+import { ADAPTERS } from "../../adapters/registry.js";
+import { circuitStateOf, concurrencyOf } from "../../core/vendor-http.js";
+import { toResource } from "../../core/verifications.js";
+import { VENDOR_IDS, VERIFICATION_STATUSES, type VendorId } from "../../core/model.js";
+import { z } from "../../core/zod.js";
+import { replayDelivery } from "../../webhooks/outbound/deliver.js";
+import { QUEUE_NAMES } from "../../workers/queues.js";
+import { Problem, fromZod } from "../problem.js";
+
+const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url));
+const ASSETS = {
+  html: asset("console.html"),
+  js: asset("console.js"),
+  css: asset("console.css"),
+};
+
+// No inline script or style anywhere in the console: everything comes from /admin/console.*
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+function sendAsset(res: Response, type: string, body: Buffer): void {
+  res.setHeader("Content-Security-Policy", CONSOLE_CSP);
+  res.setHeader("X-Frame-Options", "DENY");
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader("Referrer-Policy", "no-referrer");
+  res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+  res.setHeader("Cross-Origin-Resource-Policy", "same-origin");
+  res.setHeader("Cache-Control", "no-store");
+  res.type(type).send(body);
+}
 
 /** Serves the console's page and assets (no auth: the page asks for the admin token). */
 export function adminConsoleRouter(_app: AppContext): Router {
-  const r = express.Router();
+  // strict: only these exact paths; everything else under /admin falls through to the API
+  const r = express.Router({ strict: true });
+  const page = (_req: unknown, res: Response) => sendAsset(res, "html", ASSETS.html);
+  r.get("/", page);
+  r.get("/console.js", (_req, res) => sendAsset(res, "application/javascript; charset=utf-8", ASSETS.js));
+  r.get("/console.css", (_req, res) => sendAsset(res, "text/css; charset=utf-8", ASSETS.css));
   return r;
 }
 
+// What an operator types into the credentials box when adding an account (DESIGN.md "Admin API").
+const CREDENTIAL_TEMPLATES = {
+  dms: { apiKey: "", webhookSecrets: [""] },
+  shareid: { apiKey: "", businessHash: "" },
+  identomat: { companyKey: "", secretKey: "" },
+  verificaridentidad: { apiUser: "", apiToken: "", webhookUser: "", webhookPassword: "" },
+  identy: {},
+} as const satisfies Record<VendorId, Record<string, unknown>>;
+
+const id = z.string().min(1).max(100);
+const limit = (def: number) => z.coerce.number().int().min(1).max(200).default(def);
+
+const VerificationsQuery = z.object({
+  tenantId: id.optional(),
+  status: z.enum(VERIFICATION_STATUSES).optional(),
+  reference: z.string().min(1).max(200).optional(),
+  cursor: id.optional(),
+  limit: limit(50),
+});
+
+const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed"] as const;
+const DeliveriesQuery = z.object({
+  tenantId: id.optional(),
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  verificationId: id.optional(),
+  cursor: id.optional(),
+  limit: limit(50),
+});
+
+const AccountsQuery = z.object({
+  tenantId: id.optional(),
+  vendor: z.enum(VENDOR_IDS).optional(),
+});
+
+const IdParam = z.object({ id });
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const p = schema.safeParse(value);
+  if (!p.success) throw fromZod(p.error);
+  return p.data;
+}
+
+function withTimeout<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
 /** Extra admin API endpoints the console needs, mounted behind the admin token. */
-export function adminOpsRoutes(_app: AppContext): Router {
+export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
   const r = express.Router();
+  const audit = (action: string, entityType: string, entityId: string, before: unknown, after: unknown) =>
+    app.db.auditLog.create({ data: { actor: "admin", action, entityType, entityId, before: (before ?? undefined) as Prisma.InputJsonValue, after: (after ?? undefined) as Prisma.InputJsonValue } });
+
+  r.get("/vendors", (_req, res) => {
+    res.json({
+      data: VENDOR_IDS.map((vendor) => ({
+        vendor,
+        defaultBaseUrl: ADAPTERS[vendor].defaultBaseUrl,
+        capabilities: ADAPTERS[vendor].capabilities,
+        secretKeys: ADAPTERS[vendor].credentials.secretKeys,
+        credentialsTemplate: CREDENTIAL_TEMPLATES[vendor],
+      })),
+    });
+  });
+
+  // The public resource plus tenantId; the personal input (subject, images) is never read here.
+  r.get("/verifications", async (req, res) => {
+    const q = parse(VerificationsQuery, req.query);
+    const rows = await app.db.verification.findMany({
+      where: { ...(q.tenantId ? { tenantId: q.tenantId } : {}), ...(q.status ? { status: q.status } : {}), ...(q.reference ? { reference: q.reference } : {}), ...(q.cursor ? { id: { lt: q.cursor } } : {}) },
+      orderBy: { id: "desc" },
+      take: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    res.json({ data: page.map((v) => ({ ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId })), nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null });
+  });
+
+  r.get("/verifications/:id", async (req, res) => {
+    const { id: vid } = parse(IdParam, req.params);
+    const v = await app.db.verification.findUnique({ where: { id: vid } });
+    if (!v) throw new Problem(404, "Not found", "no such verification");
+    res.json({ ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId });
+  });
+
+  r.get("/verifications/:id/events", async (req, res) => {
+    const { id: vid } = parse(IdParam, req.params);
+    const v = await app.db.verification.findUnique({ where: { id: vid } });
+    if (!v) throw new Problem(404, "Not found", "no such verification");
+    const [events, calls] = await Promise.all([
+      app.db.verificationEvent.findMany({ where: { verificationId: v.id }, orderBy: { id: "asc" } }),
+      app.db.vendorCall.findMany({ where: { verificationId: v.id }, orderBy: { id: "asc" }, take: 500 }),
+    ]);
+    res.json({
+      verification: { ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId },
+      data: events.map((e) => ({ id: e.id.toString(), source: e.source, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, detail: e.detail, createdAt: e.createdAt.toISOString() })),
+      vendorCalls: calls.map((c) => ({ id: c.id.toString(), vendorAccountId: c.vendorAccountId, vendor: c.vendor, endpoint: c.endpoint, httpStatus: c.httpStatus, attempt: c.attempt, outcome: c.outcome, errorKind: c.errorKind, latencyMs: c.latencyMs, createdAt: c.createdAt.toISOString() })),
+    });
+  });
+
+  r.get("/queues", async (_req, res) => {
+    const STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "failed", "completed"] as const;
+    const queues = await Promise.all(
+      QUEUE_NAMES.map(async (name) => {
+        try {
+          const q = app.queues.byName[name];
+          const [counts, paused] = await withTimeout(3000, Promise.all([q.getJobCounts(...STATES), q.isPaused()]));
+          return { name, counts, paused, error: null };
+        } catch (e) {
+          return { name, counts: null, paused: null, error: `redis unavailable: ${(e as Error).message.slice(0, 80)}` };
+        }
+      }),
+    );
+    const now = new Date();
+    const [due, scheduled, oldest] = await Promise.all([
+      app.db.outboxMessage.count({ where: { publishedAt: null, availableAt: { lte: now } } }),
+      app.db.outboxMessage.count({ where: { publishedAt: null, availableAt: { gt: now } } }),
+      app.db.outboxMessage.findFirst({ where: { publishedAt: null, availableAt: { lte: now } }, orderBy: { availableAt: "asc" }, select: { availableAt: true } }),
+    ]);
+    res.json({
+      redis: app.queues.connection.status,
+      queues,
+      outbox: { backlog: due + scheduled, due, scheduled, oldestDueAt: oldest?.availableAt.toISOString() ?? null, oldestDueAgeMs: oldest ? now.getTime() - oldest.availableAt.getTime() : null },
+      at: now.toISOString(),
+    });
+  });
+
+  r.get("/vendor-accounts", async (req, res) => {
+    const q = parse(AccountsQuery, req.query);
+    const accounts = await app.db.vendorAccount.findMany({
+      where: { ...(q.tenantId ? { tenantId: q.tenantId } : {}), ...(q.vendor ? { vendor: q.vendor } : {}) },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: 500,
+      include: { tenant: { select: { id: true, name: true } } },
+    });
+    const since = new Date(Date.now() - 15 * 60_000);
+    const ids = accounts.map((a) => a.id);
+    const stats = ids.length
+      ? await app.db.$queryRaw<{ account: string; calls: number; errors: number; p50: number | null; p95: number | null; last_call: Date | null }[]>`
+          SELECT vendor_account_id AS account,
+                 count(*)::int AS calls,
+                 (count(*) FILTER (WHERE outcome <> 'ok'))::int AS errors,
+                 percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
+                 percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
+                 max(created_at) AS last_call
+          FROM vendor_calls
+          WHERE created_at >= ${since} AND vendor_account_id IN (${Prisma.join(ids)})
+          GROUP BY vendor_account_id`
+      : [];
+    const byAccount = new Map(stats.map((s) => [s.account, s]));
+    res.json({
+      windowMinutes: 15,
+      data: accounts.map((a) => {
+        const s = byAccount.get(a.id);
+        const calls = s?.calls ?? 0;
+        return {
+          id: a.id,
+          name: a.name,
+          vendor: a.vendor,
+          tenant: { id: a.tenant.id, name: a.tenant.name },
+          disabled: a.disabledAt !== null,
+          credits: a.credits,
+          creditsCheckedAt: a.creditsCheckedAt?.toISOString() ?? null,
+          circuit: circuitStateOf(a.id),
+          concurrency: concurrencyOf(a.id),
+          last15Minutes: {
+            calls,
+            errors: s?.errors ?? 0,
+            errorRate: calls ? (s?.errors ?? 0) / calls : 0,
+            p50LatencyMs: s?.p50 ?? null,
+            p95LatencyMs: s?.p95 ?? null,
+            lastCallAt: s?.last_call?.toISOString() ?? null,
+          },
+        };
+      }),
+    });
+  });
+
+  r.get("/webhook-deliveries", async (req, res) => {
+    const q = parse(DeliveriesQuery, req.query);
+    const rows = await app.db.webhookDelivery.findMany({
+      where: {
+        ...(q.tenantId ? { endpoint: { tenantId: q.tenantId } } : {}),
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.verificationId ? { event: { verificationId: q.verificationId } } : {}),
+        ...(q.cursor ? { id: { lt: q.cursor } } : {}),
+      },
+      orderBy: { id: "desc" },
+      take: q.limit + 1,
+      include: { attempts: { orderBy: { attemptNo: "asc" } }, event: { select: { type: true, verificationId: true } }, endpoint: { select: { id: true, tenantId: true, url: true, disabledAt: true } } },
+    });
+    const page = rows.slice(0, q.limit);
+    res.json({
+      data: page.map((d) => ({
+        id: d.id,
+        tenantId: d.endpoint.tenantId,
+        endpointId: d.endpoint.id,
+        endpointUrl: d.endpoint.url,
+        endpointDisabled: d.endpoint.disabledAt !== null,
+        eventId: d.eventId,
+        eventType: d.event.type,
+        verificationId: d.event.verificationId,
+        status: d.status,
+        attemptCount: d.attemptCount,
+        lastHttpStatus: d.lastHttpStatus,
+        nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
+        createdAt: d.createdAt.toISOString(),
+        attempts: d.attempts.map((a) => ({ attemptNo: a.attemptNo, httpStatus: a.httpStatus, error: a.error, latencyMs: a.latencyMs, at: a.createdAt.toISOString() })),
+      })),
+      nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
+    });
+  });
+
+  r.post("/webhook-deliveries/:id/replay", async (req, res) => {
+    const { id: did } = parse(IdParam, req.params);
+    const d = await app.db.webhookDelivery.findUnique({ where: { id: did }, include: { endpoint: { select: { disabledAt: true, deletedAt: true } } } });
+    if (!d) throw new Problem(404, "Not found", "no such webhook delivery");
+    if (d.endpoint.deletedAt) throw new Problem(409, "Endpoint deleted", "the delivery's webhook endpoint was deleted by the tenant");
+    if (d.endpoint.disabledAt) throw new Problem(409, "Endpoint disabled", "the delivery's webhook endpoint is disabled; it must be re-enabled before a replay");
+    await replayDelivery(app.db, d.id);
+    await audit("webhook_delivery.replayed", "webhook_delivery", d.id, { status: d.status, attemptCount: d.attemptCount }, { status: "pending" });
+    app.onEnqueued?.();
+    res.status(202).json({ id: d.id, status: "pending" });
+  });
+
   return r;
 }

@@ -1,0 +1,809 @@
+// KYC gateway operations console: vanilla JS, no build step, no framework.
+// Security rules of this file: every piece of data goes into the page through
+// textContent / text nodes (never innerHTML); the admin token lives in
+// sessionStorage only and travels in the Authorization header, never in a URL.
+"use strict";
+(() => {
+  const TOKEN_KEY = "kycGateway.adminToken";
+  const TABS = ["tenants", "health", "queues", "verifications", "deliveries", "events", "audit"];
+
+  // ---------- tiny DOM helpers ----------
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+  /** h("td", { class: "num" }, "text", childNode): strings always become text nodes. */
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === "class") el.className = v;
+      else if (k === "text") el.textContent = String(v);
+      else if (k === "dataset") Object.assign(el.dataset, v);
+      else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+      else if (k === "value") el.value = v;
+      else if (k === "disabled" || k === "selected" || k === "checked" || k === "hidden") el[k] = Boolean(v);
+      else el.setAttribute(k, v === true ? "" : String(v));
+    }
+    append(el, children);
+    return el;
+  }
+  function append(el, children) {
+    for (const c of children.flat(Infinity)) {
+      if (c === undefined || c === null || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+  function fill(el, ...children) {
+    el.replaceChildren();
+    return append(el, children);
+  }
+
+  const pad = (n) => String(n).padStart(2, "0");
+  function fmtTime(iso) {
+    if (!iso) return "—";
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
+  function fmtAge(ms) {
+    if (ms === null || ms === undefined) return "—";
+    if (ms < 1000) return `${ms} ms`;
+    if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+    if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+    return `${(ms / 3_600_000).toFixed(1)} h`;
+  }
+  const fmtNum = (n) => (n === null || n === undefined ? "—" : String(n));
+  const fmtMs = (n) => (n === null || n === undefined ? "—" : `${n} ms`);
+  const fmtPct = (x) => `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)} %`;
+  const json = (v) => h("pre", { class: "json" }, JSON.stringify(v, null, 2));
+  const idText = (id) => h("span", { class: "id", title: id }, id);
+
+  const BADGES = {
+    verification: { completed: "ok", failed: "bad", expired: "warn", cancelled: "warn", pending: "info", processing: "info", awaiting_user: "info" },
+    decision: { approved: "ok", declined: "bad", review: "warn" },
+    delivery: { succeeded: "ok", failed: "bad", retrying: "warn", pending: "info" },
+    circuit: { closed: "ok", open: "bad", isolated: "bad", half_open: "warn", unknown: "" },
+    check: { pass: "ok", fail: "bad", inconclusive: "warn", not_performed: "" },
+  };
+  const badge = (kind, value, label) => h("span", { class: `badge ${(BADGES[kind] && BADGES[kind][value]) || ""}` }, label || value || "—");
+
+  function table(columns, rows, opts = {}) {
+    if (!rows.length) return h("div", { class: "empty" }, opts.empty || "Nothing to show.");
+    const head = h("thead", {}, h("tr", {}, columns.map((c) => h("th", { class: c.num ? "num" : null }, c.title))));
+    const body = h("tbody");
+    for (const row of rows) {
+      const tr = h("tr", { dataset: opts.rowData ? opts.rowData(row) : undefined, class: opts.onRowClick ? "clickable" : null });
+      for (const c of columns) tr.append(h("td", { class: [c.num ? "num" : "", c.wrap ? "wrap" : "", c.nowrap ? "nowrap" : ""].join(" ").trim() || null }, c.cell(row)));
+      if (opts.onRowClick) tr.addEventListener("click", (ev) => {
+        if (ev.target.closest("button, a, summary, input, select")) return;
+        opts.onRowClick(row, tr);
+      });
+      body.append(tr);
+      if (opts.after) {
+        const extra = opts.after(row, columns.length);
+        if (extra) body.append(extra);
+      }
+    }
+    return h("table", {}, head, body);
+  }
+
+  // ---------- API ----------
+  class ApiError extends Error {
+    constructor(status, problem) {
+      super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+      this.status = status;
+      this.problem = problem;
+    }
+  }
+
+  async function request(token, method, path, body) {
+    const headers = { authorization: `Bearer ${token}`, accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store", credentials: "omit", redirect: "error" });
+    const text = await res.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
+    if (!res.ok) throw new ApiError(res.status, data);
+    return data;
+  }
+
+  async function api(method, path, body) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) {
+      showLogin("Please sign in.");
+      throw new ApiError(401, null);
+    }
+    try {
+      return await request(token, method, path, body);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) showLogin("The admin token was refused (401 Unauthorized). Sign in again.");
+      throw err;
+    }
+  }
+
+  const qs = (params) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v));
+    const s = p.toString();
+    return s ? `?${s}` : "";
+  };
+
+  function describe(err) {
+    if (err instanceof ApiError) {
+      const p = err.problem;
+      if (!p) return `The gateway answered HTTP ${err.status}.`;
+      const lines = [`${p.title || "Error"} (${err.status})${p.detail ? `: ${p.detail}` : ""}`];
+      if (Array.isArray(p.errors) && p.errors.length && !p.detail) for (const e of p.errors) lines.push(`${e.path}: ${e.message}`);
+      return lines.join("\n");
+    }
+    if (err instanceof TypeError) return "Could not reach the gateway (network error).";
+    return String((err && err.message) || err);
+  }
+
+  function showAlert(text) {
+    $("#alert-text").textContent = text;
+    $("#alert").hidden = false;
+  }
+  function hideAlert() {
+    $("#alert").hidden = true;
+    $("#alert-text").textContent = "";
+  }
+  /** Runs a screen action; 401 goes back to the sign-in form, anything else to the alert bar. */
+  async function run(fn, errorEl) {
+    try {
+      if (errorEl) errorEl.hidden = true;
+      return await fn();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return undefined;
+      if (errorEl) {
+        errorEl.textContent = describe(err);
+        errorEl.hidden = false;
+      } else showAlert(describe(err));
+      return undefined;
+    }
+  }
+
+  // ---------- sign in / out ----------
+  function showLogin(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    stopTimers();
+    $("#tabs").hidden = true;
+    $("#signout").hidden = true;
+    for (const v of $$(".view")) v.hidden = true;
+    // nothing fetched with the previous token stays on the page
+    for (const id of ["tenant-list", "health-list", "queues-list", "queues-stats", "ver-list", "dlv-list", "evt-list", "audit-list"]) $(`#${id}`).replaceChildren();
+    fill($("#tenant-detail"), h("p", { class: "muted" }, "Select a tenant to see its vendor accounts and routing."));
+    fill($("#ver-detail"), h("p", { class: "muted" }, "Select a verification to see its event log."));
+    $("#tenant-created").hidden = true;
+    state.tenants = [];
+    state.selectedTenantId = null;
+    hideAlert();
+    $("#login").hidden = false;
+    const e = $("#login-error");
+    e.textContent = message || "";
+    e.hidden = !message;
+    $("#token").value = "";
+    $("#token").focus();
+  }
+
+  async function signIn(token) {
+    const e = $("#login-error");
+    e.hidden = true;
+    try {
+      // the token is checked against the API before anything is shown or stored
+      const tenants = await request(token, "GET", "/admin/tenants");
+      sessionStorage.setItem(TOKEN_KEY, token);
+      state.tenants = tenants.data;
+      enterApp();
+    } catch (err) {
+      e.textContent = err instanceof ApiError && err.status === 401 ? "That admin token was refused (401 Unauthorized)." : err instanceof TypeError && /header|ISO-8859/i.test(err.message) ? "The token contains characters that cannot be sent." : describe(err);
+      e.hidden = false;
+    }
+  }
+
+  function enterApp() {
+    $("#login").hidden = true;
+    $("#tabs").hidden = false;
+    $("#signout").hidden = false;
+    const tab = currentTab();
+    if (location.hash !== `#${tab}`) location.hash = `#${tab}`;
+    else activate(tab);
+  }
+
+  // ---------- tabs ----------
+  const state = { tenants: [], selectedTenantId: null, draft: null, vendors: null, verCursor: null, dlvCursor: null, selectedVerificationId: null, openDeliveries: new Set() };
+  const timers = new Set();
+  function stopTimers() {
+    for (const t of timers) clearInterval(t);
+    timers.clear();
+  }
+  function currentTab() {
+    const t = location.hash.replace(/^#/, "");
+    return TABS.includes(t) ? t : "tenants";
+  }
+  function activate(tab) {
+    if (!sessionStorage.getItem(TOKEN_KEY)) return showLogin();
+    stopTimers();
+    hideAlert();
+    for (const a of $$("#tabs a")) a.classList.toggle("active", a.dataset.tab === tab);
+    for (const v of $$(".view")) v.hidden = v.dataset.view !== tab;
+    loaders[tab]();
+    if (tab === "queues") timers.add(setInterval(() => loaders.queues(), 5000));
+  }
+
+  const loading = (el) => fill(el, h("div", { class: "empty" }, "Loading…"));
+
+  // ---------- Tenants ----------
+  async function loadTenants() {
+    const list = $("#tenant-list");
+    if (!state.tenants.length) loading(list);
+    await run(async () => {
+      const [t] = await Promise.all([api("GET", "/admin/tenants"), loadVendors()]);
+      state.tenants = t.data;
+      renderTenantList();
+      if (state.selectedTenantId) renderTenantDetail();
+    });
+  }
+
+  async function loadVendors() {
+    if (state.vendors) return state.vendors;
+    const v = await api("GET", "/admin/vendors");
+    state.vendors = v.data;
+    const sel = $("#health-vendor");
+    if (sel.options.length === 1) for (const x of v.data) sel.append(h("option", { value: x.vendor }, x.vendor));
+    return state.vendors;
+  }
+
+  const tenantById = (id) => state.tenants.find((t) => t.id === id);
+  const accountLabel = (a) => `${a.vendor} · ${a.name}`;
+
+  function renderTenantList() {
+    const filter = $("#tenant-filter").value.trim().toLowerCase();
+    const rows = state.tenants.filter((t) => !filter || t.name.toLowerCase().includes(filter) || t.id.toLowerCase().includes(filter)).slice().reverse();
+    const el = table(
+      [
+        { title: "Tenant", cell: (t) => [h("div", {}, t.name), idText(t.id)] },
+        { title: "Accounts", num: true, cell: (t) => String(t.vendorAccounts.length) },
+        {
+          title: "Primary vendor",
+          cell: (t) => {
+            const first = (t.routing && t.routing.default && t.routing.default[0]) || null;
+            const a = first && t.vendorAccounts.find((x) => x.id === first);
+            return a ? [h("div", {}, a.vendor), h("div", { class: "muted small" }, a.name)] : h("span", { class: "muted" }, t.vendorAccounts.length ? "creation order" : "no accounts");
+          },
+        },
+      ],
+      rows,
+      {
+        empty: filter ? "No tenant matches the filter." : "No tenants yet: create one above.",
+        rowData: (t) => ({ tenantId: t.id }),
+        onRowClick: (t) => selectTenant(t.id),
+      },
+    );
+    fill($("#tenant-list"), el);
+    for (const tr of $$("#tenant-list tr[data-tenant-id]")) tr.classList.toggle("selected", tr.dataset.tenantId === state.selectedTenantId);
+  }
+
+  function selectTenant(id) {
+    state.selectedTenantId = id;
+    const t = tenantById(id);
+    state.draft = t ? [...((t.routing && t.routing.default) || [])] : null;
+    for (const tr of $$("#tenant-list tr[data-tenant-id]")) tr.classList.toggle("selected", tr.dataset.tenantId === id);
+    renderTenantDetail();
+  }
+
+  function renderTenantDetail() {
+    const box = $("#tenant-detail");
+    const t = tenantById(state.selectedTenantId);
+    if (!t) return fill(box, h("p", { class: "muted" }, "Select a tenant to see its vendor accounts and routing."));
+    if (!state.draft) state.draft = [...((t.routing && t.routing.default) || [])];
+    const goto = (tab, setup) => () => {
+      setup();
+      if (location.hash === `#${tab}`) activate(tab);
+      else location.hash = `#${tab}`;
+    };
+    fill(
+      box,
+      h("div", { class: "view-head" },
+        h("div", {}, h("h2", {}, t.name), idText(t.id)),
+        h("div", { class: "toolbar" },
+          h("button", { class: "btn btn-small", type: "button", onclick: goto("verifications", () => { $("#ver-tenant").value = t.id; $("#ver-status").value = ""; }) }, "Verifications"),
+          h("button", { class: "btn btn-small", type: "button", onclick: goto("deliveries", () => { $("#dlv-tenant").value = t.id; $("#dlv-status").value = ""; }) }, "Deliveries"),
+          h("button", { class: "btn btn-small", type: "button", onclick: goto("health", () => { $("#health-tenant").value = t.id; $("#health-vendor").value = ""; }) }, "Vendor health"),
+          h("button", { class: "btn btn-small", type: "button", onclick: () => issueApiKey(t) }, "New API key"),
+        ),
+      ),
+      h("div", { id: "tenant-key-box" }),
+      h("h3", {}, "Vendor accounts"),
+      h("div", { class: "table-card card" }, table(
+        [
+          { title: "Account", cell: (a) => [h("div", {}, accountLabel(a)), idText(a.id)] },
+          { title: "Credentials", cell: (a) => h("div", { class: "mono" }, Object.entries(a.credentials || {}).map(([k, v]) => h("div", {}, `${k}: ${Array.isArray(v) ? v.join(", ") : String(v)}`))) },
+          { title: "Credits", num: true, cell: (a) => fmtNum(a.credits) },
+          { title: "Webhook URL", wrap: true, cell: (a) => h("span", { class: "mono" }, a.webhookUrl) },
+        ],
+        t.vendorAccounts,
+        { empty: "No vendor accounts yet.", rowData: (a) => ({ accountId: a.id }) },
+      )),
+      routingEditor(t),
+      addAccountForm(t),
+    );
+  }
+
+  function routingEditor(t) {
+    const saved = (t.routing && t.routing.default) || [];
+    const draft = state.draft;
+    const byId = new Map(t.vendorAccounts.map((a) => [a.id, a]));
+    const dirty = JSON.stringify(saved) !== JSON.stringify(draft);
+    const move = (i, j) => {
+      const d = state.draft;
+      if (j < 0 || j >= d.length) return;
+      [d[i], d[j]] = [d[j], d[i]];
+      renderTenantDetail();
+    };
+    const list = h("ol", { class: "route-list", id: "route-list" });
+    draft.forEach((id, i) => {
+      const a = byId.get(id);
+      const label = a ? accountLabel(a) : "unknown account";
+      list.append(
+        h("li", { dataset: { accountId: id } },
+          h("span", { class: "pos" }, String(i + 1)),
+          h("span", { class: "label" }, label, i === 0 ? h("span", { class: "badge info" }, "primary") : null, idText(id)),
+          h("span", { class: "route-actions" },
+            h("button", { class: "btn btn-small", type: "button", dataset: { action: "primary" }, disabled: i === 0, title: "Make primary", "aria-label": `Make ${label} primary`, onclick: () => { state.draft.splice(i, 1); state.draft.unshift(id); renderTenantDetail(); } }, "Make primary"),
+            h("button", { class: "btn btn-small", type: "button", dataset: { action: "up" }, disabled: i === 0, title: "Move up", "aria-label": `Move ${label} up`, onclick: () => move(i, i - 1) }, "↑"),
+            h("button", { class: "btn btn-small", type: "button", dataset: { action: "down" }, disabled: i === draft.length - 1, title: "Move down", "aria-label": `Move ${label} down`, onclick: () => move(i, i + 1) }, "↓"),
+            h("button", { class: "btn btn-small", type: "button", dataset: { action: "remove" }, title: "Remove from the list", "aria-label": `Remove ${label}`, onclick: () => { state.draft.splice(i, 1); renderTenantDetail(); } }, "Remove"),
+          ),
+        ),
+      );
+    });
+    if (!draft.length) list.append(h("li", { class: "muted" }, "Empty list: every active account is tried in creation order."));
+    const unused = t.vendorAccounts.filter((a) => !draft.includes(a.id));
+    const addSel = h("select", { "aria-label": "Account to add to the routing", id: "route-add-select" }, unused.map((a) => h("option", { value: a.id }, `${accountLabel(a)} (${a.id})`)));
+    const msg = h("span", { class: dirty ? "dirty" : "muted", id: "route-status" }, dirty ? "Unsaved changes" : "Saved routing is in effect");
+    const errEl = h("p", { class: "form-error", role: "alert", hidden: true });
+    const saveBtn = h("button", { class: "btn btn-primary", type: "button", id: "route-save", disabled: !dirty }, "Save routing");
+    saveBtn.addEventListener("click", () =>
+      run(async () => {
+        saveBtn.disabled = true;
+        const body = { default: [...state.draft], rules: (t.routing && t.routing.rules) || [] };
+        const res = await api("PUT", `/admin/tenants/${encodeURIComponent(t.id)}/routing`, body);
+        t.routing = res.routing;
+        state.draft = [...res.routing.default];
+        renderTenantDetail();
+        renderTenantList();
+        const s = $("#route-status");
+        if (s) {
+          s.className = "saved";
+          s.textContent = "Routing saved: new verifications use this order now.";
+        }
+      }, errEl).finally(() => {
+        if (document.body.contains(saveBtn)) saveBtn.disabled = JSON.stringify(((t.routing && t.routing.default) || [])) === JSON.stringify(state.draft);
+      }),
+    );
+    const rules = (t.routing && t.routing.rules) || [];
+    return h("div", {},
+      h("h3", {}, "Routing: default vendor accounts"),
+      h("p", { class: "muted small" }, "Tried in this order; the gateway falls over to the next account on a technical failure, never on a decision. Saving takes effect immediately, no deploy needed."),
+      list,
+      unused.length
+        ? h("div", { class: "route-add" }, addSel, h("button", { class: "btn", type: "button", onclick: () => { if (addSel.value) { state.draft.push(addSel.value); renderTenantDetail(); } } }, "Add to list"))
+        : null,
+      h("div", { class: "route-save" },
+        saveBtn,
+        h("button", { class: "btn", type: "button", disabled: !dirty, onclick: () => { state.draft = [...saved]; renderTenantDetail(); } }, "Revert"),
+        msg,
+      ),
+      errEl,
+      rules.length
+        ? h("div", {},
+            h("h3", {}, `Rules (${rules.length}, kept unchanged)`),
+            h("div", { class: "card table-card" }, table(
+              [
+                { title: "Checks", cell: (r) => (r.checks ? r.checks.join(", ") : "any") },
+                { title: "Country", cell: (r) => r.country || "any" },
+                { title: "Accounts", cell: (r) => r.accounts.map((id) => h("div", {}, byId.get(id) ? accountLabel(byId.get(id)) : id)) },
+              ],
+              rules,
+            )),
+          )
+        : null,
+    );
+  }
+
+  function addAccountForm(t) {
+    const vendors = state.vendors || [];
+    const vendorSel = h("select", { id: "acct-vendor", name: "vendor", required: true }, vendors.map((v) => h("option", { value: v.vendor }, v.vendor)));
+    const name = h("input", { id: "acct-name", name: "name", type: "text", required: true, maxlength: "200", placeholder: "e.g. DMS production" });
+    const baseUrl = h("input", { id: "acct-baseurl", name: "baseUrl", type: "url", placeholder: "" });
+    const creds = h("textarea", { id: "acct-credentials", name: "credentials", spellcheck: "false", autocomplete: "off" });
+    const settings = h("textarea", { id: "acct-settings", name: "settings", spellcheck: "false" });
+    settings.value = "{}";
+    const errEl = h("p", { class: "form-error full", role: "alert", hidden: true });
+    const template = () => {
+      const v = vendors.find((x) => x.vendor === vendorSel.value);
+      baseUrl.placeholder = v ? `default: ${v.defaultBaseUrl}` : "";
+      creds.value = JSON.stringify(v ? v.credentialsTemplate : {}, null, 2);
+    };
+    vendorSel.addEventListener("change", template);
+    template();
+    const form = h("form", { class: "form-grid", autocomplete: "off" },
+      h("label", { for: "acct-vendor" }, "Vendor"), vendorSel,
+      h("label", { for: "acct-name" }, "Name"), name,
+      h("label", { for: "acct-baseurl" }, "Base URL"), baseUrl,
+      h("label", { for: "acct-credentials" }, "Credentials (JSON)"), creds,
+      h("label", { for: "acct-settings" }, "Settings (JSON)"), settings,
+      h("span"), h("div", {}, h("button", { class: "btn btn-primary", type: "submit" }, "Add vendor account"), h("span", { class: "muted small" }, "  Credentials are write-only: they are encrypted and only shown masked.")),
+      errEl,
+    );
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run(async () => {
+        let credentials, parsedSettings;
+        try {
+          credentials = JSON.parse(creds.value || "{}");
+        } catch {
+          throw new Error("Credentials must be valid JSON.");
+        }
+        try {
+          parsedSettings = JSON.parse(settings.value || "{}");
+        } catch {
+          throw new Error("Settings must be valid JSON.");
+        }
+        const body = { vendor: vendorSel.value, name: name.value.trim(), credentials, settings: parsedSettings };
+        if (baseUrl.value.trim()) body.baseUrl = baseUrl.value.trim();
+        await api("POST", `/admin/tenants/${encodeURIComponent(t.id)}/vendor-accounts`, body);
+        creds.value = ""; // never keep a secret in the page longer than needed
+        await loadTenants();
+      }, errEl);
+    });
+    return h("details", { class: "panel", id: "add-account" }, h("summary", {}, "Add a vendor account"), form);
+  }
+
+  async function issueApiKey(t) {
+    await run(async () => {
+      const r = await api("POST", `/admin/tenants/${encodeURIComponent(t.id)}/api-keys`);
+      const box = $("#tenant-key-box");
+      if (box) fill(box, h("div", { class: "card notice" }, h("strong", {}, "New API key (shown once, copy it now): "), h("div", { class: "secret mono" }, r.apiKey)));
+    });
+  }
+
+  // ---------- Vendor health ----------
+  async function loadHealth() {
+    const el = $("#health-list");
+    loading(el);
+    await run(async () => {
+      await loadVendors();
+      const r = await api("GET", `/admin/vendor-accounts${qs({ tenantId: $("#health-tenant").value.trim(), vendor: $("#health-vendor").value })}`);
+      fill(el, table(
+        [
+          { title: "Account", cell: (a) => [h("div", {}, accountLabel(a)), idText(a.id)] },
+          { title: "Tenant", cell: (a) => [h("div", {}, a.tenant.name), idText(a.tenant.id)] },
+          {
+            title: "Circuit",
+            cell: (a) => [
+              a.circuit === "unknown"
+                ? h("span", { class: "badge", title: "The breaker lives in the process that calls the vendor; this process has not called this account since it started." }, "not tracked")
+                : badge("circuit", a.circuit, a.circuit.replace("_", " ")),
+              a.disabled ? h("span", { class: "badge bad" }, "disabled") : null,
+            ],
+          },
+          { title: "Calls", num: true, cell: (a) => String(a.last15Minutes.calls) },
+          { title: "Error rate", num: true, cell: (a) => (a.last15Minutes.calls ? h("span", { class: a.last15Minutes.errorRate >= 0.2 ? "badge bad" : a.last15Minutes.errorRate > 0 ? "badge warn" : "badge ok" }, fmtPct(a.last15Minutes.errorRate)) : "—") },
+          { title: "p50", num: true, cell: (a) => fmtMs(a.last15Minutes.p50LatencyMs) },
+          { title: "p95", num: true, cell: (a) => fmtMs(a.last15Minutes.p95LatencyMs) },
+          { title: "Credits", num: true, cell: (a) => fmtNum(a.credits) },
+          { title: "Last call", nowrap: true, cell: (a) => fmtTime(a.last15Minutes.lastCallAt) },
+        ],
+        r.data,
+        { empty: "No vendor accounts match.", rowData: (a) => ({ accountId: a.id }) },
+      ));
+    });
+  }
+
+  // ---------- Queues ----------
+  async function loadQueues() {
+    const el = $("#queues-list");
+    if (!el.firstChild) loading(el);
+    await run(async () => {
+      const r = await api("GET", "/admin/queues");
+      const stat = (label, value, cls) => h("div", { class: "stat" }, h("div", { class: "label" }, label), h("div", { class: `value ${cls || ""}` }, value));
+      fill($("#queues-stats"),
+        stat("Redis", r.redis),
+        stat("Outbox backlog", String(r.outbox.backlog)),
+        stat("Outbox due now", String(r.outbox.due)),
+        stat("Oldest due job", fmtAge(r.outbox.oldestDueAgeMs)),
+      );
+      $("#queues-at").textContent = `updated ${fmtTime(r.at)}`;
+      const c = (k) => (q) => (q.counts ? String(q.counts[k] || 0) : "—");
+      fill(el, table(
+        [
+          { title: "Queue", cell: (q) => h("strong", {}, q.name) },
+          { title: "Waiting", num: true, cell: c("waiting") },
+          { title: "Active", num: true, cell: c("active") },
+          { title: "Delayed", num: true, cell: c("delayed") },
+          { title: "Prioritized", num: true, cell: c("prioritized") },
+          { title: "Failed", num: true, cell: c("failed") },
+          { title: "Completed", num: true, cell: c("completed") },
+          { title: "Status", cell: (q) => (q.error ? h("span", { class: "badge bad" }, q.error) : q.paused ? h("span", { class: "badge warn" }, "paused") : h("span", { class: "badge ok" }, "running")) },
+        ],
+        r.queues,
+        { rowData: (q) => ({ queue: q.name }) },
+      ));
+    });
+  }
+
+  // ---------- Verifications ----------
+  async function loadVerifications(more = false) {
+    const el = $("#ver-list");
+    if (!more) {
+      state.verCursor = null;
+      loading(el);
+    }
+    await run(async () => {
+      const r = await api("GET", `/admin/verifications${qs({ tenantId: $("#ver-tenant").value.trim(), status: $("#ver-status").value, cursor: more ? state.verCursor : "" })}`);
+      state.verCursor = r.nextCursor;
+      $("#ver-more").hidden = !r.nextCursor;
+      const columns = [
+        { title: "Verification", cell: (v) => [idText(v.id), h("div", { class: "muted small" }, fmtTime(v.createdAt), " · tenant ", idText(v.tenantId))] },
+        { title: "Reference · vendor", cell: (v) => [h("div", { class: "wrap" }, v.reference || "—"), h("div", { class: "muted small" }, v.vendor || "no vendor yet")] },
+        { title: "Status", nowrap: true, cell: (v) => [badge("verification", v.status), v.decision ? [" ", badge("decision", v.decision)] : null] },
+        { title: "Reasons", cell: (v) => (v.reasons.length ? v.reasons.map((x) => h("div", { class: "mono" }, x.code)) : "—") },
+      ];
+      const opts = { empty: "No verifications match.", rowData: (v) => ({ verificationId: v.id }), onRowClick: (v) => openVerification(v.id) };
+      if (more && el.querySelector("tbody")) {
+        const extra = table(columns, r.data, opts);
+        const tb = extra.querySelector && extra.querySelector("tbody");
+        if (tb) el.querySelector("tbody").append(...tb.children);
+      } else fill(el, table(columns, r.data, opts));
+      markSelectedVerification();
+    });
+  }
+
+  function markSelectedVerification() {
+    for (const tr of $$("#ver-list tr[data-verification-id]")) tr.classList.toggle("selected", tr.dataset.verificationId === state.selectedVerificationId);
+  }
+
+  async function openVerification(id) {
+    state.selectedVerificationId = id;
+    markSelectedVerification();
+    const box = $("#ver-detail");
+    loading(box);
+    await run(async () => {
+      const r = await api("GET", `/admin/verifications/${encodeURIComponent(id)}/events`);
+      const v = r.verification;
+      const checks = v.checks || {};
+      const checkRow = (name, c) => {
+        if (!c) return null;
+        const extra = [];
+        if (c.type) extra.push(c.type);
+        if (c.country) extra.push(c.country);
+        if (typeof c.similarity === "number") extra.push(`similarity ${c.similarity}`);
+        if (c.level) extra.push(`level ${c.level}`);
+        return [h("dt", {}, name), h("dd", {}, badge("check", c.outcome, c.outcome), extra.length ? ` ${extra.join(" · ")}` : "")];
+      };
+      fill(box,
+        h("h2", {}, "Verification"),
+        idText(v.id),
+        h("dl", { class: "kv", id: "ver-summary" },
+          h("dt", {}, "Status"), h("dd", { id: "ver-detail-status" }, badge("verification", v.status)),
+          h("dt", {}, "Decision"), h("dd", {}, v.decision ? badge("decision", v.decision) : "—"),
+          h("dt", {}, "Tenant"), h("dd", {}, idText(v.tenantId)),
+          h("dt", {}, "Vendor"), h("dd", {}, v.vendor || "—", v.vendorAccountId ? [" · ", idText(v.vendorAccountId)] : null),
+          h("dt", {}, "Vendor reference"), h("dd", {}, v.vendorReference || "—"),
+          h("dt", {}, "Reference"), h("dd", {}, v.reference || "—"),
+          h("dt", {}, "Created"), h("dd", {}, fmtTime(v.createdAt)),
+          h("dt", {}, "Completed"), h("dd", {}, fmtTime(v.completedAt)),
+          checkRow("Document", checks.document),
+          checkRow("Liveness", checks.liveness),
+          checkRow("Face match", checks.faceMatch),
+          v.reasons.length ? [h("dt", {}, "Reasons"), h("dd", {}, v.reasons.map((x) => h("div", {}, h("span", { class: "mono" }, x.code), x.vendorCode ? ` (${x.vendor} ${x.vendorCode})` : "", x.message ? ` — ${x.message}` : "")))] : null,
+        ),
+        h("h3", {}, `Event log (${r.data.length})`),
+        r.data.length
+          ? h("ol", { class: "event-log", id: "ver-events" },
+              r.data.map((e) =>
+                h("li", { dataset: { eventId: e.id, toStatus: e.toStatus || "" } },
+                  h("div", { class: "event-head" },
+                    h("span", { class: "nowrap muted" }, fmtTime(e.createdAt)),
+                    h("span", { class: "badge" }, e.source),
+                    h("span", { class: "mono" }, e.type),
+                    h("span", { class: "event-status" }, e.fromStatus || "∅", " → ", e.toStatus ? badge("verification", e.toStatus) : "—"),
+                  ),
+                  e.detail && Object.keys(e.detail).length ? h("pre", { class: "json" }, JSON.stringify(e.detail)) : null,
+                ),
+              ),
+            )
+          : h("div", { class: "empty", id: "ver-events" }, "No events."),
+        h("h3", {}, `Vendor calls (${r.vendorCalls.length})`),
+        h("div", { class: "card table-card" }, table(
+          [
+            { title: "Time", nowrap: true, cell: (c) => fmtTime(c.createdAt).slice(11) },
+            { title: "Endpoint", cell: (c) => [h("span", { class: "mono" }, c.endpoint), c.attempt > 1 ? h("span", { class: "muted small" }, ` try ${c.attempt}`) : null] },
+            { title: "HTTP", num: true, cell: (c) => fmtNum(c.httpStatus) },
+            { title: "Outcome", cell: (c) => h("span", { class: c.outcome === "ok" ? "badge ok" : "badge bad" }, c.errorKind ? `${c.outcome} (${c.errorKind})` : c.outcome) },
+            { title: "Latency", num: true, cell: (c) => fmtMs(c.latencyMs) },
+          ],
+          r.vendorCalls,
+          { empty: "No vendor calls." },
+        )),
+      );
+    });
+  }
+
+  // ---------- Webhook deliveries ----------
+  async function loadDeliveries(more = false) {
+    const el = $("#dlv-list");
+    if (!more) {
+      state.dlvCursor = null;
+      if (!el.firstChild) loading(el);
+    }
+    await run(async () => {
+      const r = await api("GET", `/admin/webhook-deliveries${qs({ tenantId: $("#dlv-tenant").value.trim(), status: $("#dlv-status").value, cursor: more ? state.dlvCursor : "" })}`);
+      state.dlvCursor = r.nextCursor;
+      $("#dlv-more").hidden = !r.nextCursor;
+      const columns = [
+        { title: "Delivery", cell: (d) => [idText(d.id), h("div", { class: "muted small" }, fmtTime(d.createdAt))] },
+        { title: "Event", cell: (d) => [h("div", { class: "mono" }, d.eventType), d.verificationId ? idText(d.verificationId) : null] },
+        { title: "Tenant / endpoint", wrap: true, cell: (d) => [idText(d.tenantId), h("div", { class: "mono" }, d.endpointUrl), d.endpointDisabled ? h("span", { class: "badge bad" }, "endpoint disabled") : null] },
+        { title: "Status", cell: (d) => badge("delivery", d.status) },
+        { title: "Attempts", num: true, cell: (d) => h("span", { class: "attempt-count" }, String(d.attempts.length)) },
+        { title: "Last HTTP", num: true, cell: (d) => fmtNum(d.lastHttpStatus) },
+        { title: "Next attempt", nowrap: true, cell: (d) => fmtTime(d.nextAttemptAt) },
+        {
+          title: "",
+          cell: (d) => {
+            const b = h("button", { class: "btn btn-small", type: "button", dataset: { action: "replay" }, "aria-label": `Replay delivery ${d.id}` }, "Replay");
+            b.addEventListener("click", () => replay(d, b));
+            return b;
+          },
+        },
+      ];
+      const opts = {
+        empty: "No deliveries match.",
+        rowData: (d) => ({ deliveryId: d.id }),
+        onRowClick: (d) => {
+          if (state.openDeliveries.has(d.id)) state.openDeliveries.delete(d.id);
+          else state.openDeliveries.add(d.id);
+          const sub = $(`#dlv-list tr.attempts-row[data-for="${CSS.escape(d.id)}"]`);
+          if (sub) sub.hidden = !state.openDeliveries.has(d.id);
+        },
+        after: (d, span) =>
+          h("tr", { class: "attempts-row", dataset: { for: d.id }, hidden: !state.openDeliveries.has(d.id) },
+            h("td", { colspan: String(span) }, table(
+              [
+                { title: "#", num: true, cell: (a) => String(a.attemptNo) },
+                { title: "At", nowrap: true, cell: (a) => fmtTime(a.at) },
+                { title: "HTTP", num: true, cell: (a) => fmtNum(a.httpStatus) },
+                { title: "Error", cell: (a) => a.error || "—" },
+                { title: "Latency", num: true, cell: (a) => fmtMs(a.latencyMs) },
+              ],
+              d.attempts,
+              { empty: "No attempt yet." },
+            )),
+          ),
+      };
+      if (more && el.querySelector("tbody")) {
+        const extra = table(columns, r.data, opts);
+        const tb = extra.querySelector && extra.querySelector("tbody");
+        if (tb) el.querySelector(":scope > table > tbody").append(...tb.children);
+      } else fill(el, table(columns, r.data, opts));
+    });
+  }
+
+  async function replay(d, button) {
+    button.disabled = true;
+    const ok = await run(async () => {
+      await api("POST", `/admin/webhook-deliveries/${encodeURIComponent(d.id)}/replay`);
+      return true;
+    });
+    if (!ok) {
+      button.disabled = false;
+      return;
+    }
+    button.textContent = "Queued";
+    // the deliver worker picks the replay up within moments: show its attempt
+    setTimeout(() => {
+      if (currentTab() === "deliveries") loadDeliveries();
+    }, 1200);
+  }
+
+  // ---------- Vendor events ----------
+  async function loadEvents() {
+    const el = $("#evt-list");
+    loading(el);
+    await run(async () => {
+      const r = await api("GET", `/admin/vendor-events${qs({ accountId: $("#evt-account").value.trim(), type: $("#evt-type").value.trim() })}`);
+      const typeBadge = (t) => h("span", { class: `badge ${/credit/i.test(t) ? "warn" : /unknown|anomal|fail/i.test(t) ? "bad" : "info"}` }, t);
+      fill(el, table(
+        [
+          { title: "Received", nowrap: true, cell: (e) => fmtTime(e.createdAt) },
+          { title: "Vendor", cell: (e) => e.vendor },
+          { title: "Account", cell: (e) => idText(e.vendorAccountId) },
+          { title: "Type", cell: (e) => typeBadge(e.type) },
+          { title: "Vendor id", cell: (e) => h("span", { class: "mono" }, e.externalId) },
+          { title: "Deliveries", num: true, cell: (e) => String(e.deliveries) },
+          { title: "Last seen", nowrap: true, cell: (e) => fmtTime(e.lastSeenAt) },
+          { title: "Payload", cell: (e) => h("details", {}, h("summary", {}, "show"), json(e.payload)) },
+        ],
+        r.data,
+        { empty: "No vendor events.", rowData: (e) => ({ eventId: e.id }) },
+      ));
+    });
+  }
+
+  // ---------- Audit log ----------
+  async function loadAudit() {
+    const el = $("#audit-list");
+    loading(el);
+    await run(async () => {
+      const r = await api("GET", "/admin/audit-log");
+      fill(el, table(
+        [
+          { title: "Time", nowrap: true, cell: (a) => fmtTime(a.createdAt) },
+          { title: "Actor", cell: (a) => a.actor },
+          { title: "Action", cell: (a) => h("span", { class: "mono" }, a.action) },
+          { title: "Entity", cell: (a) => [h("div", {}, a.entityType), idText(a.entityId)] },
+          { title: "Before", cell: (a) => (a.before === null || a.before === undefined ? "—" : json(a.before)) },
+          { title: "After", cell: (a) => (a.after === null || a.after === undefined ? "—" : json(a.after)) },
+        ],
+        r.data,
+        { empty: "No changes recorded yet.", rowData: (a) => ({ auditId: a.id, action: a.action, entityId: a.entityId }) },
+      ));
+    });
+  }
+
+  const loaders = { tenants: loadTenants, health: loadHealth, queues: loadQueues, verifications: () => loadVerifications(false), deliveries: () => loadDeliveries(false), events: loadEvents, audit: loadAudit };
+
+  // ---------- wiring ----------
+  document.addEventListener("DOMContentLoaded", () => {
+    $("#login-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const token = $("#token").value.trim();
+      if (token) signIn(token);
+    });
+    $("#signout").addEventListener("click", () => showLogin());
+    $("#alert-close").addEventListener("click", hideAlert);
+    window.addEventListener("hashchange", () => {
+      if (sessionStorage.getItem(TOKEN_KEY)) activate(currentTab());
+    });
+    for (const b of $$("[data-refresh]")) b.addEventListener("click", () => loaders[b.dataset.refresh]());
+    $("#tenant-filter").addEventListener("input", renderTenantList);
+    $("#ver-more").addEventListener("click", () => loadVerifications(true));
+    $("#dlv-more").addEventListener("click", () => loadDeliveries(true));
+    for (const id of ["ver-tenant", "dlv-tenant", "health-tenant", "evt-account", "evt-type"])
+      $(`#${id}`).addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter") loaders[{ "ver-tenant": "verifications", "dlv-tenant": "deliveries", "health-tenant": "health", "evt-account": "events", "evt-type": "events" }[id]]();
+      });
+    for (const id of ["ver-status", "dlv-status", "health-vendor"])
+      $(`#${id}`).addEventListener("change", () => loaders[{ "ver-status": "verifications", "dlv-status": "deliveries", "health-vendor": "health" }[id]]());
+
+    $("#tenant-create").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const form = ev.currentTarget;
+      const errEl = $(".form-error", form);
+      run(async () => {
+        const name = $("#tenant-name").value.trim();
+        const t = await api("POST", "/admin/tenants", { name });
+        $("#tenant-name").value = "";
+        fill($("#tenant-created"),
+          h("strong", {}, `Tenant “${t.name}” created.`), " ", idText(t.id),
+          h("div", {}, "Its API key is shown only this once. Copy it now:"),
+          h("div", { class: "secret mono", id: "new-api-key" }, t.apiKey),
+        );
+        $("#tenant-created").hidden = false;
+        await loadTenants();
+        selectTenant(t.id);
+      }, errEl);
+    });
+
+    if (sessionStorage.getItem(TOKEN_KEY)) enterApp();
+    else showLogin();
+  });
+})();
