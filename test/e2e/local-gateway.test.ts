@@ -28,7 +28,7 @@ let sandbox = "";
 let apiKey = "";
 let exit: Promise<number | null>;
 // a database of its own, created by the gateway at start as a user's first run does
-const env = { ...process.env, DATABASE_URL: (process.env.DATABASE_URL ?? "").replace(/\/[^/?]+$/, `/kyc_e2e_${Date.now()}`) };
+const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: (process.env.DATABASE_URL ?? "").replace(/\/[^/?]+$/, `/kyc_e2e_${Date.now()}`) };
 
 async function call(key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
