@@ -71,7 +71,7 @@ afterAll(async () => {
     child.kill("SIGKILL");
     await exit;
   }
-  await dropDatabase(env.DATABASE_URL);
+  await dropDatabase(env.DATABASE_URL!);
 });
 
 describe("the local gateway as a user starts it", () => {
