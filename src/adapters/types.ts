@@ -27,7 +27,7 @@ export interface VerificationInputData {
   document?: { type?: DocumentType; country?: string; images: ImageInput[] };
   selfie?: ImageInput;
   faceCapture?: { identyBlob: string };
-  hosted?: { returnUrl?: string; language?: string; smsMessage?: string; smsSender?: string };
+  hosted?: { returnUrl?: string; language?: string; smsMessage?: string; smsSender?: string; sendAt?: string };
   tags?: string[];
 }
 
@@ -183,6 +183,8 @@ export interface VendorAdapter {
   erase?(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<{ ok: boolean; detail: string }>;
   cancel?(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<void>;
   health?(account: AdapterAccount, ctx: AdapterContext): Promise<HealthResult>;
+  /** the vendor asks not to be probed more often than this (shared by every process through the account row) */
+  minHealthIntervalMs?: number;
 }
 
 export interface RequestProblem {

@@ -117,6 +117,7 @@ export function adminRoutes(app: AppContext): Router {
       vendor: row.vendor,
       circuit: circuitStateOf(row.id),
       credits: row.credits,
+      health: { ok: row.healthOk, detail: row.healthDetail, checkedAt: row.healthCheckedAt?.toISOString() ?? null },
       last15Minutes: { calls: calls.length, errorRate: calls.length ? calls.filter((c) => c.outcome !== "ok").length / calls.length : 0, p50LatencyMs: latencies[Math.floor(latencies.length / 2)] ?? null, p95LatencyMs: latencies[Math.floor(latencies.length * 0.95)] ?? null },
       probe,
     });

@@ -49,6 +49,8 @@ export const CreateVerificationSchema = z
         language: z.string().min(2).max(8).optional(),
         smsMessage: z.string().min(1).max(480).optional(),
         smsSender: z.string().min(1).max(32).optional(),
+        /** when to send the SMS (VerificarIdentidad `Fecha`), ISO 8601 with an offset */
+        sendAt: z.string().datetime({ offset: true }).optional(),
       })
       .strict()
       .optional(),

@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   VENDOR_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
   // a vendor webhook naming a reference not (yet) stored is retried this long before it is reported as unknown
   INGEST_UNKNOWN_REFERENCE_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  // how often each vendor account's own health probe runs (0 = never)
+  HEALTH_PROBE_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().positive().default(500),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),

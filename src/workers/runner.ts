@@ -9,6 +9,7 @@ import { createOutboxRelay, enqueue, type OutboxRelay } from "./outbox.js";
 import { processFollowUp, processIngest, processPoll, processSubmit } from "./processors.js";
 import { QUEUE_NAMES, redisConnection, type JobPayloads, type QueueName, type Queues } from "./queues.js";
 import { queueDepth } from "../observability/metrics.js";
+import { probeVendorHealth } from "./health.js";
 
 export interface WorkerRuntime {
   relay: OutboxRelay;
@@ -16,7 +17,7 @@ export interface WorkerRuntime {
   stop(): Promise<void>;
 }
 
-export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queues }, opts: { sweepIntervalMs?: number } = {}): WorkerRuntime {
+export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queues }, opts: { sweepIntervalMs?: number; healthIntervalMs?: number } = {}): WorkerRuntime {
   const { db, env, log, queues } = deps;
   const connection = redisConnection(env.REDIS_URL, { failFast: false });
   connection.on("error", () => undefined);
@@ -66,12 +67,16 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
     }
   };
   const sweepTimer = setInterval(sweep, opts.sweepIntervalMs ?? 30_000);
+  const healthIntervalMs = opts.healthIntervalMs ?? env.HEALTH_PROBE_INTERVAL_MS;
+  const probe = () => probeVendorHealth(pdeps, healthIntervalMs).catch((e: Error) => log.debug({ err: { message: e.message } }, "health probe skipped"));
+  const healthTimer = healthIntervalMs > 0 ? setInterval(probe, healthIntervalMs) : null;
 
   return {
     relay,
     workers,
     async stop() {
       clearInterval(sweepTimer);
+      if (healthTimer) clearInterval(healthTimer);
       await relay.stop();
       // close() waits for in-flight jobs to finish: SIGTERM drains
       await Promise.all(workers.map((w) => w.close()));

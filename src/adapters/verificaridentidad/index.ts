@@ -75,6 +75,8 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
     mensaje: smsMessage(v.input, settings)!,
     remitente: smsSender(v.input, settings) ?? null,
     dni: v.input.subject?.documentNumber?.trim() || null,
+    // a scheduled SMS: "Fecha" is read as Spain local time
+    sendAt: v.input.hosted?.sendAt ? new Date(v.input.hosted.sendAt) : null,
   });
   const answer = await sendVerification(ctx, account, body);
   if (answer.Cred !== undefined) recordCreditsLeft(answer.Cred, settings, ctx);
@@ -117,6 +119,7 @@ export const verificaridentidadAdapter: VendorAdapter = {
   // the doc names no host ("https://{SuDominio}" is the customer's own): an account must set its
   // baseUrl; this default never resolves, so credentials are never sent to a guessed host
   defaultBaseUrl: "https://verificaridentidad.invalid",
+  minHealthIntervalMs: MIN_HEALTH_INTERVAL_MS,
   credentials: { parse: (x) => CredentialsSchema.parse(x), secretKeys: ["apiToken", "webhookPassword"] },
   settings: { parse: (x) => SettingsSchema.parse(x ?? {}) },
   validateRequest,

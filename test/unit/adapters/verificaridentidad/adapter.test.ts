@@ -155,6 +155,21 @@ describe("start: POST /VerificarIdentidad", () => {
     expect(h.calls).toHaveLength(1);
   });
 
+  it("sends a scheduled SMS's hosted.sendAt as Fecha in Spain local time", async () => {
+    let seen: Record<string, unknown> = {};
+    nock(BASE)
+      .post("/VerificarIdentidad", (body) => {
+        seen = body;
+        return true;
+      })
+      .reply(200, [{ Res: 1, ID: "299846333", Cred: 119 }]);
+    const acc = account();
+    const h = makeHarness(acc);
+    // 13:10 UTC on 1 May 2022 is 15:10 in Madrid (CEST): the doc's own example "2022-05-01 15:10"
+    await adapter.start(makeVerification({ ...INPUT, hosted: { ...INPUT.hosted, sendAt: "2022-05-01T13:10:00Z" } }, ["document"]), acc, h.ctx);
+    expect(seen.Fecha).toBe("2022-05-01 15:10");
+  });
+
   it("uses the account's default sender, omits Dni when there is none, and reads a bare-object answer with a numeric ID", async () => {
     let seen: Record<string, unknown> = {};
     nock(BASE)

@@ -1,0 +1,41 @@
+// Vendor health probes: each account whose adapter has a health() is probed on an
+// interval by one worker process at a time (a Redis lock), and the result is kept on
+// the account. A change from healthy to unhealthy (or back) is a vendor event for
+// operations. Adapters keep their own minimum interval where the vendor asks for
+// one (VerificarIdentidad blocks accounts that call GetCreditos too often).
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Db } from "../db/client.js";
+import type { Env } from "../config/env.js";
+import { adapterFor } from "../adapters/registry.js";
+import { toAdapterAccount } from "../core/accounts.js";
+import { buildAdapterContext, recordAccountEvent } from "./adapter-context.js";
+
+export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; redis?: Redis }, intervalMs: number, now = new Date()): Promise<number> {
+  const rows = await deps.db.vendorAccount.findMany({ where: { disabledAt: null } });
+  let probed = 0;
+  for (const row of rows) {
+    const adapter = adapterFor(row.vendor);
+    if (!adapter?.health) continue;
+    const every = Math.max(intervalMs, adapter.minHealthIntervalMs ?? 0);
+    if (row.healthCheckedAt && now.getTime() - row.healthCheckedAt.getTime() < every * 0.9) continue;
+    if (deps.redis) {
+      const slot = Math.floor(now.getTime() / intervalMs);
+      const got = await deps.redis.set(`kyc:health:${row.id}:${slot}`, "1", "PX", intervalMs, "NX").catch(() => "OK");
+      if (got !== "OK") continue;
+    }
+    const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row);
+    const { ctx, effects } = buildAdapterContext(deps, account, null);
+    const result = await adapter.health(account, ctx).catch((e: Error) => ({ ok: false, detail: e.message.slice(0, 200), credits: null }));
+    await effects.flush();
+    await deps.db.vendorAccount.update({
+      where: { id: row.id },
+      data: { healthOk: result.ok, healthDetail: result.detail.slice(0, 500), healthCheckedAt: now, ...(typeof result.credits === "number" ? { credits: result.credits, creditsCheckedAt: now } : {}) },
+    });
+    if (row.healthOk !== null && row.healthOk !== result.ok) {
+      await recordAccountEvent(deps.db, row.id, row.vendor, result.ok ? "health_recovered" : "health_down", `health:${now.toISOString()}`, { detail: result.detail });
+    }
+    probed += 1;
+  }
+  return probed;
+}
