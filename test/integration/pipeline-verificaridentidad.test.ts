@@ -66,6 +66,22 @@ describe("VerificarIdentidad end to end", () => {
     await rx.close();
   });
 
+  it("retries a failed certificate download without holding back the decision", async () => {
+    const t = await createTenantWithAccounts(gw, [account("sandboxcert")]);
+    await configure("sandboxcert", t.accounts[0].webhookUrl);
+    await fetch(`${gw.sandboxUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor: "verificaridentidad", endpoint: "GetCertificadoIdentidad", fault: "http_500", times: 3 }) });
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000001"));
+    const done = await until(t.apiKey, created.body.id, (v) => v.status === "completed");
+    expect(done.decision).toBe("approved");
+    const stored = await waitUntil(async () => gw.db.verificationEvent.findFirst({ where: { verificationId: created.body.id, type: "certificate_stored" } }), 20_000, "the certificate after a retry");
+    const failed = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: created.body.id, type: "certificate_failed" } });
+    expect(failed.id < stored.id).toBe(true);
+    const completedAt = new Date(done.completedAt).getTime();
+    expect(stored.createdAt.getTime()).toBeGreaterThan(completedAt);
+    const pdf = await fetch(`${gw.url}/v1/verifications/${created.body.id}/certificate`, { headers: { authorization: `Bearer ${t.apiKey}` } });
+    expect(pdf.status).toBe(200);
+  }, 30_000);
+
   it.each([
     ["form", "+34600000002", "document_expired"],
     ["multipart", "+34600000003", "liveness_failed"],
