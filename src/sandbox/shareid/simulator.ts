@@ -24,6 +24,7 @@
 // image whose pixels cannot be read gives "missing_doc". Default: verdict true, reason "",
 // ocr filled from first_name / last_name.
 import { createHash, randomUUID } from "node:crypto";
+import { SHAREID_REASONS } from "../../adapters/shareid/mapping.js";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { imageSize } from "image-size";
 import multer from "multer";
@@ -34,31 +35,8 @@ export const SANDBOX_API_KEY = "sandbox-shareid-key";
 export const SANDBOX_BUSINESS_HASH = "sandbox-business";
 export const PHOTO_PATH = "/flow/authenticity/photo";
 
-/** The doc's "Reasons" table. */
-export const DOCUMENTED_REASONS = [
-  "doc_expired",
-  "doc_expired_5y",
-  "missing_doc",
-  "missing_front",
-  "missing_back",
-  "sides_inconsistency",
-  "out_of_scope",
-  "missing_mrz",
-  "wrong_mrz",
-  "date_not_extracted",
-  "low_quality",
-  "blur_img",
-  "low_resolution",
-  "first_name_mismatch",
-  "last_name_mismatch",
-  "inversed_name",
-  "doc_spoof",
-  "doc_print",
-  "doc_not_auth",
-  "doc_auth",
-  "name_not_extracted",
-  "surname_not_extracted",
-] as const;
+/** The doc's "Reasons" table (one list, shared with the adapter's mapping). */
+export const DOCUMENTED_REASONS = SHAREID_REASONS;
 type DocumentedReason = (typeof DOCUMENTED_REASONS)[number];
 
 export interface MagicInput {

@@ -1,5 +1,4 @@
 // The adapter against Identomat answers in the doc's format, intercepted with nock.
-import "./nock-node20.js";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import nock from "nock";

@@ -1,4 +1,3 @@
-import "./node20.js";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";

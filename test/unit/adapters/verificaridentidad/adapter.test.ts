@@ -1,5 +1,4 @@
 // The adapter against recorded VerificarIdentidad answers (nock).
-import "./promise-with-resolvers.js";
 import { describe, it, expect, beforeEach, afterEach, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
 import nock from "nock";
