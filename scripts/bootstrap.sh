@@ -30,7 +30,7 @@ fi
 # 2. Prisma client (the CLI's native schema engine is not needed to generate)
 if [ ! -f src/generated/prisma/client.ts ] || [ prisma/schema.prisma -nt src/generated/prisma/client.ts ]; then
   say "generating the Prisma client"
-  PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$(command -v true)}" PRISMA_HIDE_UPDATE_MESSAGE=1 npx prisma generate >/dev/null
+  PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$(type -P true)}" PRISMA_HIDE_UPDATE_MESSAGE=1 npx prisma generate >/dev/null
 fi
 
 # 3. a local .env for `npm start` (random secrets, sandbox-friendly defaults)
