@@ -20,6 +20,8 @@ export type Fault = z.infer<typeof FaultSchema>;
 
 export class FaultInjector {
   private faults: (Fault & { remaining: number })[] = [];
+  /** requests in flight per vendor right now, and the most seen at once since the last reset */
+  private load = new Map<string, { inFlight: number; peak: number; total: number }>();
   /** a hung "timeout" answer waits this long before closing the socket */
   constructor(private readonly timeoutHangMs = 60_000) {}
 
@@ -40,8 +42,26 @@ export class FaultInjector {
     return f;
   }
 
+  loadOf(vendor: string) {
+    let l = this.load.get(vendor);
+    if (!l) this.load.set(vendor, (l = { inFlight: 0, peak: 0, total: 0 }));
+    return l;
+  }
+
   middleware(vendor: Fault["vendor"]) {
     return (req: Request, res: Response, next: NextFunction) => {
+      if (!req.path.includes("/_control/")) {
+        const l = this.loadOf(vendor);
+        l.inFlight += 1;
+        l.total += 1;
+        l.peak = Math.max(l.peak, l.inFlight);
+        let done = false;
+        const end = () => {
+          if (!done) (done = true), (l.inFlight -= 1);
+        };
+        res.once("finish", end);
+        res.once("close", end);
+      }
       const f = this.take(vendor, req.path);
       if (!f) return next();
       const act = () => {
@@ -81,6 +101,12 @@ export class FaultInjector {
     });
     r.delete("/_control/faults", (_req, res) => {
       this.clear();
+      res.status(204).end();
+    });
+    // how hard each simulated vendor is being hit: { vendor: { inFlight, peak, total } }
+    r.get("/_control/load", (_req, res) => void res.json(Object.fromEntries(this.load)));
+    r.delete("/_control/load", (_req, res) => {
+      this.load.clear();
       res.status(204).end();
     });
     return r;
