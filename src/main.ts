@@ -36,7 +36,7 @@ await ensureDatabase(env.DATABASE_URL).catch(() => undefined);
 const m = await migrate(env.DATABASE_URL);
 if (m.applied.length) log.info({ applied: m.applied }, "migrations applied");
 const db = createDb(env.DATABASE_URL);
-const queues = createQueues(env.REDIS_URL);
+const queues = createQueues(env.REDIS_URL, env.QUEUE_PREFIX);
 const runWorkers = mode !== "api";
 const runApi = mode !== "worker";
 const workers = runWorkers ? startWorkers({ db, env, log, queues }) : null;

@@ -20,6 +20,8 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/kyc_gateway"),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  // BullMQ key prefix: several gateways may share one Redis with different prefixes
+  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]{1,32}$/).default("kyc"),
   ADMIN_TOKEN: z.string().min(16, "at least 16 characters"),
   MASTER_KEY: z
     .string()

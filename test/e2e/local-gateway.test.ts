@@ -57,7 +57,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   sandbox = `http://127.0.0.1:${sandboxPort}`;
   child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--local"], {
-    env: { ...env, PORT: String(port), SANDBOX_PORT: String(sandboxPort), PUBLIC_BASE_URL: base, LOG_LEVEL: "debug", NODE_ENV: "development" },
+    env: { ...env, PORT: String(port), SANDBOX_PORT: String(sandboxPort), PUBLIC_BASE_URL: base, LOG_LEVEL: "debug", NODE_ENV: "development", QUEUE_PREFIX: `e2e${Date.now()}` },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d) => (output += d.toString()));

@@ -173,6 +173,31 @@ describe("outbound webhooks", () => {
     await rx.close();
   });
 
+  it("disables an endpoint that keeps failing past WEBHOOK_DISABLE_AFTER and tells operations", async () => {
+    const quick = await startTestGateway({ envOverrides: { WEBHOOK_DISABLE_AFTER: "300ms", WEBHOOK_RETRY_SCHEDULE: "200ms,200ms,200ms" } });
+    try {
+      const t = await createTenantWithAccounts(quick, [GOOD]);
+      const rx = await startWebhookReceiver({ failFirst: 1000 });
+      const ep = await quick.tenant(t.apiKey, "POST", "/v1/webhook-endpoints", { url: rx.url, events: ["verification.completed"] });
+      await quick.tenant(t.apiKey, "POST", "/v1/verifications", { ...fullRequest(), checks: ["document"] });
+      const disabled = await waitUntil(async () => {
+        const list = await quick.tenant(t.apiKey, "GET", "/v1/webhook-endpoints");
+        return list.body.data.find((e: { id: string; disabled: boolean }) => e.id === ep.body.id && e.disabled) ?? null;
+      });
+      expect(disabled.disabled).toBe(true);
+      const audit = await quick.db.auditLog.findFirstOrThrow({ where: { entityId: ep.body.id } });
+      expect(audit).toMatchObject({ actor: "system", action: "webhook_endpoint.disabled" });
+      // a disabled endpoint gets no new deliveries
+      const before = await quick.db.webhookDelivery.count({ where: { endpointId: ep.body.id } });
+      await quick.tenant(t.apiKey, "POST", "/v1/verifications", { ...fullRequest(), checks: ["document"] });
+      await new Promise((r) => setTimeout(r, 800));
+      expect(await quick.db.webhookDelivery.count({ where: { endpointId: ep.body.id } })).toBe(before);
+      await rx.close();
+    } finally {
+      await quick.close();
+    }
+  });
+
   it("refuses private and loopback URLs unless WEBHOOK_ALLOW_PRIVATE_URLS=true", async () => {
     const strict = await startTestGateway({ workers: false, envOverrides: { WEBHOOK_ALLOW_PRIVATE_URLS: "false" } });
     try {
