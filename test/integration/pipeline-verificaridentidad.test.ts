@@ -111,6 +111,16 @@ describe("VerificarIdentidad end to end", () => {
     expect(await gw.db.webhookEvent.count({ where: { verificationId: created.body.id, type: "verification.completed" } })).toBe(1);
   });
 
+  it("a user who never finishes ends expired with user_abandoned once the link's life is over", async () => {
+    const t = await createTenantWithAccounts(gw, [account("sandboxttl", { linkTtlHours: 0.0005 })]);
+    await configure("sandboxttl", t.accounts[0].webhookUrl);
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000007"));
+    const v = await until(t.apiKey, created.body.id, (x) => x.status === "expired");
+    expect(v.reasons[0]).toMatchObject({ code: "user_abandoned", category: "user" });
+    const steps = await gw.db.verificationEvent.findMany({ where: { verificationId: created.body.id, source: "webhook" } });
+    expect(steps.length).toBeGreaterThanOrEqual(1); // the user opened the link (3000/3001) and stopped there
+  });
+
   it("refuses a webhook with the wrong Basic credentials (401) and stores nothing", async () => {
     const t = await createTenantWithAccounts(gw, [account("sandboxbad")]);
     const res = await fetch(t.accounts[0].webhookUrl, { method: "POST", headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from("vi-hook:wrong").toString("base64")}` }, body: JSON.stringify({ ID: "1", Estado: "5100" }) });

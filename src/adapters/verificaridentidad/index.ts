@@ -84,7 +84,8 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
   if (err) throw err;
   if (!answer.ID)
     throw new VendorError({ kind: "parse", vendor: VENDOR, endpoint: "VerificarIdentidad", retryable: false, message: "VerificarIdentidad: Res 1 without an ID" });
-  return { status: "awaiting_user", nextAction: { type: "sms_sent", phone: phone.masked }, vendorReference: answer.ID };
+  const from = v.input.hosted?.sendAt ? Math.max(ctx.now().getTime(), Date.parse(v.input.hosted.sendAt)) : ctx.now().getTime();
+  return { status: "awaiting_user", nextAction: { type: "sms_sent", phone: phone.masked }, vendorReference: answer.ID, expiresAt: new Date(from + settings.linkTtlHours * 3_600_000) };
 }
 
 async function runFollowUp(name: "certificate", v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<void> {

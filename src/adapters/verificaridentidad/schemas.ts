@@ -20,6 +20,8 @@ export const SettingsSchema = z.object({
   defaultMessage: z.string().includes("[LINK]").optional(),
   /** below this many credits, operations get a `low_credits` account event */
   lowCreditsThreshold: z.number().int().min(0).default(50),
+  /** the doc gives no life for the SMS link: past this, a user who never finished is `expired` (user_abandoned) */
+  linkTtlHours: z.number().positive().default(72),
   /** country for phone numbers written without an international prefix */
   defaultPhoneCountry: z.string().length(2).default("ES"),
 });

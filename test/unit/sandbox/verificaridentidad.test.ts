@@ -133,7 +133,7 @@ describe("magic inputs", () => {
   it("+34600000001: SMS sent, the whole Estado sequence, approved, then the certificate PDF", async () => {
     const c = await setup();
     const { v, outcome, h } = await startOk(c, "+34600000001", "00000000T");
-    expect(outcome).toEqual({ status: "awaiting_user", nextAction: { type: "sms_sent", phone: "+346*****001" }, vendorReference: expect.stringMatching(/^\d+$/) });
+    expect(outcome).toEqual({ status: "awaiting_user", nextAction: { type: "sms_sent", phone: "+346*****001" }, vendorReference: expect.stringMatching(/^\d+$/), expiresAt: expect.any(Date) });
     expect(h.credits).toEqual([99]);
     await waitFor(() => c.hooks().length >= 7);
     const evs = events(c);

@@ -114,7 +114,7 @@ describe("validateRequest", () => {
   it("account settings refuse a default sender over 11 characters and a default message without [LINK]", () => {
     expect(() => adapter.settings.parse({ defaultSender: "TwelveChars!" })).toThrow();
     expect(() => adapter.settings.parse({ defaultMessage: "no link" })).toThrow();
-    expect(adapter.settings.parse({})).toEqual({ lowCreditsThreshold: 50, defaultPhoneCountry: "ES" });
+    expect(adapter.settings.parse({})).toEqual({ lowCreditsThreshold: 50, linkTtlHours: 72, defaultPhoneCountry: "ES" });
   });
 });
 
@@ -147,7 +147,11 @@ describe("start: POST /VerificarIdentidad", () => {
       Dni: "00000000T",
       Resp: "JSON",
     });
-    expect(outcome).toEqual({ status: "awaiting_user", nextAction: { type: "sms_sent", phone: "+346*****001" }, vendorReference: "299846332" });
+    const now = h.ctx.now().getTime();
+    expect(outcome).toEqual({ status: "awaiting_user", nextAction: { type: "sms_sent", phone: "+346*****001" }, vendorReference: "299846332", expiresAt: expect.any(Date) });
+    // the doc gives the link no life: the account's linkTtlHours (72 by default) bounds the wait
+    const expiresAt = (outcome as { expiresAt: Date }).expiresAt.getTime();
+    expect(Math.abs(expiresAt - now - 72 * 3_600_000)).toBeLessThan(5_000);
     expect(h.credits).toEqual([120]);
     expect(h.accountEvents).toEqual([]);
     expect(h.payloads).toEqual([{ kind: "send", body: { Res: 1, ID: "299846332", Cred: 120 } }]);
