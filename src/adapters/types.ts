@@ -183,6 +183,11 @@ export interface VendorAdapter {
   erase?(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<{ ok: boolean; detail: string }>;
   cancel?(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<void>;
   health?(account: AdapterAccount, ctx: AdapterContext): Promise<HealthResult>;
+  /**
+   * start() reaches the end user (an SMS): if a worker died during a start, the start is
+   * not repeated (no second SMS); the verification fails with vendor_error instead.
+   */
+  startReachesUser?: boolean;
   /** the vendor asks not to be probed more often than this (shared by every process through the account row) */
   minHealthIntervalMs?: number;
 }

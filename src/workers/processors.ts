@@ -77,6 +77,15 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
     const accountRow = capable[i]!;
     const adapter = adapterFor(accountRow.vendor)!;
     const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, accountRow);
+    if (adapter.startReachesUser && !capture) {
+      const earlier = await deps.db.verificationEvent.findFirst({ where: { verificationId: row.id, type: "vendor_start_attempted", detail: { path: ["vendorAccountId"], equals: account.id } } });
+      if (earlier) {
+        // a worker died between the vendor call and storing its answer: the user may already have the SMS
+        await applyOutcome(deps.db, deps.log, row.id, { status: "failed", reasons: [reason("vendor_error", account.vendor, null, "the outcome of an earlier start is unknown (worker interrupted); not sent again to avoid a second message to the user")] }, { source: "worker", eventType: "start_not_repeated", vendor: account.vendor, vendorAccountId: account.id });
+        return;
+      }
+      await deps.db.verificationEvent.create({ data: { verificationId: row.id, source: "worker", type: "vendor_start_attempted", fromStatus: row.status, toStatus: row.status, detail: { vendor: account.vendor, vendorAccountId: account.id } } });
+    }
     const { ctx, effects } = buildAdapterContext(deps, account, row.id);
     let outcome: Outcome;
     try {

@@ -121,6 +121,22 @@ describe("VerificarIdentidad end to end", () => {
     expect(steps.length).toBeGreaterThanOrEqual(1); // the user opened the link (3000/3001) and stopped there
   });
 
+  it("never sends a second SMS when a start was interrupted: it fails with vendor_error instead", async () => {
+    const t = await createTenantWithAccounts(gw, [account("sandboxonce")]);
+    await gw.stopWorkers();
+    try {
+      const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000001"));
+      // what a worker killed right after the vendor call leaves behind
+      await gw.db.verificationEvent.create({ data: { verificationId: created.body.id, source: "worker", type: "vendor_start_attempted", fromStatus: "pending", toStatus: "pending", detail: { vendor: "verificaridentidad", vendorAccountId: t.accounts[0].id } } });
+      gw.startWorkers();
+      const v = await until(t.apiKey, created.body.id, (x) => x.status === "failed");
+      expect(v.reasons[0]).toMatchObject({ code: "vendor_error", vendor: "verificaridentidad" });
+      expect(await gw.db.vendorCall.count({ where: { verificationId: created.body.id } })).toBe(0);
+    } finally {
+      if (!gw.workers) gw.startWorkers();
+    }
+  });
+
   it("refuses a webhook with the wrong Basic credentials (401) and stores nothing", async () => {
     const t = await createTenantWithAccounts(gw, [account("sandboxbad")]);
     const res = await fetch(t.accounts[0].webhookUrl, { method: "POST", headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from("vi-hook:wrong").toString("base64")}` }, body: JSON.stringify({ ID: "1", Estado: "5100" }) });

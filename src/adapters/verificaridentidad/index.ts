@@ -121,6 +121,8 @@ export const verificaridentidadAdapter: VendorAdapter = {
   // baseUrl; this default never resolves, so credentials are never sent to a guessed host
   defaultBaseUrl: "https://verificaridentidad.invalid",
   minHealthIntervalMs: MIN_HEALTH_INTERVAL_MS,
+  // POST /VerificarIdentidad sends the SMS: never twice for one verification
+  startReachesUser: true,
   credentials: { parse: (x) => CredentialsSchema.parse(x), secretKeys: ["apiToken", "webhookPassword"] },
   settings: { parse: (x) => SettingsSchema.parse(x ?? {}) },
   validateRequest,
