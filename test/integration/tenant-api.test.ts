@@ -245,6 +245,22 @@ describe("reading, listing, cancelling", () => {
     expect(events.map((e) => [e.source, e.type, e.toStatus])).toEqual([["api", "created", "pending"], ["api", "cancelled", "cancelled"]]);
   });
 
+  it("another tenant's webhook endpoints and deliveries are 404s, and the secret is shown only once", async () => {
+    const ep = await gw.tenant(t1.apiKey, "POST", "/v1/webhook-endpoints", { url: "http://127.0.0.1:9/hook" });
+    expect(ep.status).toBe(201);
+    expect(ep.body.secret).toMatch(/^whsec_/);
+    for (const [method, path] of [["GET", `/v1/webhook-endpoints/${ep.body.id}/deliveries`], ["DELETE", `/v1/webhook-endpoints/${ep.body.id}`], ["POST", `/v1/webhook-endpoints/${ep.body.id}/rotate-secret`]] as const) {
+      expect((await gw.tenant(t2.apiKey, method, path)).status, `${method} ${path}`).toBe(404);
+    }
+    const list2 = await gw.tenant(t2.apiKey, "GET", "/v1/webhook-endpoints");
+    expect(list2.body.data.map((e: { id: string }) => e.id)).not.toContain(ep.body.id);
+    const list1 = await gw.tenant(t1.apiKey, "GET", "/v1/webhook-endpoints");
+    expect(JSON.stringify(list1.body)).not.toContain("whsec_");
+    const row = await gw.db.webhookEndpoint.findUniqueOrThrow({ where: { id: ep.body.id } });
+    expect(row.secretsEnc).not.toContain(ep.body.secret.slice(6, 20));
+    expect((await gw.tenant(t2.apiKey, "POST", "/v1/webhook-deliveries/dlv_nope/replay")).status).toBe(404);
+  });
+
   it("unknown routes and ids are problem+json 404s", async () => {
     const r = await gw.tenant(t1.apiKey, "GET", "/v1/verifications/ver_nope");
     expect(r.status).toBe(404);
