@@ -17,6 +17,7 @@ import {
 } from "cockatiel";
 import { VendorError, type VendorErrorKind } from "./errors.js";
 import type { VendorId } from "./model.js";
+import { SlotWaitTimeout, type AccountSlots } from "./account-slots.js";
 
 export interface VendorResponse {
   status: number;
@@ -72,6 +73,8 @@ export interface ResilienceSettings {
   maxRetryAfterMs: number;
   breakerThreshold: number;
   breakerHalfOpenMs: number;
+  /** how long a call may wait for a shared slot of its account before failing as unavailable */
+  maxSlotWaitMs: number;
 }
 
 export const DEFAULT_RESILIENCE: ResilienceSettings = {
@@ -83,6 +86,7 @@ export const DEFAULT_RESILIENCE: ResilienceSettings = {
   maxRetryAfterMs: 30_000,
   breakerThreshold: 5,
   breakerHalfOpenMs: 30_000,
+  maxSlotWaitMs: 5 * 60_000,
 };
 
 interface AccountPolicies {
@@ -193,6 +197,8 @@ export interface CreateVendorHttpOptions {
   verificationId: string | null;
   settings?: Partial<ResilienceSettings>;
   onCall?: (record: VendorCallRecord) => void;
+  /** the same concurrency limit across every gateway process (Redis); without it the limit is per process */
+  sharedSlots?: AccountSlots;
 }
 
 export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
@@ -264,12 +270,27 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
       for (let attempt = 1; ; attempt++) {
         let error: VendorError;
         try {
-          return await policies.bulkhead.execute(() => policies.breaker.execute(() => attemptOnce(req, attempt)));
+          return await policies.bulkhead.execute(async () => {
+            // the in-process bulkhead queues first; the shared slot keeps other processes in the count
+            const release = opts.sharedSlots
+              ? await opts.sharedSlots
+                  .acquire(opts.vendorAccountId, s.concurrency, (req.timeoutMs ?? s.timeoutMs) + 5_000, s.maxSlotWaitMs)
+                  // Redis unreachable: the per-process limit still holds; a lost shared count is better than no call
+                  .catch((e: unknown) => (e instanceof SlotWaitTimeout ? Promise.reject(e) : null))
+              : null;
+            try {
+              return await policies.breaker.execute(() => attemptOnce(req, attempt));
+            } finally {
+              await release?.();
+            }
+          });
         } catch (e) {
           if (e instanceof VendorFault) error = e.error;
           else if (e instanceof VendorError) error = e;
           else if (e instanceof BrokenCircuitError)
             throw new VendorError({ kind: "unavailable", vendor: opts.vendor, endpoint: req.endpoint, retryable: true, message: "circuit open: vendor account failing, call not attempted" });
+          else if (e instanceof SlotWaitTimeout)
+            throw new VendorError({ kind: "unavailable", vendor: opts.vendor, endpoint: req.endpoint, retryable: true, message: "vendor account busy: no free call slot in time" });
           else if (e instanceof BulkheadRejectedError)
             throw new VendorError({ kind: "unavailable", vendor: opts.vendor, endpoint: req.endpoint, retryable: true, message: "vendor account call queue full" });
           else throw e;

@@ -8,6 +8,7 @@ import type { Env } from "../config/env.js";
 import { deriveKey, newId } from "../core/crypto.js";
 import { redactPayload } from "../core/redact.js";
 import { createVendorHttp, type VendorCallRecord } from "../core/vendor-http.js";
+import type { AccountSlots } from "../core/account-slots.js";
 import { vendorCallDuration } from "../observability/metrics.js";
 
 export interface ContextEffects {
@@ -15,7 +16,7 @@ export interface ContextEffects {
   flush(): Promise<void>;
 }
 
-export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger }, account: AdapterAccount, verificationId: string | null): { ctx: AdapterContext; effects: ContextEffects } {
+export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots?: AccountSlots }, account: AdapterAccount, verificationId: string | null): { ctx: AdapterContext; effects: ContextEffects } {
   const pending: Promise<unknown>[] = [];
   const track = (p: Promise<unknown>) => {
     pending.push(p.catch((e) => deps.log.error({ err: { message: (e as Error).message }, verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")));
@@ -38,6 +39,7 @@ export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger }, acc
       verificationId,
       settings: { concurrency: num("concurrency"), timeoutMs: num("timeoutMs") ?? deps.env.VENDOR_TIMEOUT_MS, maxRetries: num("maxRetries"), retryBaseMs: deps.env.VENDOR_RETRY_BASE_MS },
       onCall,
+      sharedSlots: deps.slots,
     }),
     log: deps.log.child({ vendor: account.vendor, vendorAccountId: account.id, verificationId }),
     now: () => new Date(),

@@ -15,6 +15,7 @@ import { applyOutcome, loadForAdapter } from "../core/verifications.js";
 import { buildAdapterContext, recordAccountEvent } from "./adapter-context.js";
 import type { JobPayloads } from "./queues.js";
 import type { Redis } from "ioredis";
+import type { AccountSlots } from "../core/account-slots.js";
 import { enqueue } from "./outbox.js";
 
 export interface ProcessorDeps {
@@ -23,6 +24,8 @@ export interface ProcessorDeps {
   log: Logger;
   /** for cross-process budgets (poll calls per vendor account per minute) */
   redis?: Redis;
+  /** the per-account vendor concurrency limit shared by every process */
+  slots?: AccountSlots;
 }
 
 /**

@@ -10,6 +10,7 @@ import { processFollowUp, processIngest, processPoll, processSubmit } from "./pr
 import { QUEUE_NAMES, redisConnection, type JobPayloads, type QueueName, type Queues } from "./queues.js";
 import { queueDepth } from "../observability/metrics.js";
 import { probeVendorHealth } from "./health.js";
+import { redisAccountSlots } from "../core/account-slots.js";
 
 export interface WorkerRuntime {
   relay: OutboxRelay;
@@ -21,9 +22,10 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   const { db, env, log, queues } = deps;
   const connection = redisConnection(env.REDIS_URL, { failFast: false });
   connection.on("error", () => undefined);
-  const budgetRedis = redisConnection(env.REDIS_URL, { failFast: true });
+  // waits for its connection rather than failing a vendor call that races the connect
+  const budgetRedis = redisConnection(env.REDIS_URL, { failFast: false });
   budgetRedis.on("error", () => undefined);
-  const pdeps = { db, env, log, redis: budgetRedis };
+  const pdeps = { db, env, log, redis: budgetRedis, slots: redisAccountSlots(budgetRedis, queues.prefix) };
   const handlers: { [Q in QueueName]: (data: JobPayloads[Q]) => Promise<void> } = {
     submit: (d) => processSubmit(pdeps, d),
     poll: (d) => processPoll(pdeps, d),

@@ -1,0 +1,65 @@
+// The per-account concurrency limit holds across gateway processes: two worker
+// processes share one IWS account (concurrency 4) under a burst of 50 verifications,
+// and the simulated IWS never serves more than 4 requests at once.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dropDatabase, waitUntil } from "../support/gateway.js";
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: (process.env.DATABASE_URL ?? "").replace(/\/[^/?]+$/, `/kyc_e2e_slots_${Date.now()}`), QUEUE_PREFIX: `slots${Date.now()}`, LOG_LEVEL: "warn", WORKER_CONCURRENCY: "16" };
+const children: ChildProcess[] = [];
+const spawnNode = (args: string[], extra: NodeJS.ProcessEnv) => {
+  const c = spawn(process.execPath, ["--import", "tsx", ...args], { env: { ...env, ...extra }, stdio: "ignore" });
+  children.push(c);
+  return c;
+};
+let api = "";
+let sandbox = "";
+
+beforeAll(async () => {
+  const [sandboxPort, apiPort] = [await freePort(), await freePort()];
+  sandbox = `http://127.0.0.1:${sandboxPort}`;
+  api = `http://127.0.0.1:${apiPort}`;
+  spawnNode(["src/sandbox/main.ts"], { SANDBOX_PORT: String(sandboxPort), SANDBOX_HOST: "127.0.0.1" });
+  spawnNode(["src/main.ts", "--api"], { PORT: String(apiPort), PUBLIC_BASE_URL: api });
+  await waitUntil(async () => (await fetch(`${api}/readyz`).catch(() => null))?.ok && (await fetch(sandbox).catch(() => null))?.ok, 45_000, "the API and the sandbox");
+  // two worker processes, each with its own in-process limit of 4
+  spawnNode(["src/main.ts", "--worker"], { PUBLIC_BASE_URL: api });
+  spawnNode(["src/main.ts", "--worker"], { PUBLIC_BASE_URL: api });
+});
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  await new Promise((r) => setTimeout(r, 300));
+  await dropDatabase(env.DATABASE_URL!);
+});
+
+describe("vendor concurrency across processes", () => {
+  it("keeps one IWS account at 4 calls in flight with two worker processes", async () => {
+    const call = async (key: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${api}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return (await res.json()) as any;
+    };
+    const t = await call(env.ADMIN_TOKEN!, "POST", "/admin/tenants", { name: "slots" });
+    await call(env.ADMIN_TOKEN!, "POST", `/admin/tenants/${t.id}/vendor-accounts`, { vendor: "identy", name: "iws", baseUrl: `${sandbox}/identy`, credentials: {}, settings: { concurrency: 4 } });
+    await fetch(`${sandbox}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor: "identy", endpoint: "/api/v1/process", fault: "latency", latencyMs: 80, times: 0 }) });
+    const blob = () => Buffer.from(`IDENTY-SDK-BLOB ${Math.random()}`).toString("base64");
+    const ids: string[] = await Promise.all(Array.from({ length: 50 }, async () => (await call(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob() } })).id));
+    await waitUntil(async () => {
+      const page = await call(t.apiKey, "GET", "/v1/verifications?status=completed&limit=100");
+      return page.data.length === ids.length;
+    }, 60_000, "50 verifications to complete");
+    const load = (await (await fetch(`${sandbox}/_control/load`)).json()) as Record<string, { peak: number; total: number }>;
+    expect(load.identy!.total).toBeGreaterThanOrEqual(50);
+    expect(load.identy!.peak).toBeLessThanOrEqual(4);
+    expect(load.identy!.peak).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+});
