@@ -7,9 +7,9 @@ import { adapterFor } from "../adapters/registry.js";
 import type { VerificationInputData } from "../adapters/types.js";
 import { toAdapterAccount } from "../core/accounts.js";
 import { newId, sha256Hex } from "../core/crypto.js";
-import { reason } from "../core/model.js";
+import { toTechnicalReason } from "../core/errors.js";
 import { resolveRoute, RoutingSchema } from "../core/routing.js";
-import { isTerminal, judgeTransition } from "../core/state-machine.js";
+import { judgeTransition } from "../core/state-machine.js";
 import { loadForAdapter, openInput, sealInput, toResource } from "../core/verifications.js";
 import { emitVerificationEvent } from "../webhooks/outbound/emit.js";
 import { enqueue } from "../workers/outbox.js";
@@ -207,7 +207,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
         try {
           vendorErasure = await adapter.erase(loaded.adapterView, account, ctx);
         } catch (e) {
-          vendorErasure = { ok: false, detail: reason("vendor_error", account.vendor, null, (e as Error).message).message ?? "vendor erasure failed" };
+          vendorErasure = { ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "vendor erasure failed" };
         }
         await effects.flush();
       }
@@ -261,4 +261,3 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
   return r;
 }
 
-export { isTerminal };

@@ -92,6 +92,8 @@ export interface ApplyOptions {
   vendorAccountId?: string;
   routeIndex?: number;
   countPoll?: boolean;
+  /** a vendor event's stable key: checked under the row lock, so a repeated delivery is logged as `<eventType>_duplicate` and changes nothing */
+  dedupeKey?: string;
 }
 
 export type ApplyResult = { applied: true; resource: VerificationResource } | { applied: false; why: string; resource: VerificationResource | null };
@@ -108,9 +110,16 @@ export async function applyOutcome(db: Db, log: Logger, id: string, outcome: Out
       const toDecision = outcome.status === "completed" ? outcome.decision : null;
       const verdict = judgeTransition(from, { status: outcome.status, decision: toDecision });
       const eventBase = { verificationId: id, source: opts.source, type: opts.eventType, fromStatus: current.status };
+      if (opts.dedupeKey) {
+        const seen = await tx.verificationEvent.findFirst({ where: { verificationId: id, type: opts.eventType, detail: { path: ["dedupeKey"], equals: opts.dedupeKey } } });
+        if (seen) {
+          await tx.verificationEvent.create({ data: { ...eventBase, type: `${opts.eventType}_duplicate`, toStatus: current.status, detail: json({ ...opts.detail, dedupeKey: opts.dedupeKey }) } });
+          return { applied: false as const, why: "duplicate", resource: toResource(current) };
+        }
+      }
       if (!verdict.allowed) {
         // a late or repeated vendor event changes nothing but the event log
-        await tx.verificationEvent.create({ data: { ...eventBase, toStatus: current.status, detail: json({ ...opts.detail, ignored: verdict.why, outcomeStatus: outcome.status }) } });
+        await tx.verificationEvent.create({ data: { ...eventBase, toStatus: current.status, detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ignored: verdict.why, outcomeStatus: outcome.status }) } });
         return { applied: false as const, why: verdict.why, resource: toResource(current) };
       }
       const data: Prisma.VerificationUpdateInput = { status: outcome.status, updatedAt: now };
@@ -148,7 +157,7 @@ export async function applyOutcome(db: Db, log: Logger, id: string, outcome: Out
       const updated = await tx.verification.update({ where: { id }, data });
       const step = "step" in outcome ? outcome.step : undefined;
       await tx.verificationEvent.create({
-        data: { ...eventBase, toStatus: updated.status, detail: json({ ...opts.detail, ...(step ? { step } : {}), ...(outcome.status === "completed" ? { decision: outcome.decision } : {}) }) },
+        data: { ...eventBase, toStatus: updated.status, detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ...(step ? { step } : {}), ...(outcome.status === "completed" ? { decision: outcome.decision } : {}) }) },
       });
       const resource = toResource(updated);
       const changed = current.status !== updated.status || current.decision !== updated.decision || verdict.kind === "settle_review";
@@ -173,4 +182,9 @@ export async function applyOutcome(db: Db, log: Logger, id: string, outcome: Out
   }
   if (result.applied) return { applied: true, resource: result.resource };
   return result;
+}
+
+/** An event-log entry that does not change the status (a vendor failure, a follow-up, a duplicate). */
+export async function noteEvent(db: Db, v: { id: string; status: string }, source: EventSource, type: string, detail: Record<string, unknown> = {}): Promise<void> {
+  await db.verificationEvent.create({ data: { verificationId: v.id, source, type, fromStatus: v.status, toStatus: v.status, detail: json(detail) } });
 }

@@ -11,7 +11,7 @@ import { isVendorError, toTechnicalReason } from "../core/errors.js";
 import { reason, type Reason, type VendorId } from "../core/model.js";
 import { resolveRoute, RoutingSchema } from "../core/routing.js";
 import { isTerminal } from "../core/state-machine.js";
-import { applyOutcome, loadForAdapter } from "../core/verifications.js";
+import { applyOutcome, loadForAdapter, noteEvent } from "../core/verifications.js";
 import { buildAdapterContext, recordAccountEvent } from "./adapter-context.js";
 import type { JobPayloads } from "./queues.js";
 import type { Redis } from "ioredis";
@@ -87,7 +87,7 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
         await applyOutcome(deps.db, deps.log, row.id, { status: "failed", reasons: [reason("vendor_error", account.vendor, null, "the outcome of an earlier start is unknown (worker interrupted); not sent again to avoid a second message to the user")] }, { source: "worker", eventType: "start_not_repeated", vendor: account.vendor, vendorAccountId: account.id });
         return;
       }
-      await deps.db.verificationEvent.create({ data: { verificationId: row.id, source: "worker", type: "vendor_start_attempted", fromStatus: row.status, toStatus: row.status, detail: { vendor: account.vendor, vendorAccountId: account.id } } });
+      await noteEvent(deps.db, row, "worker", "vendor_start_attempted", { vendor: account.vendor, vendorAccountId: account.id });
     }
     const { ctx, effects } = buildAdapterContext(deps, account, row.id);
     let outcome: Outcome;
@@ -98,9 +98,7 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
       const r = toTechnicalReason(e, account.vendor);
       failures.push(r);
       await effects.flush();
-      await deps.db.verificationEvent.create({
-        data: { verificationId: row.id, source: "worker", type: "vendor_failed", fromStatus: row.status, toStatus: row.status, detail: { vendor: account.vendor, vendorAccountId: account.id, reason: r.code, vendorCode: r.vendorCode, fallover: i + 1 < capable.length } },
-      });
+      await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: account.vendor, vendorAccountId: account.id, reason: r.code, vendorCode: r.vendorCode, fallover: i + 1 < capable.length });
       continue; // fall over to the next account: technical failure, never a decision
     }
     await effects.flush();
@@ -141,7 +139,7 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
     await effects.flush();
     const r = toTechnicalReason(e, account.vendor);
     // a failed poll is retried later; the verification is not failed for a transient fault
-    await deps.db.verificationEvent.create({ data: { verificationId: row.id, source: "poll", type: "poll_failed", fromStatus: row.status, toStatus: row.status, detail: { reason: r.code, vendorCode: r.vendorCode } } });
+    await noteEvent(deps.db, row, "poll", "poll_failed", { reason: r.code, vendorCode: r.vendorCode });
     if (isVendorError(e) && !e.retryable && e.kind === "auth") {
       await applyOutcome(deps.db, deps.log, row.id, { status: "failed", reasons: [r] }, { source: "poll", eventType: "poll_failed" });
       return;
@@ -202,12 +200,7 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
       await recordAccountEvent(deps.db, account.id, account.vendor, "unknown_reference", `unknown:${p.dedupeKey}`, { vendorReference: p.vendorReference ?? null, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id });
       continue;
     }
-    const seen = await deps.db.verificationEvent.findFirst({ where: { verificationId: v.id, type: "vendor_webhook", detail: { path: ["dedupeKey"], equals: p.dedupeKey } } });
-    if (seen) {
-      await deps.db.verificationEvent.create({ data: { verificationId: v.id, source: "webhook", type: "vendor_webhook_duplicate", fromStatus: v.status, toStatus: v.status, detail: { dedupeKey: p.dedupeKey, vendorStatus: p.vendorStatus } } });
-      continue;
-    }
-    await applyOutcome(deps.db, deps.log, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", detail: { ...p.detail, dedupeKey: p.dedupeKey, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
+    await applyOutcome(deps.db, deps.log, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", dedupeKey: p.dedupeKey, detail: { ...p.detail, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
   }
   if (deferred) {
     // the whole request is processed again later: every step above is idempotent
@@ -227,10 +220,10 @@ export async function processFollowUp(deps: ProcessorDeps, job: JobPayloads["fol
   const { ctx, effects } = buildAdapterContext(deps, account, loaded.row.id);
   try {
     await adapter.runFollowUp(job.name, loaded.adapterView, account, ctx);
-    await deps.db.verificationEvent.create({ data: { verificationId: loaded.row.id, source: "worker", type: `${job.name}_stored`, fromStatus: loaded.row.status, toStatus: loaded.row.status } });
+    await noteEvent(deps.db, loaded.row, "worker", `${job.name}_stored`);
   } catch (e) {
     const r = toTechnicalReason(e, account.vendor);
-    await deps.db.verificationEvent.create({ data: { verificationId: loaded.row.id, source: "worker", type: `${job.name}_failed`, fromStatus: loaded.row.status, toStatus: loaded.row.status, detail: { reason: r.code, vendorCode: r.vendorCode } } });
+    await noteEvent(deps.db, loaded.row, "worker", `${job.name}_failed`, { reason: r.code, vendorCode: r.vendorCode });
     throw e; // retried with backoff; the decision is already stored
   } finally {
     await effects.flush();
