@@ -1,17 +1,10 @@
 // Images arrive as base64 in JSON or as multipart parts; both end here: strict
 // decoding, per-image size limit, and the declared type checked against the bytes.
+import { IMAGE_TYPES, sniffImageType, type ImageType } from "../core/image-type.js";
 import { Problem } from "./problem.js";
 
-export const ACCEPTED_IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf"] as const;
-export type AcceptedImageType = (typeof ACCEPTED_IMAGE_TYPES)[number];
-
-export function sniffType(bytes: Buffer): AcceptedImageType | null {
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg";
-  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return "image/png";
-  if (bytes.length >= 12 && bytes.subarray(0, 4).toString("latin1") === "RIFF" && bytes.subarray(8, 12).toString("latin1") === "WEBP") return "image/webp";
-  if (bytes.length >= 5 && bytes.subarray(0, 5).toString("latin1") === "%PDF-") return "application/pdf";
-  return null;
-}
+export const ACCEPTED_IMAGE_TYPES = IMAGE_TYPES;
+export type AcceptedImageType = ImageType;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -24,7 +17,7 @@ export function decodeBase64Image(data: string, path: string, maxBytes: number):
 
 export function checkImageBytes(bytes: Buffer, declared: string, path: string, maxBytes: number): void {
   if (bytes.length > maxBytes) throw new Problem(413, "Image too large", `${path} is larger than ${maxBytes} bytes`, [{ path, message: `larger than ${maxBytes} bytes` }]);
-  const actual = sniffType(bytes);
+  const actual = sniffImageType(bytes);
   if (actual === null) throw new Problem(415, "Unsupported image", `${path} is not a JPEG, PNG, WEBP or PDF`, [{ path, message: "bytes are not JPEG, PNG, WEBP or PDF" }]);
   if (actual !== declared) throw new Problem(415, "Image type mismatch", `${path} is declared ${declared} but its bytes are ${actual}`, [{ path, message: `declared ${declared}, bytes are ${actual}` }]);
 }

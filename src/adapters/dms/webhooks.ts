@@ -1,7 +1,8 @@
 // DMS account webhooks ("Webhooks" in the doc): usage anomalies, invoices, test and retry
 // deliveries, signed `X-Hillogy-Signature: t=<timestamp>,v1=<hex HMAC-SHA256(secret, timestamp + "." + rawBody)>`.
 // They are operations events of the vendor account, never verification results.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { constantTimeEqual } from "../../core/crypto.js";
 import { VendorError } from "../../core/errors.js";
 import type { AdapterAccount, ParsedWebhook, RawWebhookRequest } from "../types.js";
 import { DmsCredentialsSchema, DmsWebhookSchema } from "./schemas.js";
@@ -39,9 +40,7 @@ export function parseSignatureHeader(header: string): { t: string | null; v1: st
 
 function sameHex(candidate: string, expectedHex: string): boolean {
   if (!/^[0-9a-fA-F]+$/.test(candidate) || candidate.length !== expectedHex.length) return false;
-  const a = Buffer.from(candidate, "hex");
-  const b = Buffer.from(expectedHex, "hex");
-  return a.length === b.length && timingSafeEqual(a, b);
+  return constantTimeEqual(Buffer.from(candidate, "hex"), Buffer.from(expectedHex, "hex"));
 }
 
 export function authenticateWebhook(req: RawWebhookRequest, account: AdapterAccount): boolean {

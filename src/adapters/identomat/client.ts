@@ -5,7 +5,8 @@
 // answer's own `Authorization: signature="base64(hmac_sha_256(secret_key, response_body))"`
 // is checked (Identomat's HMAC page: "Like a request, the response contains an authorization
 // header as well ... An unsuccessful request does not include an authorization header").
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { constantTimeEqual } from "../../core/crypto.js";
 import type { AdapterAccount, AdapterContext } from "../types.js";
 import { VendorError } from "../../core/errors.js";
 import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
@@ -36,7 +37,7 @@ export function parseSignatureHeader(value: string | undefined | null): string |
 export function signatureMatches(secret: string, body: string | Buffer, code: string): boolean {
   const expected = Buffer.from(signBody(secret, body), "base64");
   const given = Buffer.from(code, "base64");
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return constantTimeEqual(expected, given);
 }
 
 export function joinUrl(base: string, path: string): string {

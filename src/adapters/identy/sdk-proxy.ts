@@ -6,7 +6,8 @@
 //
 // Mount it at `/sdk/identy` BEFORE any app-wide body parser: it needs the raw request bytes.
 // Token: base64url(JSON {v: verificationId, a: accountId, e: expiresAt ms}) "." base64url(HMAC-SHA256(key, first part)).
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { constantTimeEqual } from "../../core/crypto.js";
 import express, { type Request, type Response, type Router } from "express";
 import { VendorError } from "../../core/errors.js";
 import { createVendorHttp } from "../../core/vendor-http.js";
@@ -42,7 +43,7 @@ export function inspectSdkProxyToken(token: string, key: Buffer, now: Date = new
   const [payloadPart, sigPart] = parts as [string, string];
   const given = Buffer.from(sigPart, "base64url");
   const expected = mac(payloadPart, key);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, error: "bad_signature" };
+  if (!constantTimeEqual(given, expected)) return { ok: false, error: "bad_signature" };
   let payload: unknown;
   try {
     payload = JSON.parse(Buffer.from(payloadPart, "base64url").toString("utf8"));

@@ -4,6 +4,7 @@ import { imageSize } from "image-size";
 import type { RequestProblem, VerificationInputData } from "../types.js";
 import type { CheckName } from "../../core/model.js";
 import { toAlpha2 } from "../../core/countries.js";
+import { sniffImageType } from "../../core/image-type.js";
 import { ACCEPTED_MIME_TYPES, PIXEL_CHECK_BY_MIME, type AcceptedMimeType } from "./mapping.js";
 
 /** "You can send a maximum of 2 documents." */
@@ -26,15 +27,6 @@ export function normalizeMime(contentType: string): string {
 
 export function isAcceptedMime(mime: string): mime is AcceptedMimeType {
   return (ACCEPTED_MIME_TYPES as readonly string[]).includes(mime);
-}
-
-/** The type the bytes say they are, by magic number, among the four ShareID accepts. */
-export function sniffMime(data: Buffer): AcceptedMimeType | null {
-  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return "image/jpeg";
-  if (data.length >= 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return "image/png";
-  if (data.length >= 12 && data.toString("latin1", 0, 4) === "RIFF" && data.toString("latin1", 8, 12) === "WEBP") return "image/webp";
-  if (data.length >= 5 && data.toString("latin1", 0, 5) === "%PDF-") return "application/pdf";
-  return null;
 }
 
 /** Pixel size of a PNG/JPEG/WEBP, or null when the bytes cannot be read as an image. */
@@ -75,7 +67,7 @@ export function validateShareidRequest(input: VerificationInputData, checks: Che
       problems.push({ path: `${at}.data`, status: 422, message: "image is empty" });
       return;
     }
-    const sniffed = sniffMime(img.data);
+    const sniffed = sniffImageType(img.data);
     if (sniffed !== mime) {
       problems.push({ path: `${at}.data`, status: 415, message: `the bytes are ${sniffed ?? "not a supported type"}, not the declared ${mime}` });
       return;

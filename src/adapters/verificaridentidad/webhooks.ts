@@ -3,7 +3,7 @@
 //   "You can configure receiving the requests with basic authentication and in JSON or FORM-DATA format"
 // FORM-DATA may be urlencoded or multipart; parameter names are matched in any case, numbers
 // may be strings, and Result/Acceso/Posicion/Dispositivo may be JSON strings (PHP-style `\/` escapes).
-import { createHash, timingSafeEqual } from "node:crypto";
+import { constantTimeEqual } from "../../core/crypto.js";
 import type { AdapterAccount, Outcome, ParsedWebhook, RawWebhookRequest } from "../types.js";
 import { VendorError } from "../../core/errors.js";
 import { reason } from "../../core/model.js";
@@ -11,12 +11,6 @@ import { CredentialsSchema, SERVICE_IDENTITY, WebhookSchema, canonicalKeys, type
 import { OPERATOR_REJECTION, VENDOR, estadoRule, mapResult } from "./mapping.js";
 import { maskWebhookPhone } from "./client.js";
 
-const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
-
-/** both halves compared in constant time, on digests so the lengths never leak */
-function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
-}
 
 export function authenticateWebhook(req: RawWebhookRequest, account: AdapterAccount): boolean {
   const creds = CredentialsSchema.safeParse(account.credentials);
@@ -27,8 +21,8 @@ export function authenticateWebhook(req: RawWebhookRequest, account: AdapterAcco
   const colon = decoded.indexOf(":");
   const user = colon >= 0 ? decoded.slice(0, colon) : "";
   const password = colon >= 0 ? decoded.slice(colon + 1) : "";
-  const userOk = safeEqual(user, creds.data.webhookUser);
-  const passwordOk = safeEqual(password, creds.data.webhookPassword);
+  const userOk = constantTimeEqual(user, creds.data.webhookUser);
+  const passwordOk = constantTimeEqual(password, creds.data.webhookPassword);
   return m !== null && colon >= 0 && userOk && passwordOk;
 }
 

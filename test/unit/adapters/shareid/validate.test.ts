@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { shareidAdapter } from "../../../../src/adapters/shareid/index.js";
-import { sniffMime } from "../../../../src/adapters/shareid/validate.js";
+import { sniffImageType } from "../../../../src/core/image-type.js";
 import type { ImageInput, VerificationInputData } from "../../../../src/adapters/types.js";
 import { makeAccount } from "../../../support/adapter-harness.js";
 import { jpeg, pdf, png, webp } from "./images.js";
@@ -108,6 +108,6 @@ describe("ShareID validateRequest", () => {
     ["pdf", pdf(), "application/pdf"],
     ["gif", Buffer.from("GIF89a....."), null],
   ])("sniffs %s magic bytes", (_name, bytes, mime) => {
-    expect(sniffMime(bytes)).toBe(mime);
+    expect(sniffImageType(bytes)).toBe(mime);
   });
 });
