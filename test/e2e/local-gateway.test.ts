@@ -2,20 +2,11 @@
 // bootstrap) in a child process with the sandbox beside it, driven over HTTP only.
 // Its logs are captured and searched for every personal value and secret sent.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { dropDatabase, startWebhookReceiver, waitUntil } from "../support/gateway.js";
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+import { databaseUrlNamed, dropDatabase, freePort, startWebhookReceiver, waitUntil } from "../support/gateway.js";
 
 const PERSONAL = { firstName: "Evaristo", lastName: "Quintanilla Zubiri", documentNumber: "Z9876543K", phone: "+34611223344", email: "evaristo.q@example.com", dateOfBirth: "1961-03-07" };
 const DOC_IMAGE = fakeJpeg("front of an id card 7f3a9c").toString("base64");
@@ -28,7 +19,7 @@ let sandbox = "";
 let apiKey = "";
 let exit: Promise<number | null>;
 // a database of its own, created by the gateway at start as a user's first run does
-const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: (process.env.DATABASE_URL ?? "").replace(/\/[^/?]+$/, `/kyc_e2e_${Date.now()}`) };
+const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrlNamed(`kyc_e2e_${Date.now()}`) };
 
 async function call(key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -2,19 +2,10 @@
 // processes share one IWS account (concurrency 4) under a burst of 50 verifications,
 // and the simulated IWS never serves more than 4 requests at once.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropDatabase, waitUntil } from "../support/gateway.js";
+import { databaseUrlNamed, dropDatabase, freePort, waitUntil } from "../support/gateway.js";
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
-const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: (process.env.DATABASE_URL ?? "").replace(/\/[^/?]+$/, `/kyc_e2e_slots_${Date.now()}`), QUEUE_PREFIX: `slots${Date.now()}`, LOG_LEVEL: "warn", WORKER_CONCURRENCY: "16" };
+const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrlNamed(`kyc_e2e_slots_${Date.now()}`), QUEUE_PREFIX: `slots${Date.now()}`, LOG_LEVEL: "warn", WORKER_CONCURRENCY: "16" };
 const children: ChildProcess[] = [];
 const spawnNode = (args: string[], extra: NodeJS.ProcessEnv) => {
   const c = spawn(process.execPath, ["--import", "tsx", ...args], { env: { ...env, ...extra }, stdio: "ignore" });

@@ -2,20 +2,11 @@
 // lives in Redis and Postgres, so a new process picks it up and finishes the job.
 // Three processes as in a deployment: the vendor sandbox, and the gateway twice.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropDatabase, waitUntil } from "../support/gateway.js";
+import { databaseUrlNamed, dropDatabase, freePort, waitUntil } from "../support/gateway.js";
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
-const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: (process.env.DATABASE_URL ?? "").replace(/\/[^/?]+$/, `/kyc_e2e_kill_${Date.now()}`), QUEUE_PREFIX: `kill${Date.now()}`, LOG_LEVEL: "warn" };
+const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrlNamed(`kyc_e2e_kill_${Date.now()}`), QUEUE_PREFIX: `kill${Date.now()}`, LOG_LEVEL: "warn" };
 const children: ChildProcess[] = [];
 let base = "";
 let sandbox = "";

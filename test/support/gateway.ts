@@ -1,7 +1,7 @@
 // An in-process gateway for integration tests: the real Postgres (test database),
 // the real Redis (a queue prefix of its own), the real workers and the sandbox.
 import { randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import express from "express";
 import pg from "pg";
@@ -45,8 +45,7 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
   const sandbox = createSandboxApp(log);
   const sb = await listen(sandbox.app);
   // a database of its own: no other gateway's outbox rows or tenants leak into this one
-  const dbName = `kyc_test_${randomBytes(5).toString("hex")}`;
-  const databaseUrl = (process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/kyc_gateway_test").replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`);
+  const databaseUrl = databaseUrlNamed(`kyc_test_${randomBytes(5).toString("hex")}`);
   const env = loadEnv({ ...process.env, DATABASE_URL: databaseUrl, PUBLIC_BASE_URL: "http://127.0.0.1:0", ...opts.envOverrides });
   await ensureDatabase(env.DATABASE_URL);
   await migrate(env.DATABASE_URL);
@@ -107,6 +106,21 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
 }
 
 /** A tenant with one vendor account per given vendor, pointed at the sandbox. */
+/** The test DATABASE_URL pointing at another database (names kyc_test_* and kyc_e2e_* are dropped after use). */
+export function databaseUrlNamed(name: string): string {
+  return (process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/kyc_gateway_test").replace(/\/[^/?]+(\?|$)/, `/${name}$1`);
+}
+
+/** A TCP port free on 127.0.0.1 right now, for a child process to listen on. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 export async function dropDatabase(databaseUrl: string): Promise<void> {
   const url = new URL(databaseUrl);
   const name = url.pathname.slice(1);
