@@ -8,6 +8,7 @@ import { sealCredentials, toAccountResource, toAdapterAccount } from "../core/ac
 import { constantTimeEqual, generateApiKey, newId } from "../core/crypto.js";
 import { RoutingSchema } from "../core/routing.js";
 import { circuitStateOf } from "../core/vendor-http.js";
+import { toTechnicalReason } from "../core/errors.js";
 import { buildAdapterContext } from "../workers/adapter-context.js";
 import { Problem, fromZod } from "./problem.js";
 import { CreateTenantSchema, CreateVendorAccountSchema } from "./schemas.js";
@@ -109,7 +110,7 @@ export function adminRoutes(app: AppContext): Router {
     if (req.query.probe === "true" && adapter?.health) {
       const account = toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row);
       const { ctx, effects } = buildAdapterContext(app, account, null);
-      probe = await adapter.health(account, ctx).catch((e: Error) => ({ ok: false, detail: e.message }));
+      probe = await adapter.health(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "health probe failed" }));
       await effects.flush();
     }
     res.json({

@@ -1,4 +1,5 @@
 // RFC 9457 problem details: the one place errors become HTTP responses.
+import { errorForLog } from "../observability/logger.js";
 import type { NextFunction, Request, Response } from "express";
 import type { ZodError } from "zod";
 import { isVendorError } from "../core/errors.js";
@@ -50,6 +51,6 @@ export function problemHandler(err: unknown, req: Request, res: Response, _next:
   if (isVendorError(err)) return sendProblem(res, new Problem(err.kind === "parse" ? 400 : 502, "Vendor error", err.message));
   const status = e.status ?? e.statusCode;
   if (status && status >= 400 && status < 500) return sendProblem(res, new Problem(status, "Bad request"));
-  req.log?.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, "unhandled error");
+  req.log?.error({ err: errorForLog(err) }, "unhandled error");
   sendProblem(res, new Problem(500, "Internal error", "an unexpected error occurred; it has been logged"));
 }

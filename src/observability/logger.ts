@@ -32,3 +32,21 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     destination,
   );
 }
+
+/**
+ * An error as it may be logged. Some messages quote the data they failed on: Prisma's
+ * repeat the query's arguments, JSON.parse's quote the text. Those keep only their
+ * name, code and stack frames; others keep a short message.
+ */
+export function errorForLog(e: unknown): { type: string; code?: string; message?: string; stack?: string } {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const code = (err as { code?: unknown }).code;
+  const quotesData = err.name.startsWith("PrismaClient") || err instanceof SyntaxError;
+  const frames = err.stack?.split("\n").filter((l) => /^\s+at /.test(l)).slice(0, 8).join("\n");
+  return {
+    type: err.name,
+    ...(typeof code === "string" ? { code } : {}),
+    ...(quotesData ? {} : { message: err.message.slice(0, 300) }),
+    ...(frames ? { stack: frames } : {}),
+  };
+}

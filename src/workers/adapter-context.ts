@@ -1,5 +1,6 @@
 // Builds the AdapterContext for one (verification, vendor account): vendor calls are
 // recorded (vendor_calls rows + metrics, nothing personal), payloads kept redacted.
+import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AdapterAccount, AdapterContext } from "../adapters/types.js";
@@ -19,7 +20,7 @@ export interface ContextEffects {
 export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots?: AccountSlots }, account: AdapterAccount, verificationId: string | null): { ctx: AdapterContext; effects: ContextEffects } {
   const pending: Promise<unknown>[] = [];
   const track = (p: Promise<unknown>) => {
-    pending.push(p.catch((e) => deps.log.error({ err: { message: (e as Error).message }, verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")));
+    pending.push(p.catch((e) => deps.log.error({ err: errorForLog(e), verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")));
   };
   const s = account.settings as Record<string, unknown>;
   const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : undefined);

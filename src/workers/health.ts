@@ -9,6 +9,7 @@ import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
 import { toAdapterAccount } from "../core/accounts.js";
+import { toTechnicalReason } from "../core/errors.js";
 import { buildAdapterContext, recordAccountEvent } from "./adapter-context.js";
 
 export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; redis?: Redis }, intervalMs: number, now = new Date()): Promise<number> {
@@ -26,7 +27,7 @@ export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; r
     }
     const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row);
     const { ctx, effects } = buildAdapterContext(deps, account, null);
-    const result = await adapter.health(account, ctx).catch((e: Error) => ({ ok: false, detail: e.message.slice(0, 200), credits: null }));
+    const result = await adapter.health(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "health probe failed", credits: null }));
     await effects.flush();
     await deps.db.vendorAccount.update({
       where: { id: row.id },

@@ -1,6 +1,7 @@
 // Transactional outbox. `enqueue` writes a job row in the caller's transaction;
 // the relay publishes due rows to BullMQ (jobId from the row, so a re-publish after a
 // crash is deduplicated) and marks them. While Redis is down rows simply wait.
+import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Db } from "../db/client.js";
@@ -78,7 +79,7 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
       } catch (e) {
         if (Date.now() - lastErrorLogged > 30_000) {
           lastErrorLogged = Date.now();
-          log.warn({ err: { message: (e as Error).message } }, "outbox relay could not publish; work waits in Postgres");
+          log.warn({ err: errorForLog(e) }, "outbox relay could not publish; work waits in Postgres");
         }
       } finally {
         running = null;

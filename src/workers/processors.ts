@@ -1,6 +1,7 @@
 // Job processors. Each loads state from Postgres by id, calls the adapter through the
 // resilient HTTP path, and applies the result with applyOutcome (idempotent: a job run
 // twice finds the verification already moved and changes nothing).
+import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
@@ -94,7 +95,7 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
     try {
       outcome = await adapter.start(adapterView, account, ctx);
     } catch (e) {
-      if (!isVendorError(e)) deps.log.error({ err: { message: (e as Error).message, stack: (e as Error).stack }, verificationId: row.id, vendor: account.vendor }, "adapter crashed");
+      if (!isVendorError(e)) deps.log.error({ err: errorForLog(e), verificationId: row.id, vendor: account.vendor }, "adapter crashed");
       const r = toTechnicalReason(e, account.vendor);
       failures.push(r);
       await effects.flush();

@@ -1,5 +1,6 @@
 // The worker process: one BullMQ Worker per queue, the outbox relay, and a sweeper
 // that re-enqueues work whose job was lost (Redis flushed, crash between steps).
+import { errorForLog } from "../observability/logger.js";
 import { Worker, type ConnectionOptions } from "bullmq";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
@@ -39,8 +40,8 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
       prefix: queues.prefix,
       concurrency: name === "submit" || name === "deliver" ? env.WORKER_CONCURRENCY : Math.max(2, Math.floor(env.WORKER_CONCURRENCY / 2)),
     });
-    w.on("failed", (job, err) => log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, "job failed"));
-    w.on("error", (err) => log.debug({ queue: name, err: { message: err.message } }, "worker connection error"));
+    w.on("failed", (job, err) => log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: errorForLog(err) }, "job failed"));
+    w.on("error", (err) => log.debug({ queue: name, err: errorForLog(err) }, "worker connection error"));
     return w;
   });
   const relay = createOutboxRelay(db, queues, log, env.OUTBOX_INTERVAL_MS);
@@ -65,12 +66,12 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
         for (const [state, n] of Object.entries(counts)) queueDepth.set({ queue: name, state }, n);
       }
     } catch (e) {
-      log.debug({ err: { message: (e as Error).message } }, "sweep skipped");
+      log.debug({ err: errorForLog(e) }, "sweep skipped");
     }
   };
   const sweepTimer = setInterval(sweep, opts.sweepIntervalMs ?? 30_000);
   const healthIntervalMs = opts.healthIntervalMs ?? env.HEALTH_PROBE_INTERVAL_MS;
-  const probe = () => probeVendorHealth(pdeps, healthIntervalMs).catch((e: Error) => log.debug({ err: { message: e.message } }, "health probe skipped"));
+  const probe = () => probeVendorHealth(pdeps, healthIntervalMs).catch((e: Error) => log.debug({ err: errorForLog(e) }, "health probe skipped"));
   const healthTimer = healthIntervalMs > 0 ? setInterval(probe, healthIntervalMs) : null;
 
   return {
