@@ -5,7 +5,6 @@ import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Db } from "../db/client.js";
-import { outboxBacklog } from "../observability/metrics.js";
 import type { JobPayloads, QueueName, Queues } from "./queues.js";
 
 type Tx = Prisma.TransactionClient | Db;
@@ -92,8 +91,6 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
   async function tick() {
     if (stopped) return;
     await flush();
-    const backlog = await db.outboxMessage.count({ where: { publishedAt: null } }).catch(() => null);
-    if (backlog !== null) outboxBacklog.set(backlog);
     if (!stopped) timer = setTimeout(tick, intervalMs);
   }
 

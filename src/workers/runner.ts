@@ -9,7 +9,7 @@ import { deliverOnce } from "../webhooks/outbound/deliver.js";
 import { createOutboxRelay, enqueue, type OutboxRelay } from "./outbox.js";
 import { processFollowUp, processIngest, processPoll, processSubmit } from "./processors.js";
 import { QUEUE_NAMES, redisConnection, type JobPayloads, type QueueName, type Queues } from "./queues.js";
-import { queueDepth } from "../observability/metrics.js";
+import { outboxBacklog, queueDepth } from "../observability/metrics.js";
 import { probeVendorHealth } from "./health.js";
 import { redisAccountSlots } from "../core/account-slots.js";
 
@@ -61,6 +61,8 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
         await job?.remove().catch(() => undefined);
         await enqueue(db, "submit", `submit-${id}`, { verificationId: id });
       }
+      // gauges for /metrics, refreshed here rather than on the relay's every tick
+      outboxBacklog.set(await db.outboxMessage.count({ where: { publishedAt: null } }));
       for (const name of QUEUE_NAMES) {
         const counts = await queues.byName[name].getJobCounts("waiting", "delayed", "active", "failed");
         for (const [state, n] of Object.entries(counts)) queueDepth.set({ queue: name, state }, n);
