@@ -97,6 +97,13 @@ export type Outcome =
       /** keep polling after completion (a `review` the vendor's operator may settle) */
       pollAfterMs?: number | null;
       followUps?: FollowUp[];
+      /**
+       * the vendor's own human operator decided (Identomat APPROVED/REJECTED after MANUAL_CHECK,
+       * VerificarIdentidad 5100/5500): final, except that the gateway's policy may add reasons and
+       * make it stricter (approved to review or declined), never the reverse. An automatic vendor
+       * decision is treated the same way by the policy, and a failing check also holds it back.
+       */
+      humanDecision?: boolean;
     }
   | {
       status: "awaiting_user";
@@ -145,6 +152,8 @@ export type ParsedWebhook =
       outcome: Outcome;
       /** non-personal detail for the event log */
       detail?: Record<string, unknown>;
+      /** the decoded webhook body, kept (redacted of images and secrets) as a vendor payload of kind "webhook" for audit and re-decision */
+      payload?: unknown;
     }
   | { type: "account_event"; event: AccountEventInput };
 
@@ -163,8 +172,25 @@ export interface HealthResult {
   credits?: number | null;
 }
 
+/** A vendor payload kept for audit (vendor_payloads row: redacted of images and credentials), oldest first. */
+export interface StoredVendorPayload {
+  kind: string;
+  body: unknown;
+  receivedAt: Date;
+}
+
 export interface VendorAdapter {
   vendor: VendorId;
+  /**
+   * the version of this adapter's normalization (mapping tables and payload-to-outcome rules);
+   * bump it whenever a mapping changes. Each verification records the version that decided it.
+   */
+  mappingVersion: string;
+  /**
+   * re-derive the vendor's normalized outcome from the payloads this adapter recorded (no vendor
+   * call): used by re-decision after a mapping or policy change. null when the payloads do not say.
+   */
+  renormalize?(payloads: StoredVendorPayload[], v: AdapterVerification): Outcome | null;
   capabilities: AdapterCapabilities;
   /** default base URL when an account does not name one */
   defaultBaseUrl: string;

@@ -141,6 +141,8 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
 
 export const dmsAdapter: VendorAdapter = {
   vendor: "dms",
+  // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
+  mappingVersion: "dms-2026.12.1",
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: false, webhooks: true, polling: false },
   defaultBaseUrl: DMS_DEFAULT_BASE_URL,
   credentials: { parse: (x) => DmsCredentialsSchema.parse(x), secretKeys: ["apiKey", "webhookSecrets"] },

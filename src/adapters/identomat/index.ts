@@ -216,6 +216,8 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
 
 export const identomatAdapter: VendorAdapter = {
   vendor: VENDOR,
+  // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
+  mappingVersion: "identomat-2026.12.1",
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: false, polling: true },
   defaultBaseUrl: DEFAULT_BASE_URL,
   credentials: { parse: (x) => IdentomatCredentialsSchema.parse(x), secretKeys: ["companyKey", "secretKey"] },

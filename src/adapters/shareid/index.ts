@@ -9,6 +9,8 @@ import { validateShareidRequest } from "./validate.js";
 
 export const shareidAdapter: VendorAdapter = {
   vendor: "shareid",
+  // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
+  mappingVersion: "shareid-2026.12.1",
   capabilities: { document: true, liveness: false, faceMatch: false, hosted: false, webhooks: false, polling: false },
   // the doc only says "{API}": a real account names its baseUrl; the default is the local sandbox
   defaultBaseUrl: "http://localhost:8090/shareid",

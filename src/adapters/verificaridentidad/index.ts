@@ -116,6 +116,8 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
 
 export const verificaridentidadAdapter: VendorAdapter = {
   vendor: VENDOR,
+  // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
+  mappingVersion: "verificaridentidad-2026.12.1",
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: true, polling: false },
   // the doc names no host ("https://{SuDominio}" is the customer's own): an account must set its
   // baseUrl; this default never resolves, so credentials are never sent to a guessed host
