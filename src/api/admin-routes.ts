@@ -11,7 +11,10 @@ import { circuitStateOf } from "../core/vendor-http.js";
 import { toTechnicalReason } from "../core/errors.js";
 import { buildAdapterContext } from "../workers/adapter-context.js";
 import { Problem, fromZod } from "./problem.js";
-import { CreateTenantSchema, CreateVendorAccountSchema } from "./schemas.js";
+import { CreateTenantSchema, CreateVendorAccountSchema, RedecideSchema } from "./schemas.js";
+import { PolicyUpdateSchema } from "../core/policy.js";
+import { readPolicy, writePolicy } from "../core/policy-store.js";
+import { redecide } from "../core/redecide.js";
 
 export function adminAuth(token: string) {
   return (req: Request, _res: Response, next: NextFunction) => {
@@ -122,6 +125,30 @@ export function adminRoutes(app: AppContext): Router {
       last15Minutes: { calls: calls.length, errorRate: calls.length ? calls.filter((c) => c.outcome !== "ok").length / calls.length : 0, p50LatencyMs: latencies[Math.floor(latencies.length / 2)] ?? null, p95LatencyMs: latencies[Math.floor(latencies.length * 0.95)] ?? null },
       probe,
     });
+  });
+
+  r.get("/tenants/:id/policy", async (req, res) => {
+    const policy = await readPolicy(app.db, String(req.params.id));
+    if (!policy) throw new Problem(404, "Not found", "no such tenant");
+    res.json(policy);
+  });
+
+  r.put("/tenants/:id/policy", async (req, res) => {
+    const p = PolicyUpdateSchema.safeParse(req.body ?? {});
+    if (!p.success) throw fromZod(p.error);
+    const policy = await writePolicy(app.db, String(req.params.id), p.data, "admin");
+    if (!policy) throw new Problem(404, "Not found", "no such tenant");
+    res.json(policy);
+  });
+
+  r.post("/verifications/re-decide", async (req, res) => {
+    const p = RedecideSchema.safeParse(req.body ?? {});
+    if (!p.success) throw fromZod(p.error);
+    if (new Date(p.data.from) >= new Date(p.data.to)) throw new Problem(400, "Invalid range", "`from` must be before `to`", [{ path: "$.to", message: "must be after from" }]);
+    const report = await redecide(app, { tenantId: p.data.tenantId, from: new Date(p.data.from), to: new Date(p.data.to), apply: p.data.apply, actor: "admin" });
+    if (!report) throw new Problem(404, "Not found", "no such tenant", [{ path: "$.tenantId", message: "no such tenant" }]);
+    if (report.applied && report.changed.length) (app as { onEnqueued?: () => void }).onEnqueued?.();
+    res.json(report);
   });
 
   r.get("/audit-log", async (_req, res) => {

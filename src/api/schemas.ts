@@ -64,6 +64,12 @@ export const CreateVerificationSchema = z
   .openapi("CreateVerification");
 export type CreateVerificationBody = z.infer<typeof CreateVerificationSchema>;
 
+/** POST /v1/verifications/:id/retake: new input after a user-fixable outcome (the create body's document, selfie, faceCapture). */
+export const RetakeSchema = CreateVerificationSchema.pick({ document: true, selfie: true, faceCapture: true })
+  .strict()
+  .refine((b) => Boolean(b.document?.images.length || b.selfie || b.faceCapture), { message: "send new document images, a selfie or a faceCapture", path: ["document"] })
+  .openapi("Retake");
+
 export const CaptureSchema = z.object({ identyBlob: z.string().min(1) }).strict().openapi("Capture");
 
 export const ListQuerySchema = z.object({
@@ -93,3 +99,14 @@ export const CreateVendorAccountSchema = z
   })
   .strict()
   .openapi("CreateVendorAccount");
+
+export const RedecideSchema = z
+  .object({
+    tenantId: z.string().min(1),
+    from: z.string().datetime({ offset: true }),
+    to: z.string().datetime({ offset: true }),
+    /** false (the default): report what would change, change nothing */
+    apply: z.boolean().default(false),
+  })
+  .strict()
+  .openapi("RedecideRequest");

@@ -10,13 +10,13 @@ import { newId, sha256Hex } from "../core/crypto.js";
 import { toTechnicalReason } from "../core/errors.js";
 import { resolveRoute, RoutingSchema } from "../core/routing.js";
 import { judgeTransition } from "../core/state-machine.js";
-import { loadForAdapter, openInput, sealInput, toResource } from "../core/verifications.js";
+import { acceptNewInput, loadForAdapter, NotAccepting, sealInput, toResource } from "../core/verifications.js";
 import { emitVerificationEvent } from "../webhooks/outbound/emit.js";
 import { enqueue } from "../workers/outbox.js";
 import { buildAdapterContext } from "../workers/adapter-context.js";
 import { checkImageBytes, decodeBase64Image } from "./images.js";
 import { Problem, fromZod } from "./problem.js";
-import { CaptureSchema, CreateVerificationSchema, ListQuerySchema, type CreateVerificationBody } from "./schemas.js";
+import { CaptureSchema, CreateVerificationSchema, ListQuerySchema, RetakeSchema, type CreateVerificationBody } from "./schemas.js";
 
 const FILE_PARTS: Record<string, { target: "document" | "selfie"; side?: "front" | "back" | "single" }> = {
   document_front: { target: "document", side: "front" },
@@ -235,28 +235,32 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     res.status(200).type(art.contentType).setHeader("Content-Disposition", `attachment; filename="${v.id}.pdf"`).send(Buffer.from(art.data));
   });
 
-  r.post("/verifications/:id/capture", async (req, res) => {
+  const newInput = (kind: "capture" | "retake") => async (req: Request, res: express.Response) => {
     const v = await findOwn(req);
-    const body = CaptureSchema.safeParse(req.body);
-    if (!body.success) throw fromZod(body.error);
-    if (v.vendor !== "identy" || v.status !== "awaiting_user") throw new Problem(409, "No capture expected", "this verification is not waiting for an IDENTY capture");
-    const row = await app.db.verificationInput.findUnique({ where: { verificationId: v.id } });
-    const input = row ? openInput(app.env.masterKey, v.id, row.payloadEnc) : {};
-    input.faceCapture = { identyBlob: body.data.identyBlob };
-    const updated = await app.db.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${v.id} FOR UPDATE`;
-      const cur = await tx.verification.findUniqueOrThrow({ where: { id: v.id } });
-      if (cur.status !== "awaiting_user") throw new Problem(409, "No capture expected", `the verification is ${cur.status}`);
-      await tx.verificationInput.upsert({ where: { verificationId: v.id }, create: { verificationId: v.id, payloadEnc: new Uint8Array(sealInput(app.env.masterKey, v.id, input)) }, update: { payloadEnc: new Uint8Array(sealInput(app.env.masterKey, v.id, input)) } });
-      const u = await tx.verification.update({ where: { id: v.id }, data: { status: "processing", nextAction: Prisma.DbNull } });
-      await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "capture_received", fromStatus: cur.status, toStatus: "processing" } });
-      await emitVerificationEvent(tx, u.tenantId, "verification.updated", toResource(u));
-      await enqueue(tx, "submit", `submit-capture-${v.id}`, { verificationId: v.id, mode: "capture" });
-      return u;
-    });
-    app.onEnqueued?.();
-    res.status(202).json(toResource(updated));
-  });
+    let patch: Pick<VerificationInputData, "document" | "selfie" | "faceCapture">;
+    if (kind === "capture") {
+      const body = CaptureSchema.safeParse(req.body);
+      if (!body.success) throw fromZod(body.error);
+      patch = { faceCapture: { identyBlob: body.data.identyBlob } };
+    } else {
+      if (!req.is("application/json") && !req.is("multipart/form-data")) throw new Problem(415, "Unsupported media type", "send application/json or multipart/form-data");
+      const raw = readBody(req);
+      const body = RetakeSchema.safeParse(raw);
+      if (!body.success) throw fromZod(body.error);
+      const input = toInput({ checks: ["document"], ...body.data }, app.env.MAX_IMAGE_BYTES);
+      patch = { document: body.data.document ? input.document : undefined, selfie: input.selfie, faceCapture: input.faceCapture };
+    }
+    try {
+      const resource = await acceptNewInput(app, v.id, kind, patch);
+      app.onEnqueued?.();
+      res.status(202).json(resource);
+    } catch (e) {
+      if (e instanceof NotAccepting) throw new Problem(409, kind === "capture" ? "No capture expected" : "No retake expected", e.detail);
+      throw e;
+    }
+  };
+  r.post("/verifications/:id/capture", newInput("capture"));
+  r.post("/verifications/:id/retake", maybeMultipart, newInput("retake"));
 
   return r;
 }

@@ -114,6 +114,8 @@ export const NextActionSchema = z
     z.object({ type: z.literal("redirect"), url: z.string().url() }),
     z.object({ type: z.literal("sms_sent"), phone: z.string() }),
     z.object({ type: z.literal("identy_capture"), sdkBaseUrl: z.string(), expiresAt: z.string().optional() }),
+    // a user-fixable outcome: send new input with POST /v1/verifications/:id/retake
+    z.object({ type: z.literal("retake"), reasons: z.array(z.enum(ALL_REASON_CODES as [ReasonCode, ...ReasonCode[]])), attemptsLeft: z.number().int().min(0), expiresAt: z.string().optional() }),
   ])
   .openapi("NextAction");
 export type NextAction = z.infer<typeof NextActionSchema>;
@@ -133,6 +135,8 @@ export const VerificationResourceSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     completedAt: z.string().nullable(),
+    /** the adapter mapping version and the tenant policy version that made the decision */
+    decidedBy: z.object({ mapping: z.string(), policy: z.number().int() }).nullable(),
   })
   .openapi("Verification");
 export type VerificationResource = z.infer<typeof VerificationResourceSchema>;

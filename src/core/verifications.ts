@@ -11,6 +11,9 @@ import { judgeTransition, isTerminal } from "./state-machine.js";
 import { emitVerificationEvent, eventTypeFor } from "../webhooks/outbound/emit.js";
 import { enqueue } from "../workers/outbox.js";
 import { verificationOutcomes } from "../observability/metrics.js";
+import { adapterFor } from "../adapters/registry.js";
+import { mergeChecks, mergeReasons } from "./checks-merge.js";
+import { applyPolicy, effectivePolicy, isRetakeable, type IdentityClaim } from "./policy.js";
 
 export type VerificationRow = Prisma.VerificationGetPayload<object>;
 export type EventSource = "api" | "worker" | "poll" | "webhook";
@@ -30,6 +33,26 @@ export function toResource(v: VerificationRow): VerificationResource {
     createdAt: v.createdAt.toISOString(),
     updatedAt: v.updatedAt.toISOString(),
     completedAt: v.completedAt?.toISOString() ?? null,
+    decidedBy: v.decidedMapping && v.decidedPolicy !== null ? { mapping: v.decidedMapping, policy: v.decidedPolicy } : null,
+  };
+}
+
+/** What applyOutcome needs: the database, a logger, and the key that opens the sealed input (the claimed identity). */
+export interface VerificationDeps {
+  db: Db;
+  log: Logger;
+  env: { masterKey: Buffer };
+}
+
+/** The identity the tenant claimed in the request, compared by the policy with the document. */
+export function claimOf(input: VerificationInputData, documentCountry: string | null): IdentityClaim {
+  return {
+    firstName: input.subject?.firstName ?? null,
+    lastName: input.subject?.lastName ?? null,
+    dateOfBirth: input.subject?.dateOfBirth ?? null,
+    documentNumber: input.subject?.documentNumber ?? null,
+    documentType: input.document?.type ?? null,
+    documentCountry: input.document?.country ?? documentCountry,
   };
 }
 
@@ -100,15 +123,19 @@ export type ApplyResult = { applied: true; resource: VerificationResource } | { 
 
 const json = (v: unknown) => v as Prisma.InputJsonValue;
 
-export async function applyOutcome(db: Db, log: Logger, id: string, outcome: Outcome, opts: ApplyOptions, now = new Date()): Promise<ApplyResult> {
+export async function applyOutcome(deps: VerificationDeps, id: string, vendorOutcome: Outcome, opts: ApplyOptions, now = new Date()): Promise<ApplyResult> {
+  const { db, log } = deps;
   const result = await db.$transaction(
     async (tx) => {
       await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
       const current = await tx.verification.findUnique({ where: { id } });
       if (!current) return { applied: false as const, why: "not found", resource: null };
       const from = { status: current.status as VerificationStatus, decision: (current.decision as Decision | null) ?? null };
+      const decided = vendorOutcome.status === "completed" ? await decide(tx, deps.env.masterKey, current, vendorOutcome, opts.vendor ?? (current.vendor as VendorId | null), now) : null;
+      const outcome: Outcome = decided?.outcome ?? vendorOutcome;
       const toDecision = outcome.status === "completed" ? outcome.decision : null;
-      const verdict = judgeTransition(from, { status: outcome.status, decision: toDecision });
+      // a retake request takes a capture being processed back to the user: the one backward step, and only before any decision
+      const verdict = decided?.retake && !isTerminal(from.status) ? ({ allowed: true, kind: "advance" } as const) : judgeTransition(from, { status: outcome.status, decision: toDecision });
       const eventBase = { verificationId: id, source: opts.source, type: opts.eventType, fromStatus: current.status };
       if (opts.dedupeKey) {
         const seen = await tx.verificationEvent.findFirst({ where: { verificationId: id, type: opts.eventType, detail: { path: ["dedupeKey"], equals: opts.dedupeKey } } });
@@ -128,11 +155,13 @@ export async function applyOutcome(db: Db, log: Logger, id: string, outcome: Out
       if (opts.routeIndex !== undefined) data.routeIndex = opts.routeIndex;
       if (opts.countPoll) data.pollCount = { increment: 1 };
       if ("vendorReference" in outcome && outcome.vendorReference) data.vendorReference = outcome.vendorReference;
+      const storedChecks = (current.checks ?? {}) as Checks;
+      const erased = current.erasedAt !== null;
       switch (outcome.status) {
         case "completed":
           data.decision = outcome.decision;
           data.reasons = json(outcome.reasons);
-          data.checks = json(outcome.checks);
+          data.checks = json(mergeChecks(storedChecks, outcome.checks, erased));
           data.nextAction = Prisma.DbNull;
           data.completedAt = now;
           break;
@@ -144,20 +173,23 @@ export async function applyOutcome(db: Db, log: Logger, id: string, outcome: Out
           break;
         case "awaiting_user":
           if (outcome.nextAction) data.nextAction = json(outcome.nextAction);
-          if (outcome.checks) data.checks = json(outcome.checks);
+          if (outcome.checks) data.checks = json(mergeChecks(storedChecks, outcome.checks, erased));
           if (outcome.expiresAt) data.expiresAt = outcome.expiresAt;
+          if (decided?.retake) data.reasons = json(decided.retake.reasons);
           break;
         case "processing":
           data.nextAction = Prisma.DbNull;
-          if (outcome.checks) data.checks = json(outcome.checks);
-          if (outcome.reasons) data.reasons = json(outcome.reasons);
+          if (outcome.checks) data.checks = json(mergeChecks(storedChecks, outcome.checks, erased));
+          // a later event without reasons keeps the ones an earlier event reported
+          if (outcome.reasons?.length) data.reasons = json(mergeReasons((current.reasons ?? []) as unknown as Reason[], outcome.reasons));
           if (outcome.expiresAt) data.expiresAt = outcome.expiresAt;
           break;
       }
+      if (decided) Object.assign(data, decided.columns);
       const updated = await tx.verification.update({ where: { id }, data });
       const step = "step" in outcome ? outcome.step : undefined;
       await tx.verificationEvent.create({
-        data: { ...eventBase, toStatus: updated.status, detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ...(step ? { step } : {}), ...(outcome.status === "completed" ? { decision: outcome.decision } : {}) }) },
+        data: { ...eventBase, toStatus: updated.status, detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ...(step ? { step } : {}), ...(outcome.status === "completed" ? { decision: outcome.decision } : {}), ...(decided ? { policy: decided.policyDetail } : {}) }) },
       });
       const resource = toResource(updated);
       const changed = current.status !== updated.status || current.decision !== updated.decision || verdict.kind === "settle_review";
@@ -184,7 +216,95 @@ export async function applyOutcome(db: Db, log: Logger, id: string, outcome: Out
   return result;
 }
 
+type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+type CompletedOutcome = Extract<Outcome, { status: "completed" }>;
+
+interface Decided {
+  outcome: Outcome;
+  /** set when the policy asks the end user for a retake instead of deciding */
+  retake: { reasons: Reason[] } | null;
+  columns: Prisma.VerificationUpdateInput;
+  policyDetail: Record<string, unknown>;
+}
+
+/**
+ * The tenant's policy over a vendor's completed outcome (src/core/policy.ts): the vendor's
+ * reasons merged with those an earlier event stored, the claimed identity compared with the
+ * document, and a user-fixable outcome of a non-hosted vendor turned into a retake while
+ * attempts are left.
+ */
+async function decide(tx: Tx, inputKey: Buffer, current: VerificationRow, vendorOutcome: CompletedOutcome, vendor: VendorId | null, now: Date): Promise<Decided> {
+  const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: current.tenantId }, select: { policy: true, policyVersion: true } });
+  const policy = effectivePolicy(tenant.policy);
+  const sealed = current.erasedAt ? null : await tx.verificationInput.findUnique({ where: { verificationId: current.id } });
+  const input = sealed ? openInput(inputKey, current.id, sealed.payloadEnc) : {};
+  const stillOpen = !isTerminal(current.status as VerificationStatus);
+  // reasons an earlier, undecided event reported (a 5001 before its 5100) are kept; a settled review starts afresh
+  const vendorReasons = stillOpen ? mergeReasons(((current.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null), vendorOutcome.reasons) : vendorOutcome.reasons;
+  const checks = mergeChecks((current.checks ?? {}) as Checks, vendorOutcome.checks, current.erasedAt !== null);
+  const humanDecision = vendorOutcome.humanDecision === true;
+  const result = applyPolicy({ decision: vendorOutcome.decision, reasons: vendorReasons, checks, humanDecision, requestedChecks: current.requestedChecks, claim: claimOf(input, current.documentCountry), policy, today: now });
+  const adapter = vendor ? adapterFor(vendor) : null;
+  const columns: Prisma.VerificationUpdateInput = { decidedMapping: adapter?.mappingVersion ?? null, decidedPolicy: tenant.policyVersion, vendorDecision: vendorOutcome.decision, humanDecision };
+  const policyDetail = { version: tenant.policyVersion, vendorDecision: vendorOutcome.decision, findings: result.findings };
+  const attemptsLeft = policy.maxRetakes - current.retakeCount;
+  if (stillOpen && adapter && !adapter.capabilities.hosted && !humanDecision && attemptsLeft > 0 && isRetakeable(result)) {
+    const codes = [...new Set(result.reasons.map((r) => r.code))];
+    const expiresAt = new Date(now.getTime() + RETAKE_WINDOW_MS);
+    return {
+      outcome: { status: "awaiting_user", nextAction: { type: "retake", reasons: codes, attemptsLeft, expiresAt: expiresAt.toISOString() }, checks: vendorOutcome.checks, vendorReference: vendorOutcome.vendorReference, expiresAt, step: "retake_requested" },
+      retake: { reasons: result.reasons },
+      columns: { decidedMapping: columns.decidedMapping, vendorDecision: vendorOutcome.decision },
+      policyDetail: { ...policyDetail, retake: { attemptsLeft, reasons: codes } },
+    };
+  }
+  return { outcome: { ...vendorOutcome, decision: result.decision, reasons: result.reasons, checks }, retake: null, columns, policyDetail };
+}
+
+/** how long the end user has to send a retake before the verification expires (user_abandoned) */
+export const RETAKE_WINDOW_MS = 24 * 3600_000;
+
 /** An event-log entry that does not change the status (a vendor failure, a follow-up, a duplicate). */
 export async function noteEvent(db: Db, v: { id: string; status: string }, source: EventSource, type: string, detail: Record<string, unknown> = {}): Promise<void> {
   await db.verificationEvent.create({ data: { verificationId: v.id, source, type, fromStatus: v.status, toStatus: v.status, detail: json(detail) } });
+}
+
+export class NotAccepting extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+}
+
+/**
+ * New input from the tenant for a verification waiting on the user: an IDENTY capture BLOB
+ * (`capture`), or new images/capture after a user-fixable outcome (`retake`, bounded by the
+ * policy's maxRetakes and counted). Under the row lock: the sealed input is replaced in part,
+ * the verification moves to processing, and the submit job goes to the same vendor account.
+ */
+export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "capture" | "retake", patch: Pick<VerificationInputData, "document" | "selfie" | "faceCapture">, now = new Date()): Promise<VerificationResource> {
+  return deps.db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
+    const cur = await tx.verification.findUniqueOrThrow({ where: { id }, include: { input: true } });
+    const next = (cur.nextAction ?? null) as NextAction | null;
+    if (cur.status !== "awaiting_user") throw new NotAccepting(`the verification is ${cur.status}`);
+    if (kind === "retake" && next?.type !== "retake") throw new NotAccepting("this verification is not waiting for a retake");
+    if (kind === "capture" && !(cur.vendor === "identy" && (next?.type === "identy_capture" || next?.type === "retake"))) throw new NotAccepting("this verification is not waiting for an IDENTY capture");
+    const input = cur.input ? openInput(deps.env.masterKey, id, cur.input.payloadEnc) : {};
+    if (patch.document) input.document = { ...input.document, ...patch.document, type: patch.document.type ?? input.document?.type, country: patch.document.country ?? input.document?.country };
+    if (patch.selfie) input.selfie = patch.selfie;
+    if (patch.faceCapture) input.faceCapture = patch.faceCapture;
+    const payloadEnc = new Uint8Array(sealInput(deps.env.masterKey, id, input));
+    await tx.verificationInput.upsert({ where: { verificationId: id }, create: { verificationId: id, payloadEnc }, update: { payloadEnc } });
+    const retake = kind === "retake" || next?.type === "retake";
+    const u = await tx.verification.update({
+      where: { id },
+      data: { status: "processing", nextAction: Prisma.DbNull, reasons: [], updatedAt: now, ...(retake ? { retakeCount: { increment: 1 } } : {}) },
+    });
+    const changed = [patch.document ? "document" : null, patch.selfie ? "selfie" : null, patch.faceCapture ? "faceCapture" : null].filter(Boolean);
+    await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: retake ? "retake_received" : "capture_received", fromStatus: cur.status, toStatus: "processing", detail: json({ inputs: changed, ...(retake ? { attempt: u.retakeCount } : {}) }) } });
+    const resource = toResource(u);
+    await emitVerificationEvent(tx, u.tenantId, "verification.updated", resource, now);
+    await enqueue(tx, "submit", `submit-${retake ? `retake-${u.retakeCount}` : "capture"}-${id}`, { verificationId: id, mode: retake ? "retake" : "capture" });
+    return resource;
+  });
 }

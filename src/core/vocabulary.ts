@@ -16,9 +16,11 @@ export const REASON_CODES = {
     "document_forged",
     "document_suspicious",
     "document_number_mismatch",
+    "document_type_mismatch",
+    "document_country_mismatch",
   ],
   image: ["image_low_quality", "image_blurry", "image_low_resolution"],
-  data: ["first_name_mismatch", "last_name_mismatch", "names_inverted", "underage"],
+  data: ["first_name_mismatch", "last_name_mismatch", "names_inverted", "date_of_birth_mismatch", "underage"],
   face: [
     "liveness_failed",
     "face_mismatch",

@@ -18,6 +18,8 @@ import type { JobPayloads } from "./queues.js";
 import type { Redis } from "ioredis";
 import type { AccountSlots } from "../core/account-slots.js";
 import { enqueue } from "./outbox.js";
+import { redactPayload } from "../core/redact.js";
+import type { Prisma } from "../generated/prisma/client.js";
 
 export interface ProcessorDeps {
   db: Db;
@@ -54,7 +56,8 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
   const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
   if (!loaded) return;
   const { row, adapterView } = loaded;
-  const capture = job.mode === "capture";
+  // a capture (IDENTY BLOB) or a retake (new images after a user-fixable outcome) goes to the account that asked for it
+  const capture = job.mode === "capture" || job.mode === "retake";
   if (capture ? row.status !== "processing" : row.status !== "pending") return; // already handled
 
   let route;
@@ -73,11 +76,15 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
     return adapter && adapterView.checks.every((c) => adapter.capabilities[CHECK_CAPABILITY[c]]);
   });
   if (capable.length === 0) {
-    await applyOutcome(deps.db, deps.log, row.id, { status: "failed", reasons: [reason("vendor_feature_disabled", (row.requestedVendor as VendorId) ?? null, null, route.length ? "no routed vendor account can perform the requested checks" : "the tenant has no vendor account for this request")] }, { source: "worker", eventType: "routing_failed" });
+    await applyOutcome(deps, row.id, { status: "failed", reasons: [reason("vendor_feature_disabled", (row.requestedVendor as VendorId) ?? null, null, route.length ? "no routed vendor account can perform the requested checks" : "the tenant has no vendor account for this request")] }, { source: "worker", eventType: "routing_failed" });
     return;
   }
   const failures: Reason[] = [];
-  for (let i = capture ? 0 : row.routeIndex; i < capable.length; i++) {
+  const first = capture ? 0 : row.routeIndex;
+  // an IDENTY Face SDK BLOB is encrypted for the keys of the IWS that served the SDK: another
+  // account cannot open it (its code 601), so a BLOB never falls over
+  const last = adapterView.input.faceCapture ? Math.min(first, capable.length - 1) : capable.length - 1;
+  for (let i = first; i <= last; i++) {
     const accountRow = capable[i]!;
     const adapter = adapterFor(accountRow.vendor)!;
     const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, accountRow);
@@ -85,7 +92,7 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
       const earlier = await deps.db.verificationEvent.findFirst({ where: { verificationId: row.id, type: "vendor_start_attempted", detail: { path: ["vendorAccountId"], equals: account.id } } });
       if (earlier) {
         // a worker died between the vendor call and storing its answer: the user may already have the SMS
-        await applyOutcome(deps.db, deps.log, row.id, { status: "failed", reasons: [reason("vendor_error", account.vendor, null, "the outcome of an earlier start is unknown (worker interrupted); not sent again to avoid a second message to the user")] }, { source: "worker", eventType: "start_not_repeated", vendor: account.vendor, vendorAccountId: account.id });
+        await applyOutcome(deps, row.id, { status: "failed", reasons: [reason("vendor_error", account.vendor, null, "the outcome of an earlier start is unknown (worker interrupted); not sent again to avoid a second message to the user")] }, { source: "worker", eventType: "start_not_repeated", vendor: account.vendor, vendorAccountId: account.id });
         return;
       }
       await noteEvent(deps.db, row, "worker", "vendor_start_attempted", { vendor: account.vendor, vendorAccountId: account.id });
@@ -99,15 +106,15 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
       const r = toTechnicalReason(e, account.vendor);
       failures.push(r);
       await effects.flush();
-      await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: account.vendor, vendorAccountId: account.id, reason: r.code, vendorCode: r.vendorCode, fallover: i + 1 < capable.length });
+      await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: account.vendor, vendorAccountId: account.id, reason: r.code, vendorCode: r.vendorCode, fallover: i < last });
       continue; // fall over to the next account: technical failure, never a decision
     }
     await effects.flush();
-    await applyOutcome(deps.db, deps.log, row.id, outcome, { source: "worker", eventType: capture ? "capture_result" : "vendor_result", vendor: account.vendor, vendorAccountId: account.id, routeIndex: i, detail: { vendor: account.vendor, vendorAccountId: account.id } });
+    await applyOutcome(deps, row.id, outcome, { source: "worker", eventType: job.mode === "capture" ? "capture_result" : job.mode === "retake" ? "retake_result" : "vendor_result", vendor: account.vendor, vendorAccountId: account.id, routeIndex: i, detail: { vendor: account.vendor, vendorAccountId: account.id } });
     return;
   }
-  const last = capable[capable.length - 1]!;
-  await applyOutcome(deps.db, deps.log, row.id, { status: "failed", reasons: failures.length ? [failures[failures.length - 1]!] : [reason("vendor_error", null)] }, { source: "worker", eventType: "all_vendors_failed", vendor: last.vendor as VendorId, vendorAccountId: last.id, detail: { attempts: failures.map((f) => ({ vendor: f.vendor, code: f.code })) } });
+  const lastTried = capable[last]!;
+  await applyOutcome(deps, row.id, { status: "failed", reasons: failures.length ? [failures[failures.length - 1]!] : [reason("vendor_error", null)] }, { source: "worker", eventType: "all_vendors_failed", vendor: lastTried.vendor as VendorId, vendorAccountId: lastTried.id, detail: { attempts: failures.map((f) => ({ vendor: f.vendor, code: f.code })) } });
 }
 
 export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"]): Promise<void> {
@@ -122,7 +129,7 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
   if (!account || !adapter) return;
   const now = new Date();
   if (!settlingReview && row.expiresAt && row.expiresAt <= now) {
-    await applyOutcome(deps.db, deps.log, row.id, { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] }, { source: "poll", eventType: "expired" });
+    await applyOutcome(deps, row.id, { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] }, { source: "poll", eventType: "expired" });
     return;
   }
   if (!adapter.poll) return; // an expiry check only
@@ -142,7 +149,7 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
     // a failed poll is retried later; the verification is not failed for a transient fault
     await noteEvent(deps.db, row, "poll", "poll_failed", { reason: r.code, vendorCode: r.vendorCode });
     if (isVendorError(e) && !e.retryable && e.kind === "auth") {
-      await applyOutcome(deps.db, deps.log, row.id, { status: "failed", reasons: [r] }, { source: "poll", eventType: "poll_failed" });
+      await applyOutcome(deps, row.id, { status: "failed", reasons: [r] }, { source: "poll", eventType: "poll_failed" });
       return;
     }
     throw e; // BullMQ retries with backoff
@@ -160,7 +167,7 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
     });
     return;
   }
-  await applyOutcome(deps.db, deps.log, row.id, outcome, { source: "poll", eventType: "poll", countPoll: true, detail: { vendor: account.vendor } });
+  await applyOutcome(deps, row.id, outcome, { source: "poll", eventType: "poll", countPoll: true, detail: { vendor: account.vendor } });
 }
 
 export async function processIngest(deps: ProcessorDeps, job: JobPayloads["ingest"]): Promise<void> {
@@ -201,7 +208,11 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
       await recordAccountEvent(deps.db, account.id, account.vendor, "unknown_reference", `unknown:${p.dedupeKey}`, { vendorReference: p.vendorReference ?? null, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id });
       continue;
     }
-    await applyOutcome(deps.db, deps.log, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", dedupeKey: p.dedupeKey, detail: { ...p.detail, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
+    const applied = await applyOutcome(deps, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", dedupeKey: p.dedupeKey, detail: { ...p.detail, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
+    // kept for audit and re-decision (redacted); a duplicate delivery is not kept twice, nor anything after erasure
+    if (p.payload !== undefined && applied.applied && !v.erasedAt) {
+      await deps.db.vendorPayload.create({ data: { verificationId: v.id, vendor: account.vendor, kind: "webhook", body: redactPayload(p.payload) as Prisma.InputJsonValue, createdAt: hook.receivedAt } });
+    }
   }
   if (deferred) {
     // the whole request is processed again later: every step above is idempotent

@@ -7,7 +7,7 @@ export const QUEUE_NAMES = ["submit", "poll", "ingest", "deliver", "followup"] a
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
-  submit: { verificationId: string; mode?: "start" | "capture" };
+  submit: { verificationId: string; mode?: "start" | "capture" | "retake" };
   poll: { verificationId: string };
   ingest: { inboundWebhookId: string };
   deliver: { deliveryId: string };

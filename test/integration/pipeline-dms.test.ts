@@ -287,9 +287,9 @@ describe("durability and the state machine", () => {
     const t = await createTenantWithAccounts(gw, [GOOD]);
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { ...fullRequest(), checks: ["document"] });
     const done = await waitFinal(t.apiKey, created.body.id);
-    const late = await applyOutcome(gw.db, pino({ level: "silent" }), created.body.id, { status: "processing" }, { source: "webhook", eventType: "vendor_webhook", detail: { vendorStatus: "3001" } });
+    const late = await applyOutcome({ db: gw.db, log: pino({ level: "silent" }), env: gw.env }, created.body.id, { status: "processing" }, { source: "webhook", eventType: "vendor_webhook", detail: { vendorStatus: "3001" } });
     expect(late.applied).toBe(false);
-    const again = await applyOutcome(gw.db, pino({ level: "silent" }), created.body.id, { status: "failed", reasons: [reason("vendor_error", "dms")] }, { source: "worker", eventType: "vendor_result" });
+    const again = await applyOutcome({ db: gw.db, log: pino({ level: "silent" }), env: gw.env }, created.body.id, { status: "failed", reasons: [reason("vendor_error", "dms")] }, { source: "worker", eventType: "vendor_result" });
     expect(again.applied).toBe(false);
     const after = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}`);
     expect(after.body).toMatchObject({ status: "completed", decision: done.decision, updatedAt: done.updatedAt });
