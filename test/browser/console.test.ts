@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
+import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
 import { launchChromium, signIn, watchPage, type PageProblems } from "./helpers.js";
 
 const GOOD = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["dms-secret-one"] } };
@@ -35,7 +35,7 @@ beforeAll(async () => {
   const created = await gw.tenant(tenant.apiKey, "POST", "/v1/verifications", {
     reference: "console-test",
     checks: ["document", "liveness", "face_match"],
-    document: { type: "id_card", country: "ES", images: [{ side: "front", contentType: "image/jpeg", data: img("doc") }] },
+    document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: img("doc") }] },
     selfie: { contentType: "image/jpeg", data: img("selfie") },
   });
   expect(created.status).toBe(202);
@@ -225,6 +225,32 @@ describe("console in the browser", () => {
     const auditRow = page.locator(`#audit-list tr[data-audit-id="${audit.id.toString()}"]`);
     await auditRow.waitFor();
     expect(await auditRow.textContent()).toContain("routing.updated");
+  });
+
+  it("shows the tenant's decision policy and saves a new version (policy history + audit log)", async () => {
+    await page.click('#tabs a[data-tab="tenants"]');
+    await page.click(`#tenant-list tr[data-tenant-id="${tenant.tenantId}"]`);
+    await page.click("#policy-panel summary");
+    await page.locator("#policy-form").waitFor();
+    expect(await page.inputValue("#pol-min-age")).toBe("18");
+    expect(await page.inputValue("#pol-date_of_birth_mismatch")).toBe("decline");
+    expect(await page.textContent("#policy-status")).toContain("Version 1");
+    await page.fill("#pol-min-age", "21");
+    await page.fill("#pol-countries", "es, pt");
+    await page.selectOption("#pol-liveness", "HIGH");
+    await page.selectOption("#pol-first_name_mismatch", "decline");
+    await page.click("#policy-save");
+    await page.locator("#policy-status.saved").waitFor();
+    expect(await page.textContent("#policy-status")).toContain("version 2");
+    const api = await gw.admin("GET", `/admin/tenants/${tenant.tenantId}/policy`);
+    expect(api.body).toMatchObject({ version: 2, minimumAge: 21, acceptedCountries: ["ES", "PT"], requiredLivenessLevel: "HIGH", onMismatch: { first_name_mismatch: "decline", last_name_mismatch: "review" } });
+    const history = await gw.db.tenantPolicy.findMany({ where: { tenantId: tenant.tenantId }, orderBy: { version: "asc" } });
+    expect(history.map((h) => h.version)).toEqual([2]);
+    const audit = await gw.db.auditLog.findFirstOrThrow({ where: { entityId: tenant.tenantId, action: "policy.updated" } });
+    expect(audit.before).toMatchObject({ version: 1, minimumAge: 18 });
+    expect(audit.after).toMatchObject({ version: 2, minimumAge: 21 });
+    // back to the defaults for the screens that follow
+    await gw.admin("PUT", `/admin/tenants/${tenant.tenantId}/policy`, { minimumAge: 18, acceptedCountries: null, requiredLivenessLevel: null, onMismatch: { first_name_mismatch: "review" } });
   });
 
   it("creates a tenant showing the API key once and renders hostile names as text", async () => {

@@ -6,9 +6,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { databaseUrlNamed, dropDatabase, freePort, startWebhookReceiver, waitUntil } from "../support/gateway.js";
+import { databaseUrlNamed, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, dropDatabase, freePort, startWebhookReceiver, waitUntil } from "../support/gateway.js";
 
-const PERSONAL = { firstName: "Evaristo", lastName: "Quintanilla Zubiri", documentNumber: "Z9876543K", phone: "+34611223344", email: "evaristo.q@example.com", dateOfBirth: "1961-03-07" };
+// the identity the sandbox's document proves, so the gateway's identity checks pass; phone and email are the test's own
+const PERSONAL = { ...DMS_SANDBOX_SUBJECT, phone: "+34611223344", email: "evaristo.q@example.com" };
 const DOC_IMAGE = fakeJpeg("front of an id card 7f3a9c").toString("base64");
 const SELFIE = fakeJpeg("a selfie 55c1e0d2").toString("base64");
 
@@ -31,7 +32,7 @@ const request = (over: Record<string, unknown> = {}) => ({
   reference: "e2e-customer",
   checks: ["document", "liveness", "face_match"],
   subject: PERSONAL,
-  document: { type: "id_card", country: "ES", images: [{ side: "front", contentType: "image/jpeg", data: DOC_IMAGE }] },
+  document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: DOC_IMAGE }] },
   selfie: { contentType: "image/jpeg", data: SELFIE },
   ...over,
 });

@@ -9,7 +9,7 @@ import { createQueues } from "../../src/workers/queues.js";
 import { startWorkers } from "../../src/workers/runner.js";
 import { createOutboxRelay } from "../../src/workers/outbox.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
+import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
 import pino from "pino";
 
 let gw: TestGateway;
@@ -19,8 +19,9 @@ const img = (tag: string) => fakeJpeg(tag).toString("base64");
 const fullRequest = (docTag = "doc", selfieTag = "selfie") => ({
   reference: "customer-42",
   checks: ["document", "liveness", "face_match"],
-  subject: { firstName: "Juan", lastName: "Aparicio Lopez", documentNumber: "00000000T", phone: "+34600000001" },
-  document: { type: "id_card", country: "ES", images: [{ side: "front", contentType: "image/jpeg", data: img(docTag) }] },
+  // the identity the sandbox's document proves (the gateway compares them)
+  subject: { ...DMS_SANDBOX_SUBJECT, phone: "+34600000001" },
+  document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: img(docTag) }] },
   selfie: { contentType: "image/jpeg", data: img(selfieTag) },
 });
 

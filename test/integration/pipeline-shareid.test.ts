@@ -47,7 +47,7 @@ describe("ShareID end to end", () => {
     ["DOC_EXPIRED", "document_expired"],
     ["DOC_SPOOF", "document_screen_capture"],
     ["INVERSED_NAME", "names_inverted"],
-    ["BLUR_IMG", "image_blurry"],
+    // BLUR_IMG is a retake now: test/integration/decision-policy.test.ts
   ])("last name %s is declined with %s", async (magic, code) => {
     const t = await createTenantWithAccounts(gw, [SHAREID]);
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request(magic));

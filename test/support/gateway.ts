@@ -205,3 +205,11 @@ export async function waitUntil<T>(fn: () => Promise<T | null | undefined | fals
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * The person the DMS sandbox's document proves by default (the vendor file's sample
+ * idcard_recognition answer: a Spanish driving licence). A request claiming this subject
+ * passes the gateway's identity checks; any other subject does not.
+ */
+export const DMS_SANDBOX_SUBJECT = { firstName: "Carlos", lastName: "García López", dateOfBirth: "1990-06-15", documentNumber: "B12345678" } as const;
+export const DMS_SANDBOX_DOCUMENT = { type: "driving_license", country: "ES" } as const;

@@ -331,8 +331,69 @@
         { empty: "No vendor accounts yet.", rowData: (a) => ({ accountId: a.id }) },
       )),
       routingEditor(t),
+      policyEditor(t),
       addAccountForm(t),
     );
+  }
+
+  // ---------- decision policy (GET|PUT /admin/tenants/:id/policy) ----------
+  const MISMATCHES = ["first_name_mismatch", "last_name_mismatch", "names_inverted", "date_of_birth_mismatch", "document_number_mismatch", "document_type_mismatch", "document_country_mismatch"];
+  const LEVELS = ["LOW", "MEDIUM", "MODERATE", "BALANCED_HIGH", "HIGH", "BALANCED_VERY_HIGH", "VERY_HIGH", "HIGHEST"];
+
+  function policyEditor(t) {
+    const box = h("div", { id: "policy-box" }, h("p", { class: "muted" }, "Loading the decision policy…"));
+    const errEl = h("p", { class: "form-error", role: "alert", hidden: true });
+    run(async () => renderPolicy(box, t, await api("GET", `/admin/tenants/${encodeURIComponent(t.id)}/policy`), errEl), errEl);
+    return h("details", { class: "panel", id: "policy-panel" }, h("summary", {}, "Decision policy"), box, errEl);
+  }
+
+  function renderPolicy(box, t, p, errEl) {
+    const list = (v) => (v ? v.join(", ") : "");
+    const toList = (text, upper) => {
+      const items = text.split(",").map((x) => x.trim()).filter(Boolean).map((x) => (upper ? x.toUpperCase() : x));
+      return items.length ? items : null;
+    };
+    const num = (el) => (el.value.trim() === "" ? null : Number(el.value));
+    const minAge = h("input", { id: "pol-min-age", type: "number", min: "0", max: "120", value: p.minimumAge === null ? "" : String(p.minimumAge) });
+    const types = h("input", { id: "pol-doc-types", type: "text", value: list(p.acceptedDocumentTypes), placeholder: "any (e.g. id_card, passport)" });
+    const countries = h("input", { id: "pol-countries", type: "text", value: list(p.acceptedCountries), placeholder: "any (e.g. ES, PT)" });
+    const level = h("select", { id: "pol-liveness" }, h("option", { value: "" }, "not enforced"), LEVELS.map((l) => h("option", { value: l, selected: p.requiredLivenessLevel === l }, l)));
+    const similarity = h("input", { id: "pol-similarity", type: "number", min: "0", max: "1", step: "0.01", value: p.minimumFaceSimilarity === null ? "" : String(p.minimumFaceSimilarity) });
+    const retakes = h("input", { id: "pol-retakes", type: "number", min: "0", max: "10", value: String(p.maxRetakes) });
+    const selects = Object.fromEntries(MISMATCHES.map((code) => [code, h("select", { id: `pol-${code}` }, ["review", "decline"].map((a) => h("option", { value: a, selected: p.onMismatch[code] === a }, a)))]));
+    const status = h("span", { class: "muted", id: "policy-status" }, `Version ${p.version}${p.updatedAt ? `, set ${fmtTime(p.updatedAt)}` : " (defaults)"}`);
+    const form = h("form", { class: "form-grid", autocomplete: "off", id: "policy-form" },
+      h("label", { for: "pol-min-age" }, "Minimum age"), minAge,
+      h("label", { for: "pol-doc-types" }, "Accepted document types"), types,
+      h("label", { for: "pol-countries" }, "Accepted countries"), countries,
+      h("label", { for: "pol-liveness" }, "Required liveness level"), level,
+      h("label", { for: "pol-similarity" }, "Minimum face similarity (review below)"), similarity,
+      h("label", { for: "pol-retakes" }, "Retakes allowed"), retakes,
+      MISMATCHES.flatMap((code) => [h("label", { for: `pol-${code}` }, code), selects[code]]),
+      h("span"), h("div", {}, h("button", { class: "btn btn-primary", type: "submit", id: "policy-save" }, "Save policy"), " ", status),
+    );
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run(async () => {
+        const body = {
+          minimumAge: num(minAge),
+          acceptedDocumentTypes: toList(types.value, false),
+          acceptedCountries: toList(countries.value, true),
+          requiredLivenessLevel: level.value || null,
+          minimumFaceSimilarity: num(similarity),
+          maxRetakes: Number(retakes.value || 0),
+          onMismatch: Object.fromEntries(MISMATCHES.map((code) => [code, selects[code].value])),
+        };
+        const saved = await api("PUT", `/admin/tenants/${encodeURIComponent(t.id)}/policy`, body);
+        renderPolicy(box, t, saved, errEl);
+        const s = $("#policy-status");
+        if (s) {
+          s.className = "saved";
+          s.textContent = `Policy version ${saved.version} saved: new decisions use it now.`;
+        }
+      }, errEl);
+    });
+    fill(box, h("p", { class: "muted small" }, "Applied by the gateway to every vendor's result: it can only make a decision stricter. Empty = not enforced."), form);
   }
 
   function routingEditor(t) {

@@ -1,0 +1,221 @@
+// The decision policy through the pipeline: the claimed identity against the document on every
+// vendor, the tenant's policy as versioned data, retakes of user-fixable captures, and
+// re-decision of stored verifications without calling a vendor.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeJpeg } from "../support/adapter-harness.js";
+import { png } from "../unit/adapters/shareid/images.js";
+import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
+
+let gw: TestGateway;
+const DMS = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["dms-secret-one"] } };
+const SHAREID = { vendor: "shareid", credentials: { apiKey: "sandbox-shareid-key", businessHash: "sandbox-business" } };
+const jpeg = (tag: string) => ({ contentType: "image/jpeg", data: fakeJpeg(tag).toString("base64") });
+const dmsRequest = (over: { subject?: Record<string, unknown>; document?: Record<string, unknown>; docTag?: string; selfieTag?: string } = {}) => ({
+  checks: ["document", "liveness", "face_match"],
+  subject: over.subject ?? { ...DMS_SANDBOX_SUBJECT },
+  document: { ...DMS_SANDBOX_DOCUMENT, ...over.document, images: [{ side: "front", ...jpeg(over.docTag ?? "doc") }] },
+  selfie: jpeg(over.selfieTag ?? "selfie"),
+});
+const settled = (apiKey: string, id: string, statuses = ["completed", "failed", "expired", "cancelled"]) =>
+  waitUntil(async () => {
+    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+    return statuses.includes(r.body.status) ? r.body : null;
+  }, 20_000, `verification ${id} in ${statuses.join("|")}`);
+const codes = (v: { reasons: { code: string }[] }) => v.reasons.map((r) => r.code).sort();
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+afterAll(async () => gw?.close());
+
+describe("the claimed identity against the document", () => {
+  it("declines the README's mismatch example: another person's driving licence (found by the gateway, vendor null)", async () => {
+    const t = await createTenantWithAccounts(gw, [DMS]);
+    const body = JSON.parse(readFileSync("examples/dms-verification-mismatch.json", "utf8"));
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", body);
+    expect(created.status).toBe(202);
+    const v = await settled(t.apiKey, created.body.id);
+    expect(v).toMatchObject({ status: "completed", decision: "declined", decidedBy: { mapping: expect.stringMatching(/^dms-/), policy: 1 } });
+    expect(codes(v)).toEqual(["date_of_birth_mismatch", "document_number_mismatch", "document_type_mismatch", "first_name_mismatch", "last_name_mismatch"]);
+    expect(v.reasons.every((r: { vendor: unknown; vendorCode: unknown }) => r.vendor === null && r.vendorCode === null)).toBe(true);
+    // nothing personal in the reasons' messages
+    expect(JSON.stringify(v.reasons)).not.toMatch(/carlos|garcia|juan|aparicio|B12345678|00000000T|1990|1955/i);
+    const event = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: v.id, type: "vendor_result" } });
+    expect(event.detail).toMatchObject({ policy: { version: 1, vendorDecision: "approved" } });
+  });
+
+  it("approves the README's quickstart example, whose subject is the sandbox document's", async () => {
+    const t = await createTenantWithAccounts(gw, [DMS]);
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", JSON.parse(readFileSync("examples/dms-verification.json", "utf8")));
+    const v = await settled(t.apiKey, created.body.id);
+    expect(v).toMatchObject({ status: "completed", decision: "approved", reasons: [] });
+  });
+
+  it("a mismatch the tenant's policy sends to review, a close name is review, a field not sent is not compared", async () => {
+    const t = await createTenantWithAccounts(gw, [DMS]);
+    const put = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/policy`, { onMismatch: { document_number_mismatch: "review" } });
+    expect(put.status).toBe(200);
+    const number = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ subject: { ...DMS_SANDBOX_SUBJECT, documentNumber: "B12345679" } }));
+    const close = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ subject: { ...DMS_SANDBOX_SUBJECT, lastName: "Garcia Lopes" } }));
+    const partial = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ subject: { lastName: "GARCÍA-LÓPEZ" }, document: { type: undefined, country: undefined } }));
+    const inverted = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ subject: { firstName: "García López", lastName: "Carlos" } }));
+    expect(await settled(t.apiKey, number.body.id)).toMatchObject({ decision: "review", decidedBy: { policy: 2 }, reasons: [{ code: "document_number_mismatch", vendor: null }] });
+    expect(await settled(t.apiKey, close.body.id)).toMatchObject({ decision: "review", reasons: [{ code: "last_name_mismatch", vendor: null }] });
+    expect(await settled(t.apiKey, partial.body.id)).toMatchObject({ decision: "approved", reasons: [] });
+    expect(await settled(t.apiKey, inverted.body.id)).toMatchObject({ decision: "review", reasons: [{ code: "names_inverted" }] });
+  });
+
+  it("an expired document and an underage holder are declined whatever the vendor said", async () => {
+    const t = await createTenantWithAccounts(gw, [DMS]);
+    await gw.admin("PUT", `/admin/tenants/${t.tenantId}/policy`, { minimumAge: 40 });
+    const young = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest());
+    const v = await settled(t.apiKey, young.body.id);
+    expect(v).toMatchObject({ decision: "declined", reasons: [{ code: "underage", vendor: null }] });
+  });
+});
+
+describe("the policy as data", () => {
+  it("GET answers the defaults as version 1; PUT changes only what it names, versioned and audited", async () => {
+    const t = await createTenantWithAccounts(gw, []);
+    const first = await gw.admin("GET", `/admin/tenants/${t.tenantId}/policy`);
+    expect(first.body).toEqual({
+      minimumAge: 18, acceptedDocumentTypes: null, acceptedCountries: null, requiredLivenessLevel: null, minimumFaceSimilarity: null, maxRetakes: 2,
+      onMismatch: { first_name_mismatch: "review", last_name_mismatch: "review", names_inverted: "review", date_of_birth_mismatch: "decline", document_number_mismatch: "decline", document_type_mismatch: "review", document_country_mismatch: "decline" },
+      version: 1, updatedAt: null,
+    });
+    const put = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/policy`, { acceptedCountries: ["es"], minimumFaceSimilarity: 0.85 });
+    expect(put.body).toMatchObject({ version: 2, acceptedCountries: ["ES"], minimumFaceSimilarity: 0.85, minimumAge: 18 });
+    const again = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/policy`, { minimumAge: 21 });
+    expect(again.body).toMatchObject({ version: 3, acceptedCountries: ["ES"], minimumAge: 21 });
+    expect((await gw.admin("GET", `/admin/tenants/${t.tenantId}/policy`)).body).toMatchObject({ version: 3, minimumAge: 21 });
+    const history = await gw.db.tenantPolicy.findMany({ where: { tenantId: t.tenantId }, orderBy: { version: "asc" } });
+    expect(history.map((h) => [h.version, (h.policy as { minimumAge: number }).minimumAge, h.actor])).toEqual([[2, 18, "admin"], [3, 21, "admin"]]);
+    const audits = await gw.db.auditLog.findMany({ where: { entityId: t.tenantId, action: "policy.updated" }, orderBy: { id: "asc" } });
+    expect(audits.map((a) => (a.after as { version: number }).version)).toEqual([2, 3]);
+  });
+
+  it("refuses bad fields with their path as problem+json and answers 404 for an unknown tenant", async () => {
+    const t = await createTenantWithAccounts(gw, []);
+    for (const [body, path] of [
+      [{ minimumAge: -1 }, "$.minimumAge"],
+      [{ onMismatch: { nickname_mismatch: "decline" } }, "$.onMismatch"],
+      [{ onMismatch: { first_name_mismatch: "ignore" } }, "$.onMismatch.first_name_mismatch"],
+      [{ requiredLivenessLevel: "SUPER" }, "$.requiredLivenessLevel"],
+      [{ acceptedCountries: ["Spain"] }, "$.acceptedCountries[0]"],
+      [{ minimumFaceSimilarity: 1.5 }, "$.minimumFaceSimilarity"],
+      [{ colour: "blue" }, "$"],
+    ] as const) {
+      const r = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/policy`, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.headers.get("content-type")).toMatch(/application\/problem\+json/);
+      expect(r.body.errors.map((e: { path: string }) => e.path), JSON.stringify(body)).toContain(path);
+    }
+    expect((await gw.admin("GET", `/admin/tenants/${t.tenantId}/policy`)).body.version).toBe(1);
+    expect((await gw.admin("GET", "/admin/tenants/ten_nope/policy")).status).toBe(404);
+    expect((await gw.admin("PUT", "/admin/tenants/ten_nope/policy", { minimumAge: 20 })).status).toBe(404);
+  });
+});
+
+describe("retakes of user-fixable captures", () => {
+  it("a low-quality selfie asks for a retake; the new selfie on the same verification is decided", async () => {
+    const t = await createTenantWithAccounts(gw, [DMS]);
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ selfieTag: "MAGIC:lowquality" }));
+    const waiting = await settled(t.apiKey, created.body.id, ["awaiting_user", "completed", "failed"]);
+    expect(waiting).toMatchObject({ status: "awaiting_user", decision: null, nextAction: { type: "retake", reasons: ["image_low_quality"], attemptsLeft: 2 } });
+    expect(waiting.reasons.map((r: { code: string }) => r.code)).toEqual(["image_low_quality"]);
+    // nothing to retake with
+    expect((await gw.tenant(t.apiKey, "POST", `/v1/verifications/${created.body.id}/retake`, {})).status).toBe(400);
+    const retake = await gw.tenant(t.apiKey, "POST", `/v1/verifications/${created.body.id}/retake`, { selfie: jpeg("a better selfie") });
+    expect(retake.status).toBe(202);
+    expect(retake.body).toMatchObject({ status: "processing", nextAction: null, reasons: [] });
+    const v = await settled(t.apiKey, created.body.id);
+    expect(v).toMatchObject({ status: "completed", decision: "approved", reasons: [] });
+    const events = await gw.db.verificationEvent.findMany({ where: { verificationId: v.id }, orderBy: { id: "asc" } });
+    expect(events.map((e) => [e.type, e.toStatus])).toEqual([["created", "pending"], ["vendor_result", "awaiting_user"], ["retake_received", "processing"], ["retake_result", "completed"]]);
+    expect(events[2]!.detail).toEqual({ inputs: ["selfie"], attempt: 1 });
+    // a second retake is not expected any more
+    const late = await gw.tenant(t.apiKey, "POST", `/v1/verifications/${created.body.id}/retake`, { selfie: jpeg("again") });
+    expect(late.status).toBe(409);
+    expect(late.headers.get("content-type")).toMatch(/application\/problem\+json/);
+  });
+
+  it("the attempts are bounded by the policy: past them the outcome is a decline", async () => {
+    const t = await createTenantWithAccounts(gw, [DMS]);
+    await gw.admin("PUT", `/admin/tenants/${t.tenantId}/policy`, { maxRetakes: 1 });
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ selfieTag: "MAGIC:lowquality" }));
+    const waiting = await settled(t.apiKey, created.body.id, ["awaiting_user", "completed"]);
+    expect(waiting.nextAction).toMatchObject({ type: "retake", attemptsLeft: 1 });
+    // multipart works too
+    const form = new FormData();
+    form.append("request", JSON.stringify({}));
+    form.append("selfie", new Blob([new Uint8Array(fakeJpeg("MAGIC:lowquality still"))], { type: "image/jpeg" }), "selfie.jpg");
+    const res = await fetch(`${gw.url}/v1/verifications/${created.body.id}/retake`, { method: "POST", headers: { authorization: `Bearer ${t.apiKey}` }, body: form });
+    expect(res.status).toBe(202);
+    const v = await settled(t.apiKey, created.body.id);
+    expect(v).toMatchObject({ status: "completed", decision: "declined", reasons: [{ code: "image_low_quality", vendor: "dms" }] });
+  });
+
+  it("ShareID's blurry image is a retake, not a final decline", async () => {
+    const t = await createTenantWithAccounts(gw, [SHAREID]);
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", {
+      checks: ["document"],
+      subject: { firstName: "Robert", lastName: "BLUR_IMG" },
+      document: { type: "id_card", country: "FR", images: [{ side: "front", contentType: "image/png", data: png(400, 260, 0x80).toString("base64") }] },
+    });
+    const v = await settled(t.apiKey, created.body.id, ["awaiting_user", "completed", "failed"]);
+    expect(v).toMatchObject({ status: "awaiting_user", nextAction: { type: "retake", reasons: ["image_blurry"], attemptsLeft: 2 }, reasons: [{ code: "image_blurry", vendor: "shareid", vendorCode: "blur_img" }] });
+  });
+});
+
+describe("re-decision from stored vendor payloads", () => {
+  it("dry-run reports what a new policy would change; applying it changes only those and tells the tenant once each, calling no vendor", async () => {
+    const t = await createTenantWithAccounts(gw, [DMS]);
+    const rx = await startWebhookReceiver();
+    const ep = await gw.tenant(t.apiKey, "POST", "/v1/webhook-endpoints", { url: rx.url });
+    rx.setSecrets([ep.body.secret]);
+    const from = new Date(Date.now() - 1000).toISOString();
+    const approved = [];
+    for (let i = 0; i < 2; i++) approved.push((await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest())).body.id);
+    const declined = (await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ docTag: "MAGIC:expired" }))).body.id;
+    for (const id of approved) expect((await settled(t.apiKey, id)).decision).toBe("approved");
+    expect((await settled(t.apiKey, declined)).decision).toBe("declined");
+    const to = new Date(Date.now() + 1000).toISOString();
+    await waitUntil(async () => rx.received.filter((r) => r.json.type === "verification.completed").length === 3 || null, 10_000, "three completed webhooks");
+    const callsBefore = await gw.db.vendorCall.count();
+
+    // the tenant now accepts passports only: the two driving licences would be declined
+    expect((await gw.admin("PUT", `/admin/tenants/${t.tenantId}/policy`, { acceptedDocumentTypes: ["passport"] })).status).toBe(200);
+    const dry = await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: t.tenantId, from, to });
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ compared: 3, applied: false, byChange: { "approved→declined": 2 }, policyVersion: 2 });
+    expect(dry.body.changed.map((c: { id: string }) => c.id).sort()).toEqual([...approved].sort());
+    expect(dry.body.changed[0]).toMatchObject({ from: "approved", to: "declined" });
+    for (const id of approved) expect((await gw.tenant(t.apiKey, "GET", `/v1/verifications/${id}`)).body.decision).toBe("approved");
+
+    const applied = await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: t.tenantId, from, to, apply: true });
+    expect(applied.body).toMatchObject({ compared: 3, applied: true, byChange: { "approved→declined": 2 } });
+    for (const id of approved) {
+      const v = (await gw.tenant(t.apiKey, "GET", `/v1/verifications/${id}`)).body;
+      expect(v).toMatchObject({ status: "completed", decision: "declined", decidedBy: { policy: 2 }, reasons: [{ code: "document_not_supported", vendor: null }] });
+    }
+    await waitUntil(async () => rx.received.filter((r) => r.json.type === "verification.updated").length === 2 || null, 10_000, "two updated webhooks");
+    const updated = rx.received.filter((r) => r.json.type === "verification.updated").map((r) => r.json.data.id).sort();
+    expect(updated).toEqual([...approved].sort());
+    expect(await gw.db.vendorCall.count()).toBe(callsBefore);
+    const audit = await gw.db.auditLog.findMany({ where: { entityId: t.tenantId, action: { in: ["verifications.re_decided", "verifications.re_decide_dry_run"] } }, orderBy: { id: "asc" } });
+    expect(audit.map((a) => a.action)).toEqual(["verifications.re_decide_dry_run", "verifications.re_decided"]);
+    // a second run finds nothing left to change
+    expect((await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: t.tenantId, from, to, apply: true })).body.changed).toEqual([]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rx.received.filter((r) => r.json.type === "verification.updated")).toHaveLength(2);
+    await rx.close();
+  });
+
+  it("refuses a bad request with field paths", async () => {
+    expect((await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: "x", from: "yesterday", to: new Date().toISOString() })).body.errors[0].path).toBe("$.from");
+    const now = new Date().toISOString();
+    expect((await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: "x", from: now, to: now })).status).toBe(400);
+    expect((await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: "ten_nope", from: "2026-01-01T00:00:00Z", to: now })).status).toBe(404);
+  });
+});
