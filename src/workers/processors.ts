@@ -128,8 +128,15 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
   const adapter = account && adapterFor(account.vendor);
   if (!account || !adapter) return;
   const now = new Date();
-  if (!settlingReview && row.expiresAt && row.expiresAt <= now) {
+  // only a wait for the user expires by time
+  if (row.status === "awaiting_user" && row.expiresAt && row.expiresAt <= now) {
     await applyOutcome(deps, row.id, { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] }, { source: "poll", eventType: "expired" });
+    return;
+  }
+  if (row.status === "processing" && row.expiresAt && row.expiresAt <= now) {
+    // the user finished; the vendor (its operator review) never answered: a technical end, never user_abandoned
+    await applyOutcome(deps, row.id, { status: "failed", reasons: [reason("vendor_timeout", account.vendor, null, "the vendor did not settle the verification before its processing deadline")] }, { source: "poll", eventType: "processing_deadline" });
+    await recordAccountEvent(deps.db, account.id, account.vendor, "processing_deadline", `processing-deadline:${row.id}`, { verificationId: row.id });
     return;
   }
   if (!adapter.poll) return; // an expiry check only
