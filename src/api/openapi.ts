@@ -3,7 +3,8 @@ import { OpenAPIRegistry, OpenApiGeneratorV3 } from "@asteasolutions/zod-to-open
 import { z } from "../core/zod.js";
 import { VerificationResourceSchema } from "../core/model.js";
 import { RoutingSchema } from "../core/routing.js";
-import { CaptureSchema, CreateTenantSchema, CreateVendorAccountSchema, CreateVerificationSchema, CreateWebhookEndpointSchema, ListQuerySchema } from "./schemas.js";
+import { DecisionPolicySchema, PolicyUpdateSchema } from "../core/policy.js";
+import { CaptureSchema, CreateTenantSchema, CreateVendorAccountSchema, CreateVerificationSchema, CreateWebhookEndpointSchema, ListQuerySchema, RedecideSchema, RetakeSchema } from "./schemas.js";
 
 const Problem = z
   .object({ type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(), errors: z.array(z.object({ path: z.string(), message: z.string() })).optional() })
@@ -32,6 +33,11 @@ export function buildOpenApi(serverUrl: string) {
   reg.registerPath({ method: "delete", path: "/v1/verifications/{id}/personal-data", security: [{ [bearer.name]: [] }], request: { params: id }, responses: { 200: { description: "Erased; decision and audit trail kept", ...json(VerificationResourceSchema) }, ...errors } });
   reg.registerPath({ method: "get", path: "/v1/verifications/{id}/certificate", security: [{ [bearer.name]: [] }], request: { params: id }, responses: { 200: { description: "The vendor certificate", content: { "application/pdf": { schema: z.string().openapi({ format: "binary" }) } } }, ...errors } });
   reg.registerPath({ method: "post", path: "/v1/verifications/{id}/capture", security: [{ [bearer.name]: [] }], request: { params: id, body: json(CaptureSchema) }, responses: { 202: { description: "Capture accepted", ...json(VerificationResourceSchema) }, 409: { description: "No capture expected", ...problem }, ...errors } });
+  reg.registerPath({
+    method: "post", path: "/v1/verifications/{id}/retake", security: [{ [bearer.name]: [] }], summary: "New images or capture after a user-fixable outcome (nextAction retake)",
+    request: { params: id, body: { content: { "application/json": { schema: RetakeSchema }, "multipart/form-data": { schema: z.object({ request: z.string().openapi({ description: "the JSON body ({} when only files are sent)" }), document_front: z.any().optional(), document_back: z.any().optional(), document: z.any().optional(), selfie: z.any().optional() }) } } } },
+    responses: { 202: { description: "Retake accepted", ...json(VerificationResourceSchema) }, 409: { description: "No retake expected", ...problem }, ...errors },
+  });
   reg.registerPath({ method: "post", path: "/v1/webhook-endpoints", security: [{ [bearer.name]: [] }], request: { body: json(CreateWebhookEndpointSchema) }, responses: { 201: { description: "Created; the secret is shown this once", ...json(z.object({ id: z.string(), url: z.string(), events: z.array(z.string()), secret: z.string() })) }, 422: { description: "URL refused", ...problem }, ...errors } });
   reg.registerPath({ method: "get", path: "/v1/webhook-endpoints", security: [{ [bearer.name]: [] }], responses: { 200: { description: "Endpoints" }, ...errors } });
   reg.registerPath({ method: "delete", path: "/v1/webhook-endpoints/{id}", security: [{ [bearer.name]: [] }], request: { params: id }, responses: { 204: { description: "Deleted" }, ...errors } });
@@ -41,6 +47,14 @@ export function buildOpenApi(serverUrl: string) {
   reg.registerPath({ method: "post", path: "/admin/tenants", security: [{ [admin.name]: [] }], request: { body: json(CreateTenantSchema) }, responses: { 201: { description: "Created; the API key is shown this once", ...json(z.object({ id: z.string(), name: z.string(), apiKey: z.string() })) }, ...errors } });
   reg.registerPath({ method: "post", path: "/admin/tenants/{id}/vendor-accounts", security: [{ [admin.name]: [] }], request: { params: id, body: json(CreateVendorAccountSchema) }, responses: { 201: { description: "Created; credentials masked" }, ...errors } });
   reg.registerPath({ method: "put", path: "/admin/tenants/{id}/routing", security: [{ [admin.name]: [] }], request: { params: id, body: json(RoutingSchema) }, responses: { 200: { description: "Routing set" }, ...errors } });
+  const PolicyResource = DecisionPolicySchema.extend({ version: z.number().int(), updatedAt: z.string().nullable() }).openapi("DecisionPolicyResource");
+  reg.registerPath({ method: "get", path: "/admin/tenants/{id}/policy", security: [{ [admin.name]: [] }], summary: "The tenant's decision policy", request: { params: id }, responses: { 200: { description: "The whole policy with its version", ...json(PolicyResource) }, ...errors } });
+  reg.registerPath({ method: "put", path: "/admin/tenants/{id}/policy", security: [{ [admin.name]: [] }], summary: "A new version of the tenant's decision policy (every field optional)", request: { params: id, body: json(PolicyUpdateSchema) }, responses: { 200: { description: "The whole policy with its new version", ...json(PolicyResource) }, ...errors } });
+  reg.registerPath({
+    method: "post", path: "/admin/verifications/re-decide", security: [{ [admin.name]: [] }], summary: "Re-run normalization and the current policy over stored vendor payloads (no vendor call)",
+    request: { body: json(RedecideSchema) },
+    responses: { 200: { description: "What changed (or would)", ...json(z.object({ compared: z.number().int(), changed: z.array(z.object({ id: z.string(), from: z.string(), to: z.string() })), applied: z.boolean(), skipped: z.record(z.string(), z.number()), byChange: z.record(z.string(), z.number()), policyVersion: z.number().int() })) }, ...errors },
+  });
   reg.registerPath({ method: "get", path: "/admin/vendor-events", security: [{ [admin.name]: [] }], request: { query: z.object({ accountId: z.string().optional(), type: z.string().optional() }) }, responses: { 200: { description: "Vendor account events, newest first" }, ...errors } });
   reg.registerPath({ method: "post", path: "/hooks/{vendor}/{accountId}", request: { params: z.object({ vendor: z.string(), accountId: z.string() }) }, responses: { 200: { description: "Stored for processing" }, 401: { description: "Authentication failed", ...problem } } });
   for (const p of ["/healthz", "/readyz", "/metrics"]) reg.registerPath({ method: "get", path: p, responses: { 200: { description: "OK" } } });
