@@ -35,7 +35,7 @@ const log = createLogger(env.LOG_LEVEL);
 await ensureDatabase(env.DATABASE_URL).catch(() => undefined);
 const m = await migrate(env.DATABASE_URL);
 if (m.applied.length) log.info({ applied: m.applied }, "migrations applied");
-const db = createDb(env.DATABASE_URL);
+const db = createDb(env.DATABASE_URL, { max: env.DB_POOL_MAX, connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS });
 const queues = createQueues(env.REDIS_URL, env.QUEUE_PREFIX);
 const runWorkers = mode !== "api";
 const runApi = mode !== "worker";

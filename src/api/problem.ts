@@ -3,6 +3,10 @@ import { errorForLog } from "../observability/logger.js";
 import type { NextFunction, Request, Response } from "express";
 import type { ZodError } from "zod";
 import { isVendorError } from "../core/errors.js";
+import { isDatabaseUnavailable } from "../db/errors.js";
+
+/** seconds a client should wait before retrying a request refused because the database is unavailable */
+export const DATABASE_RETRY_AFTER_S = 5;
 
 export interface FieldError {
   /** JSON path of the bad field, e.g. "$.document.images[0].data" */
@@ -48,6 +52,12 @@ export function problemHandler(err: unknown, req: Request, res: Response, _next:
   if (e.type === "entity.parse.failed") return sendProblem(res, new Problem(400, "Malformed JSON", "the body is not valid JSON", [{ path: "$", message: "not valid JSON" }]));
   if (e.type === "encoding.unsupported" || e.type === "charset.unsupported") return sendProblem(res, new Problem(415, "Unsupported encoding"));
   if (typeof e.code === "string" && e.code.startsWith("LIMIT_")) return sendProblem(res, new Problem(400, "Invalid multipart body", e.code, e.field ? [{ path: `$.${e.field}`, message: e.code }] : undefined));
+  if (isDatabaseUnavailable(err)) {
+    // nothing was written: every write is one transaction, so the request can be repeated as is
+    req.log?.warn({ err: errorForLog(err) }, "database unavailable");
+    res.setHeader("Retry-After", String(DATABASE_RETRY_AFTER_S));
+    return sendProblem(res, new Problem(503, "Service unavailable", "the database is not reachable right now; retry after the Retry-After delay (nothing was stored)"));
+  }
   if (isVendorError(err)) return sendProblem(res, new Problem(err.kind === "parse" ? 400 : 502, "Vendor error", err.message));
   const status = e.status ?? e.statusCode;
   if (status && status >= 400 && status < 500) return sendProblem(res, new Problem(status, "Bad request"));

@@ -3,6 +3,24 @@ import { PrismaClient } from "../generated/prisma/client.js";
 
 export type Db = PrismaClient;
 
-export function createDb(databaseUrl: string): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: 10 }) });
+export interface PoolLimits {
+  max?: number;
+  /** how long to wait for a connection (a new one or a free one from the pool) */
+  connectTimeoutMs?: number;
+  /** Postgres' statement_timeout and the client-side query timeout */
+  statementTimeoutMs?: number;
+}
+
+export function createDb(databaseUrl: string, limits: PoolLimits = {}): Db {
+  const statementTimeout = limits.statementTimeoutMs ?? 15_000;
+  return new PrismaClient({
+    adapter: new PrismaPg({
+      connectionString: databaseUrl,
+      max: limits.max ?? 10,
+      connectionTimeoutMillis: limits.connectTimeoutMs ?? 5_000,
+      statement_timeout: statementTimeout,
+      // the server-side timeout cannot fire when the server is unreachable: the client gives up a little later
+      query_timeout: statementTimeout + 1_000,
+    }),
+  });
 }
