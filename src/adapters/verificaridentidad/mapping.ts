@@ -132,8 +132,18 @@ interface ResultadoRule {
   message: string;
 }
 
-/** Resultado `>80` is the similarity in percent; below 0 one of these. */
+/**
+ * Resultado: "It can be positive (>80) in which case everything has gone correctly, or <0 in which
+ * case one of the error reasons is given." and ">80 Similarity as a percentage (80-100%) between
+ * person and ID document, if the percentage is lower it must be validated manually (operator)".
+ * Strictly above: 80 itself is not a pass (see `passesSimilarity`).
+ */
 export const FACE_SIMILARITY_THRESHOLD = 80;
+
+/** ">80": a similarity in percent passes only strictly above the vendor's threshold */
+export function passesSimilarity(percent: number): boolean {
+  return percent > FACE_SIMILARITY_THRESHOLD;
+}
 
 export const RESULTADO_CODES = {
   "-1": {
@@ -172,8 +182,8 @@ export const UNKNOWN_RESULTADO: ResultadoRule = {
 };
 
 export function resultadoRule(resultado: number): ResultadoRule | null {
-  if (resultado >= FACE_SIMILARITY_THRESHOLD) return null;
-  // a positive similarity under 80 "must be validated manually (operator)": the same as -1
+  if (passesSimilarity(resultado)) return null;
+  // a positive similarity of 80 or less "must be validated manually (operator)": the same as -1
   if (resultado >= 0) return RESULTADO_CODES["-1"];
   return (RESULTADO_CODES as Record<string, ResultadoRule>)[String(resultado)] ?? UNKNOWN_RESULTADO;
 }
@@ -303,7 +313,7 @@ export function mapResult(result: Result): { checks: Checks; reasons: Reason[] }
   const unfinished = resultado === -7;
 
   if (similarityPercent !== undefined && !unfinished) {
-    outcomes.faceMatch = worst(outcomes.faceMatch, similarityPercent >= FACE_SIMILARITY_THRESHOLD ? "pass" : "inconclusive");
+    outcomes.faceMatch = worst(outcomes.faceMatch, passesSimilarity(similarityPercent) ? "pass" : "inconclusive");
   }
 
   const flagValues: Record<FlagName, string | undefined> = {

@@ -178,8 +178,26 @@ describe("Resultado", () => {
     expect(checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.9395784759521484, threshold: 0.8 });
   });
 
-  it("Resultado 80 passes (\"80-100%\"); a positive 65 is the -1 review case", () => {
-    expect(mapResult({ Resultado: 80 }).checks.faceMatch?.outcome).toBe("pass");
+  // "It can be positive (>80) in which case everything has gone correctly": 80 itself is not a pass
+  // ("if the percentage is lower it must be validated manually (operator)"), 80.01 is
+  it("Resultado exactly 80 is not a pass: the -1 manual-validation case; 80.01 passes", () => {
+    expect(resultadoRule(80)).toBe(RESULTADO_CODES["-1"]);
+    const eighty = mapResult({ Resultado: 80 });
+    expect(eighty.checks.faceMatch).toEqual({ outcome: "inconclusive", similarity: 0.8, threshold: 0.8 });
+    expect(eighty.reasons.map((r) => [r.code, r.vendorCode])).toEqual([
+      ["face_similarity_low", "80"],
+      ["manual_review_required", "80"],
+    ]);
+    expect(resultadoRule(80.01)).toBeNull();
+    expect(mapResult({ Resultado: 80.01 }).checks.faceMatch?.outcome).toBe("pass");
+  });
+
+  it("ParecidoPersonaDNI exactly 80 (with a negative Resultado) is not a face match pass either", () => {
+    expect(mapResult({ Resultado: -4, ParecidoPersonaDNI: 80 }).checks.faceMatch?.outcome).toBe("inconclusive");
+    expect(mapResult({ Resultado: -4, ParecidoPersonaDNI: 80.5 }).checks.faceMatch?.outcome).toBe("pass");
+  });
+
+  it("a positive 65 is the -1 review case", () => {
     const low = mapResult({ Resultado: 65 });
     expect(low.checks.faceMatch).toEqual({ outcome: "inconclusive", similarity: 0.65, threshold: 0.8 });
     expect(low.reasons.map((r) => r.code)).toEqual(["face_similarity_low", "manual_review_required"]);
