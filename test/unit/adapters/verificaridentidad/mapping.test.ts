@@ -122,8 +122,11 @@ describe("Estado (webhook status)", () => {
   });
 
   it("5100 approves and 5500 declines; only 5001 reads Result among the processing ones", () => {
-    expect(estadoRule(5100)).toMatchObject({ decision: "approved" });
-    expect(estadoRule(5500)).toMatchObject({ decision: "declined" });
+    expect(estadoRule(5100)).toMatchObject({ decision: "approved", rejection: null });
+    expect(estadoRule(5500)).toMatchObject({
+      decision: "declined",
+      rejection: { code: "document_suspicious", message: "Rejected by an operator based on the results obtained" },
+    });
     expect(estadoRule(5000)).toMatchObject({ readResult: false });
     expect(estadoRule(5001)).toMatchObject({ readResult: true });
   });
@@ -159,6 +162,29 @@ describe("Resultado", () => {
     expect(reasons.map((r) => r.code)).toEqual(codes);
     expect(reasons.every((r) => r.vendorCode === String(resultado) && r.vendor === "verificaridentidad")).toBe(true);
     if (check) expect(checks[check]?.outcome).toBe(outcome);
+  });
+
+  it.each([
+    [-1, ["manual_review_required"]],
+    [-2, []],
+    [-3, []],
+    [-4, []],
+    [-5, []],
+    [-6, []],
+    [-7, []],
+    [-8, []],
+    [-9, []],
+  ] as const)("Resultado %i: the vendor's operator settles %j", (resultado, settled) => {
+    expect(resultadoRule(resultado)?.settledByOperator).toEqual(settled);
+    const interim = mapResult({ Resultado: resultado }).reasons.map((r) => r.code);
+    const final = mapResult({ Resultado: resultado }, { rejection: null }).reasons.map((r) => r.code);
+    expect(final).toEqual(interim.filter((c) => !(settled as readonly string[]).includes(c)));
+  });
+
+  it("an unknown negative code at a final Estado takes the Estado's rejection code when it has one", () => {
+    const rejection = { code: "document_suspicious", message: "Rejected" } as const;
+    expect(mapResult({ Resultado: -12 }, { rejection }).reasons).toEqual([expect.objectContaining({ code: "document_suspicious", category: "document", vendorCode: "-12" })]);
+    expect(mapResult({ Resultado: -12 }, { rejection: null }).reasons).toEqual([expect.objectContaining({ code: "manual_review_required", vendorCode: "-12" })]);
   });
 
   it("-5 carries the doc's message, as in the design's sample reason", () => {
