@@ -7,6 +7,7 @@ import { VENDOR, resError } from "./mapping.js";
 import { CredentialsSchema, SENDER_MAX_LENGTH, SettingsSchema, type Settings } from "./schemas.js";
 import { buildSendBody, getCertificate, getCredits, parseSmsPhone, sendVerification } from "./client.js";
 import { authenticateWebhook, parseWebhook } from "./webhooks.js";
+import { SMS_LINK_KIND, renormalize, smsLinkOutcome, type SmsLink } from "./outcome.js";
 
 /**
  * Health checks call GetCreditos at most this often per account. The doc:
@@ -85,7 +86,10 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
   if (!answer.ID)
     throw new VendorError({ kind: "parse", vendor: VENDOR, endpoint: "VerificarIdentidad", retryable: false, message: "VerificarIdentidad: Res 1 without an ID" });
   const from = v.input.hosted?.sendAt ? Math.max(ctx.now().getTime(), Date.parse(v.input.hosted.sendAt)) : ctx.now().getTime();
-  return { status: "awaiting_user", nextAction: { type: "sms_sent", phone: phone.masked }, vendorReference: answer.ID, expiresAt: new Date(from + settings.linkTtlHours * 3_600_000) };
+  const link: SmsLink = { vendorReference: answer.ID, phone: phone.masked, expiresAt: new Date(from + settings.linkTtlHours * 3_600_000).toISOString() };
+  // what renormalize needs to give this outcome again (the send answer itself names no phone nor expiry)
+  ctx.recordPayload(SMS_LINK_KIND, link);
+  return smsLinkOutcome(link);
 }
 
 async function runFollowUp(name: "certificate", v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<void> {
@@ -117,7 +121,7 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
 export const verificaridentidadAdapter: VendorAdapter = {
   vendor: VENDOR,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "verificaridentidad-2026.12.1",
+  mappingVersion: "verificaridentidad-2026.12.2",
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: true, polling: false },
   // the doc names no host ("https://{SuDominio}" is the customer's own): an account must set its
   // baseUrl; this default never resolves, so credentials are never sent to a guessed host
@@ -131,6 +135,7 @@ export const verificaridentidadAdapter: VendorAdapter = {
   start,
   authenticateWebhook,
   parseWebhook,
+  renormalize,
   runFollowUp,
   health,
 };

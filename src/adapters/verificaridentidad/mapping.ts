@@ -90,10 +90,23 @@ export function classifyHttp(endpoint: string) {
 // ---------------------------------------------------------------- Estado (webhooks)
 
 type EstadoCode = "3000" | "3001" | "3002" | "3003" | "5000" | "5001" | "5100" | "5500";
-type EstadoRule =
+export interface Rejection {
+  code: ReasonCode;
+  message: string;
+}
+export type EstadoRule =
   | { status: "awaiting_user"; step: string }
   | { status: "processing"; step: string; readResult: boolean }
-  | { status: "completed"; step: string; decision: "approved" | "declined" };
+  | {
+      status: "completed";
+      step: string;
+      decision: "approved" | "declined";
+      /**
+       * the reason of the Estado itself, kept with the Estado as vendorCode: used when `Result` says
+       * nothing that explains the decision, and as the code of an unknown negative Resultado
+       */
+      rejection: Rejection | null;
+    };
 
 export const ESTADOS = {
   "3000": { status: "awaiting_user", step: "user_accessed" },
@@ -104,9 +117,18 @@ export const ESTADOS = {
   // "The process has finished and you have the data available"
   "5001": { status: "processing", step: "data_available", readResult: true },
   // "validated and certified. You can download the certificate through the download function."
-  "5100": { status: "completed", step: "validated", decision: "approved" },
-  // "rejected by an operator based on the results obtained"
-  "5500": { status: "completed", step: "rejected", decision: "declined" },
+  "5100": { status: "completed", step: "validated", decision: "approved", rejection: null },
+  // "`5500` Rejected The verification has been rejected by an operator based on the results obtained.
+  //  You will receive the data and the reason as parameters." The doc gives the operator's rejection
+  // no code of its own ("the reason" is Result's Resultado and flags): when Result explains nothing,
+  // the rejection is of the verified identity document and person as a whole, so the document
+  // category's generic code, keeping vendorCode "5500".
+  "5500": {
+    status: "completed",
+    step: "rejected",
+    decision: "declined",
+    rejection: { code: "document_suspicious", message: "Rejected by an operator based on the results obtained" },
+  },
 } as const satisfies Record<EstadoCode, EstadoRule>;
 
 /**
@@ -127,36 +149,52 @@ type CheckKey = "document" | "liveness" | "faceMatch";
 type ResultadoCode = "-1" | "-2" | "-3" | "-4" | "-5" | "-6" | "-7" | "-8" | "-9";
 interface ResultadoRule {
   reasons: readonly ReasonCode[];
+  /** the reasons a final Estado (5100/5500, the vendor's operator decided) settles, so no longer reported */
+  settledByOperator: readonly ReasonCode[];
   check: CheckKey | null;
   outcome: CheckOutcome | null;
   message: string;
 }
 
-/** Resultado `>80` is the similarity in percent; below 0 one of these. */
+/**
+ * Resultado: "It can be positive (>80) in which case everything has gone correctly, or <0 in which
+ * case one of the error reasons is given." and ">80 Similarity as a percentage (80-100%) between
+ * person and ID document, if the percentage is lower it must be validated manually (operator)".
+ * Strictly above: 80 itself is not a pass (see `passesSimilarity`).
+ */
 export const FACE_SIMILARITY_THRESHOLD = 80;
+
+/** ">80": a similarity in percent passes only strictly above the vendor's threshold */
+export function passesSimilarity(percent: number): boolean {
+  return percent > FACE_SIMILARITY_THRESHOLD;
+}
 
 export const RESULTADO_CODES = {
   "-1": {
     reasons: ["face_similarity_low", "manual_review_required"],
+    // "must be validated by an operator": at 5100/5500 the operator has
+    settledByOperator: ["manual_review_required"],
     check: "faceMatch",
     outcome: "inconclusive",
     message: "The similarity is less than 80% and must be validated by an operator",
   },
-  "-2": { reasons: ["underage"], check: null, outcome: null, message: "The recipient is a minor" },
-  "-3": { reasons: ["document_sides_mismatch"], check: "document", outcome: "fail", message: "The Front and Back of the document do not seem to match" },
-  "-4": { reasons: ["different_person_in_session"], check: "liveness", outcome: "fail", message: "The liveness test seems to have been performed by different people" },
-  "-5": { reasons: ["document_expired"], check: "document", outcome: "fail", message: "Expired ID document" },
-  "-6": { reasons: ["liveness_failed"], check: "liveness", outcome: "fail", message: "The liveness test did not obtain a valid result" },
+  "-2": { reasons: ["underage"], settledByOperator: [], check: null, outcome: null, message: "The recipient is a minor" },
+  "-3": { reasons: ["document_sides_mismatch"], settledByOperator: [], check: "document", outcome: "fail", message: "The Front and Back of the document do not seem to match" },
+  "-4": { reasons: ["different_person_in_session"], settledByOperator: [], check: "liveness", outcome: "fail", message: "The liveness test seems to have been performed by different people" },
+  "-5": { reasons: ["document_expired"], settledByOperator: [], check: "document", outcome: "fail", message: "Expired ID document" },
+  "-6": { reasons: ["liveness_failed"], settledByOperator: [], check: "liveness", outcome: "fail", message: "The liveness test did not obtain a valid result" },
   // "Process not yet finished": on a final Estado it means the user never finished the steps
-  "-7": { reasons: ["user_abandoned"], check: null, outcome: null, message: "Process not yet finished" },
+  "-7": { reasons: ["user_abandoned"], settledByOperator: [], check: null, outcome: null, message: "Process not yet finished" },
   "-8": {
     reasons: ["face_mismatch"],
+    settledByOperator: [],
     check: "faceMatch",
     outcome: "fail",
     message: "The recipient is very different from the photo on the ID document or the ID document is not valid",
   },
   "-9": {
     reasons: ["document_number_mismatch"],
+    settledByOperator: [],
     check: "document",
     outcome: "fail",
     message: "The ID document number requested does not match the one provided by the recipient",
@@ -166,14 +204,16 @@ export const RESULTADO_CODES = {
 /** An unknown negative Resultado: nobody can say what failed, so a human must look. */
 export const UNKNOWN_RESULTADO: ResultadoRule = {
   reasons: [GENERIC_CODE_BY_CATEGORY.review],
+  // at a final Estado nobody is left to look: the code is the Estado's rejection (see mapResult)
+  settledByOperator: [],
   check: null,
   outcome: null,
   message: "Unknown result code",
 };
 
 export function resultadoRule(resultado: number): ResultadoRule | null {
-  if (resultado >= FACE_SIMILARITY_THRESHOLD) return null;
-  // a positive similarity under 80 "must be validated manually (operator)": the same as -1
+  if (passesSimilarity(resultado)) return null;
+  // a positive similarity of 80 or less "must be validated manually (operator)": the same as -1
   if (resultado >= 0) return RESULTADO_CODES["-1"];
   return (RESULTADO_CODES as Record<string, ResultadoRule>)[String(resultado)] ?? UNKNOWN_RESULTADO;
 }
@@ -280,7 +320,17 @@ function worst(a: CheckOutcome | undefined, b: CheckOutcome): CheckOutcome {
   return a === undefined || SEVERITY[b] > SEVERITY[a] ? b : a;
 }
 
-export function mapResult(result: Result): { checks: Checks; reasons: Reason[] } {
+/** The vendor's operator decided (5100/5500): what mapResult reads differently then. */
+export interface OperatorDecision {
+  rejection: Rejection | null;
+}
+
+/**
+ * Result -> checks and reasons. `decided` is the final Estado's rule when the vendor's operator
+ * decided: a "must be validated by an operator" reason is settled then, and an unknown negative
+ * Resultado takes the Estado's rejection code (keeping its own vendorCode) when it has one.
+ */
+export function mapResult(result: Result, decided: OperatorDecision | null = null): { checks: Checks; reasons: Reason[] } {
   const outcomes: Partial<Record<CheckKey, CheckOutcome>> = {};
   const reasons: Reason[] = [];
   const security: Record<string, boolean | null> = {};
@@ -295,7 +345,11 @@ export function mapResult(result: Result): { checks: Checks; reasons: Reason[] }
   if (resultado !== undefined) {
     const rule = resultadoRule(resultado);
     if (rule) {
-      for (const code of rule.reasons) add(code, String(resultado), rule.message);
+      for (const code of rule.reasons) {
+        if (decided && rule.settledByOperator.includes(code)) continue;
+        const recoded = rule === UNKNOWN_RESULTADO && decided?.rejection ? decided.rejection.code : code;
+        add(recoded, String(resultado), rule.message);
+      }
       if (rule.check && rule.outcome) outcomes[rule.check] = worst(outcomes[rule.check], rule.outcome);
     }
   }
@@ -303,7 +357,7 @@ export function mapResult(result: Result): { checks: Checks; reasons: Reason[] }
   const unfinished = resultado === -7;
 
   if (similarityPercent !== undefined && !unfinished) {
-    outcomes.faceMatch = worst(outcomes.faceMatch, similarityPercent >= FACE_SIMILARITY_THRESHOLD ? "pass" : "inconclusive");
+    outcomes.faceMatch = worst(outcomes.faceMatch, passesSimilarity(similarityPercent) ? "pass" : "inconclusive");
   }
 
   const flagValues: Record<FlagName, string | undefined> = {
@@ -345,10 +399,3 @@ export function mapResult(result: Result): { checks: Checks; reasons: Reason[] }
   }
   return { checks, reasons };
 }
-
-/** 5500 with nothing in `Result` to explain it: the operator's own rejection. */
-export const OPERATOR_REJECTION = {
-  code: "manual_review_required",
-  vendorCode: "5500",
-  message: "Rejected by the vendor's operator",
-} as const satisfies { code: ReasonCode; vendorCode: string; message: string };

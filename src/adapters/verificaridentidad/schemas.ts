@@ -165,6 +165,10 @@ export const WebhookSchema = z.looseObject({
   DNISolicitado: optional(text),
   Posicion: optional(informative),
   Dispositivo: optional(informative),
-  Result: optional(jsonObject(ResultSchema)),
+  /**
+   * kept as sent and read by `readResult` (outcome.ts): a Result that is missing or does not parse
+   * must not stop the Estado (a 5100/5500 still decides), so it is no part of the envelope's schema
+   */
+  Result: z.unknown().optional(),
 });
 export type Webhook = z.infer<typeof WebhookSchema>;

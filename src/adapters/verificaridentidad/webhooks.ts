@@ -4,13 +4,11 @@
 // FORM-DATA may be urlencoded or multipart; parameter names are matched in any case, numbers
 // may be strings, and Result/Acceso/Posicion/Dispositivo may be JSON strings (PHP-style `\/` escapes).
 import { constantTimeEqual } from "../../core/crypto.js";
-import type { AdapterAccount, Outcome, ParsedWebhook, RawWebhookRequest } from "../types.js";
+import type { AdapterAccount, ParsedWebhook, RawWebhookRequest } from "../types.js";
 import { VendorError } from "../../core/errors.js";
-import { reason } from "../../core/model.js";
-import { CredentialsSchema, SERVICE_IDENTITY, WebhookSchema, canonicalKeys, type Webhook } from "./schemas.js";
-import { OPERATOR_REJECTION, VENDOR, estadoRule, mapResult } from "./mapping.js";
-import { maskWebhookPhone } from "./client.js";
-
+import { CredentialsSchema, type Webhook } from "./schemas.js";
+import { VENDOR } from "./mapping.js";
+import { isIdentityReport, outcomeOf, readHook } from "./outcome.js";
 
 export function authenticateWebhook(req: RawWebhookRequest, account: AdapterAccount): boolean {
   const creds = CredentialsSchema.safeParse(account.credentials);
@@ -88,58 +86,17 @@ export function decodeBody(req: RawWebhookRequest): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-export function parseWebhookBody(req: RawWebhookRequest): Webhook {
-  const parsed = WebhookSchema.safeParse(canonicalKeys(decodeBody(req)));
-  if (!parsed.success) {
-    // paths only: the values may be personal
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join(".") || "(body)"))].join(", ");
-    throw parseError(`webhook does not match the documented parameters (${fields})`);
-  }
-  return parsed.data;
-}
-
-export function outcomeOf(hook: Webhook): { outcome: Outcome; step: string } {
-  const rule = estadoRule(hook.Estado);
-  const vendorReference = hook.ID;
-  switch (rule.status) {
-    case "awaiting_user": {
-      const phone = maskWebhookPhone(hook.Telefono);
-      return {
-        step: rule.step,
-        outcome: { status: "awaiting_user", nextAction: phone ? { type: "sms_sent", phone } : null, vendorReference, step: rule.step },
-      };
-    }
-    case "processing": {
-      if (!rule.readResult || !hook.Result) return { step: rule.step, outcome: { status: "processing", vendorReference, step: rule.step } };
-      const { checks, reasons } = mapResult(hook.Result);
-      return { step: rule.step, outcome: { status: "processing", vendorReference, step: rule.step, checks, reasons } };
-    }
-    case "completed": {
-      const { checks, reasons } = hook.Result ? mapResult(hook.Result) : { checks: {}, reasons: [] };
-      if (rule.decision === "approved") {
-        // "validated and certified": the vendor's verdict wins over whatever flags Result carried
-        return {
-          step: rule.step,
-          outcome: { status: "completed", decision: "approved", reasons: [], checks, vendorReference, followUps: ["certificate"] },
-        };
-      }
-      // rejected "by an operator": a "must be validated by an operator" reason is settled, the others explain why
-      const settled = reasons.filter((r) => r.category !== "review");
-      const finalReasons = settled.length
-        ? settled
-        : reasons.length
-          ? reasons
-          : [reason(OPERATOR_REJECTION.code, VENDOR, OPERATOR_REJECTION.vendorCode, OPERATOR_REJECTION.message)];
-      return { step: rule.step, outcome: { status: "completed", decision: "declined", reasons: finalReasons, checks, vendorReference } };
-    }
-  }
+export function parseWebhookBody(req: RawWebhookRequest): { body: Record<string, unknown>; hook: Webhook } {
+  const body = decodeBody(req);
+  const read = readHook(body);
+  if (!read.ok) throw parseError(`webhook does not match the documented parameters (${read.fields.join(", ")})`);
+  return { body, hook: read.hook };
 }
 
 export function parseWebhook(req: RawWebhookRequest, _account: AdapterAccount): ParsedWebhook[] {
-  const hook = parseWebhookBody(req);
-  // the same script may receive other services' reports: they are not identity verifications
-  if (hook.Servicio !== undefined && hook.Servicio.trim().toUpperCase() !== SERVICE_IDENTITY) return [];
-  const { outcome, step } = outcomeOf(hook);
+  const { body, hook } = parseWebhookBody(req);
+  if (!isIdentityReport(hook)) return [];
+  const { outcome, step, notes } = outcomeOf(hook);
   return [
     {
       type: "verification",
@@ -148,7 +105,9 @@ export function parseWebhook(req: RawWebhookRequest, _account: AdapterAccount): 
       dedupeKey: `${hook.ID}:${hook.Estado}`,
       vendorStatus: String(hook.Estado),
       outcome,
-      detail: { estado: hook.Estado, step },
+      detail: { estado: hook.Estado, step, ...notes },
+      // the decoded body as the parse read it: the core keeps it as {kind: "webhook", body} for renormalize
+      payload: body,
     },
   ];
 }

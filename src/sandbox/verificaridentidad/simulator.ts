@@ -37,6 +37,16 @@
 //   34600000012  3000, 3001, 3002 then 5500 with Resultado -7 (not finished)        -> declined user_abandoned
 //   34600000013  Res -4 (function not activated)                                    -> feature_disabled
 //   34600000014  Res -5 (general error)                                             -> vendor_error
+//   34600000015  5001 with the clean Result, then 5100 with no Result parameter      -> approved (checks of 5001 kept)
+//   34600000016  5001 with the clean Result, then 5500 with nothing attached         -> declined document_suspicious (vendorCode 5500)
+//   34600000017  5001 and 5100 with Resultado -3, AnversoReversoCoinciden No (the operator validated anyway)
+//                                                                                   -> approved, humanDecision, reason document_sides_mismatch
+//   34600000018  stops at 5001: Resultado 80, ParecidoPersonaDNI 80 (">80" passes, 80 does not: operator review)
+//                                                                                   -> processing, face_similarity_low + manual_review_required
+//   34600000019  5100 validated, Resultado 93.96, but the document is another person's: Nombre
+//                "APARICIO GARCIA,RAFAEL" (the doc sample's), FechaNacimiento 07/03/1981, DNI the requested Dni
+//                (or 00000001R when none was sent); every other scenario's document is "APARICIO LOPEZ,JUAN",
+//                18/12/1955, as the design's sample subject  -> approved by the vendor; the core's identity match finds the mismatch
 import express, { type Request, type Response } from "express";
 import { z } from "zod";
 import type { SimulatorFactory } from "../types.js";
@@ -61,7 +71,12 @@ type ScenarioName =
   | "face_mismatch"
   | "not_finished"
   | "feature_disabled"
-  | "general_error";
+  | "general_error"
+  | "approved_no_result"
+  | "rejected_bare"
+  | "approved_with_failures"
+  | "similarity_80"
+  | "other_person";
 
 interface Scenario {
   /** a send answered with this negative Res */
@@ -71,8 +86,12 @@ interface Scenario {
   resultado: number;
   similarity: number;
   flags?: Partial<Record<"AnversoReversoCoinciden" | "PruebaDeVida" | "ProcesoRelizadoMismaPersona", "Si" | "No">>;
-  dni?: Partial<{ Edad: number; FechaNacimiento: string; FechaExpira: string; Caducado: "Si" | "No"; DNI: string }>;
+  dni?: Partial<{ Edad: number; FechaNacimiento: string; FechaExpira: string; Caducado: "Si" | "No"; DNI: string; Nombre: string }>;
   requestedMismatch?: boolean;
+  /** the Estados posted without a Result parameter at all */
+  noResultAt?: readonly number[];
+  /** the document number when no Dni was requested (default 00000000T) */
+  unrequestedDni?: string;
 }
 
 const FULL_APPROVED = [3000, 3001, 3002, 3003, 5000, 5001, 5100] as const;
@@ -93,6 +112,17 @@ const SCENARIOS = {
   not_finished: { sequence: [3000, 3001, 3002, 5500], resultado: -7, similarity: 0 },
   feature_disabled: { res: -4, sequence: [], resultado: 0, similarity: 0 },
   general_error: { res: -5, sequence: [], resultado: 0, similarity: 0 },
+  approved_no_result: { sequence: FULL_APPROVED, resultado: 93.957847595214844, similarity: 93.957847595214844, noResultAt: [5100] },
+  rejected_bare: { sequence: FULL_REJECTED, resultado: 93.957847595214844, similarity: 93.957847595214844, noResultAt: [5500] },
+  approved_with_failures: { sequence: FULL_APPROVED, resultado: -3, similarity: 90.9, flags: { AnversoReversoCoinciden: "No" } },
+  similarity_80: { sequence: [3000, 3001, 3002, 3003, 5000, 5001], resultado: 80, similarity: 80 },
+  other_person: {
+    sequence: FULL_APPROVED,
+    resultado: 93.957847595214844,
+    similarity: 93.957847595214844,
+    dni: { Nombre: "APARICIO GARCIA,RAFAEL", FechaNacimiento: "07/03/1981", Edad: 44 },
+    unrequestedDni: "00000001R",
+  },
 } as const satisfies Record<ScenarioName, Scenario>;
 
 const SCENARIO_BY_PHONE: Record<string, ScenarioName> = {
@@ -110,6 +140,11 @@ const SCENARIO_BY_PHONE: Record<string, ScenarioName> = {
   "34600000012": "not_finished",
   "34600000013": "feature_disabled",
   "34600000014": "general_error",
+  "34600000015": "approved_no_result",
+  "34600000016": "rejected_bare",
+  "34600000017": "approved_with_failures",
+  "34600000018": "similarity_80",
+  "34600000019": "other_person",
 };
 
 export const MAGIC_INPUTS = [
@@ -127,6 +162,14 @@ export const MAGIC_INPUTS = [
   { input: "Telefono 34600000012 (+34600000012)", outcome: "3000, 3001, 3002 then 5500 with Resultado -7: declined, user_abandoned" },
   { input: "Telefono 34600000013 (+34600000013)", outcome: "Res -4 (function not activated): VendorError feature_disabled" },
   { input: "Telefono 34600000014 (+34600000014)", outcome: "Res -5 (general error): VendorError, vendor_error" },
+  { input: "Telefono 34600000015 (+34600000015)", outcome: "5001 with the clean Result, then 5100 without a Result parameter: approved, humanDecision, no checks claimed by the 5100 (5001's kept)" },
+  { input: "Telefono 34600000016 (+34600000016)", outcome: "5001 with the clean Result, then 5500 with nothing attached: declined, document_suspicious with vendorCode 5500" },
+  { input: "Telefono 34600000017 (+34600000017)", outcome: "5001 and 5100 with Resultado -3, AnversoReversoCoinciden No: approved by the operator, humanDecision, reason document_sides_mismatch, document check fail" },
+  { input: "Telefono 34600000018 (+34600000018)", outcome: "stops at 5001 with Resultado 80, ParecidoPersonaDNI 80: processing with face_similarity_low + manual_review_required, similarity 0.8 (replay 5100/5500 plays the operator)" },
+  {
+    input: "Telefono 34600000019 (+34600000019)",
+    outcome: "5100 validated, but the document reads APARICIO GARCIA, RAFAEL born 1981-03-07 (number: the requested Dni, else 00000001R): approved by the vendor; against the subject Juan Aparicio Lopez 1955-12-18 the core finds first/last name and date of birth mismatches",
+  },
   { input: "any other valid Telefono", outcome: "the clean pass of 34600000001" },
   { input: "Mensaje without [LINK], Remitente over 11 characters, no Telefono or a malformed Fecha", outcome: "Res -3 with an Error text" },
   { input: "wrong Basic credentials", outcome: "Res -1 (authentication error)" },
@@ -241,7 +284,8 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
     const s: Scenario = SCENARIOS[r.scenario];
     // before the data are ready, and when the user never finished: "-7 Process not yet finished."
     if (estado === 5000 || s.resultado === -7) return { Resultado: -7 };
-    const number = s.dni?.DNI ?? r.dni ?? "00000000T";
+    if (s.noResultAt?.includes(estado)) return null;
+    const number = s.dni?.DNI ?? r.dni ?? s.unrequestedDni ?? "00000000T";
     const requested = r.dni ?? (s.requestedMismatch ? "00000000T" : "");
     return {
       Resultado: s.resultado,
@@ -256,7 +300,7 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
         DNI: number,
         Nacionalidad: "ESP",
         Pais: "ESP",
-        Nombre: "APARICIO LOPEZ,JUAN",
+        Nombre: s.dni?.Nombre ?? "APARICIO LOPEZ,JUAN",
         NumeroSerie: "BGHR56776",
         TipoDocumento: "ID-1",
         Sexo: "M",

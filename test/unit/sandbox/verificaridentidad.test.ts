@@ -127,7 +127,7 @@ const completedOf = (o: Outcome) => {
 describe("magic inputs", () => {
   it("lists every magic phone in MAGIC_INPUTS", () => {
     const text = JSON.stringify(MAGIC_INPUTS);
-    for (let i = 1; i <= 14; i++) expect(text).toContain(`346000000${String(i).padStart(2, "0")}`);
+    for (let i = 1; i <= 19; i++) expect(text).toContain(`346000000${String(i).padStart(2, "0")}`);
   });
 
   it("+34600000001: SMS sent, the whole Estado sequence, approved, then the certificate PDF", async () => {
@@ -200,21 +200,30 @@ describe("magic inputs", () => {
     expect(evs[1]!.outcome).toMatchObject({ status: "awaiting_user", step: "verifying_person_liveness" });
   });
 
-  it("+34600000009: stops at 5001 under operator review; a replayed 5100 plays the operator's validation", async () => {
+  it.each([
+    // Resultado -1 with ParecidoPersonaDNI 65; a replayed 5100 plays the operator's validation
+    ["+34600000009", "-1", 0.65, 5100, "approved"],
+    // Resultado exactly 80: ">80" passes, 80 does not; a replayed 5500 plays the operator's rejection
+    ["+34600000018", "80", 0.8, 5500, "declined"],
+  ] as const)("%s: stops at 5001 under operator review (Resultado %s); a replayed %i settles it", async (phone, vendorCode, similarity, estado, decision) => {
     const c = await setup();
-    const { outcome } = await startOk(c, "+34600000009");
+    const { outcome } = await startOk(c, phone);
     await waitFor(() => c.hooks().length >= 6);
     await sleep(100);
     let evs = events(c);
     expect(evs.map((e) => e.vendorStatus)).toEqual(["3000", "3001", "3002", "3003", "5000", "5001"]);
     expect(evs[5]!.outcome).toMatchObject({
       status: "processing",
-      checks: { faceMatch: { outcome: "inconclusive", similarity: 0.65, threshold: 0.8 } },
-      reasons: [expect.objectContaining({ code: "face_similarity_low", vendorCode: "-1" }), expect.objectContaining({ code: "manual_review_required", vendorCode: "-1" })],
+      checks: { faceMatch: { outcome: "inconclusive", similarity, threshold: 0.8 } },
+      reasons: [expect.objectContaining({ code: "face_similarity_low", vendorCode }), expect.objectContaining({ code: "manual_review_required", vendorCode })],
     });
-    expect(await control("/_control/replay", { id: outcome.vendorReference, estado: 5100 })).toMatchObject({ status: 200, json: { delivered: true, status: 200 } });
+    expect(await control("/_control/replay", { id: outcome.vendorReference, estado })).toMatchObject({ status: 200, json: { delivered: true, status: 200 } });
     evs = events(c);
-    expect(completedOf(evs[6]!.outcome).decision).toBe("approved");
+    const final = completedOf(evs[6]!.outcome);
+    expect(final.decision).toBe(decision);
+    expect(final.humanDecision).toBe(true);
+    // the operator settled the review: the low similarity stays, the review code does not
+    expect(final.reasons).toEqual([expect.objectContaining({ code: "face_similarity_low", vendorCode })]);
   });
 
   it("+34600000012: the user stops after 3002; 5500 with Resultado -7 -> declined, user_abandoned", async () => {
@@ -236,6 +245,68 @@ describe("magic inputs", () => {
     const err = await startErr(c, phone);
     expect(err.kind).toBe(kind);
     expect(err.toReason()).toMatchObject({ code, vendorCode });
+  });
+
+  /** the webhooks as the core stores them, then renormalize: the same final outcome, checks merged */
+  const renormalized = (c: Ctx, v: ReturnType<typeof makeVerification>, vendorReference: string | null | undefined) =>
+    adapter.renormalize!(
+      events(c).map((e, i) => ({ kind: "webhook", body: JSON.parse(JSON.stringify(e.payload)) as unknown, receivedAt: new Date(i) })),
+      { ...v, vendorReference: vendorReference ?? null },
+    );
+
+  it("+34600000015: 5100 without Result -> approved, humanDecision, no checks claimed; renormalize keeps 5001's", async () => {
+    const c = await setup();
+    const { v, outcome } = await startOk(c, "+34600000015");
+    await waitFor(() => c.hooks().length >= 7);
+    const evs = events(c);
+    expect(evs.map((e) => e.vendorStatus)).toEqual(["3000", "3001", "3002", "3003", "5000", "5001", "5100"]);
+    const interim = evs[5]!.outcome as Extract<Outcome, { status: "processing" }>;
+    expect(interim.checks?.document?.outcome).toBe("pass");
+    const final = completedOf(evs[6]!.outcome);
+    expect(final).toMatchObject({ decision: "approved", humanDecision: true, reasons: [], checks: {}, followUps: ["certificate"] });
+    expect(evs[6]!.detail).toMatchObject({ resultMissing: true });
+    expect(renormalized(c, v, outcome.vendorReference)).toEqual({ ...final, checks: interim.checks });
+  });
+
+  it("+34600000016: 5500 with nothing attached -> declined document_suspicious, vendorCode 5500", async () => {
+    const c = await setup();
+    await startOk(c, "+34600000016");
+    await waitFor(() => c.hooks().length >= 7);
+    const evs = events(c);
+    expect(evs.map((e) => e.vendorStatus)).toEqual(["3000", "3001", "3002", "3003", "5000", "5001", "5500"]);
+    const final = completedOf(evs[6]!.outcome);
+    expect(final).toMatchObject({ decision: "declined", humanDecision: true, checks: {} });
+    expect(final.reasons).toEqual([expect.objectContaining({ code: "document_suspicious", category: "document", vendorCode: "5500" })]);
+    expect(evs[6]!.detail).toMatchObject({ resultMissing: true });
+  });
+
+  it("+34600000017: 5100 whose Result carries failures -> approved by the operator with the failure's reason", async () => {
+    const c = await setup();
+    const { v, outcome } = await startOk(c, "+34600000017");
+    await waitFor(() => c.hooks().length >= 7);
+    const evs = events(c);
+    const final = completedOf(evs[6]!.outcome);
+    expect(final).toMatchObject({ decision: "approved", humanDecision: true, followUps: ["certificate"] });
+    expect(final.reasons).toEqual([expect.objectContaining({ code: "document_sides_mismatch", vendorCode: "-3" })]);
+    expect(final.checks.document?.outcome).toBe("fail");
+    expect(renormalized(c, v, outcome.vendorReference)).toEqual(final);
+  });
+
+  it("+34600000019: the vendor validates a document of another person than the design's sample subject", async () => {
+    const c = await setup();
+    await startOk(c, "+34600000019");
+    await waitFor(() => c.hooks().length >= 7);
+    const final = completedOf(events(c)[6]!.outcome);
+    expect(final).toMatchObject({ decision: "approved", reasons: [] });
+    expect(final.checks.document).toMatchObject({
+      outcome: "pass",
+      fields: { firstName: "RAFAEL", lastName: "APARICIO GARCIA", dateOfBirth: "1981-03-07", documentNumber: "00000001R", expiryDate: "2027-10-19" },
+    });
+    // with a requested Dni the number is the requested one (the vendor checks that itself)
+    const d = await setup();
+    await startOk(d, "+34600000019", "12345678Z");
+    await waitFor(() => d.hooks().length >= 7);
+    expect(completedOf(events(d)[6]!.outcome).checks.document?.fields).toMatchObject({ documentNumber: "12345678Z", firstName: "RAFAEL" });
   });
 
   it("any other valid number is a clean pass", async () => {

@@ -122,8 +122,11 @@ describe("Estado (webhook status)", () => {
   });
 
   it("5100 approves and 5500 declines; only 5001 reads Result among the processing ones", () => {
-    expect(estadoRule(5100)).toMatchObject({ decision: "approved" });
-    expect(estadoRule(5500)).toMatchObject({ decision: "declined" });
+    expect(estadoRule(5100)).toMatchObject({ decision: "approved", rejection: null });
+    expect(estadoRule(5500)).toMatchObject({
+      decision: "declined",
+      rejection: { code: "document_suspicious", message: "Rejected by an operator based on the results obtained" },
+    });
     expect(estadoRule(5000)).toMatchObject({ readResult: false });
     expect(estadoRule(5001)).toMatchObject({ readResult: true });
   });
@@ -161,6 +164,29 @@ describe("Resultado", () => {
     if (check) expect(checks[check]?.outcome).toBe(outcome);
   });
 
+  it.each([
+    [-1, ["manual_review_required"]],
+    [-2, []],
+    [-3, []],
+    [-4, []],
+    [-5, []],
+    [-6, []],
+    [-7, []],
+    [-8, []],
+    [-9, []],
+  ] as const)("Resultado %i: the vendor's operator settles %j", (resultado, settled) => {
+    expect(resultadoRule(resultado)?.settledByOperator).toEqual(settled);
+    const interim = mapResult({ Resultado: resultado }).reasons.map((r) => r.code);
+    const final = mapResult({ Resultado: resultado }, { rejection: null }).reasons.map((r) => r.code);
+    expect(final).toEqual(interim.filter((c) => !(settled as readonly string[]).includes(c)));
+  });
+
+  it("an unknown negative code at a final Estado takes the Estado's rejection code when it has one", () => {
+    const rejection = { code: "document_suspicious", message: "Rejected" } as const;
+    expect(mapResult({ Resultado: -12 }, { rejection }).reasons).toEqual([expect.objectContaining({ code: "document_suspicious", category: "document", vendorCode: "-12" })]);
+    expect(mapResult({ Resultado: -12 }, { rejection: null }).reasons).toEqual([expect.objectContaining({ code: "manual_review_required", vendorCode: "-12" })]);
+  });
+
   it("-5 carries the doc's message, as in the design's sample reason", () => {
     expect(mapResult({ Resultado: -5 }).reasons[0]).toEqual({
       code: "document_expired",
@@ -178,8 +204,26 @@ describe("Resultado", () => {
     expect(checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.9395784759521484, threshold: 0.8 });
   });
 
-  it("Resultado 80 passes (\"80-100%\"); a positive 65 is the -1 review case", () => {
-    expect(mapResult({ Resultado: 80 }).checks.faceMatch?.outcome).toBe("pass");
+  // "It can be positive (>80) in which case everything has gone correctly": 80 itself is not a pass
+  // ("if the percentage is lower it must be validated manually (operator)"), 80.01 is
+  it("Resultado exactly 80 is not a pass: the -1 manual-validation case; 80.01 passes", () => {
+    expect(resultadoRule(80)).toBe(RESULTADO_CODES["-1"]);
+    const eighty = mapResult({ Resultado: 80 });
+    expect(eighty.checks.faceMatch).toEqual({ outcome: "inconclusive", similarity: 0.8, threshold: 0.8 });
+    expect(eighty.reasons.map((r) => [r.code, r.vendorCode])).toEqual([
+      ["face_similarity_low", "80"],
+      ["manual_review_required", "80"],
+    ]);
+    expect(resultadoRule(80.01)).toBeNull();
+    expect(mapResult({ Resultado: 80.01 }).checks.faceMatch?.outcome).toBe("pass");
+  });
+
+  it("ParecidoPersonaDNI exactly 80 (with a negative Resultado) is not a face match pass either", () => {
+    expect(mapResult({ Resultado: -4, ParecidoPersonaDNI: 80 }).checks.faceMatch?.outcome).toBe("inconclusive");
+    expect(mapResult({ Resultado: -4, ParecidoPersonaDNI: 80.5 }).checks.faceMatch?.outcome).toBe("pass");
+  });
+
+  it("a positive 65 is the -1 review case", () => {
     const low = mapResult({ Resultado: 65 });
     expect(low.checks.faceMatch).toEqual({ outcome: "inconclusive", similarity: 0.65, threshold: 0.8 });
     expect(low.reasons.map((r) => r.code)).toEqual(["face_similarity_low", "manual_review_required"]);

@@ -131,7 +131,6 @@ describe("webhook body encodings", () => {
     ["no ID", json({ Estado: "5001" })],
     ["no Estado", json({ ID: "1" })],
     ["a non-numeric Estado", json({ ID: "1", Estado: "done" })],
-    ["a Result that is not JSON", json({ ID: "1", Estado: "5001", Result: "{Resultado: 9" })],
     ["multipart without a boundary", request("x", "multipart/form-data")],
   ])("%s throws a VendorError of kind parse with no personal data", (_label, req) => {
     let caught: unknown;
@@ -183,9 +182,17 @@ describe("webhook outcomes by Estado", () => {
     expect(one(withEstado("5000")).outcome).toEqual({ status: "processing", vendorReference: "299846332", step: "in_process" });
   });
 
-  it("5100 -> completed approved with the certificate follow-up", () => {
+  it("5100 -> completed approved by the vendor's operator, with the certificate follow-up", () => {
     const o = one(withEstado("5100")).outcome;
-    expect(o).toEqual({ status: "completed", decision: "approved", reasons: [], checks: DOC_5001_CHECKS, vendorReference: "299846332", followUps: ["certificate"] });
+    expect(o).toEqual({
+      status: "completed",
+      decision: "approved",
+      reasons: [],
+      checks: DOC_5001_CHECKS,
+      vendorReference: "299846332",
+      followUps: ["certificate"],
+      humanDecision: true,
+    });
   });
 
   it("5100 without Result is still approved", () => {
@@ -232,15 +239,19 @@ describe("webhook outcomes by Estado", () => {
       reasons: [{ code: "user_abandoned", category: "user", vendor: "verificaridentidad", vendorCode: "-7", message: "Process not yet finished" }],
       checks: {},
       vendorReference: "5",
+      humanDecision: true,
     });
   });
 
-  it("5500 with a passing Result is the operator's own rejection", () => {
+  // was manual_review_required (a review code on a final decline): the Estado's own rejection now
+  it("5500 with a passing Result is the operator's own rejection: document_suspicious, vendorCode 5500", () => {
     const o = one(withEstado("5500")).outcome;
     expect(o).toMatchObject({
       status: "completed",
       decision: "declined",
-      reasons: [{ code: "manual_review_required", vendorCode: "5500", message: "Rejected by the vendor's operator" }],
+      humanDecision: true,
+      reasons: [{ code: "document_suspicious", category: "document", vendor: "verificaridentidad", vendorCode: "5500", message: "Rejected by an operator based on the results obtained" }],
+      checks: DOC_5001_CHECKS,
     });
   });
 
@@ -297,5 +308,148 @@ describe("webhook Basic auth", () => {
   it("refuses everything when the account has no webhook credentials", () => {
     const bare = makeAccount("verificaridentidad", { credentials: { apiUser: "u", apiToken: "t" } });
     expect(verificaridentidadAdapter.authenticateWebhook!(req(basic("", "")), bare)).toBe(false);
+  });
+});
+
+describe("a final Estado without a readable Result", () => {
+  const docResult = () => JSON.parse(DOC_SAMPLE.Result!) as Record<string, unknown>;
+  const completed = (o: Outcome) => {
+    if (o.status !== "completed") throw new Error(`expected completed, got ${o.status}`);
+    return o;
+  };
+
+  it("5100 without Result: approved by the operator, claiming no checks; the detail notes resultMissing", () => {
+    const e = one(json({ ID: "9", Estado: 5100 }));
+    expect(e.outcome).toEqual({ status: "completed", decision: "approved", reasons: [], checks: {}, vendorReference: "9", followUps: ["certificate"], humanDecision: true });
+    expect(e.detail).toEqual({ estado: 5100, step: "validated", resultMissing: true });
+  });
+
+  it("5500 with nothing attached: declined with the Estado's own reason, not a review code", () => {
+    const e = one(form({ ID: "9", Estado: "5500", Result: "" }));
+    expect(e.outcome).toEqual({
+      status: "completed",
+      decision: "declined",
+      reasons: [{ code: "document_suspicious", category: "document", vendor: "verificaridentidad", vendorCode: "5500", message: "Rejected by an operator based on the results obtained" }],
+      checks: {},
+      vendorReference: "9",
+      humanDecision: true,
+    });
+    expect(e.detail).toEqual({ estado: 5500, step: "rejected", resultMissing: true });
+  });
+
+  it("5001 without Result is processing with no checks key at all", () => {
+    const e = one(json({ ID: "9", Estado: "5001" }));
+    expect(e.outcome).toEqual({ status: "processing", vendorReference: "9", step: "data_available" });
+    expect(e.detail).toEqual({ estado: 5001, step: "data_available", resultMissing: true });
+  });
+
+  it.each([
+    ["not JSON", "{Resultado: 9"],
+    ["a JSON array of numbers", "[1,2]"],
+    ["a JSON string", '"Resultado"'],
+    ["a number", 93],
+    ["an object whose Resultado is not a number and nothing else", { Resultado: { x: 1 } }],
+  ])("a Result that is %s never throws: 5100 approved, 5500 declined, 5001 processing, no checks, resultUnparseable", (_label, result) => {
+    const approved = one(json({ ID: "9", Estado: "5100", Result: result }));
+    expect(approved.outcome).toEqual({ status: "completed", decision: "approved", reasons: [], checks: {}, vendorReference: "9", followUps: ["certificate"], humanDecision: true });
+    expect(approved.detail).toEqual({ estado: 5100, step: "validated", resultUnparseable: true });
+    const declined = one(json({ ID: "9", Estado: "5500", Result: result }));
+    expect(completed(declined.outcome)).toMatchObject({ decision: "declined", humanDecision: true, checks: {}, reasons: [expect.objectContaining({ code: "document_suspicious", vendorCode: "5500" })] });
+    expect(declined.detail).toEqual({ estado: 5500, step: "rejected", resultUnparseable: true });
+    const interim = one(json({ ID: "9", Estado: "5001", Result: result }));
+    expect(interim.outcome).toEqual({ status: "processing", vendorReference: "9", step: "data_available" });
+    expect(interim.detail).toEqual({ estado: 5001, step: "data_available", resultUnparseable: true });
+  });
+
+  it("a Result field that does not parse is left out, the rest is still read (and the field named, never its value)", () => {
+    const r = docResult();
+    const e = one(json({ ID: "9", Estado: "5100", Result: JSON.stringify({ ...r, Resultado: "n/d", DNI: { ...(r.DNI as object), Edad: "sesenta" } }) }));
+    const o = completed(e.outcome);
+    expect(o.decision).toBe("approved");
+    // the similarity still comes from ParecidoPersonaDNI, the document data from DNI
+    expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.9395784759521484, threshold: 0.8 });
+    expect(o.checks.document?.fields).toMatchObject({ lastName: "APARICIO GARCIA", expiryDate: "2027-10-19" });
+    expect(e.detail).toEqual({ estado: 5100, step: "validated", resultInvalidFields: ["DNI.Edad", "Resultado"] });
+    expect(JSON.stringify(e.detail)).not.toContain("sesenta");
+  });
+
+  it("a DNI block that is not JSON is left out (no document fields guessed); the face data stay", () => {
+    const e = one(json({ ID: "9", Estado: "5001", Result: JSON.stringify({ Resultado: 91, DNI: "{broken" }) }));
+    expect(e.outcome).toMatchObject({ status: "processing", checks: { faceMatch: { outcome: "pass", similarity: 0.91 } } });
+    expect((e.outcome as { checks: object }).checks).not.toHaveProperty("document");
+    expect(e.detail).toEqual({ estado: 5001, step: "data_available", resultInvalidFields: ["DNI"] });
+  });
+});
+
+describe("5100 whose Result carries failures", () => {
+  const result = (over: Record<string, unknown>) => JSON.stringify({ ...(JSON.parse(DOC_SAMPLE.Result!) as object), ...over });
+  const approved = (over: Record<string, unknown>) => {
+    const o = one(json({ ...DOC_SAMPLE, Estado: "5100", Result: result(over) })).outcome;
+    if (o.status !== "completed") throw new Error("expected completed");
+    expect(o.decision).toBe("approved");
+    expect(o.humanDecision).toBe(true);
+    return o;
+  };
+
+  it("a negative Resultado: the operator's approval stands and the failure is reported with its vendorCode", () => {
+    const o = approved({ Resultado: -3, AnversoReversoCoinciden: "No" });
+    expect(o.reasons).toEqual([
+      { code: "document_sides_mismatch", category: "document", vendor: "verificaridentidad", vendorCode: "-3", message: "The Front and Back of the document do not seem to match" },
+    ]);
+    expect(o.checks.document?.outcome).toBe("fail");
+  });
+
+  it("failed flags with a passing similarity: each reported", () => {
+    const r = JSON.parse(DOC_SAMPLE.Result!) as { DNI: object };
+    const o = approved({ DNISolicitadoCoincide: "No", DNI: { ...r.DNI, Caducado: "Si" }, PruebaDeVida: "No" });
+    expect(o.reasons.map((x) => [x.code, x.vendorCode])).toEqual([
+      ["document_number_mismatch", "DNISolicitadoCoincide=No"],
+      ["liveness_failed", "PruebaDeVida=No"],
+      ["document_expired", "Caducado=Si"],
+    ]);
+    expect(o.checks.document?.outcome).toBe("fail");
+    expect(o.checks.liveness?.outcome).toBe("fail");
+  });
+
+  it("-1 (similarity to be validated by an operator): the operator did, so only the low similarity is reported", () => {
+    const o = approved({ Resultado: -1, ParecidoPersonaDNI: 72 });
+    expect(o.reasons.map((x) => [x.code, x.vendorCode])).toEqual([["face_similarity_low", "-1"]]);
+    expect(o.checks.faceMatch).toEqual({ outcome: "inconclusive", similarity: 0.72, threshold: 0.8 });
+  });
+
+  it("an unknown negative Resultado is never dropped: the review category's generic code with its vendorCode", () => {
+    expect(approved({ Resultado: -12 }).reasons).toEqual([expect.objectContaining({ code: "manual_review_required", vendorCode: "-12" })]);
+  });
+});
+
+describe("5500 reasons", () => {
+  it("an unknown negative Resultado takes the rejection's code and keeps its own vendorCode", () => {
+    const o = one(json({ ID: "9", Estado: "5500", Result: '{"Resultado":-12}' })).outcome;
+    expect(o).toMatchObject({ decision: "declined", reasons: [{ code: "document_suspicious", vendorCode: "-12", message: "Unknown result code" }] });
+    expect((o as { reasons: unknown[] }).reasons).toHaveLength(1);
+  });
+
+  it("-1 with a similarity of exactly 80: the low similarity explains the decline, no review code", () => {
+    const o = one(json({ ID: "9", Estado: "5500", Result: '{"Resultado":80}' })).outcome;
+    expect((o as { reasons: { code: string; vendorCode: string }[] }).reasons.map((r) => [r.code, r.vendorCode])).toEqual([["face_similarity_low", "80"]]);
+  });
+});
+
+describe("the webhook's payload", () => {
+  it.each([
+    ["JSON (the doc's sample)", () => request(DOC_SAMPLE_TEXT, "application/json"), () => JSON.parse(DOC_SAMPLE_TEXT) as unknown],
+    ["a one-element JSON array", () => request(`[${DOC_SAMPLE_TEXT}]`, "application/json"), () => JSON.parse(DOC_SAMPLE_TEXT) as unknown],
+    ["urlencoded form, lower-case names", () => form(renamed((k) => k.toLowerCase())), () => renamed((k) => k.toLowerCase())],
+    ["multipart, upper-case names", () => multipart(renamed((k) => k.toUpperCase())), () => renamed((k) => k.toUpperCase())],
+  ])("is the decoded body of %s, as the parse read it", (_label, req, expected) => {
+    const r = req();
+    const e = one(r);
+    expect(e.payload).toEqual(expected());
+    expect(e.payload).toEqual(decodeBody(r));
+  });
+
+  it("is kept for every Estado, with or without Result", () => {
+    expect(one(json({ ID: "9", Estado: 3000 })).payload).toEqual({ ID: "9", Estado: 3000 });
+    expect(one(json({ ID: "9", Estado: "5100", Result: "{broken" })).payload).toEqual({ ID: "9", Estado: "5100", Result: "{broken" });
   });
 });
