@@ -219,3 +219,51 @@ describe("re-decision from stored vendor payloads", () => {
     expect((await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: "ten_nope", from: "2026-01-01T00:00:00Z", to: now })).status).toBe(404);
   });
 });
+
+describe("VerificarIdentidad: the operator's decision, and stored data kept", () => {
+  const WEBHOOK = { webhookUser: "vi-hook", webhookPassword: "vi-hook-password-1" };
+  const VI = { vendor: "verificaridentidad", credentials: { apiUser: "sandbox", apiToken: "sandbox-token", ...WEBHOOK } };
+  // the sandbox's document (all magic phones but 34600000019) is the design's sample subject
+  const JUAN = { firstName: "Juan", lastName: "Aparicio López", dateOfBirth: "1955-12-18", documentNumber: "00000000T" };
+  async function viVerification(phone: string) {
+    const t = await createTenantWithAccounts(gw, [VI]);
+    // steps far enough apart that the ingest worker sees them in order
+    const r = await fetch(`${gw.sandboxUrl}/verificaridentidad/_control/webhook-config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiUser: "sandbox", url: t.accounts[0].webhookUrl, user: WEBHOOK.webhookUser, password: WEBHOOK.webhookPassword, format: "json", stepDelayMs: 250 }) });
+    expect(r.status).toBeLessThan(300);
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["document", "liveness", "face_match"], subject: { ...JUAN, phone }, document: { type: "id_card", country: "ES" }, hosted: { smsMessage: "Verifique: [LINK]", smsSender: "MiEmpresa" } });
+    expect(created.status).toBe(202);
+    return { t, id: created.body.id as string };
+  }
+
+  it("a 5100 without Result keeps the checks stored at 5001 and is approved", async () => {
+    const { t, id } = await viVerification("+34600000015");
+    const v = await settled(t.apiKey, id);
+    expect(v).toMatchObject({ status: "completed", decision: "approved", checks: { document: { fields: { firstName: expect.any(String), expiryDate: expect.any(String) } }, faceMatch: { similarity: expect.any(Number) } } });
+    expect(await gw.db.verification.findUniqueOrThrow({ where: { id } })).toMatchObject({ humanDecision: true, vendorDecision: "approved" });
+  });
+
+  it("a 5500 with nothing attached is a decline with the rejection's own reason, not a review code", async () => {
+    const { t, id } = await viVerification("+34600000016");
+    const v = await settled(t.apiKey, id);
+    expect(v.decision).toBe("declined");
+    expect(v.reasons).toContainEqual(expect.objectContaining({ code: "document_suspicious", vendor: "verificaridentidad", vendorCode: "5500" }));
+    expect(v.reasons.map((r: { code: string }) => r.code)).not.toContain("manual_review_required");
+    expect(v.checks.document.fields.firstName).toBeTruthy();
+  });
+
+  it("a 5100 whose Result carries failures is the operator's approval with its reasons", async () => {
+    const { t, id } = await viVerification("+34600000017");
+    const v = await settled(t.apiKey, id);
+    expect(v).toMatchObject({ decision: "approved" });
+    expect(v.reasons).toContainEqual(expect.objectContaining({ code: "document_sides_mismatch", vendor: "verificaridentidad", vendorCode: "-3" }));
+  });
+
+  it("an operator's approval of another person's document is still declined by the gateway's identity checks", async () => {
+    const { t, id } = await viVerification("+34600000019");
+    const v = await settled(t.apiKey, id);
+    expect(v.decision).toBe("declined");
+    expect(v.reasons.filter((r: { vendor: unknown }) => r.vendor === null).map((r: { code: string }) => r.code).sort()).toEqual(["date_of_birth_mismatch", "first_name_mismatch", "last_name_mismatch"]);
+    const event = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: id, toStatus: "completed" } });
+    expect(event.detail).toMatchObject({ policy: { vendorDecision: "approved" } });
+  });
+});
