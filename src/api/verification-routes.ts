@@ -213,6 +213,8 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       }
     }
     const updated = await app.db.$transaction(async (tx) => {
+      // under the row lock: an outcome, payload or artifact written concurrently lands before (and is erased) or after (and sees erasedAt)
+      await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${v.id} FOR UPDATE`;
       const cur = await tx.verification.findUniqueOrThrow({ where: { id: v.id } });
       const checks = (cur.checks ?? {}) as Record<string, Record<string, unknown> | undefined>;
       const scrubbed = checks.document ? { ...checks, document: { ...checks.document, fields: {} } } : checks;

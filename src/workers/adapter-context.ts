@@ -46,7 +46,7 @@ export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots
     now: () => new Date(),
     recordPayload(kind, body) {
       if (!verificationId) return;
-      track(deps.db.vendorPayload.create({ data: { verificationId, vendor: account.vendor, kind, body: redactPayload(body) as Prisma.InputJsonValue } }));
+      track(recordVendorPayload(deps.db, verificationId, account.vendor, kind, body));
     },
     recordCredits(credits) {
       track(deps.db.vendorAccount.update({ where: { id: account.id }, data: { credits, creditsCheckedAt: new Date() } }));
@@ -56,6 +56,9 @@ export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots
     },
     async saveArtifact(a) {
       if (!verificationId) return;
+      // nothing personal is written back after erasure (a certificate fetched late)
+      const erased = await deps.db.verification.findFirst({ where: { id: verificationId, erasedAt: { not: null } }, select: { id: true } });
+      if (erased) return;
       await deps.db.verificationArtifact.upsert({
         where: { verificationId_kind: { verificationId, kind: a.kind } },
         create: { id: newId("art"), verificationId, kind: a.kind, contentType: a.contentType, data: new Uint8Array(a.data) },
@@ -78,4 +81,17 @@ export async function recordAccountEvent(db: Db, vendorAccountId: string, vendor
     DO UPDATE SET deliveries = vendor_events.deliveries + 1, last_seen_at = now()
     RETURNING (xmax = 0) AS inserted`;
   return { created: rows[0]?.inserted ?? false };
+}
+
+/**
+ * Keeps a vendor payload (redacted) for audit and re-decision, unless the verification's
+ * personal data was erased: the check and the insert are one statement, so an erase that
+ * commits first is always seen.
+ */
+export async function recordVendorPayload(db: Db, verificationId: string, vendor: string, kind: string, body: unknown, receivedAt = new Date()): Promise<void> {
+  const redacted = JSON.stringify(redactPayload(body));
+  await db.$executeRaw`
+    INSERT INTO vendor_payloads (verification_id, vendor, kind, body, created_at)
+    SELECT ${verificationId}, ${vendor}, ${kind}, ${redacted}::jsonb, ${receivedAt}
+    WHERE EXISTS (SELECT 1 FROM verifications WHERE id = ${verificationId} AND erased_at IS NULL)`;
 }

@@ -13,13 +13,11 @@ import { reason, type Reason, type VendorId } from "../core/model.js";
 import { resolveRoute, RoutingSchema } from "../core/routing.js";
 import { isTerminal } from "../core/state-machine.js";
 import { applyOutcome, loadForAdapter, noteEvent } from "../core/verifications.js";
-import { buildAdapterContext, recordAccountEvent } from "./adapter-context.js";
+import { buildAdapterContext, recordAccountEvent, recordVendorPayload } from "./adapter-context.js";
 import type { JobPayloads } from "./queues.js";
 import type { Redis } from "ioredis";
 import type { AccountSlots } from "../core/account-slots.js";
 import { enqueue } from "./outbox.js";
-import { redactPayload } from "../core/redact.js";
-import type { Prisma } from "../generated/prisma/client.js";
 
 export interface ProcessorDeps {
   db: Db;
@@ -217,9 +215,7 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     }
     const applied = await applyOutcome(deps, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", dedupeKey: p.dedupeKey, detail: { ...p.detail, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
     // kept for audit and re-decision (redacted); a duplicate delivery is not kept twice, nor anything after erasure
-    if (p.payload !== undefined && applied.applied && !v.erasedAt) {
-      await deps.db.vendorPayload.create({ data: { verificationId: v.id, vendor: account.vendor, kind: "webhook", body: redactPayload(p.payload) as Prisma.InputJsonValue, createdAt: hook.receivedAt } });
-    }
+    if (p.payload !== undefined && applied.applied) await recordVendorPayload(deps.db, v.id, account.vendor, "webhook", p.payload, hook.receivedAt);
   }
   if (deferred) {
     // the whole request is processed again later: every step above is idempotent
@@ -227,7 +223,9 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     await enqueue(deps.db, "ingest", `ingest-${hook.id}-retry-${Date.now()}`, { inboundWebhookId: hook.id }, new Date(Date.now() + retryIn));
     return;
   }
-  await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "processed", processedAt: new Date() } });
+  // the raw body (a VerificarIdentidad webhook carries the DNI, name, address, GPS...) is kept only until ingested:
+  // what it said lives on as the redacted "webhook" payload of its verification, which erasure removes
+  await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "processed", processedAt: new Date(), rawBody: new Uint8Array(0) } });
 }
 
 export async function processFollowUp(deps: ProcessorDeps, job: JobPayloads["followup"]): Promise<void> {

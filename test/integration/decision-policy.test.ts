@@ -267,3 +267,26 @@ describe("VerificarIdentidad: the operator's decision, and stored data kept", ()
     expect(event.detail).toMatchObject({ policy: { vendorDecision: "approved" } });
   });
 });
+
+describe("erasure is final", () => {
+  it("webhooks after an erase change status and decision only: no document field, payload or certificate is written back; raw bodies are not kept", async () => {
+    const WEBHOOK = { webhookUser: "vi-hook", webhookPassword: "vi-hook-password-1" };
+    const t = await createTenantWithAccounts(gw, [{ vendor: "verificaridentidad", credentials: { apiUser: "sandbox", apiToken: "sandbox-token", ...WEBHOOK } }]);
+    await fetch(`${gw.sandboxUrl}/verificaridentidad/_control/webhook-config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiUser: "sandbox", url: t.accounts[0].webhookUrl, user: WEBHOOK.webhookUser, password: WEBHOOK.webhookPassword, format: "json", stepDelayMs: 200 }) });
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["document", "liveness", "face_match"], subject: { phone: "+34600000001" }, hosted: { smsMessage: "Verifique: [LINK]", smsSender: "MiEmpresa" } });
+    await settled(t.apiKey, created.body.id, ["awaiting_user", "processing"]);
+    const erased = await gw.tenant(t.apiKey, "DELETE", `/v1/verifications/${created.body.id}/personal-data`);
+    expect(erased.status).toBe(200);
+    const v = await settled(t.apiKey, created.body.id);
+    expect(v.status).toBe("completed");
+    expect(v.checks.document?.fields ?? {}).toEqual({});
+    await new Promise((r) => setTimeout(r, 500)); // the certificate follow-up runs after the decision
+    expect(await gw.db.vendorPayload.count({ where: { verificationId: v.id } })).toBe(0);
+    expect(await gw.db.verificationArtifact.count({ where: { verificationId: v.id } })).toBe(0);
+    const raw = await gw.db.inboundWebhook.findMany({ where: { vendorAccountId: t.accounts[0].id } });
+    expect(raw.length).toBeGreaterThan(3);
+    expect(raw.filter((h) => h.status === "processed").every((h) => h.rawBody.length === 0)).toBe(true);
+    const webhookBodies = await gw.db.webhookEvent.findMany({ where: { verificationId: v.id } });
+    expect(JSON.stringify(webhookBodies.map((w) => w.payload))).not.toMatch(/APARICIO|00000000T|1955/);
+  });
+});
