@@ -75,6 +75,20 @@ describe("the claimed identity against the document", () => {
   });
 });
 
+describe("DMS: a document without proof is never approved", () => {
+  it.each([
+    ["MAGIC:noexpiry", "a GENUINE document without DateOfExpiry"],
+    ["MAGIC:bare", 'a bare {"FraudCheck":{"Result":"GENUINE"}}'],
+  ])("%s (%s) is review with data_not_extracted, not approved", async (tag) => {
+    const t = await createTenantWithAccounts(gw, [DMS]);
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { ...dmsRequest({ docTag: tag }), checks: ["document"], selfie: undefined });
+    const v = await settled(t.apiKey, created.body.id);
+    expect(v).toMatchObject({ status: "completed", decision: "review", reasons: [{ code: "data_not_extracted", vendor: null }] });
+    expect(v.checks.document.fields.expiryDate ?? null).toBeNull();
+    expect((await gw.db.verification.findUniqueOrThrow({ where: { id: v.id } })).vendorDecision).toBe("approved");
+  });
+});
+
 describe("the policy as data", () => {
   it("GET answers the defaults as version 1; PUT changes only what it names, versioned and audited", async () => {
     const t = await createTenantWithAccounts(gw, []);
