@@ -201,6 +201,12 @@ export function applyPolicy(input: PolicyInput): PolicyResult {
 /** Reasons the end user can fix by capturing again: a non-hosted vendor asks for a retake instead of declining. */
 export const USER_FIXABLE_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>(["image_low_quality", "image_blurry", "image_low_resolution", "capture_expired", "no_face_detected"]);
 
+/**
+ * A spoof verdict on a capture of poor quality is a retake too: "poor-quality images may cause the
+ * capture to be flagged as a spoof" (../shared/vendors/identy-web-solution-v6.txt, `quality`).
+ */
 export function isRetakeable(result: { decision: Decision; reasons: Reason[] }): boolean {
-  return result.decision !== "approved" && result.reasons.length > 0 && result.reasons.every((r) => USER_FIXABLE_REASONS.has(r.code));
+  if (result.decision === "approved" || result.reasons.length === 0) return false;
+  const poorImage = result.reasons.some((r) => r.category === "image");
+  return result.reasons.every((r) => USER_FIXABLE_REASONS.has(r.code) || (r.code === "liveness_failed" && poorImage));
 }

@@ -13,9 +13,10 @@
 //    no  |  yes   |    *     | liveness only          | /face/as on the selfie (threshold = settings.livenessLevel)
 //    no  |  yes   |   yes    | face_match only        | /matchWithPictureId (selfie vs portrait)
 //   face_match with neither a portrait nor (blob and selfie), a "document" check, or no check: refused by validateRequest.
+import sharp from "sharp";
 import { decide, uniqueReasons } from "../../core/decide.js";
 import { VendorError } from "../../core/errors.js";
-import type { Checks, Reason } from "../../core/model.js";
+import { reason, type Checks, type Reason } from "../../core/model.js";
 import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
 import type { CheckName } from "../../core/model.js";
 import {
@@ -104,6 +105,24 @@ function imageRef(img: { contentType: string; data: Buffer }): TemplateRef {
   return { template: img.data.toString("base64"), format: templateFormatOf(img.contentType) ?? "JPEG" };
 }
 
+/**
+ * The selfie as a match endpoint's `image.template`: "640 x 480 base64 encoded selfie ... (No cropped
+ * and no padding)", else "ERROR_WRONG_RESOLUTION, Code: 901 — Passed image isn't 480x640". The gateway
+ * sends what the IWS asks (480 wide, 640 high, as the /process sample's selfie): scaled to cover the
+ * frame and centred, never padded. Bytes sharp cannot read are sent as they are (the IWS answers for them).
+ */
+export async function selfieTemplate(img: { contentType: string; data: Buffer }): Promise<TemplateRef> {
+  try {
+    const meta = await sharp(img.data).metadata();
+    if (meta.width === IWS_SELFIE.width && meta.height === IWS_SELFIE.height) return imageRef(img);
+    const resized = await sharp(img.data).rotate().resize(IWS_SELFIE.width, IWS_SELFIE.height, { fit: "cover", position: "centre" }).jpeg({ quality: 92 }).toBuffer();
+    return { template: resized.toString("base64"), format: "JPEG" };
+  } catch {
+    return imageRef(img);
+  }
+}
+const IWS_SELFIE = { width: 480, height: 640 } as const;
+
 function awaitCapture(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext, settings: IdentySettings): Outcome {
   const expiresAt = new Date(ctx.now().getTime() + settings.captureTtlSeconds * 1000);
   const token = signSdkProxyToken({ verificationId: v.id, accountId: account.id, expiresAt }, ctx.deriveKey(SDK_PROXY_KEY_PURPOSE));
@@ -151,6 +170,8 @@ async function processBlob(c: IwsCallContext, blob: Buffer, creds: IdentyCredent
     c.ctx.log.info({ vendor: "identy", refid, templates: opened.info }, "identy templates received");
   }
   const reasons = [...liveness.reasons, ...multipleFacesReason(body.icao_data?.multiple_faces, c.settings.multipleFaces, refid)];
+  // "qc_passed: true if the image quality is good, and false if it is not": a capture to retake, whatever its liveness
+  if (body.data.quality?.qc_passed === false) reasons.push(reason("image_low_quality", "identy", "qc_passed=false", `the capture did not pass the quality check${refid ? ` (refid ${refid})` : ""}`));
   return { type: "evaluated", liveness, reasons, refid, templates: opened.bytes };
 }
 
@@ -206,7 +227,7 @@ async function blobVerifyPictureId(c: IwsCallContext, blob: Buffer, v: AdapterVe
 }
 
 async function imageLiveness(c: IwsCallContext, v: AdapterVerification, thenMatch: boolean): Promise<Outcome> {
-  const selfie = imageRef(v.input.selfie!);
+  const selfie = await selfieTemplate(v.input.selfie!);
   const a = await postFaceAs(c, selfie.template, c.settings.livenessLevel, AsResponseSchema);
   if (a.type === "code") {
     const r = fromDecisionCode(a.row, a.code, a.envelope, { liveness: true, faceMatch: thenMatch });
@@ -227,7 +248,7 @@ async function imageLiveness(c: IwsCallContext, v: AdapterVerification, thenMatc
 }
 
 async function imageMatchPictureId(c: IwsCallContext, v: AdapterVerification): Promise<Outcome> {
-  const m = await postMatchWithPictureId(c, imageRef(v.input.selfie!), imageRef(v.input.document!.images[0]!), c.settings.matchLevel, MatchResponseSchema);
+  const m = await postMatchWithPictureId(c, await selfieTemplate(v.input.selfie!), imageRef(v.input.document!.images[0]!), c.settings.matchLevel, MatchResponseSchema);
   if (m.type === "code") {
     const r = fromDecisionCode(m.row, m.code, m.envelope, { liveness: false, faceMatch: true });
     return completed(r.checks, r.reasons, m.envelope.refid ?? null);
@@ -285,7 +306,7 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
 export const identyAdapter: VendorAdapter = {
   vendor: "identy",
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "identy-2026.12.1",
+  mappingVersion: "identy-2026.12.2",
   capabilities: { document: false, liveness: true, faceMatch: true, hosted: false, webhooks: false, polling: false },
   defaultBaseUrl: IDENTY_DEFAULT_BASE_URL,
   credentials: { parse: (x) => IdentyCredentialsSchema.parse(x ?? {}), secretKeys: ["templatePrivateKey"] },

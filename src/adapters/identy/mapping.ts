@@ -86,26 +86,30 @@ export const IWS_ERROR_CODES = {
   501: { name: "ERROR_INVALID_JSON", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
   // "ERROR_INVALID_IMAGE, Code: 503 ... "(/image/template) No face detected" ... "Image has no face on it.""
   503: { name: "ERROR_INVALID_IMAGE", httpStatus: 400, type: "decision", reason: "no_face_detected" },
-  // "ERROR_INVALID_FORMAT, Code: 504 — Matching image is of unsupported format ... unable to decode template"
-  504: { name: "ERROR_INVALID_FORMAT", httpStatus: 400, type: "decision", reason: "capture_invalid" },
+  // "ERROR_INVALID_FORMAT, Code: 504 — Matching image is of unsupported format ... unable to decode template":
+  // the gateway built a request the IWS cannot read (template format, encoding): technical, never the user's fault
+  504: { name: "ERROR_INVALID_FORMAT", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
   // "ERROR_INVALID_MATCH_LEVEL, Code: 505 — Match level is outside supported range": our settings
   505: { name: "ERROR_INVALID_MATCH_LEVEL", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
   // "ERROR_INVALID_AS_LEVEL, Code: 506 — AS level not supported": our settings
   506: { name: "ERROR_INVALID_AS_LEVEL", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
-  // "NO_TEMPLATES_SPECIFIED, Code: 507 — No templates specified in face Blob": the capture lacks what is needed
-  507: { name: "NO_TEMPLATES_SPECIFIED", httpStatus: 400, type: "decision", reason: "capture_invalid" },
+  // "NO_TEMPLATES_SPECIFIED, Code: 507 — No templates specified in face Blob": the tenant's Face SDK is configured
+  // without the templates the flow needs; the end user did nothing wrong
+  507: { name: "NO_TEMPLATES_SPECIFIED", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
   // generateTemplateFromImage: "509 for ERROR_MULTIPLE_FACES, (/image) Multiple faces detected." (HTTP status not documented)
   509: { name: "ERROR_MULTIPLE_FACES", httpStatus: 400, type: "decision", reason: "multiple_faces" },
   // generateTemplateFromImage: "510 for ERROR_POOR_ICAO_QUALITY, Non-compliant quality." (HTTP status not documented)
   510: { name: "ERROR_POOR_ICAO_QUALITY", httpStatus: 400, type: "decision", reason: "image_low_quality" },
-  // verifyWithPictureId: "601 for ERROR_DECRYPTION_FAILED ... whenever the BLOB decryption fails" (HTTP status not documented)
-  601: { name: "ERROR_DECRYPTION_FAILED", httpStatus: 400, type: "decision", reason: "capture_invalid" },
+  // verifyWithPictureId: "601 for ERROR_DECRYPTION_FAILED ... whenever the BLOB decryption fails" (HTTP status not documented):
+  // a BLOB sealed for another IWS's keys (an integration fault), technical; a BLOB never falls over to another account
+  601: { name: "ERROR_DECRYPTION_FAILED", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
   // "ERROR_REQUEST_EXPIRED, Code: 604, HTTP_CODE: 500 — took more than 2 min to reach the server"
   604: { name: "ERROR_REQUEST_EXPIRED", httpStatus: 500, type: "decision", reason: "capture_expired" },
   // verifyWithPictureId: "900 for INVALID_IMAGE ... whenever the images are invalid in some way" (HTTP status not documented)
   900: { name: "INVALID_IMAGE", httpStatus: 400, type: "decision", reason: "capture_invalid" },
-  // "ERROR_WRONG_RESOLUTION, Code: 901, HTTP_CODE: 400 — Passed image isn't 480x640"
-  901: { name: "ERROR_WRONG_RESOLUTION", httpStatus: 400, type: "decision", reason: "image_low_resolution" },
+  // "ERROR_WRONG_RESOLUTION, Code: 901, HTTP_CODE: 400 — Passed image isn't 480x640": the gateway resizes every
+  // selfie it sends (client.ts), so a 901 is the gateway's own fault: technical
+  901: { name: "ERROR_WRONG_RESOLUTION", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
 } as const satisfies Record<number, IwsCodeRow>;
 export type IwsErrorCode = keyof typeof IWS_ERROR_CODES;
 

@@ -36,7 +36,17 @@
 import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import multer from "multer";
+import { imageSize } from "image-size";
 import type { SimulatorFactory, SimulatorOptions } from "../types.js";
+
+function pictureSize(bytes: Buffer): { width: number; height: number } | null {
+  try {
+    const d = imageSize(bytes);
+    return d.width && d.height ? { width: d.width, height: d.height } : null;
+  } catch {
+    return null;
+  }
+}
 
 export interface MagicInput {
   input: string;
@@ -433,6 +443,10 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
       const probe = fromBase64(b.image.template);
       const reference = fromBase64(b.imageToVerifyAgainst.template);
       if (!probe || !reference) return sendError(res, "match", 504, "MATCH121", magicOf(), "(/image/template) unable to decode template: EXCEPTION");
+      // "image.template: 640 x 480 base64 encoded selfie" and "ERROR_WRONG_RESOLUTION, Code: 901 — Passed image isn't 480x640"
+      // (the /process sample's selfie is "width":480, "height":640). Checked when the bytes are a readable picture.
+      const size = pictureSize(probe);
+      if (size && !(size.width === 480 && size.height === 640)) return sendError(res, "match", 901, "MATCH121", magicOf());
       if (!(MATCH_LEVELS as readonly string[]).includes(b.level)) return sendError(res, "match", 505, "MATCH121", magicOf());
       const m = magicOf(probe, reference);
       if (m.code !== null) return sendError(res, "match", m.code, "MATCH121", m);

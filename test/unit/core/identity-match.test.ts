@@ -27,6 +27,10 @@ describe("compareName", () => {
     ["Щербаков", "Щербаков", "match"],
     ["Γιώργος", "GIORGOS", "match"],
     ["Παπαδόπουλος", "PAPADOPOULOS", "match"],
+    ["Georgios Papadopoulos", "ΓΕΩΡΓΙΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ", "match"],
+    ["Evangelos", "ΕΥΑΓΓΕΛΟΣ", "close"],
+    ["Ivan Petrov", "ИВАН ПЕТРОВ", "match"],
+    ["Olena Shevchenko", "ОЛЕНА ШЕВЧЕНКО", "match"],
     ["Scherbakov", "SHCHERBAKOV", "close"],
     // given names: the first of two is a match, another one is close
     ["Jose", "JOSE MARIA", "match"],

@@ -19,22 +19,24 @@ import { VendorError } from "../../../../src/core/errors.js";
 import type { VendorResponse } from "../../../../src/core/vendor-http.js";
 
 // The doc's table 9 and endpoint code lists, written out: code, name, HTTP_CODE, expected normalized code, technical?
+// 504, 507, 601, 901 are the gateway's or the tenant's integration faults (a request the IWS cannot read, an SDK
+// without templates, a BLOB for another IWS, a selfie the gateway did not resize): technical, never a decline
 const DOC_ERROR_ROWS: [number, string, number, string, "decision" | "technical"][] = [
   [401, "FEEDBACK_RETRY", 400, "liveness_failed", "decision"],
   [404, "ERROR_CLIENT_NOT_EXISTS", 400, "vendor_rejected_request", "technical"],
   [500, "ERROR_SERVER_INTERNAL", 500, "vendor_unavailable", "technical"],
   [501, "ERROR_INVALID_JSON", 400, "vendor_rejected_request", "technical"],
   [503, "ERROR_INVALID_IMAGE", 400, "no_face_detected", "decision"],
-  [504, "ERROR_INVALID_FORMAT", 400, "capture_invalid", "decision"],
+  [504, "ERROR_INVALID_FORMAT", 400, "vendor_rejected_request", "technical"],
   [505, "ERROR_INVALID_MATCH_LEVEL", 400, "vendor_rejected_request", "technical"],
   [506, "ERROR_INVALID_AS_LEVEL", 400, "vendor_rejected_request", "technical"],
-  [507, "NO_TEMPLATES_SPECIFIED", 400, "capture_invalid", "decision"],
+  [507, "NO_TEMPLATES_SPECIFIED", 400, "vendor_rejected_request", "technical"],
   [509, "ERROR_MULTIPLE_FACES", 400, "multiple_faces", "decision"],
   [510, "ERROR_POOR_ICAO_QUALITY", 400, "image_low_quality", "decision"],
-  [601, "ERROR_DECRYPTION_FAILED", 400, "capture_invalid", "decision"],
+  [601, "ERROR_DECRYPTION_FAILED", 400, "vendor_rejected_request", "technical"],
   [604, "ERROR_REQUEST_EXPIRED", 500, "capture_expired", "decision"],
   [900, "INVALID_IMAGE", 400, "capture_invalid", "decision"],
-  [901, "ERROR_WRONG_RESOLUTION", 400, "image_low_resolution", "decision"],
+  [901, "ERROR_WRONG_RESOLUTION", 400, "vendor_rejected_request", "technical"],
 ];
 
 function response(status: number, body: unknown): VendorResponse {
