@@ -113,7 +113,7 @@ describe("each magic input, start then poll until terminal", () => {
           fields: { firstName: "SANDBOX", lastName: "SPECIMEN", dateOfBirth: "1979-11-25", expiryDate: "2031-08-02", issueDate: "2021-02-08", nationality: "GE", sex: "M" },
         },
         liveness: { outcome: "pass" },
-        faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 },
+        faceMatch: { outcome: "pass", similarity: 0.93, threshold: null },
       },
       pollAfterMs: null,
     });
@@ -136,8 +136,8 @@ describe("each magic input, start then poll until terminal", () => {
     const r = await run("https://tenant.example/done?magic=REJECTED:FACE_MISMATCH");
     if (r.final.status !== "completed") throw new Error(`unexpected ${r.final.status}`);
     expect(r.final.decision).toBe("declined");
-    expect(r.final.reasons.map((x) => x.code)).toEqual(["face_mismatch", "face_similarity_low"]);
-    expect(r.final.checks.faceMatch).toEqual({ outcome: "fail", similarity: 0.31, threshold: 0.8 });
+    expect(r.final.reasons.map((x) => x.code)).toEqual(["face_mismatch"]);
+    expect(r.final.checks.faceMatch).toEqual({ outcome: "fail", similarity: 0.31, threshold: null });
   });
 
   it("REJECTED:<unknown value> -> declined with the generic code, vendorCode kept", async () => {
@@ -187,11 +187,12 @@ describe("each magic input, start then poll until terminal", () => {
     expect(r.final.checks.liveness?.outcome).toBe("fail");
   });
 
-  it("LOW_SIMILARITY -> the vendor approves, the gateway's 0.8 threshold declines", async () => {
+  it("LOW_SIMILARITY -> the vendor approves and its verdict stands (no gateway threshold), similarity 0.62 as a fact", async () => {
     const r = await run("https://tenant.example/done?magic=LOW_SIMILARITY");
-    expect(r.final).toMatchObject({ status: "completed", decision: "declined", reasons: [{ code: "face_similarity_low" }], checks: { faceMatch: { outcome: "fail", similarity: 0.62 } } });
-    const lenient = await run("https://tenant.example/done?magic=LOW_SIMILARITY", { account: sandboxAccount({ settings: { similarityThreshold: 0.6 } }) });
-    expect(lenient.final).toMatchObject({ status: "completed", decision: "approved" });
+    expect(r.final).toMatchObject({ status: "completed", decision: "approved", reasons: [], checks: { faceMatch: { outcome: "pass", similarity: 0.62, threshold: null } } });
+    // the legacy setting is accepted and changes nothing
+    const strict = await run("https://tenant.example/done?magic=LOW_SIMILARITY", { account: sandboxAccount({ settings: { similarityThreshold: 0.9 } }) });
+    expect(strict.final).toMatchObject({ status: "completed", decision: "approved" });
   });
 
   it("NEVER -> awaiting_user until past expiresAt, then expired user_abandoned", async () => {
