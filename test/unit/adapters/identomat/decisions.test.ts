@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identomatAdapter } from "../../../../src/adapters/identomat/index.js";
 import type { AdapterAccount, AdapterVerification, Outcome } from "../../../../src/adapters/types.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
+import { resultDoc as sharedResultDoc } from "./result-doc.js";
 
 const BASE = "https://identomat.vendor.test";
 const TOKEN = "47fjzxvvzapi4ztasth3c2ozfucli3l0qx13hisc";
@@ -15,33 +16,17 @@ function account(settings: Record<string, unknown> = {}): AdapterAccount {
   return makeAccount("identomat", { baseUrl: BASE, credentials: { companyKey: "ck_test" }, settings });
 }
 
-/** the doc's result format with values filled in */
-function resultDoc(over: Record<string, unknown> = {}, person: Record<string, unknown> = {}) {
-  return {
-    result: "APPROVED",
-    live: true,
-    similarity: 0.93,
-    document_type: "passport",
-    generalDocuments: [],
-    reject_reason: null,
-    person: {
-      first_name: "IVAN",
-      last_name: "IVANOV",
-      birthday: "11/25/1979",
-      birthday_time: "1979-11-25T00:00:00.000Z",
-      document_number: "FA123456",
-      document_expires: "8/2/2031",
-      document_expires_time: "2031-08-02T00:00:00.000Z",
-      issuing_state: "UKR",
-      ...person,
-    },
-    configId: "cfg",
-    trustedDatabaseRecord: null,
-    result_comment: "",
-    questionnaires: [],
-    ...over,
-  };
-}
+const PERSON = {
+  first_name: "IVAN",
+  last_name: "IVANOV",
+  birthday: "11/25/1979",
+  birthday_time: "1979-11-25T00:00:00.000Z",
+  document_number: "FA123456",
+  document_expires: "8/2/2031",
+  document_expires_time: "2031-08-02T00:00:00.000Z",
+  issuing_state: "UKR",
+};
+const resultDoc = (over: Record<string, unknown> = {}, person: Record<string, unknown> = {}) => sharedResultDoc({ ...PERSON, ...person }, over);
 
 /** a verification the pipeline polls: awaiting the user, or (settling) completed with decision review */
 function polled(over: Partial<AdapterVerification> = {}): AdapterVerification {

@@ -16,6 +16,7 @@ import {
   rejectReasonCodeOf,
   resultRuleOf,
 } from "../../../../src/adapters/identomat/mapping.js";
+import { resultDoc } from "./result-doc.js";
 import { identomatDate, mapResult, personFields, type MapInput } from "../../../../src/adapters/identomat/result.js";
 import { ResultAnswerSchema, type IdentomatResultAnswer } from "../../../../src/adapters/identomat/schemas.js";
 
@@ -31,14 +32,9 @@ const input = (over: Partial<MapInput> = {}): MapInput => ({
 
 /** a result answer in the doc's format (vendors/identomat.txt), values filled in */
 function answer(over: Record<string, unknown> = {}): IdentomatResultAnswer {
-  return ResultAnswerSchema.parse({
-    result: "APPROVED",
-    live: true,
-    similarity: 0.93,
-    document_type: "passport",
-    generalDocuments: [],
-    reject_reason: null,
-    person: {
+  return ResultAnswerSchema.parse(
+    resultDoc(
+      {
       local_first_name: "ИВАН",
       local_last_name: "ИВАНОВ",
       first_name: "IVAN",
@@ -58,13 +54,10 @@ function answer(over: Record<string, unknown> = {}): IdentomatResultAnswer {
       issuing_state: "UKR",
       sex: "F",
       address: "1 MAIN STREET",
-    },
-    configId: "cfg",
-    trustedDatabaseRecord: null,
-    result_comment: "",
-    questionnaires: [],
-    ...over,
-  });
+      },
+      over,
+    ),
+  );
 }
 
 describe("RESULT_RULES (every documented result value)", () => {

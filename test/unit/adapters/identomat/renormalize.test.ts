@@ -6,6 +6,7 @@ import { identomatAdapter } from "../../../../src/adapters/identomat/index.js";
 import type { AdapterVerification, Outcome, StoredVendorPayload } from "../../../../src/adapters/types.js";
 import { redactPayload } from "../../../../src/core/redact.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
+import { resultDoc } from "./result-doc.js";
 
 const BASE = "https://identomat.vendor.test";
 const TOKEN = "47fjzxvvzapi4ztasth3c2ozfucli3l0qx13hisc";
@@ -26,20 +27,7 @@ const person = {
   nationality: "UKR",
   sex: "M",
 };
-const doc = (over: Record<string, unknown> = {}) => ({
-  result: "APPROVED",
-  live: true,
-  similarity: 0.93,
-  document_type: "passport",
-  generalDocuments: [],
-  reject_reason: null,
-  person,
-  configId: "cfg",
-  trustedDatabaseRecord: null,
-  result_comment: "",
-  questionnaires: [],
-  ...over,
-});
+const doc = (over: Record<string, unknown> = {}) => resultDoc(person, over);
 const inProgress = doc({ result: "IN_PROGRESS", live: false, similarity: 0, document_type: "", person: {} });
 const manual = doc({ result: "MANUAL_CHECK", similarity: 0.62 });
 
