@@ -6,7 +6,8 @@ import { toAlpha2, toAlpha3 } from "../../core/countries.js";
 import { VendorError, isVendorError } from "../../core/errors.js";
 import { reason, type CheckName } from "../../core/model.js";
 import { accountConfig, callIdentomat, widgetUrlFor, type IdentomatAccountConfig } from "./client.js";
-import { DOCUMENT_TYPE_OUT, ERROR_CODES, errorFromCode, languageFlagOf, mapResult } from "./mapping.js";
+import { DOCUMENT_TYPE_OUT, ERROR_CODES, errorFromCode, languageFlagOf } from "./mapping.js";
+import { RESULT_PAYLOAD_KIND, completedOutcome, mapInputOf, mapResult, renormalizeResults } from "./result.js";
 import {
   BeginAnswerSchema,
   DEFAULT_BASE_URL,
@@ -135,7 +136,7 @@ async function poll(v: AdapterVerification, account: AdapterAccount, ctx: Adapte
   const expiresAt = expiresAtOf(v.createdAt, cfg.settings);
 
   if (answer.errorCode) {
-    ctx.recordPayload("identomat.result", { error: answer.errorCode });
+    ctx.recordPayload(RESULT_PAYLOAD_KIND, { error: answer.errorCode });
     const tokenDead = now.getTime() >= v.createdAt.getTime() + cfg.settings.sessionTtlMinutes * MINUTE_MS;
     // the token outlived its 15 minutes before the user finished: the user abandoned the widget
     if (answer.errorCode === "SESSION_INVALID" && tokenDead && v.status !== "completed") {
@@ -146,14 +147,12 @@ async function poll(v: AdapterVerification, account: AdapterAccount, ctx: Adapte
 
   const parsed = ResultAnswerSchema.safeParse(answer.json);
   if (!parsed.success) throw parseError("result", "identomat result answer does not match the documented format");
-  ctx.recordPayload("identomat.result", parsed.data);
+  // the whole answer is what renormalize reads back (redaction keeps every member it needs)
+  ctx.recordPayload(RESULT_PAYLOAD_KIND, parsed.data);
 
-  const mapped = mapResult(parsed.data, {
-    checks: v.checks,
-    settings: cfg.settings,
-    requestCountry: toAlpha2(v.input.document?.country),
-    endpoint: "result",
-  });
+  // polled again after a MANUAL_CHECK reported as review: an APPROVED/REJECTED now is the vendor's operator
+  const settlesReview = v.status === "completed" && v.decision === "review";
+  const mapped = mapResult(parsed.data, mapInputOf(v, cfg.settings, settlesReview));
 
   if (mapped.status === "awaiting_user") {
     // IN_PROGRESS covers "undergoing check or has quit the process before completion": nothing
@@ -170,14 +169,7 @@ async function poll(v: AdapterVerification, account: AdapterAccount, ctx: Adapte
       step: "IN_PROGRESS",
     };
   }
-  return {
-    status: "completed",
-    decision: mapped.decision,
-    reasons: mapped.reasons,
-    checks: mapped.checks,
-    vendorReference: token,
-    pollAfterMs: mapped.pollAfterMs,
-  };
+  return completedOutcome(mapped, token);
 }
 
 const ERASE_REPORTED_CODES: ReadonlySet<string> = new Set(["SESSION_NOT_FOUND", "SESSION_INVALID"] satisfies (keyof typeof ERROR_CODES)[]);
@@ -217,7 +209,8 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
 export const identomatAdapter: VendorAdapter = {
   vendor: VENDOR,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "identomat-2026.12.1",
+  mappingVersion: "identomat-2026.12.2",
+  renormalize: (payloads, v) => renormalizeResults(payloads, v),
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: false, polling: true },
   defaultBaseUrl: DEFAULT_BASE_URL,
   credentials: { parse: (x) => IdentomatCredentialsSchema.parse(x), secretKeys: ["companyKey", "secretKey"] },

@@ -1,12 +1,9 @@
 // Identomat codes onto the gateway's vocabulary, as data. Every row has a test
-// (test/unit/adapters/identomat/mapping.test.ts).
-import { toAlpha2 } from "../../core/countries.js";
-import { toIsoDate, normalizeSex } from "../../core/dates.js";
-import { decide, uniqueReasons } from "../../core/decide.js";
+// (test/unit/adapters/identomat/mapping.test.ts). The pure answer-to-outcome rules that read
+// these tables are in result.ts.
 import { VendorError, type VendorErrorKind } from "../../core/errors.js";
-import { reason, type CheckName, type Checks, type Decision, type DocumentFields, type DocumentType, type Reason } from "../../core/model.js";
-import { GENERIC_CODE_BY_CATEGORY, categoryOf, type ReasonCode } from "../../core/vocabulary.js";
-import type { IdentomatPerson, IdentomatResultAnswer, IdentomatSettings } from "./schemas.js";
+import type { CheckOutcome, Checks, Decision, DocumentType } from "../../core/model.js";
+import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../core/vocabulary.js";
 
 const VENDOR = "identomat" as const;
 
@@ -17,25 +14,33 @@ export type IdentomatResult = "APPROVED" | "REJECTED" | "MANUAL_CHECK" | "DISAGR
 
 interface ResultRule {
   status: "completed" | "awaiting_user";
-  /** the vendor's explicit verdict; null = decide() from the checks */
+  /** the vendor's verdict: it stands (the gateway's policy may only make it stricter) */
   verdict: Decision | null;
   /** the reason the result itself carries */
   reason: ReasonCode | null;
   /** whether live/similarity/person describe checks that were performed */
   checksPerformed: boolean;
+  /**
+   * the face match outcome a reported similarity gets when no vendor reason blames the face: the
+   * file gives no vendor threshold ("A number between 0 to 1 of how much the person photo matched
+   * the one in the document"), so the outcome follows the vendor's verdict, never a gateway threshold
+   */
+  faceMatch: CheckOutcome;
+  /** the answer can be the vendor's operator settling a MANUAL_CHECK (a human decision) */
+  operatorVerdict: boolean;
 }
 
 export const RESULT_RULES = {
-  // "The person was acceptable": the gateway's own checks (similarity threshold, liveness) may still decline
-  APPROVED: { status: "completed", verdict: null, reason: null, checksPerformed: true },
-  // "The person was unacceptable": the vendor's verdict wins
-  REJECTED: { status: "completed", verdict: "declined", reason: null, checksPerformed: true },
+  // "The person was acceptable": the vendor's verdict stands
+  APPROVED: { status: "completed", verdict: "approved", reason: null, checksPerformed: true, faceMatch: "pass", operatorVerdict: true },
+  // "The person was unacceptable": the vendor's verdict stands, with the vendor's reasons
+  REJECTED: { status: "completed", verdict: "declined", reason: null, checksPerformed: true, faceMatch: "inconclusive", operatorVerdict: true },
   // "Human review required": review now; the operator's later APPROVED/REJECTED settles it
-  MANUAL_CHECK: { status: "completed", verdict: "review", reason: "manual_review_required", checksPerformed: true },
+  MANUAL_CHECK: { status: "completed", verdict: "review", reason: "manual_review_required", checksPerformed: true, faceMatch: "inconclusive", operatorVerdict: false },
   // "The person disagreed with terms": nothing was checked
-  DISAGREED_WITH_TERMS: { status: "completed", verdict: "declined", reason: "user_declined_terms", checksPerformed: false },
+  DISAGREED_WITH_TERMS: { status: "completed", verdict: "declined", reason: "user_declined_terms", checksPerformed: false, faceMatch: "not_performed", operatorVerdict: false },
   // "The person is undergoing check or has quit the process before completion"
-  IN_PROGRESS: { status: "awaiting_user", verdict: null, reason: null, checksPerformed: false },
+  IN_PROGRESS: { status: "awaiting_user", verdict: null, reason: null, checksPerformed: false, faceMatch: "not_performed", operatorVerdict: false },
 } as const satisfies Record<IdentomatResult, ResultRule>;
 
 /** Identomat's own documents spell the result upper-case; public client code shows lower-case answers: compare upper-cased. */
@@ -88,7 +93,6 @@ export function rejectReasonCodeOf(value: string): ReasonCode {
 export const CHECK_FAILED_BY_REASON = {
   liveness_failed: "liveness",
   face_mismatch: "faceMatch",
-  face_similarity_low: "faceMatch",
   different_person_in_session: "faceMatch",
 } as const satisfies Partial<Record<ReasonCode, keyof Checks>>;
 
@@ -172,158 +176,3 @@ export const HTTP_STATUS_HANDLING = {
   403: "error_code_in_body",
   404: "error_code_in_body",
 } as const satisfies Record<number, "error_code_in_body">;
-
-// ---------------------------------------------------------------------------
-// person fields
-
-/**
- * `birthday`/`document_expires` come with an ISO `*_time` twin in Identomat's answers
- * ("birthday":"11/25/1979", "birthday_time":"1979-11-25T00:00:00.000Z"): prefer the ISO one;
- * a slash date alone is month/day/year.
- */
-export function identomatDate(plain: string | null | undefined, iso?: string | null): string | null {
-  const fromIso = toIsoDate(iso ?? null);
-  if (fromIso) return fromIso;
-  if (!plain) return null;
-  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(plain.trim());
-  if (us) return toIsoDate(`${us[3]}-${us[1]!.padStart(2, "0")}-${us[2]!.padStart(2, "0")}`);
-  return toIsoDate(plain);
-}
-
-const blankToNull = (v: string | null | undefined): string | null => {
-  const t = v?.trim();
-  return t ? t : null;
-};
-
-export function personFields(p: IdentomatPerson | null | undefined): DocumentFields {
-  if (!p) return {};
-  return {
-    // latin-script names first: local_* hold the document's own script
-    firstName: blankToNull(p.first_name) ?? blankToNull(p.local_first_name),
-    lastName: blankToNull(p.last_name) ?? blankToNull(p.local_last_name),
-    dateOfBirth: identomatDate(p.birthday, p.birthday_time),
-    placeOfBirth: blankToNull(p.birth_place),
-    documentNumber: blankToNull(p.document_number),
-    personalNumber: blankToNull(p.personal_number),
-    expiryDate: identomatDate(p.document_expires, p.document_expires_time),
-    issueDate: identomatDate(p.document_issued),
-    issuingCountry: toAlpha2(p.issuing_state),
-    sex: normalizeSex(p.sex),
-    nationality: toAlpha2(p.nationality) ?? toAlpha2(p.citizenship),
-    address: blankToNull(p.address),
-  };
-}
-
-// ---------------------------------------------------------------------------
-// a whole result answer
-
-export interface MapInput {
-  /** the checks the verification asked for: only these are reported */
-  checks: CheckName[];
-  settings: Pick<IdentomatSettings, "similarityThreshold" | "manualCheckPollSeconds">;
-  /** the request's document country (alpha-2), used when the answer names no issuing state */
-  requestCountry: string | null;
-  endpoint: string;
-}
-
-export type MappedResult =
-  | { status: "awaiting_user"; result: "IN_PROGRESS" }
-  | {
-      status: "completed";
-      result: Exclude<IdentomatResult, "IN_PROGRESS">;
-      decision: Decision;
-      reasons: Reason[];
-      checks: Checks;
-      pollAfterMs: number | null;
-    };
-
-function parseError(endpoint: string, message: string, vendorCode: string | null = null): VendorError {
-  return new VendorError({ kind: "parse", vendor: VENDOR, retryable: false, endpoint, vendorCode, message });
-}
-
-export function mapResult(answer: IdentomatResultAnswer, input: MapInput): MappedResult {
-  const found = resultRuleOf(answer.result);
-  // an unknown result is never taken for an approval
-  if (!found) throw parseError(input.endpoint, "identomat answered an unknown result value", answer.result.slice(0, 40));
-  const { result, rule } = found;
-  if (result === "IN_PROGRESS") return { status: "awaiting_user", result };
-
-  const reasons: Reason[] = [];
-  if (rule.reason) reasons.push(reason(rule.reason, VENDOR, result, null));
-
-  const rejectValue = blankToNull(answer.reject_reason?.value);
-  const rejectCode = rejectValue ? rejectReasonCodeOf(rejectValue) : null;
-  if (rejectValue && rejectCode && (result === "REJECTED" || result === "MANUAL_CHECK")) {
-    reasons.push(reason(rejectCode, VENDOR, rejectValue, blankToNull(answer.reject_reason?.description)?.slice(0, 200) ?? null));
-  } else if (result === "REJECTED") {
-    // "Can be null": a rejection without a stated reason still needs one
-    reasons.push(reason(UNKNOWN_REJECT_REASON_CODE, VENDOR, "REJECTED", "rejected without a reject_reason"));
-  }
-
-  const failedByReason = new Set<keyof Checks>();
-  for (const r of reasons) {
-    if (r.vendorCode === "REJECTED") continue;
-    const c = categoryOf(r.code);
-    if (c === "document" || c === "image" || c === "data") failedByReason.add("document");
-    const byCode = (CHECK_FAILED_BY_REASON as Partial<Record<ReasonCode, keyof Checks>>)[r.code];
-    if (byCode) failedByReason.add(byCode);
-  }
-
-  const checks: Checks = {};
-  const wants = (c: CheckName) => input.checks.includes(c);
-
-  if (wants("document")) {
-    const fields = rule.checksPerformed ? personFields(answer.person) : {};
-    const type = rule.checksPerformed ? documentTypeOf(answer.document_type) : null;
-    const extracted = type !== null || Boolean(fields.documentNumber);
-    checks.document = {
-      outcome: !rule.checksPerformed
-        ? "not_performed"
-        : failedByReason.has("document")
-          ? "fail"
-          : result === "APPROVED"
-            ? "pass"
-            : result === "MANUAL_CHECK"
-              ? "inconclusive"
-              : extracted
-                ? "pass"
-                : "inconclusive",
-      type,
-      country: (rule.checksPerformed ? fields.issuingCountry : null) ?? input.requestCountry,
-      fields,
-    };
-  }
-
-  if (wants("liveness")) {
-    const live = rule.checksPerformed ? answer.live : null;
-    const outcome = failedByReason.has("liveness") || live === false ? "fail" : live === true ? "pass" : "not_performed";
-    if (live === false && !reasons.some((r) => r.code === "liveness_failed")) reasons.push(reason("liveness_failed", VENDOR, "live=false", "the person was not considered live"));
-    checks.liveness = { outcome, score: null, level: null };
-  }
-
-  if (wants("face_match")) {
-    const similarity = rule.checksPerformed ? answer.similarity : null;
-    if (typeof similarity === "number" && (similarity < 0 || similarity > 1 || Number.isNaN(similarity))) {
-      throw parseError(input.endpoint, "identomat similarity outside 0..1");
-    }
-    const threshold = input.settings.similarityThreshold;
-    let outcome: "pass" | "fail" | "not_performed" = "not_performed";
-    if (typeof similarity === "number") {
-      outcome = similarity >= threshold ? "pass" : "fail";
-      if (outcome === "fail") reasons.push(reason("face_similarity_low", VENDOR, "similarity", `similarity below ${threshold}`));
-    }
-    if (failedByReason.has("faceMatch")) outcome = "fail";
-    checks.faceMatch = { outcome, similarity: typeof similarity === "number" ? similarity : null, threshold };
-  }
-
-  const unique = uniqueReasons(reasons);
-  const decision = rule.verdict ?? decide(checks, unique);
-  return {
-    status: "completed",
-    result,
-    decision,
-    reasons: unique,
-    checks,
-    pollAfterMs: result === "MANUAL_CHECK" ? input.settings.manualCheckPollSeconds * 1000 : null,
-  };
-}

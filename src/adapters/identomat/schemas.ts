@@ -35,8 +35,12 @@ export const IdentomatSettingsSchema = z.object({
   sessionTtlMinutes: z.number().positive().default(15),
   /** grace after the token's life before an unfinished session is called abandoned */
   expiryMarginMinutes: z.number().min(0).default(5),
-  /** face similarity at or above this passes the face match */
-  similarityThreshold: z.number().min(0).max(1).default(0.8),
+  /**
+   * DEPRECATED, accepted for compatibility and ignored: it used to fail the face match below it,
+   * overriding the vendor's verdict. The vendor's decision stands; a tenant's minimum similarity
+   * is the core decision policy's `minimumFaceSimilarity` (which can at most send to review).
+   */
+  similarityThreshold: z.number().min(0).max(1).optional(),
   /** slower polling of a MANUAL_CHECK session until the vendor's operator settles it */
   manualCheckPollSeconds: z.number().positive().default(600),
   /** with a secretKey: refuse successful answers that carry no signature */

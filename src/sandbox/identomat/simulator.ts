@@ -18,19 +18,35 @@
 // 400 "SESSION_INVALID" (a malformed token, or a token older than 15 minutes whose session never
 // finished), 400 "SESSION_NOT_FOUND" (an unknown or deleted token, or another company's).
 //
-// MAGIC INPUTS: the `magic` and `polls` query parameters of flags.return_url
-// (the gateway's hosted.returnUrl), e.g. https://tenant.example/done?magic=REJECTED:DOCUMENT_EXPIRED&polls=2
+// MAGIC INPUTS: the query parameters of flags.return_url (the gateway's hosted.returnUrl), e.g.
+// https://tenant.example/done?magic=REJECTED:DOCUMENT_EXPIRED&polls=2
+//   magic= chooses the result:
 //   (no magic) / magic=APPROVED        APPROVED, live true, similarity 0.93
 //   magic=REJECTED:<VALUE>             REJECTED with reject_reason.value <VALUE> (e.g. DOCUMENT_EXPIRED, FACE_MISMATCH)
 //   magic=REJECTED                     REJECTED with reject_reason null
 //   magic=MANUAL_CHECK                 MANUAL_CHECK, never settled (use the control route)
-//   magic=MANUAL_CHECK_THEN_APPROVED   MANUAL_CHECK for `settle` result calls (default 1), then APPROVED
+//   magic=MANUAL_CHECK_THEN_APPROVED   MANUAL_CHECK for `settle` result calls (default 1), then the operator's APPROVED
+//   magic=MANUAL_CHECK_THEN_APPROVED_LOW  the same with similarity 0.62 throughout: an operator approval after a low similarity
 //   magic=MANUAL_CHECK_THEN_REJECTED   MANUAL_CHECK for `settle` result calls (default 1), then REJECTED (FACE_MISMATCH)
 //   magic=DISAGREED_WITH_TERMS         DISAGREED_WITH_TERMS
 //   magic=NEVER                        stays IN_PROGRESS (SESSION_INVALID once the token is 15 minutes old)
 //   magic=SPOOF                        REJECTED, live false, reject_reason LIVENESS_FAILED
-//   magic=LOW_SIMILARITY               APPROVED with similarity 0.62 (below the gateway's default 0.8)
+//   magic=LOW_SIMILARITY               a plain APPROVED with similarity 0.62
+//   magic=MEDIUM_SIMILARITY            a plain APPROVED with similarity 0.75
 //   polls=<n>                          the first n result calls answer IN_PROGRESS (default 1)
+//   similarity=<0..1>                  the similarity of every answer of the session (overrides the magic's)
+//   comment=<text>                     the final APPROVED/REJECTED carries result_comment <text> ("If Operator
+//                                      Rejects/Approves the session manually and adds a comment ...")
+//   doc= chooses the document data (person); the default is the sandbox document:
+//     first_name SANDBOX, last_name SPECIMEN (local_* in Georgian), birthday 11/25/1979 (1979-11-25),
+//     document_number SBX000001, document_expires 8/2/2031 (2031-08-02; 3/1/2020 for REJECTED:DOCUMENT_EXPIRED),
+//     document_type the first flags.document_types item (else "id"), issuing_state/nationality/citizenship
+//     the first flags.document_countries item (else "GEO")
+//   doc=MISMATCH                       another person: NINO BERIDZE, birthday 1990-01-02, document_number SBX999999
+//   doc=INVERTED                       first_name SPECIMEN, last_name SANDBOX (given names and surname swapped)
+//   doc=NO_EXPIRY                      no document_expires / document_expires_time
+//   doc=RU | doc=UK | doc=GR           names only in the document's script (first_name/last_name empty):
+//                                      ИВАН ПЕТРОВ / ОЛЕНА ШЕВЧЕНКО / ΓΕΩΡΓΙΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ, the rest as the sandbox document
 //
 // Control (sandbox only, no company_key):
 //   POST /_control/sessions/:token/complete {result, reject_reason?, live?, similarity?, document_type?}
@@ -52,16 +68,48 @@ export const MAGIC_INPUTS: readonly { input: string; outcome: string }[] = [
   { input: "hosted.returnUrl ?magic=REJECTED:<VALUE> (e.g. REJECTED:DOCUMENT_EXPIRED)", outcome: "REJECTED with reject_reason.value <VALUE>" },
   { input: "hosted.returnUrl ?magic=REJECTED", outcome: "REJECTED with reject_reason null" },
   { input: "hosted.returnUrl ?magic=MANUAL_CHECK", outcome: "MANUAL_CHECK, never settled (settle it with the control route)" },
-  { input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_APPROVED[&settle=n]", outcome: "MANUAL_CHECK for n result calls (default 1), then APPROVED" },
+  { input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_APPROVED[&settle=n]", outcome: "MANUAL_CHECK for n result calls (default 1), then the operator's APPROVED" },
+  { input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_APPROVED_LOW[&settle=n]", outcome: "MANUAL_CHECK with similarity 0.62 for n result calls (default 1), then the operator's APPROVED with similarity 0.62" },
   { input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_REJECTED[&settle=n]", outcome: "MANUAL_CHECK for n result calls (default 1), then REJECTED (FACE_MISMATCH)" },
   { input: "hosted.returnUrl ?magic=DISAGREED_WITH_TERMS", outcome: "DISAGREED_WITH_TERMS" },
   { input: "hosted.returnUrl ?magic=NEVER", outcome: "IN_PROGRESS forever; SESSION_INVALID once the token is 15 minutes old" },
   { input: "hosted.returnUrl ?magic=SPOOF", outcome: "REJECTED, live false, reject_reason LIVENESS_FAILED" },
-  { input: "hosted.returnUrl ?magic=LOW_SIMILARITY", outcome: "APPROVED with similarity 0.62" },
+  { input: "hosted.returnUrl ?magic=LOW_SIMILARITY", outcome: "a plain APPROVED with similarity 0.62" },
+  { input: "hosted.returnUrl ?magic=MEDIUM_SIMILARITY", outcome: "a plain APPROVED with similarity 0.75" },
   { input: "hosted.returnUrl &polls=<n>", outcome: "the first n result calls answer IN_PROGRESS (default 1)" },
+  { input: "hosted.returnUrl &similarity=<0..1>", outcome: "every answer of the session carries that similarity" },
+  { input: "hosted.returnUrl &comment=<text>", outcome: "the final APPROVED/REJECTED carries result_comment <text> (an operator's comment)" },
+  { input: "hosted.returnUrl without doc", outcome: "the sandbox document: SANDBOX SPECIMEN, born 1979-11-25, SBX000001, expires 2031-08-02, country of flags.document_countries (else GEO)" },
+  { input: "hosted.returnUrl &doc=MISMATCH", outcome: "another person's document: NINO BERIDZE, born 1990-01-02, SBX999999" },
+  { input: "hosted.returnUrl &doc=INVERTED", outcome: "first_name SPECIMEN, last_name SANDBOX" },
+  { input: "hosted.returnUrl &doc=NO_EXPIRY", outcome: "no document_expires / document_expires_time" },
+  { input: "hosted.returnUrl &doc=RU | UK | GR", outcome: "names only in the document's script: ИВАН ПЕТРОВ / ОЛЕНА ШЕВЧЕНКО / ΓΕΩΡΓΙΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ" },
   { input: "company_key other than sandbox-identomat-key", outcome: '401 "INVALID_COMPANY_KEY"' },
   { input: "Authorization: signature not made with sandbox-identomat-secret", outcome: '401 "INVALID_SIGNATURE"' },
 ];
+
+/** document data variants (`doc=`): the members each one changes in the sandbox document's `person` */
+export const DOCUMENT_VARIANTS = {
+  SANDBOX: {},
+  MISMATCH: {
+    local_first_name: "ნინო",
+    local_last_name: "ბერიძე",
+    first_name: "NINO",
+    last_name: "BERIDZE",
+    birthday: "1/2/1990",
+    birthday_time: "1990-01-02T00:00:00.000Z",
+    age: 35,
+    sex: "F",
+    document_number: "SBX999999",
+    personal_number: "01001999999",
+  },
+  INVERTED: { local_first_name: "სპეციმენი", local_last_name: "სენდბოქსი", first_name: "SPECIMEN", last_name: "SANDBOX" },
+  NO_EXPIRY: { document_expires: undefined, document_expires_time: undefined },
+  RU: { local_first_name: "ИВАН", local_last_name: "ПЕТРОВ", first_name: "", last_name: "" },
+  UK: { local_first_name: "ОЛЕНА", local_last_name: "ШЕВЧЕНКО", first_name: "", last_name: "", sex: "F" },
+  GR: { local_first_name: "ΓΕΩΡΓΙΟΣ", local_last_name: "ΠΑΠΑΔΟΠΟΥΛΟΣ", first_name: "", last_name: "" },
+} as const satisfies Record<string, Record<string, string | number | undefined>>;
+export type DocumentVariant = keyof typeof DOCUMENT_VARIANTS;
 
 const RESULTS = ["APPROVED", "REJECTED", "MANUAL_CHECK", "DISAGREED_WITH_TERMS", "IN_PROGRESS"] as const;
 type Result = (typeof RESULTS)[number];
@@ -77,6 +125,11 @@ interface Plan {
   settleTo: "APPROVED" | "REJECTED" | null;
   settlePolls: number;
   magic: string;
+  /** `similarity=` was given: it holds for every answer */
+  similarityGiven: boolean;
+  /** `comment=`: the final APPROVED/REJECTED's result_comment */
+  comment: string | null;
+  doc: DocumentVariant;
 }
 
 interface Override {
@@ -97,6 +150,16 @@ interface Session {
   resultCalls: number;
   plan: Plan;
   override: Override | null;
+}
+
+function similarityParam(value: string | null): number | null {
+  const n = value === null || value.trim() === "" ? NaN : Number(value);
+  return Number.isFinite(n) && n >= 0 && n <= 1 ? n : null;
+}
+
+function docParam(value: string | null): DocumentVariant {
+  const key = (value ?? "SANDBOX").trim().toUpperCase();
+  return Object.hasOwn(DOCUMENT_VARIANTS, key) ? (key as DocumentVariant) : "SANDBOX";
 }
 
 function intParam(value: string | null, fallback: number): number {
@@ -123,7 +186,16 @@ export function planFromReturnUrl(returnUrl: unknown): Plan {
     settleTo: null,
     settlePolls: intParam(params.get("settle"), 1),
     magic,
+    similarityGiven: false,
+    comment: params.get("comment")?.trim() || null,
+    doc: docParam(params.get("doc")),
   };
+  const plan = planForMagic(magic, base);
+  const similarity = similarityParam(params.get("similarity"));
+  return similarity === null ? plan : { ...plan, similarity, similarityGiven: true };
+}
+
+function planForMagic(magic: string, base: Plan): Plan {
   if (magic.startsWith("REJECTED")) {
     const value = magic.slice("REJECTED".length).replace(/^:/, "");
     return { ...base, final: "REJECTED", rejectReason: value || null, similarity: value === "FACE_MISMATCH" ? 0.31 : base.similarity };
@@ -133,6 +205,8 @@ export function planFromReturnUrl(returnUrl: unknown): Plan {
       return { ...base, final: "MANUAL_CHECK", similarity: 0.81 };
     case "MANUAL_CHECK_THEN_APPROVED":
       return { ...base, final: "MANUAL_CHECK", similarity: 0.81, settleTo: "APPROVED" };
+    case "MANUAL_CHECK_THEN_APPROVED_LOW":
+      return { ...base, final: "MANUAL_CHECK", similarity: 0.62, settleTo: "APPROVED" };
     case "MANUAL_CHECK_THEN_REJECTED":
       return { ...base, final: "MANUAL_CHECK", similarity: 0.81, settleTo: "REJECTED" };
     case "DISAGREED_WITH_TERMS":
@@ -143,6 +217,8 @@ export function planFromReturnUrl(returnUrl: unknown): Plan {
       return { ...base, final: "REJECTED", live: false, rejectReason: "LIVENESS_FAILED" };
     case "LOW_SIMILARITY":
       return { ...base, final: "APPROVED", similarity: 0.62 };
+    case "MEDIUM_SIMILARITY":
+      return { ...base, final: "APPROVED", similarity: 0.75 };
     default:
       return base;
   }
@@ -170,7 +246,7 @@ function resultDocument(s: Session, state: { result: Result; rejectReason: strin
   const base = {
     configId: s.configId ?? "",
     trustedDatabaseRecord: null,
-    result_comment: o?.result_comment ?? "",
+    result_comment: o?.result_comment ?? (s.plan.comment && (state.result === "APPROVED" || state.result === "REJECTED") ? s.plan.comment : ""),
     questionnaires: [],
     generalDocuments: [],
   };
@@ -190,7 +266,7 @@ function resultDocument(s: Session, state: { result: Result; rejectReason: strin
   return {
     result: state.result,
     live: o?.live ?? s.plan.live,
-    similarity: o?.similarity ?? (state.result === "REJECTED" && state.rejectReason === "FACE_MISMATCH" ? 0.31 : s.plan.similarity),
+    similarity: o?.similarity ?? (state.result === "REJECTED" && state.rejectReason === "FACE_MISMATCH" && !s.plan.similarityGiven ? 0.31 : s.plan.similarity),
     document_type: o?.document_type ?? (typeof documentTypes[0] === "string" ? documentTypes[0] : "id"),
     reject_reason: rejectReason,
     person: {
@@ -216,6 +292,7 @@ function resultDocument(s: Session, state: { result: Result; rejectReason: strin
       email: "",
       phone: "",
       status: "",
+      ...DOCUMENT_VARIANTS[s.plan.doc],
     },
     ...base,
   };

@@ -8,6 +8,7 @@ import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FaultInjector } from "../../../src/sandbox/faults.js";
 import {
+  DOCUMENT_VARIANTS,
   MAGIC_INPUTS,
   SANDBOX_COMPANY_KEY,
   SANDBOX_SECRET_KEY,
@@ -264,7 +265,7 @@ describe("faults and widget page", () => {
 describe("magic inputs", () => {
   it("are documented", () => {
     expect(MAGIC_INPUTS.length).toBeGreaterThanOrEqual(10);
-    for (const m of ["REJECTED:<VALUE>", "MANUAL_CHECK_THEN_APPROVED", "DISAGREED_WITH_TERMS", "NEVER", "SPOOF", "polls=<n>"]) {
+    for (const m of ["REJECTED:<VALUE>", "MANUAL_CHECK_THEN_APPROVED", "MANUAL_CHECK_THEN_APPROVED_LOW", "MEDIUM_SIMILARITY", "DISAGREED_WITH_TERMS", "NEVER", "SPOOF", "polls=<n>", "similarity=", "comment=", "doc=MISMATCH", "doc=INVERTED", "doc=NO_EXPIRY", "doc=RU | UK | GR"]) {
       expect(MAGIC_INPUTS.some((x) => x.input.includes(m))).toBe(true);
     }
   });
@@ -281,7 +282,57 @@ describe("magic inputs", () => {
     ["https://t.example/done?magic=SPOOF", { final: "REJECTED", live: false, rejectReason: "LIVENESS_FAILED" }],
     ["https://t.example/done?magic=LOW_SIMILARITY", { final: "APPROVED", similarity: 0.62 }],
     ["https://t.example/done?polls=4", { final: "APPROVED", inProgressPolls: 4 }],
+    ["https://t.example/done?magic=MANUAL_CHECK_THEN_APPROVED_LOW", { final: "MANUAL_CHECK", settleTo: "APPROVED", similarity: 0.62, settlePolls: 1 }],
+    ["https://t.example/done?magic=MEDIUM_SIMILARITY", { final: "APPROVED", similarity: 0.75, settleTo: null }],
+    ["https://t.example/done?magic=APPROVED&similarity=0.75", { final: "APPROVED", similarity: 0.75, similarityGiven: true }],
+    ["https://t.example/done?similarity=1.5", { similarity: 0.93, similarityGiven: false }],
+    ["https://t.example/done?comment=checked%20by%20phone", { final: "APPROVED", comment: "checked by phone" }],
+    ["https://t.example/done?doc=mismatch", { final: "APPROVED", doc: "MISMATCH" }],
+    ["https://t.example/done?doc=UNKNOWN", { doc: "SANDBOX" }],
   ])("%s", (url, plan) => {
     expect(planFromReturnUrl(url)).toMatchObject(plan);
+  });
+});
+
+describe("document data variants (doc=)", () => {
+  const finalAnswer = async (returnUrl: string, flags: Record<string, unknown> = {}) => {
+    const token = await begin({ return_url: returnUrl, ...flags });
+    await result(token);
+    return (await result(token)).json as { person: Record<string, unknown>; result: string; similarity: number; result_comment: string };
+  };
+
+  it("every variant of DOCUMENT_VARIANTS is documented", () => {
+    for (const k of Object.keys(DOCUMENT_VARIANTS).filter((k) => k !== "SANDBOX")) expect(MAGIC_INPUTS.some((x) => x.input.includes(k))).toBe(true);
+  });
+
+  it("the default is the fixed sandbox document", async () => {
+    const a = await finalAnswer("https://t.example/done", { document_countries: ["UKR"] });
+    expect(a.person).toMatchObject({ first_name: "SANDBOX", last_name: "SPECIMEN", birthday: "11/25/1979", document_number: "SBX000001", document_expires: "8/2/2031", issuing_state: "UKR" });
+  });
+
+  it("MISMATCH: another person's document", async () => {
+    const a = await finalAnswer("https://t.example/done?doc=MISMATCH");
+    expect(a.person).toMatchObject({ first_name: "NINO", last_name: "BERIDZE", birthday: "1/2/1990", birthday_time: "1990-01-02T00:00:00.000Z", document_number: "SBX999999" });
+  });
+
+  it("INVERTED swaps the names; NO_EXPIRY drops the expiry", async () => {
+    expect((await finalAnswer("https://t.example/done?doc=INVERTED")).person).toMatchObject({ first_name: "SPECIMEN", last_name: "SANDBOX" });
+    const noExpiry = (await finalAnswer("https://t.example/done?doc=NO_EXPIRY")).person;
+    expect(noExpiry).not.toHaveProperty("document_expires");
+    expect(noExpiry).not.toHaveProperty("document_expires_time");
+  });
+
+  it.each([
+    ["RU", "ИВАН", "ПЕТРОВ"],
+    ["UK", "ОЛЕНА", "ШЕВЧЕНКО"],
+    ["GR", "ΓΕΩΡΓΙΟΣ", "ΠΑΠΑΔΟΠΟΥΛΟΣ"],
+  ])("%s: names only in the document's script", async (doc, first, last) => {
+    const a = await finalAnswer(`https://t.example/done?doc=${doc}`);
+    expect(a.person).toMatchObject({ local_first_name: first, local_last_name: last, first_name: "", last_name: "" });
+  });
+
+  it("similarity= and comment= shape the final answer", async () => {
+    const a = await finalAnswer("https://t.example/done?magic=REJECTED:FACE_MISMATCH&similarity=0.5&comment=seen");
+    expect(a).toMatchObject({ result: "REJECTED", similarity: 0.5, result_comment: "seen" });
   });
 });

@@ -126,9 +126,11 @@ describe("credentials, settings, validateRequest", () => {
       maxPollsPerMinute: 60,
       sessionTtlMinutes: 15,
       expiryMarginMinutes: 5,
-      similarityThreshold: 0.8,
       manualCheckPollSeconds: 600,
     });
+    // the legacy similarityThreshold has no default any more (accepted, ignored: see schemas.ts)
+    expect(identomatAdapter.settings.parse({})).not.toHaveProperty("similarityThreshold");
+    expect(identomatAdapter.settings.parse({ similarityThreshold: 0.8 })).toMatchObject({ similarityThreshold: 0.8 });
     expect(identomatAdapter.defaultBaseUrl).toBe("https://widget.identomat.com");
     expect(() => identomatAdapter.settings.parse({ similarityThreshold: 80 })).toThrow();
   });

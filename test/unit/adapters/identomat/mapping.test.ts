@@ -12,35 +12,29 @@ import {
   RESULT_RULES,
   documentTypeOf,
   errorFromCode,
-  identomatDate,
   languageFlagOf,
-  mapResult,
-  personFields,
   rejectReasonCodeOf,
   resultRuleOf,
-  type MapInput,
 } from "../../../../src/adapters/identomat/mapping.js";
+import { resultDoc } from "./result-doc.js";
+import { identomatDate, mapResult, personFields, type MapInput } from "../../../../src/adapters/identomat/result.js";
 import { ResultAnswerSchema, type IdentomatResultAnswer } from "../../../../src/adapters/identomat/schemas.js";
 
 const ALL_CHECKS: MapInput["checks"] = ["document", "liveness", "face_match"];
 const input = (over: Partial<MapInput> = {}): MapInput => ({
   checks: ALL_CHECKS,
-  settings: { similarityThreshold: 0.8, manualCheckPollSeconds: 600 },
+  settings: { manualCheckPollSeconds: 600 },
   requestCountry: null,
   endpoint: "result",
+  settlesReview: false,
   ...over,
 });
 
 /** a result answer in the doc's format (vendors/identomat.txt), values filled in */
 function answer(over: Record<string, unknown> = {}): IdentomatResultAnswer {
-  return ResultAnswerSchema.parse({
-    result: "APPROVED",
-    live: true,
-    similarity: 0.93,
-    document_type: "passport",
-    generalDocuments: [],
-    reject_reason: null,
-    person: {
+  return ResultAnswerSchema.parse(
+    resultDoc(
+      {
       local_first_name: "ИВАН",
       local_last_name: "ИВАНОВ",
       first_name: "IVAN",
@@ -60,13 +54,10 @@ function answer(over: Record<string, unknown> = {}): IdentomatResultAnswer {
       issuing_state: "UKR",
       sex: "F",
       address: "1 MAIN STREET",
-    },
-    configId: "cfg",
-    trustedDatabaseRecord: null,
-    result_comment: "",
-    questionnaires: [],
-    ...over,
-  });
+      },
+      over,
+    ),
+  );
 }
 
 describe("RESULT_RULES (every documented result value)", () => {
@@ -74,7 +65,7 @@ describe("RESULT_RULES (every documented result value)", () => {
     expect(Object.keys(RESULT_RULES).sort()).toEqual(["APPROVED", "DISAGREED_WITH_TERMS", "IN_PROGRESS", "MANUAL_CHECK", "REJECTED"]);
   });
 
-  it("APPROVED -> completed, approved (decided from clean checks)", () => {
+  it("APPROVED -> completed, approved (the vendor's verdict)", () => {
     const m = mapResult(answer({ result: "APPROVED" }), input());
     expect(m).toMatchObject({ status: "completed", decision: "approved", reasons: [], pollAfterMs: null });
   });
@@ -205,20 +196,41 @@ describe("CHECK_FAILED_BY_REASON (every row)", () => {
     expect(m.checks.document?.outcome).toBe("pass");
   });
 
-  it("face_similarity_low fails the face match (below the threshold)", () => {
-    expect(CHECK_FAILED_BY_REASON.face_similarity_low).toBe("faceMatch");
-    const m = mapResult(answer({ similarity: 0.5 }), input());
-    if (m.status !== "completed") throw new Error("expected completed");
-    expect(m.checks.faceMatch).toEqual({ outcome: "fail", similarity: 0.5, threshold: 0.8 });
-  });
-
-  it("has exactly these rows", () => {
+  it("has exactly these rows (no face_similarity_low: the adapter has no similarity threshold of its own)", () => {
     expect(CHECK_FAILED_BY_REASON).toEqual({
       liveness_failed: "liveness",
       face_mismatch: "faceMatch",
-      face_similarity_low: "faceMatch",
       different_person_in_session: "faceMatch",
     });
+  });
+});
+
+describe("RESULT_RULES columns", () => {
+  it.each([
+    ["APPROVED", "approved", "pass", true],
+    ["REJECTED", "declined", "inconclusive", true],
+    ["MANUAL_CHECK", "review", "inconclusive", false],
+    ["DISAGREED_WITH_TERMS", "declined", "not_performed", false],
+  ] as const)("%s -> decision %s, a measured similarity's outcome %s, operator verdict %s", (result, decision, faceMatch, operator) => {
+    expect(RESULT_RULES[result]).toMatchObject({ verdict: decision, faceMatch, operatorVerdict: operator });
+    const similarity = result === "DISAGREED_WITH_TERMS" ? 0 : 0.42;
+    const m = mapResult(answer({ result, similarity, reject_reason: null, result_comment: "" }), input({ settlesReview: true }));
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(m.decision).toBe(decision);
+    expect(m.checks.faceMatch).toEqual({ outcome: faceMatch, similarity: result === "DISAGREED_WITH_TERMS" ? null : 0.42, threshold: null });
+    expect(m.humanDecision).toBe(operator);
+  });
+
+  it("IN_PROGRESS has no verdict and reports nothing", () => {
+    expect(RESULT_RULES.IN_PROGRESS).toMatchObject({ status: "awaiting_user", verdict: null, faceMatch: "not_performed", operatorVerdict: false });
+  });
+
+  it("an operator verdict is human only when it settles a review or carries the operator's comment", () => {
+    const plain = mapResult(answer({ result: "APPROVED" }), input());
+    const commented = mapResult(answer({ result: "APPROVED", result_comment: "ok" }), input());
+    const blankComment = mapResult(answer({ result: "APPROVED", result_comment: "  " }), input());
+    const settling = mapResult(answer({ result: "REJECTED" }), input({ settlesReview: true }));
+    expect([plain, commented, blankComment, settling].map((m) => (m.status === "completed" ? m.humanDecision : null))).toEqual([false, true, false, true]);
   });
 });
 
@@ -326,6 +338,19 @@ describe("person fields", () => {
     expect(identomatDate("25/11/1979")).toBeNull();
   });
 
+  it("never guesses: other forms, sentinels and disagreeing twins are null; a UTC-written local midnight is its date", () => {
+    expect(identomatDate("02.08.2031")).toBeNull();
+    expect(identomatDate("02-08-2031")).toBeNull();
+    expect(identomatDate(null, "0001-01-01T00:00:00Z")).toBeNull();
+    expect(identomatDate(null, "1899-12-31")).toBeNull();
+    expect(identomatDate("8/2/2031", "2031-08-03T00:00:00.000Z")).toBeNull();
+    expect(identomatDate(null, "2031-08-01T20:00:00.000Z")).toBe("2031-08-02");
+    expect(identomatDate(null, "2031-08-02T03:00:00.000Z")).toBe("2031-08-02");
+    expect(identomatDate(null, "2031-08-02T00:00:00+04:00")).toBe("2031-08-02");
+    expect(identomatDate(null, "2031-08-02")).toBe("2031-08-02");
+    expect(identomatDate("", "")).toBeNull();
+  });
+
   it("the document check country is the issuing state, else the request's country", () => {
     const m = mapResult(answer({ person: { issuing_state: "DEU" } }), input({ requestCountry: "FR" }));
     if (m.status !== "completed") throw new Error("expected completed");
@@ -337,29 +362,34 @@ describe("person fields", () => {
 });
 
 describe("live and similarity", () => {
-  it("live true -> pass, false -> fail liveness_failed, absent -> not_performed", () => {
+  it("live true -> pass, false -> fail, absent -> not_performed; live false is a reason only where the vendor did not approve", () => {
     const pass = mapResult(answer({ live: true }), input());
     const fail = mapResult(answer({ live: false }), input());
+    const rejected = mapResult(answer({ result: "REJECTED", live: false, reject_reason: null }), input());
     const absent = mapResult(answer({ live: undefined }), input());
-    if (pass.status !== "completed" || fail.status !== "completed" || absent.status !== "completed") throw new Error("expected completed");
+    if (pass.status !== "completed" || fail.status !== "completed" || rejected.status !== "completed" || absent.status !== "completed") throw new Error("expected completed");
     expect(pass.checks.liveness).toEqual({ outcome: "pass", score: null, level: null });
     expect(fail.checks.liveness?.outcome).toBe("fail");
-    expect(fail.reasons.map((r) => r.code)).toEqual(["liveness_failed"]);
-    // an APPROVED answer with live false is declined by the gateway's own liveness check
-    expect(fail.decision).toBe("declined");
+    // the vendor's APPROVED stands (the issue: the vendor's decision must win); the core policy holds
+    // an automatic approval with a failing check back to review
+    expect(fail.decision).toBe("approved");
+    expect(fail.reasons).toEqual([]);
+    expect(rejected.reasons.map((r) => [r.code, r.vendorCode])).toEqual([
+      ["document_suspicious", "REJECTED"],
+      ["liveness_failed", "live=false"],
+    ]);
     expect(absent.checks.liveness?.outcome).toBe("not_performed");
   });
 
-  it("similarity at the threshold passes; below fails with face_similarity_low; the threshold is the account's", () => {
-    const at = mapResult(answer({ similarity: 0.8 }), input());
-    const below = mapResult(answer({ similarity: 0.79 }), input());
-    const lenient = mapResult(answer({ similarity: 0.79 }), input({ settings: { similarityThreshold: 0.7, manualCheckPollSeconds: 600 } }));
-    if (at.status !== "completed" || below.status !== "completed" || lenient.status !== "completed") throw new Error("expected completed");
-    expect(at.checks.faceMatch?.outcome).toBe("pass");
-    expect(below.checks.faceMatch?.outcome).toBe("fail");
-    expect(below.reasons[0]).toMatchObject({ code: "face_similarity_low", category: "face" });
-    expect(below.decision).toBe("declined");
-    expect(lenient.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.79, threshold: 0.7 });
+  it("the similarity is a fact: no gateway threshold passes or fails it, the vendor's threshold is not documented (null)", () => {
+    const high = mapResult(answer({ similarity: 0.8 }), input());
+    const low = mapResult(answer({ similarity: 0.31 }), input());
+    const absent = mapResult(answer({ similarity: undefined }), input());
+    if (high.status !== "completed" || low.status !== "completed" || absent.status !== "completed") throw new Error("expected completed");
+    expect(high.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.8, threshold: null });
+    expect(low.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.31, threshold: null });
+    expect(low).toMatchObject({ decision: "approved", reasons: [] });
+    expect(absent.checks.faceMatch).toEqual({ outcome: "not_performed", similarity: null, threshold: null });
   });
 
   it("a similarity outside 0..1 is a parse error", () => {
@@ -373,7 +403,7 @@ describe("live and similarity", () => {
   });
 
   it("a MANUAL_CHECK stays review even when a check fails", () => {
-    const m = mapResult(answer({ result: "MANUAL_CHECK", similarity: 0.5 }), input());
-    expect(m).toMatchObject({ decision: "review" });
+    const m = mapResult(answer({ result: "MANUAL_CHECK", similarity: 0.5, live: false }), input());
+    expect(m).toMatchObject({ decision: "review", humanDecision: false });
   });
 });

@@ -6,7 +6,8 @@ import express from "express";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { identomatAdapter } from "../../../../src/adapters/identomat/index.js";
-import type { AdapterAccount, AdapterVerification, Outcome } from "../../../../src/adapters/types.js";
+import type { AdapterAccount, AdapterVerification, Outcome, StoredVendorPayload } from "../../../../src/adapters/types.js";
+import { redactPayload } from "../../../../src/core/redact.js";
 import type { CheckName } from "../../../../src/core/model.js";
 import { VendorError } from "../../../../src/core/errors.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
@@ -43,6 +44,8 @@ interface Run {
   polls: Outcome[];
   final: Outcome;
   v: AdapterVerification;
+  /** what the adapter recorded, as the core stores it (redacted, through JSON) */
+  payloads: StoredVendorPayload[];
 }
 
 /** start, then poll (as the pipeline would: carrying status and pollCount) until terminal or `maxPolls` */
@@ -63,7 +66,8 @@ async function run(returnUrl: string, opts: { account?: AdapterAccount; checks?:
     const settled = out.status === "completed" && !(opts.untilSettled && out.decision === "review");
     if (settled || out.status === "expired" || out.status === "failed") break;
   }
-  return { start, polls, final: polls[polls.length - 1]!, v };
+  const payloads = h.payloads.map((p) => ({ kind: p.kind, body: JSON.parse(JSON.stringify(redactPayload(p.body))) as unknown, receivedAt: clock }));
+  return { start, polls, final: polls[polls.length - 1]!, v, payloads };
 }
 
 describe("start against the sandbox", () => {
@@ -113,7 +117,7 @@ describe("each magic input, start then poll until terminal", () => {
           fields: { firstName: "SANDBOX", lastName: "SPECIMEN", dateOfBirth: "1979-11-25", expiryDate: "2031-08-02", issueDate: "2021-02-08", nationality: "GE", sex: "M" },
         },
         liveness: { outcome: "pass" },
-        faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 },
+        faceMatch: { outcome: "pass", similarity: 0.93, threshold: null },
       },
       pollAfterMs: null,
     });
@@ -136,8 +140,8 @@ describe("each magic input, start then poll until terminal", () => {
     const r = await run("https://tenant.example/done?magic=REJECTED:FACE_MISMATCH");
     if (r.final.status !== "completed") throw new Error(`unexpected ${r.final.status}`);
     expect(r.final.decision).toBe("declined");
-    expect(r.final.reasons.map((x) => x.code)).toEqual(["face_mismatch", "face_similarity_low"]);
-    expect(r.final.checks.faceMatch).toEqual({ outcome: "fail", similarity: 0.31, threshold: 0.8 });
+    expect(r.final.reasons.map((x) => x.code)).toEqual(["face_mismatch"]);
+    expect(r.final.checks.faceMatch).toEqual({ outcome: "fail", similarity: 0.31, threshold: null });
   });
 
   it("REJECTED:<unknown value> -> declined with the generic code, vendorCode kept", async () => {
@@ -159,7 +163,50 @@ describe("each magic input, start then poll until terminal", () => {
   it("MANUAL_CHECK_THEN_APPROVED -> review, then the operator's APPROVED settles it", async () => {
     const r = await run("https://tenant.example/done?magic=MANUAL_CHECK_THEN_APPROVED&settle=2", { untilSettled: true });
     expect(r.polls.map((p) => (p.status === "completed" ? p.decision : p.status))).toEqual(["awaiting_user", "review", "review", "approved"]);
-    expect(r.final).toMatchObject({ pollAfterMs: null, reasons: [] });
+    expect(r.final).toMatchObject({ pollAfterMs: null, reasons: [], humanDecision: true });
+    expect(r.polls.slice(1, 3).every((p) => !("humanDecision" in p))).toBe(true);
+  });
+
+  it("MANUAL_CHECK_THEN_APPROVED_LOW -> the operator's approval after a low similarity stands: approved, humanDecision, 0.62 as a fact", async () => {
+    const r = await run("https://tenant.example/done?magic=MANUAL_CHECK_THEN_APPROVED_LOW&settle=2", { untilSettled: true });
+    expect(r.polls.map((p) => (p.status === "completed" ? p.decision : p.status))).toEqual(["awaiting_user", "review", "review", "approved"]);
+    expect(r.polls[1]).toMatchObject({ checks: { faceMatch: { outcome: "inconclusive", similarity: 0.62, threshold: null } } });
+    expect(r.final).toMatchObject({ decision: "approved", humanDecision: true, reasons: [], checks: { faceMatch: { outcome: "pass", similarity: 0.62, threshold: null } } });
+  });
+
+  it("MEDIUM_SIMILARITY -> a plain APPROVED at 0.75 is approved, not a human decision", async () => {
+    const r = await run("https://tenant.example/done?magic=MEDIUM_SIMILARITY");
+    expect(r.final).toMatchObject({ status: "completed", decision: "approved", reasons: [], checks: { faceMatch: { outcome: "pass", similarity: 0.75, threshold: null } } });
+    expect(r.final).not.toHaveProperty("humanDecision");
+  });
+
+  it("comment= -> an APPROVED with the operator's comment is a human decision", async () => {
+    const r = await run("https://tenant.example/done?comment=verified%20by%20video%20call");
+    expect(r.final).toMatchObject({ status: "completed", decision: "approved", humanDecision: true });
+  });
+
+  it("doc=MISMATCH -> the other person's data reported as given (the core compares it with the subject)", async () => {
+    const r = await run("https://tenant.example/done?doc=MISMATCH");
+    expect(r.final).toMatchObject({
+      status: "completed",
+      decision: "approved",
+      checks: { document: { type: "id_card", country: "GE", fields: { firstName: "NINO", lastName: "BERIDZE", dateOfBirth: "1990-01-02", documentNumber: "SBX999999", expiryDate: "2031-08-02" } } },
+    });
+  });
+
+  it("doc=NO_EXPIRY -> expiryDate null, the document check kept", async () => {
+    const r = await run("https://tenant.example/done?doc=NO_EXPIRY");
+    if (r.final.status !== "completed") throw new Error(`unexpected ${r.final.status}`);
+    expect(r.final.checks.document).toMatchObject({ outcome: "pass", fields: { expiryDate: null, documentNumber: "SBX000001" } });
+  });
+
+  it.each([
+    ["RU", "ИВАН", "ПЕТРОВ"],
+    ["UK", "ОЛЕНА", "ШЕВЧЕНКО"],
+    ["GR", "ΓΕΩΡΓΙΟΣ", "ΠΑΠΑΔΟΠΟΥΛΟΣ"],
+  ])("doc=%s -> names exactly in the document's script", async (doc, firstName, lastName) => {
+    const r = await run(`https://tenant.example/done?doc=${doc}`);
+    expect(r.final).toMatchObject({ status: "completed", checks: { document: { fields: { firstName, lastName } } } });
   });
 
   it("MANUAL_CHECK_THEN_REJECTED -> review, then declined", async () => {
@@ -187,11 +234,12 @@ describe("each magic input, start then poll until terminal", () => {
     expect(r.final.checks.liveness?.outcome).toBe("fail");
   });
 
-  it("LOW_SIMILARITY -> the vendor approves, the gateway's 0.8 threshold declines", async () => {
+  it("LOW_SIMILARITY -> the vendor approves and its verdict stands (no gateway threshold), similarity 0.62 as a fact", async () => {
     const r = await run("https://tenant.example/done?magic=LOW_SIMILARITY");
-    expect(r.final).toMatchObject({ status: "completed", decision: "declined", reasons: [{ code: "face_similarity_low" }], checks: { faceMatch: { outcome: "fail", similarity: 0.62 } } });
-    const lenient = await run("https://tenant.example/done?magic=LOW_SIMILARITY", { account: sandboxAccount({ settings: { similarityThreshold: 0.6 } }) });
-    expect(lenient.final).toMatchObject({ status: "completed", decision: "approved" });
+    expect(r.final).toMatchObject({ status: "completed", decision: "approved", reasons: [], checks: { faceMatch: { outcome: "pass", similarity: 0.62, threshold: null } } });
+    // the legacy setting is accepted and changes nothing
+    const strict = await run("https://tenant.example/done?magic=LOW_SIMILARITY", { account: sandboxAccount({ settings: { similarityThreshold: 0.9 } }) });
+    expect(strict.final).toMatchObject({ status: "completed", decision: "approved" });
   });
 
   it("NEVER -> awaiting_user until past expiresAt, then expired user_abandoned", async () => {
@@ -263,5 +311,29 @@ describe("erase and faults against the sandbox", () => {
   it("health: the sandbox accepts the company_key", async () => {
     const account = sandboxAccount();
     expect(await identomatAdapter.health!(account, makeHarness(account).ctx)).toEqual({ ok: true, detail: "company_key accepted" });
+  });
+});
+
+describe("renormalize over what each magic input recorded equals the last poll", () => {
+  it.each([
+    "",
+    "?magic=REJECTED:DOCUMENT_EXPIRED",
+    "?magic=REJECTED:FACE_MISMATCH",
+    "?magic=REJECTED",
+    "?magic=MANUAL_CHECK",
+    "?magic=MANUAL_CHECK_THEN_APPROVED&settle=2",
+    "?magic=MANUAL_CHECK_THEN_APPROVED_LOW",
+    "?magic=MANUAL_CHECK_THEN_REJECTED",
+    "?magic=DISAGREED_WITH_TERMS",
+    "?magic=SPOOF",
+    "?magic=LOW_SIMILARITY",
+    "?magic=MEDIUM_SIMILARITY",
+    "?comment=ok&doc=MISMATCH",
+    "?doc=GR&similarity=0.7",
+    "?doc=NO_EXPIRY",
+  ])("done%s", async (query) => {
+    const r = await run(`https://tenant.example/done${query}`, { untilSettled: !query.endsWith("=MANUAL_CHECK") });
+    expect(r.final.status).toBe("completed");
+    expect(identomatAdapter.renormalize!(r.payloads, r.v)).toEqual(r.final);
   });
 });

@@ -1,0 +1,260 @@
+// A parsed Identomat result/ answer -> the normalized outcome, driven by the tables in
+// mapping.ts. Pure: poll() and renormalize() both go through mapResult/completedOutcome, so
+// a live poll and a re-decision from the recorded payloads cannot diverge.
+//
+// Facts, not gateway decisions: the vendor's verdict stands (APPROVED approved, REJECTED declined
+// with the vendor's reasons), the similarity is reported with the vendor's own threshold (the file
+// gives none: null), and a tenant's minimum similarity is the core policy's `minimumFaceSimilarity`.
+import { toAlpha2 } from "../../core/countries.js";
+import { normalizeSex, toIsoDate } from "../../core/dates.js";
+import { uniqueReasons } from "../../core/decide.js";
+import { VendorError } from "../../core/errors.js";
+import { reason, type CheckName, type Checks, type Decision, type DocumentFields, type Reason } from "../../core/model.js";
+import { categoryOf, type ReasonCode } from "../../core/vocabulary.js";
+import type { AdapterVerification, Outcome, StoredVendorPayload } from "../types.js";
+import { CHECK_FAILED_BY_REASON, UNKNOWN_REJECT_REASON_CODE, documentTypeOf, rejectReasonCodeOf, resultRuleOf, type IdentomatResult } from "./mapping.js";
+import { IdentomatSettingsSchema, ResultAnswerSchema, type IdentomatPerson, type IdentomatResultAnswer } from "./schemas.js";
+
+const VENDOR = "identomat" as const;
+const DAY_MS = 86_400_000;
+
+/** the kind under which poll() records every result/ answer (ctx.recordPayload), read back by renormalize */
+export const RESULT_PAYLOAD_KIND = "identomat.result";
+
+// ---------------------------------------------------------------------------
+// dates
+
+/**
+ * A printed date: ISO `YYYY-MM-DD`, or the month/day/year Identomat's answers write
+ * ("birthday":"11/25/1979" beside "birthday_time":"1979-11-25T00:00:00.000Z"). Any other form
+ * (02.08.2031 could be either order) is unreadable: null, never guessed.
+ */
+function printedDate(value: string | null | undefined): string | null {
+  const t = value?.trim();
+  if (!t) return null;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) return toIsoDate(t);
+  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
+  return us ? toIsoDate(`${us[3]}-${us[1]!.padStart(2, "0")}-${us[2]!.padStart(2, "0")}`) : null;
+}
+
+/**
+ * The `*_time` twin: an ISO date or instant. A UTC instant that is not midnight is a local midnight
+ * written in UTC ("1979-11-24T20:00:00.000Z" for the 25th in Tbilisi): the nearest midnight is the date.
+ * Years before 1900 are sentinels of an absent date, not dates.
+ */
+function twinDate(value: string | null | undefined): string | null {
+  const t = value?.trim();
+  if (!t) return null;
+  const m = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(t);
+  if (!m) return null;
+  const calendar = toIsoDate(m[1]!);
+  if (!calendar || Number(m[1]!.slice(0, 4)) < 1900) return null;
+  if (m[5] !== "Z" || (m[2] === "00" && m[3] === "00" && (m[4] ?? "00") === "00")) return calendar;
+  const instant = Date.parse(t);
+  return Number.isNaN(instant) ? null : new Date(Math.floor((instant + DAY_MS / 2) / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** `birthday`/`document_expires` with their `*_time` twin: one readable value, or both agreeing; else null */
+export function identomatDate(plain: string | null | undefined, iso?: string | null): string | null {
+  const printed = printedDate(plain);
+  const twin = twinDate(iso);
+  if (printed && twin) return printed === twin ? printed : null;
+  if (printed || twin) return printed ?? twin;
+  return null;
+}
+
+// ---------------------------------------------------------------------------
+// person fields
+
+const blankToNull = (v: string | null | undefined): string | null => {
+  const t = v?.trim();
+  return t ? t : null;
+};
+
+/**
+ * The `person` members as the vendor gives them. Names are kept exactly as written, in any script
+ * (the widget serves ru, uk and gr users: the core transliterates before comparing); the latin
+ * members first, the document's own script (`local_*`) when they are empty.
+ */
+export function personFields(p: IdentomatPerson | null | undefined): DocumentFields {
+  if (!p) return {};
+  return {
+    firstName: blankToNull(p.first_name) ?? blankToNull(p.local_first_name),
+    lastName: blankToNull(p.last_name) ?? blankToNull(p.local_last_name),
+    dateOfBirth: identomatDate(p.birthday, p.birthday_time),
+    placeOfBirth: blankToNull(p.birth_place),
+    documentNumber: blankToNull(p.document_number),
+    personalNumber: blankToNull(p.personal_number),
+    expiryDate: identomatDate(p.document_expires, p.document_expires_time),
+    issueDate: identomatDate(p.document_issued),
+    issuingCountry: toAlpha2(p.issuing_state),
+    sex: normalizeSex(p.sex),
+    nationality: toAlpha2(p.nationality) ?? toAlpha2(p.citizenship),
+    address: blankToNull(p.address),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// a whole result answer
+
+export interface MapInput {
+  /** the checks the verification asked for: only these are reported */
+  checks: CheckName[];
+  settings: { manualCheckPollSeconds: number };
+  /**
+   * the request's document country (alpha-2). The begin/ flags restricted the scan to it
+   * ("Limit document scanning by country codes"), so it is the document's country when the
+   * answer names no issuing state.
+   */
+  requestCountry: string | null;
+  endpoint: string;
+  /** this answer follows a MANUAL_CHECK the gateway already reported as `review` */
+  settlesReview: boolean;
+}
+
+export type MappedResult =
+  | { status: "awaiting_user"; result: "IN_PROGRESS" }
+  | {
+      status: "completed";
+      result: Exclude<IdentomatResult, "IN_PROGRESS">;
+      decision: Decision;
+      reasons: Reason[];
+      checks: Checks;
+      pollAfterMs: number | null;
+      /** the vendor's operator decided: an APPROVED/REJECTED settling a MANUAL_CHECK, or one carrying the operator's comment */
+      humanDecision: boolean;
+    };
+
+function parseError(endpoint: string, message: string, vendorCode: string | null = null): VendorError {
+  return new VendorError({ kind: "parse", vendor: VENDOR, retryable: false, endpoint, vendorCode, message });
+}
+
+export function mapResult(answer: IdentomatResultAnswer, input: MapInput): MappedResult {
+  const found = resultRuleOf(answer.result);
+  // an unknown result is never taken for an approval
+  if (!found) throw parseError(input.endpoint, "identomat answered an unknown result value", answer.result.slice(0, 40));
+  const { result, rule } = found;
+  if (result === "IN_PROGRESS" || rule.verdict === null) return { status: "awaiting_user", result: "IN_PROGRESS" };
+
+  const reasons: Reason[] = [];
+  if (rule.reason) reasons.push(reason(rule.reason, VENDOR, result, null));
+
+  const rejectValue = blankToNull(answer.reject_reason?.value);
+  if (rejectValue && (result === "REJECTED" || result === "MANUAL_CHECK")) {
+    reasons.push(reason(rejectReasonCodeOf(rejectValue), VENDOR, rejectValue, blankToNull(answer.reject_reason?.description)?.slice(0, 200) ?? null));
+  } else if (result === "REJECTED") {
+    // "Can be null": a rejection without a stated reason still needs one
+    reasons.push(reason(UNKNOWN_REJECT_REASON_CODE, VENDOR, "REJECTED", "rejected without a reject_reason"));
+  }
+
+  const failedByReason = new Set<keyof Checks>();
+  for (const r of reasons) {
+    if (r.vendorCode === "REJECTED") continue;
+    const c = categoryOf(r.code);
+    if (c === "document" || c === "image" || c === "data") failedByReason.add("document");
+    const byCode = (CHECK_FAILED_BY_REASON as Partial<Record<ReasonCode, keyof Checks>>)[r.code];
+    if (byCode) failedByReason.add(byCode);
+  }
+
+  const checks: Checks = {};
+  const wants = (c: CheckName) => input.checks.includes(c);
+
+  if (wants("document")) {
+    const fields = rule.checksPerformed ? personFields(answer.person) : {};
+    const type = rule.checksPerformed ? documentTypeOf(answer.document_type) : null;
+    const extracted = type !== null || Boolean(fields.documentNumber);
+    checks.document = {
+      outcome: !rule.checksPerformed
+        ? "not_performed"
+        : failedByReason.has("document")
+          ? "fail"
+          : result === "APPROVED"
+            ? "pass"
+            : result === "MANUAL_CHECK"
+              ? "inconclusive"
+              : extracted
+                ? "pass"
+                : "inconclusive",
+      type,
+      // nothing scanned (DISAGREED_WITH_TERMS): no country either
+      country: rule.checksPerformed ? (fields.issuingCountry ?? input.requestCountry) : null,
+      fields,
+    };
+  }
+
+  if (wants("liveness")) {
+    const live = rule.checksPerformed ? answer.live : null;
+    const outcome = failedByReason.has("liveness") || live === false ? "fail" : live === true ? "pass" : "not_performed";
+    // "Whether or not the person was considered as live": a fact the check reports; it is a reason
+    // only where the vendor did not approve (an approval stands; the policy weighs the failing check)
+    if (live === false && rule.verdict !== "approved" && !reasons.some((r) => r.code === "liveness_failed")) {
+      reasons.push(reason("liveness_failed", VENDOR, "live=false", "the person was not considered live"));
+    }
+    checks.liveness = { outcome, score: null, level: null };
+  }
+
+  if (wants("face_match")) {
+    const similarity = rule.checksPerformed ? answer.similarity : null;
+    if (typeof similarity === "number" && (similarity < 0 || similarity > 1 || Number.isNaN(similarity))) {
+      throw parseError(input.endpoint, "identomat similarity outside 0..1");
+    }
+    const measured = typeof similarity === "number";
+    const outcome = failedByReason.has("faceMatch") ? "fail" : measured ? rule.faceMatch : "not_performed";
+    // the file documents no vendor threshold
+    checks.faceMatch = { outcome, similarity: measured ? similarity : null, threshold: null };
+  }
+
+  return {
+    status: "completed",
+    result,
+    decision: rule.verdict,
+    reasons: uniqueReasons(reasons),
+    checks,
+    pollAfterMs: result === "MANUAL_CHECK" ? input.settings.manualCheckPollSeconds * 1000 : null,
+    // "If Operator Rejects/Approves the session manually and adds a comment, that comment will be provided here"
+    humanDecision: rule.operatorVerdict && (input.settlesReview || blankToNull(answer.result_comment) !== null),
+  };
+}
+
+/** a completed mapping as the adapter's Outcome (shared by poll and renormalize) */
+export function completedOutcome(mapped: Extract<MappedResult, { status: "completed" }>, vendorReference: string | null): Outcome {
+  return {
+    status: "completed",
+    decision: mapped.decision,
+    reasons: mapped.reasons,
+    checks: mapped.checks,
+    vendorReference,
+    pollAfterMs: mapped.pollAfterMs,
+    ...(mapped.humanDecision ? { humanDecision: true } : {}),
+  };
+}
+
+/** the MapInput of a verification (settlesReview aside) */
+export function mapInputOf(v: AdapterVerification, settings: { manualCheckPollSeconds: number }, settlesReview: boolean): MapInput {
+  return { checks: v.checks, settings, requestCountry: toAlpha2(v.input.document?.country), endpoint: "result", settlesReview };
+}
+
+/**
+ * The outcome the recorded result/ answers decide, without a vendor call: the last answer that
+ * is a result document decides (error answers, recorded as `{ error }`, are skipped); it settles a
+ * review when an earlier answer was MANUAL_CHECK. null when the answers do not decide (still
+ * IN_PROGRESS, none recorded, or an answer the mapping refuses). The account's settings are not
+ * at hand: a MANUAL_CHECK's pollAfterMs is the default manualCheckPollSeconds (scheduling only).
+ */
+export function renormalizeResults(payloads: StoredVendorPayload[], v: AdapterVerification): Outcome | null {
+  const answers = payloads.flatMap((p) => {
+    if (p.kind !== RESULT_PAYLOAD_KIND) return [];
+    const parsed = ResultAnswerSchema.safeParse(p.body);
+    return parsed.success ? [parsed.data] : [];
+  });
+  const last = answers.at(-1);
+  if (!last) return null;
+  const settlesReview = answers.slice(0, -1).some((a) => resultRuleOf(a.result)?.result === "MANUAL_CHECK");
+  let mapped: MappedResult;
+  try {
+    mapped = mapResult(last, mapInputOf(v, IdentomatSettingsSchema.parse({}), settlesReview));
+  } catch {
+    return null;
+  }
+  return mapped.status === "completed" ? completedOutcome(mapped, v.vendorReference) : null;
+}
