@@ -304,3 +304,42 @@ describe("erasure is final", () => {
     expect(JSON.stringify(webhookBodies.map((w) => w.payload))).not.toMatch(/APARICIO|00000000T|1955/);
   });
 });
+
+describe("Identomat: the vendor's human decision wins", () => {
+  const IDM = (settings: Record<string, unknown> = {}) => ({ vendor: "identomat", credentials: { companyKey: "sandbox-identomat-key" }, settings: { pollScheduleSeconds: [0.2], maxPollsPerMinute: 600, ...settings } });
+  // the Identomat sandbox's document (see src/sandbox/identomat/simulator.ts)
+  const SPECIMEN = { firstName: "Sandbox", lastName: "Specimen", dateOfBirth: "1979-11-25", documentNumber: "SBX000001" };
+  const start = (t: { apiKey: string }, query: string, subject: Record<string, string> = SPECIMEN) =>
+    gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["document", "liveness", "face_match"], subject, document: { country: "GE" }, hosted: { returnUrl: `https://tenant.example/done?${query}` } });
+
+  it("the operator's APPROVED after a MANUAL_CHECK at similarity 0.62 is approved, not declined by a gateway threshold", async () => {
+    const t = await createTenantWithAccounts(gw, [IDM({ manualCheckPollSeconds: 0.3 })]);
+    const created = await start(t, "magic=MANUAL_CHECK_THEN_APPROVED_LOW&settle=1&polls=0");
+    const v = await waitUntil(async () => {
+      const r = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}`);
+      return r.body.decision === "approved" || r.body.decision === "declined" ? r.body : null;
+    }, 20_000, "the operator's decision");
+    expect(v).toMatchObject({ status: "completed", decision: "approved", checks: { faceMatch: { similarity: 0.62 } } });
+    expect(await gw.db.verification.findUniqueOrThrow({ where: { id: v.id } })).toMatchObject({ humanDecision: true });
+  });
+
+  it("a plain APPROVED at similarity 0.75 is approved; with the tenant's minimum of 0.8 it is review, never declined", async () => {
+    const plain = await createTenantWithAccounts(gw, [IDM()]);
+    const a = await start(plain, "magic=MEDIUM_SIMILARITY&polls=0");
+    expect(await settled(plain.apiKey, a.body.id)).toMatchObject({ decision: "approved", reasons: [] });
+    const strict = await createTenantWithAccounts(gw, [IDM()]);
+    await gw.admin("PUT", `/admin/tenants/${strict.tenantId}/policy`, { minimumFaceSimilarity: 0.8 });
+    const b = await start(strict, "magic=MEDIUM_SIMILARITY&polls=0");
+    expect(await settled(strict.apiKey, b.body.id)).toMatchObject({ decision: "review", reasons: [{ code: "face_similarity_low", vendor: null }] });
+  });
+
+  it("a Cyrillic document matches its Latin claim; another person's document does not", async () => {
+    const t = await createTenantWithAccounts(gw, [IDM()]);
+    const ru = await start(t, "doc=RU&polls=0", { firstName: "Ivan", lastName: "Petrov" });
+    expect(await settled(t.apiKey, ru.body.id)).toMatchObject({ decision: "approved" });
+    const other = await start(t, "doc=MISMATCH&polls=0");
+    const v = await settled(t.apiKey, other.body.id);
+    expect(v.decision).toBe("declined");
+    expect(v.reasons.map((r: { code: string }) => r.code)).toEqual(expect.arrayContaining(["first_name_mismatch", "last_name_mismatch", "date_of_birth_mismatch", "document_number_mismatch"]));
+  });
+});
