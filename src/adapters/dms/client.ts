@@ -130,7 +130,8 @@ export class DmsClient {
       classify: classifyDms(endpoint),
     });
     if (res.status === 422) {
-      this.ctx.recordPayload(endpoint, res.json ?? { status: 422, body: res.text });
+      // the status is kept with the body, so a re-decision reads a 422 as DMS's "nothing found", not as an answer
+      this.ctx.recordPayload(endpoint, { status: 422, body: res.json ?? res.text });
       return { kind: "unprocessable" };
     }
     if (res.json === undefined) {

@@ -7,8 +7,8 @@
 // DMS has no session id: vendorReference stays null.
 import { decide, uniqueReasons } from "../../core/decide.js";
 import { reason, type Checks, type Reason } from "../../core/model.js";
-import type { AdapterAccount, AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
-import { DMS_DEFAULT_BASE_URL, DmsClient, ENDPOINTS, readCredentials, readSettings, type ImagePart } from "./client.js";
+import type { AdapterAccount, AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, StoredVendorPayload, VendorAdapter, VerificationInputData } from "../types.js";
+import { DMS_DEFAULT_BASE_URL, DmsClient, ENDPOINTS, readCredentials, readSettings, type DmsAnswer, type ImagePart } from "./client.js";
 import {
   evaluateDocument,
   evaluateFaceVerify,
@@ -21,7 +21,8 @@ import {
   type FaceMatchEvaluation,
 } from "./evaluate.js";
 import { UNPROCESSABLE_MAP } from "./mapping.js";
-import { DmsCredentialsSchema, DmsSettingsSchema } from "./schemas.js";
+import { DmsCredentialsSchema, DmsDocumentResponseSchema, DmsFaceDetectionResponseSchema, DmsFaceVerifyResponseSchema, DmsSettingsSchema, DmsTemplateResponseSchema } from "./schemas.js";
+import type { ZodType } from "zod";
 import { authenticateWebhook, parseWebhook } from "./webhooks.js";
 
 const SIDE_ORDER = { front: 0, single: 1, back: 2 } as const;
@@ -139,10 +140,89 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
   return { status: "completed", decision: decide(checks, unique), reasons: unique, checks, vendorReference: null };
 }
 
+/**
+ * The outcome start() reached, from the answers it recorded (re-decision: no vendor call). Every
+ * evaluation is the same pure function start() used; the face match is re-read from the recorded
+ * face_verify answer (templates and the portrait are redacted, so a match that never reached
+ * face_verify cannot be re-derived: null). minFaceQuality is the default: settings are not recorded.
+ */
+export function renormalizeDms(payloads: StoredVendorPayload[], v: AdapterVerification): Outcome | null {
+  const last = (...kinds: string[]) => [...payloads].reverse().find((p) => kinds.includes(p.kind));
+  const answer = <T>(p: StoredVendorPayload, schema: ZodType<T>): DmsAnswer<T> => {
+    if ((p.body as { status?: unknown } | null)?.status === 422) return { kind: "unprocessable" };
+    const parsed = schema.safeParse(p.body);
+    return parsed.success ? { kind: "ok", body: parsed.data } : { kind: "unprocessable" };
+  };
+  const wants = (c: AdapterVerification["checks"][number]) => v.checks.includes(c);
+  const checks: Checks = {};
+  const reasons: Reason[] = [];
+  let doc: DocumentStep | null = null;
+  let portraitPresent = false;
+  if (wants("document") || wants("face_match")) {
+    const p = last(ENDPOINTS.document, ENDPOINTS.documentMultiPage);
+    if (!p) return null;
+    const portrait = (p.body as { Portrait?: unknown } | null)?.Portrait;
+    portraitPresent = typeof portrait === "string" && portrait.length > 0;
+    const a = answer(p, DmsDocumentResponseSchema);
+    doc = a.kind === "ok" ? { ok: true, evaluation: evaluateDocument(a.body, p.receivedAt) } : { ok: false, reason: reason(UNPROCESSABLE_MAP.document.code, "dms", 422, UNPROCESSABLE_MAP.document.message) };
+    if (wants("document")) {
+      if (doc.ok) {
+        checks.document = doc.evaluation.check;
+        reasons.push(...doc.evaluation.reasons);
+      } else {
+        checks.document = { outcome: "fail", type: null, country: null, fields: {} };
+        reasons.push(doc.reason);
+      }
+    }
+  }
+  let selfieFace: FaceFinding | null = null;
+  if (wants("liveness")) {
+    const p = last(ENDPOINTS.faceDetection);
+    if (!p) return null;
+    const liveness = evaluateLiveness(answer(p, DmsFaceDetectionResponseSchema), DmsSettingsSchema.parse({}).minFaceQuality);
+    checks.liveness = liveness.check;
+    reasons.push(...liveness.reasons);
+    selfieFace = liveness.face;
+  }
+  if (wants("face_match") && doc) {
+    const match = replayFaceMatch(doc, portraitPresent, selfieFace, payloads.filter((p) => p.kind === ENDPOINTS.templateExtraction), last(ENDPOINTS.faceVerify), answer);
+    if (!match) return null;
+    checks.faceMatch = match.check;
+    reasons.push(...match.reasons);
+  }
+  const unique = uniqueReasons(reasons);
+  return { status: "completed", decision: decide(checks, unique), reasons: unique, checks, vendorReference: null };
+}
+
+/** runFaceMatch's steps over the recorded answers (template_extraction: the portrait's first, then the selfie's). */
+function replayFaceMatch(
+  doc: DocumentStep,
+  portraitPresent: boolean,
+  selfieFace: FaceFinding | null,
+  templates: StoredVendorPayload[],
+  verify: StoredVendorPayload | undefined,
+  answer: <T>(p: StoredVendorPayload, schema: ZodType<T>) => DmsAnswer<T>,
+): FaceMatchEvaluation | null {
+  if (!doc.ok) return faceMatchFailed(doc.reason);
+  // the portrait itself is redacted in the record ("[redacted]"): its key still says whether there was one
+  if (!portraitPresent) return faceMatchFailed(reason("no_face_detected", "dms", "Portrait", "the document answer carries no portrait"));
+  if (selfieFace && !selfieFace.ok) return faceMatchFailed(findingReason(selfieFace, "selfie"));
+  const [portraitP, selfieP] = templates;
+  if (!portraitP) return null;
+  const portrait = templateFinding(answer(portraitP, DmsTemplateResponseSchema), ENDPOINTS.templateExtraction);
+  if (!portrait.ok) return faceMatchFailed(findingReason(portrait, "document portrait"));
+  if (!selfieFace?.ok && selfieP) {
+    const extracted = templateFinding(answer(selfieP, DmsTemplateResponseSchema), ENDPOINTS.templateExtraction);
+    if (!extracted.ok) return faceMatchFailed(findingReason(extracted, "selfie"));
+  }
+  return verify ? evaluateFaceVerify(answer(verify, DmsFaceVerifyResponseSchema)) : null;
+}
+
 export const dmsAdapter: VendorAdapter = {
   vendor: "dms",
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "dms-2026.12.1",
+  mappingVersion: "dms-2026.12.2",
+  renormalize: renormalizeDms,
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: false, webhooks: true, polling: false },
   defaultBaseUrl: DMS_DEFAULT_BASE_URL,
   credentials: { parse: (x) => DmsCredentialsSchema.parse(x), secretKeys: ["apiKey", "webhookSecrets"] },

@@ -10,12 +10,19 @@ import { validateShareidRequest } from "./validate.js";
 export const shareidAdapter: VendorAdapter = {
   vendor: "shareid",
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "shareid-2026.12.1",
+  mappingVersion: "shareid-2026.12.2",
   capabilities: { document: true, liveness: false, faceMatch: false, hosted: false, webhooks: false, polling: false },
   // the doc only says "{API}": a real account names its baseUrl; the default is the local sandbox
   defaultBaseUrl: "http://localhost:8090/shareid",
   credentials: { parse: (x) => ShareidCredentialsSchema.parse(x), secretKeys: ["apiKey", "businessHash"] },
   settings: { parse: (x) => ShareidSettingsSchema.parse(x ?? {}) },
+
+  // the one recorded answer (kind = the endpoint) through the same mapping start() uses
+  renormalize(payloads, v) {
+    const last = [...payloads].reverse().find((p) => p.kind === ENDPOINT);
+    const parsed = last ? ShareidResultSchema.safeParse(last.body) : null;
+    return parsed?.success ? mapShareidResult(parsed.data, v.checks) : null;
+  },
 
   validateRequest(input, checks) {
     return validateShareidRequest(input, checks);

@@ -12,6 +12,7 @@ import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { MAGIC_INPUTS, createDmsSimulator } from "../../../../src/sandbox/dms/simulator.js";
 import { fakeJpeg, makeAccount, makeHarness } from "../../../support/adapter-harness.js";
 import { input, verification } from "./helpers.js";
+import { redactPayload } from "../../../../src/core/redact.js";
 
 const faults = new FaultInjector(200);
 let server: Server;
@@ -95,7 +96,7 @@ describe("dms adapter x simulator: no magic", () => {
 });
 
 describe("dms adapter x simulator: every magic input", () => {
-  it("MAGIC_INPUTS documents the ten markers tested below", () => {
+  it("MAGIC_INPUTS documents the twelve markers tested below", () => {
     expect(MAGIC_INPUTS.map((m) => m.input)).toEqual([
       "MAGIC:expired",
       "MAGIC:suspicious",
@@ -107,7 +108,16 @@ describe("dms adapter x simulator: every magic input", () => {
       "MAGIC:noface",
       "MAGIC:multiface",
       "MAGIC:mismatch",
+      "MAGIC:noexpiry",
+      "MAGIC:bare",
     ]);
+  });
+
+  it("MAGIC:noexpiry and MAGIC:bare: the adapter reports no expiry date, never a guessed one", async () => {
+    for (const front of ["MAGIC:noexpiry", "MAGIC:bare"]) {
+      const o = completed((await run({ front, checks: ["document"] })).out);
+      expect(o.checks.document?.fields.expiryDate ?? null).toBeNull();
+    }
   });
 
   it("MAGIC:expired (document) -> declined, document_expired", async () => {
@@ -238,5 +248,29 @@ describe("dms adapter x simulator: auth and faults", () => {
     faults.add({ vendor: "dms", endpoint: "/face_detection", fault: "malformed", times: 1, latencyMs: 0 });
     const { out } = await run({ checks: ["liveness"] });
     expect(isVendorError(out) && out.kind).toBe("parse");
+  });
+});
+
+describe("renormalize: the recorded answers, redacted and stored as JSON, give start()'s outcome", () => {
+  const cases: { name: string; opts: Parameters<typeof run>[0] }[] = [
+    { name: "clean", opts: {} },
+    { name: "two pages", opts: { back: "back" } },
+    ...MAGIC_INPUTS.filter((m) => !["MAGIC:quota"].includes(m.input)).flatMap((m) => [
+      { name: `${m.input} on the document`, opts: { front: m.input } },
+      { name: `${m.input} on the selfie`, opts: { selfie: m.input } },
+    ]),
+    { name: "document only", opts: { checks: ["document"] } },
+    { name: "liveness only", opts: { checks: ["liveness"] } },
+  ];
+  it.each(cases)("$name", async ({ opts }) => {
+    const { out, h } = await run(opts);
+    if (isVendorError(out) || (out as Outcome).status !== "completed") return;
+    const stored = h.payloads.map((p) => ({ kind: p.kind, body: JSON.parse(JSON.stringify(redactPayload(p.body))), receivedAt: NOW() }));
+    const data = input({ front: fakeJpeg("x"), back: null, selfie: fakeJpeg("y") });
+    const again = dmsAdapter.renormalize!(stored, verification([...(opts?.checks ?? ALL)], data));
+    expect(again).toEqual(JSON.parse(JSON.stringify(out)));
+  });
+  it("no recorded document answer: nothing to say", () => {
+    expect(dmsAdapter.renormalize!([], verification(["document"], input({ front: fakeJpeg("x"), back: null, selfie: null })))).toBeNull();
   });
 });

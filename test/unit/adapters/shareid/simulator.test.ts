@@ -10,6 +10,7 @@ import type { VendorError } from "../../../../src/core/errors.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { createShareidSimulator, MAGIC_INPUTS, SANDBOX_API_KEY, SANDBOX_BUSINESS_HASH } from "../../../../src/sandbox/shareid/simulator.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
+import { redactPayload } from "../../../../src/core/redact.js";
 import { jpeg, png } from "./images.js";
 
 const faults = new FaultInjector(2_000);
@@ -164,5 +165,18 @@ describe("ShareID adapter x sandbox: magic last names", () => {
 
     faults.add({ vendor: "shareid", fault: "malformed", times: 1, latencyMs: 0 });
     await expect(run("Dupont")).rejects.toMatchObject({ kind: "parse" });
+  });
+});
+
+describe("ShareID renormalize", () => {
+  it.each(MAGIC_INPUTS.filter((m) => m.httpStatus === 200).map((m) => m.input).concat(["Dupont"]))("%s: the stored (redacted, JSON) answer renormalizes to the same outcome", async (lastName) => {
+    const { out, h } = await run(lastName);
+    if (!out || out.status !== "completed") return;
+    const stored = h.payloads.map((p, i) => ({ kind: p.kind, body: JSON.parse(JSON.stringify(redactPayload(p.body))), receivedAt: new Date(i) }));
+    const v = makeVerification(input(lastName), ["document"]);
+    expect(shareidAdapter.renormalize!(stored, v)).toEqual(JSON.parse(JSON.stringify(out)));
+  });
+  it("nothing recorded, nothing to say", () => {
+    expect(shareidAdapter.renormalize!([], makeVerification(input("x"), ["document"]))).toBeNull();
   });
 });
