@@ -72,6 +72,16 @@ async function runDocument(client: DmsClient, images: ImageInput[], ctx: Adapter
   return { ok: true, evaluation: evaluateDocument(answer.body, ctx.now()) };
 }
 
+function addDocumentCheck(doc: DocumentStep, checks: Checks, reasons: Reason[]): void {
+  if (doc.ok) {
+    checks.document = doc.evaluation.check;
+    reasons.push(...doc.evaluation.reasons);
+  } else {
+    checks.document = { outcome: "fail", type: null, country: null, fields: {} };
+    reasons.push(doc.reason);
+  }
+}
+
 async function runFaceMatch(client: DmsClient, doc: DocumentStep, selfie: ImageInput, selfieFace: FaceFinding | null): Promise<FaceMatchEvaluation> {
   if (!doc.ok) return faceMatchFailed(doc.reason);
   if (!doc.evaluation.portrait) return faceMatchFailed(reason("no_face_detected", "dms", "Portrait", "the document answer carries no portrait"));
@@ -111,15 +121,7 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
   let doc: DocumentStep | null = null;
   if (wants("document") || wants("face_match")) {
     doc = await runDocument(client, v.input.document?.images ?? [], ctx);
-    if (wants("document")) {
-      if (doc.ok) {
-        checks.document = doc.evaluation.check;
-        reasons.push(...doc.evaluation.reasons);
-      } else {
-        checks.document = { outcome: "fail", type: null, country: null, fields: {} };
-        reasons.push(doc.reason);
-      }
-    }
+    if (wants("document")) addDocumentCheck(doc, checks, reasons);
   }
 
   let selfieFace: FaceFinding | null = null;
@@ -165,15 +167,7 @@ export function renormalizeDms(payloads: StoredVendorPayload[], v: AdapterVerifi
     portraitPresent = typeof portrait === "string" && portrait.length > 0;
     const a = answer(p, DmsDocumentResponseSchema);
     doc = a.kind === "ok" ? { ok: true, evaluation: evaluateDocument(a.body, p.receivedAt) } : { ok: false, reason: reason(UNPROCESSABLE_MAP.document.code, "dms", 422, UNPROCESSABLE_MAP.document.message) };
-    if (wants("document")) {
-      if (doc.ok) {
-        checks.document = doc.evaluation.check;
-        reasons.push(...doc.evaluation.reasons);
-      } else {
-        checks.document = { outcome: "fail", type: null, country: null, fields: {} };
-        reasons.push(doc.reason);
-      }
-    }
+    if (wants("document")) addDocumentCheck(doc, checks, reasons);
   }
   let selfieFace: FaceFinding | null = null;
   if (wants("liveness")) {
