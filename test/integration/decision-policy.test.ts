@@ -343,3 +343,17 @@ describe("Identomat: the vendor's human decision wins", () => {
     expect(v.reasons.map((r: { code: string }) => r.code)).toEqual(expect.arrayContaining(["first_name_mismatch", "last_name_mismatch", "date_of_birth_mismatch", "document_number_mismatch"]));
   });
 });
+
+describe("IDENTY: technical is never a decision", () => {
+  const IWS = { vendor: "identy", credentials: {}, settings: { livenessLevel: "HIGH" } };
+  const blob = (marker: string) => Buffer.from(`IDENTY-SDK-BLOB v6 ${marker} ${Math.random()}`).toString("base64");
+
+  it.each([504, 507, 601, 901])("IWS code %i ends failed with a technical reason, and a BLOB never falls over to another IWS", async (code) => {
+    const t = await createTenantWithAccounts(gw, [IWS, IWS]);
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob(`MAGIC:code=${code}`) } });
+    const v = await settled(t.apiKey, created.body.id);
+    expect(v).toMatchObject({ status: "failed", decision: null, reasons: [{ code: "vendor_rejected_request", category: "technical", vendor: "identy", vendorCode: String(code) }] });
+    const calls = await gw.db.vendorCall.findMany({ where: { verificationId: v.id } });
+    expect(new Set(calls.map((c) => c.vendorAccountId))).toEqual(new Set([t.accounts[0].id]));
+  });
+});
