@@ -1,4 +1,4 @@
-// IDENTY Web Server (IWS v6) simulator, faithful to /work/shared/vendors/identy-web-solution-v6.txt.
+// IDENTY Web Server (IWS v6) simulator, faithful to ../shared/vendors/identy-web-solution-v6.txt.
 // Mounted at /identy: an account's baseUrl is http://host:port/identy.
 //
 // Endpoints (doc paths, methods and body formats):

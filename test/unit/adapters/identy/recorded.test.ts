@@ -304,16 +304,16 @@ const ERROR_ROWS: [number, string, number, string, "completed" | "failed"][] = [
   [500, "ERROR_SERVER_INTERNAL", 500, "vendor_unavailable", "failed"],
   [501, "ERROR_INVALID_JSON", 400, "vendor_rejected_request", "failed"],
   [503, "ERROR_INVALID_IMAGE", 400, "no_face_detected", "completed"],
-  [504, "ERROR_INVALID_FORMAT", 400, "capture_invalid", "completed"],
+  [504, "ERROR_INVALID_FORMAT", 400, "vendor_rejected_request", "failed"],
   [505, "ERROR_INVALID_MATCH_LEVEL", 400, "vendor_rejected_request", "failed"],
   [506, "ERROR_INVALID_AS_LEVEL", 400, "vendor_rejected_request", "failed"],
-  [507, "NO_TEMPLATES_SPECIFIED", 400, "capture_invalid", "completed"],
+  [507, "NO_TEMPLATES_SPECIFIED", 400, "vendor_rejected_request", "failed"],
   [509, "ERROR_MULTIPLE_FACES", 400, "multiple_faces", "completed"],
   [510, "ERROR_POOR_ICAO_QUALITY", 400, "image_low_quality", "completed"],
-  [601, "ERROR_DECRYPTION_FAILED", 400, "capture_invalid", "completed"],
+  [601, "ERROR_DECRYPTION_FAILED", 400, "vendor_rejected_request", "failed"],
   [604, "ERROR_REQUEST_EXPIRED", 500, "capture_expired", "completed"],
-  [900, "INVALID_IMAGE", 400, "capture_invalid", "completed"],
-  [901, "ERROR_WRONG_RESOLUTION", 400, "image_low_resolution", "completed"],
+  [900, "INVALID_IMAGE", 400, "vendor_rejected_request", "failed"],
+  [901, "ERROR_WRONG_RESOLUTION", 400, "vendor_rejected_request", "failed"],
 ];
 
 describe("IWS error codes end to end", () => {
