@@ -1,6 +1,5 @@
 // The adapter against the doc's own sample payloads (fixtures/), served by nock.
 import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import nock from "nock";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -9,44 +8,12 @@ import type { AdapterAccount, Outcome, VerificationInputData } from "../../../..
 import { VendorError } from "../../../../src/core/errors.js";
 import type { CheckName } from "../../../../src/core/model.js";
 import { fakeJpeg, makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
+import { DOC_PROCESS_OK, DOC_PROCESS_SPOOF, fixture, png } from "./samples.js";
 
 const BASE = "https://iws.identy.test";
-const fixture = (name: string) => readFileSync(new URL(`../../../../src/adapters/identy/fixtures/${name}`, import.meta.url), "utf8");
-const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
 const blob = Buffer.from("IDENTY-ENCRYPTED-BLOB\u0000\u0001opaque");
 const selfie = { contentType: "image/jpeg", data: fakeJpeg("selfie") };
 const portrait = { side: "front" as const, contentType: "image/png", data: png };
-
-// The doc's /process "Output" sample, with the braces the printed doc lost put back (values unchanged).
-const DOC_PROCESS_OK = {
-  refid: "W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405",
-  code: 200,
-  message: "FEEDBACK_CAPTURED",
-  upload_ts: 1908,
-  data: {
-    bits_per_pixel: 8,
-    capture_date: "2025-04-94T13:04:40.481 +0000",
-    width: 480,
-    channels: 3,
-    height: 640,
-    resolution: "480x640x3",
-    as_highest_security_level_reached: "HIGHEST",
-    spoof_score: [0.9757902],
-    quality: { eyes_status: "OPEN", eyes_open_metric: 59.93526, head_pose_check: true, quality_metric: 67.966354, qc_passed: true },
-    templates: { JPEG: fakeJpeg("captured").toString("base64"), PNG: png.toString("base64") },
-  },
-  icao_data: { multiple_faces: false, eyes_full_visibility: false, background_continuity: 14, is_compliant: false },
-};
-// ... and its spoof answer
-const DOC_PROCESS_SPOOF = {
-  code: 401,
-  message: "FEEDBACK_RETRY",
-  refid: "W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405",
-  description: "Something is weird, please try again.",
-  data: { image: "/9j/4...." },
-  quality: false,
-  debug: { spoof_score: [0.0] },
-};
 
 interface Captured {
   path: string;
