@@ -61,7 +61,7 @@ function envelopeOf(text: string): IwsEnvelope | null {
   return env.success ? env.data : null;
 }
 
-export function technicalError(row: Extract<IwsCodeRow, { type: "technical" }>, code: number, endpoint: string, httpStatus: number, refid: string | null): VendorError {
+export function technicalError(row: Extract<IwsCodeRow, { type: "technical" }>, code: number, endpoint: string, httpStatus: number | null, refid: string | null): VendorError {
   return new VendorError({
     kind: row.kind,
     vendor: "identy",

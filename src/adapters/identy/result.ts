@@ -9,7 +9,7 @@ import { decide, uniqueReasons } from "../../core/decide.js";
 import { VendorError } from "../../core/errors.js";
 import type { CheckName, Checks, Reason } from "../../core/model.js";
 import type { Outcome, StoredVendorPayload } from "../types.js";
-import { codeOf, type IwsEndpoint } from "./client.js";
+import { codeOf, technicalError, type IwsEndpoint } from "./client.js";
 import { faceMatchFrom, fromDecisionCode, livenessFromAs, livenessFromLegitimateMatch, livenessFromLevel, livenessFromProcess, multipleFacesReason } from "./evaluate.js";
 import { iwsCodeRow, LIVENESS_LEVELS, MATCH_REQUEST_LEVELS, SELFIE_VS_PICTURE_ID_SIMILARITY, SELFIE_VS_SELFIE_SIMILARITY, UNKNOWN_IWS_CODE_REASON, type IwsCodeRow } from "./mapping.js";
 import {
@@ -92,11 +92,7 @@ export function readAnswer<T>(endpoint: IwsEndpoint, raw: unknown, schema: z.Zod
     const row = code === null ? null : iwsCodeRow(code);
     const refid = env.data.refid ? ` refid ${env.data.refid}` : "";
     if (code !== null && row?.type === "decision") return { type: "code", code, row, envelope: env.data };
-    if (code !== null && row?.type === "technical")
-      return {
-        type: "error",
-        error: new VendorError({ kind: row.kind, vendor: "identy", endpoint, retryable: row.retryable, vendorCode: code, reasonCode: row.reason, message: `IWS ${endpoint} answered ${row.name} (code ${code})${refid}` }),
-      };
+    if (code !== null && row?.type === "technical") return { type: "error", error: technicalError(row, code, endpoint, null, env.data.refid ?? null) };
     return {
       type: "error",
       error: new VendorError({
