@@ -11,8 +11,7 @@ import type { AdapterContext } from "../types.js";
 import { VendorError } from "../../core/errors.js";
 import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
 import { iwsCodeRow, UNKNOWN_IWS_CODE_REASON, type IwsCodeRow } from "./mapping.js";
-import { IwsEnvelopeSchema, parseIwsBody, readIwsBody, schemaError, type IdentySettings, type IwsEnvelope } from "./schemas.js";
-import type { z } from "zod";
+import { IwsEnvelopeSchema, parseIwsBody, readIwsBody, type IdentySettings, type IwsEnvelope } from "./schemas.js";
 
 export const IWS_PATHS = {
   process: "/api/v1/process",
@@ -62,7 +61,7 @@ function envelopeOf(text: string): IwsEnvelope | null {
   return env.success ? env.data : null;
 }
 
-export function technicalError(row: Extract<IwsCodeRow, { type: "technical" }>, code: number, endpoint: string, httpStatus: number, refid: string | null): VendorError {
+export function technicalError(row: Extract<IwsCodeRow, { type: "technical" }>, code: number, endpoint: string, httpStatus: number | null, refid: string | null): VendorError {
   return new VendorError({
     kind: row.kind,
     vendor: "identy",
@@ -107,18 +106,11 @@ export function classifyIws(endpoint: IwsEndpoint) {
   };
 }
 
-export type IwsAnswer<T> =
-  | { type: "ok"; body: T; raw: unknown }
-  /** a documented non-200 code about the capture (spoof, no face, expired ...) */
-  | { type: "code"; code: number; row: Extract<IwsCodeRow, { type: "decision" }>; envelope: IwsEnvelope; raw: unknown };
-
-async function send<T>(
-  c: IwsCallContext,
-  endpoint: IwsEndpoint,
-  request: { data?: Buffer; headers?: Record<string, string>; method?: "GET" | "POST" },
-  schema: z.ZodType<T>,
-  isOk: (env: IwsEnvelope) => boolean,
-): Promise<IwsAnswer<T>> {
+/**
+ * One IWS call: technical and undocumented codes are VendorErrors (classifyIws); every other answer is
+ * recorded as `identy.<endpoint>` and returned as received, for result.ts to read.
+ */
+async function send(c: IwsCallContext, endpoint: IwsEndpoint, request: { data?: Buffer; headers?: Record<string, string>; method?: "GET" | "POST" }): Promise<unknown> {
   const res = await c.ctx.http.call({
     endpoint,
     method: request.method ?? "POST",
@@ -130,31 +122,8 @@ async function send<T>(
   });
   const raw = parseIwsBody(res.text, endpoint, res.status);
   c.ctx.recordPayload(`identy.${endpoint}`, raw);
-  const env = IwsEnvelopeSchema.safeParse(raw);
-  if (!env.success) throw schemaError(endpoint, res.status, env.error.issues);
-  if (!isOk(env.data)) {
-    const code = codeOf(env.data);
-    const row = code === null ? null : iwsCodeRow(code);
-    // classify already turned technical and unknown codes into errors; what is left is a decision row
-    if (code !== null && row && row.type === "decision") return { type: "code", code, row, envelope: env.data, raw };
-    throw new VendorError({
-      kind: "parse",
-      vendor: "identy",
-      endpoint,
-      httpStatus: res.status,
-      retryable: false,
-      vendorCode: code,
-      message: `IWS ${endpoint} answer carries no usable code`,
-    });
-  }
-  const body = schema.safeParse(raw);
-  if (!body.success) throw schemaError(endpoint, res.status, body.error.issues);
-  return { type: "ok", body: body.data, raw };
+  return raw;
 }
-
-const codeIs200 = (env: IwsEnvelope) => codeOf(env) === 200;
-// the /face/as family: `"error": 0` and no `code` on success
-const asIsOk = (env: IwsEnvelope) => codeOf(env) === null || codeOf(env) === 200;
 
 function multipart(fields: [name: string, value: string | { bytes: Buffer; filename: string; contentType: string }][]): { data: Buffer; headers: Record<string, string> } {
   const form = new FormData();
@@ -175,15 +144,15 @@ function blobPart(blob: Buffer) {
   return { bytes: blob, filename: "bdata", contentType: "application/octet-stream" };
 }
 
-export function postProcess<T>(c: IwsCallContext, blob: Buffer, schema: z.ZodType<T>) {
-  return send(c, "process", multipart([["file", blobPart(blob)], ["enableQuality", String(c.settings.enableQuality)]]), schema, codeIs200);
+export function postProcess(c: IwsCallContext, blob: Buffer) {
+  return send(c, "process", multipart([["file", blobPart(blob)], ["enableQuality", String(c.settings.enableQuality)]]));
 }
 
-export function postSecureFaceAs<T>(c: IwsCallContext, blob: Buffer, schema: z.ZodType<T>) {
-  return send(c, "secure_face_as", multipart([["file", blobPart(blob)]]), schema, asIsOk);
+export function postSecureFaceAs(c: IwsCallContext, blob: Buffer) {
+  return send(c, "secure_face_as", multipart([["file", blobPart(blob)]]));
 }
 
-export function postVerifyWithPictureId<T>(c: IwsCallContext, blob: Buffer, picId: { base64: string; format: string }, level: string, schema: z.ZodType<T>) {
+export function postVerifyWithPictureId(c: IwsCallContext, blob: Buffer, picId: { base64: string; format: string }, level: string) {
   return send(
     c,
     "verify_with_picture_id",
@@ -194,13 +163,11 @@ export function postVerifyWithPictureId<T>(c: IwsCallContext, blob: Buffer, picI
       ["template", picId.format],
       ["level", level],
     ]),
-    schema,
-    codeIs200,
   );
 }
 
-export function postFaceAs<T>(c: IwsCallContext, imageBase64: string, threshold: string, schema: z.ZodType<T>) {
-  return send(c, "face_as", multipart([["image", imageBase64], ["threshold", threshold]]), schema, asIsOk);
+export function postFaceAs(c: IwsCallContext, imageBase64: string, threshold: string) {
+  return send(c, "face_as", multipart([["image", imageBase64], ["threshold", threshold]]));
 }
 
 export interface TemplateRef {
@@ -208,12 +175,12 @@ export interface TemplateRef {
   format: string;
 }
 
-export function postMatchWithPictureId<T>(c: IwsCallContext, image: TemplateRef, imageToVerifyAgainst: TemplateRef, level: string, schema: z.ZodType<T>) {
-  return send(c, "match_with_picture_id", json({ image, imageToVerifyAgainst, level }), schema, codeIs200);
+export function postMatchWithPictureId(c: IwsCallContext, image: TemplateRef, imageToVerifyAgainst: TemplateRef, level: string) {
+  return send(c, "match_with_picture_id", json({ image, imageToVerifyAgainst, level }));
 }
 
-export function postMatchWithSelfie<T>(c: IwsCallContext, image: TemplateRef, imageToVerifyAgainst: TemplateRef, level: string, schema: z.ZodType<T>) {
-  return send(c, "match_with_selfie", json({ image, imageToVerifyAgainst, level }), schema, codeIs200);
+export function postMatchWithSelfie(c: IwsCallContext, image: TemplateRef, imageToVerifyAgainst: TemplateRef, level: string) {
+  return send(c, "match_with_selfie", json({ image, imageToVerifyAgainst, level }));
 }
 
 export async function getFaceHealth(c: IwsCallContext): Promise<{ status: number; text: string }> {

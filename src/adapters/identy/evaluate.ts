@@ -11,7 +11,7 @@ import {
   type LivenessLevel,
   type MatchRequestLevel,
 } from "./mapping.js";
-import type { AsResponse, IdentySettings, IwsEnvelope, MatchResponse } from "./schemas.js";
+import type { AsResponse, IdentySettings, IwsEnvelope, MatchResponse, ProcessSuccess } from "./schemas.js";
 
 type LivenessCheck = NonNullable<Checks["liveness"]>;
 type FaceMatchCheck = NonNullable<Checks["faceMatch"]>;
@@ -23,54 +23,111 @@ export interface Evaluated<C> {
 
 const refNote = (refid: string | null | undefined) => (refid ? ` (refid ${refid})` : "");
 
+/** A liveness score as the IWS reports it, when it is a number in 0..1 (its meaning is the vendor's; the doc gives none). */
+export function scoreOf(value: unknown): number | null {
+  const n = Array.isArray(value) ? value[0] : value;
+  return typeof n === "number" && Number.isFinite(n) && n >= 0 && n <= 1 ? n : null;
+}
+
 /**
  * Pass when as_highest_security_level_reached >= the required level. The doc: "remains at null when
  * AS is deactivated or if the score fails to meet the LOW threshold": null is never a pass.
  */
-export function livenessFromLevel(reached: string | null | undefined, required: LivenessLevel, refid: string | null | undefined): Evaluated<LivenessCheck> {
+export function livenessFromLevel(reached: string | null | undefined, required: LivenessLevel, refid: string | null | undefined, score: number | null = null): Evaluated<LivenessCheck> {
   const level = reached ?? null;
   if (level === null)
     return {
-      check: { outcome: "fail", score: null, level: null },
+      check: { outcome: "fail", score, level: null },
       reasons: [reason("liveness_failed", "identy", "as_highest_security_level_reached=null", `no liveness level reached (AS off or below LOW)${refNote(refid)}`)],
     };
   const rank = livenessRank(level);
   if (rank === null)
     // an undocumented level: never dropped, a human looks
     return {
-      check: { outcome: "inconclusive", score: null, level },
+      check: { outcome: "inconclusive", score, level },
       reasons: [reason("manual_review_required", "identy", `as_highest_security_level_reached=${level}`, `undocumented liveness level${refNote(refid)}`)],
     };
   if (rank < LIVENESS_LEVEL_RANK[required])
     return {
-      check: { outcome: "fail", score: null, level },
+      check: { outcome: "fail", score, level },
       reasons: [reason("liveness_failed", "identy", `as_highest_security_level_reached=${level}`, `liveness level ${level} below the required ${required}${refNote(refid)}`)],
     };
-  return { check: { outcome: "pass", score: null, level }, reasons: [] };
+  return { check: { outcome: "pass", score, level }, reasons: [] };
 }
 
-/** A spoof answer (code 401, FEEDBACK_RETRY*): `quality: false` adds image_low_quality (the doc recommends a retake). */
+/**
+ * A legitimate /process capture: the level against ours, `spoof_score` as the score, and
+ * `data.quality.qc_passed` ("true if the image quality is good, and false if it is not"). A poor-quality
+ * capture asks for a retake (image_low_quality); one whose level also fell short is not judged on it
+ * (inconclusive), as the doc says of spoofs: "poor-quality images may cause the capture to be flagged as a spoof".
+ */
+export function livenessFromProcess(body: ProcessSuccess, required: LivenessLevel): Evaluated<LivenessCheck> {
+  const refid = body.refid ?? null;
+  const l = livenessFromLevel(body.data.as_highest_security_level_reached, required, refid, scoreOf(body.data.spoof_score));
+  if (body.data.quality?.qc_passed !== false) return l;
+  const lowQuality = reason(
+    "image_low_quality",
+    "identy",
+    "qc_passed=false",
+    `capture quality below the IWS's bar (quality_metric ${body.data.quality.quality_metric ?? "n/a"}, level ${l.check.level ?? "none"}): ask the user to retake${refNote(refid)}`,
+  );
+  if (l.check.outcome === "fail") return { check: { ...l.check, outcome: "inconclusive" }, reasons: [lowQuality] };
+  return { check: l.check, reasons: [...l.reasons, lowQuality] };
+}
+
+/**
+ * A /verifyWithPictureId match answer: the doc says its schema "is identical to ... the /matchWithPictureId
+ * endpoint for captures that are deemed legitimate", so it carries no liveness level. It proves that the
+ * capture reached the asThreshold the tenant's Face SDK put in the BLOB ("if asThreshold is set to HIGHEST, but
+ * the liveness score reaches HIGH, the capture will be classified as spoof"), which the gateway does not know:
+ * a pass only against a required LOW (a legitimate capture reached at least LOW); otherwise not judged.
+ */
+export function livenessFromLegitimateMatch(required: LivenessLevel, refid: string | null | undefined): Evaluated<LivenessCheck> {
+  if (required === "LOW") return { check: { outcome: "pass", score: null, level: null }, reasons: [] };
+  return {
+    check: { outcome: "inconclusive", score: null, level: null },
+    reasons: [
+      reason(
+        "manual_review_required",
+        "identy",
+        "as_highest_security_level_reached=absent",
+        `verifyWithPictureId deemed the capture legitimate at the SDK's asThreshold but reports no level; the required ${required} is unverified (blobMatchFlow process_then_match reports it)${refNote(refid)}`,
+      ),
+    ],
+  };
+}
+
+/**
+ * A spoof answer (code 401, FEEDBACK_RETRY*). The doc: "We recommend asking users to retake the picture if the
+ * capture has been flagged as a spoof and its quality key is set to false, as poor-quality images may cause the
+ * capture to be flagged as a spoof": `quality: false` is a retake (image_low_quality, liveness not judged).
+ */
 export function livenessFromSpoof(env: IwsEnvelope, code: number): Evaluated<LivenessCheck> {
   const feedback = env.message ?? env.feedbackCode ?? "FEEDBACK_RETRY";
-  const main = retryFeedbackReason(feedback);
-  const reasons = [reason(main, "identy", code, `${feedback}${refNote(env.refid)}`)];
-  if (env.quality === false)
-    reasons.push(reason("image_low_quality", "identy", "quality=false", `spoof verdict on a poor-quality capture: ask the user to retake${refNote(env.refid)}`));
+  const score = scoreOf((env.debug as { spoof_score?: unknown } | undefined)?.spoof_score);
   const asLevel = (env as Record<string, unknown>).as_highest_security_level_reached;
+  const level = typeof asLevel === "string" ? asLevel : null;
+  if (env.quality === false)
+    return {
+      check: { outcome: "inconclusive", score, level },
+      reasons: [reason("image_low_quality", "identy", code, `${feedback} with quality=false: a poor-quality capture, ask the user to retake${refNote(env.refid)}`)],
+    };
+  const main = retryFeedbackReason(feedback);
   return {
-    check: { outcome: main === "liveness_failed" ? "fail" : "inconclusive", score: null, level: typeof asLevel === "string" ? asLevel : null },
-    reasons,
+    check: { outcome: main === "liveness_failed" ? "fail" : "inconclusive", score, level },
+    reasons: [reason(main, "identy", code, `${feedback}${refNote(env.refid)}`)],
   };
 }
 
 /** /face/as and /secure/face/as: `is_spoof` is the vendor's verdict at the threshold; the level must also reach ours. */
 export function livenessFromAs(body: AsResponse, required: LivenessLevel): Evaluated<LivenessCheck> {
+  const score = scoreOf(body.score);
   if (body.is_spoof)
     return {
-      check: { outcome: "fail", score: null, level: body.as_highest_security_level_reached ?? null },
+      check: { outcome: "fail", score, level: body.as_highest_security_level_reached ?? null },
       reasons: [reason("liveness_failed", "identy", "is_spoof=true", `spoof detected${refNote(body.refid)}`)],
     };
-  return livenessFromLevel(body.as_highest_security_level_reached, required, body.refid);
+  return livenessFromLevel(body.as_highest_security_level_reached, required, body.refid, score);
 }
 
 /** A documented code about the capture (no face, expired, decryption failed ...): the checks were not performed. */

@@ -1,5 +1,5 @@
 // IDENTY Web Server (IWS v6) mapping tables, as data.
-// Sources (vendor doc /work/shared/vendors/identy-web-solution-v6.txt): "Error Codes" (table 9),
+// Sources (vendor doc ../shared/vendors/identy-web-solution-v6.txt): "Error Codes" (table 9),
 // the verifyWithPictureId `code` list, the generateTemplateFromImage `code` list, the liveness
 // levels of /api/v1/face/as `threshold`, and the similarity working points of the match endpoints.
 import type { VendorErrorKind } from "../../core/errors.js";
@@ -67,57 +67,70 @@ export const SELFIE_VS_PICTURE_ID_SIMILARITY = {
 } as const satisfies Record<MatchRequestLevel, number>;
 
 /**
- * What an IWS `code` means for a verification. `decision` rows are answers about the capture
- * (the verification completes, declined); `technical` rows mean no decision could be had
- * (VendorError, the pipeline fails over to the next account).
+ * What an IWS `code` means for a verification (../shared/vendors/identy-web-solution-v6.txt, "Error Codes",
+ * table 9, plus the codes only the verifyWithPictureId and generateTemplateFromImage lists name).
+ * - `decision` rows are answers about the end user's capture (`cause: "user"`): the verification completes;
+ *   user-fixable ones (no face, poor quality, an expired capture) carry a reason the core turns into a retake.
+ * - `technical` rows mean no decision could be had: the gateway's or the tenant's own integration sent
+ *   something the IWS cannot use (`cause: "integration"`: vendor_rejected_request), or the IWS failed
+ *   (`cause: "vendor"`). They become a VendorError (status `failed`, `vendorCode` kept), never a decision.
+ * The SDK's own codes (table 6: 100-104, 202, 500, 501 in the browser) never reach the server.
  */
 export type IwsCodeRow =
-  | { name: string; httpStatus: number; type: "decision"; reason: ReasonCode }
-  | { name: string; httpStatus: number; type: "technical"; kind: VendorErrorKind; retryable: boolean; reason: ReasonCode };
+  | { name: string; httpStatus: number; type: "decision"; cause: "user"; reason: ReasonCode }
+  | { name: string; httpStatus: number; type: "technical"; cause: "integration" | "vendor"; kind: VendorErrorKind; retryable: boolean; reason: ReasonCode };
+
+/** Every code the doc gives the IWS API. */
+export type IwsErrorCode = 401 | 404 | 500 | 501 | 503 | 504 | 505 | 506 | 507 | 509 | 510 | 601 | 604 | 900 | 901;
+
+const integration = (name: string, httpStatus = 400) =>
+  ({ name, httpStatus, type: "technical", cause: "integration", kind: "rejected", retryable: false, reason: "vendor_rejected_request" }) as const;
 
 export const IWS_ERROR_CODES = {
   // table 9: "FEEDBACK_RETRY, Code: 401, HTTP_CODE: 400 — Triggered in case liveness check fails"
-  401: { name: "FEEDBACK_RETRY", httpStatus: 400, type: "decision", reason: "liveness_failed" },
-  // "ERROR_CLIENT_NOT_EXISTS, Code: 404, HTTP_CODE: 400 — DiD client does not exists": server configuration
-  404: { name: "ERROR_CLIENT_NOT_EXISTS", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
-  // "ERROR_SERVER_INTERNAL, Code: 500, HTTP_CODE: 500" (also FEEDBACK_MATCHING_ERROR / ERROR_INTERNAL_SERVER on the match endpoints)
-  500: { name: "ERROR_SERVER_INTERNAL", httpStatus: 500, type: "technical", kind: "unavailable", retryable: true, reason: "vendor_unavailable" },
-  // "ERROR_INVALID_JSON, Code:501, HTTP_CODE: 400": our request did not follow the schema
-  501: { name: "ERROR_INVALID_JSON", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
-  // "ERROR_INVALID_IMAGE, Code: 503 ... "(/image/template) No face detected" ... "Image has no face on it.""
-  503: { name: "ERROR_INVALID_IMAGE", httpStatus: 400, type: "decision", reason: "no_face_detected" },
-  // "ERROR_INVALID_FORMAT, Code: 504 — Matching image is of unsupported format ... unable to decode template":
-  // the gateway built a request the IWS cannot read (template format, encoding): technical, never the user's fault
-  504: { name: "ERROR_INVALID_FORMAT", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
+  401: { name: "FEEDBACK_RETRY", httpStatus: 400, type: "decision", cause: "user", reason: "liveness_failed" },
+  // "ERROR_CLIENT_NOT_EXISTS, Code: 404, HTTP_CODE: 400 — DiD client does not exists": this IWS's configuration
+  404: integration("ERROR_CLIENT_NOT_EXISTS"),
+  // "ERROR_SERVER_INTERNAL, Code: 500, HTTP_CODE: 500" (also "FEEDBACK_MATCHING_ERROR, Code: 500 ... Error thrown in
+  // matching API" and the verifyWithPictureId list's "500 for ERROR_INTERNAL_SERVER"): the IWS failed, retried
+  500: { name: "ERROR_SERVER_INTERNAL", httpStatus: 500, type: "technical", cause: "vendor", kind: "unavailable", retryable: true, reason: "vendor_unavailable" },
+  // "ERROR_INVALID_JSON, Code:501, HTTP_CODE: 400 — ... does not adhere to the schema ... "Referer header not found"":
+  // our request (the verifyWithPictureId list calls 501 FEEDBACK_MATCHING_ERROR; either way not about the user)
+  501: integration("ERROR_INVALID_JSON"),
+  // "ERROR_INVALID_IMAGE, Code: 503 ... "(/image/template) No face detected" ... "Image has no face on it."": the user's image
+  503: { name: "ERROR_INVALID_IMAGE", httpStatus: 400, type: "decision", cause: "user", reason: "no_face_detected" },
+  // "ERROR_INVALID_FORMAT, Code: 504 — Matching image is of unsupported format ... unable to decode template": the
+  // format field or image bytes we sent (validateRequest admits JPEG and PNG only)
+  504: integration("ERROR_INVALID_FORMAT"),
   // "ERROR_INVALID_MATCH_LEVEL, Code: 505 — Match level is outside supported range": our settings
-  505: { name: "ERROR_INVALID_MATCH_LEVEL", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
+  505: integration("ERROR_INVALID_MATCH_LEVEL"),
   // "ERROR_INVALID_AS_LEVEL, Code: 506 — AS level not supported": our settings
-  506: { name: "ERROR_INVALID_AS_LEVEL", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
-  // "NO_TEMPLATES_SPECIFIED, Code: 507 — No templates specified in face Blob": the tenant's Face SDK is configured
-  // without the templates the flow needs; the end user did nothing wrong
-  507: { name: "NO_TEMPLATES_SPECIFIED", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
+  506: integration("ERROR_INVALID_AS_LEVEL"),
+  // "NO_TEMPLATES_SPECIFIED, Code: 507 — No templates specified in face Blob to extract in verifyWithPicID": the
+  // tenant's Face SDK was set up without `requiredTemplates`; no new capture by the user changes that
+  507: integration("NO_TEMPLATES_SPECIFIED"),
   // generateTemplateFromImage: "509 for ERROR_MULTIPLE_FACES, (/image) Multiple faces detected." (HTTP status not documented)
-  509: { name: "ERROR_MULTIPLE_FACES", httpStatus: 400, type: "decision", reason: "multiple_faces" },
+  509: { name: "ERROR_MULTIPLE_FACES", httpStatus: 400, type: "decision", cause: "user", reason: "multiple_faces" },
   // generateTemplateFromImage: "510 for ERROR_POOR_ICAO_QUALITY, Non-compliant quality." (HTTP status not documented)
-  510: { name: "ERROR_POOR_ICAO_QUALITY", httpStatus: 400, type: "decision", reason: "image_low_quality" },
-  // verifyWithPictureId: "601 for ERROR_DECRYPTION_FAILED ... whenever the BLOB decryption fails" (HTTP status not documented):
-  // a BLOB sealed for another IWS's keys (an integration fault), technical; a BLOB never falls over to another account
-  601: { name: "ERROR_DECRYPTION_FAILED", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
-  // "ERROR_REQUEST_EXPIRED, Code: 604, HTTP_CODE: 500 — took more than 2 min to reach the server"
-  604: { name: "ERROR_REQUEST_EXPIRED", httpStatus: 500, type: "decision", reason: "capture_expired" },
-  // verifyWithPictureId: "900 for INVALID_IMAGE ... whenever the images are invalid in some way" (HTTP status not documented)
-  900: { name: "INVALID_IMAGE", httpStatus: 400, type: "decision", reason: "capture_invalid" },
-  // "ERROR_WRONG_RESOLUTION, Code: 901, HTTP_CODE: 400 — Passed image isn't 480x640": the gateway resizes every
-  // selfie it sends (client.ts), so a 901 is the gateway's own fault: technical
-  901: { name: "ERROR_WRONG_RESOLUTION", httpStatus: 400, type: "technical", kind: "rejected", retryable: false, reason: "vendor_rejected_request" },
-} as const satisfies Record<number, IwsCodeRow>;
-export type IwsErrorCode = keyof typeof IWS_ERROR_CODES;
+  510: { name: "ERROR_POOR_ICAO_QUALITY", httpStatus: 400, type: "decision", cause: "user", reason: "image_low_quality" },
+  // verifyWithPictureId: "601 for ERROR_DECRYPTION_FAILED ... whenever the BLOB decryption fails": a BLOB encrypted
+  // with another IWS's keys ("each IWS deployment will use its dedicated RSA keys") or damaged on its way to us
+  601: integration("ERROR_DECRYPTION_FAILED"),
+  // "ERROR_REQUEST_EXPIRED, Code: 604, HTTP_CODE: 500 — took more than 2 min to reach the server": a new capture fixes it
+  604: { name: "ERROR_REQUEST_EXPIRED", httpStatus: 500, type: "decision", cause: "user", reason: "capture_expired" },
+  // verifyWithPictureId: "900 for INVALID_IMAGE ... whenever the images are invalid in some way": says nothing about
+  // the person (a face missing is 503); the images we sent could not be used
+  900: integration("INVALID_IMAGE"),
+  // "ERROR_WRONG_RESOLUTION, Code: 901, HTTP_CODE: 400 — Passed image isn't 480x640": the gateway sent the wrong size
+  901: integration("ERROR_WRONG_RESOLUTION"),
+} as const satisfies Record<IwsErrorCode, IwsCodeRow>;
+
 
 /** An IWS code absent from the doc: never dropped, a technical failure keeping the code. */
 export const UNKNOWN_IWS_CODE_REASON: ReasonCode = "vendor_error";
 
 export function iwsCodeRow(code: number): IwsCodeRow | null {
-  return Object.hasOwn(IWS_ERROR_CODES, code) ? (IWS_ERROR_CODES as Record<number, IwsCodeRow>)[code]! : null;
+  return Object.hasOwn(IWS_ERROR_CODES, code) ? IWS_ERROR_CODES[code as IwsErrorCode] : null;
 }
 
 /**

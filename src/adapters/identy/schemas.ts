@@ -44,10 +44,11 @@ export const IdentySettingsSchema = z.object({
   /** which endpoint checks liveness on a BLOB when no face match is asked for */
   blobLivenessEndpoint: z.enum(["process", "secure_face_as"]).default("process"),
   /**
-   * BLOB + document portrait: one /verifyWithPictureId call (its answer carries no liveness level, so the
-   * SDK's asThreshold decides liveness), or /process (level checked against livenessLevel) + /matchWithPictureId
+   * BLOB + document portrait: /process (its as_highest_security_level_reached checked against livenessLevel) then
+   * /matchWithPictureId with the captured template (the default), or one /verifyWithPictureId call, whose answer
+   * carries no liveness level: liveness is then a pass only against a livenessLevel of LOW, otherwise inconclusive
    */
-  blobMatchFlow: z.enum(["verifyWithPictureId", "process_then_match"]).default("verifyWithPictureId"),
+  blobMatchFlow: z.enum(["verifyWithPictureId", "process_then_match"]).default("process_then_match"),
   /** the `LogAPITrigger: true` header ("include the `LogAPITrigger: true` header in each endpoint request") */
   logApiTrigger: z.boolean().default(true),
   /** /process `enableQuality` ("If not informed on the request, it is defaulted to True") */
@@ -116,7 +117,7 @@ export function parseIwsBody(text: string, endpoint: string, httpStatus: number)
   return r.value;
 }
 
-export function schemaError(endpoint: string, httpStatus: number, issues: z.core.$ZodIssue[]): VendorError {
+export function schemaError(endpoint: string, httpStatus: number | null, issues: z.core.$ZodIssue[]): VendorError {
   // paths only: values may be personal
   const where = issues
     .slice(0, 3)

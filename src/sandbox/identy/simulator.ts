@@ -1,4 +1,4 @@
-// IDENTY Web Server (IWS v6) simulator, faithful to /work/shared/vendors/identy-web-solution-v6.txt.
+// IDENTY Web Server (IWS v6) simulator, faithful to ../shared/vendors/identy-web-solution-v6.txt.
 // Mounted at /identy: an account's baseUrl is http://host:port/identy.
 //
 // Endpoints (doc paths, methods and body formats):
@@ -31,22 +31,18 @@
 //   MAGIC:badjson            the doc's own invalid JSON style: `"score": 0,12345` and bare `HIGHEST` values
 //   MAGIC:garbage            HTTP 200 with the doc's truncated /process sample: not readable JSON
 //   MAGIC:encrypted          /process answers encrypted_templates for a throwaway key (undecryptable by anyone)
+//   MAGIC:lowqc              /process: a legitimate capture whose data.quality.qc_passed is false (quality_metric 12.5)
+// Resolution: /matchWithSelfie and /matchWithPictureId answer 901 ERROR_WRONG_RESOLUTION ("Passed image isn't
+// 480x640") when image.template is an image whose size can be read and is neither 480x640 nor 640x480 (the doc
+// writes "640 x 480" on the attribute and "480x640" on the error). Bytes whose size cannot be read (the marker
+// test images) are not checked. /face/as takes any size ("no longer enforces a fixed 640×480 resolution").
 // Template encryption as the IWS's TEMPLATE_ENCRYPTION_ENABLED/TEMPLATE_ENCRYPTION_KEY: the env var
 // IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY (RSA public key PEM) turns it on for every /process answer.
 import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
-import multer from "multer";
 import { imageSize } from "image-size";
+import multer from "multer";
 import type { SimulatorFactory, SimulatorOptions } from "../types.js";
-
-function pictureSize(bytes: Buffer): { width: number; height: number } | null {
-  try {
-    const d = imageSize(bytes);
-    return d.width && d.height ? { width: d.width, height: d.height } : null;
-  } catch {
-    return null;
-  }
-}
 
 export interface MagicInput {
   input: string;
@@ -67,6 +63,7 @@ export const MAGIC_INPUTS: readonly MagicInput[] = [
   { input: "MAGIC:http200", outcome: "error answers with HTTP 200, the code only in the body" },
   { input: "MAGIC:badjson", outcome: "the doc's invalid JSON: `\"score\": 0,12345` and unquoted level values" },
   { input: "MAGIC:garbage", outcome: "HTTP 200 with the doc's truncated /process sample (unreadable)" },
+  { input: "MAGIC:lowqc", outcome: "/process: legitimate capture with data.quality.qc_passed false (quality_metric 12.5)" },
   { input: "MAGIC:encrypted", outcome: "/process answers encrypted_templates for a key no gateway holds (every answer is encrypted when IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY is set)" },
 ];
 
@@ -131,12 +128,13 @@ interface Magic {
   badjson: boolean;
   garbage: boolean;
   encrypted: boolean;
+  lowqc: boolean;
   /** the marker text to carry into templates made from this capture */
   carry: string[];
 }
 
 function magicOf(...sources: (Buffer | string | undefined)[]): Magic {
-  const m: Magic = { spoof: null, level: null, similarity: null, multiface: false, code: null, http200: false, badjson: false, garbage: false, encrypted: false, carry: [] };
+  const m: Magic = { spoof: null, level: null, similarity: null, multiface: false, code: null, http200: false, badjson: false, garbage: false, encrypted: false, lowqc: false, carry: [] };
   for (const src of sources) {
     if (src === undefined) continue;
     const text = Buffer.isBuffer(src) ? src.toString("latin1") : src;
@@ -177,6 +175,9 @@ function magicOf(...sources: (Buffer | string | undefined)[]): Magic {
         case "badjson":
           m.badjson = true;
           break;
+        case "lowqc":
+          m.lowqc = true;
+          break;
         case "garbage":
           m.garbage = true;
           break;
@@ -195,6 +196,16 @@ function fromBase64(s: unknown): Buffer | null {
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(clean)) return null;
   const buf = Buffer.from(clean, "base64");
   return buf.length > 0 ? buf : null;
+}
+
+/** Width and height of a JPEG or PNG, or null when they cannot be read. */
+function imageSizeOf(bytes: Buffer): { width: number; height: number } | null {
+  try {
+    const d = imageSize(bytes);
+    return d.width && d.height ? { width: d.width, height: d.height } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A tiny but real 480x640 JPEG whose comment segment carries the capture's match markers. */
@@ -335,7 +346,8 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
       as_highest_security_level_reached: m.level ?? "HIGHEST",
       spoof_score: [0.9757902],
     };
-    if (enableQuality) data.quality = { eyes_status: "OPEN", eyes_open_metric: 59.93526, head_pose_check: true, quality_metric: 67.966354, qc_passed: true };
+    if (enableQuality)
+      data.quality = { eyes_status: "OPEN", eyes_open_metric: 59.93526, head_pose_check: true, quality_metric: m.lowqc ? 12.5 : 67.966354, qc_passed: !m.lowqc };
     if (encryptWith) data.encrypted_templates = { PNG: encryptTemplateForSim(ONE_PIXEL_PNG, encryptWith), JPEG: encryptTemplateForSim(jpeg, encryptWith) };
     else data.templates = { JPEG: jpeg.toString("base64"), PNG: ONE_PIXEL_PNG.toString("base64") };
     return sendBody(res, m, {
@@ -443,10 +455,10 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
       const probe = fromBase64(b.image.template);
       const reference = fromBase64(b.imageToVerifyAgainst.template);
       if (!probe || !reference) return sendError(res, "match", 504, "MATCH121", magicOf(), "(/image/template) unable to decode template: EXCEPTION");
-      // "image.template: 640 x 480 base64 encoded selfie" and "ERROR_WRONG_RESOLUTION, Code: 901 — Passed image isn't 480x640"
-      // (the /process sample's selfie is "width":480, "height":640). Checked when the bytes are a readable picture.
-      const size = pictureSize(probe);
-      if (size && !(size.width === 480 && size.height === 640)) return sendError(res, "match", 901, "MATCH121", magicOf());
+      // image.template: "640 x 480 base64 encoded selfie"; "ERROR_WRONG_RESOLUTION, Code: 901 — Passed image isn't 480x640"
+      const size = imageSizeOf(probe);
+      if (size && !((size.width === 480 && size.height === 640) || (size.width === 640 && size.height === 480)))
+        return sendError(res, "match", 901, "MATCH121", magicOf(probe));
       if (!(MATCH_LEVELS as readonly string[]).includes(b.level)) return sendError(res, "match", 505, "MATCH121", magicOf());
       const m = magicOf(probe, reference);
       if (m.code !== null) return sendError(res, "match", m.code, "MATCH121", m);

@@ -5,6 +5,7 @@ import axios from "axios";
 import express from "express";
 import FormData from "form-data";
 import pino from "pino";
+import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FaultInjector } from "../../../src/sandbox/faults.js";
 import { MAGIC_INPUTS, SIM_MODELS_BYTES, SIM_PUB_KEY_BYTES, createIdentySimulator } from "../../../src/sandbox/identy/simulator.js";
@@ -118,6 +119,12 @@ describe("/api/v1/process", () => {
     expect(data.quality).toMatchObject({ eyes_status: "OPEN", head_pose_check: true, qc_passed: true });
     expect(Object.keys(data.templates as object).sort()).toEqual(["JPEG", "PNG"]);
     expect(a.json.icao_data).toMatchObject({ multiple_faces: false });
+  });
+
+  it("MAGIC:lowqc: a legitimate capture whose qc_passed is false", async () => {
+    const a = await post("/api/v1/process", processForm("MAGIC:lowqc"));
+    expect(a.json).toMatchObject({ code: 200, message: "FEEDBACK_CAPTURED" });
+    expect((a.json.data as Record<string, unknown>).quality).toMatchObject({ qc_passed: false, quality_metric: 12.5 });
   });
 
   it("enableQuality=false leaves the quality block out", async () => {
@@ -285,6 +292,35 @@ describe("JSON match endpoints", () => {
     expect(a.json.code).toBe(code);
   });
 
+  describe("901 ERROR_WRONG_RESOLUTION: image.template must be the 480x640 selfie", () => {
+    const jpegOf = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: { r: 180, g: 150, b: 120 } } }).jpeg().toBuffer();
+    const withProbe = (probe: Buffer) => matchBody("", { image: { template: probe.toString("base64"), format: "JPEG" } });
+
+    it.each([
+      ["selfie", "/api/v1/matchWithSelfie"],
+      ["picture ID", "/api/v1/matchWithPictureId"],
+    ])("%s: an 800x600 JPEG is refused with 901 at HTTP 400", async (_label, path) => {
+      const a = await post(path, withProbe(await jpegOf(800, 600)));
+      expect(a.status).toBe(400);
+      expect(a.json).toMatchObject({ code: 901, feedbackCode: "ERROR_WRONG_RESOLUTION" });
+    });
+
+    it.each([
+      [480, 640],
+      [640, 480],
+    ])("%ix%i is accepted", async (width, height) => {
+      const a = await post("/api/v1/matchWithPictureId", withProbe(await jpegOf(width, height)));
+      expect(a.status).toBe(200);
+      expect(a.json).toMatchObject({ code: 200, feedbackCode: "FEEDBACK_MATCHED" });
+    });
+
+    it("the ID portrait (imageToVerifyAgainst) may have any size", async () => {
+      const portrait = await jpegOf(300, 400);
+      const a = await post("/api/v1/matchWithPictureId", matchBody("", { image: { template: (await jpegOf(480, 640)).toString("base64"), format: "JPEG" }, imageToVerifyAgainst: { template: portrait.toString("base64"), format: "JPEG" } }));
+      expect(a.json.code).toBe(200);
+    });
+  });
+
   it("MAGIC:similarity follows the doc's working points", async () => {
     const a = await post("/api/v1/matchWithPictureId", matchBody("MAGIC:similarity=85", { level: "VERY_HIGH" }));
     expect(a.json).toMatchObject({ similarityScore: 85, matchHighestSecurityLevelReached: "VERY_HIGH", possibleMatch: true });
@@ -323,6 +359,7 @@ describe("MAGIC_INPUTS", () => {
       "MAGIC:http200",
       "MAGIC:badjson",
       "MAGIC:garbage",
+      "MAGIC:lowqc",
       "MAGIC:encrypted",
     ]);
     const plainProcess = digest(await post("/api/v1/process", processForm()));

@@ -8,7 +8,8 @@ import nock from "nock";
 import pino from "pino";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { identyAdapter, selfieTemplate } from "../../../../src/adapters/identy/index.js";
+import { identyAdapter } from "../../../../src/adapters/identy/index.js";
+import { sizeSelfieForMatch } from "../../../../src/adapters/identy/images.js";
 import type { Outcome, VerificationInputData } from "../../../../src/adapters/types.js";
 import type { CheckName } from "../../../../src/core/model.js";
 import { isRetakeable } from "../../../../src/core/policy.js";
@@ -57,12 +58,14 @@ describe("the selfie the gateway sends is what the IWS asks for", () => {
     expect(o.checks.faceMatch).toMatchObject({ outcome: "pass" });
   });
 
-  it("selfieTemplate keeps a 480x640 image as it is and resizes any other", async () => {
+  it("a 480x640 selfie is sent as it is; any other is sized to 480x640 in its own format", async () => {
     const exact = await photo(480, 640);
-    expect(Buffer.from((await selfieTemplate({ contentType: "image/jpeg", data: exact })).template, "base64").equals(exact)).toBe(true);
-    const resized = await selfieTemplate({ contentType: "image/png", data: await sharp({ create: { width: 1000, height: 500, channels: 3, background: "#888" } }).png().toBuffer() });
-    expect(resized.format).toBe("JPEG");
-    expect(await sharp(Buffer.from(resized.template, "base64")).metadata()).toMatchObject({ width: 480, height: 640, format: "jpeg" });
+    const kept = await sizeSelfieForMatch(exact, "JPEG");
+    expect(kept.resized).toBe(false);
+    expect(kept.data.equals(exact)).toBe(true);
+    const sized = await sizeSelfieForMatch(await sharp({ create: { width: 1000, height: 500, channels: 3, background: "#888" } }).png().toBuffer(), "PNG");
+    expect(sized.resized).toBe(true);
+    expect(await sharp(sized.data).metadata()).toMatchObject({ width: 480, height: 640, format: "png" });
   });
 
   it("the simulator refuses an image.template that is not 480x640 with 901, as the IWS does", async () => {

@@ -19,7 +19,8 @@ describe("settings", () => {
       concurrency: 4,
       captureTtlSeconds: 900,
       blobLivenessEndpoint: "process",
-      blobMatchFlow: "verifyWithPictureId",
+      // /process then /matchWithPictureId: the only BLOB + portrait flow that reports the liveness level
+      blobMatchFlow: "process_then_match",
       logApiTrigger: true,
       enableQuality: true,
       multipleFaces: "review",
@@ -44,9 +45,9 @@ describe("flow choice table", () => {
   const rows: [string, VerificationInputData, CheckName[], Partial<typeof defaults>, string][] = [
     ["nothing captured yet", {}, ["liveness"], {}, "await_capture"],
     ["nothing captured yet, match against the portrait", { document }, ["liveness", "face_match"], {}, "await_capture"],
-    ["blob + portrait, both checks", { faceCapture: blob, document }, ["liveness", "face_match"], {}, "blob_verify_picture_id"],
-    ["blob + portrait, match only", { faceCapture: blob, document }, ["face_match"], {}, "blob_verify_picture_id"],
-    ["blob + portrait, strict level", { faceCapture: blob, document }, ["liveness", "face_match"], { blobMatchFlow: "process_then_match" }, "blob_process_match:picture_id"],
+    ["blob + portrait, both checks", { faceCapture: blob, document }, ["liveness", "face_match"], {}, "blob_process_match:picture_id"],
+    ["blob + portrait, match only", { faceCapture: blob, document }, ["face_match"], {}, "blob_process_match:picture_id"],
+    ["blob + portrait, one call", { faceCapture: blob, document }, ["liveness", "face_match"], { blobMatchFlow: "verifyWithPictureId" }, "blob_verify_picture_id"],
     ["blob + selfie, match", { faceCapture: blob, selfie }, ["liveness", "face_match"], {}, "blob_process_match:selfie"],
     ["blob, liveness", { faceCapture: blob }, ["liveness"], {}, "blob_liveness:process"],
     ["blob, liveness on secure/face/as", { faceCapture: blob }, ["liveness"], { blobLivenessEndpoint: "secure_face_as" }, "blob_liveness:secure_face_as"],

@@ -19,24 +19,26 @@ import { VendorError } from "../../../../src/core/errors.js";
 import type { VendorResponse } from "../../../../src/core/vendor-http.js";
 
 // The doc's table 9 and endpoint code lists, written out: code, name, HTTP_CODE, expected normalized code, technical?
-// 504, 507, 601, 901 are the gateway's or the tenant's integration faults (a request the IWS cannot read, an SDK
-// without templates, a BLOB for another IWS, a selfie the gateway did not resize): technical, never a decline
-const DOC_ERROR_ROWS: [number, string, number, string, "decision" | "technical"][] = [
-  [401, "FEEDBACK_RETRY", 400, "liveness_failed", "decision"],
-  [404, "ERROR_CLIENT_NOT_EXISTS", 400, "vendor_rejected_request", "technical"],
-  [500, "ERROR_SERVER_INTERNAL", 500, "vendor_unavailable", "technical"],
-  [501, "ERROR_INVALID_JSON", 400, "vendor_rejected_request", "technical"],
-  [503, "ERROR_INVALID_IMAGE", 400, "no_face_detected", "decision"],
-  [504, "ERROR_INVALID_FORMAT", 400, "vendor_rejected_request", "technical"],
-  [505, "ERROR_INVALID_MATCH_LEVEL", 400, "vendor_rejected_request", "technical"],
-  [506, "ERROR_INVALID_AS_LEVEL", 400, "vendor_rejected_request", "technical"],
-  [507, "NO_TEMPLATES_SPECIFIED", 400, "vendor_rejected_request", "technical"],
-  [509, "ERROR_MULTIPLE_FACES", 400, "multiple_faces", "decision"],
-  [510, "ERROR_POOR_ICAO_QUALITY", 400, "image_low_quality", "decision"],
-  [601, "ERROR_DECRYPTION_FAILED", 400, "vendor_rejected_request", "technical"],
-  [604, "ERROR_REQUEST_EXPIRED", 500, "capture_expired", "decision"],
-  [900, "INVALID_IMAGE", 400, "capture_invalid", "decision"],
-  [901, "ERROR_WRONG_RESOLUTION", 400, "vendor_rejected_request", "technical"],
+const DOC_ERROR_ROWS: [number, string, number, string, "decision" | "technical", "user" | "integration" | "vendor"][] = [
+  [401, "FEEDBACK_RETRY", 400, "liveness_failed", "decision", "user"],
+  [404, "ERROR_CLIENT_NOT_EXISTS", 400, "vendor_rejected_request", "technical", "integration"],
+  [500, "ERROR_SERVER_INTERNAL", 500, "vendor_unavailable", "technical", "vendor"],
+  [501, "ERROR_INVALID_JSON", 400, "vendor_rejected_request", "technical", "integration"],
+  [503, "ERROR_INVALID_IMAGE", 400, "no_face_detected", "decision", "user"],
+  // our request: the format we named or image bytes the IWS cannot decode
+  [504, "ERROR_INVALID_FORMAT", 400, "vendor_rejected_request", "technical", "integration"],
+  [505, "ERROR_INVALID_MATCH_LEVEL", 400, "vendor_rejected_request", "technical", "integration"],
+  [506, "ERROR_INVALID_AS_LEVEL", 400, "vendor_rejected_request", "technical", "integration"],
+  // the tenant's SDK set up without templates: no retake by the user helps
+  [507, "NO_TEMPLATES_SPECIFIED", 400, "vendor_rejected_request", "technical", "integration"],
+  [509, "ERROR_MULTIPLE_FACES", 400, "multiple_faces", "decision", "user"],
+  [510, "ERROR_POOR_ICAO_QUALITY", 400, "image_low_quality", "decision", "user"],
+  // a BLOB for another IWS's keys (or damaged): not the user's doing
+  [601, "ERROR_DECRYPTION_FAILED", 400, "vendor_rejected_request", "technical", "integration"],
+  [604, "ERROR_REQUEST_EXPIRED", 500, "capture_expired", "decision", "user"],
+  [900, "INVALID_IMAGE", 400, "vendor_rejected_request", "technical", "integration"],
+  // the gateway sent a selfie that is not 480x640
+  [901, "ERROR_WRONG_RESOLUTION", 400, "vendor_rejected_request", "technical", "integration"],
 ];
 
 function response(status: number, body: unknown): VendorResponse {
@@ -49,13 +51,16 @@ describe("IWS error code table", () => {
     expect(Object.keys(IWS_ERROR_CODES).map(Number).sort((a, b) => a - b)).toEqual(DOC_ERROR_ROWS.map((r) => r[0]));
   });
 
-  it.each(DOC_ERROR_ROWS)("code %i %s (HTTP %i) maps to %s (%s)", (code, name, httpStatus, expected, type) => {
+  it.each(DOC_ERROR_ROWS)("code %i %s (HTTP %i) maps to %s (%s, caused by %s)", (code, name, httpStatus, expected, type, cause) => {
     const row = iwsCodeRow(code);
     expect(row).not.toBeNull();
     expect(row!.name).toBe(name);
     expect(row!.httpStatus).toBe(httpStatus);
     expect(row!.reason).toBe(expected);
     expect(row!.type).toBe(type);
+    expect(row!.cause).toBe(cause);
+    // a technical row is never a user-facing reason, a decision row never a technical one
+    expect(row!.reason.startsWith("vendor_")).toBe(type === "technical");
   });
 
   it.each(DOC_ERROR_ROWS)("classify: code %i %s at HTTP %i and at HTTP 200 -> %s", (code, name, httpStatus, expected, type) => {

@@ -1,51 +1,19 @@
 // The adapter against the doc's own sample payloads (fixtures/), served by nock.
 import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import nock from "nock";
+import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
 import type { AdapterAccount, Outcome, VerificationInputData } from "../../../../src/adapters/types.js";
 import { VendorError } from "../../../../src/core/errors.js";
 import type { CheckName } from "../../../../src/core/model.js";
 import { fakeJpeg, makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
+import { DOC_PROCESS_OK, DOC_PROCESS_SPOOF, fixture, png } from "./samples.js";
 
 const BASE = "https://iws.identy.test";
-const fixture = (name: string) => readFileSync(new URL(`../../../../src/adapters/identy/fixtures/${name}`, import.meta.url), "utf8");
-const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
 const blob = Buffer.from("IDENTY-ENCRYPTED-BLOB\u0000\u0001opaque");
 const selfie = { contentType: "image/jpeg", data: fakeJpeg("selfie") };
 const portrait = { side: "front" as const, contentType: "image/png", data: png };
-
-// The doc's /process "Output" sample, with the braces the printed doc lost put back (values unchanged).
-const DOC_PROCESS_OK = {
-  refid: "W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405",
-  code: 200,
-  message: "FEEDBACK_CAPTURED",
-  upload_ts: 1908,
-  data: {
-    bits_per_pixel: 8,
-    capture_date: "2025-04-94T13:04:40.481 +0000",
-    width: 480,
-    channels: 3,
-    height: 640,
-    resolution: "480x640x3",
-    as_highest_security_level_reached: "HIGHEST",
-    spoof_score: [0.9757902],
-    quality: { eyes_status: "OPEN", eyes_open_metric: 59.93526, head_pose_check: true, quality_metric: 67.966354, qc_passed: true },
-    templates: { JPEG: fakeJpeg("captured").toString("base64"), PNG: png.toString("base64") },
-  },
-  icao_data: { multiple_faces: false, eyes_full_visibility: false, background_continuity: 14, is_compliant: false },
-};
-// ... and its spoof answer
-const DOC_PROCESS_SPOOF = {
-  code: 401,
-  message: "FEEDBACK_RETRY",
-  refid: "W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405",
-  description: "Something is weird, please try again.",
-  data: { image: "/9j/4...." },
-  quality: false,
-  debug: { spoof_score: [0.0] },
-};
 
 interface Captured {
   path: string;
@@ -96,16 +64,20 @@ beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
-describe("/api/v1/verifyWithPictureId (BLOB + document portrait)", () => {
-  it("the doc's successful match: approved, similarity 1.0, and the request as the doc builds it", async () => {
+describe("/api/v1/verifyWithPictureId (BLOB + document portrait, blobMatchFlow verifyWithPictureId)", () => {
+  const verify = (settings: Record<string, unknown> = {}) => account({ blobMatchFlow: "verifyWithPictureId", ...settings });
+
+  it("the doc's successful match: similarity 1.0, no liveness level, so the required level is not judged (review); the request as the doc builds it", async () => {
     const cap: Captured[] = [];
     intercept("/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-successful.txt"), cap);
-    const { v, h, outcome } = await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"]);
+    const { v, h, outcome } = await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], verify());
     const o = completed(outcome);
-    expect(o.decision).toBe("approved");
-    expect(o.reasons).toEqual([]);
+    expect(o.decision).toBe("review");
     expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 1, threshold: 0.8 });
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: null });
+    // never a pass at a level the IWS did not report
+    expect(o.checks.liveness).toEqual({ outcome: "inconclusive", score: null, level: null });
+    expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["manual_review_required", "as_highest_security_level_reached=absent"]]);
+    expect(o.reasons[0]!.message).toContain("BALANCED_VERY_HIGH");
     expect(o.vendorReference).toBe("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
     // headers: requestID = the verification id, LogAPITrigger: true, a Referer
     const req = cap[0]!;
@@ -119,13 +91,28 @@ describe("/api/v1/verifyWithPictureId (BLOB + document portrait)", () => {
     expect(req.body).toMatch(new RegExp(`name="picID"\\r\\n\\r\\n${png.toString("base64").replace(/[+/]/g, "\\$&")}\\r\\n`));
     expect(req.body).toMatch(/name="template"\r\n\r\nPNG\r\n/);
     expect(req.body).toMatch(/name="level"\r\n\r\nHIGH\r\n/);
-    expect(h.payloads.map((p) => p.kind)).toEqual(["identy.verify_with_picture_id"]);
-    expect((h.payloads[0]!.body as { similarityScore: number }).similarityScore).toBe(100);
+    expect(h.payloads.map((p) => p.kind)).toEqual(["identy.request", "identy.verify_with_picture_id"]);
+    expect((h.payloads[1]!.body as { similarityScore: number }).similarityScore).toBe(100);
+  });
+
+  it("a legitimate capture proves a required LOW: approved, level still null", async () => {
+    intercept("/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-successful.txt"));
+    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], verify({ livenessLevel: "LOW" }))).outcome);
+    expect(o.decision).toBe("approved");
+    expect(o.reasons).toEqual([]);
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: null });
+  });
+
+  it("face_match alone reports no liveness check it cannot judge", async () => {
+    intercept("/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-successful.txt"));
+    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["face_match"], verify())).outcome);
+    expect(o.decision).toBe("approved");
+    expect(o.checks).toEqual({ faceMatch: { outcome: "pass", similarity: 1, threshold: 0.8 } });
   });
 
   it("the doc's unsuccessful match: declined face_mismatch, similarity 0", async () => {
     intercept("/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-unsuccessful.txt"));
-    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"])).outcome);
+    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], verify({ livenessLevel: "LOW" }))).outcome);
     expect(o.decision).toBe("declined");
     expect(o.checks.faceMatch).toEqual({ outcome: "fail", similarity: 0, threshold: 0.8 });
     expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["face_mismatch", "possibleMatch=false"]]);
@@ -133,7 +120,7 @@ describe("/api/v1/verifyWithPictureId (BLOB + document portrait)", () => {
 
   it("the doc's spoof answer: declined liveness_failed, refid kept for audit, no match", async () => {
     intercept("/api/v1/verifyWithPictureId", 400, fixture("verify-with-picture-id-spoof.json"));
-    const { h, outcome } = await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"]);
+    const { h, outcome } = await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], verify());
     const o = completed(outcome);
     expect(o.decision).toBe("declined");
     expect(o.checks.liveness?.outcome).toBe("fail");
@@ -142,14 +129,48 @@ describe("/api/v1/verifyWithPictureId (BLOB + document portrait)", () => {
     expect(o.reasons[0]).toMatchObject({ code: "liveness_failed", category: "face", vendor: "identy", vendorCode: "401" });
     expect(o.reasons[0]!.message).toContain("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
     expect(o.vendorReference).toBe("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
-    expect((h.payloads[0]!.body as { refid: string }).refid).toBe("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
+    expect((h.payloads.find((p) => p.kind === "identy.verify_with_picture_id")!.body as { refid: string }).refid).toBe("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
   });
 
   it("enforces the liveness level when the IWS does send one", async () => {
     intercept("/api/v1/verifyWithPictureId", 200, { ...JSON.parse(fixture("verify-with-picture-id-spoof.json").replace("401", "200")), feedbackCode: "FEEDBACK_MATCHED", as_highest_security_level_reached: "MEDIUM", possibleMatch: true, similarityScore: 95 });
-    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"])).outcome);
+    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], verify())).outcome);
     expect(o.checks.liveness).toEqual({ outcome: "fail", score: null, level: "MEDIUM" });
     expect(o.decision).toBe("declined");
+  });
+});
+
+describe("BLOB + document portrait by default: /process, then /matchWithPictureId (the level is reported and enforced)", () => {
+  it("the doc's samples: liveness at HIGHEST with its score, the captured template matched against the portrait", async () => {
+    const cap: Captured[] = [];
+    intercept("/api/v1/process", 200, DOC_PROCESS_OK, cap);
+    intercept("/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt"), cap);
+    const { h, outcome } = await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], account({ multipleFaces: "ignore" }));
+    const o = completed(outcome);
+    expect(o.decision).toBe("approved");
+    expect(o.checks).toEqual({ liveness: { outcome: "pass", score: 0.9757902, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 1, threshold: 0.8 } });
+    expect(cap.map((c) => c.path)).toEqual(["/api/v1/process", "/api/v1/matchWithPictureId"]);
+    expect(JSON.parse(cap[1]!.body)).toEqual({
+      image: { template: DOC_PROCESS_OK.data.templates.JPEG, format: "JPEG" },
+      imageToVerifyAgainst: { template: png.toString("base64"), format: "PNG" },
+      level: "HIGH",
+    });
+    expect(o.vendorReference).toBe(DOC_PROCESS_OK.refid);
+    expect(h.payloads.map((p) => p.kind)).toEqual(["identy.request", "identy.process", "identy.templates", "identy.match_with_picture_id"]);
+  });
+
+  it.each([
+    ["HIGH", "BALANCED_VERY_HIGH", "fail"],
+    ["HIGH", "HIGH", "pass"],
+    ["VERY_HIGH", "HIGHEST", "fail"],
+  ])("reached %s against an account level %s -> %s (no match call on a fail)", async (reached, required, outcome) => {
+    const cap: Captured[] = [];
+    intercept("/api/v1/process", 200, { ...DOC_PROCESS_OK, data: { ...DOC_PROCESS_OK.data, as_highest_security_level_reached: reached } }, cap);
+    if (outcome === "pass") intercept("/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt"), cap);
+    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], account({ livenessLevel: required, multipleFaces: "ignore" }))).outcome);
+    expect(o.checks.liveness).toEqual({ outcome, score: 0.9757902, level: reached });
+    expect(o.decision).toBe(outcome === "pass" ? "approved" : "declined");
+    expect(cap).toHaveLength(outcome === "pass" ? 2 : 1);
   });
 });
 
@@ -159,7 +180,8 @@ describe("/api/v1/face/as and /api/v1/secure/face/as (the doc's `0,12345` sample
     intercept("/api/v1/face/as", 200, fixture("face-as-output.txt"), cap);
     const o = completed((await run({ selfie }, ["liveness"])).outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: "VERY_HIGH" });
+    // the doc's `"score": 0,12345`, reported as the vendor gives it
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.12345, level: "VERY_HIGH" });
     expect(o.vendorReference).toBe("W-finger-process-e8abfc01-97fe-4587-8cec-9613c8873e40-1754967565683");
     expect(cap[0]!.body).toMatch(/name="threshold"\r\n\r\nBALANCED_VERY_HIGH\r\n/);
     expect(cap[0]!.body).toContain(`name="image"\r\n\r\n${selfie.data.toString("base64")}\r\n`);
@@ -169,7 +191,7 @@ describe("/api/v1/face/as and /api/v1/secure/face/as (the doc's `0,12345` sample
     intercept("/api/v1/face/as", 200, fixture("face-as-output.txt"));
     const o = completed((await run({ selfie }, ["liveness"], account({ livenessLevel: "HIGHEST" }))).outcome);
     expect(o.decision).toBe("declined");
-    expect(o.checks.liveness).toEqual({ outcome: "fail", score: null, level: "VERY_HIGH" });
+    expect(o.checks.liveness).toEqual({ outcome: "fail", score: 0.12345, level: "VERY_HIGH" });
     expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["liveness_failed", "as_highest_security_level_reached=VERY_HIGH"]]);
   });
 
@@ -222,7 +244,7 @@ describe("/api/v1/matchWithPictureId and /api/v1/matchWithSelfie", () => {
     const { h, outcome } = await run(withBlob({ selfie }), ["liveness", "face_match"], account({ multipleFaces: "ignore" }));
     const o = completed(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: "HIGHEST" });
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.9757902, level: "HIGHEST" });
     // selfie vs selfie working point HIGH = 90
     expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 1, threshold: 0.9 });
     expect(cap.map((c) => c.path)).toEqual(["/api/v1/process", "/api/v1/matchWithSelfie"]);
@@ -230,33 +252,113 @@ describe("/api/v1/matchWithPictureId and /api/v1/matchWithSelfie", () => {
     const match = JSON.parse(cap[1]!.body) as { image: { template: string; format: string }; imageToVerifyAgainst: { template: string } };
     expect(match.image).toEqual({ template: DOC_PROCESS_OK.data.templates.JPEG, format: "JPEG" });
     expect(match.imageToVerifyAgainst.template).toBe(selfie.data.toString("base64"));
-    expect(h.payloads.map((p) => p.kind)).toEqual(["identy.process", "identy.templates", "identy.match_with_selfie"]);
+    expect(h.payloads.map((p) => p.kind)).toEqual(["identy.request", "identy.process", "identy.templates", "identy.match_with_selfie"]);
+  });
+});
+
+describe("a plain selfie is sized to 480x640 for the match endpoints (901: \"Passed image isn't 480x640\")", () => {
+  const photo = (width: number, height: number, format: "jpeg" | "png" = "jpeg") => {
+    const p = sharp({ create: { width, height, channels: 3, background: { r: 90, g: 120, b: 150 } } });
+    return (format === "png" ? p.png() : p.jpeg()).toBuffer();
+  };
+  const sentProbe = async (cap: Captured[]) => {
+    const body = JSON.parse(cap.find((c) => c.path.startsWith("/api/v1/match"))!.body) as { image: { template: string; format: string }; imageToVerifyAgainst: { template: string; format: string } };
+    return body;
+  };
+
+  it.each([
+    [800, 600, "jpeg", "JPEG"],
+    [1080, 1920, "jpeg", "JPEG"],
+    [300, 300, "png", "PNG"],
+  ] as const)("%ix%i %s -> exactly 480 wide, 640 high, still %s", async (width, height, kind, format) => {
+    const cap: Captured[] = [];
+    intercept("/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt"), cap);
+    const img = { contentType: `image/${kind}`, data: await photo(width, height, kind) };
+    await run({ selfie: img, document: { images: [portrait] } }, ["face_match"]);
+    const { image, imageToVerifyAgainst } = await sentProbe(cap);
+    expect(image.format).toBe(format);
+    const meta = await sharp(Buffer.from(image.template, "base64")).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([480, 640, kind]);
+    // the document portrait is sent as it is: the doc sets no size for it
+    expect(imageToVerifyAgainst.template).toBe(png.toString("base64"));
+  });
+
+  it("a 480x640 selfie is sent byte for byte; so is the reference selfie of /matchWithSelfie once sized", async () => {
+    const exact = await photo(480, 640);
+    const cap: Captured[] = [];
+    intercept("/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt"), cap);
+    await run({ selfie: { contentType: "image/jpeg", data: exact }, document: { images: [portrait] } }, ["face_match"]);
+    expect((await sentProbe(cap)).image.template).toBe(exact.toString("base64"));
+
+    const cap2: Captured[] = [];
+    intercept("/api/v1/process", 200, DOC_PROCESS_OK, cap2);
+    intercept("/api/v1/matchWithSelfie", 200, fixture("match-with-selfie-response.txt"), cap2);
+    await run(withBlob({ selfie: { contentType: "image/jpeg", data: await photo(640, 480) } }), ["liveness", "face_match"]);
+    const ref = await sharp(Buffer.from((await sentProbe(cap2)).imageToVerifyAgainst.template, "base64")).metadata();
+    expect([ref.width, ref.height]).toEqual([480, 640]);
+  });
+
+  it("the liveness endpoint gets the selfie unchanged (\"no longer enforces a fixed 640×480 resolution\")", async () => {
+    const cap: Captured[] = [];
+    intercept("/api/v1/face/as", 200, fixture("face-as-output.txt"), cap);
+    const img = await photo(800, 600);
+    await run({ selfie: { contentType: "image/jpeg", data: img } }, ["liveness"]);
+    expect(cap[0]!.body).toContain(`name="image"\r\n\r\n${img.toString("base64")}\r\n`);
   });
 });
 
 describe("/api/v1/process", () => {
-  it("the doc's success sample passes at HIGHEST and records template sizes", async () => {
+  it("the doc's success sample passes at HIGHEST with its spoof_score, and records template sizes", async () => {
     intercept("/api/v1/process", 200, DOC_PROCESS_OK);
     const { h, outcome } = await run(withBlob(), ["liveness"]);
     const o = completed(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks).toEqual({ liveness: { outcome: "pass", score: null, level: "HIGHEST" } });
-    const templates = h.payloads.find((p) => p.kind === "identy.templates")!.body as { templates: { format: string; bytes: number }[] };
-    expect(templates.templates.map((t) => [t.format, t.bytes])).toEqual([
+    expect(o.checks).toEqual({ liveness: { outcome: "pass", score: 0.9757902, level: "HIGHEST" } });
+    const templates = h.payloads.find((p) => p.kind === "identy.templates")!.body as { opened: { format: string; bytes: number }[] };
+    expect(templates.opened.map((t) => [t.format, t.bytes])).toEqual([
       ["JPEG", fakeJpeg("captured").length],
       ["PNG", png.length],
     ]);
   });
 
-  it("the doc's spoof sample with quality:false: liveness_failed + image_low_quality", async () => {
+  it("the doc's spoof sample with quality:false is a retake: image_low_quality alone (code 401 kept), liveness not judged", async () => {
+    // the doc: "We recommend asking users to retake the picture if the capture has been flagged as a spoof and its
+    // quality key is set to false"; a liveness_failed beside it would turn the retake into a decline
     intercept("/api/v1/process", 400, DOC_PROCESS_SPOOF);
     const o = completed((await run(withBlob(), ["liveness"])).outcome);
     expect(o.decision).toBe("declined");
-    expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([
-      ["liveness_failed", "401"],
-      ["image_low_quality", "quality=false"],
-    ]);
-    expect(o.reasons[0]!.message).toBe("FEEDBACK_RETRY (refid W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405)");
+    expect(o.reasons.map((r) => [r.code, r.category, r.vendorCode])).toEqual([["image_low_quality", "image", "401"]]);
+    expect(o.reasons[0]!.message).toBe("FEEDBACK_RETRY with quality=false: a poor-quality capture, ask the user to retake (refid W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405)");
+    // debug.spoof_score [0.0] is the score the IWS gave
+    expect(o.checks.liveness).toEqual({ outcome: "inconclusive", score: 0, level: null });
+  });
+
+  it("qc_passed:false on a legitimate capture asks for a retake: image_low_quality, liveness still reported", async () => {
+    const poor = { ...DOC_PROCESS_OK, data: { ...DOC_PROCESS_OK.data, quality: { ...DOC_PROCESS_OK.data.quality, quality_metric: 12.5, qc_passed: false } } };
+    intercept("/api/v1/process", 200, poor);
+    const o = completed((await run(withBlob(), ["liveness"])).outcome);
+    expect(o.decision).toBe("declined");
+    expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["image_low_quality", "qc_passed=false"]]);
+    expect(o.reasons[0]!.message).toContain("quality_metric 12.5");
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.9757902, level: "HIGHEST" });
+  });
+
+  it("qc_passed:false with a level below ours: the low level is not held against a poor capture (retake)", async () => {
+    const poor = { ...DOC_PROCESS_OK, data: { ...DOC_PROCESS_OK.data, as_highest_security_level_reached: "MEDIUM", quality: { ...DOC_PROCESS_OK.data.quality, qc_passed: false } } };
+    intercept("/api/v1/process", 200, poor);
+    const o = completed((await run(withBlob(), ["liveness"])).outcome);
+    expect(o.reasons.map((r) => r.code)).toEqual(["image_low_quality"]);
+    expect(o.checks.liveness).toEqual({ outcome: "inconclusive", score: 0.9757902, level: "MEDIUM" });
+  });
+
+  it("qc_passed:false before a match: no match call, image_low_quality", async () => {
+    const cap: Captured[] = [];
+    const poor = { ...DOC_PROCESS_OK, data: { ...DOC_PROCESS_OK.data, quality: { ...DOC_PROCESS_OK.data.quality, qc_passed: false } } };
+    intercept("/api/v1/process", 200, poor, cap);
+    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"])).outcome);
+    expect(o.reasons.map((r) => r.code)).toEqual(["image_low_quality"]);
+    expect(o.checks.faceMatch).toEqual({ outcome: "not_performed", similarity: null, threshold: null });
+    expect(cap.map((c) => c.path)).toEqual(["/api/v1/process"]);
   });
 
   it("a spoof with quality:true adds no image reason; FEEDBACK_RETRY_INSECURE is a spoof too", async () => {
@@ -312,7 +414,7 @@ const ERROR_ROWS: [number, string, number, string, "completed" | "failed"][] = [
   [510, "ERROR_POOR_ICAO_QUALITY", 400, "image_low_quality", "completed"],
   [601, "ERROR_DECRYPTION_FAILED", 400, "vendor_rejected_request", "failed"],
   [604, "ERROR_REQUEST_EXPIRED", 500, "capture_expired", "completed"],
-  [900, "INVALID_IMAGE", 400, "capture_invalid", "completed"],
+  [900, "INVALID_IMAGE", 400, "vendor_rejected_request", "failed"],
   [901, "ERROR_WRONG_RESOLUTION", 400, "vendor_rejected_request", "failed"],
 ];
 
@@ -381,8 +483,8 @@ describe("encrypted_templates (TEMPLATE_ENCRYPTION_ENABLED)", () => {
     const acc = account({ blobMatchFlow: "process_then_match", multipleFaces: "ignore" }, { templatePrivateKey: privatePem });
     const { h, outcome } = await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], acc);
     expect(completed(outcome).decision).toBe("approved");
-    const rec = h.payloads.find((p) => p.kind === "identy.templates")!.body as { templates: Record<string, unknown>[] };
-    expect(rec.templates).toEqual([
+    const rec = h.payloads.find((p) => p.kind === "identy.templates")!.body as { opened: Record<string, unknown>[] };
+    expect(rec.opened).toEqual([
       { format: "PNG", encrypted: true, decrypted: true, bytes: png.length, detectedType: "image/png", width: 1, height: 1 },
       { format: "JPEG", encrypted: true, decrypted: true, bytes: captured.length, detectedType: "image/jpeg", width: null, height: null },
     ]);
@@ -395,8 +497,8 @@ describe("encrypted_templates (TEMPLATE_ENCRYPTION_ENABLED)", () => {
     intercept("/api/v1/process", 200, encryptedBody());
     const only = await run(withBlob(), ["liveness"]);
     expect(completed(only.outcome).decision).toBe("approved");
-    const rec = only.h.payloads.find((p) => p.kind === "identy.templates")!.body as { templates: { error?: string }[] };
-    expect(rec.templates.every((t) => t.error === "no templatePrivateKey configured")).toBe(true);
+    const rec = only.h.payloads.find((p) => p.kind === "identy.templates")!.body as { opened: { error?: string }[] };
+    expect(rec.opened.every((t) => t.error === "no templatePrivateKey configured")).toBe(true);
 
     intercept("/api/v1/process", 200, encryptedBody());
     const { err } = await runError(withBlob({ selfie }), ["liveness", "face_match"]);

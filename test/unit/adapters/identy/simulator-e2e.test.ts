@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import pino from "pino";
+import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
 import type { AdapterAccount, Outcome, VerificationInputData } from "../../../../src/adapters/types.js";
@@ -63,19 +64,28 @@ describe("no magic: a clean pass", () => {
     const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"]);
     const o = done(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: "HIGHEST" });
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.9757902, level: "HIGHEST" });
     expect(o.vendorReference).toMatch(/^W-face-process-[0-9a-f-]{36}-\d{13}$/);
-    const tpl = h.payloads.find((p) => p.kind === "identy.templates")!.body as { templates: { format: string; width: number | null }[] };
-    expect(tpl.templates.map((t) => [t.format, t.width])).toEqual([
+    const tpl = h.payloads.find((p) => p.kind === "identy.templates")!.body as { opened: { format: string; width: number | null }[] };
+    expect(tpl.opened.map((t) => [t.format, t.width])).toEqual([
       ["JPEG", 480],
       ["PNG", 1],
     ]);
   });
 
-  it("BLOB + portrait (/verifyWithPictureId): approved, similarity 0.93", async () => {
-    const o = done((await start({ faceCapture: { identyBlob: blobWith() }, document: { images: [portrait()] } }, ["liveness", "face_match"])).outcome);
+  it("BLOB + portrait (/process then /matchWithPictureId): approved at HIGHEST, similarity 0.93", async () => {
+    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() }, document: { images: [portrait()] } }, ["liveness", "face_match"]);
+    const o = done(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.93, threshold: 0.8 });
+    expect(o.checks).toEqual({ liveness: { outcome: "pass", score: 0.9757902, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
+    expect(h.calls.map((c) => c.endpoint)).toEqual(["process", "match_with_picture_id"]);
+    expect(o.vendorReference).toMatch(/^W-face-process-/);
+  });
+
+  it("BLOB + portrait on /verifyWithPictureId (blobMatchFlow): similarity 0.93, liveness without a level is not judged", async () => {
+    const o = done((await start({ faceCapture: { identyBlob: blobWith() }, document: { images: [portrait()] } }, ["liveness", "face_match"], account({ blobMatchFlow: "verifyWithPictureId" }))).outcome);
+    expect(o.decision).toBe("review");
+    expect(o.checks).toEqual({ liveness: { outcome: "inconclusive", score: null, level: null }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
     expect(o.vendorReference).toMatch(/^W-face-VERIFY-/);
   });
 
@@ -83,7 +93,7 @@ describe("no magic: a clean pass", () => {
     const { outcome, h } = await start({ selfie: selfieWith(), document: { images: [portrait()] } }, ["liveness", "face_match"]);
     const o = done(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks).toEqual({ liveness: { outcome: "pass", score: null, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
+    expect(o.checks).toEqual({ liveness: { outcome: "pass", score: 0.12345, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
     expect(h.calls.map((c) => c.endpoint)).toEqual(["face_as", "match_with_picture_id"]);
   });
 
@@ -97,13 +107,39 @@ describe("no magic: a clean pass", () => {
 
   it("BLOB liveness on /secure/face/as", async () => {
     const o = done((await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"], account({ blobLivenessEndpoint: "secure_face_as" }))).outcome);
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: "HIGHEST" });
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.12345, level: "HIGHEST" });
     expect(o.vendorReference).toMatch(/^W-face-antispoof-/);
   });
 
   it("health is OK", async () => {
     const acc = account();
     expect(await identyAdapter.health!(acc, makeHarness(acc).ctx)).toEqual({ ok: true, detail: "face_health OK" });
+  });
+});
+
+describe("selfie resolution (the IWS answers 901 to a selfie that is not 480x640)", () => {
+  const photo = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: { r: 200, g: 160, b: 130 } } }).jpeg().toBuffer();
+
+  it("an 800x600 selfie is refused by the simulator as sent, and approved once the adapter has sized it", async () => {
+    const selfie = await photo(800, 600);
+    // the simulator, called directly with the selfie as the tenant sent it
+    const direct = await fetch(`${base}/identy/api/v1/matchWithPictureId`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Referer: "https://gateway.test/" },
+      body: JSON.stringify({ image: { template: selfie.toString("base64"), format: "JPEG" }, imageToVerifyAgainst: { template: portrait().data.toString("base64"), format: "JPEG" }, level: "HIGH" }),
+    });
+    expect(direct.status).toBe(400);
+    expect(await direct.json()).toMatchObject({ code: 901, feedbackCode: "ERROR_WRONG_RESOLUTION" });
+    // through the adapter: face match only, then liveness + match
+    const o = done((await start({ selfie: { contentType: "image/jpeg", data: selfie }, document: { images: [portrait()] } }, ["face_match"])).outcome);
+    expect(o.decision).toBe("approved");
+    expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.93, threshold: 0.8 });
+    const both = await start({ selfie: { contentType: "image/jpeg", data: await photo(1080, 1920) }, document: { images: [portrait()] } }, ["liveness", "face_match"]);
+    expect(done(both.outcome).decision).toBe("approved");
+    expect(both.h.calls.map((c) => [c.endpoint, c.httpStatus])).toEqual([
+      ["face_as", 200],
+      ["match_with_picture_id", 200],
+    ]);
   });
 });
 
@@ -116,14 +152,25 @@ describe("magic inputs", () => {
     expect(o.reasons[0]!.message).toMatch(/^FEEDBACK_RETRY \(refid W-face-process-/);
   });
 
-  it("MAGIC:spoof_lowquality: liveness_failed + image_low_quality", async () => {
-    expect(codes((await start({ faceCapture: { identyBlob: blobWith("MAGIC:spoof_lowquality") } }, ["liveness"])).outcome)).toEqual(["liveness_failed", "image_low_quality"]);
+  it("MAGIC:spoof_lowquality: a retake (image_low_quality, code 401)", async () => {
+    const o = done((await start({ faceCapture: { identyBlob: blobWith("MAGIC:spoof_lowquality") } }, ["liveness"])).outcome);
+    expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["image_low_quality", "401"]]);
+    expect(o.checks.liveness?.outcome).toBe("inconclusive");
   });
 
   it("MAGIC:spoof_lowquality on /verifyWithPictureId too, and no match", async () => {
-    const o = done((await start({ faceCapture: { identyBlob: blobWith("MAGIC:spoof_lowquality") }, document: { images: [portrait()] } }, ["liveness", "face_match"])).outcome);
-    expect(o.reasons.map((r) => r.code)).toEqual(["liveness_failed", "image_low_quality"]);
+    const input = { faceCapture: { identyBlob: blobWith("MAGIC:spoof_lowquality") }, document: { images: [portrait()] } };
+    const o = done((await start(input, ["liveness", "face_match"], account({ blobMatchFlow: "verifyWithPictureId" }))).outcome);
+    expect(o.reasons.map((r) => r.code)).toEqual(["image_low_quality"]);
     expect(o.checks.faceMatch?.outcome).toBe("not_performed");
+  });
+
+  it("MAGIC:lowqc: a legitimate capture with qc_passed false asks for a retake, and is not matched", async () => {
+    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith("MAGIC:lowqc") }, document: { images: [portrait()] } }, ["liveness", "face_match"]);
+    const o = done(outcome);
+    expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["image_low_quality", "qc_passed=false"]]);
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.9757902, level: "HIGHEST" });
+    expect(h.calls.map((c) => c.endpoint)).toEqual(["process"]);
   });
 
   it("MAGIC:insecure: FEEDBACK_RETRY_INSECURE is a liveness failure", async () => {
@@ -141,10 +188,10 @@ describe("magic inputs", () => {
 
   it("MAGIC:level=MEDIUM on a BLOB: below the default BALANCED_VERY_HIGH fails, above a LOW requirement passes", async () => {
     const fail = done((await start({ faceCapture: { identyBlob: blobWith("MAGIC:level=MEDIUM") } }, ["liveness"])).outcome);
-    expect(fail.checks.liveness).toEqual({ outcome: "fail", score: null, level: "MEDIUM" });
+    expect(fail.checks.liveness).toEqual({ outcome: "fail", score: 0.9757902, level: "MEDIUM" });
     expect(fail.reasons.map((r) => r.vendorCode)).toEqual(["as_highest_security_level_reached=MEDIUM"]);
     const pass = done((await start({ faceCapture: { identyBlob: blobWith("MAGIC:level=MEDIUM") } }, ["liveness"], account({ livenessLevel: "LOW" }))).outcome);
-    expect(pass.checks.liveness).toEqual({ outcome: "pass", score: null, level: "MEDIUM" });
+    expect(pass.checks.liveness).toEqual({ outcome: "pass", score: 0.9757902, level: "MEDIUM" });
   });
 
   it("MAGIC:level=MEDIUM on a selfie: /face/as judges it against our threshold", async () => {
@@ -221,8 +268,8 @@ describe("magic inputs", () => {
   it("MAGIC:encrypted (a key the gateway does not hold): liveness stands, the template is recorded as not decrypted", async () => {
     const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith("MAGIC:encrypted") } }, ["liveness"], account({}, { templatePrivateKey: privatePem }));
     expect(done(outcome).decision).toBe("approved");
-    const tpl = h.payloads.find((p) => p.kind === "identy.templates")!.body as { templates: { decrypted: boolean; error?: string }[] };
-    expect(tpl.templates.every((t) => !t.decrypted && /decryption failed/.test(t.error ?? ""))).toBe(true);
+    const tpl = h.payloads.find((p) => p.kind === "identy.templates")!.body as { opened: { decrypted: boolean; error?: string }[] };
+    expect(tpl.opened.every((t) => !t.decrypted && /decryption failed/.test(t.error ?? ""))).toBe(true);
   });
 
   it("template encryption with our key: decrypted JPEG (480x640) is matched and carries the BLOB's markers", async () => {
@@ -230,8 +277,8 @@ describe("magic inputs", () => {
     const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith("MAGIC:similarity=96") }, selfie: selfieWith() }, ["liveness", "face_match"], acc);
     const o = done(outcome);
     expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.96, threshold: 0.9 });
-    const tpl = h.payloads.find((p) => p.kind === "identy.templates")!.body as { templates: Record<string, unknown>[] };
-    expect(tpl.templates).toContainEqual(expect.objectContaining({ format: "JPEG", encrypted: true, decrypted: true, detectedType: "image/jpeg", width: 480, height: 640 }));
+    const tpl = h.payloads.find((p) => p.kind === "identy.templates")!.body as { opened: Record<string, unknown>[] };
+    expect(tpl.opened).toContainEqual(expect.objectContaining({ format: "JPEG", encrypted: true, decrypted: true, detectedType: "image/jpeg", width: 480, height: 640 }));
   });
 });
 
@@ -250,7 +297,7 @@ const CODE_ROWS: [number, string, "completed" | "failed"][] = [
   [510, "image_low_quality", "completed"],
   [601, "vendor_rejected_request", "failed"],
   [604, "capture_expired", "completed"],
-  [900, "capture_invalid", "completed"],
+  [900, "vendor_rejected_request", "failed"],
   [901, "vendor_rejected_request", "failed"],
   [777, "vendor_error", "failed"],
 ];
