@@ -21,6 +21,8 @@
 //   MAGIC:noface      selfie/portrait  422 on face_detection / template_extraction (no face detected)
 //   MAGIC:multiface   selfie/portrait  face_count 2
 //   MAGIC:mismatch    selfie/document  face_verify {"similarity": 0.3127, "match": false, "threshold": 0.82}
+//   MAGIC:noexpiry    document image   GENUINE, every field but DateOfExpiry
+//   MAGIC:bare        document image   only {"FraudCheck":{"Result":"GENUINE"}} (the doc marks every other field optional)
 // A document image's face markers (noface, multiface, mismatch) are carried into its Portrait and
 // from there into the portrait's template. No marker: a clean pass (the doc's own sample values).
 //
@@ -49,9 +51,11 @@ export const MAGIC_INPUTS = [
   { input: "MAGIC:noface", outcome: "selfie or document portrait: 422 no face detected (gateway: no_face_detected)" },
   { input: "MAGIC:multiface", outcome: "selfie or document portrait: face_count 2 (gateway: multiple_faces)" },
   { input: "MAGIC:mismatch", outcome: "selfie or document image: face_verify match false, similarity 0.3127 (gateway: face_mismatch)" },
+  { input: "MAGIC:noexpiry", outcome: "document image: GENUINE without DateOfExpiry (gateway: never approved, review with data_not_extracted)" },
+  { input: "MAGIC:bare", outcome: "document image: only {\"FraudCheck\":{\"Result\":\"GENUINE\"}} (gateway: review, no document data)" },
 ] as const satisfies readonly { input: string; outcome: string }[];
 
-type Marker = "expired" | "suspicious" | "screen" | "nodoc" | "quota" | "spoof" | "lowquality" | "noface" | "multiface" | "mismatch";
+type Marker = "expired" | "suspicious" | "screen" | "nodoc" | "quota" | "spoof" | "lowquality" | "noface" | "multiface" | "mismatch" | "noexpiry" | "bare";
 const MARKERS = new Set<string>(MAGIC_INPUTS.map((m) => m.input.slice("MAGIC:".length)));
 /** markers a document image hands on to its Portrait crop */
 const FACE_MARKERS: readonly Marker[] = ["noface", "multiface", "mismatch"];
@@ -82,6 +86,13 @@ function templateOf(image: Buffer, markers: Set<Marker>): string {
 }
 
 function documentResponse(markers: Set<Marker>): Record<string, unknown> {
+  if (markers.has("bare")) return { FraudCheck: { Result: "GENUINE" } };
+  const full = fullDocumentResponse(markers);
+  if (markers.has("noexpiry")) delete full.DateOfExpiry;
+  return full;
+}
+
+function fullDocumentResponse(markers: Set<Marker>): Record<string, unknown> {
   const checks = markers.has("screen")
     ? ["NO_SPECIMEN_WATERMARK", "SCREEN_CAPTURE"]
     : markers.has("suspicious")

@@ -175,11 +175,18 @@ describe("dms simulator: auth and bad requests", () => {
 
 describe("dms simulator: magic inputs at the HTTP level", () => {
   it("lists every marker with its outcome", () => {
-    expect(MAGIC_INPUTS).toHaveLength(10);
+    expect(MAGIC_INPUTS).toHaveLength(12);
     for (const m of MAGIC_INPUTS) {
       expect(m.input).toMatch(/^MAGIC:[a-z]+$/);
       expect(m.outcome.length).toBeGreaterThan(10);
     }
+  });
+
+  it("MAGIC:noexpiry -> the sample answer without DateOfExpiry; MAGIC:bare -> FraudCheck alone", async () => {
+    const noExpiry = (await postJson("/idcard_recognition_base64", { image_base64: b64("MAGIC:noexpiry") })).body;
+    expect(noExpiry).not.toHaveProperty("DateOfExpiry");
+    expect(noExpiry).toMatchObject({ GivenNames: "CARLOS", FraudCheck: { Result: "GENUINE" } });
+    expect((await postJson("/idcard_recognition_base64", { image_base64: b64("MAGIC:bare") })).body).toEqual({ FraudCheck: { Result: "GENUINE" } });
   });
 
   it("MAGIC:expired -> DateOfExpiry in the past", async () => {
