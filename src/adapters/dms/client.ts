@@ -70,6 +70,14 @@ export function classifyDms(endpoint: string) {
   };
 }
 
+/**
+ * How a 422 ("no document or face detected in image") is recorded: `{ status: 422, body }`, like
+ * an answer that is not JSON, so that renormalize tells it from an answer.
+ */
+export function unprocessableRecord(body: unknown): Record<string, unknown> {
+  return { status: 422, body };
+}
+
 /** The answer of one call: parsed, or DMS's 422 "no document or face detected in image". */
 export type DmsAnswer<T> = { kind: "ok"; body: T } | { kind: "unprocessable" };
 
@@ -130,7 +138,7 @@ export class DmsClient {
       classify: classifyDms(endpoint),
     });
     if (res.status === 422) {
-      this.ctx.recordPayload(endpoint, res.json ?? { status: 422, body: res.text });
+      this.ctx.recordPayload(endpoint, unprocessableRecord(res.json ?? res.text));
       return { kind: "unprocessable" };
     }
     if (res.json === undefined) {
