@@ -198,3 +198,9 @@ describe("dms renormalize: every simulator magic input", () => {
     expect(again).toEqual(out);
   });
 });
+
+describe("dms mapping version", () => {
+  it("is dms-2026.12.2", () => {
+    expect(dmsAdapter.mappingVersion).toBe("dms-2026.12.2");
+  });
+});
