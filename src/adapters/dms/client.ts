@@ -70,6 +70,14 @@ export function classifyDms(endpoint: string) {
   };
 }
 
+/**
+ * How a 422 ("no document or face detected in image") is recorded: `{ status: 422, body }`, like
+ * an answer that is not JSON, so that renormalize tells it from an answer.
+ */
+export function unprocessableRecord(body: unknown): Record<string, unknown> {
+  return { status: 422, body };
+}
+
 /** The answer of one call: parsed, or DMS's 422 "no document or face detected in image". */
 export type DmsAnswer<T> = { kind: "ok"; body: T } | { kind: "unprocessable" };
 
@@ -130,8 +138,7 @@ export class DmsClient {
       classify: classifyDms(endpoint),
     });
     if (res.status === 422) {
-      // the status is kept with the body, so a re-decision reads a 422 as DMS's "nothing found", not as an answer
-      this.ctx.recordPayload(endpoint, { status: 422, body: res.json ?? res.text });
+      this.ctx.recordPayload(endpoint, unprocessableRecord(res.json ?? res.text));
       return { kind: "unprocessable" };
     }
     if (res.json === undefined) {

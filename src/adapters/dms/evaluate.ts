@@ -3,7 +3,7 @@
 import { toAlpha2 } from "../../core/countries.js";
 import { isBeforeToday, normalizeSex, toIsoDate } from "../../core/dates.js";
 import { VendorError } from "../../core/errors.js";
-import { reason, type CheckOutcome, type DocumentCheck, type FaceMatchCheck, type LivenessCheck, type Reason } from "../../core/model.js";
+import { reason, type DocumentCheck, type FaceMatchCheck, type LivenessCheck, type Reason } from "../../core/model.js";
 import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../core/vocabulary.js";
 import {
   DOCUMENT_TYPE_MAP,
@@ -13,7 +13,9 @@ import {
   FRAUD_RESULT_MAP,
   LIVENESS_MAP,
   LOW_FACE_QUALITY,
+  NO_DOCUMENT_DATA,
   UNKNOWN_DOCUMENT_TYPE,
+  UNKNOWN_FRAUD_CHECK,
   UNPROCESSABLE_MAP,
   lookup,
   type VerdictRow,
@@ -22,7 +24,7 @@ import type { DmsAnswer } from "./client.js";
 import type { DmsDocumentResponse, DmsFaceDetectionResponse, DmsFaceVerifyResponse, DmsTemplateResponse } from "./schemas.js";
 
 const up = (s: string | null | undefined) => (s ?? "").trim().toUpperCase();
-const outcomeOf = (reasons: Reason[]): CheckOutcome => (reasons.length > 0 ? "fail" : "pass");
+const outcomeOf = (reasons: Reason[]): "pass" | "fail" => (reasons.length > 0 ? "fail" : "pass");
 const fromRow = (row: { code: ReasonCode; message: string }, vendorCode: string | number | null) =>
   reason(row.code, "dms", vendorCode, row.message);
 
@@ -30,19 +32,30 @@ const fromRow = (row: { code: ReasonCode; message: string }, vendorCode: string 
 
 export interface DocumentEvaluation {
   check: DocumentCheck;
+  /** every reason, in order */
   reasons: Reason[];
+  /** the reasons among `reasons` that only make the check inconclusive (a human looks), not fail it */
+  unconfirmed: Reason[];
   /** the document's portrait crop, for face matching; null when the answer has none */
   portrait: Buffer | null;
 }
 
+/** a documented text field as read: trimmed, "" is "not read" */
+const text = (s: string | null | undefined): string | null => {
+  const t = (s ?? "").trim();
+  return t === "" ? null : t;
+};
+
+/** `now` is when the answer came: the gateway's expiry check is against that day */
 export function evaluateDocument(body: DmsDocumentResponse, now: Date): DocumentEvaluation {
-  const reasons: Reason[] = [];
+  const failing: Reason[] = [];
+  const unconfirmed: Reason[] = [];
   const security: Record<string, boolean | null> = {};
 
   const resultCode = up(body.FraudCheck.Result);
   const result = lookup(FRAUD_RESULT_MAP, resultCode);
-  if (!result) reasons.push(reason(GENERIC_CODE_BY_CATEGORY.document, "dms", resultCode, "unknown DMS fraud check result"));
-  else if (result.code) reasons.push(fromRow(result, resultCode));
+  if (!result) failing.push(reason(GENERIC_CODE_BY_CATEGORY.document, "dms", resultCode, "unknown DMS fraud check result"));
+  else if (result.code) failing.push(fromRow(result, resultCode));
   const fraudPassed = result?.outcome === "pass";
   security.fraud_check = fraudPassed;
 
@@ -51,38 +64,43 @@ export function evaluateDocument(body: DmsDocumentResponse, now: Date): Document
     const row = lookup(FRAUD_CHECK_MAP, name);
     if (row) {
       security[row.security] = row.passed;
-      if (!row.passed && row.code) reasons.push(fromRow(row, name));
-    } else {
-      // An unknown item on a GENUINE answer is most likely one more passed check: kept, not judged.
-      // On a SUSPICIOUS answer it may be the reason: the generic code with the vendor's name.
-      security[name.toLowerCase()] = null;
-      if (!fraudPassed) reasons.push(reason(GENERIC_CODE_BY_CATEGORY.document, "dms", name, "unknown DMS fraud check"));
+      continue;
     }
+    // never dropped: the generic code with the vendor's item name, judged by the verdict beside it
+    security[name.toLowerCase()] = null;
+    const r = reason(UNKNOWN_FRAUD_CHECK.code, "dms", name, `${UNKNOWN_FRAUD_CHECK.message} (FraudCheck.Result ${resultCode || "missing"})`);
+    (fraudPassed ? unconfirmed : failing).push(r);
   }
 
   // "The gateway itself also checks DateOfExpiry against today" (DESIGN.md): DMS only reads the date.
+  // A missing or unreadable date is null, never guessed (the policy refuses to approve without one).
   const expiryDate = toIsoDate(body.DateOfExpiry);
-  if (expiryDate && isBeforeToday(expiryDate, now)) reasons.push(reason("document_expired", "dms", null, "document expired (DateOfExpiry before today)"));
+  if (expiryDate && isBeforeToday(expiryDate, now)) failing.push(reason("document_expired", "dms", null, "document expired (DateOfExpiry before today)"));
 
   const typeCode = up(body.DocumentType);
   const issuingCountry = toAlpha2(body.IssuingCountry);
+  const fields = {
+    firstName: text(body.GivenNames),
+    lastName: text(body.Surname),
+    dateOfBirth: toIsoDate(body.DateOfBirth),
+    documentNumber: text(body.DocumentNumber),
+    expiryDate,
+    sex: normalizeSex(body.Sex),
+    nationality: toAlpha2(body.Nationality),
+    issuingCountry,
+  };
+  if (!fields.firstName && !fields.lastName && !fields.dateOfBirth && !fields.documentNumber)
+    unconfirmed.push(fromRow(NO_DOCUMENT_DATA, null));
+
+  const reasons = [...failing, ...unconfirmed];
   const check: DocumentCheck = {
-    outcome: outcomeOf(reasons),
+    outcome: failing.length > 0 ? "fail" : unconfirmed.length > 0 ? "inconclusive" : "pass",
     type: typeCode ? (lookup(DOCUMENT_TYPE_MAP, typeCode) ?? UNKNOWN_DOCUMENT_TYPE) : null,
     country: issuingCountry,
-    fields: {
-      firstName: body.GivenNames ?? null,
-      lastName: body.Surname ?? null,
-      dateOfBirth: toIsoDate(body.DateOfBirth),
-      documentNumber: body.DocumentNumber ?? null,
-      expiryDate,
-      sex: normalizeSex(body.Sex),
-      nationality: toAlpha2(body.Nationality),
-      issuingCountry,
-    },
+    fields,
     security,
   };
-  return { check, reasons, portrait: decodePortrait(body.Portrait) };
+  return { check, reasons, unconfirmed, portrait: decodePortrait(body.Portrait) };
 }
 
 /** "Portrait: Base64-encoded face crop from the document" (a data: URI prefix is tolerated). */

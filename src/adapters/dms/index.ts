@@ -4,25 +4,14 @@
 //   face_match -> the document call (for its Portrait), template_extraction of the Portrait,
 //                 the selfie's template (from face_detection when it ran, else template_extraction),
 //                 then face_verify {template_a: portrait, template_b: selfie}
-// DMS has no session id: vendorReference stays null.
-import { decide, uniqueReasons } from "../../core/decide.js";
-import { reason, type Checks, type Reason } from "../../core/model.js";
-import type { AdapterAccount, AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, StoredVendorPayload, VendorAdapter, VerificationInputData } from "../types.js";
-import { DMS_DEFAULT_BASE_URL, DmsClient, ENDPOINTS, readCredentials, readSettings, type DmsAnswer, type ImagePart } from "./client.js";
-import {
-  evaluateDocument,
-  evaluateFaceVerify,
-  evaluateLiveness,
-  faceMatchFailed,
-  findingReason,
-  templateFinding,
-  type DocumentEvaluation,
-  type FaceFinding,
-  type FaceMatchEvaluation,
-} from "./evaluate.js";
-import { UNPROCESSABLE_MAP } from "./mapping.js";
-import { DmsCredentialsSchema, DmsDocumentResponseSchema, DmsFaceDetectionResponseSchema, DmsFaceVerifyResponseSchema, DmsSettingsSchema, DmsTemplateResponseSchema } from "./schemas.js";
-import type { ZodType } from "zod";
+// DMS has no session id: vendorReference stays null. Which call comes next and what the answers
+// mean is one pure rule (outcome.ts `advance`), shared with renormalize over the recorded payloads.
+import { reason } from "../../core/model.js";
+import type { AdapterAccount, AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
+import { DMS_DEFAULT_BASE_URL, DmsClient, readCredentials, readSettings, type ImagePart } from "./client.js";
+import { decodePortrait } from "./evaluate.js";
+import { advance, renormalizeDms, REQUEST_KIND, type DmsRequestRecord, type DmsTranscript } from "./outcome.js";
+import { DmsCredentialsSchema, DmsSettingsSchema, type DmsDocumentResponse } from "./schemas.js";
 import { authenticateWebhook, parseWebhook } from "./webhooks.js";
 
 const SIDE_ORDER = { front: 0, single: 1, back: 2 } as const;
@@ -61,49 +50,7 @@ export function validateRequest(input: VerificationInputData, checks: AdapterVer
   return problems;
 }
 
-/** the document answer, or the reason there is none (DMS's 422: no document in the image) */
-type DocumentStep = { ok: true; evaluation: DocumentEvaluation } | { ok: false; reason: Reason };
-
-async function runDocument(client: DmsClient, images: ImageInput[], ctx: AdapterContext): Promise<DocumentStep> {
-  const pages = orderPages(images).map((i) => i.data);
-  const answer = pages.length === 1 && pages[0] ? await client.recognizeDocument(pages[0]) : await client.recognizeDocumentPages(pages);
-  if (answer.kind === "unprocessable")
-    return { ok: false, reason: reason(UNPROCESSABLE_MAP.document.code, "dms", 422, UNPROCESSABLE_MAP.document.message) };
-  return { ok: true, evaluation: evaluateDocument(answer.body, ctx.now()) };
-}
-
-function addDocumentCheck(doc: DocumentStep, checks: Checks, reasons: Reason[]): void {
-  if (doc.ok) {
-    checks.document = doc.evaluation.check;
-    reasons.push(...doc.evaluation.reasons);
-  } else {
-    checks.document = { outcome: "fail", type: null, country: null, fields: {} };
-    reasons.push(doc.reason);
-  }
-}
-
-async function runFaceMatch(client: DmsClient, doc: DocumentStep, selfie: ImageInput, selfieFace: FaceFinding | null): Promise<FaceMatchEvaluation> {
-  if (!doc.ok) return faceMatchFailed(doc.reason);
-  if (!doc.evaluation.portrait) return faceMatchFailed(reason("no_face_detected", "dms", "Portrait", "the document answer carries no portrait"));
-  // a selfie face_detection already rejected (no face, several faces) is not sent again
-  if (selfieFace && !selfieFace.ok) return faceMatchFailed(findingReason(selfieFace, "selfie"));
-
-  const portrait = templateFinding(
-    await client.extractTemplate({ data: doc.evaluation.portrait, contentType: "image/jpeg", filename: "portrait.jpg" }),
-    ENDPOINTS.templateExtraction,
-  );
-  if (!portrait.ok) return faceMatchFailed(findingReason(portrait, "document portrait"));
-
-  // face_detection returns "a 2048-byte biometric template — all in one call": no second scan of the selfie
-  let selfieTemplate = selfieFace?.ok ? selfieFace.template : null;
-  if (!selfieTemplate) {
-    const extracted = templateFinding(await client.extractTemplate(selfiePart(selfie)), ENDPOINTS.templateExtraction);
-    if (!extracted.ok) return faceMatchFailed(findingReason(extracted, "selfie"));
-    selfieTemplate = extracted.template;
-  }
-  return evaluateFaceVerify(await client.verifyFaces(portrait.template ?? "", selfieTemplate ?? ""));
-}
-
+/** Runs `advance` against DMS: each call it names, until it gives the outcome. */
 async function start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome> {
   const credentials = readCredentials(account);
   const settings = readSettings(account);
@@ -113,110 +60,53 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
     return { status: "failed", reasons: problems.map((p) => reason("vendor_rejected_request", "dms", null, `${p.path}: ${p.message}`)), vendorReference: null };
 
   const client = new DmsClient(account, credentials, settings, ctx);
-  const wants = (c: AdapterVerification["checks"][number]) => v.checks.includes(c);
-  const checks: Checks = {};
-  const reasons: Reason[] = [];
+  const request: DmsRequestRecord = { checks: [...v.checks], minFaceQuality: settings.minFaceQuality };
+  ctx.recordPayload(REQUEST_KIND, request);
+  const images = v.input.document?.images ?? [];
   const selfie = v.input.selfie;
+  const portraitOf = (body: DmsDocumentResponse) => decodePortrait(body.Portrait);
+  const t: DmsTranscript = {};
 
-  let doc: DocumentStep | null = null;
-  if (wants("document") || wants("face_match")) {
-    doc = await runDocument(client, v.input.document?.images ?? [], ctx);
-    if (wants("document")) addDocumentCheck(doc, checks, reasons);
+  for (;;) {
+    const step = advance(t, request, (body) => portraitOf(body) !== null);
+    if ("outcome" in step) return step.outcome;
+    switch (step.next) {
+      case "document": {
+        const pages = orderPages(images).map((i) => i.data);
+        const answer = pages.length === 1 && pages[0] ? await client.recognizeDocument(pages[0]) : await client.recognizeDocumentPages(pages);
+        t.document = { answer, at: ctx.now() };
+        break;
+      }
+      case "faceDetection":
+        t.faceDetection = await client.detectFaces(selfiePart(need(selfie)));
+        break;
+      case "portraitTemplate": {
+        const body = t.document?.answer.kind === "ok" ? t.document.answer.body : null;
+        const portrait = body ? portraitOf(body) : null;
+        t.portraitTemplate = await client.extractTemplate({ data: need(portrait), contentType: "image/jpeg", filename: "portrait.jpg" });
+        break;
+      }
+      case "selfieTemplate":
+        t.selfieTemplate = await client.extractTemplate(selfiePart(need(selfie)));
+        break;
+      case "faceVerify":
+        t.faceVerify = await client.verifyFaces(step.templateA, step.templateB);
+        break;
+    }
   }
-
-  let selfieFace: FaceFinding | null = null;
-  if (wants("liveness") && selfie) {
-    const liveness = evaluateLiveness(await client.detectFaces(selfiePart(selfie)), settings.minFaceQuality);
-    checks.liveness = liveness.check;
-    reasons.push(...liveness.reasons);
-    selfieFace = liveness.face;
-  }
-
-  if (wants("face_match") && doc && selfie) {
-    const match = await runFaceMatch(client, doc, selfie, selfieFace);
-    checks.faceMatch = match.check;
-    reasons.push(...match.reasons);
-  }
-
-  const unique = uniqueReasons(reasons);
-  return { status: "completed", decision: decide(checks, unique), reasons: unique, checks, vendorReference: null };
 }
 
-/**
- * The outcome start() reached, from the answers it recorded (re-decision: no vendor call). Every
- * evaluation is the same pure function start() used; the face match is re-read from the recorded
- * face_verify answer (templates and the portrait are redacted, so a match that never reached
- * face_verify cannot be re-derived: null). minFaceQuality is the default: settings are not recorded.
- */
-export function renormalizeDms(payloads: StoredVendorPayload[], v: AdapterVerification): Outcome | null {
-  const last = (...kinds: string[]) => [...payloads].reverse().find((p) => kinds.includes(p.kind));
-  const answer = <T>(p: StoredVendorPayload, schema: ZodType<T>): DmsAnswer<T> => {
-    if ((p.body as { status?: unknown } | null)?.status === 422) return { kind: "unprocessable" };
-    const parsed = schema.safeParse(p.body);
-    return parsed.success ? { kind: "ok", body: parsed.data } : { kind: "unprocessable" };
-  };
-  const wants = (c: AdapterVerification["checks"][number]) => v.checks.includes(c);
-  const checks: Checks = {};
-  const reasons: Reason[] = [];
-  let doc: DocumentStep | null = null;
-  let portraitPresent = false;
-  if (wants("document") || wants("face_match")) {
-    const p = last(ENDPOINTS.document, ENDPOINTS.documentMultiPage);
-    if (!p) return null;
-    const portrait = (p.body as { Portrait?: unknown } | null)?.Portrait;
-    portraitPresent = typeof portrait === "string" && portrait.length > 0;
-    const a = answer(p, DmsDocumentResponseSchema);
-    doc = a.kind === "ok" ? { ok: true, evaluation: evaluateDocument(a.body, p.receivedAt) } : { ok: false, reason: reason(UNPROCESSABLE_MAP.document.code, "dms", 422, UNPROCESSABLE_MAP.document.message) };
-    if (wants("document")) addDocumentCheck(doc, checks, reasons);
-  }
-  let selfieFace: FaceFinding | null = null;
-  if (wants("liveness")) {
-    const p = last(ENDPOINTS.faceDetection);
-    if (!p) return null;
-    const liveness = evaluateLiveness(answer(p, DmsFaceDetectionResponseSchema), DmsSettingsSchema.parse({}).minFaceQuality);
-    checks.liveness = liveness.check;
-    reasons.push(...liveness.reasons);
-    selfieFace = liveness.face;
-  }
-  if (wants("face_match") && doc) {
-    const match = replayFaceMatch(doc, portraitPresent, selfieFace, payloads.filter((p) => p.kind === ENDPOINTS.templateExtraction), last(ENDPOINTS.faceVerify), answer);
-    if (!match) return null;
-    checks.faceMatch = match.check;
-    reasons.push(...match.reasons);
-  }
-  const unique = uniqueReasons(reasons);
-  return { status: "completed", decision: decide(checks, unique), reasons: unique, checks, vendorReference: null };
-}
-
-/** runFaceMatch's steps over the recorded answers (template_extraction: the portrait's first, then the selfie's). */
-function replayFaceMatch(
-  doc: DocumentStep,
-  portraitPresent: boolean,
-  selfieFace: FaceFinding | null,
-  templates: StoredVendorPayload[],
-  verify: StoredVendorPayload | undefined,
-  answer: <T>(p: StoredVendorPayload, schema: ZodType<T>) => DmsAnswer<T>,
-): FaceMatchEvaluation | null {
-  if (!doc.ok) return faceMatchFailed(doc.reason);
-  // the portrait itself is redacted in the record ("[redacted]"): its key still says whether there was one
-  if (!portraitPresent) return faceMatchFailed(reason("no_face_detected", "dms", "Portrait", "the document answer carries no portrait"));
-  if (selfieFace && !selfieFace.ok) return faceMatchFailed(findingReason(selfieFace, "selfie"));
-  const [portraitP, selfieP] = templates;
-  if (!portraitP) return null;
-  const portrait = templateFinding(answer(portraitP, DmsTemplateResponseSchema), ENDPOINTS.templateExtraction);
-  if (!portrait.ok) return faceMatchFailed(findingReason(portrait, "document portrait"));
-  if (!selfieFace?.ok && selfieP) {
-    const extracted = templateFinding(answer(selfieP, DmsTemplateResponseSchema), ENDPOINTS.templateExtraction);
-    if (!extracted.ok) return faceMatchFailed(findingReason(extracted, "selfie"));
-  }
-  return verify ? evaluateFaceVerify(answer(verify, DmsFaceVerifyResponseSchema)) : null;
+/** validateRequest guarantees the input a step needs */
+function need<T>(value: T | null | undefined): T {
+  if (value === null || value === undefined) throw new Error("DMS step without its input");
+  return value;
 }
 
 export const dmsAdapter: VendorAdapter = {
   vendor: "dms",
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
   mappingVersion: "dms-2026.12.2",
-  renormalize: renormalizeDms,
+  renormalize: (payloads, v) => renormalizeDms(payloads, v),
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: false, webhooks: true, polling: false },
   defaultBaseUrl: DMS_DEFAULT_BASE_URL,
   credentials: { parse: (x) => DmsCredentialsSchema.parse(x), secretKeys: ["apiKey", "webhookSecrets"] },

@@ -1,10 +1,10 @@
 // DMS IDVerifr + LiveVerifr: the vendor's codes onto the normalized vocabulary, as data.
-// Source: /work/shared/vendors/dms-idverifr-liveverifr.txt ("Response fields", samples,
+// Source: ../shared/vendors/dms-idverifr-liveverifr.txt ("Response fields", samples,
 // "Error responses", "Event catalog"). Unknown vendor codes go to the category's generic
 // code (GENERIC_CODE_BY_CATEGORY) and keep the vendor's value in `vendorCode`.
 import type { VendorErrorKind } from "../../core/errors.js";
 import type { CheckOutcome, DocumentType } from "../../core/model.js";
-import type { ReasonCode } from "../../core/vocabulary.js";
+import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../core/vocabulary.js";
 
 /** The table's row for `key`, or undefined for a code the table does not know (never a prototype key). */
 export function lookup<T extends object>(table: T, key: string | null | undefined): T[keyof T] | undefined {
@@ -14,7 +14,11 @@ export function lookup<T extends object>(table: T, key: string | null | undefine
 
 // ---------- IDVerifr ----------
 
-/** `DocumentType`: "DRIVING_LICENSE, PASSPORT, NATIONAL_ID, etc." (the "etc." is not listed: unknown -> "other"). */
+/**
+ * `DocumentType`: "DRIVING_LICENSE, PASSPORT, NATIONAL_ID, etc." — every value the doc lists (it
+ * "Supports ID cards, passports, and driving licences"); the "etc." names none: an unlisted value
+ * is UNKNOWN_DOCUMENT_TYPE ("other", which the policy does not compare) and the answer is read on.
+ */
 export const DMS_DOCUMENT_TYPES = ["DRIVING_LICENSE", "PASSPORT", "NATIONAL_ID"] as const;
 export type DmsDocumentType = (typeof DMS_DOCUMENT_TYPES)[number];
 
@@ -52,20 +56,41 @@ export interface FraudCheckRow {
 }
 
 /**
- * `FraudCheck.Checks` items. The doc's sample shows the passing names ("NO_SPECIMEN_WATERMARK",
- * "NO_SCREEN_CAPTURE"); the failing names are the same without "NO_" (the pipeline's
- * "Fraud / specimen watermark checks"). A specimen watermark is not clearly a forgery, a print
- * or a screen: it stays the generic document_suspicious with its own vendorCode.
+ * `FraudCheck.Checks` items: the doc names only the two of its sample
+ * (`"Checks": ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE"]`, on a GENUINE answer), both passed
+ * checks. It names no failing item: any other item is unknown and is never dropped
+ * (UNKNOWN_FRAUD_CHECK: the document category's generic code with the item as vendorCode).
  */
-export const DMS_FRAUD_CHECKS = ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE", "SPECIMEN_WATERMARK", "SCREEN_CAPTURE"] as const;
+export const DMS_FRAUD_CHECKS = ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE"] as const;
 export type DmsFraudCheckName = (typeof DMS_FRAUD_CHECKS)[number];
 
 export const FRAUD_CHECK_MAP = {
   NO_SPECIMEN_WATERMARK: { security: "specimen_watermark", passed: true, code: null, message: "no specimen watermark" },
   NO_SCREEN_CAPTURE: { security: "screen_capture", passed: true, code: null, message: "no screen capture" },
-  SPECIMEN_WATERMARK: { security: "specimen_watermark", passed: false, code: "document_suspicious", message: "specimen watermark detected" },
-  SCREEN_CAPTURE: { security: "screen_capture", passed: false, code: "document_screen_capture", message: "screen capture detected" },
 } as const satisfies Record<DmsFraudCheckName, FraudCheckRow>;
+
+/**
+ * A `FraudCheck.Checks` item the doc does not name. On a SUSPICIOUS answer it may be why: the
+ * document fails. On a GENUINE answer DMS vouched for the document, but the gateway cannot read
+ * this item: the document check is inconclusive (a human looks), never a silent pass.
+ */
+export const UNKNOWN_FRAUD_CHECK = {
+  code: GENERIC_CODE_BY_CATEGORY.document,
+  onGenuine: "inconclusive",
+  onSuspicious: "fail",
+  message: "DMS fraud check item the documentation does not name",
+} as const satisfies { code: ReasonCode; onGenuine: CheckOutcome; onSuspicious: CheckOutcome; message: string };
+
+/**
+ * A GENUINE answer without any of the fields that say whose document it is (GivenNames, Surname,
+ * DateOfBirth, DocumentNumber): "Every response includes all key fields", so nothing was read and
+ * the fraud verdict proves nothing about the person. Inconclusive, not a pass.
+ */
+export const NO_DOCUMENT_DATA = {
+  outcome: "inconclusive",
+  code: "data_not_extracted",
+  message: "DMS returned no document data (no names, date of birth or document number)",
+} as const satisfies VerdictRow;
 
 // ---------- LiveVerifr ----------
 

@@ -1,5 +1,5 @@
 // DMS IDVerifr + LiveVerifr payloads (zod), parsed defensively: extra fields are kept,
-// optional fields may be missing or null. Source: /work/shared/vendors/dms-idverifr-liveverifr.txt.
+// optional fields may be missing or null. Source: ../shared/vendors/dms-idverifr-liveverifr.txt.
 import { z } from "zod";
 
 // ---------- account configuration ----------

@@ -1,9 +1,9 @@
 // ShareID photo-based document authenticity: synchronous, document only.
-// Doc: /work/shared/vendors/shareid-authenticity-photo.txt
+// Doc: ../shared/vendors/shareid-authenticity-photo.txt
 import { VendorError } from "../../core/errors.js";
 import type { VendorAdapter } from "../types.js";
 import { buildForm, ENDPOINT, postAuthenticityPhoto, readCredentials, readSettings } from "./client.js";
-import { mapShareidResult } from "./result.js";
+import { mapShareidResult, renormalizeShareid } from "./result.js";
 import { parseLenientJson, ShareidCredentialsSchema, ShareidResultSchema, ShareidSettingsSchema } from "./schemas.js";
 import { validateShareidRequest } from "./validate.js";
 
@@ -11,18 +11,13 @@ export const shareidAdapter: VendorAdapter = {
   vendor: "shareid",
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
   mappingVersion: "shareid-2026.12.2",
+  // the recorded answer (kind ENDPOINT) read again by the same mapShareidResult as start()
+  renormalize: (payloads, v) => renormalizeShareid(payloads, v),
   capabilities: { document: true, liveness: false, faceMatch: false, hosted: false, webhooks: false, polling: false },
   // the doc only says "{API}": a real account names its baseUrl; the default is the local sandbox
   defaultBaseUrl: "http://localhost:8090/shareid",
   credentials: { parse: (x) => ShareidCredentialsSchema.parse(x), secretKeys: ["apiKey", "businessHash"] },
   settings: { parse: (x) => ShareidSettingsSchema.parse(x ?? {}) },
-
-  // the one recorded answer (kind = the endpoint) through the same mapping start() uses
-  renormalize(payloads, v) {
-    const last = [...payloads].reverse().find((p) => p.kind === ENDPOINT);
-    const parsed = last ? ShareidResultSchema.safeParse(last.body) : null;
-    return parsed?.success ? mapShareidResult(parsed.data, v.checks) : null;
-  },
 
   validateRequest(input, checks) {
     return validateShareidRequest(input, checks);

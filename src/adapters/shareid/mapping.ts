@@ -1,5 +1,5 @@
 // ShareID authenticity-photo: the vendor's codes onto the normalized vocabulary, as data.
-// Source: /work/shared/vendors/shareid-authenticity-photo.txt ("Reasons" table, result fields).
+// Source: ../shared/vendors/shareid-authenticity-photo.txt ("Reasons" table, result fields).
 import type { CheckOutcome, DocumentFields, DocumentType } from "../../core/model.js";
 import type { VendorErrorKind } from "../../core/errors.js";
 import type { ReasonCode } from "../../core/vocabulary.js";

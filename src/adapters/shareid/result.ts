@@ -4,7 +4,8 @@ import { normalizeSex, toIsoDate } from "../../core/dates.js";
 import { decide, uniqueReasons } from "../../core/decide.js";
 import { reason, type CheckName, type CheckOutcome, type Checks, type DocumentFields, type DocumentType, type Reason } from "../../core/model.js";
 import { GENERIC_CODE_BY_CATEGORY } from "../../core/vocabulary.js";
-import type { Outcome } from "../types.js";
+import type { Outcome, StoredVendorPayload } from "../types.js";
+import { ENDPOINT } from "./client.js";
 import {
   DOC_TYPE_FROM_SHAREID,
   OCR_FIELD_MAP,
@@ -15,7 +16,7 @@ import {
   type ReasonRow,
   type ShareidOcrKey,
 } from "./mapping.js";
-import type { ShareidResult } from "./schemas.js";
+import { ShareidResultSchema, type ShareidResult } from "./schemas.js";
 
 /**
  * The doc types `reason` as `string/""` and does not say how several reasons are joined (its own
@@ -72,11 +73,15 @@ function normalizeOcrValue(value: unknown, how: OcrNormalizer): string | null {
   }
 }
 
+/**
+ * Every documented `ocr` field, null when ShareID did not extract it or it does not read (a date
+ * that is not a date): the gateway's policy compares them with the claimed subject and refuses to
+ * approve without a readable expiry, so an absent value is said, never guessed.
+ */
 export function mapOcr(ocr: Record<string, unknown>): DocumentFields {
-  const fields: Record<string, string> = {};
+  const fields: Record<string, string | null> = {};
   for (const [key, spec] of Object.entries(OCR_FIELD_MAP) as [ShareidOcrKey, (typeof OCR_FIELD_MAP)[ShareidOcrKey]][]) {
-    const value = normalizeOcrValue(ocr[key], spec.normalize);
-    if (value !== null) fields[spec.field] = value;
+    fields[spec.field] = normalizeOcrValue(ocr[key], spec.normalize);
   }
   return fields as DocumentFields;
 }
@@ -85,6 +90,17 @@ export function mapDocType(docType: string | null): DocumentType | null {
   if (docType === null) return null;
   const key = docType.toLowerCase();
   return Object.hasOwn(DOC_TYPE_FROM_SHAREID, key) ? DOC_TYPE_FROM_SHAREID[key as keyof typeof DOC_TYPE_FROM_SHAREID] : "other";
+}
+
+/**
+ * VendorAdapter.renormalize: the last recorded answer (a 408 is retried and records nothing; an
+ * answer start() could not parse failed the verification) read by the same mapShareidResult.
+ */
+export function renormalizeShareid(payloads: StoredVendorPayload[], v: { checks: CheckName[] }): Outcome | null {
+  const last = payloads.filter((p) => p.kind === ENDPOINT).at(-1);
+  if (!last) return null;
+  const parsed = ShareidResultSchema.safeParse(last.body);
+  return parsed.success ? mapShareidResult(parsed.data, v.checks) : null;
 }
 
 export function mapShareidResult(result: ShareidResult, requestedChecks: readonly CheckName[] = ["document"]): Outcome & { status: "completed" } {
@@ -107,8 +123,7 @@ export function mapShareidResult(result: ShareidResult, requestedChecks: readonl
   }
 
   const issuingCountry = toAlpha2(result.country_code);
-  const fields = mapOcr(result.ocr);
-  if (issuingCountry) fields.issuingCountry = issuingCountry;
+  const fields = { ...mapOcr(result.ocr), issuingCountry };
   const checks: Checks = {
     document: {
       outcome,

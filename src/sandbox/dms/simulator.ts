@@ -1,5 +1,5 @@
 // DMS IDVerifr + LiveVerifr simulator, mounted at /dms (an account's baseUrl is http://host:port/dms).
-// Faithful to /work/shared/vendors/dms-idverifr-liveverifr.txt:
+// Faithful to ../shared/vendors/dms-idverifr-liveverifr.txt (written from it, no adapter code):
 //   IDVerifr   POST idcard_recognition (multipart `file`), idcard_recognition_base64 {"image_base64"},
 //              idcard_recognition_base64_multi_page {"images_base64": [front, back]} (the body the
 //              gateway's adapter sends: the doc does not show one), GET health
@@ -10,10 +10,17 @@
 // Auth: "Authorization: Bearer <key>", accepted keys `sandbox-dms-key` and any `sk_test_...`; else 401.
 // Errors: 400 missing/invalid parameters, 401 bad key, 402 scan quota spent, 422 no document / no face.
 //
-// MAGIC INPUTS: the image BYTES (after base64 decoding) containing a marker text choose the outcome:
+// MAGIC INPUTS: the image BYTES (after base64 decoding) containing a marker text choose the outcome.
+// No document marker: the doc's own sample document, CARLOS GARCIA LOPEZ, born 1990-06-15, a
+// Spanish DRIVING_LICENSE B12345678 expiring 2028-06-15, GENUINE (it does NOT match the README's
+// example subject Juan Aparicio Lopez: that is MAGIC:juan).
+//   MAGIC:juan        document image   the README example subject: NATIONAL_ID of ESP, GivenNames JUAN,
+//                                      Surname APARICIO LOPEZ, DateOfBirth 1955-12-18, DocumentNumber
+//                                      00000000T, DateOfExpiry 2031-10-19, Sex M, Nationality ESP, GENUINE
 //   MAGIC:expired     document image   DateOfExpiry 2019-06-15 (in the past)
-//   MAGIC:suspicious  document image   FraudCheck SUSPICIOUS, Checks [SPECIMEN_WATERMARK, NO_SCREEN_CAPTURE]
-//   MAGIC:screen      document image   FraudCheck SUSPICIOUS, Checks [NO_SPECIMEN_WATERMARK, SCREEN_CAPTURE]
+//   MAGIC:suspicious  document image   FraudCheck SUSPICIOUS, Checks [NO_SCREEN_CAPTURE] (the watermark check not passed)
+//   MAGIC:screen      document image   FraudCheck SUSPICIOUS, Checks [NO_SPECIMEN_WATERMARK] (the screen check not passed)
+//     (the doc names only the passed items NO_SPECIMEN_WATERMARK and NO_SCREEN_CAPTURE, no failing one)
 //   MAGIC:nodoc       document image   422 (no document detected)
 //   MAGIC:quota       any image        402 (scan quota spent)
 //   MAGIC:spoof       selfie           face_detection liveness SPOOF
@@ -23,18 +30,26 @@
 //   MAGIC:mismatch    selfie/document  face_verify {"similarity": 0.3127, "match": false, "threshold": 0.82}
 //   MAGIC:noexpiry    document image   GENUINE, every field but DateOfExpiry
 //   MAGIC:bare        document image   only {"FraudCheck":{"Result":"GENUINE"}} (the doc marks every other field optional)
+// Document markers combine with MAGIC:juan (e.g. "MAGIC:juan MAGIC:noexpiry").
 // A document image's face markers (noface, multiface, mismatch) are carried into its Portrait and
 // from there into the portrait's template. No marker: a clean pass (the doc's own sample values).
 //
 // Control: POST /dms/_control/send-webhook { url, secret | [secrets], event, deliveryId?, timestamp?, payload? }
 // POSTs a signed account webhook to `url` the way DMS does and answers { status: <target's status> }.
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomUUID } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 import multer from "multer";
 import { z } from "zod";
-import { DMS_WEBHOOK_EVENTS, type DmsWebhookEvent } from "../../adapters/dms/mapping.js";
-import { signHillogy } from "../../adapters/dms/webhooks.js";
 import type { SimulatorFactory } from "../types.js";
+
+/** the doc's "Event catalog" */
+const DMS_WEBHOOK_EVENTS = ["anomaly.detected", "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_failed", "invoice.voided", "test", "retry"] as const;
+type DmsWebhookEvent = (typeof DMS_WEBHOOK_EVENTS)[number];
+
+/** "The v1 value is HMAC-SHA256(secret, timestamp + "." + rawBody) in hex." */
+function signHillogy(secret: string, ts: number, rawBody: string): string {
+  return createHmac("sha256", secret).update(`${ts}.${rawBody}`, "utf8").digest("hex");
+}
 
 export const DMS_SANDBOX_API_KEY = "sandbox-dms-key";
 export const DMS_IDVERIFR_PREFIX = "/idcard_recognition_v2";
@@ -42,8 +57,8 @@ export const DMS_LIVEVERIFR_PREFIX = "/v1/livecheck";
 
 export const MAGIC_INPUTS = [
   { input: "MAGIC:expired", outcome: "document image: DateOfExpiry 2019-06-15, in the past (gateway: document_expired)" },
-  { input: "MAGIC:suspicious", outcome: "document image: FraudCheck.Result SUSPICIOUS with SPECIMEN_WATERMARK (gateway: document_suspicious)" },
-  { input: "MAGIC:screen", outcome: "document image: FraudCheck.Result SUSPICIOUS with SCREEN_CAPTURE (gateway: document_screen_capture)" },
+  { input: "MAGIC:suspicious", outcome: "document image: FraudCheck.Result SUSPICIOUS, Checks [NO_SCREEN_CAPTURE] (gateway: document_suspicious)" },
+  { input: "MAGIC:screen", outcome: "document image: FraudCheck.Result SUSPICIOUS, Checks [NO_SPECIMEN_WATERMARK] (gateway: document_suspicious)" },
   { input: "MAGIC:nodoc", outcome: "document image: 422 no document detected (gateway: document_missing)" },
   { input: "MAGIC:quota", outcome: "any image: 402 scan quota spent (gateway: failed, vendor_out_of_credits)" },
   { input: "MAGIC:spoof", outcome: "selfie: face_detection liveness SPOOF (gateway: liveness_failed)" },
@@ -53,9 +68,10 @@ export const MAGIC_INPUTS = [
   { input: "MAGIC:mismatch", outcome: "selfie or document image: face_verify match false, similarity 0.3127 (gateway: face_mismatch)" },
   { input: "MAGIC:noexpiry", outcome: "document image: GENUINE without DateOfExpiry (gateway: never approved, review with data_not_extracted)" },
   { input: "MAGIC:bare", outcome: "document image: only {\"FraudCheck\":{\"Result\":\"GENUINE\"}} (gateway: review, no document data)" },
+  { input: "MAGIC:juan", outcome: "document image: the README example subject (JUAN APARICIO LOPEZ, 1955-12-18, NATIONAL_ID 00000000T of ESP), GENUINE" },
 ] as const satisfies readonly { input: string; outcome: string }[];
 
-type Marker = "expired" | "suspicious" | "screen" | "nodoc" | "quota" | "spoof" | "lowquality" | "noface" | "multiface" | "mismatch" | "noexpiry" | "bare";
+type Marker = "juan" | "expired" | "suspicious" | "screen" | "nodoc" | "quota" | "spoof" | "lowquality" | "noface" | "multiface" | "mismatch" | "noexpiry" | "bare";
 const MARKERS = new Set<string>(MAGIC_INPUTS.map((m) => m.input.slice("MAGIC:".length)));
 /** markers a document image hands on to its Portrait crop */
 const FACE_MARKERS: readonly Marker[] = ["noface", "multiface", "mismatch"];
@@ -85,6 +101,32 @@ function templateOf(image: Buffer, markers: Set<Marker>): string {
   return Buffer.concat([head, body]).toString("base64");
 }
 
+/** the doc's "Sample response" holder */
+const SAMPLE_DOCUMENT = {
+  DocumentType: "DRIVING_LICENSE",
+  IssuingCountry: "ESP",
+  Surname: "GARCIA LOPEZ",
+  GivenNames: "CARLOS",
+  DateOfBirth: "1990-06-15",
+  DateOfExpiry: "2028-06-15",
+  DocumentNumber: "B12345678",
+  Sex: "M",
+  Nationality: "ESP",
+} as const;
+
+/** MAGIC:juan: the README's example subject, on a Spanish NATIONAL_ID */
+const README_SUBJECT_DOCUMENT = {
+  DocumentType: "NATIONAL_ID",
+  IssuingCountry: "ESP",
+  Surname: "APARICIO LOPEZ",
+  GivenNames: "JUAN",
+  DateOfBirth: "1955-12-18",
+  DateOfExpiry: "2031-10-19",
+  DocumentNumber: "00000000T",
+  Sex: "M",
+  Nationality: "ESP",
+} as const;
+
 function documentResponse(markers: Set<Marker>): Record<string, unknown> {
   if (markers.has("bare")) return { FraudCheck: { Result: "GENUINE" } };
   const full = fullDocumentResponse(markers);
@@ -93,21 +135,14 @@ function documentResponse(markers: Set<Marker>): Record<string, unknown> {
 }
 
 function fullDocumentResponse(markers: Set<Marker>): Record<string, unknown> {
-  const checks = markers.has("screen")
-    ? ["NO_SPECIMEN_WATERMARK", "SCREEN_CAPTURE"]
-    : markers.has("suspicious")
-      ? ["SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE"]
-      : ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE"];
+  // "Checks": ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE"] (the doc's sample): the passed checks
+  const checks = ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE"].filter(
+    (c) => !(markers.has("suspicious") && c === "NO_SPECIMEN_WATERMARK") && !(markers.has("screen") && c === "NO_SCREEN_CAPTURE"),
+  );
+  const holder = markers.has("juan") ? README_SUBJECT_DOCUMENT : SAMPLE_DOCUMENT;
   return {
-    DocumentType: "DRIVING_LICENSE",
-    IssuingCountry: "ESP",
-    Surname: "GARCIA LOPEZ",
-    GivenNames: "CARLOS",
-    DateOfBirth: "1990-06-15",
-    DateOfExpiry: markers.has("expired") ? "2019-06-15" : "2028-06-15",
-    DocumentNumber: "B12345678",
-    Sex: "M",
-    Nationality: "ESP",
+    ...holder,
+    ...(markers.has("expired") ? { DateOfExpiry: "2019-06-15" } : {}),
     Portrait: portraitOf(markers),
     OcrProvider: "V2_TEMPLATE",
     FraudCheck: {

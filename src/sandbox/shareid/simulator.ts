@@ -1,5 +1,5 @@
 // ShareID sandbox: a faithful fake of the photo-based authenticity API
-// (/work/shared/vendors/shareid-authenticity-photo.txt), mounted at /shareid.
+// (../shared/vendors/shareid-authenticity-photo.txt, written from it, no adapter code), mounted at /shareid.
 //
 //   POST /flow/authenticity/photo   multipart/form-data: `data` (JSON) + 1..2 `photos` files
 //
@@ -20,11 +20,16 @@
 //   A+B (e.g. DOC_EXPIRED+WRONG_MRZ) -> 200, verdict false, reason "doc_expired,wrong_mrz"
 //   TIMEOUT               -> 408 every time
 //   TIMEOUT_ONCE          -> 408 for the first request carrying these exact photos, then a clean pass
+//   APARICIO LOPEZ (any case) -> a clean pass whose ocr is the README example subject's: name from first_name,
+//                            surname APARICIO LOPEZ, birth_date 1955-12-18, doc_num 00000000T, sex M,
+//                            nationality ESP (the default document's birth_date 1990-04-12 and doc_num
+//                            SBX0000001 match no claimed subject)
+// A document whose ocr does NOT match the claimed subject: FIRST_NAME_MISMATCH (ocr name DOMINIQUE),
+// LAST_NAME_MISMATCH (surname DURAND), INVERSED_NAME (swapped), each with ShareID's own reason.
 // Without magic, an image under 224 x 224 px gives verdict false, reason "low_resolution", and an
 // image whose pixels cannot be read gives "missing_doc". Default: verdict true, reason "",
 // ocr filled from first_name / last_name.
 import { createHash, randomUUID } from "node:crypto";
-import { SHAREID_REASONS } from "../../adapters/shareid/mapping.js";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { imageSize } from "image-size";
 import multer from "multer";
@@ -35,8 +40,34 @@ export const SANDBOX_API_KEY = "sandbox-shareid-key";
 export const SANDBOX_BUSINESS_HASH = "sandbox-business";
 export const PHOTO_PATH = "/flow/authenticity/photo";
 
-/** The doc's "Reasons" table (one list, shared with the adapter's mapping). */
-export const DOCUMENTED_REASONS = SHAREID_REASONS;
+/**
+ * The doc's "Reasons" table, in its order ("name_not_extracted or surname_not_extracted" is two).
+ * Copied from the doc, not imported from the adapter: the simulator is written from the vendor file.
+ */
+export const DOCUMENTED_REASONS = [
+  "doc_expired",
+  "doc_expired_5y",
+  "missing_doc",
+  "missing_front",
+  "missing_back",
+  "sides_inconsistency",
+  "out_of_scope",
+  "missing_mrz",
+  "wrong_mrz",
+  "date_not_extracted",
+  "low_quality",
+  "blur_img",
+  "low_resolution",
+  "first_name_mismatch",
+  "last_name_mismatch",
+  "inversed_name",
+  "doc_spoof",
+  "doc_print",
+  "doc_not_auth",
+  "doc_auth",
+  "name_not_extracted",
+  "surname_not_extracted",
+] as const;
 type DocumentedReason = (typeof DOCUMENTED_REASONS)[number];
 
 export interface MagicInput {
@@ -47,6 +78,10 @@ export interface MagicInput {
   verdict?: boolean;
   reason?: string;
 }
+
+/** the README example subject ("Juan" "Aparicio Lopez", 1955-12-18, id_card 00000000T of ES) */
+const README_SUBJECT_LAST_NAME = "APARICIO LOPEZ";
+const README_SUBJECT_OCR = { sex: "M", nationality: "ESP", birth_date: "1955-12-18", birth_place: "MADRID", doc_num: "00000000T", address: "CALLE DEL SANDBOX 1 28001 MADRID" };
 
 export const MAGIC_INPUTS: readonly MagicInput[] = [
   ...DOCUMENTED_REASONS.map(
@@ -64,6 +99,13 @@ export const MAGIC_INPUTS: readonly MagicInput[] = [
   },
   { input: "TIMEOUT", outcome: "HTTP 408 (the doc: \"if there's a timeout in the request the http code will be 408\")", httpStatus: 408 },
   { input: "TIMEOUT_ONCE", outcome: "HTTP 408 the first time these photos are sent, then verdict true", httpStatus: 408 },
+  {
+    input: README_SUBJECT_LAST_NAME,
+    outcome: "verdict true, ocr of the README example subject (birth_date 1955-12-18, doc_num 00000000T, sex M, nationality ESP)",
+    httpStatus: 200,
+    verdict: true,
+    reason: "",
+  },
 ];
 
 const MAX_FILES = 2;
@@ -129,6 +171,7 @@ function buildOcr(data: DataJson, reasons: DocumentedReason[]): Record<string, s
     issuance_date: isoDateYearsFromNow(-5),
     address: "1 RUE DE LA SANDBOX 69001 LYON",
   };
+  if (last === README_SUBJECT_LAST_NAME && reasons.length === 0) Object.assign(ocr, README_SUBJECT_OCR);
   if (reasons.includes("name_not_extracted")) delete ocr.name;
   if (reasons.includes("surname_not_extracted")) delete ocr.surname;
   if (reasons.includes("date_not_extracted")) {

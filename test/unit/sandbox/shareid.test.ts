@@ -55,6 +55,14 @@ describe("ShareID simulator: result shape", () => {
     expect(typeof body.flow_id).toBe("string");
   });
 
+  it("last_name Aparicio Lopez (any case): the README example subject's ocr; another last name keeps the default's", async () => {
+    const juan = await post({ ...creds, doc_type: "id_card", country_code: "es", first_name: "Juan", last_name: "Aparicio Lopez" });
+    expect(juan.body).toMatchObject({ verdict: true, reason: "", doc_type: "id_card", country_code: "es" });
+    expect(juan.body.ocr).toMatchObject({ name: "JUAN", surname: "APARICIO LOPEZ", birth_date: "1955-12-18", doc_num: "00000000T", sex: "M", nationality: "ESP" });
+    const other = await post({ ...creds, first_name: "Jean", last_name: "Dupont" });
+    expect(other.body.ocr).toMatchObject({ name: "JEAN", surname: "DUPONT", birth_date: "1990-04-12", doc_num: "SBX0000001" });
+  });
+
   it("accepts the doc's curl example (two PNG photos, data with first_name only) with sandbox credentials", async () => {
     const curl = readFileSync(new URL("../../../src/adapters/shareid/fixtures/curl-example.txt", import.meta.url), "utf8");
     const dataJson = /data=(\{.*?\})'/.exec(curl)![1]!.replace('"api_key":"***"', `"api_key":"${SANDBOX_API_KEY}"`).replace('"business_hash":"***"', `"business_hash":"${SANDBOX_BUSINESS_HASH}"`);

@@ -52,8 +52,10 @@ describe("dms document: the doc's sample response", () => {
     });
     expect(out.checks.liveness).toBeUndefined();
     expect(out.checks.faceMatch).toBeUndefined();
-    expect(h.payloads.map((p) => p.kind)).toEqual(["idcard_recognition_base64"]);
-    expect((h.payloads[0]?.body as { FraudCheck: { Result: string } }).FraudCheck.Result).toBe("GENUINE");
+    // what was asked (for renormalize), then the answer
+    expect(h.payloads.map((p) => p.kind)).toEqual(["gateway_request", "idcard_recognition_base64"]);
+    expect(h.payloads[0]?.body).toEqual({ checks: ["document"], minFaceQuality: 0.5 });
+    expect((h.payloads[1]?.body as { FraudCheck: { Result: string } }).FraudCheck.Result).toBe("GENUINE");
   });
 
   it("sends the quickstart body with the Bearer key to the IDVerifr base URL", async () => {
@@ -133,29 +135,89 @@ describe("dms document: FraudCheck.Result table", () => {
 });
 
 describe("dms document: FraudCheck.Checks table", () => {
-  it("has exactly the rows tested below", () => {
-    expect(Object.keys(FRAUD_CHECK_MAP)).toEqual(["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE", "SPECIMEN_WATERMARK", "SCREEN_CAPTURE"]);
+  it("has exactly the rows tested below: the doc's own item names", () => {
+    expect(Object.keys(FRAUD_CHECK_MAP)).toEqual(["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE"]);
   });
 
   it.each([
-    ["NO_SPECIMEN_WATERMARK", "GENUINE", { specimen_watermark: true }, []],
-    ["NO_SCREEN_CAPTURE", "GENUINE", { screen_capture: true }, []],
-    ["SPECIMEN_WATERMARK", "SUSPICIOUS", { specimen_watermark: false }, [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "SPECIMEN_WATERMARK"]]],
-    ["SCREEN_CAPTURE", "SUSPICIOUS", { screen_capture: false }, [["document_suspicious", "SUSPICIOUS"], ["document_screen_capture", "SCREEN_CAPTURE"]]],
-    // unknown names: judged only on a SUSPICIOUS answer, always kept in `security`
-    ["HOLOGRAM_MISSING", "SUSPICIOUS", { hologram_missing: null }, [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "HOLOGRAM_MISSING"]]],
-    ["NO_HOLOGRAM_ISSUE", "GENUINE", { no_hologram_issue: null }, []],
-  ] as const)("Checks [%s] with %s", async (item, result, security, reasons) => {
+    ["NO_SPECIMEN_WATERMARK", "GENUINE", { specimen_watermark: true }, "pass", "approved", []],
+    ["NO_SCREEN_CAPTURE", "GENUINE", { screen_capture: true }, "pass", "approved", []],
+    // names the doc does not give (the table once had these two): unknown, generic code, vendorCode kept
+    ["SPECIMEN_WATERMARK", "SUSPICIOUS", { specimen_watermark: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "SPECIMEN_WATERMARK"]]],
+    ["SCREEN_CAPTURE", "SUSPICIOUS", { screen_capture: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "SCREEN_CAPTURE"]]],
+    ["HOLOGRAM_MISSING", "SUSPICIOUS", { hologram_missing: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "HOLOGRAM_MISSING"]]],
+    // on a GENUINE answer an unknown item is never dropped either: inconclusive, a human looks
+    ["NO_HOLOGRAM_ISSUE", "GENUINE", { no_hologram_issue: null }, "inconclusive", "review", [["document_suspicious", "NO_HOLOGRAM_ISSUE"]]],
+    ["SCREEN_CAPTURE", "GENUINE", { screen_capture: null }, "inconclusive", "review", [["document_suspicious", "SCREEN_CAPTURE"]]],
+  ] as const)("Checks [%s] with %s", async (item, result, security, outcome, decision, reasons) => {
     const { out } = await runDocument(documentSample({ FraudCheck: { Result: result, Checks: [item] } }));
     expect(out.checks.document?.security).toEqual({ fraud_check: result === "GENUINE", ...security });
-    expect(out.reasons.map((r) => [r.code, r.vendorCode])).toEqual(reasons);
-    expect(out.decision).toBe(reasons.length ? "declined" : "approved");
+    expect(out.checks.document?.outcome).toBe(outcome);
+    expect(out.reasons.map((r) => [r.code, r.vendor, r.vendorCode])).toEqual(reasons.map(([c, v]) => [c, "dms", v]));
+    expect(out.decision).toBe(decision);
   });
 
-  it("a failing check fails the document even when the Result says GENUINE", async () => {
-    const { out } = await runDocument(documentSample({ FraudCheck: { Result: "GENUINE", Checks: ["NO_SPECIMEN_WATERMARK", "SCREEN_CAPTURE"] } }));
+  it("an unknown item beside the known ones on a GENUINE answer keeps the known ones and is reported", async () => {
+    const { out } = await runDocument(documentSample({ FraudCheck: { Result: "GENUINE", Checks: ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE", "NO_MRZ_TAMPERING"] } }));
+    expect(out.checks.document?.security).toEqual({ fraud_check: true, specimen_watermark: true, screen_capture: true, no_mrz_tampering: null });
+    expect(out.reasons.map((r) => r.vendorCode)).toEqual(["NO_MRZ_TAMPERING"]);
+    expect(out.decision).toBe("review");
+  });
+});
+
+describe("dms document: no claim without data", () => {
+  it('a bare {"FraudCheck":{"Result":"GENUINE"}} is not a pass: inconclusive, data_not_extracted, review', async () => {
+    const { out } = await runDocument({ FraudCheck: { Result: "GENUINE" } });
+    expect(out.checks.document).toEqual({
+      outcome: "inconclusive",
+      type: null,
+      country: null,
+      fields: { firstName: null, lastName: null, dateOfBirth: null, documentNumber: null, expiryDate: null, sex: null, nationality: null, issuingCountry: null },
+      security: { fraud_check: true },
+    });
+    expect(out.reasons).toEqual([{ code: "data_not_extracted", category: "document", vendor: "dms", vendorCode: null, message: expect.any(String) }]);
+    expect(out.decision).toBe("review");
+  });
+
+  it("type and country without anyone's data are no proof either", async () => {
+    const { out } = await runDocument({ DocumentType: "PASSPORT", IssuingCountry: "ESP", GivenNames: "  ", Surname: "", FraudCheck: { Result: "GENUINE", Checks: ["NO_SCREEN_CAPTURE"] } });
+    expect(out.checks.document).toMatchObject({ outcome: "inconclusive", type: "passport", country: "ES", fields: { firstName: null, lastName: null } });
+    expect(out.decision).toBe("review");
+  });
+
+  it("SUSPICIOUS without data stays a fail, with both reasons", async () => {
+    const { out } = await runDocument({ FraudCheck: { Result: "SUSPICIOUS" } });
     expect(out.checks.document?.outcome).toBe("fail");
-    expect(out.reasons.map((r) => r.code)).toEqual(["document_screen_capture"]);
+    expect(out.reasons.map((r) => r.code)).toEqual(["document_suspicious", "data_not_extracted"]);
+    expect(out.decision).toBe("declined");
+  });
+
+  it("one identity field is data: the rest is the policy's to compare", async () => {
+    const { out } = await runDocument({ DocumentNumber: "B12345678", FraudCheck: { Result: "GENUINE" } });
+    expect(out.checks.document?.outcome).toBe("pass");
+    expect(out.checks.document?.fields.documentNumber).toBe("B12345678");
+  });
+
+  it.each([
+    ["missing", undefined],
+    ["null", null],
+    ["empty", ""],
+    ["not a date", "15 JUN 2028"],
+    ["not a real day", "2028-02-30"],
+  ])("DateOfExpiry %s -> fields.expiryDate null, never guessed; the rest of the answer still read", async (_what, value) => {
+    const sample = documentSample({ DateOfExpiry: value });
+    if (value === undefined) delete sample.DateOfExpiry;
+    const { out } = await runDocument(sample);
+    expect(out.checks.document?.fields.expiryDate).toBeNull();
+    expect(out.checks.document?.fields).toMatchObject({ firstName: "CARLOS", lastName: "GARCIA LOPEZ", dateOfBirth: "1990-06-15", documentNumber: "B12345678" });
+    // the adapter does not judge what it cannot read: the gateway policy refuses to approve without a readable expiry
+    expect(out.checks.document?.outcome).toBe("pass");
+    expect(out.reasons).toEqual([]);
+  });
+
+  it("text fields are trimmed; blank ones are null (not read), not an empty name to compare", async () => {
+    const { out } = await runDocument(documentSample({ GivenNames: " CARLOS ", Surname: "   ", DocumentNumber: "" }));
+    expect(out.checks.document?.fields).toMatchObject({ firstName: "CARLOS", lastName: null, documentNumber: null });
   });
 });
 

@@ -59,7 +59,7 @@ describe("dms face_detection: the doc's sample", () => {
     expect(out.decision).toBe("approved");
     expect(out.checks).toEqual({ liveness: { outcome: "pass", score: null, level: null } });
     expect(out.reasons).toEqual([]);
-    expect(h.payloads.map((p) => p.kind)).toEqual(["face_detection"]);
+    expect(h.payloads.map((p) => p.kind)).toEqual(["gateway_request", "face_detection"]);
   });
 
   it("posts the selfie as multipart `image` (as the doc's curl) with the Bearer key", async () => {
@@ -221,7 +221,7 @@ describe("dms face match: template_extraction + face_verify", () => {
     expect(out.checks.liveness?.outcome).toBe("pass");
     expect(out.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.9342, threshold: 0.82 });
     expect(verifyBody).toEqual({ template_a: "PORTRAIT-TEMPLATE", template_b: "<2048-byte-biometric-vector>" });
-    expect(h.payloads.map((p) => p.kind)).toEqual(["idcard_recognition_base64", "face_detection", "template_extraction", "face_verify"]);
+    expect(h.payloads.map((p) => p.kind)).toEqual(["gateway_request", "idcard_recognition_base64", "face_detection", "template_extraction", "face_verify"]);
   });
 
   it("the doc's verbatim sample has a placeholder Portrait: face match fails with no_face_detected, no face call made", async () => {

@@ -1,6 +1,11 @@
 // Shared bits of the DMS adapter tests: the doc's sample payloads (src/adapters/dms/fixtures),
 // an account on a fake base URL, and verification inputs.
 import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import pino from "pino";
+import { FaultInjector } from "../../../../src/sandbox/faults.js";
+import { createDmsSimulator } from "../../../../src/sandbox/dms/simulator.js";
 import type { AdapterAccount, ImageInput, VerificationInputData } from "../../../../src/adapters/types.js";
 import type { CheckName } from "../../../../src/core/model.js";
 import { fakeJpeg, makeAccount, makeVerification } from "../../../support/adapter-harness.js";
@@ -56,4 +61,18 @@ export function documentSample(overrides: Record<string, unknown> = {}): Record<
 export function faceDetectionSample(face: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Record<string, unknown> {
   const sample = fixtureJson("face-detection-response.corrected.json");
   return { ...sample, faces: [{ ...sample.faces[0], ...face }], ...top };
+}
+
+/** the DMS simulator on an ephemeral loopback port, mounted at /dms */
+export async function startDmsSimulator(): Promise<{ baseUrl: string; faults: FaultInjector; close(): Promise<void> }> {
+  const faults = new FaultInjector(200);
+  const server = express()
+    .use("/dms", createDmsSimulator({ faults, log: pino({ level: "silent" }) }))
+    .listen(0, "127.0.0.1");
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/dms`,
+    faults,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { shareidAdapter } from "../../../../src/adapters/shareid/index.js";
 import type { VerificationInputData } from "../../../../src/adapters/types.js";
 import { VendorError } from "../../../../src/core/errors.js";
+import { redactPayload } from "../../../../src/core/redact.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
 import { jpeg, pdf, png, webp } from "./images.js";
 
@@ -44,7 +45,8 @@ const docStyleAnswer = (reason: string, verdict: boolean) => `{
   "flow_id": "6f1c0b8e-flow"
 }`;
 
-describe("ShareID adapter against recorded answers (nock)", () => {
+/** nock only, for the tests of one describe */
+function withNock() {
   beforeEach(() => {
     nock.cleanAll();
     nock.disableNetConnect();
@@ -53,6 +55,10 @@ describe("ShareID adapter against recorded answers (nock)", () => {
     nock.cleanAll();
     nock.enableNetConnect();
   });
+}
+
+describe("ShareID adapter against recorded answers (nock)", () => {
+  withNock();
 
   it("maps a doc-style pass answer, records the payload and keeps flow_id", async () => {
     const scope = nock(BASE).post(PATH).reply(200, docStyleAnswer("", true), { "content-type": "application/json" });
@@ -248,5 +254,52 @@ describe("ShareID adapter declaration", () => {
     expect(shareidAdapter.settings.parse({})).toEqual({ path: "/flow/authenticity/photo" });
     expect(shareidAdapter.settings.parse(undefined)).toEqual({ path: "/flow/authenticity/photo" });
     expect(() => shareidAdapter.settings.parse({ path: "no-slash" })).toThrow();
+  });
+});
+
+describe("ShareID renormalize: the recorded answer read again, no vendor call", () => {
+  withNock();
+
+  /** what the pipeline keeps: redacted of images and credentials, JSON in Postgres */
+  const stored = (payloads: { kind: string; body: unknown }[]) =>
+    payloads.map((p) => ({ kind: p.kind, body: JSON.parse(JSON.stringify(redactPayload(p.body))) as unknown, receivedAt: new Date() }));
+
+  const reasonRows = [...fixture("reasons-table.txt").matchAll(/^([a-z_0-9]+)\s/gm)].map((m) => m[1]!).filter((r) => r !== "reason");
+  const samples: [string, string | Record<string, unknown>][] = [
+    ["the doc-style pass (Python literals, // comment)", docStyleAnswer("", true)],
+    ["the doc-style answer with two reasons", docStyleAnswer("doc_print,inversed_name", false)],
+    ["verdict true with a rejection reason", docStyleAnswer("doc_expired_5y", true)],
+    ["verdict false, no reason", { verdict: false, reason: "", flow_id: "f" }],
+    ["reason_id only", { verdict: false, reason: "", reason_id: [7, 42], flow_id: "f" }],
+    ["an empty ocr", { doc_type: "passport", country_code: "es", ocr: {}, security: {}, reason: "", verdict: true, flow_id: "f" }],
+    ...reasonRows.map((r): [string, string] => [`the doc's reason ${r}`, docStyleAnswer(r, r === "doc_auth")]),
+  ];
+
+  it("the doc's reasons table gave its rows", () => {
+    expect(reasonRows.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(samples)("%s", async (_name, answer) => {
+    nock(BASE).post(PATH).reply(200, answer, { "content-type": "application/json" });
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const h = makeHarness(account);
+    const v = makeVerification(input(), ["document", "liveness"]);
+    const out = await shareidAdapter.start(v, account, h.ctx);
+    expect(shareidAdapter.renormalize!(stored(h.payloads), v)).toEqual(out);
+  });
+
+  it("nothing recorded, or a recorded body that is not a ShareID result (start failed on it), is null", async () => {
+    const v = makeVerification(input(), ["document"]);
+    expect(shareidAdapter.renormalize!([], v)).toBeNull();
+    nock(BASE).post(PATH).reply(200, { unexpected: true });
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const h = makeHarness(account);
+    await expect(shareidAdapter.start(v, account, h.ctx)).rejects.toThrow();
+    expect(h.payloads).toHaveLength(1);
+    expect(shareidAdapter.renormalize!(stored(h.payloads), v)).toBeNull();
+  });
+
+  it("mapping version shareid-2026.12.2", () => {
+    expect(shareidAdapter.mappingVersion).toBe("shareid-2026.12.2");
   });
 });

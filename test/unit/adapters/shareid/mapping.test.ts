@@ -148,6 +148,9 @@ describe("ShareID file types", () => {
   });
 });
 
+/** every documented ocr field, not extracted */
+const NO_FIELDS = Object.fromEntries(Object.values(OCR_FIELD_MAP).map((spec) => [spec.field, null]));
+
 describe("ShareID ocr fields", () => {
   it.each([
     ["name", "JEAN", "firstName", "JEAN"],
@@ -162,11 +165,20 @@ describe("ShareID ocr fields", () => {
     ["address", "1 RUE DE LA PAIX", "address", "1 RUE DE LA PAIX"],
   ] as const)("ocr.%s %j -> fields.%s %j", (key, value, field, expected) => {
     expect(OCR_FIELD_MAP[key].field).toBe(field);
-    expect(mapOcr({ [key]: value })).toEqual({ [field]: expected });
+    // the other fields are said to be missing (null), not left out
+    expect(mapOcr({ [key]: value })).toEqual({ ...NO_FIELDS, [field]: expected });
   });
 
-  it("takes an alpha-2 nationality too, and drops empty or unparseable values", () => {
-    expect(mapOcr({ nationality: "fr", sex: "M", birth_date: "", doc_num: null, expiration_date: "not a date" })).toEqual({ nationality: "FR", sex: "M" });
+  it("takes an alpha-2 nationality too; empty or unparseable values are null, never guessed", () => {
+    expect(mapOcr({ nationality: "fr", sex: "M", birth_date: "", doc_num: null, expiration_date: "not a date" })).toEqual({ ...NO_FIELDS, nationality: "FR", sex: "M" });
+  });
+
+  it("an ocr without expiration_date (or an empty ocr) reports expiryDate null, and the type and country beside it", () => {
+    const out = mapShareidResult(ShareidResultSchema.parse({ doc_type: "passport", country_code: "es", ocr: { name: "JUAN", surname: "APARICIO LOPEZ" }, verdict: true, reason: "" }));
+    expect(out.checks.document).toMatchObject({ type: "passport", country: "ES", fields: { firstName: "JUAN", lastName: "APARICIO LOPEZ", expiryDate: null, dateOfBirth: null, documentNumber: null } });
+    const empty = mapShareidResult(ShareidResultSchema.parse({ ocr: {}, verdict: true, reason: "" }));
+    expect(empty.checks.document?.fields).toEqual({ ...NO_FIELDS, issuingCountry: null });
+    expect(empty.checks.document?.fields.expiryDate).toBeNull();
   });
 
   it("normalizes every field of the doc's ocr example keys", () => {
@@ -259,7 +271,7 @@ describe("ShareID result mapping", () => {
           outcome: "pass",
           type: "driving_license",
           country: "FR",
-          fields: { firstName: "JEAN", lastName: "DUPONT", nationality: "FR", dateOfBirth: "1980-01-02", sex: "M", issuingCountry: "FR" },
+          fields: { ...NO_FIELDS, firstName: "JEAN", lastName: "DUPONT", nationality: "FR", dateOfBirth: "1980-01-02", sex: "M", issuingCountry: "FR" },
           security: {},
         },
       },

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { shareidAdapter } from "../../../../src/adapters/shareid/index.js";
 import type { AdapterAccount, VerificationInputData } from "../../../../src/adapters/types.js";
 import type { VendorError } from "../../../../src/core/errors.js";
+import { redactPayload } from "../../../../src/core/redact.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { createShareidSimulator, MAGIC_INPUTS, SANDBOX_API_KEY, SANDBOX_BUSINESS_HASH } from "../../../../src/sandbox/shareid/simulator.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
-import { redactPayload } from "../../../../src/core/redact.js";
 import { jpeg, png } from "./images.js";
 
 const faults = new FaultInjector(2_000);
@@ -53,8 +53,11 @@ const input = (lastName: string): VerificationInputData => {
 
 async function run(lastName: string, account = sandboxAccount()) {
   const h = makeHarness(account);
-  const out = await shareidAdapter.start(makeVerification(input(lastName), ["document"]), account, h.ctx);
-  return { out, h };
+  const v = makeVerification(input(lastName), ["document"]);
+  const out = await shareidAdapter.start(v, account, h.ctx);
+  // what the pipeline keeps (redacted, JSON in Postgres), read again without a vendor call
+  const stored = h.payloads.map((p) => ({ kind: p.kind, body: JSON.parse(JSON.stringify(redactPayload(p.body))) as unknown, receivedAt: new Date() }));
+  return { out, h, again: shareidAdapter.renormalize!(stored, v) };
 }
 
 describe("ShareID adapter x sandbox: magic last names", () => {
@@ -83,14 +86,20 @@ describe("ShareID adapter x sandbox: magic last names", () => {
     ["SURNAME_NOT_EXTRACTED", "declined", ["data_not_extracted"], ["surname_not_extracted"]],
     ["DOC_AUTH", "approved", [], []],
     ["DOC_EXPIRED+WRONG_MRZ", "declined", ["document_expired", "mrz_invalid"], ["doc_expired", "wrong_mrz"]],
+    ["APARICIO LOPEZ", "approved", [], []],
   ];
 
   it.each(cases)("last_name %s -> %s %j", async (lastName, decision, codes, vendorCodes) => {
-    const { out, h } = await run(lastName);
+    const { out, h, again } = await run(lastName);
     if (out.status !== "completed") throw new Error(`expected completed, got ${out.status}`);
     expect(out.decision).toBe(decision);
     expect(out.reasons.map((r) => r.code)).toEqual(codes);
     expect(out.reasons.map((r) => r.vendorCode)).toEqual(vendorCodes);
+    expect(out.reasons.map((r) => r.vendor)).toEqual(codes.map(() => "shareid"));
+    // the document's type, country and expiry are always said (null when not extracted) for the policy
+    expect(out.checks.document).toHaveProperty("fields.expiryDate");
+    expect(out.checks.document).toHaveProperty("type");
+    expect(again).toEqual(out);
     expect(out.checks.document?.outcome).toBe(decision === "approved" ? "pass" : "fail");
     expect(out.vendorReference).toMatch(/^[0-9a-f-]{36}$/);
     expect(h.payloads).toHaveLength(1);
@@ -117,6 +126,33 @@ describe("ShareID adapter x sandbox: magic last names", () => {
         },
       },
     });
+  });
+
+  it("FIRST_NAME_MISMATCH / LAST_NAME_MISMATCH / INVERSED_NAME: the ocr does not match the claimed Jean <last name>", async () => {
+    const first = (await run("FIRST_NAME_MISMATCH")).out;
+    const last = (await run("LAST_NAME_MISMATCH")).out;
+    const inverted = (await run("INVERSED_NAME")).out;
+    if (first.status !== "completed" || last.status !== "completed" || inverted.status !== "completed") throw new Error("unreachable");
+    expect(first.checks.document?.fields).toMatchObject({ firstName: "DOMINIQUE", lastName: "FIRST_NAME_MISMATCH" });
+    expect(last.checks.document?.fields).toMatchObject({ firstName: "JEAN", lastName: "DURAND" });
+    expect(inverted.checks.document?.fields).toMatchObject({ firstName: "INVERSED_NAME", lastName: "JEAN" });
+    for (const out of [first, last, inverted]) expect(out.reasons[0]).toMatchObject({ category: "data", vendor: "shareid" });
+  });
+
+  it("APARICIO LOPEZ: the README example subject's document, type, country and expiry for the policy", async () => {
+    const data = input("Aparicio Lopez");
+    data.subject = { firstName: "Juan", lastName: "Aparicio Lopez" };
+    data.document = { ...data.document!, country: "ES" };
+    const account = sandboxAccount();
+    const out = await shareidAdapter.start(makeVerification(data, ["document"]), account, makeHarness(account).ctx);
+    if (out.status !== "completed") throw new Error("unreachable");
+    expect(out.decision).toBe("approved");
+    expect(out.checks.document).toMatchObject({
+      type: "id_card",
+      country: "ES",
+      fields: { firstName: "JUAN", lastName: "APARICIO LOPEZ", dateOfBirth: "1955-12-18", documentNumber: "00000000T", sex: "M", nationality: "ES", issuingCountry: "ES" },
+    });
+    expect(out.checks.document?.fields.expiryDate! > new Date().toISOString().slice(0, 10)).toBe(true);
   });
 
   it("MISSING_DOC: no document type, country or fields", async () => {
@@ -168,15 +204,3 @@ describe("ShareID adapter x sandbox: magic last names", () => {
   });
 });
 
-describe("ShareID renormalize", () => {
-  it.each(MAGIC_INPUTS.filter((m) => m.httpStatus === 200).map((m) => m.input).concat(["Dupont"]))("%s: the stored (redacted, JSON) answer renormalizes to the same outcome", async (lastName) => {
-    const { out, h } = await run(lastName);
-    if (!out || out.status !== "completed") return;
-    const stored = h.payloads.map((p, i) => ({ kind: p.kind, body: JSON.parse(JSON.stringify(redactPayload(p.body))), receivedAt: new Date(i) }));
-    const v = makeVerification(input(lastName), ["document"]);
-    expect(shareidAdapter.renormalize!(stored, v)).toEqual(JSON.parse(JSON.stringify(out)));
-  });
-  it("nothing recorded, nothing to say", () => {
-    expect(shareidAdapter.renormalize!([], makeVerification(input("x"), ["document"]))).toBeNull();
-  });
-});
