@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { loadEnv, EnvError } from "./config/env.js";
 import { createDb } from "./db/client.js";
-import { ensureDatabase, migrate } from "./db/migrate.js";
+import { migrateWhenReachable } from "./db/wait.js";
 import { createLogger } from "./observability/logger.js";
 import { createQueues } from "./workers/queues.js";
 import { startWorkers } from "./workers/runner.js";
@@ -32,8 +32,7 @@ try {
   throw e;
 }
 const log = createLogger(env.LOG_LEVEL);
-await ensureDatabase(env.DATABASE_URL).catch(() => undefined);
-const m = await migrate(env.DATABASE_URL);
+const m = await migrateWhenReachable(env.DATABASE_URL, log);
 if (m.applied.length) log.info({ applied: m.applied }, "migrations applied");
 const db = createDb(env.DATABASE_URL, { max: env.DB_POOL_MAX, connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS });
 const queues = createQueues(env.REDIS_URL, env.QUEUE_PREFIX);

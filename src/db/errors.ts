@@ -22,5 +22,8 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (adapterCause?.originalCode && SQLSTATE.test(adapterCause.originalCode)) return true;
   if (typeof e.kind === "string" && ADAPTER_KINDS.has(e.kind)) return true;
   if (typeof e.message === "string" && MESSAGES.test(e.message)) return true;
+  // Node's connection attempts to every address of a name (happy eyeballs) fail as one AggregateError
+  const errors = (err as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.some((x) => isDatabaseUnavailable(x, depth + 1))) return true;
   return isDatabaseUnavailable(e.cause, depth + 1);
 }

@@ -1,0 +1,56 @@
+// A gateway process started while Postgres is down waits (logged, bounded backoff) instead of
+// exiting, then migrates and serves once Postgres answers. Postgres is reached through a TCP
+// port that has nobody listening at first; the test then opens a proxy on it to the real one.
+import { spawn } from "node:child_process";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import { databaseUrlNamed, dropDatabase, freePort, waitUntil } from "../support/gateway.js";
+
+const realUrl = databaseUrlNamed(`kyc_e2e_nopg_${Date.now()}`);
+let proxy: Server | null = null;
+const sockets = new Set<Socket>();
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => (proxy ? proxy.close(r) : r(null)));
+  await dropDatabase(realUrl).catch(() => undefined);
+});
+
+describe("a process started while Postgres is down", () => {
+  it("waits and retries, then migrates and answers /readyz once Postgres is reachable", async () => {
+    const real = new URL(realUrl);
+    const proxyPort = await freePort();
+    const viaProxy = new URL(realUrl);
+    viaProxy.port = String(proxyPort);
+    const apiPort = await freePort();
+    let out = "";
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--api"], {
+      env: { ...process.env, DATABASE_URL: viaProxy.toString(), PORT: String(apiPort), PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`, LOG_LEVEL: "info", QUEUE_PREFIX: `nopg${Date.now()}` },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.once("exit", r));
+    try {
+      await waitUntil(async () => (out.match(/Postgres not reachable yet/g) ?? []).length >= 2 || null, 30_000, "two logged waits");
+      expect(child.exitCode).toBeNull();
+      proxy = createServer((c) => {
+        const up = connect(Number(real.port || 5432), real.hostname);
+        for (const s of [c, up]) {
+          sockets.add(s);
+          s.on("error", () => undefined);
+          s.on("close", () => sockets.delete(s));
+        }
+        c.pipe(up).pipe(c);
+      });
+      await new Promise<void>((r) => proxy!.listen(proxyPort, "127.0.0.1", () => r()));
+      await waitUntil(async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`).catch(() => null))?.ok || null, 45_000, "the API ready");
+      expect(out).toContain("migrations applied");
+      // nothing personal or secret in what it logged while waiting
+      expect(out).not.toContain(process.env.ADMIN_TOKEN ?? "never");
+    } finally {
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
+  }, 90_000);
+});
