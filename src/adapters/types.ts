@@ -41,6 +41,8 @@ export interface AdapterVerification {
   decision: Decision | null;
   vendorReference: string | null;
   pollCount: number;
+  /** the wait for the user ends then (set from the vendor session's creation, kept by the store) */
+  sessionExpiresAt?: Date | null;
   metadata: Record<string, unknown>;
   input: VerificationInputData;
 }

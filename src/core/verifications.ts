@@ -100,6 +100,7 @@ export async function loadForAdapter(db: Db, inputKey: Buffer, id: string): Prom
       decision: (row.decision as Decision | null) ?? null,
       vendorReference: row.vendorReference,
       pollCount: row.pollCount,
+      sessionExpiresAt: row.expiresAt,
       metadata: (row.metadata as Record<string, unknown>) ?? {},
       input,
     },

@@ -126,9 +126,11 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
   const adapter = account && adapterFor(account.vendor);
   if (!account || !adapter) return;
   const now = new Date();
-  // only a wait for the user expires by time
-  if (row.status === "awaiting_user" && row.expiresAt && row.expiresAt <= now) {
-    await applyOutcome(deps, row.id, { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] }, { source: "poll", eventType: "expired" });
+  // only a wait for the user expires by time, and the vendor is asked one last time first
+  const pastDeadline = row.status === "awaiting_user" && row.expiresAt !== null && row.expiresAt <= now;
+  const expire = () => applyOutcome(deps, row.id, { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] }, { source: "poll", eventType: "expired" });
+  if (pastDeadline && !adapter.poll) {
+    await expire();
     return;
   }
   if (row.status === "processing" && row.expiresAt && row.expiresAt <= now) {
@@ -138,7 +140,7 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
     return;
   }
   if (!adapter.poll) return; // an expiry check only
-  const wait = await takePollBudget(deps.redis, account.id, account.settings.maxPollsPerMinute).catch(() => 0);
+  const wait = pastDeadline ? 0 : await takePollBudget(deps.redis, account.id, account.settings.maxPollsPerMinute).catch(() => 0);
   if (wait > 0) {
     // over the account's budget: try again next minute without calling the vendor
     await enqueue(deps.db, "poll", `poll-${row.id}-${row.pollCount}-deferred-${Date.now()}`, { verificationId: row.id }, new Date(Date.now() + wait));
@@ -151,15 +153,31 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
   } catch (e) {
     await effects.flush();
     const r = toTechnicalReason(e, account.vendor);
-    // a failed poll is retried later; the verification is not failed for a transient fault
-    await noteEvent(deps.db, row, "poll", "poll_failed", { reason: r.code, vendorCode: r.vendorCode });
+    await noteEvent(deps.db, row, "poll", "poll_failed", { reason: r.code, vendorCode: r.vendorCode, failures: (job.failures ?? 0) + 1 });
     if (isVendorError(e) && !e.retryable && e.kind === "auth") {
       await applyOutcome(deps, row.id, { status: "failed", reasons: [r] }, { source: "poll", eventType: "poll_failed" });
       return;
     }
-    throw e; // BullMQ retries with backoff
+    if (pastDeadline) {
+      await expire(); // asked one last time, no answer: the user's time is over
+      return;
+    }
+    // An outage, an open circuit or an unreadable answer never ends the chain: the next poll is
+    // scheduled here (not left to the job's few attempts), backing off up to the account's cap
+    // (an unreadable answer goes straight to the slow end), until the verification's own deadline.
+    const failures = (job.failures ?? 0) + 1;
+    const capMs = (typeof account.settings.pollBackoffMaxSeconds === "number" ? account.settings.pollBackoffMaxSeconds : 60) * 1000;
+    const backoffMs = isVendorError(e) && e.kind === "parse" ? capMs : Math.min(capMs, 1000 * 2 ** (failures - 1));
+    const at = new Date(Date.now() + backoffMs * (0.8 + Math.random() * 0.4));
+    const due = row.status === "awaiting_user" && row.expiresAt && row.expiresAt < at ? row.expiresAt : at;
+    await enqueue(deps.db, "poll", `poll-${row.id}-${row.pollCount}-retry-${failures}`, { verificationId: row.id, failures }, due);
+    return;
   }
   await effects.flush();
+  if (pastDeadline && outcome.status === "awaiting_user") {
+    await expire();
+    return;
+  }
   const unchanged = outcome.status === row.status && (outcome.status !== "completed" || outcome.decision === row.decision);
   if (unchanged && isTerminal(row.status as never)) {
     // a review still under the vendor's operator: keep polling, slower, without noise in the log

@@ -8,7 +8,8 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
   submit: { verificationId: string; mode?: "start" | "capture" | "retake" };
-  poll: { verificationId: string };
+  /** failures: consecutive failed polls before this one (the backoff of the next retry) */
+  poll: { verificationId: string; failures?: number };
   ingest: { inboundWebhookId: string };
   deliver: { deliveryId: string };
   followup: { verificationId: string; name: "certificate" };

@@ -122,7 +122,8 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
     nextAction: redirectTo(cfg, token),
     vendorReference: token,
     pollAfterMs: nextPollDelayMs(0, cfg.settings),
-    expiresAt: expiresAtOf(v.createdAt, cfg.settings),
+    // the deadline counts from the session's creation (now), not the verification's: it may have waited for a worker
+    expiresAt: expiresAtOf(ctx.now(), cfg.settings),
     step: "session_created",
   };
 }
@@ -133,11 +134,13 @@ async function poll(v: AdapterVerification, account: AdapterAccount, ctx: Adapte
   if (!token) throw new VendorError({ kind: "rejected", vendor: VENDOR, retryable: false, endpoint: "result", message: "no identomat session_token to poll" });
   const answer = await callIdentomat(ctx, cfg, "result", { session_token: token });
   const now = ctx.now();
-  const expiresAt = expiresAtOf(v.createdAt, cfg.settings);
+  // the deadline the store kept from the session's creation (older rows: from the verification's)
+  const expiresAt = v.sessionExpiresAt ?? expiresAtOf(v.createdAt, cfg.settings);
+  const sessionCreatedAt = expiresAt.getTime() - (cfg.settings.sessionTtlMinutes + cfg.settings.expiryMarginMinutes) * MINUTE_MS;
 
   if (answer.errorCode) {
     ctx.recordPayload(RESULT_PAYLOAD_KIND, { error: answer.errorCode });
-    const tokenDead = now.getTime() >= v.createdAt.getTime() + cfg.settings.sessionTtlMinutes * MINUTE_MS;
+    const tokenDead = now.getTime() >= sessionCreatedAt + cfg.settings.sessionTtlMinutes * MINUTE_MS;
     // the token outlived its 15 minutes before the user finished: the user abandoned the widget
     if (answer.errorCode === "SESSION_INVALID" && tokenDead && v.status !== "completed") {
       return { status: "expired", reasons: [reason("user_abandoned", VENDOR, "SESSION_INVALID", "the session token expired before the user finished")], vendorReference: token };

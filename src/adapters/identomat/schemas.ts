@@ -41,6 +41,8 @@ export const IdentomatSettingsSchema = z.object({
    * is the core decision policy's `minimumFaceSimilarity` (which can at most send to review).
    */
   similarityThreshold: z.number().min(0).max(1).optional(),
+  /** a failed poll (vendor down, circuit open, unreadable answer) is retried with backoff up to this, until the session's deadline */
+  pollBackoffMaxSeconds: z.number().positive().default(60),
   /** slower polling of a MANUAL_CHECK session until the vendor's operator settles it */
   manualCheckPollSeconds: z.number().positive().default(600),
   /** with a secretKey: refuse successful answers that carry no signature */

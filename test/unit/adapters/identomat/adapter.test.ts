@@ -104,7 +104,8 @@ describe("start", () => {
         return [200, JSON.stringify(TOKEN), json];
       });
     const acc = account({ settings: { flags: { skip_agreement: true } } });
-    const h = makeHarness(acc);
+    // the verification waited 3 minutes for a worker: the session's deadline counts from the session
+    const h = makeHarness(acc, null, {}, () => new Date("2025-03-01T12:03:00Z"));
     const created = new Date("2025-03-01T12:00:00Z");
     const v = makeVerification(
       { document: { type: "passport", country: "ES", images: [] }, hosted: { returnUrl: "https://tenant.example/done", language: "es" } },
@@ -130,7 +131,7 @@ describe("start", () => {
       nextAction: { type: "redirect", url: `${BASE}/?session_token=${TOKEN}` },
       vendorReference: TOKEN,
       pollAfterMs: 5000,
-      expiresAt: new Date("2025-03-01T12:20:00Z"),
+      expiresAt: new Date("2025-03-01T12:23:00Z"),
       step: "session_created",
     });
     expect(h.payloads).toEqual([{ kind: "identomat.begin", body: { session_token: TOKEN } }]);
