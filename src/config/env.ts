@@ -49,6 +49,8 @@ const EnvSchema = z.object({
   MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
+  // how long a submit worker's claim on a vendor start lasts: past it, a worker that died mid-call is replaced
+  START_CLAIM_LEASE_MS: z.coerce.number().int().positive().default(300_000),
   // Postgres pool: a partitioned or stopped database fails a request within these bounds (503), never hangs it
   DB_POOL_MAX: z.coerce.number().int().positive().default(10),
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),

@@ -51,12 +51,34 @@ async function accountFor(deps: ProcessorDeps, accountId: string): Promise<Adapt
 const CHECK_CAPABILITY = { document: "document", liveness: "liveness", face_match: "faceMatch" } as const;
 
 export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submit"]): Promise<void> {
+  const held = { claimed: false };
+  try {
+    await submitOnce(deps, job, held);
+  } finally {
+    // the answer is stored (or the start failed for good): the claim is released for a later capture or retake
+    if (held.claimed) await deps.db.verification.updateMany({ where: { id: job.verificationId }, data: { startClaimedUntil: null } }).catch(() => undefined);
+  }
+}
+
+async function submitOnce(deps: ProcessorDeps, job: JobPayloads["submit"], held: { claimed: boolean }): Promise<void> {
   const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
   if (!loaded) return;
   const { row, adapterView } = loaded;
   // a capture (IDENTY BLOB) or a retake (new images after a user-fixable outcome) goes to the account that asked for it
   const capture = job.mode === "capture" || job.mode === "retake";
-  if (capture ? row.status !== "processing" : row.status !== "pending") return; // already handled
+  const expected = capture ? "processing" : "pending";
+  if (row.status !== expected) return; // already handled
+
+  // One vendor start at a time: a duplicated job, a stalled job run again or a sweeper re-enqueue
+  // finds the claim held and comes back when it lapses (if its holder died before storing an answer).
+  const claim = await claimStart(deps, row.id, expected);
+  if (claim === "held") {
+    await enqueue(deps.db, "submit", `submit-${row.id}-after-claim-${Date.now()}`, job, new Date(Date.now() + deps.env.START_CLAIM_LEASE_MS + 1000));
+    return;
+  }
+  if (claim === "gone") return;
+  held.claimed = true;
+  if (claim.repeat) await noteEvent(deps.db, row, "worker", "vendor_start_repeated", { claims: claim.claims, why: "the worker holding the start died before storing the vendor's answer" });
 
   let route;
   if (capture) {
@@ -113,6 +135,17 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
   }
   const lastTried = capable[last]!;
   await applyOutcome(deps, row.id, { status: "failed", reasons: failures.length ? [failures[failures.length - 1]!] : [reason("vendor_error", null)] }, { source: "worker", eventType: "all_vendors_failed", vendor: lastTried.vendor as VendorId, vendorAccountId: lastTried.id, detail: { attempts: failures.map((f) => ({ vendor: f.vendor, code: f.code })) } });
+}
+
+/** The conditional update that takes the start claim: only while the status is the expected one and no live claim exists. */
+async function claimStart(deps: ProcessorDeps, id: string, status: string): Promise<"held" | "gone" | { repeat: boolean; claims: number }> {
+  const rows = await deps.db.$queryRaw<{ start_claims: number }[]>`
+    UPDATE verifications SET start_claimed_until = now() + make_interval(secs => ${deps.env.START_CLAIM_LEASE_MS / 1000}), start_claims = start_claims + 1
+    WHERE id = ${id} AND status = ${status} AND (start_claimed_until IS NULL OR start_claimed_until < now())
+    RETURNING start_claims`;
+  if (rows[0]) return { repeat: rows[0].start_claims > 1 && status === "pending", claims: rows[0].start_claims };
+  const still = await deps.db.verification.findFirst({ where: { id, status }, select: { id: true } });
+  return still ? "held" : "gone";
 }
 
 export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"]): Promise<void> {

@@ -39,6 +39,12 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
       connection: connection as ConnectionOptions,
       prefix: queues.prefix,
       concurrency: name === "submit" || name === "deliver" ? env.WORKER_CONCURRENCY : Math.max(2, Math.floor(env.WORKER_CONCURRENCY / 2)),
+      // Processes die (deploys, OOM, SIGKILL): a job whose process was killed is "stalled" and run
+      // again. BullMQ's default fails it for good at the second stall; every handler is idempotent
+      // (a start is guarded by its claim), so a killed job is retried instead of lost.
+      maxStalledCount: 20,
+      stalledInterval: 15_000,
+      lockDuration: 30_000,
     });
     w.on("failed", (job, err) => log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: errorForLog(err) }, "job failed"));
     w.on("error", (err) => log.debug({ queue: name, err: errorForLog(err) }, "worker connection error"));

@@ -57,3 +57,51 @@ describe("expiry asks the vendor first", () => {
     expect(await gw.db.vendorCall.count({ where: { verificationId: v.id, endpoint: "result" } })).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe("one vendor start per verification", () => {
+  it("a duplicated submit job (two workers at once) calls the vendor once; the other comes back when the claim lapses", async () => {
+    const { processSubmit } = await import("../../src/workers/processors.js");
+    const pino = (await import("pino")).default;
+    const { fakeJpeg } = await import("../support/adapter-harness.js");
+    const { DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT } = await import("../support/gateway.js");
+    const quiet = await startTestGateway({ workers: false });
+    try {
+      const t = await createTenantWithAccounts(quiet, [{ vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } }]);
+      const created = await quiet.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["document"], subject: DMS_SANDBOX_SUBJECT, document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] } });
+      expect(created.status).toBe(202);
+      // a slow vendor: both jobs are inside the start at once
+      quiet.faults.add({ vendor: "dms", fault: "latency", latencyMs: 400, times: 2 });
+      const deps = { db: quiet.db, env: quiet.env, log: pino({ level: "silent" }) };
+      await Promise.all([processSubmit(deps, { verificationId: created.body.id }), processSubmit(deps, { verificationId: created.body.id })]);
+      const calls = await quiet.db.vendorCall.findMany({ where: { verificationId: created.body.id } });
+      expect(calls).toHaveLength(1);
+      const v = await quiet.db.verification.findUniqueOrThrow({ where: { id: created.body.id } });
+      expect(v).toMatchObject({ status: "completed", decision: "approved", startClaims: 1, startClaimedUntil: null });
+      // the job that found the claim held left a durable retry for when it lapses (a no-op now: the verification moved on)
+      expect(await quiet.db.outboxMessage.count({ where: { jobId: { startsWith: `submit-${created.body.id}-after-claim-` } } })).toBe(1);
+      await processSubmit(deps, { verificationId: created.body.id });
+      expect(await quiet.db.vendorCall.count({ where: { verificationId: created.body.id } })).toBe(1);
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it("a start whose holder died is repeated once its claim lapses, and the repeat is in the event log", async () => {
+    const { processSubmit } = await import("../../src/workers/processors.js");
+    const pino = (await import("pino")).default;
+    const { fakeJpeg } = await import("../support/adapter-harness.js");
+    const quiet = await startTestGateway({ workers: false });
+    try {
+      const t = await createTenantWithAccounts(quiet, [{ vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } }]);
+      const created = await quiet.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["document"], document: { images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] } });
+      // a worker took the claim and died: its lease has already lapsed
+      await quiet.db.verification.update({ where: { id: created.body.id }, data: { startClaims: 1, startClaimedUntil: new Date(Date.now() - 1000) } });
+      await processSubmit({ db: quiet.db, env: quiet.env, log: pino({ level: "silent" }) }, { verificationId: created.body.id });
+      const v = await quiet.db.verification.findUniqueOrThrow({ where: { id: created.body.id } });
+      expect(v).toMatchObject({ status: "completed", startClaims: 2 });
+      expect(await quiet.db.verificationEvent.count({ where: { verificationId: v.id, type: "vendor_start_repeated" } })).toBe(1);
+    } finally {
+      await quiet.close();
+    }
+  });
+});
