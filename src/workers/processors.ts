@@ -112,7 +112,7 @@ async function submitOnce(deps: ProcessorDeps, job: JobPayloads["submit"], held:
       const earlier = await deps.db.verificationEvent.findFirst({ where: { verificationId: row.id, type: "vendor_start_attempted", detail: { path: ["vendorAccountId"], equals: account.id } } });
       if (earlier) {
         // a worker died between the vendor call and storing its answer: the user may already have the SMS
-        await applyOutcome(deps, row.id, { status: "failed", reasons: [reason("vendor_error", account.vendor, null, "the outcome of an earlier start is unknown (worker interrupted); not sent again to avoid a second message to the user")] }, { source: "worker", eventType: "start_not_repeated", vendor: account.vendor, vendorAccountId: account.id });
+        await awaitUnknownStart(deps, row.id, account, "start_not_repeated", "the outcome of an earlier start is unknown (worker interrupted); not sent again to avoid a second message to the user");
         return;
       }
       await noteEvent(deps.db, row, "worker", "vendor_start_attempted", { vendor: account.vendor, vendorAccountId: account.id });
@@ -124,8 +124,14 @@ async function submitOnce(deps: ProcessorDeps, job: JobPayloads["submit"], held:
     } catch (e) {
       if (!isVendorError(e)) deps.log.error({ err: errorForLog(e), verificationId: row.id, vendor: account.vendor }, "adapter crashed");
       const r = toTechnicalReason(e, account.vendor);
-      failures.push(r);
       await effects.flush();
+      if (adapter.startReachesUser && !capture && mayHaveReachedUser(e)) {
+        // "the SMS may have been sent": never a second one from the next account, never failed while the link may be followed
+        await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: account.vendor, vendorAccountId: account.id, reason: r.code, vendorCode: r.vendorCode, fallover: false });
+        await awaitUnknownStart(deps, row.id, account, "start_outcome_unknown", r.message ?? "the vendor's answer to the start was lost");
+        return;
+      }
+      failures.push(r);
       await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: account.vendor, vendorAccountId: account.id, reason: r.code, vendorCode: r.vendorCode, fallover: i < last });
       continue; // fall over to the next account: technical failure, never a decision
     }
@@ -135,6 +141,22 @@ async function submitOnce(deps: ProcessorDeps, job: JobPayloads["submit"], held:
   }
   const lastTried = capable[last]!;
   await applyOutcome(deps, row.id, { status: "failed", reasons: failures.length ? [failures[failures.length - 1]!] : [reason("vendor_error", null)] }, { source: "worker", eventType: "all_vendors_failed", vendor: lastTried.vendor as VendorId, vendorAccountId: lastTried.id, detail: { attempts: failures.map((f) => ({ vendor: f.vendor, code: f.code })) } });
+}
+
+/** A vendor error after which a start that reaches the user may have reached them (timeout, 5xx, an unreadable answer). */
+function mayHaveReachedUser(e: unknown): boolean {
+  return !isVendorError(e) || e.kind === "timeout" || e.kind === "unavailable" || e.kind === "parse";
+}
+
+/**
+ * A start that may have reached the user (an SMS link) but whose answer is unknown: the
+ * verification waits for the link's life (the account's linkTtlHours, 72 by default) for the
+ * vendor's webhooks, then ends by that deadline; it is never repeated nor failed meanwhile.
+ */
+async function awaitUnknownStart(deps: ProcessorDeps, id: string, account: AdapterAccount, eventType: string, why: string): Promise<void> {
+  const ttlHours = typeof account.settings.linkTtlHours === "number" ? account.settings.linkTtlHours : 72;
+  await applyOutcome(deps, id, { status: "awaiting_user", nextAction: null, expiresAt: new Date(Date.now() + ttlHours * 3_600_000), step: "start_outcome_unknown" }, { source: "worker", eventType, vendor: account.vendor, vendorAccountId: account.id, detail: { why } });
+  await recordAccountEvent(deps.db, account.id, account.vendor, "start_outcome_unknown", `start-unknown:${id}`, { verificationId: id });
 }
 
 /** The conditional update that takes the start claim: only while the status is the expected one and no live claim exists. */

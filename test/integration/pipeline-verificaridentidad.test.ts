@@ -121,7 +121,7 @@ describe("VerificarIdentidad end to end", () => {
     expect(steps.length).toBeGreaterThanOrEqual(1); // the user opened the link (3000/3001) and stopped there
   });
 
-  it("never sends a second SMS when a start was interrupted: it fails with vendor_error instead", async () => {
+  it("never sends a second SMS when a start was interrupted: it waits for the link's life, never failed", async () => {
     const t = await createTenantWithAccounts(gw, [account("sandboxonce")]);
     await gw.stopWorkers();
     try {
@@ -129,12 +129,27 @@ describe("VerificarIdentidad end to end", () => {
       // what a worker killed right after the vendor call leaves behind
       await gw.db.verificationEvent.create({ data: { verificationId: created.body.id, source: "worker", type: "vendor_start_attempted", fromStatus: "pending", toStatus: "pending", detail: { vendor: "verificaridentidad", vendorAccountId: t.accounts[0].id } } });
       gw.startWorkers();
-      const v = await until(t.apiKey, created.body.id, (x) => x.status === "failed");
-      expect(v.reasons[0]).toMatchObject({ code: "vendor_error", vendor: "verificaridentidad" });
+      // the user may already have the link: the verification waits for its webhooks until the link's life ends
+      const v = await until(t.apiKey, created.body.id, (x) => x.status !== "pending");
+      expect(v).toMatchObject({ status: "awaiting_user", vendor: "verificaridentidad" });
+      const row = await gw.db.verification.findUniqueOrThrow({ where: { id: created.body.id } });
+      expect(row.expiresAt!.getTime() - Date.now()).toBeGreaterThan(71 * 3_600_000);
       expect(await gw.db.vendorCall.count({ where: { verificationId: created.body.id } })).toBe(0);
     } finally {
       if (!gw.workers) gw.startWorkers();
     }
+  });
+
+  it("a send answered 503 (the SMS may have gone out) never falls over to the next account: it waits, never failed", async () => {
+    const t = await createTenantWithAccounts(gw, [account("sandboxfirst"), account("sandboxsecond")]);
+    gw.faults.add({ vendor: "verificaridentidad", endpoint: "VerificarIdentidad", fault: "http_503", times: 1, latencyMs: 0 });
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000001"));
+    const v = await until(t.apiKey, created.body.id, (x) => x.status !== "pending");
+    expect(v.status).toBe("awaiting_user");
+    const calls = await gw.db.vendorCall.findMany({ where: { verificationId: created.body.id } });
+    expect(calls.map((c) => c.vendorAccountId)).toEqual([t.accounts[0].id]);
+    const event = await gw.db.vendorEvent.findFirst({ where: { vendorAccountId: t.accounts[0].id, type: "start_outcome_unknown" } });
+    expect(event).not.toBeNull();
   });
 
   it("refuses a webhook with the wrong Basic credentials (401) and stores nothing", async () => {
