@@ -34,6 +34,13 @@ export const DOCUMENT_TYPES = ["id_card", "passport", "driving_license", "reside
 export const DocumentTypeSchema = z.enum(DOCUMENT_TYPES);
 export type DocumentType = z.infer<typeof DocumentTypeSchema>;
 
+/**
+ * Liveness levels from weakest to strongest, the scale the policy's requiredLivenessLevel uses
+ * (IDENTY IWS names: "LOW | MEDIUM | MODERATE | BALANCED_HIGH | HIGH | BALANCED_VERY_HIGH | VERY_HIGH | HIGHEST").
+ */
+export const LIVENESS_LEVELS = ["LOW", "MEDIUM", "MODERATE", "BALANCED_HIGH", "HIGH", "BALANCED_VERY_HIGH", "VERY_HIGH", "HIGHEST"] as const;
+export type LivenessLevel = (typeof LIVENESS_LEVELS)[number];
+
 export const ReasonSchema = z
   .object({
     code: z.enum(ALL_REASON_CODES as [ReasonCode, ...ReasonCode[]]),

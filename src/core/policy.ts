@@ -5,7 +5,7 @@
 // review into an approval. A vendor's human operator decision (`humanDecision`) stands, except
 // for these gateway checks.
 import { z } from "./zod.js";
-import { reason, type Checks, type Decision, type DocumentType, type Reason } from "./model.js";
+import { LIVENESS_LEVELS, reason, type Checks, type Decision, type DocumentType, type LivenessLevel, type Reason } from "./model.js";
 import type { ReasonCode } from "./vocabulary.js";
 import { ageOn, compareDates, compareDocumentNumber, compareNames, isExpired, type MatchVerdict } from "./identity-match.js";
 
@@ -23,9 +23,6 @@ export type MismatchCode = (typeof MISMATCH_CODES)[number];
 const MismatchActionSchema = z.enum(["review", "decline"]);
 export type MismatchAction = z.infer<typeof MismatchActionSchema>;
 
-/** Liveness levels from weakest to strongest (IDENTY IWS names, ../shared/vendors/identy-web-solution-v6.txt). */
-export const LIVENESS_LEVELS = ["LOW", "MEDIUM", "MODERATE", "BALANCED_HIGH", "HIGH", "BALANCED_VERY_HIGH", "VERY_HIGH", "HIGHEST"] as const;
-export type LivenessLevel = (typeof LIVENESS_LEVELS)[number];
 
 export const DEFAULT_ON_MISMATCH = {
   first_name_mismatch: "review",

@@ -5,9 +5,11 @@
 import type { VendorErrorKind } from "../../core/errors.js";
 import type { ReasonCode } from "../../core/vocabulary.js";
 
-/** Liveness (AS) levels in the doc's order: "LOW | MEDIUM | MODERATE | BALANCED_HIGH | HIGH | BALANCED_VERY_HIGH | VERY_HIGH | HIGHEST". */
-export const LIVENESS_LEVELS = ["LOW", "MEDIUM", "MODERATE", "BALANCED_HIGH", "HIGH", "BALANCED_VERY_HIGH", "VERY_HIGH", "HIGHEST"] as const;
-export type LivenessLevel = (typeof LIVENESS_LEVELS)[number];
+import { LIVENESS_LEVELS, type LivenessLevel } from "../../core/model.js";
+
+// Liveness (AS) levels in the doc's order: "LOW | MEDIUM | MODERATE | BALANCED_HIGH | HIGH | BALANCED_VERY_HIGH | VERY_HIGH | HIGHEST"
+// (the domain's scale, shared with the decision policy)
+export { LIVENESS_LEVELS, type LivenessLevel };
 
 export const LIVENESS_LEVEL_RANK = {
   LOW: 1,
