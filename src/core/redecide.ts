@@ -6,10 +6,9 @@ import { Prisma } from "../generated/prisma/client.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { Outcome } from "../adapters/types.js";
 import { emitVerificationEvent } from "../webhooks/outbound/emit.js";
-import { mergeChecks } from "./checks-merge.js";
 import type { Checks, Decision, Reason } from "./model.js";
-import { applyPolicy, effectivePolicy } from "./policy.js";
-import { claimOf, loadForAdapter, toResource, type VerificationDeps } from "./verifications.js";
+import { effectivePolicy } from "./policy.js";
+import { loadForAdapter, policyOver, toResource, type VerificationDeps } from "./verifications.js";
 
 export interface RedecideRequest {
   tenantId: string;
@@ -73,9 +72,8 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
         continue;
       }
       report.compared++;
-      const checks = mergeChecks((row.checks ?? {}) as Checks, vendorOutcome.checks);
-      const humanDecision = vendorOutcome.humanDecision === true || row.humanDecision;
-      const result = applyPolicy({ decision: vendorOutcome.decision, reasons: vendorOutcome.reasons, checks, humanDecision, requestedChecks: row.requestedChecks, claim: claimOf(adapterView.input, row.documentCountry), policy, today: now });
+      const result = policyOver(row, adapterView.input, vendorOutcome, policy, now, vendorOutcome.humanDecision === true || row.humanDecision);
+      const { checks, humanDecision } = result;
       const before = row.decision as Decision;
       if (result.decision === before) continue;
       report.changed.push({ id, from: before, to: result.decision });

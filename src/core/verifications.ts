@@ -13,7 +13,7 @@ import { enqueue } from "../workers/outbox.js";
 import { verificationOutcomes } from "../observability/metrics.js";
 import { adapterFor } from "../adapters/registry.js";
 import { mergeChecks, mergeReasons } from "./checks-merge.js";
-import { applyPolicy, effectivePolicy, isRetakeable, type IdentityClaim } from "./policy.js";
+import { applyPolicy, effectivePolicy, isRetakeable, type DecisionPolicy, type IdentityClaim, type PolicyResult } from "./policy.js";
 
 export type VerificationRow = Prisma.VerificationGetPayload<object>;
 export type EventSource = "api" | "worker" | "poll" | "webhook";
@@ -162,7 +162,8 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
         case "completed":
           data.decision = outcome.decision;
           data.reasons = json(outcome.reasons);
-          data.checks = json(mergeChecks(storedChecks, outcome.checks, erased));
+          // merged with the stored checks by decide(), which every completed outcome goes through
+          data.checks = json(outcome.checks);
           data.nextAction = Prisma.DbNull;
           data.completedAt = now;
           break;
@@ -234,17 +235,27 @@ interface Decided {
  * document, and a user-fixable outcome of a non-hosted vendor turned into a retake while
  * attempts are left.
  */
+/**
+ * The policy over a vendor's completed outcome on top of what the verification stored: checks
+ * merged (a later event never erases data), and the reasons an earlier, undecided event reported
+ * (a 5001 before its 5100) kept; a settled review starts afresh. Used by applyOutcome and re-decision.
+ */
+export function policyOver(row: VerificationRow, input: VerificationInputData, vendorOutcome: CompletedOutcome, policy: DecisionPolicy, now: Date, humanDecision = vendorOutcome.humanDecision === true): PolicyResult & { checks: Checks; humanDecision: boolean } {
+  const stillOpen = !isTerminal(row.status as VerificationStatus);
+  const reasons = stillOpen ? mergeReasons(((row.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null), vendorOutcome.reasons) : vendorOutcome.reasons;
+  const checks = mergeChecks((row.checks ?? {}) as Checks, vendorOutcome.checks, row.erasedAt !== null);
+  const result = applyPolicy({ decision: vendorOutcome.decision, reasons, checks, humanDecision, requestedChecks: row.requestedChecks, claim: claimOf(input, row.documentCountry), policy, today: now });
+  return { ...result, checks, humanDecision };
+}
+
 async function decide(tx: Tx, inputKey: Buffer, current: VerificationRow, vendorOutcome: CompletedOutcome, vendor: VendorId | null, now: Date): Promise<Decided> {
   const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: current.tenantId }, select: { policy: true, policyVersion: true } });
   const policy = effectivePolicy(tenant.policy);
   const sealed = current.erasedAt ? null : await tx.verificationInput.findUnique({ where: { verificationId: current.id } });
   const input = sealed ? openInput(inputKey, current.id, sealed.payloadEnc) : {};
   const stillOpen = !isTerminal(current.status as VerificationStatus);
-  // reasons an earlier, undecided event reported (a 5001 before its 5100) are kept; a settled review starts afresh
-  const vendorReasons = stillOpen ? mergeReasons(((current.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null), vendorOutcome.reasons) : vendorOutcome.reasons;
-  const checks = mergeChecks((current.checks ?? {}) as Checks, vendorOutcome.checks, current.erasedAt !== null);
-  const humanDecision = vendorOutcome.humanDecision === true;
-  const result = applyPolicy({ decision: vendorOutcome.decision, reasons: vendorReasons, checks, humanDecision, requestedChecks: current.requestedChecks, claim: claimOf(input, current.documentCountry), policy, today: now });
+  const result = policyOver(current, input, vendorOutcome, policy, now);
+  const { checks, humanDecision } = result;
   const adapter = vendor ? adapterFor(vendor) : null;
   const columns: Prisma.VerificationUpdateInput = { decidedMapping: adapter?.mappingVersion ?? null, decidedPolicy: tenant.policyVersion, vendorDecision: vendorOutcome.decision, humanDecision };
   const policyDetail = { version: tenant.policyVersion, vendorDecision: vendorOutcome.decision, findings: result.findings };

@@ -51,19 +51,9 @@ async function accountFor(deps: ProcessorDeps, accountId: string): Promise<Adapt
 const CHECK_CAPABILITY = { document: "document", liveness: "liveness", face_match: "faceMatch" } as const;
 
 export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submit"]): Promise<void> {
-  const held = { claimed: false };
-  try {
-    await submitOnce(deps, job, held);
-  } finally {
-    // the answer is stored (or the start failed for good): the claim is released for a later capture or retake
-    if (held.claimed) await deps.db.verification.updateMany({ where: { id: job.verificationId }, data: { startClaimedUntil: null } }).catch(() => undefined);
-  }
-}
-
-async function submitOnce(deps: ProcessorDeps, job: JobPayloads["submit"], held: { claimed: boolean }): Promise<void> {
   const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
   if (!loaded) return;
-  const { row, adapterView } = loaded;
+  const { row } = loaded;
   // a capture (IDENTY BLOB) or a retake (new images after a user-fixable outcome) goes to the account that asked for it
   const capture = job.mode === "capture" || job.mode === "retake";
   const expected = capture ? "processing" : "pending";
@@ -77,8 +67,18 @@ async function submitOnce(deps: ProcessorDeps, job: JobPayloads["submit"], held:
     return;
   }
   if (claim === "gone") return;
-  held.claimed = true;
   if (claim.repeat) await noteEvent(deps.db, row, "worker", "vendor_start_repeated", { claims: claim.claims, why: "the worker holding the start died before storing the vendor's answer" });
+  try {
+    await startClaimed(deps, job, loaded, capture);
+  } finally {
+    // the answer is stored (or the start failed for good): the claim is released for a later capture or retake
+    await deps.db.verification.updateMany({ where: { id: row.id }, data: { startClaimedUntil: null } }).catch(() => undefined);
+  }
+}
+
+/** Routing, the vendor start with fail-over, and its outcome, under the start claim. */
+async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loaded: NonNullable<Awaited<ReturnType<typeof loadForAdapter>>>, capture: boolean): Promise<void> {
+  const { row, adapterView } = loaded;
 
   let route;
   if (capture) {
