@@ -28,7 +28,10 @@ export function mergeChecks(previous: Checks, next: Checks | undefined, erased =
     }
     (out as Record<string, unknown>)[name] = merged;
   }
+  if (next?.session) out.session = { ...previous.session, ...present(next.session) };
   if (erased && out.document) out.document = { ...out.document, fields: {} };
+  // the operator's note, device, access and position describe the person: erased with the fields
+  if (erased) delete out.session;
   return out;
 }
 

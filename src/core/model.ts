@@ -85,9 +85,19 @@ export const DocumentFieldsSchema = z
   .openapi("DocumentFields");
 export type DocumentFields = z.infer<typeof DocumentFieldsSchema>;
 
+/**
+ * A vendor's capture-quality signals by name (face quality, luminance, pose, occlusion, eye state,
+ * ICAO compliance, image quality metrics...), as the vendor reports them: numbers, words or flags.
+ */
+export const QualitySignalsSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])).openapi("QualitySignals");
+export type QualitySignals = z.infer<typeof QualitySignalsSchema>;
+
 export const DocumentCheckSchema = z
   .object({
     outcome: CheckOutcomeSchema,
+    /** the vendor's own name of the document model (ShareID doc_model, DMS DocumentType), when it gives one */
+    model: z.string().nullable().optional(),
+    quality: QualitySignalsSchema.optional(),
     type: DocumentTypeSchema.nullable(),
     country: z.string().length(2).nullable(),
     fields: DocumentFieldsSchema,
@@ -98,13 +108,35 @@ export const DocumentCheckSchema = z
 export type DocumentCheck = z.infer<typeof DocumentCheckSchema>;
 
 export const LivenessCheckSchema = z
-  .object({ outcome: CheckOutcomeSchema, score: z.number().nullable(), level: z.string().nullable() })
+  .object({
+    outcome: CheckOutcomeSchema,
+    score: z.number().nullable(),
+    level: z.string().nullable(),
+    /** a presentation-attack (spoof) score where the vendor reports one beside the liveness score */
+    spoofScore: z.number().nullable().optional(),
+    quality: QualitySignalsSchema.optional(),
+  })
   .openapi("LivenessCheck");
 export type LivenessCheck = z.infer<typeof LivenessCheckSchema>;
 
 export const FaceMatchCheckSchema = z
-  .object({ outcome: CheckOutcomeSchema, similarity: z.number().min(0).max(1).nullable(), threshold: z.number().nullable() })
+  .object({ outcome: CheckOutcomeSchema, similarity: z.number().min(0).max(1).nullable(), threshold: z.number().nullable(), quality: QualitySignalsSchema.optional() })
   .openapi("FaceMatchCheck");
+
+/**
+ * What the vendor says about the session rather than the person's document: the operator's
+ * review note, the device and access signals of a hosted flow. Personal (GPS, IP, device):
+ * erased with the document fields.
+ */
+export const SessionSignalsSchema = z
+  .object({
+    operatorComment: z.string().nullable().optional(),
+    device: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+    access: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+    position: z.object({ latitude: z.number(), longitude: z.number() }).nullable().optional(),
+  })
+  .openapi("SessionSignals");
+export type SessionSignals = z.infer<typeof SessionSignalsSchema>;
 export type FaceMatchCheck = z.infer<typeof FaceMatchCheckSchema>;
 
 export const ChecksSchema = z
@@ -112,6 +144,7 @@ export const ChecksSchema = z
     document: DocumentCheckSchema.optional(),
     liveness: LivenessCheckSchema.optional(),
     faceMatch: FaceMatchCheckSchema.optional(),
+    session: SessionSignalsSchema.optional(),
   })
   .openapi("Checks");
 export type Checks = z.infer<typeof ChecksSchema>;

@@ -111,9 +111,10 @@ const SEVERITY: Record<Decision, number> = { approved: 0, review: 1, declined: 2
 const stricter = (a: Decision, b: Decision): Decision => (SEVERITY[b] > SEVERITY[a] ? b : a);
 const effectOf = (action: MismatchAction): Decision => (action === "decline" ? "declined" : "review");
 
+type CheckWithOutcome = Exclude<keyof Checks, "session">;
 /** The reason a failing check carries when the vendor gave none of its category. */
-const FAILING_CHECK_REASON = { document: "document_suspicious", liveness: "liveness_failed", faceMatch: "face_mismatch" } as const satisfies Record<keyof Checks, ReasonCode>;
-const CHECK_CATEGORIES: Record<keyof Checks, readonly string[]> = { document: ["document", "data", "image"], liveness: ["face", "image"], faceMatch: ["face", "image"] };
+const FAILING_CHECK_REASON = { document: "document_suspicious", liveness: "liveness_failed", faceMatch: "face_mismatch" } as const satisfies Record<CheckWithOutcome, ReasonCode>;
+const CHECK_CATEGORIES: Record<CheckWithOutcome, readonly string[]> = { document: ["document", "data", "image"], liveness: ["face", "image"], faceMatch: ["face", "image"] };
 
 export function applyPolicy(input: PolicyInput): PolicyResult {
   const { policy, checks, claim } = input;
@@ -185,7 +186,7 @@ export function applyPolicy(input: PolicyInput): PolicyResult {
 
   // an automatic approval never carries a failing check; a human operator's approval may (their call)
   if (!input.humanDecision) {
-    for (const name of Object.keys(FAILING_CHECK_REASON) as (keyof Checks)[]) {
+    for (const name of Object.keys(FAILING_CHECK_REASON) as CheckWithOutcome[]) {
       if (checks[name]?.outcome !== "fail") continue;
       const explained = reasons.some((r) => CHECK_CATEGORIES[name].includes(r.category));
       if (!explained) find(FAILING_CHECK_REASON[name], "review", `the vendor approved although its ${name} check failed`);
