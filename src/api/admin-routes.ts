@@ -4,7 +4,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
-import { sealCredentials, toAccountResource, toAdapterAccount } from "../core/accounts.js";
+import { parseAccountSettings, sealCredentials, toAccountResource, toAdapterAccount } from "../core/accounts.js";
 import { constantTimeEqual, generateApiKey, newId } from "../core/crypto.js";
 import { RoutingSchema } from "../core/routing.js";
 import { circuitStateOf } from "../core/vendor-http.js";
@@ -67,7 +67,7 @@ export function adminRoutes(app: AppContext): Router {
       throw new Problem(400, "Invalid credentials", "credentials do not match the vendor's shape", [{ path: "$.credentials", message: "invalid" }]);
     }
     try {
-      settings = adapter.settings.parse(p.data.settings);
+      settings = parseAccountSettings((x) => adapter.settings.parse(x) as Record<string, unknown>, p.data.settings);
     } catch (e) {
       if ((e as { issues?: unknown }).issues) throw fromZod(e as never, ["settings"]);
       throw new Problem(400, "Invalid settings", "settings do not match the vendor's shape", [{ path: "$.settings", message: "invalid" }]);

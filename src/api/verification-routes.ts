@@ -1,19 +1,13 @@
 // Tenant API: verifications (DESIGN.md "Tenant API").
 import express, { type Request, type Router } from "express";
 import multer from "multer";
-import { Prisma } from "../generated/prisma/client.js";
 import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { VerificationInputData } from "../adapters/types.js";
 import { toAdapterAccount } from "../core/accounts.js";
 import { newId, sha256Hex } from "../core/crypto.js";
-import { toTechnicalReason } from "../core/errors.js";
 import { resolveRoute, RoutingSchema } from "../core/routing.js";
-import { judgeTransition } from "../core/state-machine.js";
-import { acceptNewInput, loadForAdapter, NotAccepting, sealInput, toResource } from "../core/verifications.js";
-import { emitVerificationEvent } from "../webhooks/outbound/emit.js";
-import { enqueue } from "../workers/outbox.js";
-import { buildAdapterContext } from "../workers/adapter-context.js";
+import { acceptNewInput, cancelVerification, createVerification, erasePersonalData, NotAccepting, toResource } from "../core/verifications.js";
 import { checkImageBytes, decodeBase64Image } from "./images.js";
 import { Problem, fromZod } from "./problem.js";
 import { CaptureSchema, CreateVerificationSchema, ListQuerySchema, RetakeSchema, type CreateVerificationBody } from "./schemas.js";
@@ -119,26 +113,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
 
     const id = newId("ver");
     try {
-      const created = await app.db.$transaction(async (tx) => {
-        const v = await tx.verification.create({
-          data: {
-            id,
-            tenantId,
-            reference: body.reference ?? null,
-            requestedChecks: body.checks,
-            requestedVendor: body.vendor ?? null,
-            status: "pending",
-            metadata: (body.metadata ?? {}) as Prisma.InputJsonValue,
-            documentCountry: body.document?.country ?? null,
-            idempotencyKey,
-            requestHash,
-            input: { create: { payloadEnc: new Uint8Array(sealInput(app.env.masterKey, id, input)) } },
-          },
-        });
-        await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: "created", toStatus: "pending", detail: { checks: body.checks, requestedVendor: body.vendor ?? null } } });
-        await enqueue(tx, "submit", `submit-${id}`, { verificationId: id });
-        return v;
-      });
+      const created = await createVerification(app, { id, tenantId, reference: body.reference ?? null, checks: body.checks, requestedVendor: body.vendor ?? null, metadata: body.metadata ?? {}, documentCountry: body.document?.country ?? null, idempotencyKey, requestHash, input });
       app.onEnqueued?.();
       res.status(202).location(`/v1/verifications/${id}`).json(toResource(created));
     } catch (e) {
@@ -180,60 +155,43 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
 
   r.post("/verifications/:id/cancel", async (req, res) => {
     const v = await findOwn(req);
-    const updated = await app.db.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${v.id} FOR UPDATE`;
-      const cur = await tx.verification.findUniqueOrThrow({ where: { id: v.id } });
-      const verdict = judgeTransition({ status: cur.status as never, decision: cur.decision as never }, { status: "cancelled", decision: null });
-      if (!verdict.allowed) throw new Problem(409, "Cannot cancel", `the verification is already ${cur.status}`);
-      const u = await tx.verification.update({ where: { id: v.id }, data: { status: "cancelled", nextAction: Prisma.DbNull, completedAt: new Date() } });
-      await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "cancelled", fromStatus: cur.status, toStatus: "cancelled" } });
-      await emitVerificationEvent(tx, u.tenantId, "verification.updated", toResource(u));
-      return u;
-    });
-    app.onEnqueued?.();
-    res.json(toResource(updated));
+    try {
+      const resource = await cancelVerification(app, v.id);
+      app.onEnqueued?.();
+      res.json(resource);
+    } catch (e) {
+      if (e instanceof NotAccepting) throw new Problem(409, "Cannot cancel", e.detail);
+      throw e;
+    }
   });
 
   r.delete("/verifications/:id/personal-data", async (req, res) => {
     const v = await findOwn(req);
-    let vendorErasure: { ok: boolean; detail: string } | null = null;
-    const loaded = await loadForAdapter(app.db, app.env.masterKey, v.id);
-    if (v.vendorAccountId && loaded) {
-      const row = await app.db.vendorAccount.findUnique({ where: { id: v.vendorAccountId } });
-      const adapter = row && adapterFor(row.vendor);
-      if (row && adapter?.erase) {
-        const account = toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row);
-        const { ctx, effects } = buildAdapterContext(app, account, null);
-        try {
-          vendorErasure = await adapter.erase(loaded.adapterView, account, ctx);
-        } catch (e) {
-          vendorErasure = { ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "vendor erasure failed" };
-        }
-        await effects.flush();
-      }
-    }
-    const updated = await app.db.$transaction(async (tx) => {
-      // under the row lock: an outcome, payload or artifact written concurrently lands before (and is erased) or after (and sees erasedAt)
-      await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${v.id} FOR UPDATE`;
-      const cur = await tx.verification.findUniqueOrThrow({ where: { id: v.id } });
-      const checks = (cur.checks ?? {}) as Record<string, Record<string, unknown> | undefined>;
-      const scrubbed = checks.document ? { ...checks, document: { ...checks.document, fields: {} } } : checks;
-      await tx.verificationInput.deleteMany({ where: { verificationId: v.id } });
-      await tx.vendorPayload.deleteMany({ where: { verificationId: v.id } });
-      await tx.verificationArtifact.deleteMany({ where: { verificationId: v.id } });
-      // past webhook bodies carried the document fields too
-      await tx.$executeRaw`UPDATE webhook_events SET payload = jsonb_set(payload, '{data,checks,document,fields}', '{}'::jsonb, false) WHERE verification_id = ${v.id} AND payload #> '{data,checks,document}' IS NOT NULL`;
-      const u = await tx.verification.update({ where: { id: v.id }, data: { checks: scrubbed as Prisma.InputJsonValue, erasedAt: new Date() } });
-      await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "personal_data_erased", fromStatus: cur.status, toStatus: cur.status, detail: { vendorErasure } } });
-      return u;
-    });
-    res.json({ ...toResource(updated), erasedAt: updated.erasedAt?.toISOString(), vendorErasure });
+    const updated = await erasePersonalData(app, v.id);
+    app.onEnqueued?.();
+    res.json({ ...toResource(updated), erasedAt: updated.erasedAt?.toISOString() });
+  });
+
+  // the stored vendor payloads, redacted when stored (images, secrets and base64 removed): what the resource does not carry
+  r.get("/verifications/:id/vendor-data", async (req, res) => {
+    const v = await findOwn(req);
+    const rows = await app.db.vendorPayload.findMany({ where: { verificationId: v.id }, orderBy: { id: "asc" }, take: 500 });
+    res.json({ data: rows.map((p) => ({ vendor: p.vendor, kind: p.kind, receivedAt: p.createdAt.toISOString(), body: p.body })) });
   });
 
   r.get("/verifications/:id/certificate", async (req, res) => {
     const v = await findOwn(req);
     const art = await app.db.verificationArtifact.findUnique({ where: { verificationId_kind: { verificationId: v.id, kind: "certificate" } } });
-    if (!art) throw new Problem(404, "Not found", "this verification has no certificate (yet)");
+    if (!art) {
+      const followUp = await app.db.followUp.findUnique({ where: { verificationId_name: { verificationId: v.id, name: "certificate" } } });
+      if (followUp?.status === "pending") {
+        const retryAfter = followUp.nextDueAt ? Math.max(1, Math.ceil((followUp.nextDueAt.getTime() - Date.now()) / 1000)) : 5;
+        res.setHeader("Retry-After", String(retryAfter));
+        throw new Problem(404, "Not found", `the certificate is being fetched from the vendor (attempt ${followUp.attempts + 1}); try again later`);
+      }
+      if (followUp?.status === "failed") throw new Problem(404, "Not found", "the vendor's certificate could not be fetched; operations were told");
+      throw new Problem(404, "Not found", v.erasedAt ? "the certificate was erased with the personal data" : "this verification has no certificate");
+    }
     res.status(200).type(art.contentType).setHeader("Content-Disposition", `attachment; filename="${v.id}.pdf"`).send(Buffer.from(art.data));
   });
 

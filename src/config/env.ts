@@ -51,6 +51,12 @@ const EnvSchema = z.object({
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
   // how long a submit worker's claim on a vendor start lasts: past it, a worker that died mid-call is replaced
   START_CLAIM_LEASE_MS: z.coerce.number().int().positive().default(300_000),
+  // the durable sweeper (src/workers/sweeper.ts): how often it runs, and how late work must be before it steps in
+  SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
+  SWEEP_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  // follow-ups (a certificate) and vendor erasures are retried from this delay, doubling up to the cap, for a day
+  RETRY_BASE_MS: z.coerce.number().int().positive().default(2_000),
+  RETRY_MAX_MS: z.coerce.number().int().positive().default(3_600_000),
   // Postgres pool: a partitioned or stopped database fails a request within these bounds (503), never hangs it
   DB_POOL_MAX: z.coerce.number().int().positive().default(10),
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),

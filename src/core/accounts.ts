@@ -4,8 +4,31 @@ import type { AdapterAccount } from "../adapters/types.js";
 import { adapterFor } from "../adapters/registry.js";
 import { decryptJson, encryptJson } from "./crypto.js";
 import type { VendorId } from "./model.js";
+import { z } from "./zod.js";
 
 export type VendorAccountRow = Prisma.VendorAccountGetPayload<object>;
+
+/**
+ * The settings the core reads for every vendor (DESIGN "Vendor account settings"), validated here
+ * and kept whatever the vendor's own schema does with keys it does not list.
+ */
+export const CoreSettingsSchema = z.object({
+  concurrency: z.number().int().positive().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  maxRetries: z.number().int().min(0).max(10).optional(),
+  /** how long a verification may wait in processing (the vendor's operator review) before it ends failed/vendor_timeout */
+  processingDeadlineHours: z.number().positive().optional(),
+  /** the cap of a failing poll chain's backoff */
+  pollBackoffMaxSeconds: z.number().positive().optional(),
+});
+export const CORE_SETTING_KEYS = Object.keys(CoreSettingsSchema.shape) as (keyof z.infer<typeof CoreSettingsSchema>)[];
+
+/** The vendor's parse of its settings, with the core's settings (validated) laid over it. */
+export function parseAccountSettings(vendorParse: (x: unknown) => Record<string, unknown>, raw: unknown): Record<string, unknown> {
+  const input = (raw ?? {}) as Record<string, unknown>;
+  const core = CoreSettingsSchema.parse(Object.fromEntries(Object.entries(input).filter(([k]) => (CORE_SETTING_KEYS as string[]).includes(k))));
+  return { ...vendorParse(input), ...Object.fromEntries(Object.entries(core).filter(([, v]) => v !== undefined)) };
+}
 
 export function sealCredentials(masterKey: Buffer, accountId: string, credentials: Record<string, unknown>): string {
   return encryptJson(masterKey, credentials, `vendor-account:${accountId}`);

@@ -160,6 +160,22 @@ export const NextActionSchema = z
   .openapi("NextAction");
 export type NextAction = z.infer<typeof NextActionSchema>;
 
+export const ErasureReceiptSchema = z
+  .object({
+    status: z.enum(["pending", "done", "partial"]),
+    requestedAt: z.string(),
+    vendors: z.array(
+      z.object({
+        vendor: VendorIdSchema,
+        status: z.enum(["requested", "confirmed", "not_supported", "failed"]),
+        at: z.string(),
+        detail: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi("ErasureReceipt");
+export type ErasureReceipt = z.infer<typeof ErasureReceiptSchema>;
+
 export const VerificationResourceSchema = z
   .object({
     id: z.string().openapi({ example: "ver_01JD..." }),
@@ -177,6 +193,8 @@ export const VerificationResourceSchema = z
     completedAt: z.string().nullable(),
     /** the adapter mapping version and the tenant policy version that made the decision */
     decidedBy: z.object({ mapping: z.string(), policy: z.number().int() }).nullable(),
+    /** null until the tenant erases its personal data; then the erasure's progress at each vendor */
+    erasure: ErasureReceiptSchema.nullable(),
   })
   .openapi("Verification");
 export type VerificationResource = z.infer<typeof VerificationResourceSchema>;

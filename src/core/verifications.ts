@@ -8,8 +8,11 @@ import type { AdapterVerification, Outcome, VerificationInputData } from "../ada
 import { decryptBytes, encryptBytes } from "./crypto.js";
 import type { Checks, Decision, NextAction, Reason, VendorId, VerificationResource, VerificationStatus } from "./model.js";
 import { judgeTransition, isTerminal } from "./state-machine.js";
+import type { ErasureReceipt } from "./model.js";
 import { emitVerificationEvent, eventTypeFor } from "../webhooks/outbound/emit.js";
-import { enqueue } from "../workers/outbox.js";
+import { enqueue } from "./jobs.js";
+import { newId } from "./crypto.js";
+import { processingDeadline, verificationDueAt } from "./schedule.js";
 import { verificationOutcomes } from "../observability/metrics.js";
 import { adapterFor } from "../adapters/registry.js";
 import { mergeChecks, mergeReasons } from "./checks-merge.js";
@@ -34,6 +37,7 @@ export function toResource(v: VerificationRow): VerificationResource {
     updatedAt: v.updatedAt.toISOString(),
     completedAt: v.completedAt?.toISOString() ?? null,
     decidedBy: v.decidedMapping && v.decidedPolicy !== null ? { mapping: v.decidedMapping, policy: v.decidedPolicy } : null,
+    erasure: (v.erasure as unknown as ErasureReceipt | null) ?? null,
   };
 }
 
@@ -188,6 +192,18 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
           break;
       }
       if (decided) Object.assign(data, decided.columns);
+      if (outcome.status === "processing" && current.status !== "processing") {
+        // the user's part is done: the user's deadline no longer applies, the vendor's (its operator review) does
+        const accountId = opts.vendorAccountId ?? current.vendorAccountId;
+        const account = accountId ? await tx.vendorAccount.findUnique({ where: { id: accountId }, select: { settings: true } }) : null;
+        data.expiresAt = outcome.expiresAt ?? processingDeadline(account?.settings, now);
+      }
+      const expiresAt = (data.expiresAt as Date | undefined) ?? current.expiresAt;
+      const pollAfterMs = "pollAfterMs" in outcome ? outcome.pollAfterMs : null;
+      const pollAt = pollAfterMs && pollAfterMs > 0 ? new Date(now.getTime() + pollAfterMs) : null;
+      // nothing to poll, but the wait for the user (or the vendor) ends: check then
+      const expiryAt = !pollAt && !isTerminal(outcome.status) && expiresAt && current.expiresAt?.getTime() !== expiresAt.getTime() ? expiresAt : null;
+      data.nextDueAt = verificationDueAt({ status: outcome.status, decision: toDecision, expiresAt }, pollAt ?? expiryAt, now);
       const updated = await tx.verification.update({ where: { id }, data });
       const step = "step" in outcome ? outcome.step : undefined;
       await tx.verificationEvent.create({
@@ -196,15 +212,14 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       const resource = toResource(updated);
       const changed = current.status !== updated.status || current.decision !== updated.decision || verdict.kind === "settle_review";
       if (changed) await emitVerificationEvent(tx, updated.tenantId, eventTypeFor(updated.status), resource, now);
-      const pollAfterMs = "pollAfterMs" in outcome ? outcome.pollAfterMs : null;
-      if (pollAfterMs && pollAfterMs > 0) {
-        await enqueue(tx, "poll", `poll-${id}-${updated.pollCount}`, { verificationId: id }, new Date(now.getTime() + pollAfterMs));
-      } else if (!isTerminal(updated.status as VerificationStatus) && updated.expiresAt && current.expiresAt?.getTime() !== updated.expiresAt.getTime()) {
-        // nothing to poll, but the wait for the user ends: check then (expired with user_abandoned)
-        await enqueue(tx, "poll", `expiry-${id}-${updated.expiresAt.getTime()}`, { verificationId: id }, updated.expiresAt);
-      }
+      if (pollAt) await enqueue(tx, "poll", `poll-${id}-${updated.pollCount}`, { verificationId: id }, pollAt);
+      else if (expiryAt) await enqueue(tx, "poll", `expiry-${id}-${expiryAt.getTime()}`, { verificationId: id }, expiryAt);
       if (outcome.status === "completed" && outcome.followUps) {
-        for (const name of outcome.followUps) await enqueue(tx, "followup", `followup-${id}-${name}`, { verificationId: id, name });
+        for (const name of outcome.followUps) {
+          // a row per follow-up: its attempts and next due time survive any loss of its job
+          const created = await tx.followUp.createMany({ data: [{ id: newId("fup"), verificationId: id, name, status: "pending", nextDueAt: now }], skipDuplicates: true });
+          if (created.count > 0) await enqueue(tx, "followup", `followup-${id}-${name}`, { verificationId: id, name });
+        }
       }
       return { applied: true as const, resource, changed, current };
     },
@@ -308,10 +323,11 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     const payloadEnc = new Uint8Array(sealInput(deps.env.masterKey, id, input));
     await tx.verificationInput.upsert({ where: { verificationId: id }, create: { verificationId: id, payloadEnc }, update: { payloadEnc } });
     const retake = kind === "retake" || next?.type === "retake";
+    const account = cur.vendorAccountId ? await tx.vendorAccount.findUnique({ where: { id: cur.vendorAccountId }, select: { settings: true } }) : null;
     const u = await tx.verification.update({
       where: { id },
-      // the wait for the user is over: a capture queued for a vendor slot is not expired by the user's deadline
-      data: { status: "processing", nextAction: Prisma.DbNull, reasons: [], expiresAt: null, startClaimedUntil: null, updatedAt: now, ...(retake ? { retakeCount: { increment: 1 } } : {}) },
+      // the wait for the user is over: a capture queued for a vendor slot is not expired by the user's deadline, only by the vendor's
+      data: { status: "processing", nextAction: Prisma.DbNull, reasons: [], expiresAt: processingDeadline(account?.settings, now), nextDueAt: now, startClaimedUntil: null, updatedAt: now, ...(retake ? { retakeCount: { increment: 1 } } : {}) },
     });
     const changed = [patch.document ? "document" : null, patch.selfie ? "selfie" : null, patch.faceCapture ? "faceCapture" : null].filter(Boolean);
     await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: retake ? "retake_received" : "capture_received", fromStatus: cur.status, toStatus: "processing", detail: json({ inputs: changed, ...(retake ? { attempt: u.retakeCount } : {}) }) } });
@@ -319,5 +335,106 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     await emitVerificationEvent(tx, u.tenantId, "verification.updated", resource, now);
     await enqueue(tx, "submit", `submit-${retake ? `retake-${u.retakeCount}` : "capture"}-${id}`, { verificationId: id, mode: retake ? "retake" : "capture" });
     return resource;
+  });
+}
+
+export interface NewVerification {
+  id: string;
+  tenantId: string;
+  reference: string | null;
+  checks: string[];
+  requestedVendor: string | null;
+  metadata: Record<string, unknown>;
+  documentCountry: string | null;
+  idempotencyKey: string | null;
+  requestHash: string;
+  input: VerificationInputData;
+}
+
+/** A new verification: pending, its input sealed, its start due now (the submit job), in one transaction. */
+export async function createVerification(deps: VerificationDeps, v: NewVerification, now = new Date()): Promise<VerificationRow> {
+  return deps.db.$transaction(async (tx) => {
+    const row = await tx.verification.create({
+      data: {
+        id: v.id,
+        tenantId: v.tenantId,
+        reference: v.reference,
+        requestedChecks: v.checks,
+        requestedVendor: v.requestedVendor,
+        status: "pending",
+        metadata: json(v.metadata),
+        documentCountry: v.documentCountry,
+        idempotencyKey: v.idempotencyKey,
+        requestHash: v.requestHash,
+        nextDueAt: now,
+        createdAt: now,
+        input: { create: { payloadEnc: new Uint8Array(sealInput(deps.env.masterKey, v.id, v.input)) } },
+      },
+    });
+    await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "created", toStatus: "pending", detail: json({ checks: v.checks, requestedVendor: v.requestedVendor }) } });
+    await enqueue(tx, "submit", `submit-${v.id}`, { verificationId: v.id });
+    return row;
+  });
+}
+
+/** The tenant cancels: allowed from any open status; the wait ends and the tenant is told. */
+export async function cancelVerification(deps: VerificationDeps, id: string, now = new Date()): Promise<VerificationResource> {
+  return deps.db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
+    const cur = await tx.verification.findUniqueOrThrow({ where: { id } });
+    const verdict = judgeTransition({ status: cur.status as VerificationStatus, decision: (cur.decision as Decision | null) ?? null }, { status: "cancelled", decision: null });
+    if (!verdict.allowed) throw new NotAccepting(`the verification is already ${cur.status}`);
+    const u = await tx.verification.update({ where: { id }, data: { status: "cancelled", nextAction: Prisma.DbNull, completedAt: now, nextDueAt: null, updatedAt: now } });
+    await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: "cancelled", fromStatus: cur.status, toStatus: "cancelled" } });
+    const resource = toResource(u);
+    await emitVerificationEvent(tx, u.tenantId, "verification.updated", resource, now);
+    return resource;
+  });
+}
+
+/** Erasure status from the receipts: pending while a vendor is still asked, partial when one failed, done otherwise. */
+export function erasureSummary(requestedAt: Date, receipts: { vendor: string; status: string; updatedAt: Date; detail: string | null }[]): ErasureReceipt {
+  const status = receipts.some((r) => r.status === "requested") ? "pending" : receipts.some((r) => r.status === "failed") ? "partial" : "done";
+  return { status, requestedAt: requestedAt.toISOString(), vendors: receipts.map((r) => ({ vendor: r.vendor as VendorId, status: r.status as ErasureReceipt["vendors"][number]["status"], at: r.updatedAt.toISOString(), detail: r.detail })) };
+}
+
+/** Rewrites the tenant-visible receipt from the erasure rows (under the caller's transaction). */
+export async function refreshErasureSummary(tx: Tx, verificationId: string): Promise<void> {
+  const v = await tx.verification.findUniqueOrThrow({ where: { id: verificationId }, select: { erasedAt: true } });
+  if (!v.erasedAt) return;
+  const receipts = await tx.vendorErasure.findMany({ where: { verificationId }, orderBy: { createdAt: "asc" } });
+  await tx.verification.update({ where: { id: verificationId }, data: { erasure: json(erasureSummary(v.erasedAt, receipts)) } });
+}
+
+/**
+ * Erases the personal data of a verification, under its row lock: the sealed input, stored vendor
+ * payloads, artifacts, the document fields and session signals of its checks, the raw vendor
+ * webhooks about it, the document fields of past outbound events. The decision and audit trail stay.
+ * Vendors that can erase (`adapter.erase`) are asked by a retried job; each gets a receipt.
+ * Anything that arrives later is applied to status and decision only (applyOutcome sees erasedAt).
+ */
+export async function erasePersonalData(deps: VerificationDeps, id: string, now = new Date()): Promise<VerificationRow> {
+  return deps.db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
+    const cur = await tx.verification.findUniqueOrThrow({ where: { id } });
+    const checks = mergeChecks((cur.checks ?? {}) as Checks, undefined, true);
+    await tx.verificationInput.deleteMany({ where: { verificationId: id } });
+    await tx.vendorPayload.deleteMany({ where: { verificationId: id } });
+    await tx.verificationArtifact.deleteMany({ where: { verificationId: id } });
+    await tx.inboundWebhook.updateMany({ where: { verificationId: id }, data: { rawBody: new Uint8Array(0) } });
+    await tx.$executeRaw`UPDATE webhook_events SET payload = jsonb_set(payload #- '{data,checks,session}', '{data,checks,document,fields}', '{}'::jsonb, false) WHERE verification_id = ${id} AND payload #> '{data,checks}' IS NOT NULL`;
+    const firstErasure = cur.erasedAt === null;
+    if (firstErasure && cur.vendorAccountId && cur.vendor) {
+      const adapter = adapterFor(cur.vendor);
+      const erasable = Boolean(adapter?.erase && cur.vendorReference);
+      const erasureId = newId("era");
+      await tx.vendorErasure.create({ data: { id: erasureId, verificationId: id, vendor: cur.vendor, vendorAccountId: cur.vendorAccountId, status: erasable ? "requested" : "not_supported", nextDueAt: erasable ? now : null, detail: erasable ? null : adapter?.erase ? "the vendor never created a session for it" : "the vendor offers no erasure API" } });
+      if (erasable) await enqueue(tx, "erase", `erase-${erasureId}`, { erasureId });
+    }
+    const erasedAt = cur.erasedAt ?? now;
+    const receipts = await tx.vendorErasure.findMany({ where: { verificationId: id }, orderBy: { createdAt: "asc" } });
+    const u = await tx.verification.update({ where: { id }, data: { checks: json(checks), erasedAt, erasure: json(erasureSummary(erasedAt, receipts)) } });
+    await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: "personal_data_erased", fromStatus: cur.status, toStatus: cur.status, detail: json({ vendors: receipts.map((r) => ({ vendor: r.vendor, status: r.status })) }) } });
+    return u;
   });
 }

@@ -31,6 +31,13 @@ export const outboxBacklog = new client.Gauge({
   registers: [registry],
 });
 
+export const sweptWork = new client.Counter({
+  name: "kyc_swept_total",
+  help: "Work the durable sweeper found without a job and re-enqueued (or jobs it found lost and published again), by kind",
+  labelNames: ["kind"] as const,
+  registers: [registry],
+});
+
 export const webhookDeliveries = new client.Counter({
   name: "kyc_webhook_delivery_attempts_total",
   help: "Outbound webhook delivery attempts by result",

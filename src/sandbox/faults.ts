@@ -1,6 +1,6 @@
 // Fault and latency injection shared by every vendor simulator.
 // Control API (on the sandbox server, never on the gateway):
-//   POST   /_control/faults  { vendor, endpoint?, fault, times?, latencyMs?, retryAfterSeconds? }
+//   POST   /_control/faults  { vendor, endpoint?, fault, times?, latencyMs?, retryAfterSeconds?, rate? }
 //   DELETE /_control/faults  clears every fault
 // `endpoint` matches when the request path ends with it; without it every path of the vendor matches.
 import type { NextFunction, Request, Response, Router } from "express";
@@ -15,6 +15,8 @@ export const FaultSchema = z.object({
   times: z.number().int().min(0).default(1),
   latencyMs: z.number().int().min(0).max(120_000).default(0),
   retryAfterSeconds: z.number().int().min(0).optional(),
+  /** applies to each matching request with this probability (chaos runs: 0.1 = one in ten); every request when absent */
+  rate: z.number().min(0).max(1).optional(),
 });
 export type Fault = z.infer<typeof FaultSchema>;
 
@@ -34,7 +36,7 @@ export class FaultInjector {
   }
 
   private take(vendor: string, path: string): Fault | null {
-    const i = this.faults.findIndex((f) => f.vendor === vendor && (!f.endpoint || path.endsWith(f.endpoint)) && f.remaining > 0);
+    const i = this.faults.findIndex((f) => f.vendor === vendor && (!f.endpoint || path.endsWith(f.endpoint)) && f.remaining > 0 && (f.rate === undefined || Math.random() < f.rate));
     if (i < 0) return null;
     const f = this.faults[i]!;
     f.remaining -= 1;

@@ -3,20 +3,15 @@
 // crash is deduplicated) and marks them. While Redis is down rows simply wait.
 import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
-import type { Prisma } from "../generated/prisma/client.js";
-import type { Db } from "../db/client.js";
-import type { JobPayloads, QueueName, Queues } from "./queues.js";
 
-type Tx = Prisma.TransactionClient | Db;
+import type { Db } from "../db/client.js";
+import type { QueueName, Queues } from "./queues.js";
+
 
 /** Jobs due further ahead than this stay in Postgres until they come closer. */
 const PUBLISH_HORIZON_MS = 10 * 60_000;
 
-export async function enqueue<Q extends QueueName>(tx: Tx, queue: Q, jobId: string, payload: JobPayloads[Q], availableAt?: Date): Promise<void> {
-  await tx.outboxMessage.create({
-    data: { queue, jobId, payload: payload as unknown as Prisma.InputJsonValue, availableAt: availableAt ?? new Date() },
-  });
-}
+export { enqueue } from "../core/jobs.js";
 
 export interface OutboxRelay {
   /** publish what is due now; returns the number of rows published */
@@ -53,7 +48,8 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
               delay: Math.max(0, r.available_at.getTime() - now),
               removeOnComplete: { age: 3600, count: 10_000 },
               removeOnFail: { age: 7 * 86400 },
-              attempts: r.queue === "followup" ? 8 : 5,
+              // processors schedule their own retries (poll backoff, follow-up and erasure rows); these attempts cover crashes
+              attempts: 5,
               backoff: { type: "exponential", delay: 2000 },
             }),
           ),
@@ -108,6 +104,35 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
     nudge() {
       if (!stopped) void flush();
     },
+  };
+}
+
+/**
+ * Marks outbox rows done once their job finished, batched (one UPDATE per interval, not per job).
+ * A mark lost with its process is made by the sweeper, which finds the job completed in Redis.
+ */
+export function createDoneMarker(db: Db, log: Logger, intervalMs = 250): { mark(jobId: string): void; flush(): Promise<void>; stop(): Promise<void> } {
+  let pending: string[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const flush = async () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (pending.length === 0) return;
+    const ids = pending;
+    pending = [];
+    try {
+      await db.$executeRaw`UPDATE outbox SET done_at = now() WHERE job_id = ANY(${ids}::text[]) AND done_at IS NULL`;
+    } catch (e) {
+      log.debug({ err: errorForLog(e), jobs: ids.length }, "outbox done marks deferred to the sweeper");
+    }
+  };
+  return {
+    mark(jobId) {
+      pending.push(jobId);
+      if (!timer) timer = setTimeout(() => void flush(), intervalMs);
+    },
+    flush,
+    stop: flush,
   };
 }
 

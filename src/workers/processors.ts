@@ -12,12 +12,13 @@ import { isVendorError, toTechnicalReason } from "../core/errors.js";
 import { reason, type Reason, type VendorId } from "../core/model.js";
 import { resolveRoute, RoutingSchema } from "../core/routing.js";
 import { isTerminal } from "../core/state-machine.js";
-import { applyOutcome, loadForAdapter, noteEvent } from "../core/verifications.js";
+import { applyOutcome, loadForAdapter, noteEvent, refreshErasureSummary } from "../core/verifications.js";
+import { scheduleForVerification } from "../core/schedule.js";
 import { buildAdapterContext, recordAccountEvent, recordVendorPayload } from "./adapter-context.js";
 import type { JobPayloads } from "./queues.js";
 import type { Redis } from "ioredis";
 import type { AccountSlots } from "../core/account-slots.js";
-import { enqueue } from "./outbox.js";
+import { enqueue } from "../core/jobs.js";
 
 export interface ProcessorDeps {
   db: Db;
@@ -63,7 +64,7 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
   // finds the claim held and comes back when it lapses (if its holder died before storing an answer).
   const claim = await claimStart(deps, row.id, expected);
   if (claim === "held") {
-    await enqueue(deps.db, "submit", `submit-${row.id}-after-claim-${Date.now()}`, job, new Date(Date.now() + deps.env.START_CLAIM_LEASE_MS + 1000));
+    await scheduleForVerification(deps.db, row.id, "submit", `submit-${row.id}-after-claim-${Date.now()}`, job, new Date(Date.now() + deps.env.START_CLAIM_LEASE_MS + 1000));
     return;
   }
   if (claim === "gone") return;
@@ -198,7 +199,7 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
   const wait = pastDeadline ? 0 : await takePollBudget(deps.redis, account.id, account.settings.maxPollsPerMinute).catch(() => 0);
   if (wait > 0) {
     // over the account's budget: try again next minute without calling the vendor
-    await enqueue(deps.db, "poll", `poll-${row.id}-${row.pollCount}-deferred-${Date.now()}`, { verificationId: row.id }, new Date(Date.now() + wait));
+    await scheduleForVerification(deps.db, row.id, "poll", `poll-${row.id}-${row.pollCount}-deferred-${Date.now()}`, { verificationId: row.id }, new Date(Date.now() + wait));
     return;
   }
   const { ctx, effects } = buildAdapterContext(deps, account, row.id);
@@ -225,7 +226,7 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
     const backoffMs = isVendorError(e) && e.kind === "parse" ? capMs : Math.min(capMs, 1000 * 2 ** (failures - 1));
     const at = new Date(Date.now() + backoffMs * (0.8 + Math.random() * 0.4));
     const due = row.status === "awaiting_user" && row.expiresAt && row.expiresAt < at ? row.expiresAt : at;
-    await enqueue(deps.db, "poll", `poll-${row.id}-${row.pollCount}-retry-${failures}`, { verificationId: row.id, failures }, due);
+    await scheduleForVerification(deps.db, row.id, "poll", `poll-${row.id}-${row.pollCount}-retry-${failures}`, { verificationId: row.id, failures }, due);
     return;
   }
   await effects.flush();
@@ -238,10 +239,8 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
     // a review still under the vendor's operator: keep polling, slower, without noise in the log
     const after = "pollAfterMs" in outcome ? outcome.pollAfterMs : null;
     await deps.db.$transaction(async (tx) => {
-      const v = await tx.verification.update({ where: { id: row.id }, data: { pollCount: { increment: 1 } } });
-      if (after) {
-        await enqueue(tx, "poll", `poll-${row.id}-${v.pollCount}`, { verificationId: row.id }, new Date(Date.now() + after));
-      }
+      const v = await tx.verification.update({ where: { id: row.id }, data: { pollCount: { increment: 1 }, nextDueAt: null } });
+      if (after) await scheduleForVerification(tx, row.id, "poll", `poll-${row.id}-${v.pollCount}`, { verificationId: row.id }, new Date(Date.now() + after));
     });
     return;
   }
@@ -254,20 +253,21 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
   const account = hook.vendorAccountId ? await accountFor(deps, hook.vendorAccountId) : null;
   const adapter = account && adapterFor(account.vendor);
   if (!account || !adapter?.parseWebhook) {
-    await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: "no adapter for this account", processedAt: new Date() } });
+    await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: "no adapter for this account", processedAt: new Date(), nextDueAt: null } });
     return;
   }
-  const req: RawWebhookRequest = { method: "POST", headers: hook.headers as Record<string, string>, query: {}, rawBody: Buffer.from(hook.rawBody), receivedAt: hook.receivedAt };
+  const req: RawWebhookRequest = { method: "POST", headers: hook.headers as Record<string, string>, query: (hook.query ?? {}) as Record<string, string>, rawBody: Buffer.from(hook.rawBody), receivedAt: hook.receivedAt };
   let parsed;
   try {
     parsed = adapter.parseWebhook(req, account);
   } catch (e) {
     const r = toTechnicalReason(e, account.vendor);
-    await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: `${r.code}: ${r.message ?? ""}`.slice(0, 500), processedAt: new Date() } });
+    await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: `${r.code}: ${r.message ?? ""}`.slice(0, 500), processedAt: new Date(), nextDueAt: null } });
     await recordAccountEvent(deps.db, account.id, account.vendor, "unreadable_webhook", `unreadable:${hook.id}`, { inboundWebhookId: hook.id, reason: r.message });
     return;
   }
   let deferred = false;
+  let linkedTo: string | null = null;
   for (const p of parsed) {
     if (p.type === "account_event") {
       await recordAccountEvent(deps.db, account.id, account.vendor, p.event.type, p.event.externalId, p.event.payload);
@@ -286,6 +286,7 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
       await recordAccountEvent(deps.db, account.id, account.vendor, "unknown_reference", `unknown:${p.dedupeKey}`, { vendorReference: p.vendorReference ?? null, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id });
       continue;
     }
+    linkedTo = v.id;
     const applied = await applyOutcome(deps, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", dedupeKey: p.dedupeKey, detail: { ...p.detail, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
     // kept for audit and re-decision (redacted); a duplicate delivery is not kept twice, nor anything after erasure
     if (p.payload !== undefined && applied.applied) await recordVendorPayload(deps.db, v.id, account.vendor, "webhook", p.payload, hook.receivedAt);
@@ -293,29 +294,110 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
   if (deferred) {
     // the whole request is processed again later: every step above is idempotent
     const retryIn = Math.min(5_000, 250 + Math.floor((Date.now() - hook.receivedAt.getTime()) / 2));
-    await enqueue(deps.db, "ingest", `ingest-${hook.id}-retry-${Date.now()}`, { inboundWebhookId: hook.id }, new Date(Date.now() + retryIn));
+    const at = new Date(Date.now() + retryIn);
+    await deps.db.$transaction([
+      deps.db.outboxMessage.create({ data: { queue: "ingest", jobId: `ingest-${hook.id}-retry-${Date.now()}`, payload: { inboundWebhookId: hook.id }, availableAt: at, subjectId: hook.id } }),
+      deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { nextDueAt: at } }),
+    ]);
     return;
   }
   // the raw body (a VerificarIdentidad webhook carries the DNI, name, address, GPS...) is kept only until ingested:
   // what it said lives on as the redacted "webhook" payload of its verification, which erasure removes
-  await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "processed", processedAt: new Date(), rawBody: new Uint8Array(0) } });
+  await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "processed", processedAt: new Date(), rawBody: new Uint8Array(0), nextDueAt: null, verificationId: linkedTo } });
 }
 
+/** Backoff between attempts of a follow-up or a vendor erasure: RETRY_BASE_MS doubling, at most RETRY_MAX_MS. */
+export function retryDelayMs(env: Pick<Env, "RETRY_BASE_MS" | "RETRY_MAX_MS">, attempts: number): number {
+  return Math.min(env.RETRY_MAX_MS, env.RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1));
+}
+/** A follow-up or vendor erasure still failing this long after it was asked for is given up (and reported). */
+export const GIVE_UP_AFTER_MS = 24 * 3_600_000;
+
+/**
+ * Work after a decision (VerificarIdentidad's certificate). Each attempt is counted in its
+ * follow_ups row; a failure is retried on the row's schedule (not the job's few attempts) until it
+ * succeeds or a day has passed, then the row is `failed` and operations get a vendor event.
+ */
 export async function processFollowUp(deps: ProcessorDeps, job: JobPayloads["followup"]): Promise<void> {
+  const row = await deps.db.followUp.findUnique({ where: { verificationId_name: { verificationId: job.verificationId, name: job.name } } });
+  if (row && row.status !== "pending") return;
   const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
-  if (!loaded?.row.vendorAccountId || loaded.row.erasedAt) return;
+  const settle = (data: { status: string; lastError?: string | null; nextDueAt: Date | null; attempts?: number }) =>
+    row ? deps.db.followUp.update({ where: { id: row.id }, data }) : Promise.resolve();
+  if (!loaded?.row.vendorAccountId || loaded.row.erasedAt) {
+    await settle({ status: "failed", lastError: loaded?.row.erasedAt ? "personal data erased" : "no vendor account", nextDueAt: null });
+    return;
+  }
   const account = await accountFor(deps, loaded.row.vendorAccountId);
   const adapter = account && adapterFor(account.vendor);
-  if (!account || !adapter?.runFollowUp) return;
+  if (!account || !adapter?.runFollowUp) {
+    await settle({ status: "failed", lastError: "the vendor has no such follow-up", nextDueAt: null });
+    return;
+  }
+  const attempts = (row?.attempts ?? 0) + 1;
   const { ctx, effects } = buildAdapterContext(deps, account, loaded.row.id);
   try {
     await adapter.runFollowUp(job.name, loaded.adapterView, account, ctx);
-    await noteEvent(deps.db, loaded.row, "worker", `${job.name}_stored`);
-  } catch (e) {
-    const r = toTechnicalReason(e, account.vendor);
-    await noteEvent(deps.db, loaded.row, "worker", `${job.name}_failed`, { reason: r.code, vendorCode: r.vendorCode });
-    throw e; // retried with backoff; the decision is already stored
-  } finally {
     await effects.flush();
+    await settle({ status: "done", attempts, lastError: null, nextDueAt: null });
+    await noteEvent(deps.db, loaded.row, "worker", `${job.name}_stored`, { attempts });
+  } catch (e) {
+    await effects.flush();
+    const r = toTechnicalReason(e, account.vendor);
+    const givenUp = !row || Date.now() - row.createdAt.getTime() >= GIVE_UP_AFTER_MS || (isVendorError(e) && !e.retryable && e.kind === "auth");
+    await noteEvent(deps.db, loaded.row, "worker", `${job.name}_failed`, { reason: r.code, vendorCode: r.vendorCode, attempts, givenUp });
+    if (givenUp) {
+      await settle({ status: "failed", attempts, lastError: `${r.code}: ${r.message ?? ""}`.slice(0, 500), nextDueAt: null });
+      await recordAccountEvent(deps.db, account.id, account.vendor, `${job.name}_failed`, `${job.name}-failed:${loaded.row.id}`, { verificationId: loaded.row.id, reason: r.code });
+      return;
+    }
+    const at = new Date(Date.now() + retryDelayMs(deps.env, attempts));
+    await deps.db.$transaction(async (tx) => {
+      await tx.followUp.update({ where: { id: row.id }, data: { attempts, lastError: `${r.code}: ${r.message ?? ""}`.slice(0, 500), nextDueAt: at } });
+      await enqueue(tx, "followup", `followup-${loaded.row.id}-${job.name}-${attempts}`, job, at);
+    });
+  }
+}
+
+/**
+ * Erasure at one vendor (Identomat delete/), retried on its row's schedule. The receipt says
+ * confirmed, or failed with the vendor's reason once it refuses for good or a day has passed.
+ */
+export async function processErase(deps: ProcessorDeps, job: JobPayloads["erase"]): Promise<void> {
+  const row = await deps.db.vendorErasure.findUnique({ where: { id: job.erasureId } });
+  if (!row || row.status !== "requested") return;
+  const finish = async (status: "confirmed" | "failed", detail: string, attempts: number) => {
+    await deps.db.$transaction(async (tx) => {
+      await tx.vendorErasure.update({ where: { id: row.id }, data: { status, detail: detail.slice(0, 500), attempts, nextDueAt: null } });
+      await refreshErasureSummary(tx, row.verificationId);
+      await tx.verificationEvent.create({ data: { verificationId: row.verificationId, source: "worker", type: `vendor_erasure_${status}`, fromStatus: null, toStatus: null, detail: { vendor: row.vendor, vendorAccountId: row.vendorAccountId, attempts } } });
+    });
+  };
+  const account = await accountFor(deps, row.vendorAccountId);
+  const adapter = account && adapterFor(account.vendor);
+  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, row.verificationId);
+  if (!account || !adapter?.erase || !loaded) {
+    await finish("failed", "the vendor account or its erasure API is gone", row.attempts);
+    return;
+  }
+  const attempts = row.attempts + 1;
+  const { ctx, effects } = buildAdapterContext(deps, account, null);
+  try {
+    const answer = await adapter.erase(loaded.adapterView, account, ctx);
+    await effects.flush();
+    await finish(answer.ok ? "confirmed" : "failed", answer.detail, attempts);
+  } catch (e) {
+    await effects.flush();
+    const r = toTechnicalReason(e, account.vendor);
+    const detail = `${r.code}${r.vendorCode ? ` (${r.vendorCode})` : ""}: ${r.message ?? "vendor erasure failed"}`;
+    if ((isVendorError(e) && !e.retryable) || Date.now() - row.createdAt.getTime() >= GIVE_UP_AFTER_MS) {
+      await finish("failed", detail, attempts);
+      return;
+    }
+    const at = new Date(Date.now() + retryDelayMs(deps.env, attempts));
+    await deps.db.$transaction(async (tx) => {
+      await tx.vendorErasure.update({ where: { id: row.id }, data: { attempts, detail: detail.slice(0, 500), nextDueAt: at } });
+      await enqueue(tx, "erase", `erase-${row.id}-${attempts}`, job, at);
+    });
   }
 }

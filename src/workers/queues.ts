@@ -1,19 +1,11 @@
 // BullMQ queues. Jobs carry ids only, never personal data; every job is first
-// written to the Postgres outbox and published by the relay (src/workers/outbox.ts).
+// written to the Postgres outbox (src/core/jobs.ts) and published by the relay (src/workers/outbox.ts).
 import { Queue, type ConnectionOptions } from "bullmq";
 import { Redis } from "ioredis";
 
-export const QUEUE_NAMES = ["submit", "poll", "ingest", "deliver", "followup"] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
+import { QUEUE_NAMES, type QueueName } from "../core/jobs.js";
 
-export interface JobPayloads {
-  submit: { verificationId: string; mode?: "start" | "capture" | "retake" };
-  /** failures: consecutive failed polls before this one (the backoff of the next retry) */
-  poll: { verificationId: string; failures?: number };
-  ingest: { inboundWebhookId: string };
-  deliver: { deliveryId: string };
-  followup: { verificationId: string; name: "certificate" };
-}
+export { QUEUE_NAMES, type JobPayloads, type QueueName } from "../core/jobs.js";
 
 export interface Queues {
   byName: Record<QueueName, Queue>;

@@ -54,3 +54,49 @@ describe("a process started while Postgres is down", () => {
     }
   }, 90_000);
 });
+
+describe("a worker process started while Redis is down", () => {
+  it("waits and reconnects (logged), then registers the sweeper and works once Redis is reachable", async () => {
+    const { Redis } = await import("ioredis");
+    const dbUrl = databaseUrlNamed(`kyc_e2e_noredis_${Date.now()}`);
+    const redisPort = await freePort();
+    const prefix = `noredis${Date.now()}`;
+    let out = "";
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--worker"], {
+      env: { ...process.env, DATABASE_URL: dbUrl, REDIS_URL: `redis://127.0.0.1:${redisPort}`, LOG_LEVEL: "info", QUEUE_PREFIX: prefix, SWEEP_INTERVAL_MS: "500" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.once("exit", r));
+    const redis = new Redis("redis://127.0.0.1:6379", { lazyConnect: true });
+    let redisProxy: Server | null = null;
+    try {
+      await waitUntil(async () => /Redis not reachable/.test(out) || null, 30_000, "a logged wait for Redis");
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(child.exitCode).toBeNull();
+      redisProxy = createServer((c) => {
+        const up = connect(6379, "127.0.0.1");
+        for (const s of [c, up]) {
+          sockets.add(s);
+          s.on("error", () => undefined);
+          s.on("close", () => sockets.delete(s));
+        }
+        c.pipe(up).pipe(c);
+      });
+      await new Promise<void>((r) => redisProxy!.listen(redisPort, "127.0.0.1", () => r()));
+      await redis.connect();
+      // the sweep's job scheduler is in Redis, and sweeps run (their jobs complete)
+      await waitUntil(async () => ((await redis.keys(`${prefix}:maintenance:*`)).length > 0 && /Redis reachable again/.test(out)) || null, 30_000, "the worker working");
+      await waitUntil(async () => (await redis.zcard(`${prefix}:maintenance:completed`)) > 0 || null, 30_000, "a sweep completed");
+    } finally {
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      const keys = await redis.keys(`${prefix}:*`).catch(() => []);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+      await new Promise((r) => (redisProxy ? redisProxy.close(r) : r(null)));
+      await dropDatabase(dbUrl).catch(() => undefined);
+    }
+  }, 90_000);
+});

@@ -3,7 +3,6 @@
 // /readyz depends on Postgres. The API's database connection goes through a TCP proxy in front
 // of the real Postgres, which the test cuts (connections reset, new ones refused), turns into a
 // black hole (connections accepted, never answered), and restores.
-import { createServer, type Server, type Socket, connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,58 +11,7 @@ import { createDb, type Db } from "../../src/db/client.js";
 import { isDatabaseUnavailable } from "../../src/db/errors.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
 import { createTenantWithAccounts, startTestGateway, type TestGateway } from "../support/gateway.js";
-
-type Mode = "forward" | "refuse" | "blackhole";
-
-function startPgProxy(target: { host: string; port: number }) {
-  let mode: Mode = "forward";
-  const sockets = new Set<Socket>();
-  let server: Server;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        sockets.add(client);
-        client.on("close", () => sockets.delete(client));
-        client.on("error", () => undefined);
-        if (mode === "blackhole") return; // accepted, never answered
-        const upstream = connect(target.port, target.host);
-        sockets.add(upstream);
-        upstream.on("close", () => sockets.delete(upstream));
-        upstream.on("error", () => client.destroy());
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, "127.0.0.1", () => {
-        port = (server.address() as AddressInfo).port;
-        resolve();
-      });
-    });
-  return {
-    listen,
-    get port() {
-      return port;
-    },
-    /** Postgres "stopped": every connection reset, nobody listening */
-    async cut() {
-      mode = "refuse";
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-    async blackhole() {
-      for (const s of sockets) s.destroy();
-      mode = "blackhole";
-    },
-    async restore() {
-      for (const s of sockets) s.destroy();
-      mode = "forward";
-      if (!server.listening) await listen();
-    },
-    async close() {
-      for (const s of sockets) s.destroy();
-      if (server.listening) await new Promise((r) => server.close(r));
-    },
-  };
-}
+import { startTcpProxy as startPgProxy } from "../support/tcp-proxy.js";
 
 let gw: TestGateway;
 let proxy: ReturnType<typeof startPgProxy>;

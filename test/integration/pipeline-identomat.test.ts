@@ -79,9 +79,11 @@ describe("Identomat end to end", () => {
     const v = await statusOf(t.apiKey, created.body.id, (x) => x.status === "completed");
     const erased = await gw.tenant(t.apiKey, "DELETE", `/v1/verifications/${created.body.id}/personal-data`);
     expect(erased.status).toBe(200);
-    expect(erased.body.vendorErasure).toMatchObject({ ok: true });
-    const event = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: created.body.id, type: "personal_data_erased" } });
-    expect(event.detail).toMatchObject({ vendorErasure: { ok: true } });
+    // asked by a retried job; the receipt says when Identomat confirmed
+    expect(erased.body.erasure).toMatchObject({ status: "pending", vendors: [{ vendor: "identomat", status: "requested" }] });
+    const done = await statusOf(t.apiKey, created.body.id, (x) => x.erasure?.status === "done");
+    expect(done.erasure.vendors).toEqual([expect.objectContaining({ vendor: "identomat", status: "confirmed", detail: "identomat deleted the session data" })]);
+    await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: created.body.id, type: "vendor_erasure_confirmed" } });
     const again = await fetch(`${gw.sandboxUrl}/identomat/_control/sessions/${v.vendorReference}`);
     expect(again.status).toBe(404); // the session data is gone at the vendor
   });

@@ -38,7 +38,7 @@ const listen = (app: express.Express) =>
     const server = app.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
   });
 
-export async function startTestGateway(opts: { workers?: boolean; envOverrides?: Record<string, string> } = {}): Promise<TestGateway> {
+export async function startTestGateway(opts: { workers?: boolean; envOverrides?: Record<string, string>; /** the runtime's database URL (e.g. through a TCP proxy); migrations use the real one */ runtimeDatabaseUrl?: (url: string) => string } = {}): Promise<TestGateway> {
   resetResilience();
   const logLines: string[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
@@ -49,7 +49,7 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
   const env = loadEnv({ ...process.env, DATABASE_URL: databaseUrl, PUBLIC_BASE_URL: "http://127.0.0.1:0", ...opts.envOverrides });
   await ensureDatabase(env.DATABASE_URL);
   await migrate(env.DATABASE_URL);
-  const db = createDb(env.DATABASE_URL);
+  const db = opts.runtimeDatabaseUrl ? createDb(opts.runtimeDatabaseUrl(env.DATABASE_URL), { max: 10, connectTimeoutMs: 2000, statementTimeoutMs: 5000 }) : createDb(env.DATABASE_URL);
   const queues = createQueues(env.REDIS_URL, `t${randomBytes(4).toString("hex")}`);
   let workers: WorkerRuntime | null = null;
   const ctx = { env, db, log, queues, onEnqueued: () => workers?.relay.nudge() };

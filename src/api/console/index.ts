@@ -11,7 +11,7 @@ import { toResource } from "../../core/verifications.js";
 import { VENDOR_IDS, VERIFICATION_STATUSES, type VendorId } from "../../core/model.js";
 import { z } from "../../core/zod.js";
 import { replayDelivery } from "../../webhooks/outbound/deliver.js";
-import { QUEUE_NAMES } from "../../workers/queues.js";
+import { QUEUE_NAMES } from "../../core/jobs.js";
 import { Problem, fromZod } from "../problem.js";
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url));

@@ -7,7 +7,7 @@ import type { Db } from "../../db/client.js";
 import type { Env } from "../../config/env.js";
 import { decryptJson } from "../../core/crypto.js";
 import { webhookDeliveries } from "../../observability/metrics.js";
-import { enqueue } from "../../workers/outbox.js";
+import { enqueue } from "../../core/jobs.js";
 import { activeSecrets, signatureHeaders, type StoredSecret } from "./signing.js";
 import { checkWebhookUrl } from "./url-guard.js";
 

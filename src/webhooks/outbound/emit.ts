@@ -3,7 +3,7 @@
 import type { Prisma } from "../../generated/prisma/client.js";
 import { newId } from "../../core/crypto.js";
 import type { VerificationResource } from "../../core/model.js";
-import { enqueue } from "../../workers/outbox.js";
+import { enqueue } from "../../core/jobs.js";
 
 export const EVENT_TYPES = ["verification.updated", "verification.completed", "verification.failed"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,0 +1,35 @@
+// The work the gateway hands to its workers, and the one way to hand it over: a row in the
+// Postgres outbox, written in the caller's transaction (src/workers/outbox.ts publishes it to
+// BullMQ). Jobs carry ids only, never personal data.
+import type { Prisma } from "../generated/prisma/client.js";
+import type { Db } from "../db/client.js";
+
+export const QUEUE_NAMES = ["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance"] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+export interface JobPayloads {
+  submit: { verificationId: string; mode?: "start" | "capture" | "retake" };
+  /** failures: consecutive failed polls before this one (the backoff of the next retry) */
+  poll: { verificationId: string; failures?: number };
+  ingest: { inboundWebhookId: string };
+  deliver: { deliveryId: string };
+  followup: { verificationId: string; name: "certificate" };
+  erase: { erasureId: string };
+  /** the durable sweeper, run by a BullMQ job scheduler (one at a time across processes) */
+  maintenance: { task: "sweep" };
+}
+
+type Tx = Prisma.TransactionClient | Db;
+
+/** What a job is about: the outbox row keeps it so the sweeper can tell whether open work has a job. */
+export function subjectOf(payload: object): string | null {
+  const p = payload as Record<string, unknown>;
+  const id = p.verificationId ?? p.inboundWebhookId ?? p.deliveryId ?? p.erasureId;
+  return typeof id === "string" ? id : null;
+}
+
+export async function enqueue<Q extends QueueName>(tx: Tx, queue: Q, jobId: string, payload: JobPayloads[Q], availableAt?: Date): Promise<void> {
+  await tx.outboxMessage.create({
+    data: { queue, jobId, payload: payload as unknown as Prisma.InputJsonValue, availableAt: availableAt ?? new Date(), subjectId: subjectOf(payload) },
+  });
+}

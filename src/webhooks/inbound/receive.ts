@@ -1,0 +1,85 @@
+// Receiving a vendor webhook: authenticate on the raw body (mandatory for every vendor that parses
+// webhooks), store the raw request with its query, and hand it to the ingest worker. While Postgres
+// is down the request is spooled in Redis instead (./spool.ts) and still acknowledged.
+import type { Logger } from "pino";
+import type { Redis } from "ioredis";
+import type { Db } from "../../db/client.js";
+import type { Env } from "../../config/env.js";
+import { adapterFor } from "../../adapters/registry.js";
+import type { RawWebhookRequest } from "../../adapters/types.js";
+import { toAdapterAccount } from "../../core/accounts.js";
+import { newId } from "../../core/crypto.js";
+import { enqueue } from "../../core/jobs.js";
+import { isDatabaseUnavailable } from "../../db/errors.js";
+import { spoolWebhook } from "./spool.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+
+type AccountRow = Prisma.VendorAccountGetPayload<object>;
+
+const NOT_STORED_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
+/** An account read this recently is used as is; an older copy only while Postgres cannot be reached. */
+const ACCOUNT_FRESH_MS = 30_000;
+const ACCOUNT_STALE_MAX_MS = 24 * 3_600_000;
+
+export type ReceiveResult =
+  | { kind: "stored"; id: string }
+  | { kind: "spooled"; id: string }
+  | { kind: "unknown_account" }
+  | { kind: "unauthenticated" };
+
+export interface InboundDeps {
+  db: Db;
+  env: Env;
+  log: Logger;
+  /** the producer connection (fails fast): the spool when Postgres is down */
+  redis: Redis;
+  prefix: string;
+}
+
+/** Vendor accounts as last read, so webhooks can still be authenticated while Postgres is down. */
+export function createAccountCache(db: Db) {
+  const cache = new Map<string, { row: AccountRow | null; at: number }>();
+  return async function account(id: string): Promise<AccountRow | null> {
+    const hit = cache.get(id);
+    if (hit && Date.now() - hit.at < ACCOUNT_FRESH_MS) return hit.row;
+    try {
+      const row = await db.vendorAccount.findUnique({ where: { id } });
+      cache.set(id, { row, at: Date.now() });
+      return row;
+    } catch (e) {
+      if (isDatabaseUnavailable(e) && hit?.row && Date.now() - hit.at < ACCOUNT_STALE_MAX_MS) return hit.row;
+      throw e;
+    }
+  };
+}
+
+export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: string) => Promise<AccountRow | null>, vendor: string, accountId: string, raw: RawWebhookRequest): Promise<ReceiveResult> {
+  const row = await accountOf(accountId);
+  const adapter = adapterFor(vendor);
+  if (!row || row.vendor !== vendor || !adapter?.parseWebhook) return { kind: "unknown_account" };
+  const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row);
+  // fails closed: a vendor that parses webhooks without a way to authenticate them takes none
+  if (!adapter.authenticateWebhook || !adapter.authenticateWebhook(raw, account)) {
+    deps.log.warn({ vendor, vendorAccountId: account.id }, "vendor webhook refused: authentication failed");
+    return { kind: "unauthenticated" };
+  }
+  const id = newId("iwh");
+  const headers = Object.fromEntries(Object.entries(raw.headers).filter(([k]) => !NOT_STORED_HEADERS.has(k)));
+  try {
+    await deps.db.$transaction(async (tx) => {
+      await tx.inboundWebhook.create({ data: { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: new Uint8Array(raw.rawBody), status: "received", receivedAt: raw.receivedAt, nextDueAt: raw.receivedAt } });
+      await enqueue(tx, "ingest", `ingest-${id}`, { inboundWebhookId: id });
+    });
+    return { kind: "stored", id };
+  } catch (e) {
+    if (!isDatabaseUnavailable(e)) throw e;
+    // Postgres is down: spooled in Redis (sealed) and acknowledged; if Redis fails too, the database error stands (503)
+    try {
+      await spoolWebhook(deps.redis, deps.prefix, deps.env.masterKey, { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: raw.rawBody, receivedAt: raw.receivedAt });
+    } catch {
+      throw e;
+    }
+    deps.log.warn({ vendor, vendorAccountId: account.id, inboundWebhookId: id }, "Postgres unavailable: vendor webhook spooled in Redis");
+    return { kind: "spooled", id };
+  }
+}
