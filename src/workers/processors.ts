@@ -68,9 +68,8 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
     return;
   }
   if (claim === "gone") return;
-  if (claim.repeat) await noteEvent(deps.db, row, "worker", "vendor_start_repeated", { claims: claim.claims, why: "the worker holding the start died before storing the vendor's answer" });
   try {
-    await startClaimed(deps, job, loaded, capture);
+    await startClaimed(deps, job, loaded, capture, claim);
   } finally {
     // the answer is stored (or the start failed for good): the claim is released for a later capture or retake
     await deps.db.verification.updateMany({ where: { id: row.id }, data: { startClaimedUntil: null } }).catch(() => undefined);
@@ -78,7 +77,7 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
 }
 
 /** Routing, the vendor start with fail-over, and its outcome, under the start claim. */
-async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loaded: NonNullable<Awaited<ReturnType<typeof loadForAdapter>>>, capture: boolean): Promise<void> {
+async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loaded: NonNullable<Awaited<ReturnType<typeof loadForAdapter>>>, capture: boolean, claim: { repeat: boolean; claims: number }): Promise<void> {
   const { row, adapterView } = loaded;
 
   let route;
@@ -117,6 +116,8 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
         return;
       }
       await noteEvent(deps.db, row, "worker", "vendor_start_attempted", { vendor: account.vendor, vendorAccountId: account.id });
+    } else if (claim.repeat && i === first) {
+      await noteEvent(deps.db, row, "worker", "vendor_start_repeated", { vendor: account.vendor, vendorAccountId: account.id, claims: claim.claims, why: "the worker holding the start died before storing the vendor's answer" });
     }
     const { ctx, effects } = buildAdapterContext(deps, account, row.id);
     let outcome: Outcome;

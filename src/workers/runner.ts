@@ -46,7 +46,8 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   const sweepIntervalMs = opts.sweepIntervalMs ?? env.SWEEP_INTERVAL_MS;
   const sweepDeps = { db, queues, log, graceMs: env.SWEEP_GRACE_MS };
   const runSweep = async () => {
-    const report = await withSweepLock(budgetRedis, queues.prefix, Math.max(60_000, sweepIntervalMs * 4), () => sweep(sweepDeps));
+    // a short lock: a process killed mid-sweep holds back the next sweep by at most this long
+    const report = await withSweepLock(budgetRedis, queues.prefix, Math.max(10_000, sweepIntervalMs * 2), () => sweep(sweepDeps));
     await refreshGauges(db, queues).catch(() => undefined);
     return report;
   };
@@ -76,9 +77,10 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
         // Processes die (deploys, OOM, SIGKILL): a job whose process was killed is "stalled" and run
         // again. BullMQ's default fails it for good at the second stall; every handler is idempotent
         // (a start is guarded by its claim), so a killed job is retried instead of lost.
+        // The sweeper also takes back an active job whose lock lapsed, for processes killed faster than this check runs.
         maxStalledCount: 20,
-        stalledInterval: 15_000,
-        lockDuration: 30_000,
+        stalledInterval: 5_000,
+        lockDuration: 15_000,
       },
     );
     w.on("failed", (job, err) => log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: errorForLog(err) }, "job failed"));

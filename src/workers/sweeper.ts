@@ -25,6 +25,8 @@ export interface SweepDeps {
 
 export interface SweepReport {
   republished: number;
+  /** of those, jobs left active by a dead process (no lock), removed and published again */
+  stalled: number;
   confirmed: number;
   verifications: number;
   inboundWebhooks: number;
@@ -49,7 +51,7 @@ function jobFor(v: { status: string; vendor: string | null; retakeCount: number 
 export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepReport> {
   const { db, queues, graceMs } = deps;
   const overdue = new Date(now.getTime() - graceMs);
-  const report: SweepReport = { republished: 0, confirmed: 0, verifications: 0, inboundWebhooks: 0, deliveries: 0, followUps: 0, erasures: 0 };
+  const report: SweepReport = { republished: 0, stalled: 0, confirmed: 0, verifications: 0, inboundWebhooks: 0, deliveries: 0, followUps: 0, erasures: 0 };
 
   // 1. published rows whose job should have run by now
   const published = await db.$queryRaw<{ id: bigint; queue: string; job_id: string }[]>`
@@ -58,6 +60,7 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
     ORDER BY available_at LIMIT ${BATCH}`;
   const lost: bigint[] = [];
   const finished: bigint[] = [];
+  let stalled = 0;
   for (const row of published) {
     const queue = queues.byName[row.queue as QueueName];
     const job = queue ? await queue.getJob(row.job_id) : undefined;
@@ -68,12 +71,22 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
     const state = await job.getState();
     if (state === "completed" || state === "failed") finished.push(row.id);
     else if (state === "unknown") lost.push(row.id);
+    else if (state === "active" && !(await hasLock(queues, row.queue, row.job_id))) {
+      // active with no lock: its process died mid-job. BullMQ's own stall check needs a worker that
+      // lives through two of its intervals; processes killed faster than that would leave it active for good
+      const removed = await job.remove().then(() => true, () => false);
+      if (removed) {
+        lost.push(row.id);
+        stalled++;
+      }
+    }
   }
   if (lost.length) await db.$executeRaw`UPDATE outbox SET published_at = NULL WHERE id = ANY(${lost}::bigint[]) AND done_at IS NULL`;
   // a failed job's work is picked up again by step 2 (its subject is overdue and has no open job)
   if (finished.length) await db.$executeRaw`UPDATE outbox SET done_at = now() WHERE id = ANY(${finished}::bigint[])`;
   report.republished = lost.length;
   report.confirmed = finished.length;
+  report.stalled = stalled;
 
   const noOpenJob = (queue: string) => `NOT EXISTS (SELECT 1 FROM outbox o WHERE o.subject_id = t.id AND o.queue = '${queue}' AND o.done_at IS NULL)`;
   const stamp = now.getTime();
@@ -137,6 +150,11 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
   const total = report.republished + report.verifications + report.inboundWebhooks + report.deliveries + report.followUps + report.erasures;
   if (total > 0) deps.log.info({ ...report }, "sweeper re-enqueued lost work");
   return report;
+}
+
+/** A live worker holds a lock on its active job (renewed every half lockDuration); a dead one's expires. */
+async function hasLock(queues: Queues, queue: string, jobId: string): Promise<boolean> {
+  return (await queues.connection.exists(`${queues.prefix}:${queue}:${jobId}:lock`)) === 1;
 }
 
 /** Gauges for /metrics, refreshed with the sweep rather than on every relay tick. */

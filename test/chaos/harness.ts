@@ -7,7 +7,7 @@
 //
 // `npm run chaos` (N = 1000) runs it from test/chaos/run.ts; test/e2e/chaos.test.ts runs a small one.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -16,6 +16,7 @@ import express from "express";
 import pino from "pino";
 import pg from "pg";
 import { Redis } from "ioredis";
+import { Queue } from "bullmq";
 import { Webhook } from "standardwebhooks";
 import { createSandboxApp } from "../../src/sandbox/server.js";
 import { ensureDatabase, migrate } from "../../src/db/migrate.js";
@@ -49,6 +50,8 @@ export interface ChaosReport {
   viStarts: { verifications: number; maxSendsPerVerification: number; over1: string[] };
   repeatedStarts: { total: number; byVendor: Record<string, number> };
   sweeps: number;
+  stuckDetail: string[];
+  responsesWhilePostgresDown: Record<string, number>;
   faults: { workerKills: number; apiKills: number; redisRestarts: number; postgresRestarts: number; vendorOutages: number; receiverRefusals: number };
   fiveXxWhilePostgresDown: { total: number; not503: number; withoutRetryAfter: number };
   deliveries: { received: number; duplicates: number };
@@ -189,8 +192,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   };
   const children = new Set<ChildProcess>();
   const spawnRole = (role: "api" | "worker") => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", `--${role}`], { env, stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr!.on("data", () => undefined);
+    const logTo = process.env.CHAOS_LOG_DIR ? openSync(join(process.env.CHAOS_LOG_DIR, `${role}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`), "a") : "ignore";
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", `--${role}`], { env: { ...env, ...(process.env.CHAOS_LOG_DIR ? { LOG_LEVEL: "info" } : {}) }, stdio: ["ignore", logTo, logTo] });
     children.add(child);
     child.once("exit", () => children.delete(child));
     return child;
@@ -213,7 +216,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     shareid: { credentials: { apiKey: "sandbox-shareid-key", businessHash: "sandbox-business" }, settings: {} },
     identomat: { credentials: { companyKey: "sandbox-identomat-key" }, settings: { pollScheduleSeconds: [1, 2, 3], maxPollsPerMinute: 100_000, pollBackoffMaxSeconds: 5 } },
     // a lost webhook (the API was down when the vendor called) ends the verification by its deadlines, kept short here
-    verificaridentidad: { credentials: { apiUser: "sandboxchaos", apiToken: "sandboxchaos-token", ...VI_HOOK }, settings: { linkTtlHours: 0.03, processingDeadlineHours: 0.03 } },
+    verificaridentidad: { credentials: { apiUser: "sandboxchaos", apiToken: "sandboxchaos-token", ...VI_HOOK }, settings: { linkTtlHours: 0.01, processingDeadlineHours: 0.01 } },
   };
   for (const vendor of VENDORS) {
     const r = await admin("POST", `/admin/tenants/${tenant.body.id}/vendor-accounts`, { vendor, name: `${vendor} chaos`, baseUrl: `${sandboxUrl}/${vendor}`, ...accountBodies[vendor] });
@@ -247,10 +250,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     while (killing) {
       await sleep(opts.workerKillEveryMs);
       if (!killing) break;
-      const i = Math.floor(Math.random() * workers.length);
-      workers[i]!.kill("SIGKILL");
+      // the oldest of the two: each worker lives two kill intervals, whatever it is doing then
+      const oldest = workers.shift()!;
+      oldest.kill("SIGKILL");
       faults.workerKills++;
-      workers[i] = spawnRole("worker");
+      workers.push(spawnRole("worker"));
     }
   })();
   const at = (fraction: number, what: () => Promise<void>) => sleep(opts.loadMs * fraction).then(what);
@@ -289,6 +293,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   // the load: N submissions spread over loadMs, each retried with its Idempotency-Key until accepted
   const accepted: string[] = [];
   const fiveXx = { total: 0, not503: 0, withoutRetryAfter: 0 };
+  const responsesWhilePostgresDown: Record<string, number> = {};
   const submit = async (i: number) => {
     const vendor = VENDORS[i % VENDORS.length]!;
     const key = `chaos-${prefix}-${i}`;
@@ -300,6 +305,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         accepted.push(((await r.json()) as { id: string }).id);
         return;
       }
+      if (duringPgDown || postgresDown) responsesWhilePostgresDown[r ? String(r.status) : "no answer"] = (responsesWhilePostgresDown[r ? String(r.status) : "no answer"] ?? 0) + 1;
       if (r && r.status >= 500 && (duringPgDown || postgresDown)) {
         fiveXx.total++;
         if (r.status !== 503) fiveXx.not503++;
@@ -323,9 +329,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const db = new pg.Client({ connectionString: realDbUrl });
   await db.connect();
   const deadline = Date.now() + opts.settleMs;
-  let rows: { id: string; status: string; decision: string | null; vendor: string | null; start_claims: number }[] = [];
+  let rows: { id: string; status: string; decision: string | null; vendor: string | null; start_claims: number; reason: string | null }[] = [];
   for (;;) {
-    rows = (await db.query("SELECT id, status, decision, vendor, start_claims FROM verifications WHERE id = ANY($1)", [accepted])).rows;
+    rows = (await db.query("SELECT id, status, decision, vendor, start_claims, reasons->0->>'code' AS reason FROM verifications WHERE id = ANY($1)", [accepted])).rows;
     const open = rows.filter((r) => !TERMINAL.has(r.status)).length;
     const untold = rows.filter((r) => TERMINAL.has(r.status) && !(received.get(r.id) ?? []).some((e) => e.status === r.status && e.decision === r.decision)).length;
     if ((open === 0 && untold === 0) || Date.now() > deadline) break;
@@ -335,7 +341,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   await killer;
 
   const byStatus: Record<string, number> = {};
-  for (const r of rows) byStatus[`${r.status}${r.decision ? `/${r.decision}` : ""}`] = (byStatus[`${r.status}${r.decision ? `/${r.decision}` : ""}`] ?? 0) + 1;
+  for (const r of rows) {
+    const key = `${r.vendor ?? "none"} ${r.status}${r.decision ? `/${r.decision}` : ""}${r.status === "failed" || r.status === "expired" ? ` (${r.reason})` : ""}`;
+    byStatus[key] = (byStatus[key] ?? 0) + 1;
+  }
   const found = new Set(rows.map((r) => r.id));
   const regressions: string[] = [];
   for (const [id, events] of received) {
@@ -351,6 +360,24 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   }
   const viSends = (await db.query(`SELECT verification_id, count(*)::int AS n FROM vendor_calls WHERE vendor = 'verificaridentidad' AND endpoint = 'VerificarIdentidad' AND verification_id = ANY($1) GROUP BY verification_id`, [accepted])).rows as { verification_id: string; n: number }[];
   const repeated = (await db.query(`SELECT v.vendor, count(*)::int AS n FROM verification_events e JOIN verifications v ON v.id = e.verification_id WHERE e.type = 'vendor_start_repeated' AND v.id = ANY($1) GROUP BY v.vendor`, [accepted])).rows as { vendor: string; n: number }[];
+  const stuckIds = rows.filter((r) => !TERMINAL.has(r.status)).map((r) => r.id);
+  const stuckDetail: string[] = [];
+  const redisProbe = new Redis({ port: redisPort });
+  for (const id of stuckIds.slice(0, 5)) {
+    const v = (await db.query("SELECT status, expires_at, next_due_at, vendor_reference, start_claims FROM verifications WHERE id = $1", [id])).rows[0];
+    const ev = (await db.query("SELECT type, to_status, created_at, detail FROM verification_events WHERE verification_id = $1 ORDER BY id", [id])).rows;
+    const ob = (await db.query("SELECT queue, job_id, available_at, published_at, done_at FROM outbox WHERE subject_id = $1 ORDER BY id", [id])).rows;
+    const states: string[] = [];
+    for (const o of ob.filter((o) => !o.done_at)) {
+      const q = new Queue(o.queue, { connection: { port: redisPort }, prefix });
+      const job = await q.getJob(o.job_id);
+      const lock = await redisProbe.exists(`${prefix}:${o.queue}:${o.job_id}:lock`);
+      states.push(`${o.job_id}=${job ? await job.getState() : "missing"} lock=${lock} attemptsMade=${job?.attemptsMade} stalled=${job?.stalledCounter}`);
+      await q.close();
+    }
+    stuckDetail.push(`${id} ${JSON.stringify(v)} jobs: ${states.join(", ")}\n  events: ${ev.map((e) => `${e.type}>${e.to_status}@${new Date(e.created_at).toISOString().slice(11, 23)}`).join(" ")}\n  outbox: ${ob.map((o) => `${o.queue}:${o.job_id} avail ${new Date(o.available_at).toISOString().slice(11, 23)} pub ${o.published_at ? "y" : "n"} done ${o.done_at ? "y" : "n"}`).join(" | ")}`);
+  }
+  redisProbe.disconnect();
   const sweeps = (await db.query(`SELECT count(*)::int AS n FROM verification_events WHERE type = 'swept' AND verification_id = ANY($1)`, [accepted])).rows[0].n as number;
   await db.end();
 
@@ -365,6 +392,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     viStarts: { verifications: viSends.length, maxSendsPerVerification: Math.max(0, ...viSends.map((s) => s.n)), over1: viSends.filter((s) => s.n > 1).map((s) => s.verification_id) },
     repeatedStarts: { total: repeated.reduce((a, r) => a + r.n, 0), byVendor: Object.fromEntries(repeated.map((r) => [r.vendor, r.n])) },
     sweeps,
+    stuckDetail,
+    responsesWhilePostgresDown,
     faults: { ...faults, receiverRefusals },
     fiveXxWhilePostgresDown: fiveXx,
     deliveries: { received: seenWebhookIds.size, duplicates },
@@ -399,5 +428,7 @@ export function printChaos(r: ChaosReport, say: (s: string) => void): void {
   say(`faults: ${JSON.stringify(r.faults)}`);
   say(`vendor starts repeated after a kill during the call: ${r.repeatedStarts.total} ${JSON.stringify(r.repeatedStarts.byVendor)}; verifications the sweeper re-enqueued: ${r.sweeps}`);
   say(`deliveries received ${r.deliveries.received} (duplicates of a webhook-id ${r.deliveries.duplicates})`);
+  say(`answers to POST /v1/verifications while Postgres was down: ${JSON.stringify(r.responsesWhilePostgresDown)}`);
+  for (const d of r.stuckDetail) say(`stuck: ${d}`);
   for (const c of chaosChecks(r)) say(`${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`);
 }

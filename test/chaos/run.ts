@@ -10,7 +10,7 @@ process.env.DATABASE_URL ??= "postgresql://postgres@127.0.0.1:5432/kyc_gateway";
 const report = await runChaos({
   n,
   loadMs: Number(arg("load-seconds") ?? Math.max(30, n / 8)) * 1000,
-  workerKillEveryMs: 2000,
+  workerKillEveryMs: Number(arg("kill-every-ms") ?? 2000),
   vendorOutageMs: Number(arg("outage-seconds") ?? 60) * 1000,
   postgresDownMs: 8000,
   redisPersistence: !process.argv.includes("--no-redis-persistence"),

@@ -20,7 +20,12 @@ export function startTcpProxy(target: { host: string; port: number }) {
         if (mode === "blackhole") return; // accepted, never answered
         const upstream = connect(target.port, target.host);
         sockets.add(upstream);
-        upstream.on("close", () => sockets.delete(upstream));
+        // either side gone (a killed client, a reset) takes the other down: no server connection outlives its client
+        upstream.on("close", () => {
+          sockets.delete(upstream);
+          client.destroy();
+        });
+        client.on("close", () => upstream.destroy());
         upstream.on("error", () => client.destroy());
         client.pipe(upstream).pipe(client);
       });
