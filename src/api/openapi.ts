@@ -30,7 +30,12 @@ export function buildOpenApi(serverUrl: string) {
   reg.registerPath({ method: "get", path: "/v1/verifications", security: [{ [bearer.name]: [] }], request: { query: ListQuerySchema }, responses: { 200: { description: "A page", ...json(z.object({ data: z.array(VerificationResourceSchema), nextCursor: z.string().nullable() })) }, ...errors } });
   reg.registerPath({ method: "get", path: "/v1/verifications/{id}", security: [{ [bearer.name]: [] }], request: { params: id }, responses: { 200: { description: "The verification", ...json(VerificationResourceSchema) }, ...errors } });
   reg.registerPath({ method: "post", path: "/v1/verifications/{id}/cancel", security: [{ [bearer.name]: [] }], request: { params: id }, responses: { 200: { description: "Cancelled", ...json(VerificationResourceSchema) }, 409: { description: "Already final", ...problem }, ...errors } });
-  reg.registerPath({ method: "delete", path: "/v1/verifications/{id}/personal-data", security: [{ [bearer.name]: [] }], request: { params: id }, responses: { 200: { description: "Erased; decision and audit trail kept", ...json(VerificationResourceSchema) }, ...errors } });
+  reg.registerPath({ method: "delete", path: "/v1/verifications/{id}/personal-data", security: [{ [bearer.name]: [] }], request: { params: id }, responses: { 200: { description: "Erased; decision and audit trail kept. `erasure` says how far each vendor got (a retried job asks vendors that can erase)", ...json(VerificationResourceSchema) }, ...errors } });
+  reg.registerPath({
+    method: "get", path: "/v1/verifications/{id}/vendor-data", security: [{ [bearer.name]: [] }], summary: "The stored vendor payloads (redacted, images removed): what the resource does not carry",
+    request: { params: id },
+    responses: { 200: { description: "Stored vendor payloads, oldest first; empty after erasure", ...json(z.object({ data: z.array(z.object({ vendor: z.string(), kind: z.string(), receivedAt: z.string(), body: z.unknown() })) })) }, ...errors },
+  });
   reg.registerPath({ method: "get", path: "/v1/verifications/{id}/certificate", security: [{ [bearer.name]: [] }], request: { params: id }, responses: { 200: { description: "The vendor certificate", content: { "application/pdf": { schema: z.string().openapi({ format: "binary" }) } } }, ...errors } });
   reg.registerPath({ method: "post", path: "/v1/verifications/{id}/capture", security: [{ [bearer.name]: [] }], request: { params: id, body: json(CaptureSchema) }, responses: { 202: { description: "Capture accepted", ...json(VerificationResourceSchema) }, 409: { description: "No capture expected", ...problem }, ...errors } });
   reg.registerPath({

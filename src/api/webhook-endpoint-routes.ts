@@ -29,7 +29,7 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
   r.post("/webhook-endpoints", async (req, res) => {
     const parsed = CreateWebhookEndpointSchema.safeParse(req.body);
     if (!parsed.success) throw fromZod(parsed.error);
-    const check = await checkWebhookUrl(parsed.data.url, app.env.WEBHOOK_ALLOW_PRIVATE_URLS);
+    const check = await checkWebhookUrl(parsed.data.url, app.env.WEBHOOK_ALLOW_PRIVATE_URLS, undefined, { requireHttps: app.env.NODE_ENV === "production" });
     if (!check.ok) throw new Problem(422, "Webhook URL refused", `url ${check.problem}`, [{ path: "$.url", message: check.problem }]);
     const id = newId("we");
     const secret = generateWebhookSecret();

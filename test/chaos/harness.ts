@@ -191,6 +191,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     SHUTDOWN_GRACE_MS: "5000",
   };
   const children = new Set<ChildProcess>();
+  // the gateway's processes never outlive the run, however it ends (a timeout, a failed assertion)
+  const killAll = () => {
+    for (const c of children) c.kill("SIGKILL");
+  };
+  process.once("exit", killAll);
+  for (const signal of ["SIGTERM", "SIGINT"] as const)
+    process.once(signal, () => {
+      killAll();
+      process.exit(1);
+    });
   const spawnRole = (role: "api" | "worker") => {
     const logTo = process.env.CHAOS_LOG_DIR ? openSync(join(process.env.CHAOS_LOG_DIR, `${role}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`), "a") : "ignore";
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", `--${role}`], { env: { ...env, ...(process.env.CHAOS_LOG_DIR ? { LOG_LEVEL: "info" } : {}) }, stdio: ["ignore", logTo, logTo] });

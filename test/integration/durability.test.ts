@@ -39,6 +39,24 @@ describe("a poll chain never dies", () => {
   });
 });
 
+describe("a 45 s vendor outage", () => {
+  it("Identomat's result/ answering 503 for 45 s (the outage of the issue) never ends the poll chain: approved once it is back", async () => {
+    const t = await createTenantWithAccounts(gw, [IDM({ pollBackoffMaxSeconds: 2 })]);
+    gw.faults.add({ vendor: "identomat", endpoint: "result/", fault: "http_503", times: 0, latencyMs: 0 });
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("polls=0"));
+    const startedAt = Date.now();
+    await until(t.apiKey, created.body.id, (v) => v.status === "awaiting_user");
+    await new Promise((r) => setTimeout(r, 45_000 - (Date.now() - startedAt)));
+    const during = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}`);
+    expect(during.body.status).toBe("awaiting_user");
+    const failed = await gw.db.verificationEvent.count({ where: { verificationId: created.body.id, type: "poll_failed" } });
+    expect(failed).toBeGreaterThan(5); // more failed polls than a BullMQ job's attempts
+    gw.faults.clear();
+    const v = await until(t.apiKey, created.body.id, (x) => x.status === "completed", 40_000);
+    expect(v.decision).toBe("approved");
+  }, 120_000);
+});
+
 describe("expiry asks the vendor first", () => {
   it("a session past its deadline is polled one last time: the user finished, it is approved, not abandoned", async () => {
     // the deadline (0.6 s) passes before the first poll (1.5 s)

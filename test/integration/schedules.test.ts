@@ -131,6 +131,14 @@ describe("follow-ups and vendor erasure retry on their own rows", () => {
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", idmRequest("polls=0"));
     await until(gw, t.apiKey, created.body.id, (v) => v.status === "completed");
     // more 503s than one attempt's own HTTP retries absorb: the erasure job itself has to come back
+    // before erasure the tenant can read what the vendor sent (redacted), and only its own
+    const data = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}/vendor-data`);
+    expect(data.status).toBe(200);
+    expect(data.body.data.length).toBeGreaterThan(0);
+    expect(data.body.data[0]).toMatchObject({ vendor: "identomat", kind: expect.any(String), receivedAt: expect.any(String) });
+    expect(JSON.stringify(data.body)).not.toMatch(/[A-Za-z0-9+/]{400,}/); // no image or base64 blob
+    const other = await createTenantWithAccounts(gw, [IDM()]);
+    expect((await gw.tenant(other.apiKey, "GET", `/v1/verifications/${created.body.id}/vendor-data`)).status).toBe(404);
     gw.faults.add({ vendor: "identomat", endpoint: "delete/", fault: "http_503", times: 4, latencyMs: 0 });
     const erased = await gw.tenant(t.apiKey, "DELETE", `/v1/verifications/${created.body.id}/personal-data`);
     expect(erased.status).toBe(200);
@@ -139,6 +147,8 @@ describe("follow-ups and vendor erasure retry on their own rows", () => {
     expect(done.erasure.vendors).toEqual([expect.objectContaining({ vendor: "identomat", status: "confirmed" })]);
     expect((await gw.db.vendorErasure.findFirstOrThrow({ where: { verificationId: created.body.id } })).attempts).toBeGreaterThanOrEqual(2);
     expect(await gw.db.verificationEvent.count({ where: { verificationId: created.body.id, type: "vendor_erasure_confirmed" } })).toBe(1);
+    // nothing personal stays: the stored vendor payloads are gone with the rest
+    expect((await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}/vendor-data`)).body.data).toEqual([]);
 
     const d = await createTenantWithAccounts(gw, [DMS]);
     const dv = await gw.tenant(d.apiKey, "POST", "/v1/verifications", dmsRequest());

@@ -9,7 +9,11 @@ import { decryptJson } from "../../core/crypto.js";
 import { webhookDeliveries } from "../../observability/metrics.js";
 import { enqueue } from "../../core/jobs.js";
 import { activeSecrets, signatureHeaders, type StoredSecret } from "./signing.js";
-import { checkWebhookUrl } from "./url-guard.js";
+import http from "node:http";
+import https from "node:https";
+import { checkWebhookUrl, guardedLookup } from "./url-guard.js";
+
+const guardedAgents = { http: new http.Agent({ lookup: guardedLookup(), keepAlive: false }), https: new https.Agent({ lookup: guardedLookup(), keepAlive: false }) };
 
 export function endpointSecretsAad(endpointId: string): string {
   return `webhook-endpoint:${endpointId}`;
@@ -29,7 +33,7 @@ export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliv
   const started = performance.now();
   let httpStatus: number | null = null;
   let error: string | null = null;
-  const guard = await checkWebhookUrl(endpoint.url, deps.env.WEBHOOK_ALLOW_PRIVATE_URLS);
+  const guard = await checkWebhookUrl(endpoint.url, deps.env.WEBHOOK_ALLOW_PRIVATE_URLS, undefined, { requireHttps: deps.env.NODE_ENV === "production" });
   if (!guard.ok) error = `url refused: ${guard.problem}`;
   else {
     try {
@@ -41,6 +45,8 @@ export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliv
         maxRedirects: 0,
         responseType: "text",
         maxContentLength: 64 * 1024,
+        // the connection itself checks the addresses it connects to (DNS rebinding)
+        ...(deps.env.WEBHOOK_ALLOW_PRIVATE_URLS ? {} : { httpAgent: guardedAgents.http, httpsAgent: guardedAgents.https }),
       });
       httpStatus = res.status;
       if (res.status < 200 || res.status >= 300) error = `endpoint answered ${res.status}`;
