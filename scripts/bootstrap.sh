@@ -19,11 +19,13 @@ apt_install() {
   fi
 }
 
-# 1. dependencies (npm ci when the lockfile changed since the last install)
-if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json .bootstrap-stamp 2>/dev/null; then
-  say "installing npm dependencies"
-  # npm ci refuses this lockfile: optional platform packages of msgpackr-extract are not all on the registry
-  npm install --no-audit --no-fund --loglevel=error
+# 1. dependencies: npm ci (exactly the lockfile) unless node_modules is from this very lockfile
+if [ -L node_modules ]; then
+  # a linked node_modules (a git worktree sharing another checkout's) is that checkout's to install
+  say "node_modules is a link to $(readlink node_modules): not reinstalling it"
+elif [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json .bootstrap-stamp 2>/dev/null; then
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json .bootstrap-stamp
 fi
 

@@ -4,10 +4,11 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { loadEnv, EnvError } from "./config/env.js";
 import { createDb } from "./db/client.js";
-import { migrateWhenReachable } from "./db/wait.js";
+import { migrateWhenReachable, waitForMigrations } from "./db/wait.js";
 import { createLogger } from "./observability/logger.js";
 import { createQueues } from "./workers/queues.js";
 import { startWorkers } from "./workers/runner.js";
+import { startWorkerHttp, type WorkerHttp } from "./workers/http.js";
 import { createApp } from "./api/app.js";
 
 const mode = process.argv.includes("--api") ? "api" : process.argv.includes("--worker") ? "worker" : process.argv.includes("--local") ? "local" : "all";
@@ -32,13 +33,27 @@ try {
   throw e;
 }
 const log = createLogger(env.LOG_LEVEL);
-const m = await migrateWhenReachable(env.DATABASE_URL, log);
-if (m.applied.length) log.info({ applied: m.applied }, "migrations applied");
+if (env.MIGRATE_ON_START) {
+  const m = await migrateWhenReachable(env.DATABASE_URL, log);
+  if (m.applied.length) log.info({ applied: m.applied }, "migrations applied");
+} else {
+  await waitForMigrations(env.DATABASE_URL, log);
+}
 const db = createDb(env.DATABASE_URL, { max: env.DB_POOL_MAX, connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS });
 const queues = createQueues(env.REDIS_URL, env.QUEUE_PREFIX);
 const runWorkers = mode !== "api";
 const runApi = mode !== "worker";
 const workers = runWorkers ? startWorkers({ db, env, log, queues }) : null;
+// a worker-only process has no API: it serves its own /metrics and /healthz
+let workerHttp: WorkerHttp | null = null;
+if (mode === "worker" && workers) {
+  try {
+    workerHttp = await startWorkerHttp({ port: env.WORKER_METRICS_PORT, log, workers: () => workers.workers });
+  } catch (e) {
+    log.fatal({ port: env.WORKER_METRICS_PORT, err: (e as Error).message }, "cannot serve worker metrics and health (WORKER_METRICS_PORT)");
+    process.exit(1);
+  }
+}
 let server: Server | null = null;
 let sandbox: Server | null = null;
 if (mode === "local") {
@@ -63,6 +78,7 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => process.exit(1), env!.SHUTDOWN_GRACE_MS).unref();
   await new Promise<void>((r) => (server ? (server.close(() => r()), server.closeIdleConnections()) : r()));
   await workers?.stop();
+  await workerHttp?.close();
   sandbox?.close();
   await queues.close();
   await db.$disconnect();

@@ -61,6 +61,13 @@ const EnvSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().positive().default(10),
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  // a worker-only process (--worker) serves /metrics and /healthz on this port (0 = any free port)
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  // false where a one-shot migrate job applies the migrations (compose, Kubernetes): the process waits for them instead
+  MIGRATE_ON_START: bool.default(true),
+}).superRefine((e, ctx) => {
+  // vendor webhook URLs and hosted-flow links are built from it: a production default of localhost is always wrong
+  if (e.NODE_ENV === "production" && !e.PUBLIC_BASE_URL) ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required when NODE_ENV=production (the URL vendors and end users reach this gateway at)" });
 });
 
 export type Env = z.infer<typeof EnvSchema> & { PUBLIC_BASE_URL: string; masterKey: Buffer; webhookRetryScheduleMs: number[]; webhookDisableAfterMs: number };

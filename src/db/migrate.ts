@@ -94,3 +94,21 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
   }
   return result;
 }
+
+/** The migrations of `dir` not yet applied to the database (all of them when none ever was). */
+export async function pendingMigrations(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ migration_name: string }>(
+      `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    ).catch((e: { code?: string }) => {
+      if (e.code === "42P01") return { rows: [] }; // no migration table yet
+      throw e;
+    });
+    const applied = new Set(rows.map((r) => r.migration_name));
+    return listMigrations(dir).map((m) => m.name).filter((n) => !applied.has(n));
+  } finally {
+    await client.end();
+  }
+}

@@ -23,8 +23,8 @@ beforeAll(async () => {
   spawnNode(["src/main.ts", "--api"], { PORT: String(apiPort), PUBLIC_BASE_URL: api });
   await waitUntil(async () => (await fetch(`${api}/readyz`).catch(() => null))?.ok && (await fetch(sandbox).catch(() => null))?.ok, 45_000, "the API and the sandbox");
   // two worker processes, each with its own in-process limit of 4
-  spawnNode(["src/main.ts", "--worker"], { PUBLIC_BASE_URL: api });
-  spawnNode(["src/main.ts", "--worker"], { PUBLIC_BASE_URL: api });
+  spawnNode(["src/main.ts", "--worker"], { PUBLIC_BASE_URL: api, WORKER_METRICS_PORT: "0" });
+  spawnNode(["src/main.ts", "--worker"], { PUBLIC_BASE_URL: api, WORKER_METRICS_PORT: "0" });
 });
 
 afterAll(async () => {
