@@ -200,7 +200,7 @@ describe("dms renormalize: every simulator magic input", () => {
 });
 
 describe("dms mapping version", () => {
-  it("is dms-2026.12.2", () => {
-    expect(dmsAdapter.mappingVersion).toBe("dms-2026.12.2");
+  it("is dms-2026.12.3", () => {
+    expect(dmsAdapter.mappingVersion).toBe("dms-2026.12.3");
   });
 });
