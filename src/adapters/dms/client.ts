@@ -40,7 +40,7 @@ export function readCredentials(account: AdapterAccount): DmsCredentials {
       kind: "auth",
       vendor: "dms",
       retryable: false,
-      message: "DMS account credentials are incomplete (apiKey and one or two webhookSecrets are required)",
+      message: "DMS account credentials are incomplete (apiKey is required; webhookSecrets, when given, are one or two non-empty secrets)",
     });
   return parsed.data;
 }
