@@ -97,6 +97,7 @@ describe("dms adapter x simulator: every magic input", () => {
       "MAGIC:screen",
       "MAGIC:nodoc",
       "MAGIC:quota",
+      "MAGIC:quota402",
       "MAGIC:spoof",
       "MAGIC:lowquality",
       "MAGIC:noface",
@@ -177,9 +178,18 @@ describe("dms adapter x simulator: every magic input", () => {
   });
 
   it.each([
-    ["document", { front: "MAGIC:quota" }, ["idcard_recognition_base64"]],
-    ["selfie", { selfie: "MAGIC:quota" }, ["idcard_recognition_base64", "face_detection"]],
-  ] as const)("MAGIC:quota (%s) -> 402 -> VendorError out_of_credits, not retried", async (_where, opts, calls) => {
+    ["document", { front: "MAGIC:quota" }],
+    ["selfie", { selfie: "MAGIC:quota" }],
+  ] as const)("MAGIC:quota (%s): over the allowance, requests keep succeeding -> approved as without the marker", async (_where, opts) => {
+    const { out, endpoints } = await run(opts);
+    expect(completed(out).decision).toBe("approved");
+    expect(endpoints()).toEqual(["idcard_recognition_base64", "face_detection", "template_extraction", "face_verify"]);
+  });
+
+  it.each([
+    ["document", { front: "MAGIC:quota402" }, ["idcard_recognition_base64"]],
+    ["selfie", { selfie: "MAGIC:quota402" }, ["idcard_recognition_base64", "face_detection"]],
+  ] as const)("MAGIC:quota402 (%s) -> 402 -> VendorError out_of_credits, not retried", async (_where, opts, calls) => {
     const { out, endpoints } = await run(opts);
     expect(isVendorError(out)).toBe(true);
     const err = out as VendorError;
