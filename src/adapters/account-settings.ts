@@ -2,7 +2,9 @@
 // `concurrency`, `timeoutMs`, `maxRetries`"), read by the core's vendor-call path
 // (src/workers/adapter-context.ts). Spread into a vendor's settings schema so that parsing an
 // account's settings never strips them.
-import { z } from "zod";
+import { z, type ZodType } from "zod";
+import { VendorError } from "../core/errors.js";
+import type { AdapterAccount } from "./types.js";
 
 export const CORE_ACCOUNT_SETTINGS = {
   /** calls in flight at once for the account (shared by every process) */
@@ -12,3 +14,20 @@ export const CORE_ACCOUNT_SETTINGS = {
   /** how many times a retryable failure is tried again (where the adapter lets a call be repeated) */
   maxRetries: z.number().int().min(0).max(10).optional(),
 };
+
+/**
+ * An account's settings through the vendor's schema; invalid settings are a VendorError (rejected,
+ * not retryable) naming the bad fields' paths only, before any vendor call.
+ */
+export function readAccountSettings<T>(schema: ZodType<T>, account: AdapterAccount, endpoint?: string): T {
+  const parsed = schema.safeParse(account.settings ?? {});
+  if (!parsed.success)
+    throw new VendorError({
+      kind: "rejected",
+      vendor: account.vendor,
+      retryable: false,
+      ...(endpoint ? { endpoint } : {}),
+      message: `${account.vendor} account settings are invalid (${parsed.error.issues.map((i) => i.path.join(".")).join(", ")})`,
+    });
+  return parsed.data;
+}

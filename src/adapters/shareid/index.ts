@@ -10,7 +10,7 @@ import { validateShareidRequest } from "./validate.js";
 export const shareidAdapter: VendorAdapter = {
   vendor: "shareid",
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "shareid-2026.12.2",
+  mappingVersion: "shareid-2026.12.3",
   // the recorded answer (kind ENDPOINT) read again by the same mapShareidResult as start()
   renormalize: (payloads, v) => renormalizeShareid(payloads, v),
   capabilities: { document: true, liveness: false, faceMatch: false, hosted: false, webhooks: false, polling: false },
