@@ -53,10 +53,8 @@ export const shareidAdapter: VendorAdapter = {
         })`,
       });
     const outcome = mapShareidResult(parsed.data, v.checks);
-    ctx.log.info(
-      { vendor: "shareid", flowId: outcome.vendorReference, decision: outcome.decision, reasons: outcome.reasons.map((r) => r.vendorCode ?? r.code) },
-      "shareid result",
-    );
+    // normalized codes only: an undocumented reason's vendorCode is ShareID's free text, which may name the person
+    ctx.log.info({ vendor: "shareid", flowId: outcome.vendorReference, decision: outcome.decision, reasons: outcome.reasons.map((r) => r.code) }, "shareid result");
     return outcome;
   },
 };

@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import express from "express";
 import multer from "multer";
 import nock from "nock";
+import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { shareidAdapter } from "../../../../src/adapters/shareid/index.js";
 import type { VerificationInputData } from "../../../../src/adapters/types.js";
@@ -109,6 +110,19 @@ describe("ShareID adapter against recorded answers (nock)", () => {
       ["document_printed_copy", "document", "doc_print"],
       ["names_inverted", "data", "inversed_name"],
     ]);
+  });
+
+  it("a free-text reason is kept in the resource but never written to the logs (it may name the person)", async () => {
+    nock(BASE).post(PATH).reply(200, docStyleAnswer("Name JEAN DUPONT does not match", false));
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const h = makeHarness(account);
+    const lines: string[] = [];
+    h.ctx.log = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
+    const out = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx);
+    if (out.status !== "completed") throw new Error("unreachable");
+    expect(out.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["document_suspicious", "Name JEAN DUPONT does not match"]]);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join("\n")).not.toMatch(/JEAN|DUPONT/);
   });
 
   it("a 408 (ShareID's timeout) is not resent by default: one upload, a retryable vendor_timeout", async () => {
