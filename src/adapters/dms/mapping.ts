@@ -103,7 +103,8 @@ export const DOCUMENT_QUALITY_FIELDS = ["OcrProvider"] as const;
  * face_detection fields that describe the capture, carried in checks.liveness.quality under the
  * doc's own names ("Response fields — face_detection": `pose.yaw`, `eye_state` "left_closed /
  * right_closed"...). Not carried: `bbox`, `landmarks_68` and `template` (face geometry and the
- * biometric vector: they stay in the stored, redacted payload only), nor `liveness` (the outcome).
+ * biometric vector: the box stays in the stored payload, landmarks and template are redacted from
+ * it), nor `liveness` (the verdict is the outcome).
  */
 export const FACE_QUALITY_FIELDS = [
   "quality",
