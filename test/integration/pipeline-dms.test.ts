@@ -250,6 +250,26 @@ describe("DMS account webhooks", () => {
   });
 });
 
+describe("DMS account without webhook secrets", () => {
+  const NO_WEBHOOKS = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key" } };
+
+  it("is accepted, verifies people, and refuses every account webhook", async () => {
+    const t = await createTenantWithAccounts(gw, [NO_WEBHOOKS]);
+    const acct = t.accounts[0];
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { ...fullRequest(), checks: ["document"] });
+    expect(created.status).toBe(202);
+    const v = await waitFinal(t.apiKey, created.body.id);
+    expect(v).toMatchObject({ status: "completed", decision: "approved" });
+    const sent = await fetch(`${gw.sandboxUrl}/dms/_control/send-webhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: acct.webhookUrl, secret: "any-secret-at-all", event: "test", deliveryId: `nosecret-${Date.now()}`, retry: { maxAttempts: 1 } }),
+    }).then((r) => r.json() as Promise<{ status: number }>);
+    expect(sent.status).toBe(401);
+    expect(await gw.db.vendorEvent.count({ where: { vendorAccountId: acct.id } })).toBe(0);
+  });
+});
+
 describe("durability and the state machine", () => {
   it("accepts verifications while Redis is down and runs them when Redis is back", async () => {
     const down = await startTestGateway({ workers: false, envOverrides: { REDIS_URL: "redis://127.0.0.1:6399" } });

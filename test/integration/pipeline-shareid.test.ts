@@ -1,5 +1,5 @@
 // ShareID through the pipeline: one multipart call, verdicts and reasons normalized,
-// what ShareID cannot take refused before any vendor call, 408 retried.
+// what ShareID cannot take refused before any vendor call, a 408 sent again only when the account allows it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { png } from "../unit/adapters/shareid/images.js";
@@ -56,13 +56,34 @@ describe("ShareID end to end", () => {
     expect(v.reasons[0]).toMatchObject({ code, vendor: "shareid", vendorCode: magic.toLowerCase() });
   });
 
-  it("retries a 408 as a vendor timeout", async () => {
+  it("a 408 is not sent again by default: failed, vendor_timeout, one upload", async () => {
     const t = await createTenantWithAccounts(gw, [SHAREID]);
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("TIMEOUT_ONCE"));
+    const v = await final(t.apiKey, created.body.id);
+    expect(v.status).toBe("failed");
+    expect(v.reasons[0]).toMatchObject({ code: "vendor_timeout", vendor: "shareid", vendorCode: "408" });
+    const calls = await gw.db.vendorCall.findMany({ where: { verificationId: created.body.id }, orderBy: { id: "asc" } });
+    expect(calls.map((c) => c.httpStatus)).toEqual([408]);
+  });
+
+  it("an account with resendUpload sends the upload again after a 408 and completes", async () => {
+    const t = await createTenantWithAccounts(gw, [{ ...SHAREID, settings: { resendUpload: true } }]);
+    // other photos than the test above (TIMEOUT_ONCE answers 408 once per set of photos)
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("TIMEOUT_ONCE", [image(400, 260, 0x21)]));
     const v = await final(t.apiKey, created.body.id);
     expect(v.status).toBe("completed");
     const calls = await gw.db.vendorCall.findMany({ where: { verificationId: created.body.id }, orderBy: { id: "asc" } });
     expect(calls.map((c) => c.httpStatus)).toEqual([408, 200]);
+  });
+
+  it("a free-text reason is one reason (generic code, text kept), and doc_model is carried", async () => {
+    const t = await createTenantWithAccounts(gw, [SHAREID]);
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("FREE_TEXT"));
+    const v = await final(t.apiKey, created.body.id);
+    expect(v.decision).toBe("declined");
+    const fromShareid = v.reasons.filter((r: { vendor: string | null }) => r.vendor === "shareid");
+    expect(fromShareid).toEqual([expect.objectContaining({ code: "document_suspicious", vendorCode: "Document expired" })]);
+    expect(v.checks.document.model).toBe("2021");
   });
 
   it.each([

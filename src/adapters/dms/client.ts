@@ -1,6 +1,7 @@
 // DMS HTTP: Bearer auth ("Authorization: Bearer YOUR_API_KEY"), one JSON or multipart POST per
 // endpoint, every call through ctx.http. Each answer is parsed with its zod schema and recorded.
 import FormData from "form-data";
+import { readAccountSettings } from "../account-settings.js";
 import type { ZodType } from "zod";
 import { VendorError } from "../../core/errors.js";
 import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
@@ -40,21 +41,13 @@ export function readCredentials(account: AdapterAccount): DmsCredentials {
       kind: "auth",
       vendor: "dms",
       retryable: false,
-      message: "DMS account credentials are incomplete (apiKey and one or two webhookSecrets are required)",
+      message: "DMS account credentials are incomplete (apiKey is required; webhookSecrets, when given, are one or two non-empty secrets)",
     });
   return parsed.data;
 }
 
 export function readSettings(account: AdapterAccount): DmsSettings {
-  const parsed = DmsSettingsSchema.safeParse(account.settings ?? {});
-  if (!parsed.success)
-    throw new VendorError({
-      kind: "rejected",
-      vendor: "dms",
-      retryable: false,
-      message: `DMS account settings are invalid (${parsed.error.issues.map((i) => i.path.join(".")).join(", ")})`,
-    });
-  return parsed.data;
+  return readAccountSettings(DmsSettingsSchema, account);
 }
 
 /** HTTP statuses through HTTP_ERROR_MAP; statuses it does not list get the shared defaults. */

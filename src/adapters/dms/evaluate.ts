@@ -3,10 +3,12 @@
 import { toAlpha2 } from "../../core/countries.js";
 import { isBeforeToday, normalizeSex, toIsoDate } from "../../core/dates.js";
 import { VendorError } from "../../core/errors.js";
-import { reason, type DocumentCheck, type FaceMatchCheck, type LivenessCheck, type Reason } from "../../core/model.js";
+import { reason, type DocumentCheck, type FaceMatchCheck, type LivenessCheck, type QualitySignals, type Reason } from "../../core/model.js";
 import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../core/vocabulary.js";
 import {
+  DOCUMENT_QUALITY_FIELDS,
   DOCUMENT_TYPE_MAP,
+  FACE_QUALITY_FIELDS,
   FACE_COUNT_MAP,
   FACE_VERIFY_MAP,
   FRAUD_CHECK_MAP,
@@ -60,16 +62,16 @@ export function evaluateDocument(body: DmsDocumentResponse, now: Date): Document
   security.fraud_check = fraudPassed;
 
   for (const item of body.FraudCheck.Checks ?? []) {
-    const name = up(item);
-    const row = lookup(FRAUD_CHECK_MAP, name);
+    const name = item.trim();
+    const row = lookup(FRAUD_CHECK_MAP, name.toUpperCase());
     if (row) {
-      security[row.security] = row.passed;
+      // shown under the doc's own item name
+      security[name.toUpperCase()] = row.passed;
       continue;
     }
-    // never dropped: the generic code with the vendor's item name, judged by the verdict beside it
-    security[name.toLowerCase()] = null;
-    const r = reason(UNKNOWN_FRAUD_CHECK.code, "dms", name, `${UNKNOWN_FRAUD_CHECK.message} (FraudCheck.Result ${resultCode || "missing"})`);
-    (fraudPassed ? unconfirmed : failing).push(r);
+    // never dropped, whatever the verdict beside it: the generic code with the vendor's item name
+    security[name] = null;
+    (UNKNOWN_FRAUD_CHECK.outcome === "fail" ? failing : unconfirmed).push(reason(UNKNOWN_FRAUD_CHECK.code, "dms", name, `${UNKNOWN_FRAUD_CHECK.message} (FraudCheck.Result ${resultCode || "missing"})`));
   }
 
   // "The gateway itself also checks DateOfExpiry against today" (DESIGN.md): DMS only reads the date.
@@ -93,14 +95,32 @@ export function evaluateDocument(body: DmsDocumentResponse, now: Date): Document
     unconfirmed.push(fromRow(NO_DOCUMENT_DATA, null));
 
   const reasons = [...failing, ...unconfirmed];
+  const quality = signalsOf(body, DOCUMENT_QUALITY_FIELDS);
   const check: DocumentCheck = {
     outcome: failing.length > 0 ? "fail" : unconfirmed.length > 0 ? "inconclusive" : "pass",
     type: typeCode ? (lookup(DOCUMENT_TYPE_MAP, typeCode) ?? UNKNOWN_DOCUMENT_TYPE) : null,
+    // the vendor's own name of the document type, as sent (an unlisted one is type "other")
+    model: text(body.DocumentType),
+    ...(quality ? { quality } : {}),
     country: issuingCountry,
     fields,
     security,
   };
   return { check, reasons, unconfirmed, portrait: decodePortrait(body.Portrait) };
+}
+
+/**
+ * The documented fields at `paths` ("pose.yaw": the `yaw` of `pose`) that hold a number, a word or
+ * a flag, under the doc's own names; undefined when the answer has none of them.
+ */
+export function signalsOf(body: Record<string, unknown>, paths: readonly string[]): QualitySignals | undefined {
+  const out: QualitySignals = {};
+  for (const path of paths) {
+    let value: unknown = body;
+    for (const key of path.split(".")) value = value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+    if (value === null || typeof value === "boolean" || typeof value === "string" || (typeof value === "number" && Number.isFinite(value))) out[path] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** "Portrait: Base64-encoded face crop from the document" (a data: URI prefix is tolerated). */
@@ -155,7 +175,10 @@ export function evaluateLiveness(answer: DmsAnswer<DmsFaceDetectionResponse>, mi
   if (quality !== null && quality < minFaceQuality)
     reasons.push(reason(LOW_FACE_QUALITY.code, "dms", `quality=${quality}`, `${LOW_FACE_QUALITY.message} (${quality} < ${minFaceQuality})`));
 
-  return { check: { outcome: outcomeOf(reasons), score: null, level: null }, reasons, face };
+  // the doc gives no liveness score nor level (only the GENUINE/SPOOF verdict): both stay null;
+  // the face's capture signals are carried under the doc's names
+  const signals = signalsOf(first, FACE_QUALITY_FIELDS);
+  return { check: { outcome: outcomeOf(reasons), score: null, level: null, ...(signals ? { quality: signals } : {}) }, reasons, face };
 }
 
 /** template_extraction: the one face's template, or why there is none. */

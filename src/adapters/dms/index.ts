@@ -6,6 +6,7 @@
 //                 then face_verify {template_a: portrait, template_b: selfie}
 // DMS has no session id: vendorReference stays null. Which call comes next and what the answers
 // mean is one pure rule (outcome.ts `advance`), shared with renormalize over the recorded payloads.
+import { sniffImageType } from "../../core/image-type.js";
 import { reason } from "../../core/model.js";
 import type { AdapterAccount, AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
 import { DMS_DEFAULT_BASE_URL, DmsClient, readCredentials, readSettings, type ImagePart } from "./client.js";
@@ -29,6 +30,17 @@ function extensionOf(contentType: string): string {
   if (t.includes("png")) return "png";
   if (t.includes("webp")) return "webp";
   return "jpg";
+}
+
+/**
+ * The document's "Portrait: Base64-encoded face crop from the document": the doc does not say in
+ * which format, so its type is read from its bytes (JPEG, PNG or WEBP); anything else is sent as
+ * application/octet-stream, never labelled as a JPEG it is not.
+ */
+export function portraitPart(portrait: Buffer): ImagePart {
+  const sniffed = sniffImageType(portrait);
+  if (sniffed === null || sniffed === "application/pdf") return { data: portrait, contentType: "application/octet-stream", filename: "portrait.bin" };
+  return { data: portrait, contentType: sniffed, filename: `portrait.${extensionOf(sniffed)}` };
 }
 
 function selfiePart(selfie: ImageInput): ImagePart {
@@ -83,7 +95,7 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
       case "portraitTemplate": {
         const body = t.document?.answer.kind === "ok" ? t.document.answer.body : null;
         const portrait = body ? portraitOf(body) : null;
-        t.portraitTemplate = await client.extractTemplate({ data: need(portrait), contentType: "image/jpeg", filename: "portrait.jpg" });
+        t.portraitTemplate = await client.extractTemplate(portraitPart(need(portrait)));
         break;
       }
       case "selfieTemplate":
@@ -105,7 +117,7 @@ function need<T>(value: T | null | undefined): T {
 export const dmsAdapter: VendorAdapter = {
   vendor: "dms",
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "dms-2026.12.2",
+  mappingVersion: "dms-2026.12.3",
   renormalize: (payloads, v) => renormalizeDms(payloads, v),
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: false, webhooks: true, polling: false },
   defaultBaseUrl: DMS_DEFAULT_BASE_URL,

@@ -18,6 +18,7 @@ export function lookup<T extends object>(table: T, key: string | null | undefine
  * `DocumentType`: "DRIVING_LICENSE, PASSPORT, NATIONAL_ID, etc." — every value the doc lists (it
  * "Supports ID cards, passports, and driving licences"); the "etc." names none: an unlisted value
  * is UNKNOWN_DOCUMENT_TYPE ("other", which the policy does not compare) and the answer is read on.
+ * The value as sent is kept in checks.document.model whatever it is.
  */
 export const DMS_DOCUMENT_TYPES = ["DRIVING_LICENSE", "PASSPORT", "NATIONAL_ID"] as const;
 export type DmsDocumentType = (typeof DMS_DOCUMENT_TYPES)[number];
@@ -46,8 +47,6 @@ export const FRAUD_RESULT_MAP = {
 } as const satisfies Record<DmsFraudResult, VerdictRow>;
 
 export interface FraudCheckRow {
-  /** the name under which the check is shown in checks.document.security */
-  security: string;
   /** true: the check passed */
   passed: boolean;
   /** the reason a failed check adds */
@@ -56,30 +55,30 @@ export interface FraudCheckRow {
 }
 
 /**
- * `FraudCheck.Checks` items: the doc names only the two of its sample
- * (`"Checks": ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE"]`, on a GENUINE answer), both passed
- * checks. It names no failing item: any other item is unknown and is never dropped
- * (UNKNOWN_FRAUD_CHECK: the document category's generic code with the item as vendorCode).
+ * `FraudCheck.Checks` items, by the doc's own names (the sample's
+ * `"Checks": ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE"]`, on a GENUINE answer): both passed
+ * checks, shown under these same names in checks.document.security. The doc names no failing
+ * item: any other item is unknown and is never dropped (UNKNOWN_FRAUD_CHECK).
  */
 export const DMS_FRAUD_CHECKS = ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE"] as const;
 export type DmsFraudCheckName = (typeof DMS_FRAUD_CHECKS)[number];
 
 export const FRAUD_CHECK_MAP = {
-  NO_SPECIMEN_WATERMARK: { security: "specimen_watermark", passed: true, code: null, message: "no specimen watermark" },
-  NO_SCREEN_CAPTURE: { security: "screen_capture", passed: true, code: null, message: "no screen capture" },
+  NO_SPECIMEN_WATERMARK: { passed: true, code: null, message: "no specimen watermark" },
+  NO_SCREEN_CAPTURE: { passed: true, code: null, message: "no screen capture" },
 } as const satisfies Record<DmsFraudCheckName, FraudCheckRow>;
 
 /**
- * A `FraudCheck.Checks` item the doc does not name. On a SUSPICIOUS answer it may be why: the
- * document fails. On a GENUINE answer DMS vouched for the document, but the gateway cannot read
- * this item: the document check is inconclusive (a human looks), never a silent pass.
+ * A `FraudCheck.Checks` item the doc does not name, on any answer: the document category's
+ * generic code with the item as vendorCode, and the document check fails ("An unknown vendor
+ * code is never dropped: it maps to the category's generic code and keeps vendorCode",
+ * DESIGN.md). Its security entry is null (not verified: the gateway cannot say what it means).
  */
 export const UNKNOWN_FRAUD_CHECK = {
   code: GENERIC_CODE_BY_CATEGORY.document,
-  onGenuine: "inconclusive",
-  onSuspicious: "fail",
+  outcome: "fail",
   message: "DMS fraud check item the documentation does not name",
-} as const satisfies { code: ReasonCode; onGenuine: CheckOutcome; onSuspicious: CheckOutcome; message: string };
+} as const satisfies { code: ReasonCode; outcome: CheckOutcome; message: string };
 
 /**
  * A GENUINE answer without any of the fields that say whose document it is (GivenNames, Surname,
@@ -92,7 +91,33 @@ export const NO_DOCUMENT_DATA = {
   message: "DMS returned no document data (no names, date of birth or document number)",
 } as const satisfies VerdictRow;
 
+/**
+ * Answer fields that describe how the document was read, carried in checks.document.quality under
+ * the doc's own names: `OcrProvider` "V2_TEMPLATE | PADDLE_OCR | OPEN_AI".
+ */
+export const DOCUMENT_QUALITY_FIELDS = ["OcrProvider"] as const;
+
 // ---------- LiveVerifr ----------
+
+/**
+ * face_detection fields that describe the capture, carried in checks.liveness.quality under the
+ * doc's own names ("Response fields — face_detection": `pose.yaw`, `eye_state` "left_closed /
+ * right_closed"...). Not carried: `bbox`, `landmarks_68` and `template` (face geometry and the
+ * biometric vector: the box stays in the stored payload, landmarks and template are redacted from
+ * it), nor `liveness` (the verdict is the outcome).
+ */
+export const FACE_QUALITY_FIELDS = [
+  "quality",
+  "luminance",
+  "eye_distance",
+  "pose.yaw",
+  "pose.roll",
+  "pose.pitch",
+  "eye_state.left_closed",
+  "eye_state.right_closed",
+  "mouth_opened",
+  "occlusion",
+] as const;
 
 /** face_detection `liveness`: "GENUINE or SPOOF — passive anti-spoofing verdict". */
 export const DMS_LIVENESS_VERDICTS = ["GENUINE", "SPOOF"] as const;

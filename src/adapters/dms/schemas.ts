@@ -1,13 +1,18 @@
 // DMS IDVerifr + LiveVerifr payloads (zod), parsed defensively: extra fields are kept,
 // optional fields may be missing or null. Source: ../shared/vendors/dms-idverifr-liveverifr.txt.
 import { z } from "zod";
+import { CORE_ACCOUNT_SETTINGS } from "../account-settings.js";
 
 // ---------- account configuration ----------
 
 export const DmsCredentialsSchema = z.object({
   apiKey: z.string().min(1),
-  /** "Each endpoint can hold two signing secrets simultaneously — a primary and a staged rollover." */
-  webhookSecrets: z.array(z.string().min(1)).min(1).max(2),
+  /**
+   * "Each endpoint can hold two signing secrets simultaneously — a primary and a staged rollover."
+   * Only for an account that receives DMS's account webhooks ("Configure endpoints in Webhooks":
+   * an account may have none); without a secret every webhook to the account is refused.
+   */
+  webhookSecrets: z.array(z.string().min(1)).min(1).max(2).optional(),
 });
 export type DmsCredentials = z.infer<typeof DmsCredentialsSchema>;
 
@@ -18,6 +23,7 @@ const PathPrefix = z
   .transform((p) => p.replace(/\/+$/, ""));
 
 export const DmsSettingsSchema = z.object({
+  ...CORE_ACCOUNT_SETTINGS,
   // "IDVerifr is served under /idcard_recognition_v2 and LiveVerifr under /v1/livecheck."
   // The quickstart and curl examples call the same endpoints without these prefixes: set "" then.
   idverifrPrefix: PathPrefix.default("/idcard_recognition_v2"),

@@ -1,6 +1,7 @@
 // ShareID HTTP: one multipart/form-data POST to {API}/flow/authenticity/photo. The credentials
 // travel inside the `data` JSON part ("api_key", "business_hash"), not in a header.
 import FormData from "form-data";
+import { readAccountSettings } from "../account-settings.js";
 import { VendorError } from "../../core/errors.js";
 import { toAlpha2 } from "../../core/countries.js";
 import type { VendorResponse } from "../../core/vendor-http.js";
@@ -25,7 +26,7 @@ export function readCredentials(account: AdapterAccount): ShareidCredentials {
 }
 
 export function readSettings(account: AdapterAccount): ShareidSettings {
-  return ShareidSettingsSchema.parse(account.settings ?? {});
+  return readAccountSettings(ShareidSettingsSchema, account, ENDPOINT);
 }
 
 export function buildRequestData(input: VerificationInputData, creds: ShareidCredentials): ShareidRequestData {
@@ -56,7 +57,7 @@ export interface BuiltForm {
   filenames: string[];
 }
 
-/** The whole multipart body as one Buffer, so a retried attempt (after a 408) sends it again intact. */
+/** The whole multipart body as one Buffer, so a resent attempt (settings.resendUpload) sends it again intact. */
 export function buildForm(input: VerificationInputData, creds: ShareidCredentials): BuiltForm {
   const form = new FormData();
   const data = buildRequestData(input, creds);
@@ -123,9 +124,9 @@ export async function postAuthenticityPhoto(
     url: shareidUrl(account, settings),
     headers: { ...form.headers, accept: "application/json" },
     data: form.body,
-    ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+    timeoutMs: settings.timeoutMs,
     classify: classifyShareid,
-    // "if there's a timeout in the request the http code will be 408": the upload is sent again
-    retry: true,
+    // never sent again on its own (a timeout may leave ShareID analysing the first upload) unless the account allows it
+    retry: settings.resendUpload,
   });
 }

@@ -10,7 +10,7 @@ import { validateShareidRequest } from "./validate.js";
 export const shareidAdapter: VendorAdapter = {
   vendor: "shareid",
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "shareid-2026.12.2",
+  mappingVersion: "shareid-2026.12.3",
   // the recorded answer (kind ENDPOINT) read again by the same mapShareidResult as start()
   renormalize: (payloads, v) => renormalizeShareid(payloads, v),
   capabilities: { document: true, liveness: false, faceMatch: false, hosted: false, webhooks: false, polling: false },
@@ -53,10 +53,8 @@ export const shareidAdapter: VendorAdapter = {
         })`,
       });
     const outcome = mapShareidResult(parsed.data, v.checks);
-    ctx.log.info(
-      { vendor: "shareid", flowId: outcome.vendorReference, decision: outcome.decision, reasons: outcome.reasons.map((r) => r.vendorCode ?? r.code) },
-      "shareid result",
-    );
+    // normalized codes only: an undocumented reason's vendorCode is ShareID's free text, which may name the person
+    ctx.log.info({ vendor: "shareid", flowId: outcome.vendorReference, decision: outcome.decision, reasons: outcome.reasons.map((r) => r.code) }, "shareid result");
     return outcome;
   },
 };

@@ -18,16 +18,31 @@ import {
 } from "./mapping.js";
 import { ShareidResultSchema, type ShareidResult } from "./schemas.js";
 
+const isDocumentedReason = (token: string) => Object.hasOwn(REASON_MAP, token.toLowerCase());
+
 /**
- * The doc types `reason` as `string/""` and does not say how several reasons are joined (its own
- * table writes "name_not_extracted or surname_not_extracted"): split on commas, semicolons, pipes
- * and whitespace, and drop the connectives "or" / "and".
+ * The one separator the doc shows between reasons: its table's row "name_not_extracted or
+ * surname_not_extracted". The doc types `reason` as `string/""` and shows no other way of joining
+ * several, so nothing else (commas, spaces) is taken for a separator.
+ */
+const DOCUMENTED_SEPARATOR = /\s+or\s+/i;
+
+/**
+ * The reasons in one `reason` string: the whole string is one reason ("Document expired" is one
+ * reason the doc does not list, kept whole as its vendorCode), unless it is documented reasons
+ * joined by the doc's own " or ".
  */
 export function splitReasons(raw: string): string[] {
-  return raw
-    .split(/[\s,;|]+/)
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0 && !["or", "and"].includes(t.toLowerCase()));
+  const whole = raw.trim();
+  if (whole === "") return [];
+  if (isDocumentedReason(whole)) return [whole];
+  const parts = whole.split(DOCUMENTED_SEPARATOR);
+  return parts.length > 1 && parts.every(isDocumentedReason) ? parts : [whole];
+}
+
+/** `reason` as parsed: a string, or a list (each item read like a string) */
+export function reasonsOf(reason: string | string[]): string[] {
+  return (Array.isArray(reason) ? reason : [reason]).flatMap(splitReasons);
 }
 
 /** The doc's reason_id column read backwards, for an answer that carries only `reason_id`. */
@@ -104,7 +119,7 @@ export function renormalizeShareid(payloads: StoredVendorPayload[], v: { checks:
 }
 
 export function mapShareidResult(result: ShareidResult, requestedChecks: readonly CheckName[] = ["document"]): Outcome & { status: "completed" } {
-  const tokens = splitReasons(result.reason);
+  const tokens = reasonsOf(result.reason);
   const mapped = (tokens.length > 0 ? tokens : tokensFromReasonIds(result.reason_id)).map(mapReasonToken);
   const failures = uniqueReasons(mapped.filter((r): r is Reason => r !== null));
   let outcome: CheckOutcome = VERDICT_OUTCOME[result.verdict ? "true" : "false"];
@@ -128,6 +143,8 @@ export function mapShareidResult(result: ShareidResult, requestedChecks: readonl
     document: {
       outcome,
       type: mapDocType(result.doc_type),
+      // "document model reference (year of first issue)"
+      model: result.doc_model,
       country: issuingCountry,
       fields,
       security: { ...result.security },

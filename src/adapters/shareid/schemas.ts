@@ -1,6 +1,7 @@
 // zod schemas of ShareID's payloads and of a ShareID vendor account's credentials and settings.
 // The result is parsed defensively: unknown extra fields are allowed, "" and null mean "absent".
 import { z } from "zod";
+import { CORE_ACCOUNT_SETTINGS } from "../account-settings.js";
 
 export const ShareidCredentialsSchema = z.object({
   apiKey: z.string().min(1),
@@ -10,14 +11,27 @@ export type ShareidCredentials = z.infer<typeof ShareidCredentialsSchema>;
 
 export const SHAREID_DEFAULT_PATH = "/flow/authenticity/photo";
 
+/**
+ * The doc gives no processing time; a slow analysis is ShareID's to end ("if there's a timeout in the
+ * request the http code will be 408"). Ours: a minute for an upload of up to 10 MB and its analysis.
+ */
+export const SHAREID_DEFAULT_TIMEOUT_MS = 60_000;
+
 export const ShareidSettingsSchema = z
   .object({
+    ...CORE_ACCOUNT_SETTINGS,
     /** the doc's "{API}/flow/authenticity/photo" */
     path: z.string().startsWith("/").default(SHAREID_DEFAULT_PATH),
     /** the call waits for the analysis ("As soon as the request processing is finished, you will receive an http code 200") */
-    timeoutMs: z.number().int().positive().max(300_000).optional(),
+    timeoutMs: z.number().int().min(1_000).max(300_000).default(SHAREID_DEFAULT_TIMEOUT_MS),
+    /**
+     * Send the whole upload again (up to maxRetries times) after a timeout, a 408, a 429 or a 5xx.
+     * Off by default: after a timeout on our side ShareID may still be analysing (and billing) the
+     * first upload, and nothing in the doc lets a second one be recognised as the same request.
+     */
+    resendUpload: z.boolean().default(false),
   })
-  .default({ path: SHAREID_DEFAULT_PATH });
+  .default({ path: SHAREID_DEFAULT_PATH, timeoutMs: SHAREID_DEFAULT_TIMEOUT_MS, resendUpload: false });
 export type ShareidSettings = z.infer<typeof ShareidSettingsSchema>;
 
 /** The `data` part of the request ("a json encoded object with those properties"). */
@@ -58,11 +72,14 @@ const objectOrEmpty = <T extends z.ZodType>(value: T) =>
     .optional()
     .transform((v) => (v ?? {}) as Record<string, z.output<T>>);
 
-/** `reason`: "If verdict is false, this will indicate the reasons of the rejection"; a string, possibly "". */
+/**
+ * `reason`: "If verdict is false, this will indicate the reasons of the rejection"; a string, possibly
+ * "". Kept as sent: a list (not documented, tolerated) stays a list, never joined with a separator.
+ */
 const reasonField = z
   .union([z.string(), z.array(z.string()), z.null()])
   .optional()
-  .transform((v) => (Array.isArray(v) ? v.join(",") : (v ?? "")));
+  .transform((v): string | string[] => v ?? "");
 
 export const ShareidResultSchema = z.looseObject({
   doc_type: optionalText,

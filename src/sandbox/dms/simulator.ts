@@ -8,7 +8,9 @@
 // Each path is served under its product prefix (/idcard_recognition_v2, /v1/livecheck: the doc's
 // "Base URLs") AND without it (the doc's quickstart and curl examples).
 // Auth: "Authorization: Bearer <key>", accepted keys `sandbox-dms-key` and any `sk_test_...`; else 401.
-// Errors: 400 missing/invalid parameters, 401 bad key, 402 scan quota spent, 422 no document / no face.
+// Errors: 400 missing/invalid parameters, 401 bad key, 422 no document / no face; 402 only on request
+// (MAGIC:quota402): the doc says "Requests never block when you exceed it — the API keeps answering
+// and every scan past the allowance is counted as overage" (DESIGN.md: DMS's public docs add 402).
 //
 // MAGIC INPUTS: the image BYTES (after base64 decoding) containing a marker text choose the outcome.
 // No document marker: the doc's own sample document, CARLOS GARCIA LOPEZ, born 1990-06-15, a
@@ -22,7 +24,9 @@
 //   MAGIC:screen      document image   FraudCheck SUSPICIOUS, Checks [NO_SPECIMEN_WATERMARK] (the screen check not passed)
 //     (the doc names only the passed items NO_SPECIMEN_WATERMARK and NO_SCREEN_CAPTURE, no failing one)
 //   MAGIC:nodoc       document image   422 (no document detected)
-//   MAGIC:quota       any image        402 (scan quota spent)
+//   MAGIC:quota       any image        the scan is past the monthly allowance: answered as usual, counted
+//                                      as overage ("Requests continue to succeed"; GET /dms/_control/usage)
+//   MAGIC:quota402    any image        402 (scan quota spent), DMS's public docs' variant, never by default
 //   MAGIC:spoof       selfie           face_detection liveness SPOOF
 //   MAGIC:lowquality  selfie           face_detection quality 0.31
 //   MAGIC:noface      selfie/portrait  422 on face_detection / template_extraction (no face detected)
@@ -34,8 +38,18 @@
 // A document image's face markers (noface, multiface, mismatch) are carried into its Portrait and
 // from there into the portrait's template. No marker: a clean pass (the doc's own sample values).
 //
-// Control: POST /dms/_control/send-webhook { url, secret | [secrets], event, deliveryId?, timestamp?, payload? }
-// POSTs a signed account webhook to `url` the way DMS does and answers { status: <target's status> }.
+// Control (not DMS routes):
+//   POST /dms/_control/send-webhook { url, secret | [secrets], event, deliveryId?, timestamp?, payload?,
+//        retry?: { maxAttempts?, baseDelayMs?, timeoutMs? } }
+//     POSTs a signed account webhook to `url` the way DMS does and answers the first attempt:
+//     { status: <target's status>, deliveryId, timestamp, attempt: 1, retrying }. "Non-2xx responses (and
+//     timeouts after 10 s) are retried with exponential backoff": attempt n+1 follows attempt n by
+//     baseDelayMs * 2^(n-1) (the doc gives no figures: 30 s base, 6 attempts in all by default), with
+//     the same body and delivery id ("retries and at-least-once delivery can repeat an id"), signed
+//     again when sent ("X-Hillogy-Timestamp: Unix timestamp (seconds) of when the delivery was signed").
+//   GET /dms/_control/webhook-deliveries[?deliveryId=]  every attempt: { deliveryId, attempt, at, status | error }
+//   DELETE /dms/_control/webhook-deliveries             cancels the retries still due, forgets the attempts
+//   GET /dms/_control/usage                             { scans, overage } (answered image scans)
 import { createHash, createHmac, randomUUID } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 import multer from "multer";
@@ -60,7 +74,8 @@ export const MAGIC_INPUTS = [
   { input: "MAGIC:suspicious", outcome: "document image: FraudCheck.Result SUSPICIOUS, Checks [NO_SCREEN_CAPTURE] (gateway: document_suspicious)" },
   { input: "MAGIC:screen", outcome: "document image: FraudCheck.Result SUSPICIOUS, Checks [NO_SPECIMEN_WATERMARK] (gateway: document_suspicious)" },
   { input: "MAGIC:nodoc", outcome: "document image: 422 no document detected (gateway: document_missing)" },
-  { input: "MAGIC:quota", outcome: "any image: 402 scan quota spent (gateway: failed, vendor_out_of_credits)" },
+  { input: "MAGIC:quota", outcome: "any image: past the monthly allowance, answered as usual and counted as overage (gateway: as without the marker)" },
+  { input: "MAGIC:quota402", outcome: "any image: 402 scan quota spent, the public docs' variant (gateway: failed, vendor_out_of_credits)" },
   { input: "MAGIC:spoof", outcome: "selfie: face_detection liveness SPOOF (gateway: liveness_failed)" },
   { input: "MAGIC:lowquality", outcome: "selfie: face_detection quality 0.31 (gateway: image_low_quality)" },
   { input: "MAGIC:noface", outcome: "selfie or document portrait: 422 no face detected (gateway: no_face_detected)" },
@@ -71,14 +86,14 @@ export const MAGIC_INPUTS = [
   { input: "MAGIC:juan", outcome: "document image: the README example subject (JUAN APARICIO LOPEZ, 1955-12-18, NATIONAL_ID 00000000T of ESP), GENUINE" },
 ] as const satisfies readonly { input: string; outcome: string }[];
 
-type Marker = "juan" | "expired" | "suspicious" | "screen" | "nodoc" | "quota" | "spoof" | "lowquality" | "noface" | "multiface" | "mismatch" | "noexpiry" | "bare";
+type Marker = "juan" | "expired" | "suspicious" | "screen" | "nodoc" | "quota" | "quota402" | "spoof" | "lowquality" | "noface" | "multiface" | "mismatch" | "noexpiry" | "bare";
 const MARKERS = new Set<string>(MAGIC_INPUTS.map((m) => m.input.slice("MAGIC:".length)));
 /** markers a document image hands on to its Portrait crop */
 const FACE_MARKERS: readonly Marker[] = ["noface", "multiface", "mismatch"];
 
 function markersIn(images: Buffer[]): Set<Marker> {
   const found = new Set<Marker>();
-  for (const img of images) for (const m of img.toString("latin1").matchAll(/MAGIC:([a-z]+)/g)) if (m[1] && MARKERS.has(m[1])) found.add(m[1] as Marker);
+  for (const img of images) for (const m of img.toString("latin1").matchAll(/MAGIC:([a-z0-9]+)/g)) if (m[1] && MARKERS.has(m[1])) found.add(m[1] as Marker);
   return found;
 }
 
@@ -229,6 +244,9 @@ function imageFrom(req: Request, field: string): Buffer | null {
   return decodeBase64(jsonBody(req).image_base64);
 }
 
+/** "Non-2xx responses (and timeouts after 10 s) are retried with exponential backoff" (no figures given but the 10 s) */
+const WEBHOOK_RETRY_DEFAULTS = { maxAttempts: 6, baseDelayMs: 30_000, timeoutMs: 10_000 } as const;
+
 const SendWebhookSchema = z.object({
   url: z.string().url(),
   secret: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(2)]),
@@ -236,7 +254,48 @@ const SendWebhookSchema = z.object({
   deliveryId: z.string().min(1).optional(),
   timestamp: z.number().int().positive().optional(),
   payload: z.record(z.string(), z.unknown()).optional(),
+  retry: z
+    .object({
+      maxAttempts: z.number().int().min(1).max(20).default(WEBHOOK_RETRY_DEFAULTS.maxAttempts),
+      baseDelayMs: z.number().int().min(0).max(3_600_000).default(WEBHOOK_RETRY_DEFAULTS.baseDelayMs),
+      timeoutMs: z.number().int().min(1).max(60_000).default(WEBHOOK_RETRY_DEFAULTS.timeoutMs),
+    })
+    .default(WEBHOOK_RETRY_DEFAULTS),
 });
+type SendWebhook = z.infer<typeof SendWebhookSchema>;
+
+interface DeliveryAttempt {
+  deliveryId: string;
+  attempt: number;
+  at: string;
+  status: number | null;
+  error: string | null;
+}
+const MAX_ATTEMPTS_KEPT = 500;
+
+/** One signed POST of `body`; the timestamp (signed and sent) is `ts`. */
+async function deliverOnce(url: string, secrets: string[], deliveryId: string, ts: number, body: string, timeoutMs: number): Promise<{ status: number | null; error: string | null }> {
+  // "Both are used to sign outbound deliveries during the rollover window"
+  const signature = [`t=${ts}`, ...secrets.map((s) => `v1=${signHillogy(s, ts, body)}`)].join(",");
+  try {
+    const answer = await fetch(url, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        "User-Agent": "Hillogy-Webhooks/1.0",
+        "X-Hillogy-Delivery-Id": deliveryId,
+        "X-Hillogy-Timestamp": String(ts),
+        "X-Hillogy-Signature": signature,
+      },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await answer.arrayBuffer();
+    return { status: answer.status, error: null };
+  } catch (e) {
+    return { status: null, error: (e as Error).name === "TimeoutError" ? "timeout" : (e as Error).name };
+  }
+}
 
 /**
  * Event bodies. Only anomaly.detected has a sample in the doc (used verbatim); the others carry the
@@ -269,10 +328,34 @@ export const createDmsSimulator: SimulatorFactory = (opts) => {
   const json = express.json({ limit: "40mb" });
 
   // ----- control (not a DMS route: no faults, no auth) -----
+  const attempts: DeliveryAttempt[] = [];
+  const pending = new Set<NodeJS.Timeout>();
+  const usage = { scans: 0, overage: 0 };
+
+  /** attempt `n` of a delivery; a non-2xx answer or no answer schedules attempt n+1 while attempts are left */
+  const attemptDelivery = async (req: SendWebhook, deliveryId: string, body: string, n: number, ts: number) => {
+    const secrets = Array.isArray(req.secret) ? req.secret : [req.secret];
+    const result = await deliverOnce(req.url, secrets, deliveryId, ts, body, req.retry.timeoutMs);
+    attempts.push({ deliveryId, attempt: n, at: new Date().toISOString(), ...result });
+    if (attempts.length > MAX_ATTEMPTS_KEPT) attempts.splice(0, attempts.length - MAX_ATTEMPTS_KEPT);
+    const delivered = result.status !== null && result.status >= 200 && result.status < 300;
+    const retrying = !delivered && n < req.retry.maxAttempts;
+    if (retrying) {
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        void attemptDelivery(req, deliveryId, body, n + 1, Math.floor(Date.now() / 1000));
+      }, req.retry.baseDelayMs * 2 ** (n - 1));
+      timer.unref();
+      pending.add(timer);
+    }
+    opts.log.debug({ event: req.event, deliveryId, attempt: n, status: result.status, retrying }, "dms sandbox webhook attempt");
+    return { ...result, retrying };
+  };
+
   router.post("/_control/send-webhook", express.json(), async (req, res) => {
     const parsed = SendWebhookSchema.safeParse(req.body);
     if (!parsed.success) return void res.status(400).json({ errors: parsed.error.issues });
-    const { url, secret, event, payload } = parsed.data;
+    const { event, payload } = parsed.data;
     const deliveryId = parsed.data.deliveryId ?? randomUUID();
     const ts = parsed.data.timestamp ?? Math.floor(Date.now() / 1000);
     const body = JSON.stringify({
@@ -282,30 +365,22 @@ export const createDmsSimulator: SimulatorFactory = (opts) => {
       ...eventFields(event),
       ...(payload ?? {}),
     });
-    // "Both are used to sign outbound deliveries during the rollover window"
-    const secrets = Array.isArray(secret) ? secret : [secret];
-    const signature = [`t=${ts}`, ...secrets.map((s) => `v1=${signHillogy(s, ts, body)}`)].join(",");
-    try {
-      const answer = await fetch(url, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          "User-Agent": "Hillogy-Webhooks/1.0",
-          "X-Hillogy-Delivery-Id": deliveryId,
-          "X-Hillogy-Timestamp": String(ts),
-          "X-Hillogy-Signature": signature,
-        },
-        body,
-        // "Non-2xx responses (and timeouts after 10 s) are retried"
-        signal: AbortSignal.timeout(10_000),
-      });
-      await answer.arrayBuffer();
-      opts.log.debug({ event, deliveryId, status: answer.status }, "dms sandbox webhook delivered");
-      res.json({ status: answer.status, deliveryId, timestamp: ts });
-    } catch (e) {
-      res.status(502).json({ error: "delivery failed", detail: (e as Error).name, deliveryId });
-    }
+    const first = await attemptDelivery(parsed.data, deliveryId, body, 1, ts);
+    if (first.status === null) return void res.status(502).json({ error: "delivery failed", detail: first.error, deliveryId, attempt: 1, retrying: first.retrying });
+    res.json({ status: first.status, deliveryId, timestamp: ts, attempt: 1, retrying: first.retrying });
   });
+
+  router.get("/_control/webhook-deliveries", (req, res) => {
+    const id = typeof req.query.deliveryId === "string" ? req.query.deliveryId : null;
+    res.json({ data: id ? attempts.filter((a) => a.deliveryId === id) : attempts, pendingRetries: pending.size });
+  });
+  router.delete("/_control/webhook-deliveries", (_req, res) => {
+    for (const t of pending) clearTimeout(t);
+    pending.clear();
+    attempts.length = 0;
+    res.status(204).end();
+  });
+  router.get("/_control/usage", (_req, res) => void res.json(usage));
 
   // ----- the DMS API -----
   const api = express.Router();
@@ -316,9 +391,12 @@ export const createDmsSimulator: SimulatorFactory = (opts) => {
   const answerImages = (res: Response, images: Buffer[], endpoint: string, kind: "document" | "face", ok: (m: Set<Marker>) => unknown) => {
     const markers = markersIn(images);
     opts.log.debug({ endpoint, markers: [...markers] }, "dms sandbox call");
-    if (markers.has("quota")) return fail(res, ERRORS.quota);
+    if (markers.has("quota402")) return fail(res, ERRORS.quota);
     if (kind === "document" && markers.has("nodoc")) return fail(res, ERRORS.noDocument);
     if (kind === "face" && markers.has("noface")) return fail(res, ERRORS.noFace);
+    // "You cross the allowance: Requests continue to succeed. Every additional scan increments the overage counter"
+    usage.scans += 1;
+    if (markers.has("quota")) usage.overage += 1;
     res.json(ok(markers));
   };
 

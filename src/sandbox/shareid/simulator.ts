@@ -17,7 +17,9 @@
 //     DOC_SPOOF, DOC_PRINT, DOC_NOT_AUTH, NAME_NOT_EXTRACTED, SURNAME_NOT_EXTRACTED)
 //                         -> 200, verdict false, reason "<reason>" (ocr/security consistent with it)
 //   DOC_AUTH              -> 200, verdict true, reason "doc_auth"
-//   A+B (e.g. DOC_EXPIRED+WRONG_MRZ) -> 200, verdict false, reason "doc_expired,wrong_mrz"
+//   A+B (e.g. DOC_EXPIRED+WRONG_MRZ) -> 200, verdict false, reason "doc_expired or wrong_mrz" (the one
+//                         way the doc shows several reasons together: "name_not_extracted or surname_not_extracted")
+//   FREE_TEXT             -> 200, verdict false, reason "Document expired" (a free-text reason, not in the table)
 //   TIMEOUT               -> 408 every time
 //   TIMEOUT_ONCE          -> 408 for the first request carrying these exact photos, then a clean pass
 //   APARICIO LOPEZ (any case) -> a clean pass whose ocr is the README example subject's: name from first_name,
@@ -79,6 +81,9 @@ export interface MagicInput {
   reason?: string;
 }
 
+/** a reason as a person would write it: not in the doc's table */
+const FREE_TEXT_REASON = "Document expired";
+
 /** the README example subject ("Juan" "Aparicio Lopez", 1955-12-18, id_card 00000000T of ES) */
 const README_SUBJECT_LAST_NAME = "APARICIO LOPEZ";
 const README_SUBJECT_OCR = { sex: "M", nationality: "ESP", birth_date: "1955-12-18", birth_place: "MADRID", doc_num: "00000000T", address: "CALLE DEL SANDBOX 1 28001 MADRID" };
@@ -92,11 +97,12 @@ export const MAGIC_INPUTS: readonly MagicInput[] = [
   ),
   {
     input: "DOC_EXPIRED+WRONG_MRZ",
-    outcome: 'verdict false, reason "doc_expired,wrong_mrz" (any "+"-joined list of reasons works)',
+    outcome: 'verdict false, reason "doc_expired or wrong_mrz" (any "+"-joined list of reasons works, joined as the doc\'s table joins two)',
     httpStatus: 200,
     verdict: false,
-    reason: "doc_expired,wrong_mrz",
+    reason: "doc_expired or wrong_mrz",
   },
+  { input: "FREE_TEXT", outcome: 'verdict false, reason "Document expired" (free text, not a documented reason)', httpStatus: 200, verdict: false, reason: FREE_TEXT_REASON },
   { input: "TIMEOUT", outcome: "HTTP 408 (the doc: \"if there's a timeout in the request the http code will be 408\")", httpStatus: 408 },
   { input: "TIMEOUT_ONCE", outcome: "HTTP 408 the first time these photos are sent, then verdict true", httpStatus: 408 },
   {
@@ -269,7 +275,7 @@ export const createShareidSimulator: SimulatorFactory = ({ faults, log }) => {
         }
       }
 
-      let reasons = magicReasons(lastName);
+      let reasons = lastName === "FREE_TEXT" ? (["doc_expired"] as DocumentedReason[]) : magicReasons(lastName);
       if (!reasons) {
         reasons = [];
         for (const f of files) {
@@ -295,7 +301,7 @@ export const createShareidSimulator: SimulatorFactory = ({ faults, log }) => {
         doc_model: noDocument ? "" : "2021",
         ocr: buildOcr(data, reasons),
         security: buildSecurity(reasons),
-        reason: reasons.join(","),
+        reason: lastName === "FREE_TEXT" ? FREE_TEXT_REASON : reasons.join(" or "),
         verdict,
         flow_id: flowId,
       });

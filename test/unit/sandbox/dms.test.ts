@@ -26,6 +26,16 @@ const received: RawWebhookRequest[] = [];
 let receiver: Server;
 let receiverUrl: string;
 let receiverStatus = 204;
+/** statuses for the next deliveries, in order (then receiverStatus); a number of ms in hangMs holds that delivery */
+let receiverScript: { status?: number; hangMs?: number }[] = [];
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 function listen(app: express.Express): Promise<{ server: Server; url: string }> {
   return new Promise((resolve) => {
@@ -42,7 +52,8 @@ beforeAll(async () => {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k.toLowerCase()] = v;
     received.push({ method: "POST", headers, query: {}, rawBody: req.body as Buffer, receivedAt: new Date() });
-    res.status(receiverStatus).end();
+    const step = receiverScript.shift() ?? {};
+    setTimeout(() => res.status(step.status ?? receiverStatus).end(), step.hangMs ?? 0);
   });
   const r = await listen(hook);
   receiver = r.server;
@@ -52,10 +63,13 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await new Promise<void>((resolve) => receiver.close(() => resolve()));
 });
-beforeEach(() => {
+beforeEach(async () => {
   faults.clear();
   received.length = 0;
   receiverStatus = 204;
+  receiverScript = [];
+  // no retry of an earlier test's delivery reaches this one
+  await fetch(`${base}/_control/webhook-deliveries`, { method: "DELETE" });
 });
 
 const AUTH = { Authorization: "Bearer sandbox-dms-key" };
@@ -175,9 +189,9 @@ describe("dms simulator: auth and bad requests", () => {
 
 describe("dms simulator: magic inputs at the HTTP level", () => {
   it("lists every marker with its outcome", () => {
-    expect(MAGIC_INPUTS).toHaveLength(13);
+    expect(MAGIC_INPUTS).toHaveLength(14);
     for (const m of MAGIC_INPUTS) {
-      expect(m.input).toMatch(/^MAGIC:[a-z]+$/);
+      expect(m.input).toMatch(/^MAGIC:[a-z0-9]+$/);
       expect(m.outcome.length).toBeGreaterThan(10);
     }
   });
@@ -229,12 +243,25 @@ describe("dms simulator: magic inputs at the HTTP level", () => {
   it.each([
     ["/idcard_recognition_base64", { image_base64: b64("MAGIC:nodoc") }, 422],
     ["/idcard_recognition_base64_multi_page", { images_base64: [b64("front"), b64("MAGIC:nodoc")] }, 422],
-    ["/idcard_recognition_base64", { image_base64: b64("MAGIC:quota") }, 402],
-    ["/face_detection", { image_base64: b64("MAGIC:quota") }, 402],
+    ["/idcard_recognition_base64", { image_base64: b64("MAGIC:quota402") }, 402],
+    ["/face_detection", { image_base64: b64("MAGIC:quota402") }, 402],
     ["/face_detection", { image_base64: b64("MAGIC:noface") }, 422],
     ["/template_extraction", { image_base64: b64("MAGIC:noface") }, 422],
   ])("POST %s with %j -> %s", async (path, body, status) => {
     expect((await postJson(path, body)).status).toBe(status);
+  });
+
+  it("MAGIC:quota: past the allowance \"Requests continue to succeed\" with the usual answer; the scan is counted as overage", async () => {
+    const before = (await (await fetch(`${base}/_control/usage`)).json()) as { scans: number; overage: number };
+    const plain = await postJson("/idcard_recognition_base64", { image_base64: b64("front") });
+    const over = await postJson("/idcard_recognition_base64", { image_base64: b64("MAGIC:quota") });
+    expect(over.status).toBe(200);
+    expect({ ...over.body, Portrait: null }).toEqual({ ...plain.body, Portrait: null });
+    const face = await postJson("/face_detection", { image_base64: b64("MAGIC:quota") });
+    expect(face.status).toBe(200);
+    expect(face.body).toMatchObject({ face_count: 1, faces: [{ liveness: "GENUINE", quality: 0.94 }] });
+    const after = (await (await fetch(`${base}/_control/usage`)).json()) as { scans: number; overage: number };
+    expect(after).toEqual({ scans: before.scans + 3, overage: before.overage + 2 });
   });
 
   it("MAGIC:nodoc only concerns documents, MAGIC:noface only faces", async () => {
@@ -334,6 +361,59 @@ describe("dms simulator: POST /_control/send-webhook", () => {
     [{ url: "http://127.0.0.1:1/x", secret: "s", event: "invoice.refunded" }],
   ])("refuses an incomplete or unknown request %j with 400", async (body) => {
     expect((await postJson("/_control/send-webhook", body, {})).status).toBe(400);
+  });
+
+  const attemptsOf = async (deliveryId: string) =>
+    ((await (await fetch(`${base}/_control/webhook-deliveries?deliveryId=${deliveryId}`)).json()) as { data: { attempt: number; at: string; status: number | null; error: string | null }[] }).data;
+
+  it("\"Non-2xx responses ... are retried with exponential backoff\": same body and delivery id, signed again, until a 2xx", async () => {
+    receiverScript = [{ status: 500 }, { status: 503 }];
+    const res = await postJson("/_control/send-webhook", { url: receiverUrl, secret: "whsec_one", event: "anomaly.detected", deliveryId: "dlv-retry", retry: { baseDelayMs: 40, maxAttempts: 5 } }, {});
+    expect(res.body).toMatchObject({ status: 500, deliveryId: "dlv-retry", attempt: 1, retrying: true });
+    await waitFor(async () => (await attemptsOf("dlv-retry")).length === 3);
+    const attempts = await attemptsOf("dlv-retry");
+    expect(attempts.map((a) => [a.attempt, a.status])).toEqual([[1, 500], [2, 503], [3, 204]]);
+    // backoff: 40 ms, then 80 ms
+    const at = attempts.map((a) => Date.parse(a.at));
+    expect(at[2]! - at[1]!).toBeGreaterThan(at[1]! - at[0]!);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(80 - 5);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(received).toHaveLength(3); // nothing after the 2xx
+    expect(new Set(received.map((r) => r.headers["x-hillogy-delivery-id"]))).toEqual(new Set(["dlv-retry"]));
+    expect(new Set(received.map((r) => r.rawBody.toString("utf8"))).size).toBe(1);
+    for (const r of received) expect(authenticateWebhook(r, account)).toBe(true);
+  });
+
+  it("a delivery still failing after maxAttempts is given up", async () => {
+    receiverStatus = 500;
+    await postJson("/_control/send-webhook", { url: receiverUrl, secret: "whsec_one", event: "test", deliveryId: "dlv-giveup", retry: { baseDelayMs: 10, maxAttempts: 3 } }, {});
+    await waitFor(async () => (await attemptsOf("dlv-giveup")).length === 3);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await attemptsOf("dlv-giveup")).map((a) => a.status)).toEqual([500, 500, 500]);
+    expect(received).toHaveLength(3);
+    const list = (await (await fetch(`${base}/_control/webhook-deliveries`)).json()) as { pendingRetries: number };
+    expect(list.pendingRetries).toBe(0);
+  });
+
+  it("\"(and timeouts after 10 s)\": a target that does not answer in time is retried", async () => {
+    receiverScript = [{ hangMs: 300 }];
+    const res = await postJson("/_control/send-webhook", { url: receiverUrl, secret: "whsec_one", event: "test", deliveryId: "dlv-slow", retry: { baseDelayMs: 10, timeoutMs: 100 } }, {});
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ detail: "timeout", retrying: true });
+    await waitFor(async () => (await attemptsOf("dlv-slow")).some((a) => a.status === 204));
+    expect((await attemptsOf("dlv-slow")).map((a) => [a.status, a.error])).toEqual([[null, "timeout"], [204, null]]);
+  });
+
+  it("a 2xx is delivered once; by default a failure is retried later (30 s base), and DELETE cancels what is due", async () => {
+    const ok = await postJson("/_control/send-webhook", { url: receiverUrl, secret: "whsec_one", event: "test", deliveryId: "dlv-once" }, {});
+    expect(ok.body).toMatchObject({ status: 204, retrying: false });
+    receiverStatus = 500;
+    const failed = await postJson("/_control/send-webhook", { url: receiverUrl, secret: "whsec_one", event: "test", deliveryId: "dlv-later" }, {});
+    expect(failed.body).toMatchObject({ status: 500, retrying: true });
+    expect(((await (await fetch(`${base}/_control/webhook-deliveries`)).json()) as { pendingRetries: number }).pendingRetries).toBe(1);
+    await fetch(`${base}/_control/webhook-deliveries`, { method: "DELETE" });
+    expect(((await (await fetch(`${base}/_control/webhook-deliveries`)).json()) as { pendingRetries: number }).pendingRetries).toBe(0);
+    expect(received).toHaveLength(2);
   });
 
   it("an unreachable target -> 502", async () => {

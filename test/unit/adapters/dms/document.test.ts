@@ -37,6 +37,8 @@ describe("dms document: the doc's sample response", () => {
     expect(out.checks.document).toEqual({
       outcome: "pass",
       type: "driving_license",
+      model: "DRIVING_LICENSE",
+      quality: { OcrProvider: "V2_TEMPLATE" },
       country: "ES",
       fields: {
         firstName: "CARLOS",
@@ -48,7 +50,8 @@ describe("dms document: the doc's sample response", () => {
         nationality: "ES",
         issuingCountry: "ES",
       },
-      security: { fraud_check: true, specimen_watermark: true, screen_capture: true },
+      // the doc's own item names
+      security: { fraud_check: true, NO_SPECIMEN_WATERMARK: true, NO_SCREEN_CAPTURE: true },
     });
     expect(out.checks.liveness).toBeUndefined();
     expect(out.checks.faceMatch).toBeUndefined();
@@ -103,15 +106,17 @@ describe("dms document: DocumentType table", () => {
     ["PASSPORT", "passport"],
     ["NATIONAL_ID", "id_card"],
     ["RESIDENCE_PERMIT_XYZ", "other"],
-  ])("DocumentType %s -> %s", async (vendorType, expected) => {
+  ])("DocumentType %s -> %s, the vendor's value kept as model", async (vendorType, expected) => {
     const { out } = await runDocument(documentSample({ DocumentType: vendorType }));
     expect(out.checks.document?.type).toBe(expected);
+    expect(out.checks.document?.model).toBe(vendorType);
     expect(out.decision).toBe("approved");
   });
 
   it("a missing DocumentType is null, not a guess", async () => {
     const { out } = await runDocument(documentSample({ DocumentType: null }));
     expect(out.checks.document?.type).toBeNull();
+    expect(out.checks.document?.model).toBeNull();
   });
 });
 
@@ -140,15 +145,15 @@ describe("dms document: FraudCheck.Checks table", () => {
   });
 
   it.each([
-    ["NO_SPECIMEN_WATERMARK", "GENUINE", { specimen_watermark: true }, "pass", "approved", []],
-    ["NO_SCREEN_CAPTURE", "GENUINE", { screen_capture: true }, "pass", "approved", []],
+    ["NO_SPECIMEN_WATERMARK", "GENUINE", { NO_SPECIMEN_WATERMARK: true }, "pass", "approved", []],
+    ["NO_SCREEN_CAPTURE", "GENUINE", { NO_SCREEN_CAPTURE: true }, "pass", "approved", []],
     // names the doc does not give (the table once had these two): unknown, generic code, vendorCode kept
-    ["SPECIMEN_WATERMARK", "SUSPICIOUS", { specimen_watermark: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "SPECIMEN_WATERMARK"]]],
-    ["SCREEN_CAPTURE", "SUSPICIOUS", { screen_capture: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "SCREEN_CAPTURE"]]],
-    ["HOLOGRAM_MISSING", "SUSPICIOUS", { hologram_missing: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "HOLOGRAM_MISSING"]]],
-    // on a GENUINE answer an unknown item is never dropped either: inconclusive, a human looks
-    ["NO_HOLOGRAM_ISSUE", "GENUINE", { no_hologram_issue: null }, "inconclusive", "review", [["document_suspicious", "NO_HOLOGRAM_ISSUE"]]],
-    ["SCREEN_CAPTURE", "GENUINE", { screen_capture: null }, "inconclusive", "review", [["document_suspicious", "SCREEN_CAPTURE"]]],
+    ["SPECIMEN_WATERMARK", "SUSPICIOUS", { SPECIMEN_WATERMARK: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "SPECIMEN_WATERMARK"]]],
+    ["SCREEN_CAPTURE", "SUSPICIOUS", { SCREEN_CAPTURE: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "SCREEN_CAPTURE"]]],
+    ["HOLOGRAM_MISSING", "SUSPICIOUS", { HOLOGRAM_MISSING: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "HOLOGRAM_MISSING"]]],
+    // on a GENUINE answer an unknown item is never dropped either: the generic code, and the document check fails
+    ["NO_HOLOGRAM_ISSUE", "GENUINE", { NO_HOLOGRAM_ISSUE: null }, "fail", "declined", [["document_suspicious", "NO_HOLOGRAM_ISSUE"]]],
+    ["SCREEN_CAPTURE", "GENUINE", { SCREEN_CAPTURE: null }, "fail", "declined", [["document_suspicious", "SCREEN_CAPTURE"]]],
   ] as const)("Checks [%s] with %s", async (item, result, security, outcome, decision, reasons) => {
     const { out } = await runDocument(documentSample({ FraudCheck: { Result: result, Checks: [item] } }));
     expect(out.checks.document?.security).toEqual({ fraud_check: result === "GENUINE", ...security });
@@ -157,11 +162,23 @@ describe("dms document: FraudCheck.Checks table", () => {
     expect(out.decision).toBe(decision);
   });
 
-  it("an unknown item beside the known ones on a GENUINE answer keeps the known ones and is reported", async () => {
+  it("an unknown item beside the doc's own on a GENUINE answer: the known ones kept, the unknown one fails the document", async () => {
     const { out } = await runDocument(documentSample({ FraudCheck: { Result: "GENUINE", Checks: ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE", "NO_MRZ_TAMPERING"] } }));
-    expect(out.checks.document?.security).toEqual({ fraud_check: true, specimen_watermark: true, screen_capture: true, no_mrz_tampering: null });
-    expect(out.reasons.map((r) => r.vendorCode)).toEqual(["NO_MRZ_TAMPERING"]);
-    expect(out.decision).toBe("review");
+    expect(out.checks.document?.security).toEqual({ fraud_check: true, NO_SPECIMEN_WATERMARK: true, NO_SCREEN_CAPTURE: true, NO_MRZ_TAMPERING: null });
+    expect(out.checks.document?.outcome).toBe("fail");
+    expect(out.reasons).toEqual([{ code: "document_suspicious", category: "document", vendor: "dms", vendorCode: "NO_MRZ_TAMPERING", message: expect.stringContaining("GENUINE") }]);
+    expect(out.decision).toBe("declined");
+  });
+
+  it("an unknown look-alike (SCREEN_CAPTURE) does not overwrite the doc's NO_SCREEN_CAPTURE in security", async () => {
+    const { out } = await runDocument(documentSample({ FraudCheck: { Result: "GENUINE", Checks: ["NO_SCREEN_CAPTURE", "SCREEN_CAPTURE"] } }));
+    expect(out.checks.document?.security).toEqual({ fraud_check: true, NO_SCREEN_CAPTURE: true, SCREEN_CAPTURE: null });
+    expect(out.reasons.map((r) => r.vendorCode)).toEqual(["SCREEN_CAPTURE"]);
+  });
+
+  it.each([["V2_TEMPLATE"], ["PADDLE_OCR"], ["OPEN_AI"]])("OcrProvider %s is carried in document.quality", async (provider) => {
+    const { out } = await runDocument(documentSample({ OcrProvider: provider }));
+    expect(out.checks.document?.quality).toEqual({ OcrProvider: provider });
   });
 });
 
@@ -172,6 +189,7 @@ describe("dms document: no claim without data", () => {
       outcome: "inconclusive",
       type: null,
       country: null,
+      model: null,
       fields: { firstName: null, lastName: null, dateOfBirth: null, documentNumber: null, expiryDate: null, sex: null, nationality: null, issuingCountry: null },
       security: { fraud_check: true },
     });

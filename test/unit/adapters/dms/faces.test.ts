@@ -10,6 +10,8 @@ import { makeHarness } from "../../../support/adapter-harness.js";
 import { BASE, IDV, LIVE, PORTRAIT, SELFIE, documentSample, dmsAccount, faceDetectionSample, fixtureJson, fixtureText, input, verification } from "./helpers.js";
 
 const FACE = `${LIVE}/face_detection`;
+const PNG_PORTRAIT = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from("png portrait")]);
+const WEBP_PORTRAIT = Buffer.concat([Buffer.from("RIFF"), Buffer.from([0x20, 0, 0, 0]), Buffer.from("WEBPVP8 webp portrait")]);
 const TEMPLATE = `${LIVE}/template_extraction`;
 const VERIFY = `${LIVE}/face_verify`;
 const DOC = `${IDV}/idcard_recognition_base64`;
@@ -54,10 +56,29 @@ describe("dms face_detection: the doc's sample", () => {
     expect(isVendorError(err) && err.toReason().code).toBe("vendor_error");
   });
 
-  it("the corrected sample (GENUINE, quality 0.94) passes liveness", async () => {
+  it("the corrected sample (GENUINE, quality 0.94) passes liveness and carries the face's capture signals", async () => {
     const { out, h } = await runLiveness({ status: 200, body: fixtureJson("face-detection-response.corrected.json") });
     expect(out.decision).toBe("approved");
-    expect(out.checks).toEqual({ liveness: { outcome: "pass", score: null, level: null } });
+    // the doc gives no liveness score nor level: null; every capture field under the doc's own name
+    expect(out.checks).toEqual({
+      liveness: {
+        outcome: "pass",
+        score: null,
+        level: null,
+        quality: {
+          quality: 0.94,
+          luminance: 0.87,
+          eye_distance: 142.3,
+          "pose.yaw": 1.8,
+          "pose.roll": -0.4,
+          "pose.pitch": 2.1,
+          "eye_state.left_closed": 0.02,
+          "eye_state.right_closed": 0.03,
+          mouth_opened: 0.12,
+          occlusion: 0.01,
+        },
+      },
+    });
     expect(out.reasons).toEqual([]);
     expect(h.payloads.map((p) => p.kind)).toEqual(["gateway_request", "face_detection"]);
   });
@@ -176,13 +197,14 @@ describe("dms face match: template_extraction + face_verify", () => {
     expect(h.calls.map((c) => c.endpoint)).toEqual(["idcard_recognition_base64", "template_extraction", "template_extraction", "face_verify"]);
   });
 
-  it("sends the document's Portrait bytes to template_extraction", async () => {
+  /** the multipart bodies of the two template_extraction calls of a face_match-only start */
+  async function templateBodies(documentAnswer: Record<string, unknown>): Promise<string[]> {
     const account = dmsAccount();
     const h = makeHarness(account);
     const bodies: string[] = [];
     nock(BASE)
       .post(DOC)
-      .reply(200, documentSample())
+      .reply(200, documentAnswer)
       .post(TEMPLATE, (b: string) => {
         bodies.push(bodyText(b));
         return true;
@@ -192,10 +214,27 @@ describe("dms face match: template_extraction + face_verify", () => {
       .post(VERIFY)
       .reply(200, fixtureJson("face-verify-response.json"));
     await dmsAdapter.start(verification(["face_match"]), account, h.ctx);
+    return bodies;
+  }
+
+  it("sends the document's Portrait bytes to template_extraction", async () => {
+    const bodies = await templateBodies(documentSample());
     expect(bodies).toHaveLength(2);
     expect(bodies[0]).toContain('filename="portrait.jpg"');
+    expect(bodies[0]).toContain("Content-Type: image/jpeg");
     expect(bodies[0]).toContain("portrait");
     expect(bodies[1]).toContain('filename="selfie.jpg"');
+  });
+
+  it.each([
+    ["a PNG", PNG_PORTRAIT, 'filename="portrait.png"', "Content-Type: image/png"],
+    ["a WEBP", WEBP_PORTRAIT, 'filename="portrait.webp"', "Content-Type: image/webp"],
+    ["bytes of no known image type", Buffer.from("not an image at all"), 'filename="portrait.bin"', "Content-Type: application/octet-stream"],
+  ])("a Portrait that is %s is sent with its own content type, not as image/jpeg", async (_what, portrait, filename, contentType) => {
+    const [portraitBody] = await templateBodies(documentSample({ Portrait: portrait.toString("base64") }));
+    expect(portraitBody).toContain(filename);
+    expect(portraitBody).toContain(contentType);
+    expect(portraitBody).not.toContain("image/jpeg");
   });
 
   it("all three checks with the doc's samples: the selfie template of face_detection is reused (4 calls)", async () => {

@@ -5,7 +5,7 @@ import { dmsAdapter } from "../../../../src/adapters/dms/index.js";
 import { HTTP_ERROR_MAP } from "../../../../src/adapters/dms/mapping.js";
 import { isVendorError, type VendorError } from "../../../../src/core/errors.js";
 import { makeHarness } from "../../../support/adapter-harness.js";
-import { BASE, IDV, LIVE, documentSample, dmsAccount, faceDetectionSample, fixtureJson, input, verification } from "./helpers.js";
+import { API_KEY, BASE, IDV, LIVE, documentSample, dmsAccount, faceDetectionSample, fixtureJson, input, verification } from "./helpers.js";
 
 const DOC = `${IDV}/idcard_recognition_base64`;
 const FACE = `${LIVE}/face_detection`;
@@ -126,15 +126,28 @@ describe("dms paths, auth and account configuration", () => {
       minFaceQuality: 0.5,
     });
     expect(() => dmsAdapter.settings.parse({ minFaceQuality: 1.5 })).toThrow();
+    // the core's keys (DESIGN.md "every vendor concurrency, timeoutMs, maxRetries") are kept, not stripped
+    expect(dmsAdapter.settings.parse({ concurrency: 3, timeoutMs: 12_000, maxRetries: 0 })).toMatchObject({ concurrency: 3, timeoutMs: 12_000, maxRetries: 0 });
+    expect(() => dmsAdapter.settings.parse({ maxRetries: -1 })).toThrow();
     expect(() => dmsAdapter.settings.parse({ idverifrPrefix: "no-leading-slash" })).toThrow();
   });
 
-  it("credentials: apiKey and one or two webhook secrets; both are secret keys", () => {
+  it("credentials: apiKey and, for an account that takes webhooks, one or two webhook secrets; both are secret keys", () => {
     expect(dmsAdapter.credentials.secretKeys).toEqual(["apiKey", "webhookSecrets"]);
     expect(dmsAdapter.credentials.parse({ apiKey: "k", webhookSecrets: ["a"] })).toEqual({ apiKey: "k", webhookSecrets: ["a"] });
+    expect(dmsAdapter.credentials.parse({ apiKey: "k" })).toEqual({ apiKey: "k" });
     expect(() => dmsAdapter.credentials.parse({ apiKey: "k", webhookSecrets: [] })).toThrow();
     expect(() => dmsAdapter.credentials.parse({ apiKey: "k", webhookSecrets: ["a", "b", "c"] })).toThrow();
     expect(() => dmsAdapter.credentials.parse({ webhookSecrets: ["a"] })).toThrow();
+  });
+
+  it("an account without webhook secrets verifies people (webhooks are for account events only)", async () => {
+    const account = dmsAccount({}, { credentials: { apiKey: API_KEY } });
+    const h = makeHarness(account, null, {}, () => new Date("2026-05-01T00:00:00Z"));
+    const scope = nock(BASE, { reqheaders: { authorization: `Bearer ${API_KEY}` } }).post(`${IDV}/idcard_recognition_base64`).reply(200, documentSample());
+    const out = await dmsAdapter.start(verification(["document"], input({ selfie: null })), account, h.ctx);
+    expect(scope.isDone()).toBe(true);
+    expect(out.status === "completed" && out.decision).toBe("approved");
   });
 
   it("incomplete credentials: an auth VendorError before any call, the key never in the message", async () => {

@@ -176,7 +176,7 @@ describe("dms renormalize: every simulator magic input", () => {
   });
 
   const simAccount = () => makeAccount("dms", { baseUrl: sim.baseUrl, credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } });
-  const markers = MAGIC_INPUTS.map((m) => m.input).filter((m) => m !== "MAGIC:quota");
+  const markers = MAGIC_INPUTS.map((m) => m.input).filter((m) => m !== "MAGIC:quota402");
   const cases = ["(none)", ...markers].flatMap((m) =>
     (["document", "selfie"] as const).flatMap((where) =>
       [ALL, ["document"], ["face_match"], ["liveness"]].map((checks) => [m, where, checks] as [string, "document" | "selfie", CheckName[]]),
@@ -200,7 +200,7 @@ describe("dms renormalize: every simulator magic input", () => {
 });
 
 describe("dms mapping version", () => {
-  it("is dms-2026.12.2", () => {
-    expect(dmsAdapter.mappingVersion).toBe("dms-2026.12.2");
+  it("is dms-2026.12.3", () => {
+    expect(dmsAdapter.mappingVersion).toBe("dms-2026.12.3");
   });
 });

@@ -58,7 +58,8 @@ describe("dms adapter x simulator: no magic", () => {
     expect(o.reasons).toEqual([]);
     expect(o.vendorReference).toBeNull();
     expect(o.checks.document).toMatchObject({ outcome: "pass", type: "driving_license", country: "ES", fields: { firstName: "CARLOS", lastName: "GARCIA LOPEZ", nationality: "ES", expiryDate: "2028-06-15" } });
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: null });
+    expect(o.checks.document).toMatchObject({ model: "DRIVING_LICENSE", quality: { OcrProvider: "V2_TEMPLATE" } });
+    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: null, quality: expect.objectContaining({ quality: 0.94, luminance: 0.87, "pose.yaw": 1.8, occlusion: 0.01, "eye_state.left_closed": 0.02 }) });
     expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.9342, threshold: 0.82 });
     expect(endpoints()).toEqual(["idcard_recognition_base64", "face_detection", "template_extraction", "face_verify"]);
     // what was asked, then each answer
@@ -96,6 +97,7 @@ describe("dms adapter x simulator: every magic input", () => {
       "MAGIC:screen",
       "MAGIC:nodoc",
       "MAGIC:quota",
+      "MAGIC:quota402",
       "MAGIC:spoof",
       "MAGIC:lowquality",
       "MAGIC:noface",
@@ -121,13 +123,13 @@ describe("dms adapter x simulator: every magic input", () => {
     const o = completed(out);
     expect(o.decision).toBe("declined");
     expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["document_suspicious", "SUSPICIOUS"]]);
-    expect(o.checks.document?.security).toEqual({ fraud_check: false, screen_capture: true });
+    expect(o.checks.document?.security).toEqual({ fraud_check: false, NO_SCREEN_CAPTURE: true });
   });
 
   it("MAGIC:screen (document, on the back page) -> declined, document_suspicious", async () => {
     const { out } = await run({ back: "MAGIC:screen" });
     expect(codes(out)).toEqual(["document_suspicious"]);
-    expect(completed(out).checks.document?.security).toEqual({ fraud_check: false, specimen_watermark: true });
+    expect(completed(out).checks.document?.security).toEqual({ fraud_check: false, NO_SPECIMEN_WATERMARK: true });
     expect(completed(out).decision).toBe("declined");
   });
 
@@ -156,9 +158,11 @@ describe("dms adapter x simulator: every magic input", () => {
     expect(o.checks.document).toEqual({
       outcome: "pass",
       type: "id_card",
+      model: "NATIONAL_ID",
+      quality: { OcrProvider: "V2_TEMPLATE" },
       country: "ES",
       fields: { firstName: "JUAN", lastName: "APARICIO LOPEZ", dateOfBirth: "1955-12-18", documentNumber: "00000000T", expiryDate: "2031-10-19", sex: "M", nationality: "ES", issuingCountry: "ES" },
-      security: { fraud_check: true, specimen_watermark: true, screen_capture: true },
+      security: { fraud_check: true, NO_SPECIMEN_WATERMARK: true, NO_SCREEN_CAPTURE: true },
     });
   });
 
@@ -174,9 +178,18 @@ describe("dms adapter x simulator: every magic input", () => {
   });
 
   it.each([
-    ["document", { front: "MAGIC:quota" }, ["idcard_recognition_base64"]],
-    ["selfie", { selfie: "MAGIC:quota" }, ["idcard_recognition_base64", "face_detection"]],
-  ] as const)("MAGIC:quota (%s) -> 402 -> VendorError out_of_credits, not retried", async (_where, opts, calls) => {
+    ["document", { front: "MAGIC:quota" }],
+    ["selfie", { selfie: "MAGIC:quota" }],
+  ] as const)("MAGIC:quota (%s): over the allowance, requests keep succeeding -> approved as without the marker", async (_where, opts) => {
+    const { out, endpoints } = await run(opts);
+    expect(completed(out).decision).toBe("approved");
+    expect(endpoints()).toEqual(["idcard_recognition_base64", "face_detection", "template_extraction", "face_verify"]);
+  });
+
+  it.each([
+    ["document", { front: "MAGIC:quota402" }, ["idcard_recognition_base64"]],
+    ["selfie", { selfie: "MAGIC:quota402" }, ["idcard_recognition_base64", "face_detection"]],
+  ] as const)("MAGIC:quota402 (%s) -> 402 -> VendorError out_of_credits, not retried", async (_where, opts, calls) => {
     const { out, endpoints } = await run(opts);
     expect(isVendorError(out)).toBe(true);
     const err = out as VendorError;

@@ -103,6 +103,12 @@ describe("authenticateWebhook", () => {
     const broken = dmsAccount({}, { credentials: { apiKey: "k", webhookSecrets: [] } });
     expect(authenticateWebhook(request(), broken)).toBe(false);
   });
+
+  it("an account without webhookSecrets (it uses no account webhooks) refuses every webhook, even one signed with any secret", () => {
+    const noWebhooks = dmsAccount({}, { credentials: { apiKey: "k" } });
+    for (const secret of [SECRET_PRIMARY, "", "undefined"]) expect(authenticateWebhook(request({ secret }), noWebhooks)).toBe(false);
+    expect(authenticateWebhook(request({ sig: `t=${TS},v1=` }), noWebhooks)).toBe(false);
+  });
 });
 
 describe("parseWebhook: the event catalog", () => {

@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import express from "express";
 import multer from "multer";
 import nock from "nock";
+import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { shareidAdapter } from "../../../../src/adapters/shareid/index.js";
 import type { VerificationInputData } from "../../../../src/adapters/types.js";
@@ -74,6 +75,7 @@ describe("ShareID adapter against recorded answers (nock)", () => {
         document: {
           outcome: "pass",
           type: "residence_permit",
+          model: "2011",
           country: "FR",
           fields: {
             firstName: "JEAN",
@@ -99,7 +101,7 @@ describe("ShareID adapter against recorded answers (nock)", () => {
   });
 
   it("declines on verdict false with the doc's reasons", async () => {
-    nock(BASE).post(PATH).reply(200, docStyleAnswer("doc_print,inversed_name", false));
+    nock(BASE).post(PATH).reply(200, docStyleAnswer("doc_print or inversed_name", false));
     const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
     const out = await shareidAdapter.start(makeVerification(input(), ["document"]), account, makeHarness(account).ctx);
     expect(out).toMatchObject({ status: "completed", decision: "declined" });
@@ -110,9 +112,44 @@ describe("ShareID adapter against recorded answers (nock)", () => {
     ]);
   });
 
-  it("retries a 408 (ShareID's timeout) and then succeeds", async () => {
-    const scope = nock(BASE).post(PATH).reply(408, "").post(PATH).reply(200, { verdict: true, reason: "", flow_id: "after-408" });
+  it("a free-text reason is kept in the resource but never written to the logs (it may name the person)", async () => {
+    nock(BASE).post(PATH).reply(200, docStyleAnswer("Name JEAN DUPONT does not match", false));
     const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const h = makeHarness(account);
+    const lines: string[] = [];
+    h.ctx.log = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
+    const out = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx);
+    if (out.status !== "completed") throw new Error("unreachable");
+    expect(out.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["document_suspicious", "Name JEAN DUPONT does not match"]]);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join("\n")).not.toMatch(/JEAN|DUPONT/);
+  });
+
+  it("a 408 (ShareID's timeout) is not resent by default: one upload, a retryable vendor_timeout", async () => {
+    const scope = nock(BASE).post(PATH).reply(408, "");
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const h = makeHarness(account);
+    const err = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx).catch((e: unknown) => e);
+    expect(scope.isDone()).toBe(true);
+    expect(err).toBeInstanceOf(VendorError);
+    expect(err).toMatchObject({ kind: "timeout", retryable: true });
+    expect((err as VendorError).toReason()).toMatchObject({ code: "vendor_timeout", vendorCode: "408" });
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it("no answer within the account's timeoutMs: the upload is not sent again (ShareID may still be analysing it)", async () => {
+    const scope = nock(BASE).post(PATH).delay(1_500).reply(200, { verdict: true, reason: "", flow_id: "late" });
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds, settings: { timeoutMs: 1_000 } });
+    const h = makeHarness(account);
+    const err = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx).catch((e: unknown) => e);
+    expect(scope.isDone()).toBe(true);
+    expect(err).toMatchObject({ kind: "timeout", retryable: true });
+    expect(h.calls.map((c) => [c.httpStatus, c.errorKind])).toEqual([[null, "timeout"]]);
+  });
+
+  it("with resendUpload: true, a 408 is sent again and then succeeds", async () => {
+    const scope = nock(BASE).post(PATH).reply(408, "").post(PATH).reply(200, { verdict: true, reason: "", flow_id: "after-408" });
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds, settings: { resendUpload: true } });
     const h = makeHarness(account);
     const out = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx);
     expect(scope.isDone()).toBe(true);
@@ -123,15 +160,22 @@ describe("ShareID adapter against recorded answers (nock)", () => {
     ]);
   });
 
-  it("gives up after repeated 408s with a retryable vendor_timeout", async () => {
+  it("with resendUpload: true, repeated 408s give up after the retries with a retryable vendor_timeout", async () => {
     nock(BASE).post(PATH).times(3).reply(408, "");
-    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds, settings: { resendUpload: true } });
     const h = makeHarness(account);
     const err = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(VendorError);
     expect(err).toMatchObject({ kind: "timeout", retryable: true });
-    expect((err as VendorError).toReason()).toMatchObject({ code: "vendor_timeout", vendorCode: "408" });
     expect(h.calls).toHaveLength(3);
+  });
+
+  it("invalid account settings are a VendorError before any call", async () => {
+    const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds, settings: { timeoutMs: "soon" } });
+    const h = makeHarness(account);
+    const err = await shareidAdapter.start(makeVerification(input(), ["document"]), account, h.ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: "rejected", retryable: false });
+    expect((err as Error).message).toContain("timeoutMs");
+    expect(h.calls).toHaveLength(0);
   });
 
   it.each([
@@ -139,7 +183,8 @@ describe("ShareID adapter against recorded answers (nock)", () => {
     [403, "auth", "vendor_auth_failed", 1],
     [400, "rejected", "vendor_rejected_request", 1],
     [413, "rejected", "vendor_rejected_request", 1],
-    [503, "unavailable", "vendor_unavailable", 3],
+    // a 5xx is resent only when the account allows it (resendUpload)
+    [503, "unavailable", "vendor_unavailable", 1],
   ] as const)("HTTP %i -> %s (%s) after %i call(s)", async (status, kind, code, calls) => {
     nock(BASE).post(PATH).times(calls).reply(status, { error: "x" });
     const account = makeAccount("shareid", { baseUrl: BASE, credentials: creds });
@@ -251,9 +296,13 @@ describe("ShareID adapter declaration", () => {
     expect(shareidAdapter.credentials.secretKeys).toEqual(["apiKey", "businessHash"]);
     expect(shareidAdapter.credentials.parse({ apiKey: "a", businessHash: "b", extra: 1 })).toEqual({ apiKey: "a", businessHash: "b" });
     expect(() => shareidAdapter.credentials.parse({ apiKey: "a" })).toThrow();
-    expect(shareidAdapter.settings.parse({})).toEqual({ path: "/flow/authenticity/photo" });
-    expect(shareidAdapter.settings.parse(undefined)).toEqual({ path: "/flow/authenticity/photo" });
+    // its own timeout (the doc gives none: ours, a minute) and no automatic resend of the upload
+    const defaults = { path: "/flow/authenticity/photo", timeoutMs: 60_000, resendUpload: false };
+    expect(shareidAdapter.settings.parse({})).toEqual(defaults);
+    expect(shareidAdapter.settings.parse(undefined)).toEqual(defaults);
     expect(() => shareidAdapter.settings.parse({ path: "no-slash" })).toThrow();
+    // the core's keys are kept, not stripped
+    expect(shareidAdapter.settings.parse({ concurrency: 2, timeoutMs: 90_000, maxRetries: 1, resendUpload: true })).toEqual({ ...defaults, concurrency: 2, timeoutMs: 90_000, maxRetries: 1, resendUpload: true });
   });
 });
 
@@ -267,7 +316,7 @@ describe("ShareID renormalize: the recorded answer read again, no vendor call", 
   const reasonRows = [...fixture("reasons-table.txt").matchAll(/^([a-z_0-9]+)\s/gm)].map((m) => m[1]!).filter((r) => r !== "reason");
   const samples: [string, string | Record<string, unknown>][] = [
     ["the doc-style pass (Python literals, // comment)", docStyleAnswer("", true)],
-    ["the doc-style answer with two reasons", docStyleAnswer("doc_print,inversed_name", false)],
+    ["the doc-style answer with two reasons", docStyleAnswer("doc_print or inversed_name", false)],
     ["verdict true with a rejection reason", docStyleAnswer("doc_expired_5y", true)],
     ["verdict false, no reason", { verdict: false, reason: "", flow_id: "f" }],
     ["reason_id only", { verdict: false, reason: "", reason_id: [7, 42], flow_id: "f" }],
@@ -299,7 +348,7 @@ describe("ShareID renormalize: the recorded answer read again, no vendor call", 
     expect(shareidAdapter.renormalize!(stored(h.payloads), v)).toBeNull();
   });
 
-  it("mapping version shareid-2026.12.2", () => {
-    expect(shareidAdapter.mappingVersion).toBe("shareid-2026.12.2");
+  it("mapping version shareid-2026.12.3", () => {
+    expect(shareidAdapter.mappingVersion).toBe("shareid-2026.12.3");
   });
 });

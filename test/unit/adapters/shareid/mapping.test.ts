@@ -86,13 +86,19 @@ describe("ShareID reason table (the doc's Reasons table)", () => {
 
   it.each([
     ["", []],
+    ["  ", []],
     ["doc_expired", ["doc_expired"]],
-    ["doc_expired,wrong_mrz", ["doc_expired", "wrong_mrz"]],
-    ["doc_expired, wrong_mrz", ["doc_expired", "wrong_mrz"]],
-    ["doc_expired;blur_img", ["doc_expired", "blur_img"]],
-    ["doc_expired|blur_img", ["doc_expired", "blur_img"]],
-    ["doc_expired blur_img\tlow_quality", ["doc_expired", "blur_img", "low_quality"]],
+    [" DOC_PRINT ", ["DOC_PRINT"]],
+    // the one separator the doc shows: its table's "name_not_extracted or surname_not_extracted"
     ["name_not_extracted or surname_not_extracted", ["name_not_extracted", "surname_not_extracted"]],
+    ["doc_expired OR wrong_mrz", ["doc_expired", "wrong_mrz"]],
+    // free text is one reason, never split into words
+    ["Document expired", ["Document expired"]],
+    ["Name or surname couldn't be extracted", ["Name or surname couldn't be extracted"]],
+    // separators the doc does not show are not taken for one
+    ["doc_expired,wrong_mrz", ["doc_expired,wrong_mrz"]],
+    ["doc_expired blur_img", ["doc_expired blur_img"]],
+    ["doc_expired or Document expired", ["doc_expired or Document expired"]],
   ])("splitReasons(%j)", (raw, expected) => {
     expect(splitReasons(raw)).toEqual(expected);
   });
@@ -270,6 +276,7 @@ describe("ShareID result mapping", () => {
         document: {
           outcome: "pass",
           type: "driving_license",
+          model: "2013",
           country: "FR",
           fields: { ...NO_FIELDS, firstName: "JEAN", lastName: "DUPONT", nationality: "FR", dateOfBirth: "1980-01-02", sex: "M", issuingCountry: "FR" },
           security: {},
@@ -279,13 +286,35 @@ describe("ShareID result mapping", () => {
     });
   });
 
-  it("verdict false with two reasons: declined with both, deduplicated", () => {
-    const out = mapShareidResult(ShareidResultSchema.parse({ verdict: false, reason: "doc_expired, wrong_mrz,doc_expired", flow_id: "f-2" }));
+  it("verdict false with two reasons joined as the doc joins them: declined with both", () => {
+    const out = mapShareidResult(ShareidResultSchema.parse({ verdict: false, reason: "doc_expired or wrong_mrz", flow_id: "f-2" }));
     expect(out.decision).toBe("declined");
     expect(out.reasons.map((r) => [r.code, r.vendorCode])).toEqual([
       ["document_expired", "doc_expired"],
       ["mrz_invalid", "wrong_mrz"],
     ]);
+  });
+
+  it("reasons as a list (not documented, tolerated): one reason per item, deduplicated, never re-joined", () => {
+    const out = mapShareidResult(ShareidResultSchema.parse({ verdict: false, reason: ["doc_expired", "wrong_mrz", "doc_expired", "Document expired"] }));
+    expect(out.reasons.map((r) => [r.code, r.vendorCode])).toEqual([
+      ["document_expired", "doc_expired"],
+      ["mrz_invalid", "wrong_mrz"],
+      ["document_suspicious", "Document expired"],
+    ]);
+  });
+
+  it('a free-text reason ("Document expired") is one unknown reason: the generic document code, the text as vendorCode, declined', () => {
+    const out = mapShareidResult(ShareidResultSchema.parse({ verdict: false, reason: "Document expired", flow_id: "f-3" }));
+    expect(out.reasons).toEqual([{ code: "document_suspicious", category: "document", vendor: "shareid", vendorCode: "Document expired", message: expect.any(String) }]);
+    expect(out.checks.document?.outcome).toBe("fail");
+    expect(out.decision).toBe("declined");
+  });
+
+  it("doc_model (\"document model reference (year of first issue)\") is carried as document.model; empty is null", () => {
+    expect(mapShareidResult(ShareidResultSchema.parse({ verdict: true, reason: "", doc_model: "2011" })).checks.document?.model).toBe("2011");
+    expect(mapShareidResult(ShareidResultSchema.parse({ verdict: true, reason: "", doc_model: "" })).checks.document?.model).toBeNull();
+    expect(mapShareidResult(ShareidResultSchema.parse({ verdict: true, reason: "" })).checks.document?.model).toBeNull();
   });
 
   it("verdict false with no reason is declined with a generic document reason, never silently", () => {

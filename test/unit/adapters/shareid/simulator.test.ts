@@ -33,6 +33,8 @@ beforeEach(() => faults.clear());
 const sandboxAccount = (): AdapterAccount =>
   makeAccount("shareid", { baseUrl, credentials: { apiKey: SANDBOX_API_KEY, businessHash: SANDBOX_BUSINESS_HASH } });
 
+const resendingAccount = (): AdapterAccount => ({ ...sandboxAccount(), settings: { resendUpload: true } });
+
 let seq = 0;
 const input = (lastName: string): VerificationInputData => {
   seq += 1;
@@ -86,6 +88,8 @@ describe("ShareID adapter x sandbox: magic last names", () => {
     ["SURNAME_NOT_EXTRACTED", "declined", ["data_not_extracted"], ["surname_not_extracted"]],
     ["DOC_AUTH", "approved", [], []],
     ["DOC_EXPIRED+WRONG_MRZ", "declined", ["document_expired", "mrz_invalid"], ["doc_expired", "wrong_mrz"]],
+    // a free-text reason: one reason, the generic document code, the text kept whole
+    ["FREE_TEXT", "declined", ["document_suspicious"], ["Document expired"]],
     ["APARICIO LOPEZ", "approved", [], []],
   ];
 
@@ -170,16 +174,24 @@ describe("ShareID adapter x sandbox: magic last names", () => {
     expect(expired.out.checks.document?.fields.expiryDate! < new Date().toISOString().slice(0, 10)).toBe(true);
   });
 
-  it("TIMEOUT: 408 every time, retried, then a retryable vendor_timeout", async () => {
+  it("TIMEOUT: 408, not resent by default: a retryable vendor_timeout after one upload", async () => {
     const account = sandboxAccount();
+    const h = makeHarness(account);
+    const err = await shareidAdapter.start(makeVerification(input("TIMEOUT"), ["document"]), account, h.ctx).catch((e: unknown) => e as VendorError);
+    expect(err).toMatchObject({ kind: "timeout", retryable: true, httpStatus: 408 });
+    expect(h.calls.map((c) => c.httpStatus)).toEqual([408]);
+  });
+
+  it("TIMEOUT with resendUpload: 408 every time, sent again, then a retryable vendor_timeout", async () => {
+    const account = resendingAccount();
     const h = makeHarness(account);
     const err = await shareidAdapter.start(makeVerification(input("TIMEOUT"), ["document"]), account, h.ctx).catch((e: unknown) => e as VendorError);
     expect(err).toMatchObject({ kind: "timeout", retryable: true, httpStatus: 408 });
     expect(h.calls.map((c) => c.httpStatus)).toEqual([408, 408, 408]);
   });
 
-  it("TIMEOUT_ONCE: the 408 is retried and the second attempt passes", async () => {
-    const { out, h } = await run("TIMEOUT_ONCE");
+  it("TIMEOUT_ONCE with resendUpload: the 408 is sent again and the second attempt passes", async () => {
+    const { out, h } = await run("TIMEOUT_ONCE", resendingAccount());
     expect(out).toMatchObject({ status: "completed", decision: "approved" });
     expect(h.calls.map((c) => c.httpStatus)).toEqual([408, 200]);
   });
@@ -193,9 +205,9 @@ describe("ShareID adapter x sandbox: magic last names", () => {
     expect(h.calls).toHaveLength(1);
   });
 
-  it("an injected 503 is retried; an injected malformed body is a parse error", async () => {
+  it("an injected 503 is resent when the account allows it; an injected malformed body is a parse error", async () => {
     faults.add({ vendor: "shareid", endpoint: "/flow/authenticity/photo", fault: "http_503", times: 1, latencyMs: 0 });
-    const { out, h } = await run("Dupont");
+    const { out, h } = await run("Dupont", resendingAccount());
     expect(out).toMatchObject({ status: "completed", decision: "approved" });
     expect(h.calls.map((c) => c.httpStatus)).toEqual([503, 200]);
 
