@@ -23,7 +23,11 @@ export const IdentomatSettingsSchema = z.object({
   deletePath: z.string().min(1).default("/external-api/delete/"),
   /** account-wide `flags` merged under the flags built from each request */
   flags: z.record(z.string(), z.unknown()).default({}),
-  /** optional custom `steps` array sent with every session */
+  /**
+   * optional custom `steps` array sent with every session ("Company server can also provide a
+   * custom steps object as an argument"). Per account only: the tenant API's create request
+   * (../shared/DESIGN.md "Tenant API", names fixed) has no field that could carry it per verification.
+   */
   steps: z.array(z.record(z.string(), z.unknown())).optional(),
   /** optional predefined configuration (`config_id` of Identomat's API reference) */
   configId: z.string().min(1).optional(),
@@ -109,7 +113,15 @@ export const ResultAnswerSchema = z.looseObject({
   configId: text,
   trustedDatabaseRecord: z.unknown().optional(),
   result_comment: text,
+  /**
+   * "In case of the session having the questionnaire this object will return array containing
+   * answers" and "In case of the session having screening matches this object will return array
+   * containing those matches": no place in the checks (they describe neither the document nor the
+   * capture), so they are kept as answered in the stored vendor payload (poll records the answer
+   * as received); read loosely so a shape the file does not spell out never fails a result.
+   */
   questionnaires: z.array(z.unknown()).nullish(),
+  screeningMatches: z.array(z.unknown()).nullish(),
 });
 export type IdentomatResultAnswer = z.infer<typeof ResultAnswerSchema>;
 

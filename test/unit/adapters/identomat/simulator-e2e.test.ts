@@ -114,7 +114,8 @@ describe("each magic input, start then poll until terminal", () => {
           outcome: "pass",
           type: "id_card",
           country: "GE",
-          fields: { firstName: "SANDBOX", lastName: "SPECIMEN", dateOfBirth: "1979-11-25", expiryDate: "2031-08-02", issueDate: "2021-02-08", nationality: "GE", sex: "M" },
+          // document_issued "2/8/2021" has no ISO twin and either order is a date: not guessed
+          fields: { firstName: "SANDBOX", lastName: "SPECIMEN", dateOfBirth: "1979-11-25", expiryDate: "2031-08-02", issueDate: null, nationality: "GE", sex: "M" },
         },
         liveness: { outcome: "pass" },
         faceMatch: { outcome: "pass", similarity: 0.93, threshold: null },
