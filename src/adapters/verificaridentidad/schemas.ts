@@ -137,6 +137,8 @@ export const ResultSchema = z.looseObject({
   RangoAparenteEdad: optional(z.string()),
   ParecidoPersonaDNI: optional(numeric),
   PruebaDeVida: optional(z.string()),
+  /** "Dispositivo : Summary of the device used." */
+  Dispositivo: optional(z.string()),
 });
 export type Result = z.infer<typeof ResultSchema>;
 
