@@ -2,6 +2,7 @@
 // unknown extra fields are allowed, every documented member is optional where the
 // doc says so ("Every member is optional" for `person`, "Can be null" for `reject_reason`).
 import { z } from "zod";
+import { vendorCallSettingsShape } from "../vendor-call-settings.js";
 
 /** Vendor account credentials (DESIGN.md: identomat `{ companyKey, secretKey? }`). */
 export const IdentomatCredentialsSchema = z.object({
@@ -16,6 +17,8 @@ export const DEFAULT_POLL_SCHEDULE_SECONDS = [5, 10, 20, 30, 60] as const;
 
 /** Vendor account settings: all optional with defaults. */
 export const IdentomatSettingsSchema = z.object({
+  // concurrency, timeoutMs, maxRetries: kept, never stripped on write
+  ...vendorCallSettingsShape,
   /** where the end user is sent; defaults to the account's baseUrl (the API and the widget share the host widget.identomat.com) */
   widgetUrl: z.string().url().optional(),
   beginPath: z.string().min(1).default("/external-api/begin/"),

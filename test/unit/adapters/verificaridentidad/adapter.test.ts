@@ -130,6 +130,12 @@ describe("validateRequest", () => {
     expect(() => adapter.settings.parse({ defaultMessage: "no link" })).toThrow();
     expect(adapter.settings.parse({})).toEqual({ lowCreditsThreshold: 50, linkTtlHours: 72, defaultPhoneCountry: "ES" });
   });
+
+  it("keeps the core's settings (concurrency, timeoutMs, maxRetries, linkTtlHours): never stripped on write", () => {
+    const core = { concurrency: 2, timeoutMs: 15000, maxRetries: 0, linkTtlHours: 24 };
+    expect(adapter.settings.parse(core)).toEqual({ ...core, lowCreditsThreshold: 50, defaultPhoneCountry: "ES" });
+    for (const bad of [{ concurrency: 1.5 }, { timeoutMs: 0 }, { maxRetries: 99 }]) expect(() => adapter.settings.parse(bad)).toThrow();
+  });
 });
 
 describe("credentials", () => {
