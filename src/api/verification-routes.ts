@@ -6,6 +6,8 @@ import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { VerificationInputData } from "../adapters/types.js";
 import { toAdapterAccount } from "../core/accounts.js";
+import { mergeChecks } from "../core/checks-merge.js";
+import type { Checks } from "../core/model.js";
 import { newId, sha256Hex } from "../core/crypto.js";
 import { toTechnicalReason } from "../core/errors.js";
 import { resolveRoute, RoutingSchema } from "../core/routing.js";
@@ -216,13 +218,14 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       // under the row lock: an outcome, payload or artifact written concurrently lands before (and is erased) or after (and sees erasedAt)
       await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${v.id} FOR UPDATE`;
       const cur = await tx.verification.findUniqueOrThrow({ where: { id: v.id } });
-      const checks = (cur.checks ?? {}) as Record<string, Record<string, unknown> | undefined>;
-      const scrubbed = checks.document ? { ...checks, document: { ...checks.document, fields: {} } } : checks;
+      // the core's erasure rule: document fields emptied, the session signals (operator note, IP, GPS, device) removed
+      const scrubbed = mergeChecks((cur.checks ?? {}) as Checks, undefined, true);
       await tx.verificationInput.deleteMany({ where: { verificationId: v.id } });
       await tx.vendorPayload.deleteMany({ where: { verificationId: v.id } });
       await tx.verificationArtifact.deleteMany({ where: { verificationId: v.id } });
       // past webhook bodies carried the document fields too
       await tx.$executeRaw`UPDATE webhook_events SET payload = jsonb_set(payload, '{data,checks,document,fields}', '{}'::jsonb, false) WHERE verification_id = ${v.id} AND payload #> '{data,checks,document}' IS NOT NULL`;
+      await tx.$executeRaw`UPDATE webhook_events SET payload = payload #- '{data,checks,session}' WHERE verification_id = ${v.id} AND payload #> '{data,checks,session}' IS NOT NULL`;
       const u = await tx.verification.update({ where: { id: v.id }, data: { checks: scrubbed as Prisma.InputJsonValue, erasedAt: new Date() } });
       await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "personal_data_erased", fromStatus: cur.status, toStatus: cur.status, detail: { vendorErasure } } });
       return u;
