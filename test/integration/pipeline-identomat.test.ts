@@ -65,6 +65,26 @@ describe("Identomat end to end", () => {
     expect(v.reasons[0]).toMatchObject({ code: "document_expired", vendor: "identomat", vendorCode: "DOCUMENT_EXPIRED" });
   });
 
+  it("an unknown face reject_reason fails the face check, not the document; the operator's comment reaches the resource and is erased with the personal data (issue 10)", async () => {
+    const t = await createTenantWithAccounts(gw, [account()]);
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("https://tenant.example/done?magic=REJECTED:FACE_TOO_SMALL&polls=0&comment=Selfie%20too%20far%20from%20the%20camera"));
+    const v = await statusOf(t.apiKey, created.body.id, (x) => x.status === "completed");
+    expect(v.decision).toBe("declined");
+    expect(v.reasons).toContainEqual(expect.objectContaining({ code: "capture_invalid", category: "face", vendor: "identomat", vendorCode: "FACE_TOO_SMALL" }));
+    expect(v.checks.faceMatch.outcome).toBe("fail");
+    expect(v.checks.document.outcome).toBe("pass");
+    expect(v.checks.session).toEqual({ operatorComment: "Selfie too far from the camera" });
+    const erased = await gw.tenant(t.apiKey, "DELETE", `/v1/verifications/${created.body.id}/personal-data`);
+    expect(erased.status).toBeLessThan(300);
+    const after = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}`);
+    expect(after.body.checks.session).toBeUndefined();
+    expect(after.body.decision).toBe("declined");
+    // nor in the stored outbound webhook bodies
+    const bodies = await gw.db.webhookEvent.findMany({ where: { verificationId: created.body.id } });
+    expect(bodies.length).toBeGreaterThan(0);
+    expect(JSON.stringify(bodies.map((b) => b.payload))).not.toContain("Selfie too far");
+  });
+
   it("a user who never finishes ends expired with user_abandoned", async () => {
     const t = await createTenantWithAccounts(gw, [account({ sessionTtlMinutes: 0.01, expiryMarginMinutes: 0 })]);
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("https://tenant.example/done?magic=NEVER"));

@@ -47,6 +47,13 @@ describe("VerificarIdentidad end to end", () => {
     expect(new Webhook(ep.body.secret).verify(hook.body, hook.headers)).toBeTruthy();
     expect(hook.json.data).toMatchObject({ status: "completed", decision: "approved", vendor: "verificaridentidad" });
     expect(hook.json.data.checks.faceMatch.similarity).toBeCloseTo(0.9396, 3);
+    // Acceso, Posicion, Dispositivo and FechaEnvio reach the resource (issue 10)
+    expect(hook.json.data.checks.session).toMatchObject({
+      access: { ip: "85.10.20.221", port: 11892, requestSentAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/) },
+      position: { latitude: 4.4577993, longitude: -1.6592592 },
+      device: { browser: "Chrome 92.0.4515.131", operatingSystem: "Android 11", displayResolution: "360 x 800", summary: "Android.v11-Chrome.v92.0.4515.131" },
+    });
+    expect(hook.json.data.checks.document.model).toBe("ID-1");
     // every Estado the user went through is in the event log (webhooks are ingested in parallel: any order)
     const events = await waitUntil(async () => {
       const e = await gw.db.verificationEvent.findMany({ where: { verificationId: created.body.id, source: "webhook" } });
@@ -199,5 +206,30 @@ describe("VerificarIdentidad end to end", () => {
     expect(longSender.status).toBe(400);
     expect(longSender.body.errors.map((e: { path: string }) => e.path)).toContain("$.hosted.smsSender");
     expect(await gw.db.vendorCall.count({ where: { vendorAccountId: t.accounts[0].id } })).toBe(0);
+  });
+
+  it("refuses a hosted.sendAt in the past with 400 naming the field, before any vendor call (issue 10)", async () => {
+    const t = await createTenantWithAccounts(gw, [account("sandboxpast")]);
+    const past = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000001", { hosted: { smsMessage: "Go [LINK]", sendAt: "2022-05-01T15:10:00+02:00" } }));
+    expect(past.status).toBe(400);
+    expect(past.headers.get("content-type")).toContain("application/problem+json");
+    expect(past.body.errors).toEqual([{ path: "$.hosted.sendAt", message: "is in the past: omit it to send the SMS now" }]);
+    expect(await gw.db.verification.count({ where: { tenantId: t.tenantId } })).toBe(0);
+    expect(await gw.db.vendorCall.count({ where: { vendorAccountId: t.accounts[0].id } })).toBe(0);
+  });
+
+  it("a report of another Servicio is an account event for operations, once however often delivered (issue 10)", async () => {
+    const t = await createTenantWithAccounts(gw, [account("sandboxsvc")]);
+    const auth = `Basic ${Buffer.from(`${WEBHOOK.webhookUser}:${WEBHOOK.webhookPassword}`).toString("base64")}`;
+    const body = new URLSearchParams({ Servicio: "FIRMA_CONTRATO", ID: "299846400", Estado: "3000", Telefono: "34600000000" }).toString();
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(t.accounts[0].webhookUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: auth }, body });
+      expect(res.status).toBe(200);
+    }
+    await waitUntil(async () => (await gw.db.inboundWebhook.count({ where: { vendorAccountId: t.accounts[0].id, status: "processed" } })) === 2, 10_000, "both deliveries processed");
+    const r = await gw.admin("GET", `/admin/vendor-events?accountId=${t.accounts[0].id}&type=other_service_report`);
+    expect(r.body.data).toHaveLength(1);
+    expect(r.body.data[0].payload).toEqual({ servicio: "FIRMA_CONTRATO", id: "299846400", estado: 3000 });
+    expect(JSON.stringify(r.body.data[0])).not.toContain("34600000000");
   });
 });

@@ -10,7 +10,7 @@ import { constantTimeEqual } from "../../core/crypto.js";
 import type { AdapterAccount, AdapterContext } from "../types.js";
 import { VendorError } from "../../core/errors.js";
 import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
-import { HTTP_STATUS_HANDLING, errorFromCode, isKnownErrorCode } from "./mapping.js";
+import { HTTP_STATUS_HANDLING, errorFromCode } from "./mapping.js";
 import { DEFAULT_BASE_URL, ErrorAnswerSchema, IdentomatCredentialsSchema, IdentomatSettingsSchema, type IdentomatCredentials, type IdentomatSettings } from "./schemas.js";
 
 const VENDOR = "identomat" as const;
@@ -68,20 +68,23 @@ export function widgetUrlFor(cfg: IdentomatAccountConfig, sessionToken: string):
   return `${base}/?session_token=${encodeURIComponent(sessionToken)}`;
 }
 
-/** an error code in a body: a bare JSON string such as "SESSION_NOT_FOUND", or `{ "error": ... }` */
-export function errorCodeOf(json: unknown, successfulStatus: boolean): string | null {
+/**
+ * An error code in a body: a bare JSON string such as "SESSION_NOT_FOUND" ("In case of non
+ * existing session it returns SESSION_NOT_FOUND", ../shared/vendors/identomat.txt), or
+ * `{ "error": ... }`. On a 2xx too: a session token is lower-case letters and digits (the API
+ * reference's "47fjzxvvzapi4ztasth3c2ozfucli3l0qx13hisc"), so a bare upper-case word such as
+ * "UNAUTHORIZED" is a code, never a token, whether the table knows it or not.
+ */
+export function errorCodeOf(json: unknown): string | null {
   const parsed = ErrorAnswerSchema.safeParse(json);
-  if (!parsed.success) return null;
-  // a 2xx bare string is normally the session token: only a known code or an UPPER_SNAKE word is an error
-  if (successfulStatus && typeof json === "string" && !isKnownErrorCode(parsed.data) && !parsed.data.includes("_")) return null;
-  return parsed.data;
+  return parsed.success ? parsed.data : null;
 }
 
 function classifyFor(endpoint: IdentomatEndpoint) {
   const fallback = defaultClassify(VENDOR, endpoint);
   return (res: VendorResponse): VendorError | null => {
     if (res.status >= 200 && res.status < 300) return null;
-    if (Object.hasOwn(HTTP_STATUS_HANDLING, res.status) && errorCodeOf(res.json, false)) return null;
+    if (Object.hasOwn(HTTP_STATUS_HANDLING, res.status) && errorCodeOf(res.json)) return null;
     return fallback(res);
   };
 }
@@ -135,7 +138,7 @@ export async function callIdentomat(
     }
   }
 
-  const errorCode = errorCodeOf(res.json, ok);
+  const errorCode = errorCodeOf(res.json);
   if (!ok && errorCode === null) {
     // classify let it through only with an error code; keep the guard for custom statuses
     throw errorFromCode(`HTTP_${res.status}`, endpoint, res.status);

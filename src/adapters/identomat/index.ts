@@ -150,8 +150,9 @@ async function poll(v: AdapterVerification, account: AdapterAccount, ctx: Adapte
 
   const parsed = ResultAnswerSchema.safeParse(answer.json);
   if (!parsed.success) throw parseError("result", "identomat result answer does not match the documented format");
-  // the whole answer is what renormalize reads back (redaction keeps every member it needs)
-  ctx.recordPayload(RESULT_PAYLOAD_KIND, parsed.data);
+  // the whole answer as received (questionnaires, screeningMatches, every person member, configId...)
+  // is what renormalize reads back and what the tenant's vendor-data shows (redaction keeps every member it needs)
+  ctx.recordPayload(RESULT_PAYLOAD_KIND, answer.json);
 
   // polled again after a MANUAL_CHECK reported as review: an APPROVED/REJECTED now is the vendor's operator
   const settlesReview = v.status === "completed" && v.decision === "review";
@@ -212,7 +213,7 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
 export const identomatAdapter: VendorAdapter = {
   vendor: VENDOR,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "identomat-2026.12.2",
+  mappingVersion: "identomat-2026.12.3",
   renormalize: (payloads, v) => renormalizeResults(payloads, v),
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: false, polling: true },
   defaultBaseUrl: DEFAULT_BASE_URL,

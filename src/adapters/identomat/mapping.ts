@@ -3,7 +3,7 @@
 // these tables are in result.ts.
 import { VendorError, type VendorErrorKind } from "../../core/errors.js";
 import type { CheckOutcome, Checks, Decision, DocumentType } from "../../core/model.js";
-import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../core/vocabulary.js";
+import { GENERIC_CODE_BY_CATEGORY, categoryOf, type ReasonCategory, type ReasonCode } from "../../core/vocabulary.js";
 
 const VENDOR = "identomat" as const;
 
@@ -55,7 +55,7 @@ export function resultRuleOf(result: string): { result: IdentomatResult; rule: R
 // but not its values; these are the values an Identomat rejection can carry, named after the
 // checks the doc describes (document reader, face similarity, liveness). Only FACE_MISMATCH is
 // seen in a recorded Identomat answer (as "face_mismatch"). Anything else keeps its vendorCode
-// and maps to the document category's generic code.
+// and maps to the generic code of the category its words name (REJECT_REASON_WORDS below).
 
 export const REJECT_REASON_CODES = {
   DOCUMENT_EXPIRED: "document_expired",
@@ -81,20 +81,81 @@ export const REJECT_REASON_CODES = {
 } as const satisfies Record<string, ReasonCode>;
 export type IdentomatRejectReason = keyof typeof REJECT_REASON_CODES;
 
-/** a reject reason of unknown value: the generic code of the category an Identomat rejection most often concerns */
-export const UNKNOWN_REJECT_REASON_CODE: ReasonCode = GENERIC_CODE_BY_CATEGORY.document;
-
-export function rejectReasonCodeOf(value: string): ReasonCode {
-  const key = value.trim().toUpperCase().replace(/[\s-]+/g, "_");
-  return Object.hasOwn(REJECT_REASON_CODES, key) ? REJECT_REASON_CODES[key as IdentomatRejectReason] : UNKNOWN_REJECT_REASON_CODE;
-}
-
 /** which check a reason says failed (beyond the document/image/data categories, which fail the document) */
 export const CHECK_FAILED_BY_REASON = {
   liveness_failed: "liveness",
   face_mismatch: "faceMatch",
   different_person_in_session: "faceMatch",
+  // face reasons fail the face check (issue 10: "the right check failed (face reasons fail the face check)")
+  no_face_detected: "faceMatch",
+  multiple_faces: "faceMatch",
 } as const satisfies Partial<Record<ReasonCode, keyof Checks>>;
+
+/**
+ * An unknown `reject_reason.value` is classified by the words of the code (split on "_", "-" and
+ * spaces, read left to right, the first word found here decides): its category's generic code
+ * (GENERIC_CODE_BY_CATEGORY) and the check it fails. A face reason fails the face or liveness
+ * check, never the document check ("An unknown vendor code is never dropped: it maps to the
+ * category's generic code and keeps vendorCode", ../shared/DESIGN.md).
+ */
+export const REJECT_REASON_WORDS = {
+  FACE: { category: "face", check: "faceMatch" },
+  FACES: { category: "face", check: "faceMatch" },
+  SELFIE: { category: "face", check: "faceMatch" },
+  SIMILARITY: { category: "face", check: "faceMatch" },
+  LIVENESS: { category: "face", check: "liveness" },
+  LIVE: { category: "face", check: "liveness" },
+  SPOOF: { category: "face", check: "liveness" },
+  SPOOFING: { category: "face", check: "liveness" },
+  DEEPFAKE: { category: "face", check: "liveness" },
+  DOCUMENT: { category: "document", check: "document" },
+  DOC: { category: "document", check: "document" },
+  ID: { category: "document", check: "document" },
+  PASSPORT: { category: "document", check: "document" },
+  MRZ: { category: "document", check: "document" },
+  IMAGE: { category: "image", check: "document" },
+  QUALITY: { category: "image", check: "document" },
+  BLUR: { category: "image", check: "document" },
+  BLURRY: { category: "image", check: "document" },
+  GLARE: { category: "image", check: "document" },
+  AGE: { category: "data", check: "document" },
+  NAME: { category: "data", check: "document" },
+  DATA: { category: "data", check: "document" },
+} as const satisfies Record<string, { category: ReasonCategory; check: keyof Checks }>;
+type RejectReasonWord = keyof typeof REJECT_REASON_WORDS;
+
+/** a reject reason whose words name no category: the category an Identomat rejection most often concerns */
+export const UNKNOWN_REJECT_REASON_CODE: ReasonCode = GENERIC_CODE_BY_CATEGORY.document;
+
+function rejectKey(value: string): string {
+  return value.trim().toUpperCase().replace(/[\s-]+/g, "_");
+}
+
+/** the check a known reason code fails: CHECK_FAILED_BY_REASON, else the document for document/image/data reasons */
+export function checkFailedBy(code: ReasonCode): keyof Checks | null {
+  if (Object.hasOwn(CHECK_FAILED_BY_REASON, code)) return CHECK_FAILED_BY_REASON[code as keyof typeof CHECK_FAILED_BY_REASON];
+  const c = categoryOf(code);
+  return c === "document" || c === "image" || c === "data" ? "document" : null;
+}
+
+/** `reject_reason.value` -> the reason code and the check it fails (known value, else by its words, else the document) */
+export function rejectReasonOf(value: string): { code: ReasonCode; fails: keyof Checks | null } {
+  const key = rejectKey(value);
+  if (Object.hasOwn(REJECT_REASON_CODES, key)) {
+    const code = REJECT_REASON_CODES[key as IdentomatRejectReason];
+    return { code, fails: checkFailedBy(code) };
+  }
+  for (const word of key.split("_")) {
+    if (!Object.hasOwn(REJECT_REASON_WORDS, word)) continue;
+    const row = REJECT_REASON_WORDS[word as RejectReasonWord];
+    return { code: GENERIC_CODE_BY_CATEGORY[row.category], fails: row.check };
+  }
+  return { code: UNKNOWN_REJECT_REASON_CODE, fails: checkFailedBy(UNKNOWN_REJECT_REASON_CODE) };
+}
+
+export function rejectReasonCodeOf(value: string): ReasonCode {
+  return rejectReasonOf(value).code;
+}
 
 // ---------------------------------------------------------------------------
 // document types ("Possible item values: "id", "passport", "driver_license", "residence_license"")
@@ -137,10 +198,13 @@ export function languageFlagOf(language: string | null | undefined): string | nu
 
 // ---------------------------------------------------------------------------
 // error answers. The file names SESSION_NOT_FOUND and SESSION_INVALID (delete/); the other
-// codes are the sandbox's documented choices for a refused company_key / signature / request.
+// codes are the sandbox's documented choices for a refused company_key / signature / request,
+// and UNAUTHORIZED, the bare word an Identomat deployment was seen answering with HTTP 200 to a
+// refused company_key (issue 10). Any other upper-case word is a refused request keeping its code.
 
 export const ERROR_CODES = {
   INVALID_COMPANY_KEY: { kind: "auth", retryable: false },
+  UNAUTHORIZED: { kind: "auth", retryable: false },
   INVALID_SIGNATURE: { kind: "auth", retryable: false },
   INVALID_PARAMETERS: { kind: "rejected", retryable: false },
   SESSION_NOT_FOUND: { kind: "rejected", retryable: false },

@@ -10,13 +10,14 @@ import { normalizeSex, toIsoDate } from "../../core/dates.js";
 import { uniqueReasons } from "../../core/decide.js";
 import { VendorError } from "../../core/errors.js";
 import { reason, type CheckName, type Checks, type Decision, type DocumentFields, type Reason } from "../../core/model.js";
-import { categoryOf, type ReasonCode } from "../../core/vocabulary.js";
 import type { AdapterVerification, Outcome, StoredVendorPayload } from "../types.js";
-import { CHECK_FAILED_BY_REASON, UNKNOWN_REJECT_REASON_CODE, documentTypeOf, rejectReasonCodeOf, resultRuleOf, type IdentomatResult } from "./mapping.js";
+import { UNKNOWN_REJECT_REASON_CODE, documentTypeOf, rejectReasonOf, resultRuleOf, type IdentomatResult } from "./mapping.js";
 import { IdentomatSettingsSchema, ResultAnswerSchema, type IdentomatPerson, type IdentomatResultAnswer } from "./schemas.js";
 
 const VENDOR = "identomat" as const;
 const DAY_MS = 86_400_000;
+/** the operator's note is free text: kept whole up to this many characters */
+const OPERATOR_COMMENT_MAX = 2000;
 
 /** the kind under which poll() records every result/ answer (ctx.recordPayload), read back by renormalize */
 export const RESULT_PAYLOAD_KIND = "identomat.result";
@@ -25,16 +26,29 @@ export const RESULT_PAYLOAD_KIND = "identomat.result";
 // dates
 
 /**
- * A printed date: ISO `YYYY-MM-DD`, or the month/day/year Identomat's answers write
- * ("birthday":"11/25/1979" beside "birthday_time":"1979-11-25T00:00:00.000Z"). Any other form
- * (02.08.2031 could be either order) is unreadable: null, never guessed.
+ * A printed date. The file gives `"birthday": <String>` and `"document_expires": <String>` and no
+ * format (../shared/vendors/identomat.txt), so only what cannot be misread is read: ISO
+ * `YYYY-MM-DD`, or a slash date `a/b/yyyy` when both readings (day/month and month/day) give the
+ * same calendar date or only one of them is a date ("11/25/1979", "25/11/1979"). "8/2/2031"
+ * could be either: `{ ambiguous }`, for the ISO twin to settle; any other form is null.
  */
-function printedDate(value: string | null | undefined): string | null {
+type Printed = { date: string } | { ambiguous: [string, string] } | null;
+
+function printedDate(value: string | null | undefined): Printed {
   const t = value?.trim();
   if (!t) return null;
-  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) return toIsoDate(t);
-  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
-  return us ? toIsoDate(`${us[3]}-${us[1]!.padStart(2, "0")}-${us[2]!.padStart(2, "0")}`) : null;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) {
+    const iso = toIsoDate(t);
+    return iso ? { date: iso } : null;
+  }
+  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
+  if (!m) return null;
+  const pad = (x: string) => x.padStart(2, "0");
+  const dayFirst = toIsoDate(`${m[3]}-${pad(m[2]!)}-${pad(m[1]!)}`);
+  const monthFirst = toIsoDate(`${m[3]}-${pad(m[1]!)}-${pad(m[2]!)}`);
+  if (dayFirst && monthFirst) return dayFirst === monthFirst ? { date: dayFirst } : { ambiguous: [dayFirst, monthFirst] };
+  const only = dayFirst ?? monthFirst;
+  return only ? { date: only } : null;
 }
 
 /**
@@ -54,13 +68,17 @@ function twinDate(value: string | null | undefined): string | null {
   return Number.isNaN(instant) ? null : new Date(Math.floor((instant + DAY_MS / 2) / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** `birthday`/`document_expires` with their `*_time` twin: one readable value, or both agreeing; else null */
+/**
+ * `birthday`/`document_expires` with their `*_time` twin: one readable value, or both agreeing;
+ * an ambiguous slash date only where the twin is one of its readings. Else null, never guessed
+ * (the core policy makes a missing date a review where it needs one).
+ */
 export function identomatDate(plain: string | null | undefined, iso?: string | null): string | null {
   const printed = printedDate(plain);
   const twin = twinDate(iso);
-  if (printed && twin) return printed === twin ? printed : null;
-  if (printed || twin) return printed ?? twin;
-  return null;
+  if (printed && "ambiguous" in printed) return twin && printed.ambiguous.includes(twin) ? twin : null;
+  if (printed && twin) return printed.date === twin ? twin : null;
+  return printed?.date ?? twin;
 }
 
 // ---------------------------------------------------------------------------
@@ -139,21 +157,16 @@ export function mapResult(answer: IdentomatResultAnswer, input: MapInput): Mappe
   const reasons: Reason[] = [];
   if (rule.reason) reasons.push(reason(rule.reason, VENDOR, result, null));
 
+  const failedByReason = new Set<keyof Checks>();
   const rejectValue = blankToNull(answer.reject_reason?.value);
   if (rejectValue && (result === "REJECTED" || result === "MANUAL_CHECK")) {
-    reasons.push(reason(rejectReasonCodeOf(rejectValue), VENDOR, rejectValue, blankToNull(answer.reject_reason?.description)?.slice(0, 200) ?? null));
+    // a known value by its table row, an unknown one by the category its words name (a face reason fails the face check)
+    const { code, fails } = rejectReasonOf(rejectValue);
+    reasons.push(reason(code, VENDOR, rejectValue, blankToNull(answer.reject_reason?.description)?.slice(0, 200) ?? null));
+    if (fails) failedByReason.add(fails);
   } else if (result === "REJECTED") {
-    // "Can be null": a rejection without a stated reason still needs one
+    // "Can be null": a rejection without a stated reason still needs one; it blames no check
     reasons.push(reason(UNKNOWN_REJECT_REASON_CODE, VENDOR, "REJECTED", "rejected without a reject_reason"));
-  }
-
-  const failedByReason = new Set<keyof Checks>();
-  for (const r of reasons) {
-    if (r.vendorCode === "REJECTED") continue;
-    const c = categoryOf(r.code);
-    if (c === "document" || c === "image" || c === "data") failedByReason.add("document");
-    const byCode = (CHECK_FAILED_BY_REASON as Partial<Record<ReasonCode, keyof Checks>>)[r.code];
-    if (byCode) failedByReason.add(byCode);
   }
 
   const checks: Checks = {};
@@ -204,6 +217,10 @@ export function mapResult(answer: IdentomatResultAnswer, input: MapInput): Mappe
     checks.faceMatch = { outcome, similarity: measured ? similarity : null, threshold: null };
   }
 
+  // "If Operator Rejects/Approves the session manually and adds a comment, that comment will be provided here"
+  const operatorComment = blankToNull(answer.result_comment);
+  if (operatorComment !== null) checks.session = { operatorComment: operatorComment.slice(0, OPERATOR_COMMENT_MAX) };
+
   return {
     status: "completed",
     result,
@@ -212,7 +229,7 @@ export function mapResult(answer: IdentomatResultAnswer, input: MapInput): Mappe
     checks,
     pollAfterMs: result === "MANUAL_CHECK" ? input.settings.manualCheckPollSeconds * 1000 : null,
     // "If Operator Rejects/Approves the session manually and adds a comment, that comment will be provided here"
-    humanDecision: rule.operatorVerdict && (input.settlesReview || blankToNull(answer.result_comment) !== null),
+    humanDecision: rule.operatorVerdict && (input.settlesReview || operatorComment !== null),
   };
 }
 

@@ -2,6 +2,7 @@
 // unknown extra fields are allowed, every documented member is optional where the
 // doc says so ("Every member is optional" for `person`, "Can be null" for `reject_reason`).
 import { z } from "zod";
+import { vendorCallSettingsShape } from "../vendor-call-settings.js";
 
 /** Vendor account credentials (DESIGN.md: identomat `{ companyKey, secretKey? }`). */
 export const IdentomatCredentialsSchema = z.object({
@@ -16,6 +17,8 @@ export const DEFAULT_POLL_SCHEDULE_SECONDS = [5, 10, 20, 30, 60] as const;
 
 /** Vendor account settings: all optional with defaults. */
 export const IdentomatSettingsSchema = z.object({
+  // concurrency, timeoutMs, maxRetries: kept, never stripped on write
+  ...vendorCallSettingsShape,
   /** where the end user is sent; defaults to the account's baseUrl (the API and the widget share the host widget.identomat.com) */
   widgetUrl: z.string().url().optional(),
   beginPath: z.string().min(1).default("/external-api/begin/"),
@@ -23,7 +26,11 @@ export const IdentomatSettingsSchema = z.object({
   deletePath: z.string().min(1).default("/external-api/delete/"),
   /** account-wide `flags` merged under the flags built from each request */
   flags: z.record(z.string(), z.unknown()).default({}),
-  /** optional custom `steps` array sent with every session */
+  /**
+   * optional custom `steps` array sent with every session ("Company server can also provide a
+   * custom steps object as an argument"). Per account only: the tenant API's create request
+   * (../shared/DESIGN.md "Tenant API", names fixed) has no field that could carry it per verification.
+   */
   steps: z.array(z.record(z.string(), z.unknown())).optional(),
   /** optional predefined configuration (`config_id` of Identomat's API reference) */
   configId: z.string().min(1).optional(),
@@ -109,7 +116,15 @@ export const ResultAnswerSchema = z.looseObject({
   configId: text,
   trustedDatabaseRecord: z.unknown().optional(),
   result_comment: text,
+  /**
+   * "In case of the session having the questionnaire this object will return array containing
+   * answers" and "In case of the session having screening matches this object will return array
+   * containing those matches": no place in the checks (they describe neither the document nor the
+   * capture), so they are kept as answered in the stored vendor payload (poll records the answer
+   * as received); read loosely so a shape the file does not spell out never fails a result.
+   */
   questionnaires: z.array(z.unknown()).nullish(),
+  screeningMatches: z.array(z.unknown()).nullish(),
 });
 export type IdentomatResultAnswer = z.infer<typeof ResultAnswerSchema>;
 

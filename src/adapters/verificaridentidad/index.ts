@@ -34,8 +34,25 @@ function smsSender(input: VerificationInputData, settings: Settings): string | u
   return input.hosted?.smsSender ?? settings.defaultSender;
 }
 
-export function validateRequest(input: VerificationInputData, _checks: unknown, account: AdapterAccount): RequestProblem[] {
-  const settings = settingsOf(account);
+/**
+ * What this vendor cannot take, found before any vendor call (the API answers it 4xx). A
+ * `hosted.sendAt` (the send's `Fecha`: "Date on which the sending of the identity verification
+ * request is scheduled. By default "" which means send immediately") must be in the future: a
+ * past one is refused, naming the field, rather than sent as a date that already went by.
+ */
+export function validateRequest(input: VerificationInputData, _checks: unknown, account: AdapterAccount, now: Date = new Date()): RequestProblem[] {
+  const problems = requestProblems(input, settingsOf(account));
+  const sendAt = input.hosted?.sendAt;
+  if (sendAt !== undefined) {
+    const at = Date.parse(sendAt);
+    if (Number.isNaN(at)) problems.push({ path: "hosted.sendAt", status: 400, message: "not an ISO 8601 date-time" });
+    else if (at <= now.getTime()) problems.push({ path: "hosted.sendAt", status: 400, message: "is in the past: omit it to send the SMS now" });
+  }
+  return problems;
+}
+
+/** the problems that do not depend on the time of the check */
+function requestProblems(input: VerificationInputData, settings: Settings): RequestProblem[] {
   const problems: RequestProblem[] = [];
   const phone = input.subject?.phone;
   if (!phone?.trim()) problems.push({ path: "subject.phone", status: 400, message: "required: the verification link is sent by SMS" });
@@ -62,7 +79,7 @@ function recordCreditsLeft(credits: number, settings: Settings, ctx: AdapterCont
 
 async function start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome> {
   const settings = settingsOf(account);
-  const problems = validateRequest(v.input, v.checks, account);
+  const problems = requestProblems(v.input, settings);
   if (problems.length)
     throw new VendorError({
       kind: "rejected",
@@ -71,13 +88,15 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
       message: `request not accepted by this vendor (${problems.map((p) => p.path).join(", ")})`,
     });
   const phone = parseSmsPhone(v.input.subject?.phone, settings.defaultPhoneCountry)!;
+  const sendAt = v.input.hosted?.sendAt ? new Date(v.input.hosted.sendAt) : null;
   const body = buildSendBody({
     telefono: phone.digits,
     mensaje: smsMessage(v.input, settings)!,
     remitente: smsSender(v.input, settings) ?? null,
     dni: v.input.subject?.documentNumber?.trim() || null,
-    // a scheduled SMS: "Fecha" is read as Spain local time
-    sendAt: v.input.hosted?.sendAt ? new Date(v.input.hosted.sendAt) : null,
+    // a scheduled SMS: "Fecha" is read as Spain local time. It was in the future when the request
+    // was accepted; one that went by while the start waited for a worker is sent now (no Fecha)
+    sendAt: sendAt !== null && sendAt.getTime() > ctx.now().getTime() ? sendAt : null,
   });
   const answer = await sendVerification(ctx, account, body);
   if (answer.Cred !== undefined) recordCreditsLeft(answer.Cred, settings, ctx);
@@ -121,7 +140,7 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
 export const verificaridentidadAdapter: VendorAdapter = {
   vendor: VENDOR,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "verificaridentidad-2026.12.2",
+  mappingVersion: "verificaridentidad-2026.12.3",
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: true, polling: false },
   // the doc names no host ("https://{SuDominio}" is the customer's own): an account must set its
   // baseUrl; this default never resolves, so credentials are never sent to a guessed host

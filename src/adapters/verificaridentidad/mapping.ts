@@ -298,13 +298,29 @@ export function splitNombre(nombre: string | undefined): { firstName: string | n
   return { firstName: firstName || null, lastName: lastName || null };
 }
 
-export function documentFields(dni: Dni): DocumentFields {
+/**
+ * A document number as the vendor read it, or null. `DNIAnverso`/`DNIReverso` are "the ID
+ * document number detected on the front/back of the document"; a value that is not a document
+ * number (an image, a base64 blob) is never taken for one: images never go into the checks.
+ */
+export function documentNumberOf(value: string | undefined): string | null {
+  const t = value?.trim();
+  return t && /^[A-Z0-9][A-Z0-9 ./-]{0,31}$/i.test(t) ? t : null;
+}
+
+/**
+ * `DNI` (and the numbers read on each side): the document's fields. The number is the one "that
+ * appears on the document" (`DNI.DNI`), else the one detected on the front, else the back.
+ * `Edad` ("Real age") and `NumeroSerie` ("Serial number of the document") have no document field:
+ * they stay in the stored, redacted webhook payload.
+ */
+export function documentFields(dni: Dni, sides: { front?: string; back?: string } = {}): DocumentFields {
   const { firstName, lastName } = splitNombre(dni.Nombre);
   return {
     firstName,
     lastName,
     dateOfBirth: toIsoDate(dni.FechaNacimiento),
-    documentNumber: dni.DNI?.trim() || null,
+    documentNumber: documentNumberOf(dni.DNI) ?? documentNumberOf(sides.front) ?? documentNumberOf(sides.back),
     expiryDate: toIsoDate(dni.FechaExpira),
     issuingCountry: toAlpha2(dni.Pais),
     sex: normalizeSex(dni.Sexo),
@@ -380,12 +396,17 @@ export function mapResult(result: Result, decided: OperatorDecision | null = nul
 
   const checks: Checks = {};
   const dni = result.DNI;
-  if (dni || outcomes.document) {
+  const sides = { front: result.DNIAnverso, back: result.DNIReverso };
+  const sideNumber = documentNumberOf(sides.front) ?? documentNumberOf(sides.back);
+  if (dni || outcomes.document || sideNumber) {
+    const model = dni?.TipoDocumento?.trim();
     checks.document = {
       outcome: outcomes.document ?? (dni ? "pass" : "not_performed"),
+      // "TipoDocumento: Document type", the vendor's own name of the model ("ID-1")
+      ...(model ? { model } : {}),
       type: documentType(dni?.TipoDocumento),
       country: toAlpha2(dni?.Pais),
-      fields: dni ? documentFields(dni) : {},
+      fields: dni ? documentFields(dni, sides) : { documentNumber: sideNumber },
       ...(Object.keys(security).length ? { security } : {}),
     };
   }

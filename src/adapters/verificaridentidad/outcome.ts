@@ -7,6 +7,7 @@ import { reason } from "../../core/model.js";
 import { DniSchema, ResultSchema, SERVICE_IDENTITY, WebhookSchema, canonicalKeys, type Result, type Webhook } from "./schemas.js";
 import { VENDOR, estadoRule, mapResult } from "./mapping.js";
 import { maskWebhookPhone } from "./client.js";
+import { sessionOf } from "./session.js";
 
 // ---------------------------------------------------------------- Result
 
@@ -104,32 +105,48 @@ function resultNotes(read: ResultRead): Record<string, unknown> {
   return read.invalidFields.length ? { resultInvalidFields: read.invalidFields } : {};
 }
 
+/** the Result with the side numbers the webhook itself carries where the Result has none ("If it is already available at the time of this request") */
+function withSides(result: Result, hook: Webhook): Result {
+  return { ...result, DNIAnverso: result.DNIAnverso ?? hook.DNIAnverso, DNIReverso: result.DNIReverso ?? hook.DNIReverso };
+}
+
+/** checks plus the webhook's session signals (access, position, device), when it carries any */
+function withSession(checks: Checks, hook: Webhook, read: ResultRead | null): Checks {
+  const session = sessionOf(hook, read?.state === "present" ? read.result.Dispositivo : undefined);
+  return session ? { ...checks, session } : checks;
+}
+
 export function outcomeOf(hook: Webhook): HookOutcome {
   const rule = estadoRule(hook.Estado);
   const vendorReference = hook.ID;
   switch (rule.status) {
     case "awaiting_user": {
       const phone = maskWebhookPhone(hook.Telefono);
+      const checks = withSession({}, hook, null);
       return {
         step: rule.step,
         notes: {},
-        outcome: { status: "awaiting_user", nextAction: phone ? { type: "sms_sent", phone } : null, vendorReference, step: rule.step },
+        outcome: { status: "awaiting_user", nextAction: phone ? { type: "sms_sent", phone } : null, vendorReference, step: rule.step, ...(Object.keys(checks).length ? { checks } : {}) },
       };
     }
     case "processing": {
       const base = { status: "processing", vendorReference, step: rule.step } as const;
-      if (!rule.readResult) return { step: rule.step, notes: {}, outcome: base };
-      const read = readResult(hook.Result);
-      // no Result, or none that parses: no checks at all (a later event without data never erases earlier data)
-      if (read.state !== "present") return { step: rule.step, notes: resultNotes(read), outcome: base };
-      const { checks, reasons } = mapResult(read.result);
-      return { step: rule.step, notes: resultNotes(read), outcome: { ...base, checks, reasons } };
+      const read = rule.readResult ? readResult(hook.Result) : null;
+      // no Result, or none that parses: no document/liveness/face checks (a later event without data never erases earlier data)
+      if (read?.state !== "present") {
+        const checks = withSession({}, hook, read);
+        return { step: rule.step, notes: read ? resultNotes(read) : {}, outcome: Object.keys(checks).length ? { ...base, checks } : base };
+      }
+      const { checks, reasons } = mapResult(withSides(read.result, hook));
+      return { step: rule.step, notes: resultNotes(read), outcome: { ...base, checks: withSession(checks, hook, read), reasons } };
     }
     case "completed": {
       // the vendor's operator decided ("validated and certified" / "rejected by an operator"): that
       // decision stands whatever Result carries, and a Result that is missing or unreadable never stops it
       const read = readResult(hook.Result);
-      const { checks, reasons } = read.state === "present" ? mapResult(read.result, rule) : { checks: {}, reasons: [] };
+      const mapped = read.state === "present" ? mapResult(withSides(read.result, hook), rule) : { checks: {}, reasons: [] };
+      const reasons = mapped.reasons;
+      const checks = withSession(mapped.checks, hook, read);
       const common = { status: "completed", reasons, checks, vendorReference, humanDecision: true } as const;
       if (rule.decision === "approved") {
         // the failures Result carries are reported; the core decides what failing checks mean after a human approval
@@ -173,6 +190,14 @@ export function mergeChecks(earlier: Checks, later: Checks | undefined): Checks 
   if (later?.document) merged.document = later.document;
   if (later?.liveness) merged.liveness = later.liveness;
   if (later?.faceMatch) merged.faceMatch = later.faceMatch;
+  // session signals member by member: a user step without the Result's device summary keeps it
+  if (later?.session) {
+    const e = earlier.session ?? {};
+    const l = later.session;
+    merged.session = { ...e, ...l };
+    if (e.device || l.device) merged.session.device = { ...e.device, ...l.device };
+    if (e.access || l.access) merged.session.access = { ...e.access, ...l.access };
+  }
   return merged;
 }
 

@@ -3,10 +3,11 @@
 //   "You can configure receiving the requests with basic authentication and in JSON or FORM-DATA format"
 // FORM-DATA may be urlencoded or multipart; parameter names are matched in any case, numbers
 // may be strings, and Result/Acceso/Posicion/Dispositivo may be JSON strings (PHP-style `\/` escapes).
+import { createHash } from "node:crypto";
 import { constantTimeEqual } from "../../core/crypto.js";
 import type { AdapterAccount, ParsedWebhook, RawWebhookRequest } from "../types.js";
 import { VendorError } from "../../core/errors.js";
-import { CredentialsSchema, type Webhook } from "./schemas.js";
+import { CredentialsSchema, canonicalKeys, type Webhook } from "./schemas.js";
 import { VENDOR } from "./mapping.js";
 import { isIdentityReport, outcomeOf, readHook } from "./outcome.js";
 
@@ -93,16 +94,71 @@ export function parseWebhookBody(req: RawWebhookRequest): { body: Record<string,
   return { body, hook: read.hook };
 }
 
+/** a JSON object or array sent as a JSON string ("Result", "Acceso"... and Result's "DNI"), else null */
+function jsonText(value: string): unknown {
+  const t = value.trim();
+  if (!/^[[{]/.test(t)) return null;
+  try {
+    return JSON.parse(t) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+const NUMERIC = /^[-+]?\d+(?:[.,]\d+)?$/;
+
+/**
+ * The content of a report, the same whatever its encoding: names in the doc's spelling, nested
+ * JSON strings decoded, numbers and numeric strings alike, keys sorted. `UltimaActualizacion`
+ * ("Last update/interaction with the user") is when the report was made, not what it says.
+ */
+function canonicalContent(value: unknown, depth = 0): unknown {
+  if (depth > 8) return null;
+  if (typeof value === "string") {
+    const nested = jsonText(value);
+    if (nested !== null) return canonicalContent(canonicalKeys(nested), depth + 1);
+    const t = value.trim();
+    return NUMERIC.test(t) ? String(Number(t.replace(",", "."))) : t;
+  }
+  if (typeof value === "number") return String(value);
+  if (Array.isArray(value)) return value.map((v) => canonicalContent(v, depth + 1));
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([k]) => depth > 0 || k !== "UltimaActualizacion")
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([k, v]) => [k, canonicalContent(v, depth + 1)]));
+  }
+  return value ?? null;
+}
+
+/** a short hash of what a report says: a repeated delivery has the same, a corrected re-send another */
+export function contentHash(body: Record<string, unknown>): string {
+  return createHash("sha256").update(JSON.stringify(canonicalContent(canonicalKeys(body)))).digest("hex").slice(0, 16);
+}
+
 export function parseWebhook(req: RawWebhookRequest, _account: AdapterAccount): ParsedWebhook[] {
   const { body, hook } = parseWebhookBody(req);
-  if (!isIdentityReport(hook)) return [];
+  const hash = contentHash(body);
+  if (!isIdentityReport(hook)) {
+    // "Type of report you are receiving (the goal is to distinguish between the reports of the
+    // different services)": not an identity verification, but never dropped unseen: operations
+    // get an account event (its service, ID and Estado only: the rest may be personal)
+    const servicio = (hook.Servicio ?? "").trim().slice(0, 64);
+    return [
+      {
+        type: "account_event",
+        event: { type: "other_service_report", externalId: `other_service:${servicio}:${hook.ID}:${hook.Estado}:${hash}`, payload: { servicio, id: hook.ID, estado: hook.Estado } },
+      },
+    ];
+  }
   const { outcome, step, notes } = outcomeOf(hook);
   return [
     {
       type: "verification",
       vendorReference: hook.ID,
-      // one event per (ID, Estado): a repeated delivery of the same status is the same event
-      dedupeKey: `${hook.ID}:${hook.Estado}`,
+      // one event per (ID, Estado, content): a repeated delivery of the same report is the same
+      // event; a re-send of the same Estado with other data (a corrected Result) is a new one
+      dedupeKey: `${hook.ID}:${hook.Estado}:${hash}`,
       vendorStatus: String(hook.Estado),
       outcome,
       detail: { estado: hook.Estado, step, ...notes },

@@ -30,7 +30,8 @@
 //   magic=MANUAL_CHECK_THEN_REJECTED   MANUAL_CHECK for `settle` result calls (default 1), then REJECTED (FACE_MISMATCH)
 //   magic=DISAGREED_WITH_TERMS         DISAGREED_WITH_TERMS
 //   magic=NEVER                        stays IN_PROGRESS (SESSION_INVALID once the token is 15 minutes old)
-//   magic=SPOOF                        REJECTED, live false, reject_reason LIVENESS_FAILED
+//   magic=SPOOF                        REJECTED, live false, reject_reason LIVENESS_FAILED (with flags.liveness true;
+//                                      without a liveness check nothing can see the spoof: APPROVED)
 //   magic=LOW_SIMILARITY               a plain APPROVED with similarity 0.62
 //   magic=MEDIUM_SIMILARITY            a plain APPROVED with similarity 0.75
 //   polls=<n>                          the first n result calls answer IN_PROGRESS (default 1)
@@ -47,6 +48,12 @@
 //   doc=NO_EXPIRY                      no document_expires / document_expires_time
 //   doc=RU | doc=UK | doc=GR           names only in the document's script (first_name/last_name empty):
 //                                      ИВАН ПЕТРОВ / ОЛЕНА ШЕВЧЕНКО / ΓΕΩΡΓΙΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ, the rest as the sandbox document
+//
+// FLAGS the answer follows ("Skip document scanning step completely", "Skip face scanning step
+// completely", "Whether or not to check liveness of the user. Default: false"):
+//   skip_document true   no document scanned: document_type "", person {}, no similarity (nothing to compare the face with)
+//   skip_face true       no face scanned: no live, no similarity
+//   liveness not true    no liveness check: no live
 //
 // Control (sandbox only, no company_key):
 //   POST /_control/sessions/:token/complete {result, reject_reason?, live?, similarity?, document_type?}
@@ -73,7 +80,10 @@ export const MAGIC_INPUTS: readonly { input: string; outcome: string }[] = [
   { input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_REJECTED[&settle=n]", outcome: "MANUAL_CHECK for n result calls (default 1), then REJECTED (FACE_MISMATCH)" },
   { input: "hosted.returnUrl ?magic=DISAGREED_WITH_TERMS", outcome: "DISAGREED_WITH_TERMS" },
   { input: "hosted.returnUrl ?magic=NEVER", outcome: "IN_PROGRESS forever; SESSION_INVALID once the token is 15 minutes old" },
-  { input: "hosted.returnUrl ?magic=SPOOF", outcome: "REJECTED, live false, reject_reason LIVENESS_FAILED" },
+  { input: "hosted.returnUrl ?magic=SPOOF", outcome: "REJECTED, live false, reject_reason LIVENESS_FAILED (APPROVED when flags.liveness is not true: no liveness check ran)" },
+  { input: "flags.skip_document true", outcome: "no document scanned: document_type \"\", person {}, no similarity" },
+  { input: "flags.skip_face true", outcome: "no face scanned: no live, no similarity" },
+  { input: "flags.liveness not true (the default)", outcome: "no liveness check: no live member" },
   { input: "hosted.returnUrl ?magic=LOW_SIMILARITY", outcome: "a plain APPROVED with similarity 0.62" },
   { input: "hosted.returnUrl ?magic=MEDIUM_SIMILARITY", outcome: "a plain APPROVED with similarity 0.75" },
   { input: "hosted.returnUrl &polls=<n>", outcome: "the first n result calls answer IN_PROGRESS (default 1)" },
@@ -141,10 +151,36 @@ interface Override {
   result_comment?: string;
 }
 
+/**
+ * The widget's steps as the session's flags set them (../shared/vendors/identomat.txt):
+ *   "skip_document": "Skip document scanning step completely. Default: false"
+ *   "skip_face": "Skip face scanning step completely. Default: false"
+ *   "liveness": "Whether or not to check liveness of the user. Default: false"
+ * A step that did not run reports nothing: no `person`/`document_type` without the document scan,
+ * no `live` without a liveness check, no `similarity` without both a face and a document to compare.
+ */
+export interface WidgetSteps {
+  document: boolean;
+  face: boolean;
+  liveness: boolean;
+}
+
+export function stepsOf(flags: Record<string, unknown>): WidgetSteps {
+  const face = flags.skip_face !== true;
+  return { document: flags.skip_document !== true, face, liveness: face && flags.liveness === true };
+}
+
+/** the magic plan under the session's steps: a liveness rejection (SPOOF) needs a liveness check to have run */
+export function planUnder(plan: Plan, steps: WidgetSteps): Plan {
+  if (!steps.liveness && plan.rejectReason === "LIVENESS_FAILED") return { ...plan, final: "APPROVED", rejectReason: null, live: true };
+  return plan;
+}
+
 interface Session {
   token: string;
   companyKey: string;
   flags: Record<string, unknown>;
+  steps: WidgetSteps;
   configId: string | null;
   createdAt: Date;
   resultCalls: number;
@@ -253,6 +289,7 @@ function resultDocument(s: Session, state: { result: Result; rejectReason: strin
   if (state.result === "IN_PROGRESS" || state.result === "DISAGREED_WITH_TERMS") {
     return { result: state.result, live: false, similarity: 0, document_type: "", reject_reason: null, person: {}, ...base };
   }
+  const steps = s.steps;
   const documentTypes = Array.isArray(s.flags.document_types) ? s.flags.document_types : [];
   const countries = Array.isArray(s.flags.document_countries) ? s.flags.document_countries : [];
   const country = typeof countries[0] === "string" ? countries[0] : "GEO";
@@ -263,13 +300,16 @@ function resultDocument(s: Session, state: { result: Result; rejectReason: strin
       : state.rejectReason
         ? { value: state.rejectReason, description: REJECT_DESCRIPTIONS[state.rejectReason] ?? "" }
         : null;
+  const live = o?.live ?? (steps.liveness ? s.plan.live : undefined);
+  const similarity = o?.similarity ?? (steps.face && steps.document ? (state.result === "REJECTED" && state.rejectReason === "FACE_MISMATCH" && !s.plan.similarityGiven ? 0.31 : s.plan.similarity) : undefined);
+  const scanned = steps.document;
   return {
     result: state.result,
-    live: o?.live ?? s.plan.live,
-    similarity: o?.similarity ?? (state.result === "REJECTED" && state.rejectReason === "FACE_MISMATCH" && !s.plan.similarityGiven ? 0.31 : s.plan.similarity),
-    document_type: o?.document_type ?? (typeof documentTypes[0] === "string" ? documentTypes[0] : "id"),
+    ...(live === undefined ? {} : { live }),
+    ...(similarity === undefined ? {} : { similarity }),
+    document_type: o?.document_type ?? (!scanned ? "" : typeof documentTypes[0] === "string" ? documentTypes[0] : "id"),
     reject_reason: rejectReason,
-    person: {
+    person: !scanned ? {} : {
       local_first_name: "სენდბოქსი",
       local_last_name: "სპეციმენი",
       first_name: "SANDBOX",
@@ -392,6 +432,8 @@ const TOKEN_FORMAT = /^[a-z0-9]{40}$/;
 const FlagsSchema = z.looseObject({
   return_url: z.string().optional(),
   liveness: z.boolean().optional(),
+  skip_document: z.boolean().optional(),
+  skip_face: z.boolean().optional(),
   language: z.string().optional(),
   document_types: z.array(z.enum(DOCUMENT_TYPES)).optional(),
   document_countries: z.array(z.string().regex(/^[A-Z]{3}$/)).optional(),
@@ -472,14 +514,16 @@ export function buildIdentomatSimulator(opts: IdentomatSimulatorOptions): Router
     const steps = stepsRaw.value === undefined ? null : StepsSchema.safeParse(stepsRaw.value);
     if (!flags.success || (steps && !steps.success)) return errorAnswer(res, 400, "INVALID_PARAMETERS");
     const token = newToken();
+    const widgetSteps = stepsOf(flags.data);
     sessions.set(token, {
       token,
       companyKey: auth.companyKey,
       flags: flags.data,
+      steps: widgetSteps,
       configId: typeof p.config_id === "string" ? p.config_id : null,
       createdAt: now(),
       resultCalls: 0,
-      plan: planFromReturnUrl(flags.data.return_url),
+      plan: planUnder(planFromReturnUrl(flags.data.return_url), widgetSteps),
       override: null,
     });
     answer(res, auth.secret, token);

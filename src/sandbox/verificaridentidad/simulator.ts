@@ -21,6 +21,12 @@
 //   POST /_control/replay {id, estado}        (re)sends one Estado of a request (duplicates, out of order,
 //                                             or the operator's 5100/5500 for a request left at 5001)
 //   POST /_control/credits {apiUser?, credits} sets an account's balance
+//   GET  /_control/requests/:id               { id, scheduledFor, sentAt, posted }
+//   POST /_control/send-scheduled {id}        sends a request held for its Fecha now (the sandbox's time travel)
+// A `Fecha` ("Date on which the sending of the identity verification request is scheduled ...
+// Format Year-Month-day hour:minute. The time reference is CET/CEST") in the future holds the SMS,
+// and so every webhook, until that minute in Madrid; FechaEnvio is then that time. `Result` is sent
+// from 5001 on ("you have the data available"), never with 3000-3003 or 5000 ("In process").
 //
 // Magic inputs (by Telefono; the default, any other valid number, is a clean pass = the 34600000001 row):
 //   34600000001  5100 validated: Resultado 93.96, every flag Si                     -> approved
@@ -181,7 +187,10 @@ interface SentRequest {
   telefono: string;
   dni: string | null;
   scenario: ScenarioName;
+  /** when the SMS went (or goes) out: now, or the scheduled `Fecha` */
   sentAt: Date;
+  /** a scheduled `Fecha` not reached yet: nothing is sent before it */
+  scheduled: { at: Date; timer: NodeJS.Timeout | null } | null;
   /** Estados already posted */
   posted: number[];
 }
@@ -213,6 +222,26 @@ const SPAIN = new Intl.DateTimeFormat("en-GB", {
 function spainTime(d: Date, seconds = false): string {
   const p = Object.fromEntries(SPAIN.formatToParts(d).map((x) => [x.type, x.value]));
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}${seconds ? `:${p.second}` : ""}`;
+}
+
+/** Europe/Madrid's offset from UTC at `at`, in ms (CET +1h, CEST +2h) */
+function spainOffsetMs(at: number): number {
+  const p = Object.fromEntries(SPAIN.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
+  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - Math.floor(at / 1000) * 1000;
+}
+
+/**
+ * A send's `Fecha` as an instant: "Format Year-Month-day hour:minute. The time reference is
+ * CET/CEST (Spain time zone)." e.g. 2022-05-01 15:10. null for a date that is not one (or a
+ * minute the clock skips when CEST begins).
+ */
+export function fromSpainTime(text: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/.exec(text.trim());
+  if (!m) return null;
+  const local = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+  let at = local - spainOffsetMs(local);
+  at = local - spainOffsetMs(at);
+  return spainTime(new Date(at)) === text.trim() ? new Date(at) : null;
 }
 
 /** The vendor's JSON strings escape "/" as "\/" (PHP json_encode): `"N\/A"`, `"18\/12\/1955"` */
@@ -279,18 +308,32 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
 
   const creditsOf = (apiUser: string) => credits.get(apiUser) ?? INITIAL_CREDITS;
 
-  function resultOf(r: SentRequest, estado: number): Record<string, unknown> | null {
-    if (estado < 5000) return null;
+  /** the document numbers read on the front and the back of the scenario's document */
+  function sideNumbers(r: SentRequest): { front: string; back: string } {
     const s: Scenario = SCENARIOS[r.scenario];
-    // before the data are ready, and when the user never finished: "-7 Process not yet finished."
-    if (estado === 5000 || s.resultado === -7) return { Resultado: -7 };
+    const front = s.dni?.DNI ?? r.dni ?? s.unrequestedDni ?? "00000000T";
+    return { front, back: s.flags && "AnversoReversoCoinciden" in s.flags ? "00000002W" : front };
+  }
+
+  /**
+   * The `Result` an Estado carries. The file gives data from 5001 on: "5000 In process: The service
+   * is accepted and in the process of verification", "5001 ... The process has finished and you have
+   * the data available (you will receive them in variables ...)", "5500 ... You will receive the data
+   * and the reason as parameters". No Result before 5001.
+   */
+  function resultOf(r: SentRequest, estado: number): Record<string, unknown> | null {
+    if (estado < 5001) return null;
+    const s: Scenario = SCENARIOS[r.scenario];
+    // the user never finished: "-7 Process not yet finished."
+    if (s.resultado === -7) return { Resultado: -7 };
     if (s.noResultAt?.includes(estado)) return null;
-    const number = s.dni?.DNI ?? r.dni ?? s.unrequestedDni ?? "00000000T";
+    const { front, back } = sideNumbers(r);
+    const number = front;
     const requested = r.dni ?? (s.requestedMismatch ? "00000000T" : "");
     return {
       Resultado: s.resultado,
-      DNIAnverso: number,
-      DNIReverso: s.flags && "AnversoReversoCoinciden" in s.flags ? "00000002W" : number,
+      DNIAnverso: front,
+      DNIReverso: back,
       AnversoReversoCoinciden: s.flags?.AnversoReversoCoinciden ?? "Si",
       DNISolicitado: requested,
       DNISolicitadoCoincide: s.requestedMismatch ? "No" : requested ? "Si" : "N/A",
@@ -323,7 +366,11 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
   /** the doc's sample webhook shape: every value a string, nested data as JSON strings */
   function webhookPayload(r: SentRequest, estado: number, now: Date): Record<string, string> {
     const result = resultOf(r, estado);
-    const reached = estado >= 3003;
+    // "If it is already available at the time of this request": the front's number once the front
+    // was shown (after 3002 "Request for front"), the back's once the back was (after 3003)
+    const sides = sideNumbers(r);
+    const front = estado >= 3003 && estado !== 5500 ? sides.front : result ? String(result.DNIAnverso ?? "") : "";
+    const back = estado >= 5000 && estado !== 5500 ? sides.back : result ? String(result.DNIReverso ?? "") : "";
     return {
       Servicio: "VERIFICACION_IDENTIDAD",
       ID: r.id,
@@ -332,8 +379,8 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
       UltimaActualizacion: spainTime(now),
       Acceso: phpJson({ Fecha: spainTime(r.sentAt, true), IP: "85.10.20.221", Puerto: "11892" }),
       Telefono: r.telefono,
-      DNIAnverso: reached && result ? String(result.DNIAnverso ?? "") : "",
-      DNIReverso: reached && result ? String(result.DNIReverso ?? "") : "",
+      DNIAnverso: front,
+      DNIReverso: back,
       DNISolicitado: r.dni ?? "",
       Posicion: phpJson({
         Direccion: "C. de las calles, 8B, 28333 Madrid, Spain",
@@ -376,6 +423,24 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
     }
   }
 
+  /** "Date on which the sending ... is scheduled": the sequence begins at the scheduled time (setTimeout's limit is ~24.8 days: waits chain) */
+  function schedule(r: SentRequest): void {
+    if (!r.scheduled) return runSequence(r);
+    const left = r.scheduled.at.getTime() - Date.now();
+    if (left <= 0) return release(r);
+    r.scheduled.timer = setTimeout(() => schedule(r), Math.min(left, 2 ** 31 - 1));
+    r.scheduled.timer.unref();
+  }
+
+  /** the scheduled SMS goes out now (at its time, or by the control route) */
+  function release(r: SentRequest): void {
+    if (!r.scheduled) return;
+    if (r.scheduled.timer) clearTimeout(r.scheduled.timer);
+    r.scheduled = null;
+    r.sentAt = new Date();
+    runSequence(r);
+  }
+
   function runSequence(r: SentRequest): void {
     const steps = [...SCENARIOS[r.scenario].sequence];
     const next = () => {
@@ -409,7 +474,8 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
     if (!/^\d{8,15}$/.test(telefono)) return fail3("Telefono is not a valid mobile number");
     if (!p.mensaje || !p.mensaje.includes("[LINK]")) return fail3("Mensaje must include the keyword [LINK]");
     if (p.remitente !== undefined && p.remitente.length > 11) return fail3("Remitente: maximum 11 characters");
-    if (p.fecha && !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test(p.fecha)) return fail3("Fecha: format Year-Month-day hour:minute");
+    const fecha = p.fecha?.trim() ? fromSpainTime(p.fecha) : null;
+    if (p.fecha?.trim() && !fecha) return fail3("Fecha: format Year-Month-day hour:minute (CET/CEST)");
     const scenario = SCENARIO_BY_PHONE[telefono] ?? "approved";
     const s: Scenario = SCENARIOS[scenario];
     const balance = creditsOf(apiUser);
@@ -423,12 +489,14 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
       telefono,
       dni: p.dni?.trim() || null,
       scenario,
-      sentAt: new Date(),
+      // "By default "" which means send immediately"; a Fecha that already went by is sent now too
+      sentAt: fecha && fecha.getTime() > Date.now() ? fecha : new Date(),
+      scheduled: fecha && fecha.getTime() > Date.now() ? { at: fecha, timer: null } : null,
       posted: [],
     };
     requests.set(r.id, r);
-    // the sandbox does not hold a scheduled Fecha: the user "opens the link" right away
-    runSequence(r);
+    // the user "opens the link" as soon as the SMS is out: now, or at the scheduled Fecha
+    schedule(r);
     answer(res, p, { Res: 1, ID: r.id, Cred: balance - 1 });
   });
 
@@ -471,6 +539,20 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
     if (!webhookConfigs.has(r.apiUser)) return res.status(409).json({ error: "no webhook configured for this apiUser" });
     const result = await deliver(r, parsed.data.estado);
     res.status(200).json(result);
+  });
+  control.get("/_control/requests/:id", (req, res) => {
+    const r = requests.get(req.params.id);
+    if (!r) return res.status(404).json({ error: "unknown ID" });
+    res.json({ id: r.id, scheduledFor: r.scheduled?.at.toISOString() ?? null, sentAt: r.sentAt.toISOString(), posted: r.posted });
+  });
+  control.post("/_control/send-scheduled", express.json(), (req, res) => {
+    const parsed = z.object({ id: z.union([z.string(), z.number()]).transform(String) }).safeParse(req.body ?? {});
+    if (!parsed.success) return res.status(400).json({ errors: parsed.error.issues });
+    const r = requests.get(parsed.data.id);
+    if (!r) return res.status(404).json({ error: "unknown ID" });
+    if (!r.scheduled) return res.status(409).json({ error: "not a scheduled request, or already sent" });
+    release(r);
+    res.json({ ok: true, sentAt: r.sentAt.toISOString() });
   });
   control.post("/_control/credits", express.json(), (req, res) => {
     const parsed = CreditsSchema.safeParse(req.body ?? {});

@@ -144,7 +144,7 @@ describe("HMAC authorization", () => {
 
 describe("result/", () => {
   it("moves from IN_PROGRESS to the final result after `polls` calls, in the doc's format", async () => {
-    const token = await begin({ return_url: "https://t.example/done?polls=2", document_types: ["passport"], document_countries: ["ESP"] });
+    const token = await begin({ return_url: "https://t.example/done?polls=2", liveness: true, document_types: ["passport"], document_countries: ["ESP"] });
     expect((await result(token)).json).toMatchObject({ result: "IN_PROGRESS", reject_reason: null });
     expect((await result(token)).json).toMatchObject({ result: "IN_PROGRESS" });
     const done = await result(token);
@@ -158,6 +158,49 @@ describe("result/", () => {
       person: { first_name: "SANDBOX", issuing_state: "ESP", nationality: "ESP", birthday_time: "1979-11-25T00:00:00.000Z" },
     });
     for (const k of ["generalDocuments", "configId", "trustedDatabaseRecord", "result_comment", "questionnaires"]) expect(done.json).toHaveProperty(k);
+  });
+
+  /** the final answer of a session begun with `flags` (after the one IN_PROGRESS answer) */
+  async function finalOf(flags: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const token = await begin(flags);
+    await result(token);
+    return (await result(token)).json as Record<string, unknown>;
+  }
+
+  it("liveness: \"Whether or not to check liveness of the user. Default: false\": no check, no live member (issue 10)", async () => {
+    expect(await finalOf({ liveness: true })).toMatchObject({ result: "APPROVED", live: true, similarity: 0.93 });
+    for (const flags of [{}, { liveness: false }]) {
+      const a = await finalOf(flags);
+      expect(a).toMatchObject({ result: "APPROVED", similarity: 0.93 });
+      expect(a).not.toHaveProperty("live");
+    }
+  });
+
+  it("magic=SPOOF is a liveness rejection only where a liveness check ran", async () => {
+    expect(await finalOf({ liveness: true, return_url: "https://t.example/done?magic=SPOOF" })).toMatchObject({ result: "REJECTED", live: false, reject_reason: { value: "LIVENESS_FAILED" } });
+    const unchecked = await finalOf({ return_url: "https://t.example/done?magic=SPOOF" });
+    expect(unchecked).toMatchObject({ result: "APPROVED", reject_reason: null });
+    expect(unchecked).not.toHaveProperty("live");
+  });
+
+  it("skip_document: \"Skip document scanning step completely\": no document data, no similarity (issue 10)", async () => {
+    const a = await finalOf({ liveness: true, skip_document: true, document_types: ["passport"] });
+    expect(a).toMatchObject({ result: "APPROVED", live: true, document_type: "", person: {} });
+    expect(a).not.toHaveProperty("similarity");
+  });
+
+  it("skip_face: \"Skip face scanning step completely\": no live, no similarity, the document still read (issue 10)", async () => {
+    const a = await finalOf({ liveness: true, skip_face: true, document_types: ["passport"] });
+    expect(a).toMatchObject({ result: "APPROVED", document_type: "passport", person: { first_name: "SANDBOX", document_number: "SBX000001" } });
+    expect(a).not.toHaveProperty("live");
+    expect(a).not.toHaveProperty("similarity");
+  });
+
+  it("refuses skip flags that are not booleans", async () => {
+    for (const flags of [{ skip_document: "yes" }, { skip_face: 1 }]) {
+      const r = await post("/external-api/begin/", { company_key: SANDBOX_COMPANY_KEY, flags });
+      expect([r.status, r.json]).toEqual([400, "INVALID_PARAMETERS"]);
+    }
   });
 
   it("unknown token -> 400 \"SESSION_NOT_FOUND\"; malformed token -> 400 \"SESSION_INVALID\"", async () => {

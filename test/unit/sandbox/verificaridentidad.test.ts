@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import pino from "pino";
 import { FaultInjector } from "../../../src/sandbox/faults.js";
-import { MAGIC_INPUTS, createVerificaridentidadSimulator } from "../../../src/sandbox/verificaridentidad/simulator.js";
+import { MAGIC_INPUTS, createVerificaridentidadSimulator, fromSpainTime } from "../../../src/sandbox/verificaridentidad/simulator.js";
 import { verificaridentidadAdapter as adapter } from "../../../src/adapters/verificaridentidad/index.js";
 import type { AdapterAccount, Outcome, RawWebhookRequest } from "../../../src/adapters/types.js";
 import { isVendorError, type VendorError } from "../../../src/core/errors.js";
@@ -364,7 +364,7 @@ describe("webhook formats", () => {
     const evs = events(c);
     expect(evs).toHaveLength(9);
     expect(evs[7]!.dedupeKey).toBe(evs[6]!.dedupeKey);
-    expect(evs[8]!.dedupeKey).toBe(`${outcome.vendorReference}:3001`);
+    expect(evs[8]!.dedupeKey).toMatch(new RegExp(`^${outcome.vendorReference}:3001:[0-9a-f]{16}$`));
     expect(evs[8]!.outcome.status).toBe("awaiting_user");
   });
 
@@ -456,5 +456,73 @@ describe("vendor API", () => {
     const res = await adapter.health!(c.account, h.ctx);
     expect(res.ok).toBe(false);
     expect(res.detail).toContain("not the documented JSON");
+  });
+});
+
+describe("following the file (issue 10)", () => {
+  const bodyOf = (r: RawWebhookRequest) => JSON.parse(r.rawBody.toString("utf8")) as Record<string, string>;
+
+  it("Result is sent from 5001 on: never with a user step nor with 5000 (\"In process\")", async () => {
+    const c = await setup();
+    await startOk(c, "+34600000001", "00000000T");
+    await waitFor(() => c.hooks().length >= 7);
+    const byEstado = new Map(c.hooks().map((r) => [bodyOf(r).Estado, bodyOf(r)] as const));
+    for (const estado of ["3000", "3001", "3002", "3003", "5000"]) expect(byEstado.get(estado)).not.toHaveProperty("Result");
+    for (const estado of ["5001", "5100"]) expect(JSON.parse(byEstado.get(estado)!.Result!)).toMatchObject({ Resultado: 93.957847595214844, PruebaDeVida: "Si" });
+    // "If it is already available at the time of this request": the front's number once the front was shown, the back's once the back was
+    expect(["3000", "3001", "3002", "3003", "5000"].map((e) => [byEstado.get(e)!.DNIAnverso, byEstado.get(e)!.DNIReverso])).toEqual([
+      ["", ""],
+      ["", ""],
+      ["", ""],
+      ["00000000T", ""],
+      ["00000000T", "00000000T"],
+    ]);
+    // the user who stopped after 3002 still gets the reason at 5500 ("You will receive the data and the reason as parameters")
+    const d = await setup();
+    await startOk(d, "+34600000012");
+    await waitFor(() => d.hooks().length >= 4);
+    expect(JSON.parse(bodyOf(d.hooks().at(-1)!).Result!)).toEqual({ Resultado: -7 });
+  });
+
+  it("fromSpainTime reads the doc's Fecha in CET/CEST; a date that is none is null", () => {
+    expect(fromSpainTime("2022-05-01 15:10")?.toISOString()).toBe("2022-05-01T13:10:00.000Z");
+    expect(fromSpainTime("2022-01-15 15:10")?.toISOString()).toBe("2022-01-15T14:10:00.000Z");
+    expect(fromSpainTime("2022-02-30 10:00")).toBeNull();
+    // 02:30 on 27 March 2022 does not exist in Madrid (CEST begins at 02:00)
+    expect(fromSpainTime("2022-03-27 02:30")).toBeNull();
+    expect(fromSpainTime("01/05/2022 15:10")).toBeNull();
+  });
+
+  it("a Fecha in the future holds the SMS and every webhook until then (\"Date on which the sending ... is scheduled\")", async () => {
+    const c = await setup();
+    const sendAt = new Date(Date.now() + 3_600_000);
+    const v = makeVerification({ ...input("+34600000001"), hosted: { ...input("+34600000001").hosted, sendAt: sendAt.toISOString() } }, ["document", "liveness", "face_match"]);
+    const outcome = await adapter.start(v, c.account, makeHarness(c.account).ctx);
+    expect(outcome.status).toBe("awaiting_user");
+    const id = String(outcome.vendorReference);
+    await sleep(150);
+    expect(c.hooks()).toEqual([]);
+    const held = (await (await fetch(`${simBase}/_control/requests/${id}`)).json()) as { scheduledFor: string; posted: number[] };
+    // Fecha has minutes: the scheduled instant is sendAt's minute
+    expect(held).toMatchObject({ scheduledFor: new Date(Math.floor(sendAt.getTime() / 60_000) * 60_000).toISOString(), posted: [] });
+    // the sandbox's time travel: the held request goes now, and the whole sequence follows
+    expect((await control("/_control/send-scheduled", { id })).status).toBe(200);
+    await waitFor(() => c.hooks().length >= 7);
+    expect(events(c).map((e) => e.vendorStatus)).toEqual(["3000", "3001", "3002", "3003", "5000", "5001", "5100"]);
+    expect((await control("/_control/send-scheduled", { id })).status).toBe(409);
+  });
+
+  it("a Fecha that already went by is sent right away; one that is no date is Res -3", async () => {
+    const c = await setup();
+    const auth = `Basic ${Buffer.from(`${c.apiUser}:${c.apiUser}-token`).toString("base64")}`;
+    const send = async (Fecha: string) => {
+      const res = await fetch(`${simBase}/VerificarIdentidad`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: auth }, body: JSON.stringify({ Telefono: "34600000007", Mensaje: "[LINK]", Fecha, Resp: "JSON" }) });
+      return ((await res.json()) as [{ Res: number; ID?: string; Error?: string }])[0];
+    };
+    const past = await send("2022-05-01 15:10");
+    expect(past.Res).toBe(1);
+    await waitFor(() => c.hooks().length >= 1);
+    expect(bodyOf(c.hooks()[0]!)).toMatchObject({ ID: past.ID, Estado: "3000" });
+    expect(await send("2022-02-30 10:00")).toMatchObject({ Res: -3, Error: expect.stringContaining("Fecha") });
   });
 });

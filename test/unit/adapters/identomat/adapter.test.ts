@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identomatAdapter } from "../../../../src/adapters/identomat/index.js";
 import { PersonSchema, ResultAnswerSchema } from "../../../../src/adapters/identomat/schemas.js";
 import { VendorError } from "../../../../src/core/errors.js";
+import { redactPayload } from "../../../../src/core/redact.js";
 import type { AdapterAccount } from "../../../../src/adapters/types.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
 
@@ -227,6 +228,27 @@ describe("start", () => {
     const err = (await identomatAdapter.start(makeVerification({}, ["document"]), acc, makeHarness(acc).ctx).catch((e: unknown) => e)) as VendorError;
     expect(err.toReason()).toMatchObject({ code: "vendor_rejected_request", vendorCode: "INVALID_PARAMETERS" });
   });
+
+  it("a bare upper-case word on a 200 (UNAUTHORIZED) is never taken for a session token: an auth VendorError (issue 10)", async () => {
+    nock(BASE).post("/external-api/begin/").reply(200, JSON.stringify("UNAUTHORIZED"), json);
+    const acc = account();
+    const h = makeHarness(acc);
+    const err = (await identomatAdapter.start(makeVerification({}, ["document"]), acc, h.ctx).catch((e: unknown) => e)) as VendorError;
+    expect(err).toBeInstanceOf(VendorError);
+    expect(err).toMatchObject({ kind: "auth", retryable: false, vendorCode: "UNAUTHORIZED" });
+    expect(err.toReason()).toMatchObject({ code: "vendor_auth_failed", vendorCode: "UNAUTHORIZED" });
+    expect(h.payloads).toEqual([{ kind: "identomat.begin", body: { error: "UNAUTHORIZED" } }]);
+  });
+
+  it("any other bare upper-case word on a 200 is a refused request keeping its code; a lower-case token still passes", async () => {
+    nock(BASE).post("/external-api/begin/").reply(200, JSON.stringify("FORBIDDEN"), json);
+    const acc = account();
+    const err = (await identomatAdapter.start(makeVerification({}, ["document"]), acc, makeHarness(acc).ctx).catch((e: unknown) => e)) as VendorError;
+    expect(err).toMatchObject({ kind: "rejected", retryable: false, vendorCode: "FORBIDDEN" });
+    nock(BASE).post("/external-api/begin/").reply(200, JSON.stringify(TOKEN), json);
+    const out = await identomatAdapter.start(makeVerification({}, ["document"]), acc, makeHarness(acc).ctx);
+    expect(out).toMatchObject({ status: "awaiting_user", vendorReference: TOKEN });
+  });
 });
 
 describe("poll", () => {
@@ -361,6 +383,26 @@ describe("poll", () => {
     expect((await identomatAdapter.poll!(polled(), acc, makeHarness(acc).ctx)).status).toBe("completed");
     const err = (await identomatAdapter.poll!(polled(), acc, makeHarness(acc).ctx).catch((e: unknown) => e)) as VendorError;
     expect(err.kind).toBe("auth");
+  });
+
+  it("keeps questionnaires, screeningMatches and the person members no check has a place for in the stored payload, as answered (issue 10)", async () => {
+    // the file: "questionnaires": [{ "key", "questions": [{ "key", "answer": <String, Boolean, Array[String]> }] }],
+    // screening matches carry a personId ("get-screening-person-details with personId")
+    const body = resultDoc({
+      result_comment: "Approved after a video call",
+      questionnaires: [{ key: "source-of-funds", questions: [{ key: "employment", answer: "salaried" }, { key: "pep", answer: false }, { key: "countries", answer: ["GEO", "HRV"] }] }],
+      screeningMatches: [{ personId: "5f2b7c1e", name: "SPECIMEN SPECIMEN", score: 0.71 }],
+      person: { ...resultDoc().person, age: 46, authority: "4601", email: "a@example.com", phone: "+385911234567", status: "citizen", local_last_name: "СПЕЦИМЕН" },
+    });
+    nock(BASE).post("/external-api/result/").reply(200, body);
+    const acc = account();
+    const h = makeHarness(acc);
+    const out = await identomatAdapter.poll!(polled(), acc, h.ctx);
+    if (out.status !== "completed") throw new Error("expected completed");
+    expect(out.checks.session).toEqual({ operatorComment: "Approved after a video call" });
+    const stored = h.payloads.find((p) => p.kind === "identomat.result");
+    // what the pipeline keeps is the redacted answer: nothing of these is lost to redaction
+    expect(redactPayload(stored?.body)).toEqual(body);
   });
 
   it("a verification without a session token cannot be polled", async () => {

@@ -8,6 +8,7 @@ import { identomatAdapter } from "../../../../src/adapters/identomat/index.js";
 import type { AdapterAccount, AdapterVerification, Outcome } from "../../../../src/adapters/types.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
 import { resultDoc as sharedResultDoc } from "./result-doc.js";
+import { DEFAULT_POLICY, applyPolicy } from "../../../../src/core/policy.js";
 
 const BASE = "https://identomat.vendor.test";
 const TOKEN = "47fjzxvvzapi4ztasth3c2ozfucli3l0qx13hisc";
@@ -149,6 +150,17 @@ describe("document data as the vendor gives it", () => {
     expect(out.checks.document?.fields.expiryDate).toBeNull();
   });
 
+  it("an expiry written 8/2/2031 with no ISO twin is null (either order is a date), and the policy makes it a review (issue 10)", async () => {
+    const out = await pollWith(resultDoc({}, { document_expires: "8/2/2031", document_expires_time: undefined }));
+    expect(out.checks.document?.fields.expiryDate).toBeNull();
+    const decided = applyPolicy({ decision: out.decision, reasons: out.reasons, checks: out.checks, humanDecision: false, requestedChecks: ["document", "liveness", "face_match"], claim: {}, policy: DEFAULT_POLICY, today: new Date("2026-12-02T00:00:00Z") });
+    expect(decided.decision).toBe("review");
+    expect(decided.findings).toContainEqual({ code: "data_not_extracted", effect: "review" });
+    // its twin settles it: the same answer with "2031-08-02T00:00:00.000Z" stays approved
+    const settled = await pollWith(resultDoc({}, { document_expires: "8/2/2031", document_expires_time: "2031-08-02T00:00:00.000Z" }));
+    expect(settled.checks.document?.fields.expiryDate).toBe("2031-08-02");
+  });
+
   it("an unreadable or sentinel ISO twin is null, never a date in year 1", async () => {
     const out = await pollWith(resultDoc({}, { document_expires: "", document_expires_time: "0001-01-01T00:00:00Z" }));
     expect(out.checks.document?.fields.expiryDate).toBeNull();
@@ -178,6 +190,6 @@ describe("document data as the vendor gives it", () => {
 
 describe("mappingVersion", () => {
   it("is bumped for the changed mappings", () => {
-    expect(identomatAdapter.mappingVersion).toBe("identomat-2026.12.2");
+    expect(identomatAdapter.mappingVersion).toBe("identomat-2026.12.3");
   });
 });

@@ -135,6 +135,12 @@ describe("credentials, settings, validateRequest", () => {
     expect(() => identomatAdapter.settings.parse({ similarityThreshold: 80 })).toThrow();
   });
 
+  it("keeps the core's settings (concurrency, timeoutMs, maxRetries, manualCheckPollSeconds, pollBackoffMaxSeconds): never stripped on write", () => {
+    const core = { concurrency: 3, timeoutMs: 8000, maxRetries: 1, manualCheckPollSeconds: 300, pollBackoffMaxSeconds: 120 };
+    expect(identomatAdapter.settings.parse(core)).toMatchObject(core);
+    for (const bad of [{ concurrency: 0 }, { timeoutMs: "fast" }, { maxRetries: -1 }]) expect(() => identomatAdapter.settings.parse(bad)).toThrow();
+  });
+
   it("refuses a document country Identomat cannot take and a non-http return URL", () => {
     const account = makeAccount("identomat");
     const problems = identomatAdapter.validateRequest!({ document: { country: "XX", images: [] }, hosted: { returnUrl: "javascript:alert(1)" } }, ["document"], account);

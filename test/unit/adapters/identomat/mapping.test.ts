@@ -9,11 +9,13 @@ import {
   HTTP_STATUS_HANDLING,
   LANGUAGE_ALIASES,
   REJECT_REASON_CODES,
+  REJECT_REASON_WORDS,
   RESULT_RULES,
   documentTypeOf,
   errorFromCode,
   languageFlagOf,
   rejectReasonCodeOf,
+  rejectReasonOf,
   resultRuleOf,
 } from "../../../../src/adapters/identomat/mapping.js";
 import { resultDoc } from "./result-doc.js";
@@ -188,6 +190,8 @@ describe("CHECK_FAILED_BY_REASON (every row)", () => {
     ["LIVENESS_FAILED", "liveness"],
     ["FACE_MISMATCH", "faceMatch"],
     ["DIFFERENT_PERSON", "faceMatch"],
+    ["FACE_NOT_FOUND", "faceMatch"],
+    ["MULTIPLE_FACES", "faceMatch"],
   ] as const)("a REJECTED %s fails the %s check", (value, check) => {
     // live true and similarity high: only the reason can fail the check
     const m = mapResult(answer({ result: "REJECTED", live: true, similarity: 0.99, reject_reason: { value } }), input());
@@ -201,7 +205,70 @@ describe("CHECK_FAILED_BY_REASON (every row)", () => {
       liveness_failed: "liveness",
       face_mismatch: "faceMatch",
       different_person_in_session: "faceMatch",
+      no_face_detected: "faceMatch",
+      multiple_faces: "faceMatch",
     });
+  });
+});
+
+describe("REJECT_REASON_WORDS: an unknown reject_reason by the category its words name (every row)", () => {
+  const rows: [string, string, string, string][] = [
+    ["FACE", "face", "capture_invalid", "faceMatch"],
+    ["FACES", "face", "capture_invalid", "faceMatch"],
+    ["SELFIE", "face", "capture_invalid", "faceMatch"],
+    ["SIMILARITY", "face", "capture_invalid", "faceMatch"],
+    ["LIVENESS", "face", "capture_invalid", "liveness"],
+    ["LIVE", "face", "capture_invalid", "liveness"],
+    ["SPOOF", "face", "capture_invalid", "liveness"],
+    ["SPOOFING", "face", "capture_invalid", "liveness"],
+    ["DEEPFAKE", "face", "capture_invalid", "liveness"],
+    ["DOCUMENT", "document", "document_suspicious", "document"],
+    ["DOC", "document", "document_suspicious", "document"],
+    ["ID", "document", "document_suspicious", "document"],
+    ["PASSPORT", "document", "document_suspicious", "document"],
+    ["MRZ", "document", "document_suspicious", "document"],
+    ["IMAGE", "image", "image_low_quality", "document"],
+    ["QUALITY", "image", "image_low_quality", "document"],
+    ["BLUR", "image", "image_low_quality", "document"],
+    ["BLURRY", "image", "image_low_quality", "document"],
+    ["GLARE", "image", "image_low_quality", "document"],
+    ["AGE", "data", "data_not_extracted", "document"],
+    ["NAME", "data", "data_not_extracted", "document"],
+    ["DATA", "data", "data_not_extracted", "document"],
+  ];
+
+  it("the test covers every row of the table", () => {
+    expect(rows.map(([w]) => w).sort()).toEqual(Object.keys(REJECT_REASON_WORDS).sort());
+  });
+
+  it.each(rows)("an unknown %s_UNRECOGNIZED -> %s category (%s), fails the %s check, vendorCode kept", (word, category, code, check) => {
+    const value = `${word}_UNRECOGNIZED`;
+    expect(REJECT_REASON_WORDS[word as keyof typeof REJECT_REASON_WORDS]).toEqual({ category, check });
+    const m = mapResult(answer({ result: "REJECTED", live: true, similarity: 0.99, reject_reason: { value, description: "" } }), input());
+    if (m.status !== "completed") throw new Error("expected completed");
+    // the reason's own category is its code's (the data category's generic data_not_extracted is a document code)
+    expect(m.reasons[0]).toMatchObject({ code, vendorCode: value });
+    const outcomes = { document: m.checks.document?.outcome, liveness: m.checks.liveness?.outcome, faceMatch: m.checks.faceMatch?.outcome };
+    for (const [name, outcome] of Object.entries(outcomes)) expect([name, outcome]).toEqual([name, name === check ? "fail" : name === "faceMatch" ? "inconclusive" : "pass"]);
+  });
+
+  it("an unknown face reason fails the face check, not the document check (issue 10)", () => {
+    const m = mapResult(answer({ result: "REJECTED", live: true, similarity: 0.4, reject_reason: { value: "face_too_small", description: "Face is too small" } }), input());
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(m.reasons).toEqual([{ code: "capture_invalid", category: "face", vendor: "identomat", vendorCode: "face_too_small", message: "Face is too small" }]);
+    expect(m.checks.faceMatch?.outcome).toBe("fail");
+    expect(m.checks.document?.outcome).toBe("pass");
+    expect(m.checks.liveness?.outcome).toBe("pass");
+    const live = mapResult(answer({ result: "REJECTED", live: true, reject_reason: { value: "LIVENESS_TIMEOUT" } }), input());
+    if (live.status !== "completed") throw new Error("expected completed");
+    expect(live.checks.liveness?.outcome).toBe("fail");
+    expect(live.checks.document?.outcome).toBe("pass");
+  });
+
+  it("the first word the table knows decides; a code naming no category is the document's generic code", () => {
+    expect(rejectReasonOf("DOCUMENT_FACE_UNREADABLE")).toEqual({ code: "document_suspicious", fails: "document" });
+    expect(rejectReasonOf("selfie-document-mismatch")).toEqual({ code: "capture_invalid", fails: "faceMatch" });
+    expect(rejectReasonOf("BLACKLISTED_PERSON")).toEqual({ code: "document_suspicious", fails: "document" });
   });
 });
 
@@ -223,6 +290,22 @@ describe("RESULT_RULES columns", () => {
 
   it("IN_PROGRESS has no verdict and reports nothing", () => {
     expect(RESULT_RULES.IN_PROGRESS).toMatchObject({ status: "awaiting_user", verdict: null, faceMatch: "not_performed", operatorVerdict: false });
+  });
+
+  it("result_comment, the operator's note, is carried as checks.session.operatorComment (issue 10)", () => {
+    // "If Operator Rejects/Approves the session manually and adds a comment, that comment will be provided here"
+    const m = mapResult(answer({ result: "REJECTED", reject_reason: { value: "UNDERAGE" }, result_comment: "  Document belongs to a minor, checked by phone  " }), input());
+    if (m.status !== "completed") throw new Error("expected completed");
+    expect(m.checks.session).toEqual({ operatorComment: "Document belongs to a minor, checked by phone" });
+    for (const comment of ["", "   ", null]) {
+      const none = mapResult(answer({ result: "APPROVED", result_comment: comment }), input());
+      if (none.status !== "completed") throw new Error("expected completed");
+      expect(none.checks.session).toBeUndefined();
+    }
+    // checks the request did not ask for are not reported; the note is about the session and always is
+    const only = mapResult(answer({ result: "APPROVED", result_comment: "ok" }), input({ checks: ["liveness"] }));
+    if (only.status !== "completed") throw new Error("expected completed");
+    expect(Object.keys(only.checks).sort()).toEqual(["liveness", "session"]);
   });
 
   it("an operator verdict is human only when it settles a review or carries the operator's comment", () => {
@@ -316,7 +399,8 @@ describe("person fields", () => {
       documentNumber: "FA123456",
       personalNumber: "1234567890",
       expiryDate: "2031-08-02",
-      issueDate: "2021-02-08",
+      // "2/8/2021" with no twin: the 2nd of August or the 8th of February, the file does not say which
+      issueDate: null,
       issuingCountry: "UA",
       sex: "F",
       nationality: "UA",
@@ -331,11 +415,18 @@ describe("person fields", () => {
     expect(f.nationality).toBe("GE");
   });
 
-  it("reads a slash date as month/day/year when no ISO twin is given", () => {
-    expect(identomatDate("8/2/2026")).toBe("2026-08-02");
+  it("reads a slash date only where it cannot be misread; an ambiguous one only as its ISO twin settles it (issue 10)", () => {
+    // the file: "birthday": <String>, "document_expires": <String>; no order of day and month
+    expect(identomatDate("8/2/2026")).toBeNull();
+    expect(identomatDate("8/2/2031", "2031-08-02T00:00:00.000Z")).toBe("2031-08-02");
+    expect(identomatDate("8/2/2031", "2031-02-08T00:00:00.000Z")).toBe("2031-02-08");
+    expect(identomatDate("8/2/2031", "2031-03-08T00:00:00.000Z")).toBeNull();
+    expect(identomatDate("11/25/1979")).toBe("1979-11-25");
+    expect(identomatDate("25/11/1979")).toBe("1979-11-25");
+    expect(identomatDate("5/5/2030")).toBe("2030-05-05");
     expect(identomatDate("11/25/1979", "1979-11-25T00:00:00.000Z")).toBe("1979-11-25");
     expect(identomatDate("2026-08-02")).toBe("2026-08-02");
-    expect(identomatDate("25/11/1979")).toBeNull();
+    expect(identomatDate("31/31/2030")).toBeNull();
   });
 
   it("never guesses: other forms, sentinels and disagreeing twins are null; a UTC-written local midnight is its date", () => {

@@ -93,6 +93,21 @@ describe("start against the sandbox", () => {
     expect(r.final).toMatchObject({ status: "completed", decision: "approved" });
   });
 
+  it("the flags the checks set are honoured: a document-only session reports no face data, a liveness-only one no document (issue 10)", async () => {
+    // the adapter skips the face step (skip_face) and sends liveness false; the sandbox then answers no live and no similarity
+    const doc = await run("https://tenant.example/done?magic=SPOOF", { checks: ["document"] });
+    expect(doc.final).toMatchObject({ status: "completed", decision: "approved", checks: { document: { outcome: "pass", fields: { documentNumber: "SBX000001" } } } });
+    const docAnswer = doc.payloads.filter((p) => p.kind === "identomat.result").at(-1)?.body as Record<string, unknown>;
+    expect(docAnswer).not.toHaveProperty("live");
+    expect(docAnswer).not.toHaveProperty("similarity");
+    // skip_document: no person, no document_type, no similarity; the liveness check ran
+    const live = await run("https://tenant.example/done", { checks: ["liveness"] });
+    expect(live.final).toMatchObject({ status: "completed", decision: "approved", checks: { liveness: { outcome: "pass" } } });
+    const liveAnswer = live.payloads.filter((p) => p.kind === "identomat.result").at(-1)?.body as Record<string, unknown>;
+    expect(liveAnswer).toMatchObject({ live: true, person: {}, document_type: "" });
+    expect(liveAnswer).not.toHaveProperty("similarity");
+  });
+
   it("a wrong secret_key is refused as INVALID_SIGNATURE", async () => {
     const account = sandboxAccount({ credentials: { companyKey: SANDBOX_COMPANY_KEY, secretKey: "wrong" } });
     const err = (await identomatAdapter.start(makeVerification({}, ALL), account, makeHarness(account).ctx).catch((e: unknown) => e)) as VendorError;
@@ -114,7 +129,8 @@ describe("each magic input, start then poll until terminal", () => {
           outcome: "pass",
           type: "id_card",
           country: "GE",
-          fields: { firstName: "SANDBOX", lastName: "SPECIMEN", dateOfBirth: "1979-11-25", expiryDate: "2031-08-02", issueDate: "2021-02-08", nationality: "GE", sex: "M" },
+          // document_issued "2/8/2021" has no ISO twin and either order is a date: not guessed
+          fields: { firstName: "SANDBOX", lastName: "SPECIMEN", dateOfBirth: "1979-11-25", expiryDate: "2031-08-02", issueDate: null, nationality: "GE", sex: "M" },
         },
         liveness: { outcome: "pass" },
         faceMatch: { outcome: "pass", similarity: 0.93, threshold: null },

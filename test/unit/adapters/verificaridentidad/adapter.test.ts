@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeEach, afterEach, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
 import nock from "nock";
-import { MIN_HEALTH_INTERVAL_MS, verificaridentidadAdapter as adapter } from "../../../../src/adapters/verificaridentidad/index.js";
+import { MIN_HEALTH_INTERVAL_MS, validateRequest, verificaridentidadAdapter as adapter } from "../../../../src/adapters/verificaridentidad/index.js";
 import { buildSendBody, maskPhone, parseSmsPhone, toSpainLocalTime } from "../../../../src/adapters/verificaridentidad/client.js";
 import type { AdapterAccount, VerificationInputData } from "../../../../src/adapters/types.js";
 import { VendorError, isVendorError } from "../../../../src/core/errors.js";
@@ -106,6 +106,20 @@ describe("validateRequest", () => {
     if (input.subject?.phone) expect(JSON.stringify(p)).not.toContain(input.subject.phone);
   });
 
+  it("a hosted.sendAt in the past is refused with 400 naming the field; one in the future is the doc's scheduled Fecha (issue 10)", () => {
+    // "Fecha: Date on which the sending of the identity verification request is scheduled. By default "" which means send immediately."
+    const at = (sendAt: string) => validateRequest({ subject: { phone: "+34600000001" }, hosted: { smsMessage: "[LINK]", sendAt } }, ["document"], account(), new Date("2022-05-01T13:00:00Z"));
+    // the doc's example "2022-05-01 15:10" (Madrid, CEST) is 13:10 UTC: ten minutes ahead
+    expect(at("2022-05-01T13:10:00Z")).toEqual([]);
+    expect(at("2022-05-01T15:10:00+02:00")).toEqual([]);
+    for (const past of ["2022-05-01T12:59:00Z", "2022-05-01T13:00:00Z", "2021-10-10T10:10:00+02:00"]) {
+      expect(at(past)).toEqual([{ path: "hosted.sendAt", status: 400, message: "is in the past: omit it to send the SMS now" }]);
+    }
+    // without a clock of its own it is checked against now
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString();
+    expect(problems({ subject: { phone: "+34600000001" }, hosted: { smsMessage: "[LINK]", sendAt: yesterday } })).toEqual([expect.objectContaining({ path: "hosted.sendAt", status: 400 })]);
+  });
+
   it("an 11-character sender is fine; the account's default message and sender are used when the request has none", () => {
     expect(problems({ subject: { phone: "+34600000001" }, hosted: { smsMessage: "[LINK]", smsSender: "MiEmpresaSA" } })).toEqual([]);
     expect(problems({ subject: { phone: "+34600000001" } }, { defaultMessage: "Verifique: [LINK]", defaultSender: "Acme" })).toEqual([]);
@@ -115,6 +129,12 @@ describe("validateRequest", () => {
     expect(() => adapter.settings.parse({ defaultSender: "TwelveChars!" })).toThrow();
     expect(() => adapter.settings.parse({ defaultMessage: "no link" })).toThrow();
     expect(adapter.settings.parse({})).toEqual({ lowCreditsThreshold: 50, linkTtlHours: 72, defaultPhoneCountry: "ES" });
+  });
+
+  it("keeps the core's settings (concurrency, timeoutMs, maxRetries, linkTtlHours): never stripped on write", () => {
+    const core = { concurrency: 2, timeoutMs: 15000, maxRetries: 0, linkTtlHours: 24 };
+    expect(adapter.settings.parse(core)).toEqual({ ...core, lowCreditsThreshold: 50, defaultPhoneCountry: "ES" });
+    for (const bad of [{ concurrency: 1.5 }, { timeoutMs: 0 }, { maxRetries: 99 }]) expect(() => adapter.settings.parse(bad)).toThrow();
   });
 });
 
@@ -171,10 +191,26 @@ describe("start: POST /VerificarIdentidad", () => {
       })
       .reply(200, [{ Res: 1, ID: "299846333", Cred: 119 }]);
     const acc = account();
-    const h = makeHarness(acc);
+    // the worker starts it on 30 April 2022, before the scheduled time
+    const h = makeHarness(acc, null, {}, () => new Date("2022-04-30T09:00:00Z"));
     // 13:10 UTC on 1 May 2022 is 15:10 in Madrid (CEST): the doc's own example "2022-05-01 15:10"
     await adapter.start(makeVerification({ ...INPUT, hosted: { ...INPUT.hosted, sendAt: "2022-05-01T13:10:00Z" } }, ["document"]), acc, h.ctx);
     expect(seen.Fecha).toBe("2022-05-01 15:10");
+  });
+
+  it("a sendAt that went by while the start waited for a worker is sent now: no Fecha", async () => {
+    let seen: Record<string, unknown> = {};
+    nock(BASE)
+      .post("/VerificarIdentidad", (body) => {
+        seen = body;
+        return true;
+      })
+      .reply(200, [{ Res: 1, ID: "299846334", Cred: 118 }]);
+    const acc = account();
+    const h = makeHarness(acc, null, {}, () => new Date("2022-05-01T13:11:00Z"));
+    const out = await adapter.start(makeVerification({ ...INPUT, hosted: { ...INPUT.hosted, sendAt: "2022-05-01T13:10:00Z" } }, ["document"]), acc, h.ctx);
+    expect(out.status).toBe("awaiting_user");
+    expect(seen).not.toHaveProperty("Fecha");
   });
 
   it("uses the account's default sender, omits Dni when there is none, and reads a bare-object answer with a numeric ID", async () => {

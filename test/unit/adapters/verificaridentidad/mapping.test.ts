@@ -334,6 +334,8 @@ describe("DNI document data", () => {
     expect(checks).toEqual({
       document: {
         outcome: "pass",
+        // "TipoDocumento: Document type": the vendor's own model name
+        model: "ID-1",
         type: "id_card",
         country: "ES",
         fields: {

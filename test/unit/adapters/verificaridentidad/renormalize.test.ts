@@ -170,6 +170,6 @@ describe("renormalize over the start's payloads equals start's outcome", () => {
   });
 
   it("the mapping version is the bumped one", () => {
-    expect(adapter.mappingVersion).toBe("verificaridentidad-2026.12.2");
+    expect(adapter.mappingVersion).toBe("verificaridentidad-2026.12.3");
   });
 });

@@ -45,9 +45,21 @@ function one(req: RawWebhookRequest) {
   return e;
 }
 
+/** the doc sample's session signals: Acceso, FechaEnvio, Posicion.Coordenadas, Dispositivo and Result.Dispositivo */
+const DOC_SESSION = {
+  access: { date: "2021-09-04 19:37:21", ip: "85.10.20.221", port: 11892, requestSentAt: "2021-10-10 10:10" },
+  position: { latitude: 4.4577993, longitude: -1.6592592 },
+  device: { browser: "Chrome 92.0.4515.131", operatingSystem: "Android 11", displayResolution: "360 x 800", summary: "Android.v11-Chrome.v92.0.4515.131" },
+};
+
+/** the same without the Result's device summary (an Estado whose Result is not read) */
+const { summary: _summary, ...DOC_HOOK_DEVICE } = DOC_SESSION.device;
+const DOC_HOOK_SESSION = { ...DOC_SESSION, device: DOC_HOOK_DEVICE };
+
 const DOC_5001_CHECKS = {
   document: {
     outcome: "pass",
+    model: "ID-1",
     type: "id_card",
     country: "ES",
     fields: {
@@ -64,12 +76,16 @@ const DOC_5001_CHECKS = {
   },
   liveness: { outcome: "pass", score: null, level: null },
   faceMatch: { outcome: "pass", similarity: 0.9395784759521484, threshold: 0.8 },
+  session: DOC_SESSION,
 };
+
+/** ID:Estado and a hash of what the report says */
+const DEDUPE_5001 = /^299846332:5001:[0-9a-f]{16}$/;
 
 function expectDoc5001(e: ReturnType<typeof one>) {
   expect(e.vendorReference).toBe("299846332");
   expect(e.vendorStatus).toBe("5001");
-  expect(e.dedupeKey).toBe("299846332:5001");
+  expect(e.dedupeKey).toMatch(DEDUPE_5001);
   expect(e.detail).toEqual({ estado: 5001, step: "data_available" });
   expect(e.outcome).toEqual({ status: "processing", vendorReference: "299846332", step: "data_available", checks: DOC_5001_CHECKS, reasons: [] });
 }
@@ -96,6 +112,7 @@ describe("webhook body encodings", () => {
       servicio: "VERIFICACION_IDENTIDAD",
       id: 299846332,
       ESTADO: 5001,
+      fechaenvio: "2021-10-10 10:10",
       Telefono: 34600000000,
       acceso: JSON.parse(fixtureText("acceso-example.json")),
       posicion: JSON.parse(fixtureText("posicion-example.json")),
@@ -159,8 +176,17 @@ describe("webhook body encodings", () => {
     expect(one(json({ ID: "1", Estado: "3000", Acceso: "{broken", Posicion: "", Dispositivo: "x" })).vendorStatus).toBe("3000");
   });
 
-  it("another service's report is not an identity verification event", () => {
-    expect(parse(json({ Servicio: "FIRMA_CONTRATO", ID: "1", Estado: "3000" }))).toEqual([]);
+  it("another service's report is not an identity verification event, but never dropped unseen: an account event (issue 10)", () => {
+    // "Servicio: Type of report you are receiving (the goal is to distinguish between the reports of the different services)"
+    const events = parse(json({ ...DOC_SAMPLE, Servicio: "FIRMA_CONTRATO" }));
+    expect(events).toEqual([
+      { type: "account_event", event: { type: "other_service_report", externalId: expect.stringMatching(/^other_service:FIRMA_CONTRATO:299846332:5001:[0-9a-f]{16}$/), payload: { servicio: "FIRMA_CONTRATO", id: "299846332", estado: 5001 } } },
+    ]);
+    // the same report delivered again is the same event; nothing personal in it
+    expect(parse(form({ ...DOC_SAMPLE, Servicio: "FIRMA_CONTRATO" }))).toEqual(events);
+    for (const personal of ["34600000000", "00000000T", "APARICIO", "85.10.20.221"]) expect(JSON.stringify(events)).not.toContain(personal);
+    // the identity service in any case is an identity report
+    expect(one(json({ ...DOC_SAMPLE, Servicio: "verificacion_identidad" })).type).toBe("verification");
   });
 });
 
@@ -174,12 +200,14 @@ describe("webhook outcomes by Estado", () => {
     ["3003", "document_back_requested"],
   ])("%s -> awaiting_user, step %s, the SMS action with the masked phone", (estado, step) => {
     const e = one(withEstado(estado));
-    expect(e.outcome).toEqual({ status: "awaiting_user", nextAction: { type: "sms_sent", phone: "+346*****000" }, vendorReference: "299846332", step });
-    expect(e.dedupeKey).toBe(`299846332:${estado}`);
+    // the session signals the webhook carries from the user's first access (no Result read yet: no device summary)
+    expect(e.outcome).toEqual({ status: "awaiting_user", nextAction: { type: "sms_sent", phone: "+346*****000" }, vendorReference: "299846332", step, checks: { session: DOC_HOOK_SESSION } });
+    expect(e.dedupeKey).toMatch(new RegExp(`^299846332:${estado}:[0-9a-f]{16}$`));
   });
 
-  it("5000 -> processing without checks (Result is not read yet)", () => {
-    expect(one(withEstado("5000")).outcome).toEqual({ status: "processing", vendorReference: "299846332", step: "in_process" });
+  it("5000 -> processing without document, liveness or face checks (Result is not read yet), with the session signals", () => {
+    expect(one(withEstado("5000")).outcome).toEqual({ status: "processing", vendorReference: "299846332", step: "in_process", checks: { session: DOC_HOOK_SESSION } });
+    expect(one(json({ ID: "9", Estado: "5000" })).outcome).toEqual({ status: "processing", vendorReference: "9", step: "in_process" });
   });
 
   it("5100 -> completed approved by the vendor's operator, with the certificate follow-up", () => {
@@ -267,14 +295,35 @@ describe("webhook outcomes by Estado", () => {
 
   it("an unknown Estado is kept for the event log and never decides", () => {
     const e = one(withEstado("5200"));
-    expect(e.outcome).toEqual({ status: "processing", vendorReference: "299846332", step: "unknown_5200" });
+    expect(e.outcome).toEqual({ status: "processing", vendorReference: "299846332", step: "unknown_5200", checks: { session: DOC_HOOK_SESSION } });
     expect(e.vendorStatus).toBe("5200");
-    expect(e.dedupeKey).toBe("299846332:5200");
+    expect(e.dedupeKey).toMatch(/^299846332:5200:[0-9a-f]{16}$/);
   });
 
-  it("a repeated delivery has the same dedupe key whatever its encoding", () => {
-    const keys = [one(request(DOC_SAMPLE_TEXT, "application/json")), one(form(DOC_SAMPLE)), one(multipart(DOC_SAMPLE))].map((e) => e.dedupeKey);
-    expect(new Set(keys)).toEqual(new Set(["299846332:5001"]));
+  it("a repeated delivery has the same dedupe key whatever its encoding, its names' case or its report time", () => {
+    const keys = [
+      one(request(DOC_SAMPLE_TEXT, "application/json")),
+      one(form(DOC_SAMPLE)),
+      one(multipart(DOC_SAMPLE)),
+      one(form(renamed((k) => k.toLowerCase()))),
+      // restamped "UltimaActualizacion" (Last update/interaction with the user): when it was sent, not what it says
+      one(json({ ...DOC_SAMPLE, UltimaActualizacion: "2021-10-10 10:14" })),
+      // the Result as an object, numbers as numbers
+      one(json({ ...DOC_SAMPLE, Estado: 5001, Telefono: 34600000000, Result: JSON.parse(DOC_SAMPLE.Result!) })),
+    ].map((e) => e.dedupeKey);
+    expect(new Set(keys).size).toBe(1);
+    expect(keys[0]).toMatch(DEDUPE_5001);
+  });
+
+  it("a corrected re-send of the same Estado with other data is a new event, not a duplicate (issue 10)", () => {
+    const first = one(request(DOC_SAMPLE_TEXT, "application/json"));
+    // the doc's sample names "APARICIO GARCIA,RAFAEL" in Result and the design's sample subject "APARICIO LOPEZ,JUAN": the vendor corrects it
+    const corrected = one(json({ ...DOC_SAMPLE, Result: DOC_SAMPLE.Result!.replace("APARICIO GARCIA,RAFAEL", "APARICIO LOPEZ,JUAN") }));
+    expect(corrected.dedupeKey).toMatch(DEDUPE_5001);
+    expect(corrected.dedupeKey).not.toBe(first.dedupeKey);
+    expect(corrected.outcome).toMatchObject({ checks: { document: { fields: { firstName: "JUAN", lastName: "APARICIO LOPEZ" } } } });
+    const otherAccess = one(json({ ...DOC_SAMPLE, Acceso: '{"Fecha":"2021-09-04 19:40:02","IP":"85.10.20.222","Puerto":"11893"}' }));
+    expect(otherAccess.dedupeKey).not.toBe(first.dedupeKey);
   });
 
   it("the event's detail carries no personal data", () => {
@@ -451,5 +500,57 @@ describe("the webhook's payload", () => {
   it("is kept for every Estado, with or without Result", () => {
     expect(one(json({ ID: "9", Estado: 3000 })).payload).toEqual({ ID: "9", Estado: 3000 });
     expect(one(json({ ID: "9", Estado: "5100", Result: "{broken" })).payload).toEqual({ ID: "9", Estado: "5100", Result: "{broken" });
+  });
+});
+
+describe("session signals and the document numbers of each side (issue 10)", () => {
+  const result = (over: Record<string, unknown>) => JSON.stringify({ ...JSON.parse(DOC_SAMPLE.Result!), ...over });
+
+  it("Acceso, Posicion and Dispositivo that are not JSON or off the globe give no signal; FechaEnvio still does", () => {
+    const e = one(json({ ID: "1", Estado: "3000", FechaEnvio: "2021-10-10 10:10", Acceso: "{broken", Posicion: '{"Coordenadas":{"Latitud":"91","Longitud":"0"}}', Dispositivo: "x" }));
+    expect(e.outcome).toMatchObject({ checks: { session: { access: { requestSentAt: "2021-10-10 10:10" } } } });
+    if (e.outcome.status !== "awaiting_user") throw new Error("expected awaiting_user");
+    expect(e.outcome.checks?.session).toEqual({ access: { requestSentAt: "2021-10-10 10:10" } });
+    expect(one(json({ ID: "1", Estado: "3000" })).outcome).not.toHaveProperty("checks");
+  });
+
+  it("reads the nested members in any case and comma decimals", () => {
+    const e = one(json({ ID: "1", Estado: "3001", acceso: { fecha: "2021-09-04 19:37:21", ip: "85.10.20.221", puerto: 11892 }, posicion: { coordenadas: { latitud: "4,4577993", longitud: -1.6592592 } }, dispositivo: { BROWSER: "Chrome 92", sysop: "Android 11" } }));
+    if (e.outcome.status !== "awaiting_user") throw new Error("expected awaiting_user");
+    expect(e.outcome.checks?.session).toEqual({
+      access: { date: "2021-09-04 19:37:21", ip: "85.10.20.221", port: 11892 },
+      position: { latitude: 4.4577993, longitude: -1.6592592 },
+      device: { browser: "Chrome 92", operatingSystem: "Android 11" },
+    });
+  });
+
+  it("the number detected on the front (else the back) is the document number when DNI names none", () => {
+    const dni = { ...JSON.parse(DOC_SAMPLE.Result!).DNI, DNI: "" };
+    const e = one(json({ ...DOC_SAMPLE, Result: result({ DNI: dni, DNIAnverso: "00000001R", DNIReverso: "00000002W" }) }));
+    expect(e.outcome).toMatchObject({ checks: { document: { fields: { documentNumber: "00000001R" } } } });
+    const back = one(json({ ...DOC_SAMPLE, DNIAnverso: "", Result: result({ DNI: dni, DNIAnverso: "", DNIReverso: "00000002W" }) }));
+    expect(back.outcome).toMatchObject({ checks: { document: { fields: { documentNumber: "00000002W" } } } });
+    // a Result without a DNI block: the webhook's own DNIAnverso ("If it is already available at the time of this request")
+    const bare = one(json({ ID: "1", Estado: "5001", DNIAnverso: "00000000T", Result: JSON.stringify({ Resultado: 93.95, PruebaDeVida: "Si" }) }));
+    expect(bare.outcome).toMatchObject({ checks: { document: { outcome: "not_performed", fields: { documentNumber: "00000000T" } } } });
+  });
+
+  it("an image sent where a number is expected never goes into the checks", () => {
+    const image = `data:image/jpeg;base64,${Buffer.alloc(300, 7).toString("base64")}`;
+    const blob = Buffer.alloc(300, 9).toString("base64");
+    const dni = { ...JSON.parse(DOC_SAMPLE.Result!).DNI, DNI: "" };
+    const e = one(json({ ...DOC_SAMPLE, DNIAnverso: image, DNIReverso: blob, Result: result({ DNI: dni, DNIAnverso: image, DNIReverso: blob }) }));
+    expect(e.outcome).toMatchObject({ checks: { document: { fields: { documentNumber: null } } } });
+    const checks = JSON.stringify("checks" in e.outcome ? e.outcome.checks : null);
+    expect(checks).not.toContain("base64");
+    expect(checks).not.toContain(blob.slice(0, 40));
+  });
+
+  it("Edad and NumeroSerie have no document field: they stay in the webhook's payload, not in the checks", () => {
+    const e = one(request(DOC_SAMPLE_TEXT, "application/json"));
+    const checks = JSON.stringify("checks" in e.outcome ? e.outcome.checks : null);
+    expect(checks).not.toContain("BGT78666");
+    expect(JSON.stringify(e.payload)).toContain("BGT78666");
+    expect(JSON.stringify(e.payload)).toContain('\\"Edad\\":66');
   });
 });
