@@ -17,6 +17,7 @@ import { buildAdapterContext, recordAccountEvent, recordVendorPayload } from "./
 import type { JobPayloads } from "./queues.js";
 import type { Redis } from "ioredis";
 import type { AccountSlots } from "../core/account-slots.js";
+import type { AccountRate } from "../core/account-rate.js";
 import { enqueue } from "./outbox.js";
 
 export interface ProcessorDeps {
@@ -27,6 +28,8 @@ export interface ProcessorDeps {
   redis?: Redis;
   /** the per-account vendor concurrency limit shared by every process */
   slots?: AccountSlots;
+  /** the per-account vendor call rate shared by every process (IDENTY's throughput tables) */
+  rate?: AccountRate;
 }
 
 /**

@@ -12,6 +12,7 @@ import { QUEUE_NAMES, redisConnection, type JobPayloads, type QueueName, type Qu
 import { outboxBacklog, queueDepth } from "../observability/metrics.js";
 import { probeVendorHealth } from "./health.js";
 import { redisAccountSlots } from "../core/account-slots.js";
+import { redisAccountRate } from "../core/account-rate.js";
 
 export interface WorkerRuntime {
   relay: OutboxRelay;
@@ -26,7 +27,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   // waits for its connection rather than failing a vendor call that races the connect
   const budgetRedis = redisConnection(env.REDIS_URL, { failFast: false });
   budgetRedis.on("error", () => undefined);
-  const pdeps = { db, env, log, redis: budgetRedis, slots: redisAccountSlots(budgetRedis, queues.prefix) };
+  const pdeps = { db, env, log, redis: budgetRedis, slots: redisAccountSlots(budgetRedis, queues.prefix), rate: redisAccountRate(budgetRedis, queues.prefix) };
   const handlers: { [Q in QueueName]: (data: JobPayloads[Q]) => Promise<void> } = {
     submit: (d) => processSubmit(pdeps, d),
     poll: (d) => processPoll(pdeps, d),

@@ -195,13 +195,8 @@ describe("/api/v1/face/as and /api/v1/secure/face/as (the doc's `0,12345` sample
     expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["liveness_failed", "as_highest_security_level_reached=VERY_HIGH"]]);
   });
 
-  it("BLOB liveness through /secure/face/as when the account asks for it", async () => {
-    const cap: Captured[] = [];
-    intercept("/api/v1/secure/face/as", 200, fixture("secure-face-as-output.txt"), cap);
-    const o = completed((await run(withBlob(), ["liveness"], account({ blobLivenessEndpoint: "secure_face_as" }))).outcome);
-    expect(o.decision).toBe("approved");
-    expect(o.checks.liveness?.level).toBe("VERY_HIGH");
-    expect(cap[0]!.body).toContain('name="file"; filename="bdata"');
+  it("/secure/face/as is not offered for Web SDK BLOBs: it takes \"the encrypted response returned by the native Face SDK\"", () => {
+    expect(() => identyAdapter.settings.parse({ blobLivenessEndpoint: "secure_face_as" })).toThrow(/blobLivenessEndpoint/);
   });
 
   it("is_spoof true declines", async () => {
@@ -421,7 +416,8 @@ const ERROR_ROWS: [number, string, number, string, "completed" | "failed"][] = [
 describe("IWS error codes end to end", () => {
   for (const httpMode of ["table", "200"] as const) {
     it.each(ERROR_ROWS)(`code %i %s (HTTP %i, sent as ${httpMode}) -> %s`, async (code, name, httpStatus, expected, status) => {
-      const times = code === 500 ? 3 : 1;
+      // a /process answer is never resent by default: the BLOB call is billed and the server may be the slow one
+      const times = 1;
       intercept("/api/v1/process", httpMode === "table" ? httpStatus : 200, { code, message: name, refid: `W-face-process-e-${code}` }, undefined, times);
       const v = makeVerification(withBlob(), ["liveness"]);
       const acc = account();
@@ -439,7 +435,6 @@ describe("IWS error codes end to end", () => {
       } else {
         expect(result.e).toBeInstanceOf(VendorError);
         expect(result.e!.toReason()).toMatchObject({ code: expected, category: "technical", vendorCode: String(code) });
-        // only the server's internal error is retried (3 attempts in all)
         expect(h.calls).toHaveLength(times);
       }
     });
@@ -451,10 +446,17 @@ describe("IWS error codes end to end", () => {
     expect(err.toReason()).toMatchObject({ code: "vendor_error", vendorCode: "777" });
   });
 
-  it("an HTTP 503 without an IWS body is vendor_unavailable after retries", async () => {
-    intercept("/api/v1/process", 503, "Service Unavailable", undefined, 3);
+  it("an HTTP 503 without an IWS body on /process is vendor_unavailable, the BLOB not resent", async () => {
+    intercept("/api/v1/process", 503, "Service Unavailable", undefined, 1);
     const { err, h } = await runError(withBlob(), ["liveness"]);
     expect(err.toReason().code).toBe("vendor_unavailable");
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it("code 500 ERROR_SERVER_INTERNAL on /process is retried (3 attempts) only when the account sets resendBlob", async () => {
+    intercept("/api/v1/process", 500, { code: 500, message: "ERROR_SERVER_INTERNAL", refid: "W-face-process-e-500" }, undefined, 3);
+    const { err, h } = await runError(withBlob(), ["liveness"], account({ resendBlob: true }));
+    expect(err.toReason()).toMatchObject({ code: "vendor_unavailable", vendorCode: "500" });
     expect(h.calls).toHaveLength(3);
   });
 });

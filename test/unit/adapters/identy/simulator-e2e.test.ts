@@ -105,10 +105,11 @@ describe("no magic: a clean pass", () => {
     expect(h.calls.map((c) => c.endpoint)).toEqual(["process", "match_with_selfie"]);
   });
 
-  it("BLOB liveness on /secure/face/as", async () => {
-    const o = done((await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"], account({ blobLivenessEndpoint: "secure_face_as" }))).outcome);
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.12345, level: "HIGHEST" });
-    expect(o.vendorReference).toMatch(/^W-face-antispoof-/);
+  it("a Web SDK BLOB is checked on /process, never /secure/face/as (\"the encrypted response returned by the native Face SDK\")", async () => {
+    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"]);
+    expect(done(outcome).vendorReference).toMatch(/^W-face-process-/);
+    expect(h.calls.map((c) => c.endpoint)).toEqual(["process"]);
+    expect(() => identyAdapter.settings.parse({ blobLivenessEndpoint: "secure_face_as" })).toThrow();
   });
 
   it("health is OK", async () => {
@@ -202,10 +203,10 @@ describe("magic inputs", () => {
     expect(pass.checks.liveness?.level).toBe("MEDIUM");
   });
 
-  it("MAGIC:level=VERY_HIGH on /secure/face/as passes the default level, fails HIGHEST", async () => {
+  it("MAGIC:level=VERY_HIGH on /process passes the default level, fails HIGHEST", async () => {
     const input = { faceCapture: { identyBlob: blobWith("MAGIC:level=VERY_HIGH") } };
-    expect(done((await start(input, ["liveness"], account({ blobLivenessEndpoint: "secure_face_as" }))).outcome).decision).toBe("approved");
-    expect(codes((await start(input, ["liveness"], account({ blobLivenessEndpoint: "secure_face_as", livenessLevel: "HIGHEST" }))).outcome)).toEqual(["liveness_failed"]);
+    expect(done((await start(input, ["liveness"])).outcome).decision).toBe("approved");
+    expect(codes((await start(input, ["liveness"], account({ livenessLevel: "HIGHEST" }))).outcome)).toEqual(["liveness_failed"]);
   });
 
   it("MAGIC:nomatch: face_mismatch with similarity 0.12", async () => {
@@ -322,9 +323,13 @@ describe.each([
 });
 
 describe("injected faults", () => {
-  it("a 503 once is retried and the verification completes", async () => {
+  it("a 503 once on /process fails the call without resending the BLOB; with resendBlob it is retried and completes", async () => {
     faults.add({ vendor: "identy", endpoint: "/api/v1/process", fault: "http_503", times: 1, latencyMs: 0 });
-    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"]);
+    const once = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"]);
+    expect(once.error!.toReason().code).toBe("vendor_unavailable");
+    expect(once.h.calls.map((c) => c.httpStatus)).toEqual([503]);
+    faults.add({ vendor: "identy", endpoint: "/api/v1/process", fault: "http_503", times: 1, latencyMs: 0 });
+    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"], account({ resendBlob: true }));
     expect(done(outcome).decision).toBe("approved");
     expect(h.calls.map((c) => c.httpStatus)).toEqual([503, 200]);
   });
