@@ -205,8 +205,9 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
 
 export const identyAdapter: VendorAdapter = {
   vendor: "identy",
-  // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "identy-2026.12.2",
+  // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides);
+  // 2026.12.3: /process spoof_score carried as spoofScore (not score), capture quality and ICAO signals carried
+  mappingVersion: "identy-2026.12.3",
   capabilities: { document: false, liveness: true, faceMatch: true, hosted: false, webhooks: false, polling: false },
   defaultBaseUrl: IDENTY_DEFAULT_BASE_URL,
   credentials: { parse: (x) => IdentyCredentialsSchema.parse(x ?? {}), secretKeys: ["templatePrivateKey"] },

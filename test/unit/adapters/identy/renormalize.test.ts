@@ -195,7 +195,7 @@ describe("payloads recorded before identy-2026.12.2 (no identy.request)", () => 
 });
 
 describe("mappingVersion", () => {
-  it("is identy-2026.12.2", () => {
-    expect(identyAdapter.mappingVersion).toBe("identy-2026.12.2");
+  it("is identy-2026.12.3", () => {
+    expect(identyAdapter.mappingVersion).toBe("identy-2026.12.3");
   });
 });
