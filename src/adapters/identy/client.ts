@@ -12,7 +12,7 @@ import { VendorError } from "../../core/errors.js";
 import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
 import { callCostMs, type ThroughputProfile } from "./throughput.js";
 import { iwsCodeRow, UNKNOWN_IWS_CODE_REASON, type IwsCodeRow } from "./mapping.js";
-import { IwsEnvelopeSchema, parseIwsBody, readIwsBody, type IdentySettings, type IwsEnvelope } from "./schemas.js";
+import { IdentySettingsSchema, IwsEnvelopeSchema, parseIwsBody, readIwsBody, type IdentySettings, type IwsEnvelope } from "./schemas.js";
 
 export const IWS_PATHS = {
   process: "/api/v1/process",
@@ -27,6 +27,9 @@ export type IwsEndpoint = keyof typeof IWS_PATHS;
 
 /** The endpoints that take the user's encrypted BLOB: "no automatic resend" unless settings.resendBlob. */
 export const BLOB_ENDPOINTS: ReadonlySet<IwsEndpoint> = new Set(["process", "verify_with_picture_id", "secure_face_as"]);
+
+/** The settings of an account whose stored settings cannot be read (all defaults). */
+export const DEFAULT_SETTINGS_FALLBACK: IdentySettings = IdentySettingsSchema.parse({});
 
 /** The throughput the account declared (hardware, device, level, measured overrides). */
 export function throughputProfile(s: IdentySettings): ThroughputProfile {
