@@ -170,8 +170,18 @@ function callContext(v: AdapterVerification | null, account: AdapterAccount, ctx
   return { ctx, baseUrl: account.baseUrl || IDENTY_DEFAULT_BASE_URL, settings, requestId: v?.id ?? `health-${account.id}` };
 }
 
+/** The stored settings, or a VendorError naming the bad keys (stored before a key was retired: blobLivenessEndpoint "secure_face_as"). */
+function accountSettings(account: AdapterAccount): IdentySettings {
+  try {
+    return parseIdentySettings(account.settings);
+  } catch (e) {
+    const paths = ((e as { issues?: { path: PropertyKey[] }[] }).issues ?? []).map((i) => i.path.map(String).join(".") || "(root)");
+    throw new VendorError({ kind: "rejected", vendor: "identy", retryable: false, message: `IDENTY account settings are not valid at ${paths.join(", ") || "(unknown)"}` });
+  }
+}
+
 async function start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome> {
-  const settings = parseIdentySettings(account.settings);
+  const settings = accountSettings(account);
   const creds = IdentyCredentialsSchema.parse(account.credentials ?? {});
   const problems = validateIdentyRequest(v.input, v.checks);
   if (problems.length > 0)
@@ -192,8 +202,8 @@ function renormalize(payloads: StoredVendorPayload[], v: AdapterVerification): O
 }
 
 async function health(account: AdapterAccount, ctx: AdapterContext): Promise<HealthResult> {
-  const settings = parseIdentySettings(account.settings);
   try {
+    const settings = accountSettings(account);
     // the doc: "invoking the face_health API to get back the OK response"
     const r = await getFaceHealth(callContext(null, account, ctx, settings));
     const ok = /\bOK\b/i.test(r.text);

@@ -31,6 +31,15 @@ describe("account settings are validated strictly", () => {
     expect(paths({ hardware: "cpu-6" })).toEqual(["hardware"]);
   });
 
+  it("stored settings that no longer parse fail the start as a VendorError naming the key (no IWS call)", async () => {
+    const acc = makeAccount("identy", { baseUrl: BASE, settings: { blobLivenessEndpoint: "secure_face_as" } });
+    const v = makeVerification(blob, ["liveness"]);
+    const err = await identyAdapter.start(v, acc, makeHarness(acc, v.id).ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VendorError);
+    expect(err).toMatchObject({ kind: "rejected", retryable: false });
+    expect((err as VendorError).message).toContain("blobLivenessEndpoint");
+  });
+
   it("keeps concurrency, timeoutMs and maxRetries, which the core reads", () => {
     const s = identyAdapter.settings.parse({ concurrency: 2, timeoutMs: 5000, maxRetries: 1 });
     expect(s).toMatchObject({ concurrency: 2, timeoutMs: 5000, maxRetries: 1, resendBlob: false, hardware: "cpu-4", captureDevice: "either" });
