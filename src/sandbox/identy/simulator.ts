@@ -40,9 +40,9 @@
 //   MAGIC:encrypted          /process answers encrypted_templates for a throwaway key (undecryptable by anyone)
 //   MAGIC:lowqc              /process: a legitimate capture whose data.quality.qc_passed is false (quality_metric 12.5)
 // Resolution: /matchWithSelfie and /matchWithPictureId answer 901 ERROR_WRONG_RESOLUTION ("Passed image isn't
-// 480x640") when image.template is an image whose size can be read and is neither 480x640 nor 640x480 (the doc
-// writes "640 x 480" on the attribute and "480x640" on the error). Bytes whose size cannot be read (the marker
-// test images) are not checked. /face/as takes any size ("no longer enforces a fixed 640×480 resolution").
+// 480x640") when image.template is neither 480x640 nor 640x480 (the doc writes "640 x 480" on the attribute and
+// "480x640" on the error), and 504 "(/image/template) unable to decode template: EXCEPTION" when its size cannot be
+// read. /face/as takes any size ("no longer enforces a fixed 640×480 resolution").
 // Template encryption as the IWS's TEMPLATE_ENCRYPTION_ENABLED/TEMPLATE_ENCRYPTION_KEY: the env var
 // IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY (RSA public key PEM) turns it on for every /process answer.
 import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID } from "node:crypto";
@@ -512,9 +512,13 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
       const probe = fromBase64(b.image.template);
       const reference = fromBase64(b.imageToVerifyAgainst.template);
       if (!probe || !reference) return sendError(res, "match", 504, "MATCH121", magicOf(), "(/image/template) unable to decode template: EXCEPTION");
-      // image.template: "640 x 480 base64 encoded selfie"; "ERROR_WRONG_RESOLUTION, Code: 901 — Passed image isn't 480x640"
+      // image.template: "640 x 480 base64 encoded selfie to be verified against imageToVerifyAgainst. (No cropped and no
+      // padding)"; "ERROR_WRONG_RESOLUTION, Code: 901 — Passed image isn't 480x640". A template whose size cannot be read
+      // is not a selfie at all: "ERROR_INVALID_FORMAT ... "(/image/template) unable to decode template: EXCEPTION"".
+      // Both orientations pass: the file writes "640 x 480" on the attribute and "480x640" on the error and its captures.
       const size = imageSizeOf(probe);
-      if (size && !((size.width === 480 && size.height === 640) || (size.width === 640 && size.height === 480)))
+      if (!size) return sendError(res, "match", 504, "MATCH121", magicOf(probe), "(/image/template) unable to decode template: EXCEPTION");
+      if (!((size.width === 480 && size.height === 640) || (size.width === 640 && size.height === 480)))
         return sendError(res, "match", 901, "MATCH121", magicOf(probe));
       if (!(MATCH_LEVELS as readonly string[]).includes(b.level)) return sendError(res, "match", 505, "MATCH121", magicOf());
       const m = magicOf(probe, reference);

@@ -9,6 +9,7 @@ import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FaultInjector } from "../../../src/sandbox/faults.js";
 import { MAGIC_INPUTS, SIM_MODELS_BYTES, SIM_PUB_KEY_BYTES, createIdentySimulator } from "../../../src/sandbox/identy/simulator.js";
+import { sizedJpeg } from "../../support/adapter-harness.js";
 
 const faults = new FaultInjector(200);
 let server: Server;
@@ -78,7 +79,8 @@ function verifyForm(marker = "", fields: Record<string, string> = {}) {
   return f;
 }
 const matchBody = (marker = "", over: Record<string, unknown> = {}) => ({
-  image: { template: img(marker), format: "JPEG" },
+  // image.template: "640 x 480 base64 encoded selfie"
+  image: { template: sizedJpeg(`-image-${marker}`).toString("base64"), format: "JPEG" },
   imageToVerifyAgainst: { template: img(), format: "JPEG" },
   level: "HIGH",
   ...over,
@@ -313,6 +315,12 @@ describe("JSON match endpoints", () => {
       const a = await post("/api/v1/matchWithPictureId", withProbe(await jpegOf(width, height)));
       expect(a.status).toBe(200);
       expect(a.json).toMatchObject({ code: 200, feedbackCode: "FEEDBACK_MATCHED" });
+    });
+
+    it("a template whose size cannot be read is no selfie: 504 \"(/image/template) unable to decode template: EXCEPTION\" (it was matched)", async () => {
+      const a = await post("/api/v1/matchWithPictureId", withProbe(Buffer.from("\xff\xd8\xff\xe0 not an image", "latin1")));
+      expect(a.status).toBe(400);
+      expect(a.json).toMatchObject({ code: 504, feedbackCode: "ERROR_INVALID_FORMAT" });
     });
 
     it("the ID portrait (imageToVerifyAgainst) may have any size", async () => {

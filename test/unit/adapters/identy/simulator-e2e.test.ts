@@ -12,7 +12,7 @@ import { VendorError } from "../../../../src/core/errors.js";
 import type { CheckName } from "../../../../src/core/model.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { createIdentySimulator, makeIdentySimulator } from "../../../../src/sandbox/identy/simulator.js";
-import { fakeJpeg, makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
+import { fakeJpeg, makeAccount, makeHarness, makeVerification, sizedJpeg } from "../../../support/adapter-harness.js";
 
 const log = pino({ level: "silent" });
 const faults = new FaultInjector(500);
@@ -37,7 +37,8 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 const blobWith = (marker = "") => Buffer.from(`IDENTY-SDK-BLOB\u0000\u0001${marker}`).toString("base64");
 const portrait = (marker = "") => ({ side: "front" as const, contentType: "image/jpeg", data: fakeJpeg(`portrait ${marker}`) });
-const selfieWith = (marker = "") => ({ contentType: "image/jpeg", data: fakeJpeg(`selfie ${marker}`) });
+// a 480x640 selfie as the match endpoints take it ("640 x 480 base64 encoded selfie"), markers in its bytes
+const selfieWith = (marker = "") => ({ contentType: "image/jpeg", data: sizedJpeg(`selfie ${marker}`) });
 
 function account(settings: Record<string, unknown> = {}, credentials: Record<string, unknown> = {}, path = "/identy"): AdapterAccount {
   return makeAccount("identy", { baseUrl: `${base}${path}`, settings, credentials });
