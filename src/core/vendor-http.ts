@@ -197,8 +197,6 @@ function toResponse(status: number, headers: Record<string, unknown>, body: unkn
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** how much longer than its call a shared slot may be held waiting for the account's rate */
-const RATE_WAIT_LEASE_MS = 60_000;
 
 export interface CreateVendorHttpOptions {
   vendor: VendorId;
@@ -289,10 +287,12 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
           return await policies.bulkhead.execute(async () => {
             // the in-process bulkhead queues first; the shared slot keeps other processes in the count
             const sharedKey = opts.sharedKey ?? opts.vendorAccountId;
-            // a slot is held while waiting for the rate (below): the lease covers that wait too
+            // a slot is held while waiting for the rate (below): the lease covers that wait too, at most one
+            // share per slot of the account ahead of this one
+            const rateWaitMs = req.costMs !== undefined && opts.sharedRate ? s.concurrency * req.costMs : 0;
             const release = opts.sharedSlots
               ? await opts.sharedSlots
-                  .acquire(sharedKey, s.concurrency, (req.timeoutMs ?? s.timeoutMs) + 5_000 + RATE_WAIT_LEASE_MS, s.maxSlotWaitMs)
+                  .acquire(sharedKey, s.concurrency, (req.timeoutMs ?? s.timeoutMs) + 5_000 + rateWaitMs, s.maxSlotWaitMs)
                   // Redis unreachable: the per-process limit still holds; a lost shared count is better than no call
                   .catch((e: unknown) => (e instanceof SlotWaitTimeout ? Promise.reject(e) : null))
               : null;
