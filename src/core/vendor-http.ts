@@ -289,7 +289,7 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
             const sharedKey = opts.sharedKey ?? opts.vendorAccountId;
             // a slot is held while waiting for the rate (below): the lease covers that wait too, at most one
             // share per slot of the account ahead of this one
-            const rateWaitMs = req.costMs !== undefined && opts.sharedRate ? s.concurrency * req.costMs : 0;
+            const rateWaitMs = req.costMs !== undefined && opts.sharedRate ? Math.ceil(s.concurrency * req.costMs) : 0;
             const release = opts.sharedSlots
               ? await opts.sharedSlots
                   .acquire(sharedKey, s.concurrency, (req.timeoutMs ?? s.timeoutMs) + 5_000 + rateWaitMs, s.maxSlotWaitMs)
