@@ -204,6 +204,12 @@ describe("magic inputs", () => {
     expect(pass.checks.liveness?.level).toBe("MEDIUM");
   });
 
+  it("a BLOB packaged more than 2 minutes before it reaches /process: 604 ERROR_REQUEST_EXPIRED, capture_expired (a retake)", async () => {
+    const old = done((await start({ faceCapture: { identyBlob: blobWith(`packaged_at=${Date.now() - 2 * 60_000 - 1_000}`) } }, ["liveness"])).outcome);
+    expect(old.reasons).toMatchObject([{ code: "capture_expired", vendor: "identy", vendorCode: "604" }]);
+    expect(done((await start({ faceCapture: { identyBlob: blobWith(`packaged_at=${Date.now() - 5_000}`) } }, ["liveness"])).outcome).decision).toBe("approved");
+  });
+
   it("MAGIC:level=VERY_HIGH on /process passes the default level, fails HIGHEST", async () => {
     const input = { faceCapture: { identyBlob: blobWith("MAGIC:level=VERY_HIGH") } };
     expect(done((await start(input, ["liveness"])).outcome).decision).toBe("approved");
