@@ -197,7 +197,6 @@ function toResponse(status: number, headers: Record<string, unknown>, body: unkn
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 export interface CreateVendorHttpOptions {
   vendor: VendorId;
   vendorAccountId: string;
