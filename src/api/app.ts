@@ -15,6 +15,9 @@ import { deriveKey } from "../core/crypto.js";
 import { toAdapterAccount } from "../core/accounts.js";
 import { createIdentySdkProxyRouter } from "../adapters/identy/sdk-proxy.js";
 import { adminConsoleRouter, adminOpsRoutes } from "./console/index.js";
+import { allowedOriginsRoutes } from "./allowed-origins-routes.js";
+import { redisAccountSlots } from "../core/account-slots.js";
+import { redisAccountRate } from "../core/account-rate.js";
 
 export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
   const e = express();
@@ -61,16 +64,22 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
     createIdentySdkProxyRouter({
       key: deriveKey(app.env.masterKey, "identy-sdk-proxy"),
       resolveAccount: async (accountId: string) => {
-        const row = await app.db.vendorAccount.findUnique({ where: { id: accountId } });
-        return row && row.vendor === "identy" ? toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row) : null;
+        const row = await app.db.vendorAccount.findUnique({ where: { id: accountId }, include: { tenant: { select: { allowedOrigins: true } } } });
+        if (!row || row.vendor !== "identy") return null;
+        const { tenant, ...account } = row;
+        return { ...toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, account), allowedOrigins: tenant.allowedOrigins };
       },
+      production: app.env.NODE_ENV === "production",
+      // the browser's calls count in the account's limits shared with the workers
+      slots: redisAccountSlots(app.queues.connection, app.queues.prefix),
+      rate: redisAccountRate(app.queues.connection, app.queues.prefix),
     }),
   );
 
   const json = express.json({ limit: app.env.MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
   e.use("/v1", json, tenantAuth(app.db), verificationRoutes(app), webhookEndpointRoutes(app));
   e.use("/admin", adminConsoleRouter(app));
-  e.use("/admin", json, adminAuth(app.env.ADMIN_TOKEN), adminRoutes(app), adminOpsRoutes(app));
+  e.use("/admin", json, adminAuth(app.env.ADMIN_TOKEN), adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app));
   e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
   e.use(problemHandler);
   return e;

@@ -25,6 +25,8 @@ export function redisAccountSlots(redis: Redis, prefix = "kyc"): AccountSlots {
   return {
     async acquire(accountId, limit, leaseMs, maxWaitMs) {
       const key = `${prefix}:slots:${accountId}`;
+      // PEXPIRE takes whole milliseconds: a fractional lease would fail the script after its ZADD (a lease never released)
+      leaseMs = Math.ceil(leaseMs);
       const lease = randomUUID();
       const giveUpAt = Date.now() + maxWaitMs;
       for (let wait = 10; ; wait = Math.min(200, wait * 1.5)) {

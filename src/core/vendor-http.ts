@@ -18,6 +18,7 @@ import {
 import { VendorError, type VendorErrorKind } from "./errors.js";
 import type { VendorId } from "./model.js";
 import { SlotWaitTimeout, type AccountSlots } from "./account-slots.js";
+import { localAccountRate, type AccountRate } from "./account-rate.js";
 
 export interface VendorResponse {
   status: number;
@@ -45,6 +46,11 @@ export interface VendorRequest {
   classify?: (res: VendorResponse) => VendorError | null;
   /** false for calls that must never be repeated (a vendor call that sends an SMS, say) */
   retry?: boolean;
+  /**
+   * the share of the vendor account's capacity this call takes, in ms (1000 / the vendor's requests per
+   * second for it): calls to the account start no faster than that, through `sharedRate`
+   */
+  costMs?: number;
 }
 
 export interface VendorCallRecord {
@@ -199,7 +205,14 @@ export interface CreateVendorHttpOptions {
   onCall?: (record: VendorCallRecord) => void;
   /** the same concurrency limit across every gateway process (Redis); without it the limit is per process */
   sharedSlots?: AccountSlots;
+  /** the account's call rate across every gateway process (Redis), for requests that carry `costMs` */
+  sharedRate?: AccountRate;
+  /** the account key of the shared slots and rate, when this client's own key differs (the IDENTY SDK proxy) */
+  sharedKey?: string;
 }
+
+// while Redis is unreachable the rate still holds in this process
+const localRate = localAccountRate();
 
 export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
   const s: ResilienceSettings = { ...DEFAULT_RESILIENCE, ...stripUndefined(opts.settings ?? {}) };
@@ -272,13 +285,22 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
         try {
           return await policies.bulkhead.execute(async () => {
             // the in-process bulkhead queues first; the shared slot keeps other processes in the count
+            const sharedKey = opts.sharedKey ?? opts.vendorAccountId;
+            // a slot is held while waiting for the rate (below): the lease covers that wait too, at most one
+            // share per slot of the account ahead of this one
+            const rateWaitMs = req.costMs !== undefined && opts.sharedRate ? Math.ceil(s.concurrency * req.costMs) : 0;
             const release = opts.sharedSlots
               ? await opts.sharedSlots
-                  .acquire(opts.vendorAccountId, s.concurrency, (req.timeoutMs ?? s.timeoutMs) + 5_000, s.maxSlotWaitMs)
+                  .acquire(sharedKey, s.concurrency, (req.timeoutMs ?? s.timeoutMs) + 5_000 + rateWaitMs, s.maxSlotWaitMs)
                   // Redis unreachable: the per-process limit still holds; a lost shared count is better than no call
                   .catch((e: unknown) => (e instanceof SlotWaitTimeout ? Promise.reject(e) : null))
               : null;
             try {
+              // slot first, then the rate: the few callers holding a slot take consecutive moments of the schedule
+              if (req.costMs !== undefined && opts.sharedRate) {
+                const wait = await opts.sharedRate.reserve(sharedKey, req.costMs).catch(() => localRate.reserve(sharedKey, req.costMs!));
+                if (wait > 0) await sleep(wait);
+              }
               return await policies.breaker.execute(() => attemptOnce(req, attempt));
             } finally {
               await release?.();

@@ -10,6 +10,7 @@ import { deriveKey, newId } from "../core/crypto.js";
 import { redactPayload } from "../core/redact.js";
 import { createVendorHttp, type VendorCallRecord } from "../core/vendor-http.js";
 import type { AccountSlots } from "../core/account-slots.js";
+import type { AccountRate } from "../core/account-rate.js";
 import { vendorCallDuration } from "../observability/metrics.js";
 
 export interface ContextEffects {
@@ -17,7 +18,7 @@ export interface ContextEffects {
   flush(): Promise<void>;
 }
 
-export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots?: AccountSlots }, account: AdapterAccount, verificationId: string | null): { ctx: AdapterContext; effects: ContextEffects } {
+export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots?: AccountSlots; rate?: AccountRate }, account: AdapterAccount, verificationId: string | null): { ctx: AdapterContext; effects: ContextEffects } {
   const pending: Promise<unknown>[] = [];
   const track = (p: Promise<unknown>) => {
     pending.push(p.catch((e) => deps.log.error({ err: errorForLog(e), verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")));
@@ -41,6 +42,7 @@ export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots
       settings: { concurrency: num("concurrency"), timeoutMs: num("timeoutMs") ?? deps.env.VENDOR_TIMEOUT_MS, maxRetries: num("maxRetries"), retryBaseMs: deps.env.VENDOR_RETRY_BASE_MS },
       onCall,
       sharedSlots: deps.slots,
+      sharedRate: deps.rate,
     }),
     log: deps.log.child({ vendor: account.vendor, vendorAccountId: account.id, verificationId }),
     now: () => new Date(),

@@ -18,6 +18,7 @@ import { buildAdapterContext, recordAccountEvent, recordVendorPayload } from "./
 import type { JobPayloads } from "./queues.js";
 import type { Redis } from "ioredis";
 import type { AccountSlots } from "../core/account-slots.js";
+import type { AccountRate } from "../core/account-rate.js";
 import { enqueue } from "../core/jobs.js";
 
 export interface ProcessorDeps {
@@ -28,6 +29,8 @@ export interface ProcessorDeps {
   redis?: Redis;
   /** the per-account vendor concurrency limit shared by every process */
   slots?: AccountSlots;
+  /** the per-account vendor call rate shared by every process (IDENTY's throughput tables) */
+  rate?: AccountRate;
 }
 
 /**

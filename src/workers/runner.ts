@@ -13,6 +13,7 @@ import { probeVendorHealth } from "./health.js";
 import { redisAccountSlots } from "../core/account-slots.js";
 import { refreshGauges, sweep, withSweepLock } from "./sweeper.js";
 import { drainWebhookSpool } from "../webhooks/inbound/spool.js";
+import { redisAccountRate } from "../core/account-rate.js";
 
 export interface WorkerRuntime {
   relay: OutboxRelay;
@@ -42,7 +43,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   // waits for its connection rather than failing a vendor call that races the connect
   const budgetRedis = redisConnection(env.REDIS_URL, { failFast: false });
   budgetRedis.on("error", () => undefined);
-  const pdeps = { db, env, log, redis: budgetRedis, slots: redisAccountSlots(budgetRedis, queues.prefix) };
+  const pdeps = { db, env, log, redis: budgetRedis, slots: redisAccountSlots(budgetRedis, queues.prefix), rate: redisAccountRate(budgetRedis, queues.prefix) };
   const sweepIntervalMs = opts.sweepIntervalMs ?? env.SWEEP_INTERVAL_MS;
   const sweepDeps = { db, queues, log, graceMs: env.SWEEP_GRACE_MS };
   const runSweep = async () => {

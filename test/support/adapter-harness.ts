@@ -74,6 +74,17 @@ export function makeHarness(account: AdapterAccount, verificationId: string | nu
   return { ...h, ctx };
 }
 
+/**
+ * A header-only JPEG whose frame says width x height (what an image-size reader and the IWS simulator's
+ * 480x640 check see), with `tag` in a comment segment (the simulators' markers are read from the bytes).
+ */
+export function sizedJpeg(tag = "x", width = 480, height = 640): Buffer {
+  const text = Buffer.from(tag || "x");
+  const com = Buffer.concat([Buffer.from([0xff, 0xfe, (text.length + 2) >> 8, (text.length + 2) & 0xff]), text]);
+  const sof = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), com, sof, Buffer.from([0xff, 0xd9])]);
+}
+
 /** A tiny but real JPEG/PNG header so magic-byte sniffing accepts the bytes. */
 export function fakeJpeg(tag = "x"): Buffer {
   return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]), Buffer.from(tag.padEnd(64, "."))]);

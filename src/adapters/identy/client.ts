@@ -10,8 +10,9 @@ import FormData from "form-data";
 import type { AdapterContext } from "../types.js";
 import { VendorError } from "../../core/errors.js";
 import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
+import { callCostMs, type ThroughputProfile } from "./throughput.js";
 import { iwsCodeRow, UNKNOWN_IWS_CODE_REASON, type IwsCodeRow } from "./mapping.js";
-import { IwsEnvelopeSchema, parseIwsBody, readIwsBody, type IdentySettings, type IwsEnvelope } from "./schemas.js";
+import { IdentySettingsSchema, IwsEnvelopeSchema, parseIwsBody, readIwsBody, type IdentySettings, type IwsEnvelope } from "./schemas.js";
 
 export const IWS_PATHS = {
   process: "/api/v1/process",
@@ -23,6 +24,17 @@ export const IWS_PATHS = {
   face_health: "/api/v1/face_health",
 } as const;
 export type IwsEndpoint = keyof typeof IWS_PATHS;
+
+/** The endpoints that take the user's encrypted BLOB: "no automatic resend" unless settings.resendBlob. */
+export const BLOB_ENDPOINTS: ReadonlySet<IwsEndpoint> = new Set(["process", "verify_with_picture_id", "secure_face_as"]);
+
+/** The settings of an account whose stored settings cannot be read (all defaults). */
+export const DEFAULT_SETTINGS_FALLBACK: IdentySettings = IdentySettingsSchema.parse({});
+
+/** The throughput the account declared (hardware, device, level, measured overrides). */
+export function throughputProfile(s: IdentySettings): ThroughputProfile {
+  return { hardware: s.hardware, captureDevice: s.captureDevice, livenessLevel: s.livenessLevel, overrides: s.throughput };
+}
 
 export interface IwsCallContext {
   ctx: AdapterContext;
@@ -110,15 +122,18 @@ export function classifyIws(endpoint: IwsEndpoint) {
  * One IWS call: technical and undocumented codes are VendorErrors (classifyIws); every other answer is
  * recorded as `identy.<endpoint>` and returned as received, for result.ts to read.
  */
-async function send(c: IwsCallContext, endpoint: IwsEndpoint, request: { data?: Buffer; headers?: Record<string, string>; method?: "GET" | "POST" }): Promise<unknown> {
+async function send(c: IwsCallContext, endpoint: Exclude<IwsEndpoint, "face_health">, request: { data?: Buffer; headers?: Record<string, string> }): Promise<unknown> {
   const res = await c.ctx.http.call({
     endpoint,
-    method: request.method ?? "POST",
+    method: "POST",
     url: urlOf(c.baseUrl, endpoint),
     headers: { ...iwsHeaders(c), ...request.headers },
     data: request.data,
     timeoutMs: c.settings.timeoutMs,
     classify: classifyIws(endpoint),
+    // a BLOB call is a billed transaction on a server that may be the slow one: resent only when the account says so
+    retry: BLOB_ENDPOINTS.has(endpoint) ? c.settings.resendBlob : true,
+    costMs: callCostMs(endpoint, throughputProfile(c.settings)),
   });
   const raw = parseIwsBody(res.text, endpoint, res.status);
   c.ctx.recordPayload(`identy.${endpoint}`, raw);
@@ -146,10 +161,6 @@ function blobPart(blob: Buffer) {
 
 export function postProcess(c: IwsCallContext, blob: Buffer) {
   return send(c, "process", multipart([["file", blobPart(blob)], ["enableQuality", String(c.settings.enableQuality)]]));
-}
-
-export function postSecureFaceAs(c: IwsCallContext, blob: Buffer) {
-  return send(c, "secure_face_as", multipart([["file", blobPart(blob)]]));
 }
 
 export function postVerifyWithPictureId(c: IwsCallContext, blob: Buffer, picId: { base64: string; format: string }, level: string) {

@@ -1,6 +1,6 @@
 // Turning IWS answers into check outcomes and reasons. No HTTP here.
 import { reason, type Reason } from "../../core/model.js";
-import type { Checks } from "../../core/model.js";
+import type { Checks, QualitySignals } from "../../core/model.js";
 import {
   LIVENESS_LEVEL_RANK,
   MATCH_LEVEL_RANK,
@@ -29,30 +29,57 @@ export function scoreOf(value: unknown): number | null {
   return typeof n === "number" && Number.isFinite(n) && n >= 0 && n <= 1 ? n : null;
 }
 
+type Signal = string | number | boolean | null;
+const isSignal = (v: unknown): v is Signal => v === null || typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+
+/**
+ * The capture-quality signals of a /process answer under the file's own attribute names ("quality.eyes_status",
+ * "quality.quality_metric", "icao_data.is_compliant" ...): every scalar of `data.quality` and `icao_data` (the
+ * ICAO section, "including all the ICAO metrics"), never its `templates` (images). Absent when it has none.
+ */
+export function processQuality(body: ProcessSuccess): QualitySignals | undefined {
+  const out: QualitySignals = {};
+  const take = (prefix: string, o: Record<string, unknown> | undefined) => {
+    for (const [k, v] of Object.entries(o ?? {})) if (isSignal(v)) out[`${prefix}.${k}`] = v;
+  };
+  take("quality", body.data.quality);
+  take("icao_data", body.icao_data);
+  return Object.keys(out).length ? out : undefined;
+}
+
+const withQuality = (check: LivenessCheck, quality: QualitySignals | undefined): LivenessCheck => (quality ? { ...check, quality } : check);
+
 /**
  * Pass when as_highest_security_level_reached >= the required level. The doc: "remains at null when
  * AS is deactivated or if the score fails to meet the LOW threshold": null is never a pass.
  */
-export function livenessFromLevel(reached: string | null | undefined, required: LivenessLevel, refid: string | null | undefined, score: number | null = null): Evaluated<LivenessCheck> {
+export function livenessFromLevel(
+  reached: string | null | undefined,
+  required: LivenessLevel,
+  refid: string | null | undefined,
+  score: number | null = null,
+  spoofScore?: number | null,
+): Evaluated<LivenessCheck> {
   const level = reached ?? null;
+  const scores = spoofScore === undefined ? { score } : { score, spoofScore };
   if (level === null)
     return {
-      check: { outcome: "fail", score, level: null },
+      check: { outcome: "fail", ...scores, level: null },
       reasons: [reason("liveness_failed", "identy", "as_highest_security_level_reached=null", `no liveness level reached (AS off or below LOW)${refNote(refid)}`)],
     };
   const rank = livenessRank(level);
   if (rank === null)
     // an undocumented level: never dropped, a human looks
     return {
-      check: { outcome: "inconclusive", score, level },
+      check: { outcome: "inconclusive", ...scores, level },
       reasons: [reason("manual_review_required", "identy", `as_highest_security_level_reached=${level}`, `undocumented liveness level${refNote(refid)}`)],
     };
   if (rank < LIVENESS_LEVEL_RANK[required])
     return {
-      check: { outcome: "fail", score, level },
+      check: { outcome: "fail", ...scores, level },
       reasons: [reason("liveness_failed", "identy", `as_highest_security_level_reached=${level}`, `liveness level ${level} below the required ${required}${refNote(refid)}`)],
     };
-  return { check: { outcome: "pass", score, level }, reasons: [] };
+  return { check: { outcome: "pass", ...scores, level }, reasons: [] };
 }
 
 /**
@@ -63,7 +90,9 @@ export function livenessFromLevel(reached: string | null | undefined, required: 
  */
 export function livenessFromProcess(body: ProcessSuccess, required: LivenessLevel): Evaluated<LivenessCheck> {
   const refid = body.refid ?? null;
-  const l = livenessFromLevel(body.data.as_highest_security_level_reached, required, refid, scoreOf(body.data.spoof_score));
+  // /process reports no liveness `score`, only `spoof_score` (carried under its own name, as reported)
+  const level = livenessFromLevel(body.data.as_highest_security_level_reached, required, refid, null, scoreOf(body.data.spoof_score));
+  const l = { ...level, check: withQuality(level.check, processQuality(body)) };
   if (body.data.quality?.qc_passed !== false) return l;
   const lowQuality = reason(
     "image_low_quality",
@@ -104,17 +133,21 @@ export function livenessFromLegitimateMatch(required: LivenessLevel, refid: stri
  */
 export function livenessFromSpoof(env: IwsEnvelope, code: number): Evaluated<LivenessCheck> {
   const feedback = env.message ?? env.feedbackCode ?? "FEEDBACK_RETRY";
-  const score = scoreOf((env.debug as { spoof_score?: unknown } | undefined)?.spoof_score);
+  // the spoof sample: "debug":{"spoof_score":[0.0]}
+  const spoofScore = scoreOf((env.debug as { spoof_score?: unknown } | undefined)?.spoof_score);
   const asLevel = (env as Record<string, unknown>).as_highest_security_level_reached;
   const level = typeof asLevel === "string" ? asLevel : null;
+  // "quality ... JUST for captures detected as spoof ... true if the image quality is good"
+  const quality = typeof env.quality === "boolean" ? { quality: { quality: env.quality } } : {};
+  const score = null;
   if (env.quality === false)
     return {
-      check: { outcome: "inconclusive", score, level },
+      check: { outcome: "inconclusive", score, spoofScore, level, ...quality },
       reasons: [reason("image_low_quality", "identy", code, `${feedback} with quality=false: a poor-quality capture, ask the user to retake${refNote(env.refid)}`)],
     };
   const main = retryFeedbackReason(feedback);
   return {
-    check: { outcome: main === "liveness_failed" ? "fail" : "inconclusive", score, level },
+    check: { outcome: main === "liveness_failed" ? "fail" : "inconclusive", score, spoofScore, level, ...quality },
     reasons: [reason(main, "identy", code, `${feedback}${refNote(env.refid)}`)],
   };
 }
@@ -187,7 +220,10 @@ export function faceMatchFrom(
         : reason("manual_review_required", "identy", flag, `several faces in an image; matched the most prominent${refNote(body.refid)}`),
     );
   }
-  return { check: { outcome, similarity, threshold }, reasons };
+  // the match endpoints' capture flags, under their own names ("multipleFacesImage", "multipleFacesImageToVerifyAgainst")
+  const quality: QualitySignals = {};
+  for (const flag of ["multipleFacesImage", "multipleFacesImageToVerifyAgainst"] as const) if (typeof body[flag] === "boolean") quality[flag] = body[flag];
+  return { check: Object.keys(quality).length ? { outcome, similarity, threshold, quality } : { outcome, similarity, threshold }, reasons };
 }
 
 /** icao_data.multiple_faces on a /process answer, under the same policy. */

@@ -9,7 +9,7 @@
 //        |        |          |                        |   or with settings.blobMatchFlow "verifyWithPictureId": one call whose
 //        |        |          |                        |   answer carries no liveness level (see livenessFromLegitimateMatch)
 //   yes  |  yes   |    no    | face_match (+liveness) | /process, then /matchWithSelfie (captured template vs the selfie)
-//   yes  |   *    |    *     | liveness only          | /process (or /secure/face/as: settings.blobLivenessEndpoint)
+//   yes  |   *    |    *     | liveness only          | /process (never /secure/face/as: it takes the native Face SDK's BLOB)
 //    no  |  yes   |   yes    | liveness + face_match  | /face/as on the selfie, then /matchWithPictureId (skipped on a spoof)
 //    no  |  yes   |    *     | liveness only          | /face/as on the selfie (threshold = settings.livenessLevel)
 //    no  |  yes   |   yes    | face_match only        | /matchWithPictureId (selfie vs portrait)
@@ -25,7 +25,6 @@ import {
   postMatchWithPictureId,
   postMatchWithSelfie,
   postProcess,
-  postSecureFaceAs,
   postVerifyWithPictureId,
   type IwsCallContext,
   type IwsEndpoint,
@@ -34,7 +33,7 @@ import {
 import { sizeSelfieForMatch } from "./images.js";
 import { templateFormatOf } from "./mapping.js";
 import { matchableFormat, nextStep, outcomeFromPayloads, REQUEST_KIND, TEMPLATES_KIND, type CallingFlow, type FlowAnswers, type IdentyFlow, type IdentyRequestRecord } from "./result.js";
-import { IdentyCredentialsSchema, IdentySettingsSchema, ProcessSuccessSchema, type IdentyCredentials, type IdentySettings } from "./schemas.js";
+import { IdentyCredentialsSchema, parseIdentySettings, ProcessSuccessSchema, type IdentyCredentials, type IdentySettings } from "./schemas.js";
 import { signSdkProxyToken } from "./sdk-proxy.js";
 import { openTemplates } from "./templates.js";
 
@@ -150,7 +149,8 @@ function callEndpoint(c: IwsCallContext, v: AdapterVerification, endpoint: IwsEn
     case "process":
       return postProcess(c, blob!);
     case "secure_face_as":
-      return postSecureFaceAs(c, blob!);
+      // recorded flows of earlier mappings only (renormalize reads them): never called for a Web SDK BLOB
+      throw new Error("secure/face/as takes the native Face SDK's BLOB, not the Face Web SDK's");
     case "verify_with_picture_id": {
       const p = portrait();
       return postVerifyWithPictureId(c, blob!, { base64: p.template, format: p.format }, c.settings.matchLevel);
@@ -170,8 +170,18 @@ function callContext(v: AdapterVerification | null, account: AdapterAccount, ctx
   return { ctx, baseUrl: account.baseUrl || IDENTY_DEFAULT_BASE_URL, settings, requestId: v?.id ?? `health-${account.id}` };
 }
 
+/** The stored settings, or a VendorError naming the bad keys (stored before a key was retired: blobLivenessEndpoint "secure_face_as"). */
+function accountSettings(account: AdapterAccount): IdentySettings {
+  try {
+    return parseIdentySettings(account.settings);
+  } catch (e) {
+    const paths = ((e as { issues?: { path: PropertyKey[] }[] }).issues ?? []).map((i) => i.path.map(String).join(".") || "(root)");
+    throw new VendorError({ kind: "rejected", vendor: "identy", retryable: false, message: `IDENTY account settings are not valid at ${paths.join(", ") || "(unknown)"}` });
+  }
+}
+
 async function start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome> {
-  const settings = IdentySettingsSchema.parse(account.settings ?? {});
+  const settings = accountSettings(account);
   const creds = IdentyCredentialsSchema.parse(account.credentials ?? {});
   const problems = validateIdentyRequest(v.input, v.checks);
   if (problems.length > 0)
@@ -192,8 +202,8 @@ function renormalize(payloads: StoredVendorPayload[], v: AdapterVerification): O
 }
 
 async function health(account: AdapterAccount, ctx: AdapterContext): Promise<HealthResult> {
-  const settings = IdentySettingsSchema.parse(account.settings ?? {});
   try {
+    const settings = accountSettings(account);
     // the doc: "invoking the face_health API to get back the OK response"
     const r = await getFaceHealth(callContext(null, account, ctx, settings));
     const ok = /\bOK\b/i.test(r.text);
@@ -205,12 +215,13 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
 
 export const identyAdapter: VendorAdapter = {
   vendor: "identy",
-  // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
-  mappingVersion: "identy-2026.12.2",
+  // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides);
+  // 2026.12.3: /process spoof_score carried as spoofScore (not score), capture quality and ICAO signals carried
+  mappingVersion: "identy-2026.12.3",
   capabilities: { document: false, liveness: true, faceMatch: true, hosted: false, webhooks: false, polling: false },
   defaultBaseUrl: IDENTY_DEFAULT_BASE_URL,
   credentials: { parse: (x) => IdentyCredentialsSchema.parse(x ?? {}), secretKeys: ["templatePrivateKey"] },
-  settings: { parse: (x) => IdentySettingsSchema.parse(x ?? {}) },
+  settings: { parse: (x) => parseIdentySettings(x) },
   validateRequest: (input, checks) => validateIdentyRequest(input, checks),
   start,
   renormalize,
@@ -219,5 +230,5 @@ export const identyAdapter: VendorAdapter = {
   erase: async () => ({ ok: true, detail: "the IDENTY Web Server keeps no copy of processed images (nothing to delete)" }),
 };
 
-export { IdentyCredentialsSchema, IdentySettingsSchema } from "./schemas.js";
+export { IdentyCredentialsSchema, IdentySettingsSchema, parseIdentySettings } from "./schemas.js";
 export { createIdentySdkProxyRouter, signSdkProxyToken, verifySdkProxyToken } from "./sdk-proxy.js";

@@ -7,6 +7,7 @@ import { createPrivateKey } from "node:crypto";
 import { z } from "zod";
 import { VendorError } from "../../core/errors.js";
 import { DEFAULT_LIVENESS_LEVEL, DEFAULT_MATCH_LEVEL, LIVENESS_LEVELS, MATCH_REQUEST_LEVELS } from "./mapping.js";
+import { CAPTURE_DEVICES, IWS_HARDWARE, THROUGHPUT_KEYS, type ThroughputKey } from "./throughput.js";
 
 // ---------------------------------------------------------------- credentials and settings
 
@@ -32,17 +33,41 @@ export const IdentyCredentialsSchema = z
   .strict();
 export type IdentyCredentials = z.infer<typeof IdentyCredentialsSchema>;
 
-export const IdentySettingsSchema = z.object({
-  /** the liveness level a capture must reach (as_highest_security_level_reached >= this) */
+const rps = z.number().positive().max(10_000);
+
+/**
+ * Account settings, validated strictly: an unknown key is refused with its path (parseIdentySettings), never
+ * dropped (a dropped `maxRetries` once made the core fall back to its own default and resend BLOBs).
+ */
+export const IdentySettingsSchema = z.strictObject({
+  /** the liveness level a capture must reach (as_highest_security_level_reached >= this); also picks the /process throughput row */
   livenessLevel: z.enum(LIVENESS_LEVELS).default(DEFAULT_LIVENESS_LEVEL),
   /** the `level` sent to the match endpoints */
   matchLevel: z.enum(MATCH_REQUEST_LEVELS).default(DEFAULT_MATCH_LEVEL),
-  /** calls in flight per account: the IWS does about 1-10 requests/s per instance (doc benchmarks) */
+  /** calls in flight per account, across every gateway process (Redis); beside the rate below */
   concurrency: z.number().int().min(1).max(64).default(4),
+  /**
+   * retries of a call that failed technically (5xx, timeout), read by the core. A call that carries the user's
+   * BLOB (/process, /verifyWithPictureId) is never resent unless resendBlob: each one is a billed IWS transaction
+   * (release notes: "simplifying reconciliation of billed transactions") on a server that may be the one overloaded.
+   */
+  maxRetries: z.number().int().min(0).max(5).default(2),
+  /** allow the retries above on the BLOB endpoints too (default off: "queue rather than overload") */
+  resendBlob: z.boolean().default(false),
+  /** the IWS's hardware: a column of the file's throughput tables ("4 cores/8 GB RAM" ... "32 cores", or one GPU) */
+  hardware: z.enum(IWS_HARDWARE).default("cpu-4"),
+  /** the device the users capture on ("(Mobile / Desktop)" columns of /process); `either`: the slower */
+  captureDevice: z.enum(CAPTURE_DEVICES).default("either"),
+  /** measured requests per second by call, replacing the table's figure for the declared hardware */
+  throughput: z.strictObject(Object.fromEntries(THROUGHPUT_KEYS.map((k) => [k, rps.optional()])) as Record<ThroughputKey, z.ZodOptional<typeof rps>>).optional(),
   /** life of the SDK proxy link handed out with `identy_capture` */
   captureTtlSeconds: z.number().int().min(60).max(86_400).default(900),
-  /** which endpoint checks liveness on a BLOB when no face match is asked for */
-  blobLivenessEndpoint: z.enum(["process", "secure_face_as"]).default("process"),
+  /**
+   * which endpoint checks liveness on a Web SDK BLOB when no face match is asked for: /process only. The file's
+   * /api/v1/secure/face/as takes "The encrypted response returned by the native Face SDK" (release 710.611: "allowing
+   * the Native SDKs to send liveness requests"), not the Face Web SDK's BLOB that faceCapture.identyBlob carries.
+   */
+  blobLivenessEndpoint: z.enum(["process"]).default("process"),
   /**
    * BLOB + document portrait: /process (its as_highest_security_level_reached checked against livenessLevel) then
    * /matchWithPictureId with the captured template (the default), or one /verifyWithPictureId call, whose answer
@@ -61,6 +86,19 @@ export const IdentySettingsSchema = z.object({
   timeoutMs: z.number().int().min(1_000).max(120_000).default(30_000),
 });
 export type IdentySettings = z.infer<typeof IdentySettingsSchema>;
+
+/**
+ * IdentySettingsSchema.parse, with each unknown key reported at its own path (`throughput.proces`), not at
+ * the object holding it: the admin API answers `$.settings.throughput.proces`.
+ */
+export function parseIdentySettings(input: unknown): IdentySettings {
+  const r = IdentySettingsSchema.safeParse(input ?? {});
+  if (r.success) return r.data;
+  const issues = r.error.issues.flatMap((i): z.core.$ZodIssue[] =>
+    i.code === "unrecognized_keys" ? i.keys.map((key) => ({ ...i, keys: [key], path: [...i.path, key], message: `unknown setting ${key}` })) : [i],
+  );
+  throw new z.ZodError(issues);
+}
 
 // ---------------------------------------------------------------- tolerant body reading
 

@@ -5,12 +5,25 @@
 // and reaches NOTHING else of the IWS.
 //
 // Mount it at `/sdk/identy` BEFORE any app-wide body parser: it needs the raw request bytes.
+//
+// CORS: the SDK runs on the tenant's page, another origin, and sends custom headers (preInitialize's
+// `headers: [{name: "LogAPITrigger", value: "true"}, {name: "requestID", ...}]`), so the browser sends a preflight
+// first. OPTIONS on the three resources answers with the tenant's allowed origins (core/origins.ts), the POST the
+// file gives ("/api/v1/models" + "/api/v1/pub_key": "Method: POST"; "/api/v1/time": "Method: POST") and those
+// headers; a request from an origin the tenant has not allowed is refused (403), never passed on.
+// Load: every call counts in the account's shared in-flight limit and call rate (Redis), as the processing calls do.
 // Token: base64url(JSON {v: verificationId, a: accountId, e: expiresAt ms}) "." base64url(HMAC-SHA256(key, first part)).
 import { createHmac } from "node:crypto";
 import { constantTimeEqual } from "../../core/crypto.js";
 import express, { type Request, type Response, type Router } from "express";
 import { VendorError } from "../../core/errors.js";
 import { createVendorHttp } from "../../core/vendor-http.js";
+import type { AccountSlots } from "../../core/account-slots.js";
+import type { AccountRate } from "../../core/account-rate.js";
+import { allowOriginFor } from "../../core/origins.js";
+import { DEFAULT_SETTINGS_FALLBACK, throughputProfile } from "./client.js";
+import { parseIdentySettings, type IdentySettings } from "./schemas.js";
+import { callCostMs } from "./throughput.js";
 
 export interface SdkProxyClaims {
   verificationId: string;
@@ -62,9 +75,22 @@ export function verifySdkProxyToken(token: string, key: Buffer, now: Date = new 
   return r.ok ? r.claims : null;
 }
 
+export interface SdkProxyAccount {
+  baseUrl: string;
+  /** the account's settings (concurrency, throughput); defaults when absent or unreadable */
+  settings?: Record<string, unknown>;
+  /** the tenant's browser origins (CORS) */
+  allowedOrigins?: readonly string[];
+}
+
 export interface IdentySdkProxyOptions {
   key: Buffer;
-  resolveAccount: (accountId: string) => Promise<{ baseUrl: string } | null>;
+  resolveAccount: (accountId: string) => Promise<SdkProxyAccount | null>;
+  /** NODE_ENV=production: a stored "*" origin is ignored */
+  production?: boolean;
+  /** the account's in-flight limit and call rate shared with every process (Redis) */
+  slots?: AccountSlots;
+  rate?: AccountRate;
   now?: () => Date;
   /** largest request body passed on (the SDK sends small multipart forms) */
   maxBodyBytes?: number;
@@ -73,22 +99,58 @@ export interface IdentySdkProxyOptions {
 
 // request headers passed on besides the body: what the SDK sends on purpose (doc: `LogAPITrigger`, `requestID`)
 const FORWARDED_REQUEST_HEADERS = ["content-type", "accept", "referer", "logapitrigger"] as const;
+// what a preflight may ask for: the SDK's own headers and the form's content type
+export const SDK_PROXY_CORS = { methods: "POST", headers: "Content-Type, LogAPITrigger, requestID", maxAgeSeconds: 600 } as const;
+
+function settingsOf(account: SdkProxyAccount): IdentySettings {
+  try {
+    return parseIdentySettings(account.settings ?? {});
+  } catch {
+    return DEFAULT_SETTINGS_FALLBACK;
+  }
+}
 
 export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router {
   const router = express.Router();
   const now = opts.now ?? (() => new Date());
   const rawBody = express.raw({ type: () => true, limit: opts.maxBodyBytes ?? 1024 * 1024 });
 
-  const handler = async (req: Request, res: Response) => {
+  /** the link's account, or an answer already sent */
+  const resolve = async (req: Request, res: Response): Promise<{ claims: SdkProxyClaims; account: SdkProxyAccount; resource: string } | null> => {
     const resource = String(req.params.resource);
-    if (!(SDK_PROXY_RESOURCES as readonly string[]).includes(resource)) return notFound(res);
+    if (!(SDK_PROXY_RESOURCES as readonly string[]).includes(resource)) return notFound(res), null;
     const check = inspectSdkProxyToken(String(req.params.token), opts.key, now());
     if (!check.ok) {
-      if (check.error === "expired") return res.status(401).type("text/plain").send("capture link expired");
-      return notFound(res);
+      if (check.error === "expired") return res.status(401).type("text/plain").send("capture link expired"), null;
+      return notFound(res), null;
     }
     const account = await opts.resolveAccount(check.claims.accountId).catch(() => null);
-    if (!account) return notFound(res);
+    if (!account) return notFound(res), null;
+    // CORS: a browser says where the page is; an origin the tenant did not allow gets nothing from the IWS
+    const origin = req.get("origin");
+    if (origin !== undefined) {
+      const allow = allowOriginFor(origin, account.allowedOrigins ?? [], opts.production ?? false);
+      res.setHeader("Vary", "Origin");
+      if (allow === null) return res.status(403).type("text/plain").send("origin not allowed for this tenant"), null;
+      res.setHeader("Access-Control-Allow-Origin", allow);
+    }
+    return { claims: check.claims, account, resource };
+  };
+
+  const preflight = async (req: Request, res: Response) => {
+    const r = await resolve(req, res);
+    if (!r) return;
+    res.setHeader("Access-Control-Allow-Methods", SDK_PROXY_CORS.methods);
+    res.setHeader("Access-Control-Allow-Headers", SDK_PROXY_CORS.headers);
+    res.setHeader("Access-Control-Max-Age", String(SDK_PROXY_CORS.maxAgeSeconds));
+    res.status(204).end();
+  };
+
+  const handler = async (req: Request, res: Response) => {
+    const r = await resolve(req, res);
+    if (!r) return;
+    const { claims, account, resource } = r;
+    const settings = settingsOf(account);
 
     const headers: Record<string, string> = {};
     for (const name of FORWARDED_REQUEST_HEADERS) {
@@ -96,16 +158,20 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
       if (typeof v === "string") headers[name] = v;
     }
     // the doc recommends "a unique session id, to track session activity on IWS logs": the verification id
-    headers.requestID = check.claims.verificationId;
+    headers.requestID = claims.verificationId;
     const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
 
     // through the one resilient vendor-call path, on its own breaker/bulkhead key so that browser
-    // traffic never resizes the account's processing bulkhead
+    // traffic never resizes the account's processing bulkhead, but in the account's shared in-flight
+    // limit and call rate (the same IWS serves both)
     const http = createVendorHttp({
       vendor: "identy",
-      vendorAccountId: `${check.claims.accountId}#sdk-proxy`,
-      verificationId: check.claims.verificationId,
-      settings: { concurrency: 16, maxRetries: req.method === "GET" ? 1 : 0, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) },
+      vendorAccountId: `${claims.accountId}#sdk-proxy`,
+      sharedKey: claims.accountId,
+      sharedSlots: opts.slots,
+      sharedRate: opts.rate,
+      verificationId: claims.verificationId,
+      settings: { concurrency: settings.concurrency, maxRetries: req.method === "GET" ? 1 : 0, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) },
     });
     try {
       const upstream = await http.call({
@@ -116,6 +182,7 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
         data: body,
         // every IWS status goes back to the SDK unchanged
         classify: () => null,
+        costMs: callCostMs("sdk", throughputProfile(settings)),
       });
       res.status(upstream.status);
       const ct = upstream.headers["content-type"];
@@ -128,6 +195,7 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
     }
   };
 
+  router.options("/:token/api/v1/:resource", preflight);
   router.get("/:token/api/v1/:resource", handler);
   router.post("/:token/api/v1/:resource", rawBody, handler);
   // everything else under the mount point, including other IWS paths and methods

@@ -2,7 +2,8 @@
 // Mounted at /identy: an account's baseUrl is http://host:port/identy.
 //
 // Endpoints (doc paths, methods and body formats):
-//   POST|GET /api/v1/models, /api/v1/pub_key, /api/v1/time   fixed small bytes, application/octet-stream
+//   POST /api/v1/models, /api/v1/pub_key, /api/v1/time   fixed small bytes, application/octet-stream ("Method: POST";
+//                                        any other method: 405, as a servlet container answers)
 //   POST /api/v1/process                 multipart: file (the SDK BLOB), enableQuality
 //   POST /api/v1/secure/face/as          multipart: file (the doc's table names it "File"; both accepted)
 //   POST /api/v1/verifyWithPictureId     multipart: file, picID (base64), template (format), level
@@ -11,6 +12,12 @@
 //   POST /api/v1/matchWithPictureId      JSON, same shape
 //   POST /api/v1/face/generateTemplateFromImage  JSON {image, qualityMode}
 //   GET  /api/v1/face_health             "OK"
+// Capacity (capacity.ts): off by default; set with IDENTY_SIM_CAPACITY="cpu-32:desktop:HIGH" or
+// PUT /identy/_sim/capacity {hardware, device, level, maxQueueMs?} (null: off), read with GET /identy/_sim/capacity,
+// its counters reset with DELETE. Past its capacity the server slows down, then answers 503.
+// Request expiry: a BLOB that carries `packaged_at=<epoch ms>` (when the SDK packaged it, on the server's clock
+// from /api/v1/time) older than 2 minutes is answered 604 ERROR_REQUEST_EXPIRED ("If the current request has
+// expired because it took more than 2 min to reach the server").
 // No API key (self-hosted). Processing endpoints answer 501 ERROR_INVALID_JSON "Referer header not found"
 // without a Referer header. Errors carry the IWS `code` in the body and table 9's HTTP_CODE as status.
 //
@@ -33,9 +40,9 @@
 //   MAGIC:encrypted          /process answers encrypted_templates for a throwaway key (undecryptable by anyone)
 //   MAGIC:lowqc              /process: a legitimate capture whose data.quality.qc_passed is false (quality_metric 12.5)
 // Resolution: /matchWithSelfie and /matchWithPictureId answer 901 ERROR_WRONG_RESOLUTION ("Passed image isn't
-// 480x640") when image.template is an image whose size can be read and is neither 480x640 nor 640x480 (the doc
-// writes "640 x 480" on the attribute and "480x640" on the error). Bytes whose size cannot be read (the marker
-// test images) are not checked. /face/as takes any size ("no longer enforces a fixed 640×480 resolution").
+// 480x640") when image.template is neither 480x640 nor 640x480 (the doc writes "640 x 480" on the attribute and
+// "480x640" on the error), and 504 "(/image/template) unable to decode template: EXCEPTION" when its size cannot be
+// read. /face/as takes any size ("no longer enforces a fixed 640×480 resolution").
 // Template encryption as the IWS's TEMPLATE_ENCRYPTION_ENABLED/TEMPLATE_ENCRYPTION_KEY: the env var
 // IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY (RSA public key PEM) turns it on for every /process answer.
 import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID } from "node:crypto";
@@ -43,6 +50,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { imageSize } from "image-size";
 import multer from "multer";
 import type { SimulatorFactory, SimulatorOptions } from "../types.js";
+import { capacityFromEnv, SimCapacity, type CapacityConfig, type SimEndpoint } from "./capacity.js";
 
 export interface MagicInput {
   input: string;
@@ -253,7 +261,21 @@ function docStyleJson(body: Record<string, unknown>): string {
 export interface IdentySimulatorConfig extends SimulatorOptions {
   /** RSA public key PEM: TEMPLATE_ENCRYPTION_ENABLED=true with this TEMPLATE_ENCRYPTION_KEY */
   templateEncryptionKey?: string;
+  /** the benchmarked server to model (capacity.ts); none: answers as fast as it can */
+  capacity?: CapacityConfig | null;
+  now?: () => number;
 }
+
+// "ERROR_REQUEST_EXPIRED, Code: 604 ... took more than 2 min to reach the server"
+export const REQUEST_EXPIRY_MS = 2 * 60_000;
+
+/** When the SDK packaged the BLOB (`packaged_at=<epoch ms>` in the simulated BLOB), or null. */
+function packagedAt(blob: Buffer): number | null {
+  const m = /packaged_at=(\d{10,16})/.exec(blob.toString("latin1"));
+  return m ? Number(m[1]) : null;
+}
+
+const TOMCAT_503 = "<!doctype html><html lang=\"en\"><head><title>HTTP Status 503 – Service Unavailable</title></head><body><h1>HTTP Status 503 – Service Unavailable</h1></body></html>";
 
 export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
   const router = express.Router();
@@ -261,6 +283,22 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
   const rawJson = express.raw({ type: () => true, limit: "32mb" });
   // in-memory state: transactions per endpoint (the refid uid is random, as the IWS's)
   const state = { transactions: new Map<string, number>() };
+  const now = opts.now ?? Date.now;
+  const capacity = new SimCapacity(opts.capacity ?? null, now);
+
+  /** the capacity model in front of a benchmarked endpoint: wait for the queued work, or 503 past it */
+  const modelled = (endpoint: SimEndpoint) => (_req: Request, res: Response, next: NextFunction) => {
+    const r = capacity.arrive(endpoint);
+    if (r === null) return next();
+    if (r === "reject") return void res.status(503).type("text/html").send(TOMCAT_503);
+    res.once("close", capacity.enter());
+    if (r.waitMs > 0) setTimeout(() => next(), r.waitMs);
+    else next();
+  };
+  const expired = (blob: Buffer) => {
+    const at = packagedAt(blob);
+    return at !== null && now() - at > REQUEST_EXPIRY_MS;
+  };
 
   const refid = (action: string) => {
     state.transactions.set(action, (state.transactions.get(action) ?? 0) + 1);
@@ -276,7 +314,8 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
         ? { code, message: row.name, refid: id, description: description ?? row.description }
         : family === "match"
           ? { code, feedbackCode: row.name, refid: id }
-          : { as_highest_security_level_reached: null, is_spoof: false, score: 0, error: code, message: row.name, refid: id };
+          : // the /face/as family's own shape ("error": 0 on success): the code in `error`, nothing it does not document
+            { as_highest_security_level_reached: null, error: code, refid: id };
     res.status(m.http200 ? 200 : row.http).json(body);
   }
 
@@ -305,13 +344,28 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
 
   router.use(opts.faults.middleware("identy"));
 
-  // ---- SDK bootstrap: "This response has to be returned exactly as it is to the SDK"
-  for (const method of ["get", "post"] as const) {
-    router[method]("/api/v1/models", (_req, res) => void res.status(200).type("application/octet-stream").send(SIM_MODELS_BYTES));
-    router[method]("/api/v1/pub_key", (_req, res) => void res.status(200).type("application/octet-stream").send(SIM_PUB_KEY_BYTES));
-    router[method]("/api/v1/time", (_req, res) => void res.status(200).type("application/octet-stream").send(Buffer.from(String(Date.now()))));
-    router[method]("/api/v1/face_health", (_req, res) => void res.status(200).type("text/plain").send("OK"));
-  }
+  // ---- the simulator's own controls (not IWS paths)
+  router.get("/_sim/capacity", (_req, res) => void res.json(capacity.snapshot()));
+  router.put("/_sim/capacity", express.json({ strict: false }), (req, res) => {
+    capacity.configure((req.body as CapacityConfig | null) ?? null);
+    res.json(capacity.snapshot());
+  });
+  router.delete("/_sim/capacity", (_req, res) => {
+    capacity.reset();
+    res.json(capacity.snapshot());
+  });
+
+  // ---- SDK bootstrap: "This response has to be returned exactly as it is to the SDK"; "Method: POST"
+  router.post("/api/v1/models", (_req, res) => void res.status(200).type("application/octet-stream").send(SIM_MODELS_BYTES));
+  router.post("/api/v1/pub_key", (_req, res) => void res.status(200).type("application/octet-stream").send(SIM_PUB_KEY_BYTES));
+  router.post("/api/v1/time", (_req, res) => void res.status(200).type("application/octet-stream").send(Buffer.from(String(now()))));
+  router.get("/api/v1/face_health", (_req, res) => void res.status(200).type("text/plain").send("OK"));
+  // every documented endpoint is POST but face_health: another method is refused, not served
+  router.all(/^\/api\/v1\/(models|pub_key|time|process|secure\/face\/as|verifyWithPictureId|face\/as|matchWithSelfie|matchWithPictureId|face\/generateTemplateFromImage)$/, (req, res, next) => {
+    if (req.method === "POST") return next();
+    res.setHeader("Allow", "POST");
+    return void res.status(405).type("text/html").send("<!doctype html><html><body><h1>HTTP Status 405 – Method Not Allowed</h1></body></html>");
+  });
 
   const fileOf = (req: Request): Buffer | null => {
     const files = (req.files as Express.Multer.File[] | undefined) ?? [];
@@ -324,11 +378,12 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
   const fields = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
 
   // ---- /api/v1/process
-  router.post("/api/v1/process", requireReferer("process", "process"), upload.any(), (req, res) => {
+  router.post("/api/v1/process", modelled("process"), requireReferer("process", "process"), upload.any(), (req, res) => {
     const blob = fileOf(req);
     if (!blob) return sendError(res, "process", 501, "process", magicOf(), "INVALID ARGUMENT EXCEPTION");
     const m = magicOf(blob);
     if (blob.length === 0) return sendError(res, "process", 601, "process", m);
+    if (expired(blob)) return sendError(res, "process", 604, "process", m);
     if (m.code !== null) return sendError(res, "process", m.code, "process", m);
     const jpeg = simJpeg(m.carry.join(" "));
     if (m.spoof) return sendBody(res, m, spoofBody(m, "process", jpeg), m.http200 ? 200 : 400);
@@ -391,15 +446,16 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
     });
   }
 
-  router.post("/api/v1/secure/face/as", requireReferer("as", "antispoof"), upload.any(), (req, res) => {
+  router.post("/api/v1/secure/face/as", modelled("secure/face/as"), requireReferer("as", "antispoof"), upload.any(), (req, res) => {
     const blob = fileOf(req);
     if (!blob) return sendError(res, "as", 501, "antispoof", magicOf(), "INVALID ARGUMENT EXCEPTION");
     const m = magicOf(blob);
     if (blob.length === 0) return sendError(res, "as", 601, "antispoof", m);
+    if (expired(blob)) return sendError(res, "as", 604, "antispoof", m);
     return asAnswer(res, m, simJpeg(""), null);
   });
 
-  router.post("/api/v1/face/as", requireReferer("as", "antispoof"), upload.any(), (req, res) => {
+  router.post("/api/v1/face/as", modelled("face/as"), requireReferer("as", "antispoof"), upload.any(), (req, res) => {
     const f = fields(req);
     const image = fromBase64(f.image);
     if (typeof f.image !== "string" || f.threshold === undefined) return sendError(res, "as", 501, "antispoof", magicOf(), "INVALID ARGUMENT EXCEPTION");
@@ -410,13 +466,14 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
   });
 
   // ---- /api/v1/verifyWithPictureId: /process then /matchWithPictureId in one call
-  router.post("/api/v1/verifyWithPictureId", requireReferer("match", "VERIFY"), upload.any(), (req, res) => {
+  router.post("/api/v1/verifyWithPictureId", modelled("verifyWithPictureId"), requireReferer("match", "VERIFY"), upload.any(), (req, res) => {
     const f = fields(req);
     const blob = fileOf(req);
     if (!blob) return sendError(res, "match", 501, "VERIFY", magicOf(), "INVALID ARGUMENT EXCEPTION");
     const picId = fromBase64(f.picID);
     const m = magicOf(blob, picId ?? undefined);
     if (blob.length === 0) return sendError(res, "match", 601, "VERIFY", m);
+    if (expired(blob)) return sendError(res, "process", 604, "VERIFY", m);
     if (!picId) return sendError(res, "match", 503, "VERIFY", m);
     if (!FORMATS.includes(String(f.template))) return sendError(res, "match", 504, "VERIFY", m);
     if (!(MATCH_LEVELS as readonly string[]).includes(String(f.level))) return sendError(res, "match", 505, "VERIFY", m);
@@ -455,9 +512,13 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
       const probe = fromBase64(b.image.template);
       const reference = fromBase64(b.imageToVerifyAgainst.template);
       if (!probe || !reference) return sendError(res, "match", 504, "MATCH121", magicOf(), "(/image/template) unable to decode template: EXCEPTION");
-      // image.template: "640 x 480 base64 encoded selfie"; "ERROR_WRONG_RESOLUTION, Code: 901 — Passed image isn't 480x640"
+      // image.template: "640 x 480 base64 encoded selfie to be verified against imageToVerifyAgainst. (No cropped and no
+      // padding)"; "ERROR_WRONG_RESOLUTION, Code: 901 — Passed image isn't 480x640". A template whose size cannot be read
+      // is not a selfie at all: "ERROR_INVALID_FORMAT ... "(/image/template) unable to decode template: EXCEPTION"".
+      // Both orientations pass: the file writes "640 x 480" on the attribute and "480x640" on the error and its captures.
       const size = imageSizeOf(probe);
-      if (size && !((size.width === 480 && size.height === 640) || (size.width === 640 && size.height === 480)))
+      if (!size) return sendError(res, "match", 504, "MATCH121", magicOf(probe), "(/image/template) unable to decode template: EXCEPTION");
+      if (!((size.width === 480 && size.height === 640) || (size.width === 640 && size.height === 480)))
         return sendError(res, "match", 901, "MATCH121", magicOf(probe));
       if (!(MATCH_LEVELS as readonly string[]).includes(b.level)) return sendError(res, "match", 505, "MATCH121", magicOf());
       const m = magicOf(probe, reference);
@@ -479,11 +540,11 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
       return sendBody(res, m, answer);
     };
   }
-  router.post("/api/v1/matchWithSelfie", requireReferer("match", "MATCH121"), rawJson, matchEndpoint("selfie"));
-  router.post("/api/v1/matchWithPictureId", requireReferer("match", "MATCH121"), rawJson, matchEndpoint("picture_id"));
+  router.post("/api/v1/matchWithSelfie", modelled("matchWithSelfie"), requireReferer("match", "MATCH121"), rawJson, matchEndpoint("selfie"));
+  router.post("/api/v1/matchWithPictureId", modelled("matchWithPictureId"), requireReferer("match", "MATCH121"), rawJson, matchEndpoint("picture_id"));
 
   // ---- /api/v1/face/generateTemplateFromImage (the only documented source of 509 and 510)
-  router.post("/api/v1/face/generateTemplateFromImage", requireReferer("match", "GENERATE"), rawJson, (req, res) => {
+  router.post("/api/v1/face/generateTemplateFromImage", modelled("face/generateTemplateFromImage"), requireReferer("match", "GENERATE"), rawJson, (req, res) => {
     let body: { image?: unknown; qualityMode?: unknown };
     try {
       body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "") as typeof body;
@@ -515,4 +576,4 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
 }
 
 export const createIdentySimulator: SimulatorFactory = (opts) =>
-  makeIdentySimulator({ ...opts, templateEncryptionKey: process.env.IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY || undefined });
+  makeIdentySimulator({ ...opts, templateEncryptionKey: process.env.IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY || undefined, capacity: capacityFromEnv(process.env.IDENTY_SIM_CAPACITY) });

@@ -50,7 +50,6 @@ describe("flow choice table", () => {
     ["blob + portrait, one call", { faceCapture: blob, document }, ["liveness", "face_match"], { blobMatchFlow: "verifyWithPictureId" }, "blob_verify_picture_id"],
     ["blob + selfie, match", { faceCapture: blob, selfie }, ["liveness", "face_match"], {}, "blob_process_match:selfie"],
     ["blob, liveness", { faceCapture: blob }, ["liveness"], {}, "blob_liveness:process"],
-    ["blob, liveness on secure/face/as", { faceCapture: blob }, ["liveness"], { blobLivenessEndpoint: "secure_face_as" }, "blob_liveness:secure_face_as"],
     ["blob + portrait, liveness only", { faceCapture: blob, document }, ["liveness"], {}, "blob_liveness:process"],
     ["selfie + portrait, both", { selfie, document }, ["liveness", "face_match"], {}, "image_liveness:match"],
     ["selfie, liveness", { selfie }, ["liveness"], {}, "image_liveness"],

@@ -7,6 +7,7 @@ import type { AdapterAccount, AdapterVerification, Outcome, StoredVendorPayload,
 import { VendorError } from "../../../../src/core/errors.js";
 import type { CheckName } from "../../../../src/core/model.js";
 import { redactPayload } from "../../../../src/core/redact.js";
+import { readIwsBody } from "../../../../src/adapters/identy/schemas.js";
 import { fakeJpeg, makeAccount, makeHarness, makeVerification, type Harness } from "../../../support/adapter-harness.js";
 import { DOC_PROCESS_OK, DOC_PROCESS_SPOOF, fixture, png } from "./samples.js";
 
@@ -100,12 +101,20 @@ const SAMPLES: [label: string, replies: Reply[], input: VerificationInputData, c
     { multipleFaces: "decline" },
   ],
   ["/face/as spoof before a match", [["/api/v1/face/as", 200, fixture("face-as-output.txt").replace('"is_spoof": false', '"is_spoof": true')]], { selfie, document }, ["liveness", "face_match"], {}],
-  ["/secure/face/as", [["/api/v1/secure/face/as", 200, fixture("secure-face-as-output.txt")]], { faceCapture: blob }, ["liveness"], { blobLivenessEndpoint: "secure_face_as" }],
   ["/matchWithPictureId", [["/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt")]], { selfie, document }, ["face_match"], {}],
   ["/matchWithPictureId at HIGHEST", [["/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt").replace("HIGHEST", "HIGH")]], { selfie, document }, ["face_match"], { matchLevel: "HIGHEST" }],
 ];
 
 describe("renormalize(recorded payloads) === start()", () => {
+  it("a /secure/face/as flow recorded by an earlier mapping is still re-read (no new start ever takes it)", () => {
+    const v = makeVerification({ faceCapture: blob }, ["liveness"]);
+    const request = { flow: { kind: "blob_liveness", endpoint: "secure_face_as" }, checks: ["liveness"], livenessLevel: "BALANCED_VERY_HIGH", matchLevel: "HIGH", multipleFaces: "review" };
+    const answer = readIwsBody(fixture("secure-face-as-output.txt"));
+    if (!answer.ok) throw new Error("the doc sample should be readable");
+    const o = identyAdapter.renormalize!([{ kind: "identy.request", body: request, receivedAt: new Date() }, { kind: "identy.secure_face_as", body: redactPayload(answer.value), receivedAt: new Date() }], v);
+    expect(o).toMatchObject({ status: "completed", decision: "approved", checks: { liveness: { outcome: "pass", level: "VERY_HIGH", score: 0.12345 } } });
+  });
+
   it.each(SAMPLES)("%s", async (_label, replies, input, checks, settings) => {
     const { v, h, outcome, error } = await startWith(replies, input, checks, account(settings));
     expect(error).toBeNull();
@@ -186,7 +195,7 @@ describe("payloads recorded before identy-2026.12.2 (no identy.request)", () => 
 });
 
 describe("mappingVersion", () => {
-  it("is identy-2026.12.2", () => {
-    expect(identyAdapter.mappingVersion).toBe("identy-2026.12.2");
+  it("is identy-2026.12.3", () => {
+    expect(identyAdapter.mappingVersion).toBe("identy-2026.12.3");
   });
 });

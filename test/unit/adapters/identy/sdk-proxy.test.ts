@@ -4,7 +4,7 @@ import express from "express";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
-import { createIdentySdkProxyRouter, inspectSdkProxyToken, signSdkProxyToken, verifySdkProxyToken } from "../../../../src/adapters/identy/sdk-proxy.js";
+import { createIdentySdkProxyRouter, inspectSdkProxyToken, signSdkProxyToken, verifySdkProxyToken, type SdkProxyAccount } from "../../../../src/adapters/identy/sdk-proxy.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { SIM_MODELS_BYTES, SIM_PUB_KEY_BYTES, createIdentySimulator } from "../../../../src/sandbox/identy/simulator.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
@@ -47,7 +47,7 @@ let simServer: Server;
 let proxyServer: Server;
 let proxy: string;
 let now = new Date("2025-06-01T10:00:00Z");
-const accounts = new Map<string, { baseUrl: string }>();
+const accounts = new Map<string, SdkProxyAccount>();
 
 beforeAll(async () => {
   upstreamServer = await listen(upstream);
@@ -55,6 +55,8 @@ beforeAll(async () => {
   simServer = await listen(sim);
   accounts.set("va_echo", { baseUrl: urlOf(upstreamServer) });
   accounts.set("va_sim", { baseUrl: `${urlOf(simServer)}/identy/` });
+  accounts.set("va_cors", { baseUrl: urlOf(upstreamServer), allowedOrigins: ["https://shop.example"] });
+  accounts.set("va_any", { baseUrl: urlOf(upstreamServer), allowedOrigins: ["*"] });
   const app = express().use("/sdk/identy", createIdentySdkProxyRouter({ key, resolveAccount: async (id) => accounts.get(id) ?? null, now: () => now }));
   proxyServer = await listen(app);
   proxy = `${urlOf(proxyServer)}/sdk/identy`;
@@ -195,3 +197,86 @@ describe("SDK proxy router", () => {
     }
   });
 });
+
+describe("SDK proxy CORS (the Face Web SDK on the tenant's page sends LogAPITrigger and requestID: a preflight first)", () => {
+  const preflight = (t: string, path: string, origin: string) =>
+    fetch(`${proxy}/${t}${path}`, { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "logapitrigger,requestid" } });
+
+  it("answers a preflight from the tenant's origin with it, POST and the SDK's headers (it was 404)", async () => {
+    seen.length = 0;
+    for (const path of ["/api/v1/models", "/api/v1/pub_key", "/api/v1/time"]) {
+      const r = await preflight(token("va_cors"), path, "https://shop.example");
+      expect(r.status, path).toBe(204);
+      expect(r.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+      expect(r.headers.get("access-control-allow-methods")).toBe("POST");
+      expect(r.headers.get("access-control-allow-headers")).toBe("Content-Type, LogAPITrigger, requestID");
+    }
+    // a preflight never reaches the IWS
+    expect(seen).toHaveLength(0);
+  });
+
+  it("refuses another origin (preflight and request), never passing the request on", async () => {
+    seen.length = 0;
+    const r = await preflight(token("va_cors"), "/api/v1/models", "https://evil.example");
+    expect(r.status).toBe(403);
+    expect(r.headers.get("access-control-allow-origin")).toBeNull();
+    const post = await fetch(`${proxy}/${token("va_cors")}/api/v1/models`, { method: "POST", headers: { Origin: "https://evil.example" } });
+    expect(post.status).toBe(403);
+    expect(seen).toHaveLength(0);
+    // an account whose tenant allowed no origin
+    expect((await preflight(token("va_echo"), "/api/v1/models", "https://shop.example")).status).toBe(403);
+  });
+
+  it("the request itself carries the allowed origin; one without Origin (not a browser) passes as before", async () => {
+    const ok = await fetch(`${proxy}/${token("va_cors")}/api/v1/models`, { method: "POST", headers: { Origin: "https://shop.example" } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+    expect(ok.headers.get("vary")).toContain("Origin");
+    expect((await fetch(`${proxy}/${token("va_cors")}/api/v1/models`, { method: "POST" })).status).toBe(200);
+  });
+
+  it("\"*\" answers any origin outside production; other resources get no preflight", async () => {
+    expect((await preflight(token("va_any"), "/api/v1/time", "https://anyone.example")).headers.get("access-control-allow-origin")).toBe("*");
+    const other = await preflight(token("va_cors"), "/api/v1/process", "https://shop.example");
+    expect(other.status).toBe(404);
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("in production a stored \"*\" is ignored", async () => {
+    const app = express().use("/sdk/identy", createIdentySdkProxyRouter({ key, production: true, resolveAccount: async (id) => accounts.get(id) ?? null, now: () => now }));
+    const server = await listen(app);
+    try {
+      const r = await fetch(`${urlOf(server)}/sdk/identy/${token("va_any")}/api/v1/time`, { method: "OPTIONS", headers: { Origin: "https://anyone.example", "Access-Control-Request-Method": "POST" } });
+      expect(r.status).toBe(403);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe("SDK proxy load: the account's shared in-flight limit and rate", () => {
+  it("takes a slot and a share of the rate under the account's own key, sized by its settings", async () => {
+    const slotKeys: [string, number][] = [];
+    const reserved: [string, number][] = [];
+    const app = express().use(
+      "/sdk/identy",
+      createIdentySdkProxyRouter({
+        key,
+        resolveAccount: async () => ({ baseUrl: urlOf(upstreamServer), settings: { concurrency: 3, hardware: "cpu-8" } }),
+        now: () => now,
+        slots: { acquire: async (k, limit) => (slotKeys.push([k, limit]), async () => undefined) },
+        rate: { reserve: async (k, cost) => (reserved.push([k, cost]), 0) },
+      }),
+    );
+    const server = await listen(app);
+    try {
+      expect((await fetch(`${urlOf(server)}/sdk/identy/${token("va_shared")}/api/v1/models`, { method: "POST" })).status).toBe(200);
+      expect(slotKeys).toEqual([["va_shared", 3]]);
+      // not benchmarked by the file: counted as its lightest call, /generateTemplateFromImage (8 cores: 8.24 req/s)
+      expect(reserved).toEqual([["va_shared", 1000 / 8.24]]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+

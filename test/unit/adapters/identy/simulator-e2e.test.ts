@@ -12,7 +12,7 @@ import { VendorError } from "../../../../src/core/errors.js";
 import type { CheckName } from "../../../../src/core/model.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { createIdentySimulator, makeIdentySimulator } from "../../../../src/sandbox/identy/simulator.js";
-import { fakeJpeg, makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
+import { fakeJpeg, makeAccount, makeHarness, makeVerification, sizedJpeg } from "../../../support/adapter-harness.js";
 
 const log = pino({ level: "silent" });
 const faults = new FaultInjector(500);
@@ -37,7 +37,8 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 const blobWith = (marker = "") => Buffer.from(`IDENTY-SDK-BLOB\u0000\u0001${marker}`).toString("base64");
 const portrait = (marker = "") => ({ side: "front" as const, contentType: "image/jpeg", data: fakeJpeg(`portrait ${marker}`) });
-const selfieWith = (marker = "") => ({ contentType: "image/jpeg", data: fakeJpeg(`selfie ${marker}`) });
+// a 480x640 selfie as the match endpoints take it ("640 x 480 base64 encoded selfie"), markers in its bytes
+const selfieWith = (marker = "") => ({ contentType: "image/jpeg", data: sizedJpeg(`selfie ${marker}`) });
 
 function account(settings: Record<string, unknown> = {}, credentials: Record<string, unknown> = {}, path = "/identy"): AdapterAccount {
   return makeAccount("identy", { baseUrl: `${base}${path}`, settings, credentials });
@@ -64,7 +65,7 @@ describe("no magic: a clean pass", () => {
     const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"]);
     const o = done(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.9757902, level: "HIGHEST" });
+    expect(o.checks.liveness).toMatchObject({ outcome: "pass", score: null, spoofScore: 0.9757902, level: "HIGHEST" });
     expect(o.vendorReference).toMatch(/^W-face-process-[0-9a-f-]{36}-\d{13}$/);
     const tpl = h.payloads.find((p) => p.kind === "identy.templates")!.body as { opened: { format: string; width: number | null }[] };
     expect(tpl.opened.map((t) => [t.format, t.width])).toEqual([
@@ -77,7 +78,7 @@ describe("no magic: a clean pass", () => {
     const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() }, document: { images: [portrait()] } }, ["liveness", "face_match"]);
     const o = done(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks).toEqual({ liveness: { outcome: "pass", score: 0.9757902, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
+    expect(o.checks).toMatchObject({ liveness: { outcome: "pass", score: null, spoofScore: 0.9757902, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
     expect(h.calls.map((c) => c.endpoint)).toEqual(["process", "match_with_picture_id"]);
     expect(o.vendorReference).toMatch(/^W-face-process-/);
   });
@@ -85,7 +86,7 @@ describe("no magic: a clean pass", () => {
   it("BLOB + portrait on /verifyWithPictureId (blobMatchFlow): similarity 0.93, liveness without a level is not judged", async () => {
     const o = done((await start({ faceCapture: { identyBlob: blobWith() }, document: { images: [portrait()] } }, ["liveness", "face_match"], account({ blobMatchFlow: "verifyWithPictureId" }))).outcome);
     expect(o.decision).toBe("review");
-    expect(o.checks).toEqual({ liveness: { outcome: "inconclusive", score: null, level: null }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
+    expect(o.checks).toMatchObject({ liveness: { outcome: "inconclusive", score: null, level: null }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
     expect(o.vendorReference).toMatch(/^W-face-VERIFY-/);
   });
 
@@ -93,7 +94,7 @@ describe("no magic: a clean pass", () => {
     const { outcome, h } = await start({ selfie: selfieWith(), document: { images: [portrait()] } }, ["liveness", "face_match"]);
     const o = done(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks).toEqual({ liveness: { outcome: "pass", score: 0.12345, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
+    expect(o.checks).toMatchObject({ liveness: { outcome: "pass", score: 0.12345, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
     expect(h.calls.map((c) => c.endpoint)).toEqual(["face_as", "match_with_picture_id"]);
   });
 
@@ -101,14 +102,15 @@ describe("no magic: a clean pass", () => {
     const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() }, selfie: selfieWith() }, ["liveness", "face_match"]);
     const o = done(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.93, threshold: 0.9 });
+    expect(o.checks.faceMatch).toMatchObject({ outcome: "pass", similarity: 0.93, threshold: 0.9 });
     expect(h.calls.map((c) => c.endpoint)).toEqual(["process", "match_with_selfie"]);
   });
 
-  it("BLOB liveness on /secure/face/as", async () => {
-    const o = done((await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"], account({ blobLivenessEndpoint: "secure_face_as" }))).outcome);
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.12345, level: "HIGHEST" });
-    expect(o.vendorReference).toMatch(/^W-face-antispoof-/);
+  it("a Web SDK BLOB is checked on /process, never /secure/face/as (\"the encrypted response returned by the native Face SDK\")", async () => {
+    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"]);
+    expect(done(outcome).vendorReference).toMatch(/^W-face-process-/);
+    expect(h.calls.map((c) => c.endpoint)).toEqual(["process"]);
+    expect(() => identyAdapter.settings.parse({ blobLivenessEndpoint: "secure_face_as" })).toThrow();
   });
 
   it("health is OK", async () => {
@@ -133,7 +135,7 @@ describe("selfie resolution (the IWS answers 901 to a selfie that is not 480x640
     // through the adapter: face match only, then liveness + match
     const o = done((await start({ selfie: { contentType: "image/jpeg", data: selfie }, document: { images: [portrait()] } }, ["face_match"])).outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.93, threshold: 0.8 });
+    expect(o.checks.faceMatch).toMatchObject({ outcome: "pass", similarity: 0.93, threshold: 0.8 });
     const both = await start({ selfie: { contentType: "image/jpeg", data: await photo(1080, 1920) }, document: { images: [portrait()] } }, ["liveness", "face_match"]);
     expect(done(both.outcome).decision).toBe("approved");
     expect(both.h.calls.map((c) => [c.endpoint, c.httpStatus])).toEqual([
@@ -169,7 +171,7 @@ describe("magic inputs", () => {
     const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith("MAGIC:lowqc") }, document: { images: [portrait()] } }, ["liveness", "face_match"]);
     const o = done(outcome);
     expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["image_low_quality", "qc_passed=false"]]);
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.9757902, level: "HIGHEST" });
+    expect(o.checks.liveness).toMatchObject({ outcome: "pass", score: null, spoofScore: 0.9757902, level: "HIGHEST" });
     expect(h.calls.map((c) => c.endpoint)).toEqual(["process"]);
   });
 
@@ -188,10 +190,10 @@ describe("magic inputs", () => {
 
   it("MAGIC:level=MEDIUM on a BLOB: below the default BALANCED_VERY_HIGH fails, above a LOW requirement passes", async () => {
     const fail = done((await start({ faceCapture: { identyBlob: blobWith("MAGIC:level=MEDIUM") } }, ["liveness"])).outcome);
-    expect(fail.checks.liveness).toEqual({ outcome: "fail", score: 0.9757902, level: "MEDIUM" });
+    expect(fail.checks.liveness).toMatchObject({ outcome: "fail", score: null, spoofScore: 0.9757902, level: "MEDIUM" });
     expect(fail.reasons.map((r) => r.vendorCode)).toEqual(["as_highest_security_level_reached=MEDIUM"]);
     const pass = done((await start({ faceCapture: { identyBlob: blobWith("MAGIC:level=MEDIUM") } }, ["liveness"], account({ livenessLevel: "LOW" }))).outcome);
-    expect(pass.checks.liveness).toEqual({ outcome: "pass", score: 0.9757902, level: "MEDIUM" });
+    expect(pass.checks.liveness).toMatchObject({ outcome: "pass", score: null, spoofScore: 0.9757902, level: "MEDIUM" });
   });
 
   it("MAGIC:level=MEDIUM on a selfie: /face/as judges it against our threshold", async () => {
@@ -202,15 +204,21 @@ describe("magic inputs", () => {
     expect(pass.checks.liveness?.level).toBe("MEDIUM");
   });
 
-  it("MAGIC:level=VERY_HIGH on /secure/face/as passes the default level, fails HIGHEST", async () => {
+  it("a BLOB packaged more than 2 minutes before it reaches /process: 604 ERROR_REQUEST_EXPIRED, capture_expired (a retake)", async () => {
+    const old = done((await start({ faceCapture: { identyBlob: blobWith(`packaged_at=${Date.now() - 2 * 60_000 - 1_000}`) } }, ["liveness"])).outcome);
+    expect(old.reasons).toMatchObject([{ code: "capture_expired", vendor: "identy", vendorCode: "604" }]);
+    expect(done((await start({ faceCapture: { identyBlob: blobWith(`packaged_at=${Date.now() - 5_000}`) } }, ["liveness"])).outcome).decision).toBe("approved");
+  });
+
+  it("MAGIC:level=VERY_HIGH on /process passes the default level, fails HIGHEST", async () => {
     const input = { faceCapture: { identyBlob: blobWith("MAGIC:level=VERY_HIGH") } };
-    expect(done((await start(input, ["liveness"], account({ blobLivenessEndpoint: "secure_face_as" }))).outcome).decision).toBe("approved");
-    expect(codes((await start(input, ["liveness"], account({ blobLivenessEndpoint: "secure_face_as", livenessLevel: "HIGHEST" }))).outcome)).toEqual(["liveness_failed"]);
+    expect(done((await start(input, ["liveness"])).outcome).decision).toBe("approved");
+    expect(codes((await start(input, ["liveness"], account({ livenessLevel: "HIGHEST" }))).outcome)).toEqual(["liveness_failed"]);
   });
 
   it("MAGIC:nomatch: face_mismatch with similarity 0.12", async () => {
     const o = done((await start({ faceCapture: { identyBlob: blobWith("MAGIC:nomatch") }, document: { images: [portrait()] } }, ["liveness", "face_match"])).outcome);
-    expect(o.checks.faceMatch).toEqual({ outcome: "fail", similarity: 0.12, threshold: 0.8 });
+    expect(o.checks.faceMatch).toMatchObject({ outcome: "fail", similarity: 0.12, threshold: 0.8 });
     expect(o.checks.liveness?.outcome).toBe("pass");
     expect(o.reasons.map((r) => r.code)).toEqual(["face_mismatch"]);
   });
@@ -222,9 +230,9 @@ describe("magic inputs", () => {
   it("MAGIC:similarity=85 passes at HIGH, fails at HIGHEST", async () => {
     const input = { selfie: selfieWith("MAGIC:similarity=85"), document: { images: [portrait()] } };
     const pass = done((await start(input, ["face_match"])).outcome);
-    expect(pass.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.85, threshold: 0.8 });
+    expect(pass.checks.faceMatch).toMatchObject({ outcome: "pass", similarity: 0.85, threshold: 0.8 });
     const fail = done((await start(input, ["face_match"], account({ matchLevel: "HIGHEST" }))).outcome);
-    expect(fail.checks.faceMatch).toEqual({ outcome: "fail", similarity: 0.85, threshold: 0.9 });
+    expect(fail.checks.faceMatch).toMatchObject({ outcome: "fail", similarity: 0.85, threshold: 0.9 });
     expect(fail.reasons.map((r) => r.code)).toEqual(["face_mismatch"]);
   });
 
@@ -256,7 +264,7 @@ describe("magic inputs", () => {
     expect(as.decision).toBe("approved");
     expect(as.checks.liveness?.level).toBe("HIGHEST");
     const verify = done((await start({ faceCapture: { identyBlob: blobWith("MAGIC:badjson") }, document: { images: [portrait()] } }, ["face_match"])).outcome);
-    expect(verify.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.93, threshold: 0.8 });
+    expect(verify.checks.faceMatch).toMatchObject({ outcome: "pass", similarity: 0.93, threshold: 0.8 });
   });
 
   it("MAGIC:garbage: unreadable body -> VendorError parse, vendor_error", async () => {
@@ -276,7 +284,7 @@ describe("magic inputs", () => {
     const acc = account({}, { templatePrivateKey: privatePem }, "/identy-enc");
     const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith("MAGIC:similarity=96") }, selfie: selfieWith() }, ["liveness", "face_match"], acc);
     const o = done(outcome);
-    expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.96, threshold: 0.9 });
+    expect(o.checks.faceMatch).toMatchObject({ outcome: "pass", similarity: 0.96, threshold: 0.9 });
     const tpl = h.payloads.find((p) => p.kind === "identy.templates")!.body as { opened: Record<string, unknown>[] };
     expect(tpl.opened).toContainEqual(expect.objectContaining({ format: "JPEG", encrypted: true, decrypted: true, detectedType: "image/jpeg", width: 480, height: 640 }));
   });
@@ -322,9 +330,13 @@ describe.each([
 });
 
 describe("injected faults", () => {
-  it("a 503 once is retried and the verification completes", async () => {
+  it("a 503 once on /process fails the call without resending the BLOB; with resendBlob it is retried and completes", async () => {
     faults.add({ vendor: "identy", endpoint: "/api/v1/process", fault: "http_503", times: 1, latencyMs: 0 });
-    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"]);
+    const once = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"]);
+    expect(once.error!.toReason().code).toBe("vendor_unavailable");
+    expect(once.h.calls.map((c) => c.httpStatus)).toEqual([503]);
+    faults.add({ vendor: "identy", endpoint: "/api/v1/process", fault: "http_503", times: 1, latencyMs: 0 });
+    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"], account({ resendBlob: true }));
     expect(done(outcome).decision).toBe("approved");
     expect(h.calls.map((c) => c.httpStatus)).toEqual([503, 200]);
   });
