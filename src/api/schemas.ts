@@ -89,11 +89,26 @@ export const CreateWebhookEndpointSchema = z
 
 export const CreateTenantSchema = z.object({ name: z.string().min(1).max(200) }).strict().openapi("CreateTenant");
 
+/**
+ * A vendor's base URL: http(s) only, no credentials, query or fragment. Paths are appended to it
+ * (a base ending in `?x=` would turn the IDENTY SDK proxy into a read-anything proxy).
+ */
+export const VendorBaseUrlSchema = z
+  .string()
+  .url()
+  .superRefine((raw, ctx) => {
+    const u = new URL(raw);
+    if (u.protocol !== "https:" && u.protocol !== "http:") ctx.addIssue({ code: "custom", message: "must use https (or http)" });
+    if (u.username || u.password) ctx.addIssue({ code: "custom", message: "must not carry credentials" });
+    if (u.search || raw.includes("?")) ctx.addIssue({ code: "custom", message: "must not have a query string" });
+    if (u.hash || raw.includes("#")) ctx.addIssue({ code: "custom", message: "must not have a fragment" });
+  });
+
 export const CreateVendorAccountSchema = z
   .object({
     vendor: VendorIdSchema,
     name: z.string().min(1).max(200),
-    baseUrl: z.string().url().optional(),
+    baseUrl: VendorBaseUrlSchema.optional(),
     credentials: z.record(z.string(), z.unknown()),
     settings: z.record(z.string(), z.unknown()).default({}),
   })

@@ -64,6 +64,15 @@ describe("admin API", () => {
     expect(r.body.errors.map((e: { path: string }) => e.path)).toContain("$.credentials.apiKey");
   });
 
+  it("refuses a vendor base URL with a query string, a fragment, credentials or another scheme, naming the field", async () => {
+    for (const baseUrl of ["https://iws.tenant.example/base?x=", "https://iws.tenant.example/#frag", "https://u:p@iws.tenant.example", "file:///etc/passwd", "gopher://iws.tenant.example"]) {
+      const r = await gw.admin("POST", `/admin/tenants/${t1.tenantId}/vendor-accounts`, { vendor: "identy", name: "x", baseUrl, credentials: {} });
+      expect(r.status, baseUrl).toBe(400);
+      expect(r.headers.get("content-type")).toContain("application/problem+json");
+      expect(r.body.errors.map((e: { path: string }) => e.path)).toContain("$.baseUrl");
+    }
+  });
+
   it("refuses routing to another tenant's account", async () => {
     const r = await gw.admin("PUT", `/admin/tenants/${t1.tenantId}/routing`, { default: [t2.accounts[0].id] });
     expect(r.status).toBe(422);
