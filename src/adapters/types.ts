@@ -216,6 +216,11 @@ export interface VendorAdapter {
    * not repeated (no second SMS); the verification fails with vendor_error instead.
    */
   startReachesUser?: boolean;
+  /**
+   * Whether a start whose answer was lost (its worker died during the call) may be sent again.
+   * Absent = yes. IDENTY: a BLOB is resent only with settings.resendBlob (each one is a billed IWS transaction).
+   */
+  repeatsLostStart?(account: AdapterAccount): boolean;
   /** the vendor asks not to be probed more often than this (shared by every process through the account row) */
   minHealthIntervalMs?: number;
 }

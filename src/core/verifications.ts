@@ -327,7 +327,7 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     const u = await tx.verification.update({
       where: { id },
       // the wait for the user is over: a capture queued for a vendor slot is not expired by the user's deadline, only by the vendor's
-      data: { status: "processing", nextAction: Prisma.DbNull, reasons: [], expiresAt: processingDeadline(account?.settings, now), nextDueAt: now, startClaimedUntil: null, updatedAt: now, ...(retake ? { retakeCount: { increment: 1 } } : {}) },
+      data: { status: "processing", nextAction: Prisma.DbNull, reasons: [], expiresAt: processingDeadline(account?.settings, now), nextDueAt: now, startClaimedUntil: null, startClaims: 0, updatedAt: now, ...(retake ? { retakeCount: { increment: 1 } } : {}) },
     });
     const changed = [patch.document ? "document" : null, patch.selfie ? "selfie" : null, patch.faceCapture ? "faceCapture" : null].filter(Boolean);
     await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: retake ? "retake_received" : "capture_received", fromStatus: cur.status, toStatus: "processing", detail: json({ inputs: changed, ...(retake ? { attempt: u.retakeCount } : {}) }) } });

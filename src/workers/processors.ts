@@ -120,6 +120,12 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
       }
       await noteEvent(deps.db, row, "worker", "vendor_start_attempted", { vendor: account.vendor, vendorAccountId: account.id });
     } else if (claim.repeat && i === first) {
+      if (adapter.repeatsLostStart && !adapter.repeatsLostStart(account)) {
+        // not sent twice: the verification ends technical (the tenant may start a new one), operations are told
+        await applyOutcome(deps, row.id, { status: "failed", reasons: [reason("vendor_error", account.vendor, null, "the vendor's answer to this start was lost (its worker stopped) and the account does not send it again")] }, { source: "worker", eventType: "start_not_repeated", vendor: account.vendor, vendorAccountId: account.id, detail: { claims: claim.claims } });
+        await recordAccountEvent(deps.db, account.id, account.vendor, "start_outcome_unknown", `start-unknown:${row.id}:${claim.claims}`, { verificationId: row.id });
+        return;
+      }
       await noteEvent(deps.db, row, "worker", "vendor_start_repeated", { vendor: account.vendor, vendorAccountId: account.id, claims: claim.claims, why: "the worker holding the start died before storing the vendor's answer" });
     }
     const { ctx, effects } = buildAdapterContext(deps, account, row.id);
@@ -170,7 +176,8 @@ async function claimStart(deps: ProcessorDeps, id: string, status: string): Prom
     UPDATE verifications SET start_claimed_until = now() + make_interval(secs => ${deps.env.START_CLAIM_LEASE_MS / 1000}), start_claims = start_claims + 1
     WHERE id = ${id} AND status = ${status} AND (start_claimed_until IS NULL OR start_claimed_until < now())
     RETURNING start_claims`;
-  if (rows[0]) return { repeat: rows[0].start_claims > 1 && status === "pending", claims: rows[0].start_claims };
+  // claims count per input: a capture or retake starts again from zero (acceptNewInput)
+  if (rows[0]) return { repeat: rows[0].start_claims > 1, claims: rows[0].start_claims };
   const still = await deps.db.verification.findFirst({ where: { id, status }, select: { id: true } });
   return still ? "held" : "gone";
 }

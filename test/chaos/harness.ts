@@ -6,7 +6,7 @@
 // webhook receiver answering 500 to 10 % of deliveries. It prints the figures and checks them.
 //
 // `npm run chaos` (N = 1000) runs it from test/chaos/run.ts; test/e2e/chaos.test.ts runs a small one.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,8 @@ export interface ChaosOptions {
   redisPersistence: boolean;
   /** how long the run may take after the last submission to bring everything to an end */
   settleMs: number;
+  /** VerificarIdentidad's link life (and processing deadline): how long a verification whose webhooks were lost waits */
+  viLinkTtlHours: number;
   log: (line: string) => void;
 }
 
@@ -78,7 +80,7 @@ function ownRedis(port: number, persistence: boolean) {
   const dir = mkdtempSync(join(tmpdir(), "kyc-chaos-redis-"));
   let proc: ChildProcess | null = null;
   const start = async () => {
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--maxmemory-policy", "noeviction", ...(persistence ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])];
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--maxmemory-policy", "noeviction", ...(persistence ? ["--appendonly", "yes", "--appendfsync", "everysec"] : ["--appendonly", "no"])];
     proc = spawn("redis-server", args, { stdio: "ignore" });
     const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
     probe.on("error", () => undefined);
@@ -102,6 +104,10 @@ function ownRedis(port: number, persistence: boolean) {
       await sleep(downMs);
       await start();
     },
+    /** at exit, synchronously */
+    kill() {
+      proc?.kill("SIGKILL");
+    },
     async stop() {
       proc?.kill("SIGKILL");
       await new Promise((r) => (proc && proc.exitCode === null ? proc.once("exit", r) : r(null)));
@@ -113,6 +119,7 @@ function ownRedis(port: number, persistence: boolean) {
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const say = opts.log;
+  execFileSync("npm", ["run", "--silent", "build"], { stdio: "ignore" });
   const realDbUrl = databaseUrlNamed(`kyc_e2e_chaos_${randomBytes(4).toString("hex")}`);
   await ensureDatabase(realDbUrl);
   await migrate(realDbUrl);
@@ -189,11 +196,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     HEALTH_PROBE_INTERVAL_MS: "0",
     VENDOR_RETRY_BASE_MS: "100",
     SHUTDOWN_GRACE_MS: "5000",
+    // two workers on one machine: each its own metrics port
+    WORKER_METRICS_PORT: "0",
   };
   const children = new Set<ChildProcess>();
   // the gateway's processes never outlive the run, however it ends (a timeout, a failed assertion)
   const killAll = () => {
     for (const c of children) c.kill("SIGKILL");
+    redis.kill();
   };
   process.once("exit", killAll);
   for (const signal of ["SIGTERM", "SIGINT"] as const)
@@ -203,7 +213,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     });
   const spawnRole = (role: "api" | "worker") => {
     const logTo = process.env.CHAOS_LOG_DIR ? openSync(join(process.env.CHAOS_LOG_DIR, `${role}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`), "a") : "ignore";
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", `--${role}`], { env: { ...env, ...(process.env.CHAOS_LOG_DIR ? { LOG_LEVEL: "info" } : {}) }, stdio: ["ignore", logTo, logTo] });
+    // the built gateway (dist/, as the image runs it): a process started every 2 s must not spend it compiling
+    const child = spawn(process.execPath, ["dist/main.js", `--${role}`], { env: { ...env, ...(process.env.CHAOS_LOG_DIR ? { LOG_LEVEL: "info" } : {}) }, stdio: ["ignore", logTo, logTo] });
     children.add(child);
     child.once("exit", () => children.delete(child));
     return child;
@@ -226,7 +237,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     shareid: { credentials: { apiKey: "sandbox-shareid-key", businessHash: "sandbox-business" }, settings: {} },
     identomat: { credentials: { companyKey: "sandbox-identomat-key" }, settings: { pollScheduleSeconds: [1, 2, 3], maxPollsPerMinute: 100_000, pollBackoffMaxSeconds: 5 } },
     // a lost webhook (the API was down when the vendor called) ends the verification by its deadlines, kept short here
-    verificaridentidad: { credentials: { apiUser: "sandboxchaos", apiToken: "sandboxchaos-token", ...VI_HOOK }, settings: { linkTtlHours: 0.01, processingDeadlineHours: 0.01 } },
+    verificaridentidad: { credentials: { apiUser: "sandboxchaos", apiToken: "sandboxchaos-token", ...VI_HOOK }, settings: { linkTtlHours: opts.viLinkTtlHours, processingDeadlineHours: opts.viLinkTtlHours } },
   };
   for (const vendor of VENDORS) {
     const r = await admin("POST", `/admin/tenants/${tenant.body.id}/vendor-accounts`, { vendor, name: `${vendor} chaos`, baseUrl: `${sandboxUrl}/${vendor}`, ...accountBodies[vendor] });
@@ -234,6 +245,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     accounts[vendor] = r.body;
   }
   await admin("PUT", `/admin/tenants/${tenant.body.id}/routing`, { default: VENDORS.map((v) => accounts[v]!.id), rules: [] });
+  // a credit per SMS: enough for the run (a run out of credits would end them vendor_out_of_credits)
+  await fetch(`${sandboxUrl}/verificaridentidad/_control/credits`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiUser: "sandboxchaos", credits: 1_000_000 }) });
   await fetch(`${sandboxUrl}/verificaridentidad/_control/webhook-config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiUser: "sandboxchaos", url: accounts.verificaridentidad!.webhookUrl, user: VI_HOOK.webhookUser, password: VI_HOOK.webhookPassword, format: "json", stepDelayMs: 100 }) });
   const apiKey = tenant.body.apiKey as string;
   const ep = await fetch(`${apiUrl}/v1/webhook-endpoints`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ url: `http://127.0.0.1:${rx.port}/hook` }) }).then((r) => r.json() as Promise<{ secret: string }>);

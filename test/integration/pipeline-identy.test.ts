@@ -79,6 +79,55 @@ describe("IDENTY end to end", () => {
     expect((await gw.tenant(t.apiKey, "POST", `/v1/verifications/${created.body.id}/capture`, { identyBlob: blob() })).status).toBe(409);
   });
 
+  it("a BLOB whose answer was lost with its worker is not sent again unless the account allows it", async () => {
+    const { processSubmit } = await import("../../src/workers/processors.js");
+    const pino = (await import("pino")).default;
+    const quiet = await startTestGateway({ workers: false });
+    try {
+      const deps = { db: quiet.db, env: quiet.env, log: pino({ level: "silent" }) };
+      for (const resendBlob of [false, true]) {
+        const t = await createTenantWithAccounts(quiet, [account({ resendBlob })]);
+        const created = await quiet.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob() } });
+        // what a worker killed during /process leaves: a claim taken and lapsed, no answer stored
+        await quiet.db.verification.update({ where: { id: created.body.id }, data: { startClaims: 1, startClaimedUntil: new Date(Date.now() - 1000) } });
+        await processSubmit(deps, { verificationId: created.body.id });
+        const v = await quiet.db.verification.findUniqueOrThrow({ where: { id: created.body.id } });
+        const calls = await quiet.db.vendorCall.count({ where: { verificationId: created.body.id } });
+        if (resendBlob) expect({ status: v.status, calls }).toEqual({ status: "completed", calls: 1 });
+        else {
+          expect({ status: v.status, calls }).toEqual({ status: "failed", calls: 0 });
+          expect(v.reasons).toEqual([expect.objectContaining({ code: "vendor_error", category: "technical" })]);
+        }
+      }
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it("a capture still waiting for the IWS (a slot, a worker) when the user's capture window ends is processed, not expired", async () => {
+    const { processPoll } = await import("../../src/workers/processors.js");
+    const pino = (await import("pino")).default;
+    const t = await createTenantWithAccounts(gw, [account({ captureTtlSeconds: 60 })]);
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"] });
+    await until(t.apiKey, created.body.id, (v) => v.status === "awaiting_user");
+    await gw.stopWorkers();
+    try {
+      const capture = await gw.tenant(t.apiKey, "POST", `/v1/verifications/${created.body.id}/capture`, { identyBlob: blob() });
+      expect(capture.status).toBe(202);
+      const row = await gw.db.verification.findUniqueOrThrow({ where: { id: created.body.id } });
+      expect(row.expiresAt!.getTime() - Date.now()).toBeGreaterThan(71 * 3_600_000); // the vendor's deadline now, not the user's 60 s
+      // the check scheduled for the end of the user's capture window runs while the capture still waits for the IWS
+      const windowCheck = await gw.db.outboxMessage.findFirst({ where: { subjectId: created.body.id, jobId: { startsWith: "expiry-" } } });
+      expect(windowCheck).not.toBeNull();
+      await processPoll({ db: gw.db, env: gw.env, log: pino({ level: "silent" }) }, { verificationId: created.body.id });
+      expect((await gw.db.verification.findUniqueOrThrow({ where: { id: created.body.id } })).status).toBe("processing");
+    } finally {
+      gw.startWorkers();
+    }
+    const done = await until(t.apiKey, created.body.id, (v) => ["completed", "expired", "failed"].includes(v.status));
+    expect(done).toMatchObject({ status: "completed", decision: "approved" });
+  });
+
   it("an abandoned capture expires with user_abandoned", async () => {
     const t = await createTenantWithAccounts(gw, [account({ captureTtlSeconds: 60 })]);
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"] });

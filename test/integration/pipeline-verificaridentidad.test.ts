@@ -159,6 +159,18 @@ describe("VerificarIdentidad end to end", () => {
     expect(event).not.toBeNull();
   });
 
+  it("a send that timed out (the SMS may have been sent) is never repeated nor failed over: it waits for the link's life", async () => {
+    const t = await createTenantWithAccounts(gw, [account("sandboxslow", { timeoutMs: 300, maxRetries: 0 }), account("sandboxnext")]);
+    gw.faults.add({ vendor: "verificaridentidad", endpoint: "VerificarIdentidad", fault: "latency", times: 1, latencyMs: 1500 });
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000001"));
+    const v = await until(t.apiKey, created.body.id, (x) => x.status !== "pending");
+    expect(v.status).toBe("awaiting_user");
+    const calls = await gw.db.vendorCall.findMany({ where: { verificationId: created.body.id } });
+    expect(calls.map((c) => [c.vendorAccountId, c.errorKind])).toEqual([[t.accounts[0].id, "timeout"]]);
+    const row = await gw.db.verification.findUniqueOrThrow({ where: { id: created.body.id } });
+    expect(row.expiresAt!.getTime() - Date.now()).toBeGreaterThan(71 * 3_600_000);
+  });
+
   it("refuses a webhook with the wrong Basic credentials (401) and stores nothing", async () => {
     const t = await createTenantWithAccounts(gw, [account("sandboxbad")]);
     const res = await fetch(t.accounts[0].webhookUrl, { method: "POST", headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from("vi-hook:wrong").toString("base64")}` }, body: JSON.stringify({ ID: "1", Estado: "5100" }) });

@@ -227,6 +227,8 @@ export const identyAdapter: VendorAdapter = {
   renormalize,
   health,
   // "The IDENTY Web Server does not save any information related with the processed image."
+  // "queue rather than overload": a BLOB whose answer was lost is not sent again unless the account allows it
+  repeatsLostStart: (account) => accountSettings(account).resendBlob,
   erase: async () => ({ ok: true, detail: "the IDENTY Web Server keeps no copy of processed images (nothing to delete)" }),
 };
 
