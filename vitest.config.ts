@@ -20,6 +20,8 @@ export default defineConfig({
       WEBHOOK_RETRY_SCHEDULE: "200ms,400ms",
       LOG_LEVEL: "silent",
       INGEST_UNKNOWN_REFERENCE_GRACE_MS: "3000",
+      // bursts of hundreds of requests per key are what several tests are about; test/integration/limits.test.ts sets a real limit
+      RATE_LIMIT_PER_KEY_PER_SECOND: "100000",
     },
   },
 });

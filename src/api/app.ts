@@ -9,6 +9,7 @@ import { hooksRoutes } from "./hooks-routes.js";
 import { buildOpenApi, DOCS_HTML } from "./openapi.js";
 import { Problem, problemHandler } from "./problem.js";
 import { tenantAuth } from "./tenant-auth.js";
+import { tenantRateLimit } from "./rate-limit.js";
 import { verificationRoutes } from "./verification-routes.js";
 import { webhookEndpointRoutes } from "./webhook-endpoint-routes.js";
 import { deriveKey } from "../core/crypto.js";
@@ -77,9 +78,10 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   );
 
   const json = express.json({ limit: app.env.MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
-  e.use("/v1", json, tenantAuth(app.db), verificationRoutes(app), webhookEndpointRoutes(app));
+  // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key
+  e.use("/v1", tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, verificationRoutes(app), webhookEndpointRoutes(app));
   e.use("/admin", adminConsoleRouter(app));
-  e.use("/admin", json, adminAuth(app.env.ADMIN_TOKEN), adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app));
+  e.use("/admin", adminAuth(app.env.ADMIN_TOKEN), json, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app));
   e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
   e.use(problemHandler);
   return e;

@@ -6,6 +6,8 @@ import { Problem } from "./problem.js";
 declare module "express-serve-static-core" {
   interface Request {
     tenantId?: string;
+    /** the id part of the tenant's API key (never the key): what rate limits count by */
+    apiKeyId?: string;
   }
 }
 
@@ -31,6 +33,7 @@ export function tenantAuth(db: Db) {
     }
     if (!constantTimeEqual(hash, entry.keyHash)) return next(new Problem(401, "Unauthorized", "unknown or revoked API key"));
     req.tenantId = entry.tenantId;
+    req.apiKeyId = keyId;
     next();
   };
 }

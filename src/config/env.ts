@@ -45,6 +45,8 @@ const EnvSchema = z.object({
   HEALTH_PROBE_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().positive().default(500),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  // requests per second per tenant API key, shared by every API process (429 with Retry-After past it)
+  RATE_LIMIT_PER_KEY_PER_SECOND: z.coerce.number().int().positive().default(100),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
   MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
