@@ -195,8 +195,7 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       if (outcome.status === "processing" && current.status !== "processing") {
         // the user's part is done: the user's deadline no longer applies, the vendor's (its operator review) does
         const accountId = opts.vendorAccountId ?? current.vendorAccountId;
-        const account = accountId ? await tx.vendorAccount.findUnique({ where: { id: accountId }, select: { settings: true } }) : null;
-        data.expiresAt = outcome.expiresAt ?? processingDeadline(account?.settings, now);
+        data.expiresAt = outcome.expiresAt ?? (await processingDeadlineOf(tx, accountId, now));
       }
       const expiresAt = (data.expiresAt as Date | undefined) ?? current.expiresAt;
       const pollAfterMs = "pollAfterMs" in outcome ? outcome.pollAfterMs : null;
@@ -288,6 +287,12 @@ async function decide(tx: Tx, inputKey: Buffer, current: VerificationRow, vendor
   return { outcome: { ...vendorOutcome, decision: result.decision, reasons: result.reasons, checks }, retake: null, columns, policyDetail };
 }
 
+/** The vendor's deadline for a verification whose user is done: its account's processingDeadlineHours from now. */
+async function processingDeadlineOf(tx: Tx, accountId: string | null, now: Date): Promise<Date> {
+  const account = accountId ? await tx.vendorAccount.findUnique({ where: { id: accountId }, select: { settings: true } }) : null;
+  return processingDeadline(account?.settings, now);
+}
+
 /** how long the end user has to send a retake before the verification expires (user_abandoned) */
 export const RETAKE_WINDOW_MS = 24 * 3600_000;
 
@@ -323,11 +328,10 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     const payloadEnc = new Uint8Array(sealInput(deps.env.masterKey, id, input));
     await tx.verificationInput.upsert({ where: { verificationId: id }, create: { verificationId: id, payloadEnc }, update: { payloadEnc } });
     const retake = kind === "retake" || next?.type === "retake";
-    const account = cur.vendorAccountId ? await tx.vendorAccount.findUnique({ where: { id: cur.vendorAccountId }, select: { settings: true } }) : null;
     const u = await tx.verification.update({
       where: { id },
       // the wait for the user is over: a capture queued for a vendor slot is not expired by the user's deadline, only by the vendor's
-      data: { status: "processing", nextAction: Prisma.DbNull, reasons: [], expiresAt: processingDeadline(account?.settings, now), nextDueAt: now, startClaimedUntil: null, startClaims: 0, updatedAt: now, ...(retake ? { retakeCount: { increment: 1 } } : {}) },
+      data: { status: "processing", nextAction: Prisma.DbNull, reasons: [], expiresAt: await processingDeadlineOf(tx, cur.vendorAccountId, now), nextDueAt: now, startClaimedUntil: null, startClaims: 0, updatedAt: now, ...(retake ? { retakeCount: { increment: 1 } } : {}) },
     });
     const changed = [patch.document ? "document" : null, patch.selfie ? "selfie" : null, patch.faceCapture ? "faceCapture" : null].filter(Boolean);
     await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: retake ? "retake_received" : "capture_received", fromStatus: cur.status, toStatus: "processing", detail: json({ inputs: changed, ...(retake ? { attempt: u.retakeCount } : {}) }) } });

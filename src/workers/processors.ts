@@ -306,10 +306,10 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     // the whole request is processed again later: every step above is idempotent
     const retryIn = Math.min(5_000, 250 + Math.floor((Date.now() - hook.receivedAt.getTime()) / 2));
     const at = new Date(Date.now() + retryIn);
-    await deps.db.$transaction([
-      deps.db.outboxMessage.create({ data: { queue: "ingest", jobId: `ingest-${hook.id}-retry-${Date.now()}`, payload: { inboundWebhookId: hook.id }, availableAt: at, subjectId: hook.id } }),
-      deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { nextDueAt: at } }),
-    ]);
+    await deps.db.$transaction(async (tx) => {
+      await enqueue(tx, "ingest", `ingest-${hook.id}-retry-${Date.now()}`, { inboundWebhookId: hook.id }, at);
+      await tx.inboundWebhook.update({ where: { id: hook.id }, data: { nextDueAt: at } });
+    });
     return;
   }
   // the raw body (a VerificarIdentidad webhook carries the DNI, name, address, GPS...) is kept only until ingested:

@@ -18,9 +18,6 @@ import { redisAccountRate } from "../core/account-rate.js";
 export interface WorkerRuntime {
   relay: OutboxRelay;
   workers: Worker[];
-  /** run one sweep now (tests; the scheduler runs it every SWEEP_INTERVAL_MS) */
-  sweepNow(): ReturnType<typeof sweep>;
-  drainSpoolNow(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -116,10 +113,6 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   return {
     relay,
     workers,
-    async sweepNow() {
-      return sweep(sweepDeps);
-    },
-    drainSpoolNow: drain,
     async stop() {
       clearInterval(schedulerTimer);
       clearInterval(drainTimer);

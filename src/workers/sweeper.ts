@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { Redis } from "ioredis";
 import type { Db } from "../db/client.js";
 import { adapterFor } from "../adapters/registry.js";
-import { enqueue, type QueueName } from "../core/jobs.js";
+import { enqueue, type JobPayloads, type QueueName } from "../core/jobs.js";
 import { noteEvent } from "../core/verifications.js";
 import { QUEUE_NAMES, type Queues } from "./queues.js";
 import { outboxBacklog, queueDepth, sweptWork } from "../observability/metrics.js";
@@ -38,14 +38,14 @@ export interface SweepReport {
 const BATCH = 500;
 
 /** An open verification whose job chain died: the job that moves it on from where it is. */
-function jobFor(v: { status: string; vendor: string | null; retakeCount: number }): { queue: "submit" | "poll"; payload: { verificationId: string; mode?: "start" | "capture" | "retake" } } | null {
-  if (v.status === "pending") return { queue: "submit", payload: { verificationId: "", mode: "start" } };
+function jobFor(v: { id: string; status: string; vendor: string | null; retake_count: number }): { queue: "submit"; payload: JobPayloads["submit"] } | { queue: "poll"; payload: JobPayloads["poll"] } {
+  if (v.status === "pending") return { queue: "submit", payload: { verificationId: v.id, mode: "start" } };
   const adapter = v.vendor ? adapterFor(v.vendor) : null;
   // processing at a synchronous vendor is a capture or retake whose submit was lost; its start claim
   // keeps a still-running one from being repeated. Elsewhere processing waits for the vendor: a poll
   // (or, for a vendor that is never polled, the check of its processing deadline).
-  if (v.status === "processing" && adapter && !adapter.capabilities.hosted) return { queue: "submit", payload: { verificationId: "", mode: v.retakeCount > 0 ? "retake" : "capture" } };
-  return { queue: "poll", payload: { verificationId: "" } };
+  if (v.status === "processing" && adapter && !adapter.capabilities.hosted) return { queue: "submit", payload: { verificationId: v.id, mode: v.retake_count > 0 ? "retake" : "capture" } };
+  return { queue: "poll", payload: { verificationId: v.id } };
 }
 
 export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepReport> {
@@ -100,12 +100,11 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
     overdue,
   );
   for (const v of verifications) {
-    const next = jobFor({ status: v.status, vendor: v.vendor, retakeCount: v.retake_count });
-    if (!next) continue;
+    const next = jobFor(v);
     await db.$transaction(async (tx) => {
       const cur = await tx.verification.findUnique({ where: { id: v.id }, select: { status: true, nextDueAt: true } });
       if (!cur || cur.status !== v.status || !cur.nextDueAt || cur.nextDueAt >= overdue) return; // moved meanwhile
-      await enqueue(tx, next.queue, `${next.queue}-${v.id}-swept-${stamp}`, { ...next.payload, verificationId: v.id } as never);
+      await enqueue(tx, next.queue, `${next.queue}-${v.id}-swept-${stamp}`, next.payload);
       // looked at again later if this job too is lost; its processor sets the real next due time
       await tx.verification.update({ where: { id: v.id }, data: { nextDueAt: new Date(now.getTime() + Math.max(graceMs, 60_000)) } });
     });
@@ -116,10 +115,10 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
   // 2b. inbound vendor webhooks not yet ingested
   const hooks = await db.$queryRawUnsafe<{ id: string }[]>(`SELECT t.id FROM inbound_webhooks t WHERE t.status = 'received' AND t.next_due_at < $1 AND ${noOpenJob("ingest")} LIMIT ${BATCH}`, overdue);
   for (const h of hooks) {
-    await db.$transaction([
-      db.outboxMessage.create({ data: { queue: "ingest", jobId: `ingest-${h.id}-swept-${stamp}`, payload: { inboundWebhookId: h.id }, subjectId: h.id } }),
-      db.inboundWebhook.update({ where: { id: h.id }, data: { nextDueAt: new Date(now.getTime() + Math.max(graceMs, 60_000)) } }),
-    ]);
+    await db.$transaction(async (tx) => {
+      await enqueue(tx, "ingest", `ingest-${h.id}-swept-${stamp}`, { inboundWebhookId: h.id });
+      await tx.inboundWebhook.update({ where: { id: h.id }, data: { nextDueAt: new Date(now.getTime() + Math.max(graceMs, 60_000)) } });
+    });
   }
   report.inboundWebhooks = hooks.length;
 

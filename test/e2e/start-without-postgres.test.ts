@@ -2,17 +2,15 @@
 // exiting, then migrates and serves once Postgres answers. Postgres is reached through a TCP
 // port that has nobody listening at first; the test then opens a proxy on it to the real one.
 import { spawn } from "node:child_process";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { startTcpProxy } from "../support/tcp-proxy.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { databaseUrlNamed, dropDatabase, freePort, waitUntil } from "../support/gateway.js";
 
 const realUrl = databaseUrlNamed(`kyc_e2e_nopg_${Date.now()}`);
-let proxy: Server | null = null;
-const sockets = new Set<Socket>();
+let proxy: ReturnType<typeof startTcpProxy> | null = null;
 
 afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => (proxy ? proxy.close(r) : r(null)));
+  await proxy?.close();
   await dropDatabase(realUrl).catch(() => undefined);
 });
 
@@ -34,16 +32,8 @@ describe("a process started while Postgres is down", () => {
     try {
       await waitUntil(async () => (out.match(/Postgres not reachable yet/g) ?? []).length >= 2 || null, 30_000, "two logged waits");
       expect(child.exitCode).toBeNull();
-      proxy = createServer((c) => {
-        const up = connect(Number(real.port || 5432), real.hostname);
-        for (const s of [c, up]) {
-          sockets.add(s);
-          s.on("error", () => undefined);
-          s.on("close", () => sockets.delete(s));
-        }
-        c.pipe(up).pipe(c);
-      });
-      await new Promise<void>((r) => proxy!.listen(proxyPort, "127.0.0.1", () => r()));
+      proxy = startTcpProxy({ host: real.hostname, port: Number(real.port || 5432) }, proxyPort);
+      await proxy.listen();
       await waitUntil(async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`).catch(() => null))?.ok || null, 45_000, "the API ready");
       expect(out).toContain("migrations applied");
       // nothing personal or secret in what it logged while waiting
@@ -70,21 +60,12 @@ describe("a worker process started while Redis is down", () => {
     child.stderr!.on("data", (d) => (out += d));
     const exited = new Promise<number | null>((r) => child.once("exit", r));
     const redis = new Redis("redis://127.0.0.1:6379", { lazyConnect: true });
-    let redisProxy: Server | null = null;
+    const redisProxy = startTcpProxy({ host: "127.0.0.1", port: 6379 }, redisPort);
     try {
       await waitUntil(async () => /Redis not reachable/.test(out) || null, 30_000, "a logged wait for Redis");
       await new Promise((r) => setTimeout(r, 1500));
       expect(child.exitCode).toBeNull();
-      redisProxy = createServer((c) => {
-        const up = connect(6379, "127.0.0.1");
-        for (const s of [c, up]) {
-          sockets.add(s);
-          s.on("error", () => undefined);
-          s.on("close", () => sockets.delete(s));
-        }
-        c.pipe(up).pipe(c);
-      });
-      await new Promise<void>((r) => redisProxy!.listen(redisPort, "127.0.0.1", () => r()));
+      await redisProxy.listen();
       await redis.connect();
       // the sweep's job scheduler is in Redis, and sweeps run (their jobs complete)
       await waitUntil(async () => ((await redis.keys(`${prefix}:maintenance:*`)).length > 0 && /Redis reachable again/.test(out)) || null, 30_000, "the worker working");
@@ -95,7 +76,7 @@ describe("a worker process started while Redis is down", () => {
       const keys = await redis.keys(`${prefix}:*`).catch(() => []);
       if (keys.length) await redis.del(...keys);
       redis.disconnect();
-      await new Promise((r) => (redisProxy ? redisProxy.close(r) : r(null)));
+      await redisProxy.close();
       await dropDatabase(dbUrl).catch(() => undefined);
     }
   }, 90_000);

@@ -6,11 +6,12 @@ import type { AddressInfo } from "node:net";
 
 type Mode = "forward" | "refuse" | "blackhole";
 
-export function startTcpProxy(target: { host: string; port: number }) {
+/** `port`: where to listen (0: any free port); a fixed one lets a client be started before the proxy exists. */
+export function startTcpProxy(target: { host: string; port: number }, listenPort = 0) {
   let mode: Mode = "forward";
   const sockets = new Set<Socket>();
   let server: Server;
-  let port = 0;
+  let port = listenPort;
   const listen = () =>
     new Promise<void>((resolve) => {
       server = createServer((client) => {
@@ -56,7 +57,7 @@ export function startTcpProxy(target: { host: string; port: number }) {
     },
     async close() {
       for (const s of sockets) s.destroy();
-      if (server.listening) await new Promise((r) => server.close(r));
+      if (server?.listening) await new Promise((r) => server.close(r));
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Redis } from "ioredis";
 import type { Db } from "../../db/client.js";
 import { decryptBytes, encryptBytes } from "../../core/crypto.js";
+import { enqueue } from "../../core/jobs.js";
 import { errorForLog } from "../../observability/logger.js";
 
 export interface SpooledWebhook {
@@ -51,7 +52,7 @@ export async function drainWebhookSpool(deps: { db: Db; redis: Redis; prefix: st
             data: [{ id, vendor: f.vendor!, vendorAccountId: f.account!, headers: plain.headers, query: plain.query, rawBody: new Uint8Array(Buffer.from(plain.body, "base64")), status: "received", receivedAt, nextDueAt: new Date() }],
             skipDuplicates: true,
           });
-          if (inserted.count > 0) await tx.outboxMessage.create({ data: { queue: "ingest", jobId: `ingest-${id}`, payload: { inboundWebhookId: id }, subjectId: id } });
+          if (inserted.count > 0) await enqueue(tx, "ingest", `ingest-${id}`, { inboundWebhookId: id });
         });
         await redis.xdel(key, entryId);
         moved++;
