@@ -280,7 +280,8 @@ describe("VerificarIdentidad: the operator's decision, and stored data kept", ()
     const v = await settled(t.apiKey, id);
     expect(v.decision).toBe("declined");
     expect(v.reasons.filter((r: { vendor: unknown }) => r.vendor === null).map((r: { code: string }) => r.code).sort()).toEqual(["date_of_birth_mismatch", "first_name_mismatch", "last_name_mismatch"]);
-    const event = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: id, toStatus: "completed" } });
+    // the event that completed it (not a later one on the completed verification, such as certificate_stored)
+    const event = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: id, toStatus: "completed", fromStatus: { not: "completed" } } });
     expect(event.detail).toMatchObject({ policy: { vendorDecision: "approved" } });
   });
 });
