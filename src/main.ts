@@ -6,7 +6,7 @@ import { loadEnv, EnvError } from "./config/env.js";
 import { createDb } from "./db/client.js";
 import { migrateWhenReachable, waitForMigrations } from "./db/wait.js";
 import { createLogger } from "./observability/logger.js";
-import { createQueues } from "./workers/queues.js";
+import { createQueues } from "./core/queues.js";
 import { startWorkers } from "./workers/runner.js";
 import { startWorkerHttp, type WorkerHttp } from "./workers/http.js";
 import { createApp } from "./api/app.js";

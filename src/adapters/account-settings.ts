@@ -1,9 +1,9 @@
 // The account settings every vendor shares (DESIGN.md "Vendor account settings": "every vendor
 // `concurrency`, `timeoutMs`, `maxRetries`"), read by the core's vendor-call path
-// (src/workers/adapter-context.ts). Spread into a vendor's settings schema so that parsing an
+// (src/core/adapter-runtime.ts). Spread into a vendor's settings schema so that parsing an
 // account's settings never strips them.
 import { z, type ZodType } from "zod";
-import { VendorError } from "../core/errors.js";
+import { VendorError } from "../domain/errors.js";
 import type { AdapterAccount } from "./types.js";
 
 export const CORE_ACCOUNT_SETTINGS = {

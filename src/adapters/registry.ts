@@ -1,5 +1,5 @@
 import type { VendorAdapter } from "./types.js";
-import type { VendorId } from "../core/model.js";
+import type { VendorId } from "../domain/model.js";
 import { dmsAdapter } from "./dms/index.js";
 import { shareidAdapter } from "./shareid/index.js";
 import { identomatAdapter } from "./identomat/index.js";

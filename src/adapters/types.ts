@@ -2,8 +2,8 @@
 // data (zod schemas of the vendor's payloads, mapping tables); code only where
 // data cannot say it. Adapters never touch Postgres or Redis directly: they get
 // an AdapterContext whose `http` goes through the one resilient vendor-call path.
-import type { Checks, CheckName, Decision, DocumentType, NextAction, Reason, VendorId } from "../core/model.js";
-import type { VendorHttp } from "../core/vendor-http.js";
+import type { Checks, CheckName, Decision, DocumentType, NextAction, Reason, VendorId } from "../domain/model.js";
+import type { VendorHttp } from "./kit/http.js";
 import type { Logger } from "pino";
 
 export type { VendorId };

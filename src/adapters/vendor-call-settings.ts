@@ -1,6 +1,6 @@
 // The account settings every vendor has (../shared/DESIGN.md "Vendor account settings with fixed
 // names": "every vendor `concurrency`, `timeoutMs`, `maxRetries`"), read by the one vendor-call
-// path (src/workers/adapter-context.ts). A vendor's settings schema spreads this shape so that
+// path (src/core/adapter-runtime.ts). A vendor's settings schema spreads this shape so that
 // parsing the settings on write never strips them.
 import { z } from "zod";
 

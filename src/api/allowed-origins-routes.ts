@@ -4,7 +4,7 @@
 // A bad entry is a problem+json 400 naming it ($.allowedOrigins[1]); "*" is refused when NODE_ENV=production.
 import express, { type Router } from "express";
 import type { AppContext } from "../app/context.js";
-import { allowedOriginsSchema } from "../core/origins.js";
+import { allowedOriginsSchema } from "../domain/origins.js";
 import { Problem, fromZod } from "./problem.js";
 
 export function allowedOriginsRoutes(app: AppContext): Router {

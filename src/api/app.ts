@@ -12,13 +12,14 @@ import { tenantAuth } from "./tenant-auth.js";
 import { tenantRateLimit } from "./rate-limit.js";
 import { verificationRoutes } from "./verification-routes.js";
 import { webhookEndpointRoutes } from "./webhook-endpoint-routes.js";
-import { deriveKey } from "../core/crypto.js";
+import { deriveKey } from "../domain/crypto.js";
 import { toAdapterAccount } from "../core/accounts.js";
 import { createIdentySdkProxyRouter } from "../adapters/identy/sdk-proxy.js";
 import { adminConsoleRouter, adminOpsRoutes } from "./console/index.js";
 import { allowedOriginsRoutes } from "./allowed-origins-routes.js";
 import { redisAccountSlots } from "../core/account-slots.js";
 import { redisAccountRate } from "../core/account-rate.js";
+import { vendorRouteHttp } from "../core/vendor-http.js";
 
 export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
   const e = express();
@@ -72,8 +73,10 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
       },
       production: app.env.NODE_ENV === "production",
       // the browser's calls count in the account's limits shared with the workers
-      slots: redisAccountSlots(app.queues.connection, app.queues.prefix),
-      rate: redisAccountRate(app.queues.connection, app.queues.prefix),
+      httpFor: vendorRouteHttp("identy", "sdk-proxy", {
+        slots: redisAccountSlots(app.queues.connection, app.queues.prefix),
+        rate: redisAccountRate(app.queues.connection, app.queues.prefix),
+      }),
     }),
   );
 

@@ -2,7 +2,7 @@
 import express, { type Router } from "express";
 import type { AppContext } from "../app/context.js";
 import type { RawWebhookRequest } from "../adapters/types.js";
-import { VENDOR_IDS } from "../core/model.js";
+import { VENDOR_IDS } from "../domain/model.js";
 import { createAccountCache, receiveVendorWebhook } from "../webhooks/inbound/receive.js";
 import { Problem } from "./problem.js";
 

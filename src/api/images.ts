@@ -1,6 +1,6 @@
 // Images arrive as base64 in JSON or as multipart parts; both end here: strict
 // decoding, per-image size limit, and the declared type checked against the bytes.
-import { IMAGE_TYPES, sniffImageType, type ImageType } from "../core/image-type.js";
+import { IMAGE_TYPES, sniffImageType, type ImageType } from "../domain/image-type.js";
 import { Problem } from "./problem.js";
 
 export const ACCEPTED_IMAGE_TYPES = IMAGE_TYPES;

@@ -1,7 +1,7 @@
 // /openapi.json, generated from the zod schemas of the public contract.
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from "@asteasolutions/zod-to-openapi";
-import { z } from "../core/zod.js";
-import { VerificationResourceSchema } from "../core/model.js";
+import { z } from "../domain/zod.js";
+import { VerificationResourceSchema } from "../domain/model.js";
 import { RoutingSchema } from "../core/routing.js";
 import { DecisionPolicySchema, PolicyUpdateSchema } from "../core/policy.js";
 import { CaptureSchema, CreateTenantSchema, CreateVendorAccountSchema, CreateVerificationSchema, CreateWebhookEndpointSchema, ListQuerySchema, RedecideSchema, RetakeSchema } from "./schemas.js";

@@ -2,7 +2,7 @@
 import { errorForLog } from "../observability/logger.js";
 import type { NextFunction, Request, Response } from "express";
 import type { ZodError } from "zod";
-import { isVendorError } from "../core/errors.js";
+import { isVendorError } from "../domain/errors.js";
 import { isDatabaseUnavailable } from "../db/errors.js";
 
 /** seconds a client should wait before retrying a request refused because the database is unavailable */

@@ -1,9 +1,9 @@
 // Request schemas of the public API (the source of /openapi.json with the model).
 import { isValidPhoneNumber } from "libphonenumber-js";
-import { isAlpha2 } from "../core/countries.js";
-import { toIsoDate } from "../core/dates.js";
-import { CheckNameSchema, DocumentTypeSchema, VendorIdSchema } from "../core/model.js";
-import { z } from "../core/zod.js";
+import { isAlpha2 } from "../domain/countries.js";
+import { toIsoDate } from "../domain/dates.js";
+import { CheckNameSchema, DocumentTypeSchema, VendorIdSchema } from "../domain/model.js";
+import { z } from "../domain/zod.js";
 import { ACCEPTED_IMAGE_TYPES } from "./images.js";
 
 const isoDate = z.string().refine((v) => toIsoDate(v) === v, "a real date as YYYY-MM-DD");

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Db } from "../db/client.js";
-import { apiKeyIdOf, constantTimeEqual, sha256Hex } from "../core/crypto.js";
+import { apiKeyIdOf, constantTimeEqual, sha256Hex } from "../domain/crypto.js";
 import { Problem } from "./problem.js";
 
 declare module "express-serve-static-core" {

@@ -5,7 +5,7 @@ import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { VerificationInputData } from "../adapters/types.js";
 import { toAdapterAccount } from "../core/accounts.js";
-import { newId, sha256Hex } from "../core/crypto.js";
+import { newId, sha256Hex } from "../domain/crypto.js";
 import { resolveRoute, RoutingSchema } from "../core/routing.js";
 import { acceptNewInput, cancelVerification, createVerification, erasePersonalData, NotAccepting, toResource } from "../core/verifications.js";
 import { checkImageBytes, decodeBase64Image } from "./images.js";

@@ -1,7 +1,7 @@
 // Tenant API: outbound webhook endpoints, deliveries and replay.
 import express, { type Request, type Router } from "express";
 import type { AppContext } from "../app/context.js";
-import { decryptJson, encryptJson, newId } from "../core/crypto.js";
+import { decryptJson, encryptJson, newId } from "../domain/crypto.js";
 import { endpointSecretsAad, replayDelivery } from "../webhooks/outbound/deliver.js";
 import { generateWebhookSecret, type StoredSecret } from "../webhooks/outbound/signing.js";
 import { checkWebhookUrl } from "../webhooks/outbound/url-guard.js";

@@ -3,7 +3,7 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
-import type { Queues } from "../workers/queues.js";
+import type { Queues } from "../core/queues.js";
 
 export interface AppContext {
   env: Env;

@@ -2,9 +2,9 @@
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AdapterAccount } from "../adapters/types.js";
 import { adapterFor } from "../adapters/registry.js";
-import { decryptJson, encryptJson } from "./crypto.js";
-import type { VendorId } from "./model.js";
-import { z } from "./zod.js";
+import { decryptJson, encryptJson } from "../domain/crypto.js";
+import type { VendorId } from "../domain/model.js";
+import { z } from "../domain/zod.js";
 
 export type VendorAccountRow = Prisma.VendorAccountGetPayload<object>;
 

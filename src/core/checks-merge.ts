@@ -1,6 +1,6 @@
 // Stored data is never lost by a later event: a vendor event without data (a VerificarIdentidad
 // 5100 with no Result after the 5001 that carried it) keeps what an earlier event stored.
-import type { Checks, Reason } from "./model.js";
+import type { Checks, Reason } from "../domain/model.js";
 
 const present = <T extends object>(o: T | undefined): Partial<T> =>
   Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;

@@ -4,9 +4,9 @@
 // it adds reasons the gateway found itself (`vendor: null`) and never turns a decline or a
 // review into an approval. A vendor's human operator decision (`humanDecision`) stands, except
 // for these gateway checks.
-import { z } from "./zod.js";
-import { LIVENESS_LEVELS, reason, type Checks, type Decision, type DocumentType, type LivenessLevel, type Reason } from "./model.js";
-import type { ReasonCode } from "./vocabulary.js";
+import { z } from "../domain/zod.js";
+import { LIVENESS_LEVELS, reason, type Checks, type Decision, type DocumentType, type LivenessLevel, type Reason } from "../domain/model.js";
+import type { ReasonCode } from "../domain/vocabulary.js";
 import { ageOn, compareDates, compareDocumentNumber, compareNames, isExpired, type MatchVerdict } from "./identity-match.js";
 
 export const MISMATCH_CODES = [

@@ -5,8 +5,8 @@
 import { Prisma } from "../generated/prisma/client.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { Outcome } from "../adapters/types.js";
-import { emitVerificationEvent } from "../webhooks/outbound/emit.js";
-import type { Checks, Decision, Reason } from "./model.js";
+import { emitVerificationEvent } from "./emit.js";
+import type { Checks, Decision, Reason } from "../domain/model.js";
 import { effectivePolicy } from "./policy.js";
 import { loadForAdapter, policyOver, toResource, type VerificationDeps } from "./verifications.js";
 

@@ -1,7 +1,7 @@
 // Routing: a tenant's ordered vendor-account lists (default and per rule).
 // Fall over to the next account on technical failure, never on a decision.
-import { z } from "./zod.js";
-import type { CheckName } from "./model.js";
+import { z } from "../domain/zod.js";
+import type { CheckName } from "../domain/model.js";
 import type { VendorAccountRow } from "./accounts.js";
 
 export const RoutingRuleSchema = z.object({

@@ -5,7 +5,7 @@
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import { enqueue, type JobPayloads, type QueueName } from "./jobs.js";
-import type { Decision, VerificationStatus } from "./model.js";
+import type { Decision, VerificationStatus } from "../domain/model.js";
 import { isTerminal } from "./state-machine.js";
 
 type Tx = Prisma.TransactionClient | Db;

@@ -1,7 +1,7 @@
 // Status only moves forward (DESIGN.md): a late or repeated vendor event never
 // takes a verification back. The one change after `completed` is a `review`
 // decision settled into `approved`/`declined` by the vendor's own operator.
-import type { Decision, VerificationStatus } from "./model.js";
+import type { Decision, VerificationStatus } from "../domain/model.js";
 
 const RANK: Record<VerificationStatus, number> = {
   pending: 0,

@@ -15,59 +15,13 @@ import {
   type BulkheadPolicy,
   type CircuitBreakerPolicy,
 } from "cockatiel";
-import { VendorError, type VendorErrorKind } from "./errors.js";
-import type { VendorId } from "./model.js";
+import { VendorError, type VendorErrorKind } from "../domain/errors.js";
+import { defaultClassify, type VendorCallRecord, type VendorHttp, type VendorRequest, type VendorResponse } from "../adapters/kit/http.js";
+import type { VendorId } from "../domain/model.js";
 import { SlotWaitTimeout, type AccountSlots } from "./account-slots.js";
 import { localAccountRate, type AccountRate } from "./account-rate.js";
 
-export interface VendorResponse {
-  status: number;
-  headers: Record<string, string>;
-  rawBody: Buffer;
-  /** the body as UTF-8 text */
-  text: string;
-  /** the body parsed as JSON, or undefined when it is not valid JSON */
-  json: unknown;
-}
-
-export interface VendorRequest {
-  /** a stable label for metrics and the vendor_calls table, e.g. "face_detection" */
-  endpoint: string;
-  method?: "GET" | "POST" | "PUT" | "DELETE";
-  url: string;
-  headers?: Record<string, string>;
-  data?: unknown;
-  timeoutMs?: number;
-  /**
-   * Turns a response into an error (or null when the adapter handles it itself).
-   * Defaults to defaultClassify: 2xx ok, 401/403 auth, 408/504 timeout, 429 rate limited,
-   * 5xx unavailable (all three retryable), other 4xx rejected.
-   */
-  classify?: (res: VendorResponse) => VendorError | null;
-  /** false for calls that must never be repeated (a vendor call that sends an SMS, say) */
-  retry?: boolean;
-  /**
-   * the share of the vendor account's capacity this call takes, in ms (1000 / the vendor's requests per
-   * second for it): calls to the account start no faster than that, through `sharedRate`
-   */
-  costMs?: number;
-}
-
-export interface VendorCallRecord {
-  vendor: VendorId;
-  vendorAccountId: string;
-  verificationId: string | null;
-  endpoint: string;
-  httpStatus: number | null;
-  latencyMs: number;
-  attempt: number;
-  outcome: "ok" | "error";
-  errorKind: VendorErrorKind | null;
-}
-
-export interface VendorHttp {
-  call(req: VendorRequest): Promise<VendorResponse>;
-}
+export { defaultClassify, type VendorCallRecord, type VendorHttp, type VendorRequest, type VendorResponse };
 
 export interface ResilienceSettings {
   concurrency: number;
@@ -151,34 +105,6 @@ export function concurrencyOf(accountId: string): { executing: number; queued: n
 /** For tests: forget breaker and bulkhead state. */
 export function resetResilience(): void {
   policiesByAccount.clear();
-}
-
-function parseRetryAfter(value: string | undefined, now: number): number | null {
-  if (!value) return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now);
-}
-
-export function defaultClassify(vendor: VendorId, endpoint: string) {
-  return (res: VendorResponse): VendorError | null => {
-    const s = res.status;
-    if (s >= 200 && s < 300) return null;
-    const base = { vendor, endpoint, httpStatus: s, vendorCode: s };
-    if (s === 401 || s === 403) return new VendorError({ ...base, kind: "auth", retryable: false, message: `vendor answered ${s} (credentials refused)` });
-    if (s === 408 || s === 504) return new VendorError({ ...base, kind: "timeout", retryable: true, message: `vendor answered ${s} (timeout)` });
-    if (s === 429)
-      return new VendorError({
-        ...base,
-        kind: "rate_limited",
-        retryable: true,
-        retryAfterMs: parseRetryAfter(res.headers["retry-after"], Date.now()),
-        message: "vendor answered 429 (rate limited)",
-      });
-    if (s >= 500) return new VendorError({ ...base, kind: "unavailable", retryable: true, message: `vendor answered ${s}` });
-    return new VendorError({ ...base, kind: "rejected", retryable: false, message: `vendor answered ${s}` });
-  };
 }
 
 function toResponse(status: number, headers: Record<string, unknown>, body: unknown): VendorResponse {
@@ -329,4 +255,22 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The client for a vendor route's calls (the IDENTY SDK proxy): on its own breaker/bulkhead key
+ * (`<account>#<route>`), so that browser traffic never resizes the account's processing bulkhead, but in
+ * the account's in-flight limit and call rate shared with every process.
+ */
+export function vendorRouteHttp(vendor: VendorId, route: string, shared: { slots?: AccountSlots; rate?: AccountRate } = {}) {
+  return (call: { accountId: string; verificationId: string; concurrency: number; maxRetries: number; timeoutMs?: number }): VendorHttp =>
+    createVendorHttp({
+      vendor,
+      vendorAccountId: `${call.accountId}#${route}`,
+      sharedKey: call.accountId,
+      sharedSlots: shared.slots,
+      sharedRate: shared.rate,
+      verificationId: call.verificationId,
+      settings: { concurrency: call.concurrency, maxRetries: call.maxRetries, ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}) },
+    });
 }

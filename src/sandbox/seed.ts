@@ -5,8 +5,8 @@ import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { ADAPTERS } from "../adapters/registry.js";
 import { sealCredentials, webhookUrlOf } from "../core/accounts.js";
-import { generateApiKey, newId } from "../core/crypto.js";
-import type { VendorId } from "../core/model.js";
+import { generateApiKey, newId } from "../domain/crypto.js";
+import type { VendorId } from "../domain/model.js";
 
 export const SANDBOX_CREDENTIALS: Record<VendorId, Record<string, unknown>> = {
   dms: { apiKey: "sandbox-dms-key", webhookSecrets: ["sandbox-dms-webhook-secret"] },

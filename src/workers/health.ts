@@ -9,8 +9,8 @@ import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
 import { toAdapterAccount } from "../core/accounts.js";
-import { toTechnicalReason } from "../core/errors.js";
-import { buildAdapterContext, recordAccountEvent } from "./adapter-context.js";
+import { toTechnicalReason } from "../domain/errors.js";
+import { buildAdapterContext, recordAccountEvent } from "../core/adapter-runtime.js";
 
 export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; redis?: Redis }, intervalMs: number, now = new Date()): Promise<number> {
   const rows = await deps.db.vendorAccount.findMany({ where: { disabledAt: null } });

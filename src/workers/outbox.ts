@@ -5,7 +5,7 @@ import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 
 import type { Db } from "../db/client.js";
-import type { QueueName, Queues } from "./queues.js";
+import type { QueueName, Queues } from "../core/queues.js";
 
 
 /** Jobs due further ahead than this stay in Postgres until they come closer. */

@@ -8,7 +8,7 @@ import type { Env } from "../config/env.js";
 import { deliverOnce } from "../webhooks/outbound/deliver.js";
 import { createDoneMarker, createOutboxRelay, type OutboxRelay } from "./outbox.js";
 import { processErase, processFollowUp, processIngest, processPoll, processSubmit } from "./processors.js";
-import { QUEUE_NAMES, redisConnection, type JobPayloads, type QueueName, type Queues } from "./queues.js";
+import { QUEUE_NAMES, redisConnection, type JobPayloads, type QueueName, type Queues } from "../core/queues.js";
 import { probeVendorHealth } from "./health.js";
 import { redisAccountSlots } from "../core/account-slots.js";
 import { refreshGauges, sweep, withSweepLock } from "./sweeper.js";

@@ -12,7 +12,7 @@ import type { Db } from "../db/client.js";
 import { adapterFor } from "../adapters/registry.js";
 import { enqueue, type JobPayloads, type QueueName } from "../core/jobs.js";
 import { noteEvent } from "../core/verifications.js";
-import { QUEUE_NAMES, type Queues } from "./queues.js";
+import { QUEUE_NAMES, type Queues } from "../core/queues.js";
 import { outboxBacklog, queueDepth, sweptWork } from "../observability/metrics.js";
 
 export interface SweepDeps {

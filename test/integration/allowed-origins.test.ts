@@ -1,7 +1,7 @@
 // Admin: a tenant's browser origins (CORS of the IDENTY SDK proxy), validated field by field, audited,
 // in /openapi.json; "*" refused in production (and ignored there if stored before).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allowedOriginsSchema, allowOriginFor } from "../../src/core/origins.js";
+import { allowedOriginsSchema, allowOriginFor } from "../../src/domain/origins.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;

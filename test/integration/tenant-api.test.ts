@@ -1,7 +1,7 @@
 // The tenant and admin API against the real Postgres: validation as problem+json,
 // idempotency, tenant isolation, pagination, masking and hashing of secrets.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/core/crypto.js";
+import { sha256Hex } from "../../src/domain/crypto.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
 import { createTenantWithAccounts, startTestGateway, type TestGateway } from "../support/gateway.js";
 

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import pino from "pino";
 import type { AccountEventInput, AdapterAccount, AdapterContext, AdapterVerification, ArtifactInput, VerificationInputData } from "../../src/adapters/types.js";
-import type { CheckName, VendorId } from "../../src/core/model.js";
+import type { CheckName, VendorId } from "../../src/domain/model.js";
 import { createVendorHttp, type ResilienceSettings, type VendorCallRecord } from "../../src/core/vendor-http.js";
 
 export interface Harness {

@@ -12,7 +12,7 @@ import { loadEnv, type Env } from "../../src/config/env.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import { ensureDatabase, migrate } from "../../src/db/migrate.js";
 import { createSandboxApp } from "../../src/sandbox/server.js";
-import { createQueues, type Queues } from "../../src/workers/queues.js";
+import { createQueues, type Queues } from "../../src/core/queues.js";
 import { startWorkers, type WorkerRuntime } from "../../src/workers/runner.js";
 import { resetResilience } from "../../src/core/vendor-http.js";
 import type { FaultInjector } from "../../src/sandbox/faults.js";

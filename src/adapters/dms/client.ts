@@ -3,8 +3,8 @@
 import FormData from "form-data";
 import { readAccountSettings } from "../account-settings.js";
 import type { ZodType } from "zod";
-import { VendorError } from "../../core/errors.js";
-import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
+import { VendorError } from "../../domain/errors.js";
+import { defaultClassify, type VendorResponse } from "../kit/http.js";
 import type { AdapterAccount, AdapterContext } from "../types.js";
 import { HTTP_ERROR_MAP, lookup } from "./mapping.js";
 import {

@@ -1,10 +1,10 @@
 // DMS answers -> normalized checks and reasons. Pure functions over parsed payloads; the
 // tables they read are in mapping.ts.
-import { toAlpha2 } from "../../core/countries.js";
-import { isBeforeToday, normalizeSex, toIsoDate } from "../../core/dates.js";
-import { VendorError } from "../../core/errors.js";
-import { reason, type DocumentCheck, type FaceMatchCheck, type LivenessCheck, type QualitySignals, type Reason } from "../../core/model.js";
-import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../core/vocabulary.js";
+import { toAlpha2 } from "../../domain/countries.js";
+import { isBeforeToday, normalizeSex, toIsoDate } from "../../domain/dates.js";
+import { VendorError } from "../../domain/errors.js";
+import { reason, type DocumentCheck, type FaceMatchCheck, type LivenessCheck, type QualitySignals, type Reason } from "../../domain/model.js";
+import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../domain/vocabulary.js";
 import {
   DOCUMENT_QUALITY_FIELDS,
   DOCUMENT_TYPE_MAP,

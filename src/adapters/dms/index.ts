@@ -6,8 +6,8 @@
 //                 then face_verify {template_a: portrait, template_b: selfie}
 // DMS has no session id: vendorReference stays null. Which call comes next and what the answers
 // mean is one pure rule (outcome.ts `advance`), shared with renormalize over the recorded payloads.
-import { sniffImageType } from "../../core/image-type.js";
-import { reason } from "../../core/model.js";
+import { sniffImageType } from "../../domain/image-type.js";
+import { reason } from "../../domain/model.js";
 import type { AdapterAccount, AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
 import { DMS_DEFAULT_BASE_URL, DmsClient, readCredentials, readSettings, type ImagePart } from "./client.js";
 import { decodePortrait } from "./evaluate.js";

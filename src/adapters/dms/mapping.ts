@@ -2,9 +2,9 @@
 // Source: ../shared/vendors/dms-idverifr-liveverifr.txt ("Response fields", samples,
 // "Error responses", "Event catalog"). Unknown vendor codes go to the category's generic
 // code (GENERIC_CODE_BY_CATEGORY) and keep the vendor's value in `vendorCode`.
-import type { VendorErrorKind } from "../../core/errors.js";
-import type { CheckOutcome, DocumentType } from "../../core/model.js";
-import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../core/vocabulary.js";
+import type { VendorErrorKind } from "../../domain/errors.js";
+import type { CheckOutcome, DocumentType } from "../../domain/model.js";
+import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../domain/vocabulary.js";
 
 /** The table's row for `key`, or undefined for a code the table does not know (never a prototype key). */
 export function lookup<T extends object>(table: T, key: string | null | undefined): T[keyof T] | undefined {

@@ -3,8 +3,8 @@
 // face_verify), each answer recorded under its endpoint. `advance` is the one pure rule over the
 // answers so far: it names the next call, or gives the outcome. start() runs it against the vendor;
 // renormalize() runs it over the recorded payloads, so both paths cannot diverge.
-import { decide, uniqueReasons } from "../../core/decide.js";
-import { reason, type CheckName, type Checks, type Reason } from "../../core/model.js";
+import { decide, uniqueReasons } from "../../domain/decide.js";
+import { reason, type CheckName, type Checks, type Reason } from "../../domain/model.js";
 import type { Outcome, StoredVendorPayload } from "../types.js";
 import { ENDPOINTS, type DmsAnswer } from "./client.js";
 import {

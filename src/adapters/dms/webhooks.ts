@@ -2,8 +2,8 @@
 // deliveries, signed `X-Hillogy-Signature: t=<timestamp>,v1=<hex HMAC-SHA256(secret, timestamp + "." + rawBody)>`.
 // They are operations events of the vendor account, never verification results.
 import { createHmac } from "node:crypto";
-import { constantTimeEqual } from "../../core/crypto.js";
-import { VendorError } from "../../core/errors.js";
+import { constantTimeEqual } from "../../domain/crypto.js";
+import { VendorError } from "../../domain/errors.js";
 import type { AdapterAccount, ParsedWebhook, RawWebhookRequest } from "../types.js";
 import { DmsCredentialsSchema, DmsWebhookSchema } from "./schemas.js";
 

@@ -6,10 +6,10 @@
 // is checked (Identomat's HMAC page: "Like a request, the response contains an authorization
 // header as well ... An unsuccessful request does not include an authorization header").
 import { createHmac } from "node:crypto";
-import { constantTimeEqual } from "../../core/crypto.js";
+import { constantTimeEqual } from "../../domain/crypto.js";
 import type { AdapterAccount, AdapterContext } from "../types.js";
-import { VendorError } from "../../core/errors.js";
-import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
+import { VendorError } from "../../domain/errors.js";
+import { defaultClassify, type VendorResponse } from "../kit/http.js";
 import { HTTP_STATUS_HANDLING, errorFromCode } from "./mapping.js";
 import { DEFAULT_BASE_URL, ErrorAnswerSchema, IdentomatCredentialsSchema, IdentomatSettingsSchema, type IdentomatCredentials, type IdentomatSettings } from "./schemas.js";
 

@@ -2,9 +2,9 @@
 // user is redirected to the widget, result/ is polled until the result leaves IN_PROGRESS
 // ("No result webhook is documented: poll"), delete/ erases the session data.
 import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
-import { toAlpha2, toAlpha3 } from "../../core/countries.js";
-import { VendorError, isVendorError } from "../../core/errors.js";
-import { reason, type CheckName } from "../../core/model.js";
+import { toAlpha2, toAlpha3 } from "../../domain/countries.js";
+import { VendorError, isVendorError } from "../../domain/errors.js";
+import { reason, type CheckName } from "../../domain/model.js";
 import { accountConfig, callIdentomat, widgetUrlFor, type IdentomatAccountConfig } from "./client.js";
 import { DOCUMENT_TYPE_OUT, ERROR_CODES, errorFromCode, languageFlagOf } from "./mapping.js";
 import { RESULT_PAYLOAD_KIND, completedOutcome, mapInputOf, mapResult, renormalizeResults } from "./result.js";

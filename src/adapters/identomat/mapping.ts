@@ -1,9 +1,9 @@
 // Identomat codes onto the gateway's vocabulary, as data. Every row has a test
 // (test/unit/adapters/identomat/mapping.test.ts). The pure answer-to-outcome rules that read
 // these tables are in result.ts.
-import { VendorError, type VendorErrorKind } from "../../core/errors.js";
-import type { CheckOutcome, Checks, Decision, DocumentType } from "../../core/model.js";
-import { GENERIC_CODE_BY_CATEGORY, categoryOf, type ReasonCategory, type ReasonCode } from "../../core/vocabulary.js";
+import { VendorError, type VendorErrorKind } from "../../domain/errors.js";
+import type { CheckOutcome, Checks, Decision, DocumentType } from "../../domain/model.js";
+import { GENERIC_CODE_BY_CATEGORY, categoryOf, type ReasonCategory, type ReasonCode } from "../../domain/vocabulary.js";
 
 const VENDOR = "identomat" as const;
 

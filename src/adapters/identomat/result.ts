@@ -5,11 +5,11 @@
 // Facts, not gateway decisions: the vendor's verdict stands (APPROVED approved, REJECTED declined
 // with the vendor's reasons), the similarity is reported with the vendor's own threshold (the file
 // gives none: null), and a tenant's minimum similarity is the core policy's `minimumFaceSimilarity`.
-import { toAlpha2 } from "../../core/countries.js";
-import { normalizeSex, toIsoDate } from "../../core/dates.js";
-import { uniqueReasons } from "../../core/decide.js";
-import { VendorError } from "../../core/errors.js";
-import { reason, type CheckName, type Checks, type Decision, type DocumentFields, type Reason } from "../../core/model.js";
+import { toAlpha2 } from "../../domain/countries.js";
+import { normalizeSex, toIsoDate } from "../../domain/dates.js";
+import { uniqueReasons } from "../../domain/decide.js";
+import { VendorError } from "../../domain/errors.js";
+import { reason, type CheckName, type Checks, type Decision, type DocumentFields, type Reason } from "../../domain/model.js";
 import type { AdapterVerification, Outcome, StoredVendorPayload } from "../types.js";
 import { UNKNOWN_REJECT_REASON_CODE, documentTypeOf, rejectReasonOf, resultRuleOf, type IdentomatResult } from "./mapping.js";
 import { IdentomatSettingsSchema, ResultAnswerSchema, type IdentomatPerson, type IdentomatResultAnswer } from "./schemas.js";

@@ -8,22 +8,13 @@
 // body's `code` decides, whatever the HTTP status; the HTTP status decides only when there is no code.
 import FormData from "form-data";
 import type { AdapterContext } from "../types.js";
-import { VendorError } from "../../core/errors.js";
-import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
+import { VendorError } from "../../domain/errors.js";
+import { defaultClassify, type VendorResponse } from "../kit/http.js";
 import { callCostMs, type ThroughputProfile } from "./throughput.js";
-import { iwsCodeRow, UNKNOWN_IWS_CODE_REASON, type IwsCodeRow } from "./mapping.js";
+import { IWS_PATHS, iwsCodeRow, type IwsEndpoint, UNKNOWN_IWS_CODE_REASON, type IwsCodeRow } from "./mapping.js";
 import { IdentySettingsSchema, IwsEnvelopeSchema, parseIwsBody, readIwsBody, type IdentySettings, type IwsEnvelope } from "./schemas.js";
 
-export const IWS_PATHS = {
-  process: "/api/v1/process",
-  secure_face_as: "/api/v1/secure/face/as",
-  verify_with_picture_id: "/api/v1/verifyWithPictureId",
-  face_as: "/api/v1/face/as",
-  match_with_picture_id: "/api/v1/matchWithPictureId",
-  match_with_selfie: "/api/v1/matchWithSelfie",
-  face_health: "/api/v1/face_health",
-} as const;
-export type IwsEndpoint = keyof typeof IWS_PATHS;
+export { IWS_PATHS, type IwsEndpoint };
 
 /** The endpoints that take the user's encrypted BLOB: "no automatic resend" unless settings.resendBlob. */
 export const BLOB_ENDPOINTS: ReadonlySet<IwsEndpoint> = new Set(["process", "verify_with_picture_id", "secure_face_as"]);

@@ -1,6 +1,6 @@
 // Turning IWS answers into check outcomes and reasons. No HTTP here.
-import { reason, type Reason } from "../../core/model.js";
-import type { Checks, QualitySignals } from "../../core/model.js";
+import { reason, type Reason } from "../../domain/model.js";
+import type { Checks, QualitySignals } from "../../domain/model.js";
 import {
   LIVENESS_LEVEL_RANK,
   MATCH_LEVEL_RANK,

@@ -16,9 +16,9 @@
 //   face_match with neither a portrait nor (blob and selfie), a "document" check, or no check: refused by validateRequest.
 // A plain selfie sent to a match endpoint is first sized to 480x640 (images.ts): the IWS answers 901 otherwise.
 // The answers are read by result.ts, step by step, the same way renormalize() reads the recorded payloads.
-import { VendorError } from "../../core/errors.js";
+import { VendorError } from "../../domain/errors.js";
 import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, StoredVendorPayload, VendorAdapter, VerificationInputData } from "../types.js";
-import type { CheckName } from "../../core/model.js";
+import type { CheckName } from "../../domain/model.js";
 import {
   getFaceHealth,
   postFaceAs,

@@ -2,10 +2,10 @@
 // Sources (vendor doc ../shared/vendors/identy-web-solution-v6.txt): "Error Codes" (table 9),
 // the verifyWithPictureId `code` list, the generateTemplateFromImage `code` list, the liveness
 // levels of /api/v1/face/as `threshold`, and the similarity working points of the match endpoints.
-import type { VendorErrorKind } from "../../core/errors.js";
-import type { ReasonCode } from "../../core/vocabulary.js";
+import type { VendorErrorKind } from "../../domain/errors.js";
+import type { ReasonCode } from "../../domain/vocabulary.js";
 
-import { LIVENESS_LEVELS, type LivenessLevel } from "../../core/model.js";
+import { LIVENESS_LEVELS, type LivenessLevel } from "../../domain/model.js";
 
 // Liveness (AS) levels in the doc's order: "LOW | MEDIUM | MODERATE | BALANCED_HIGH | HIGH | BALANCED_VERY_HIGH | VERY_HIGH | HIGHEST"
 // (the domain's scale, shared with the decision policy)
@@ -175,3 +175,15 @@ export function matchRank(level: string | null | undefined): number | null {
   if (!level) return null;
   return Object.hasOwn(MATCH_LEVEL_RANK, level) ? MATCH_LEVEL_RANK[level as MatchLevel] : null;
 }
+
+/** The IWS endpoints the gateway calls ("API Reference" of the IDENTY file). */
+export const IWS_PATHS = {
+  process: "/api/v1/process",
+  secure_face_as: "/api/v1/secure/face/as",
+  verify_with_picture_id: "/api/v1/verifyWithPictureId",
+  face_as: "/api/v1/face/as",
+  match_with_picture_id: "/api/v1/matchWithPictureId",
+  match_with_selfie: "/api/v1/matchWithSelfie",
+  face_health: "/api/v1/face_health",
+} as const;
+export type IwsEndpoint = keyof typeof IWS_PATHS;

@@ -5,9 +5,9 @@
 //   identy.request    { flow, checks, livenessLevel, matchLevel, multipleFaces }: first, once per start
 //   identy.<endpoint> the IWS answer body as received (the pipeline redacts images and templates from it)
 //   identy.templates  { refid, opened: TemplateInfo[] }: after /process, which templates could be opened
-import { decide, uniqueReasons } from "../../core/decide.js";
-import { VendorError } from "../../core/errors.js";
-import type { CheckName, Checks, Reason } from "../../core/model.js";
+import { decide, uniqueReasons } from "../../domain/decide.js";
+import { VendorError } from "../../domain/errors.js";
+import type { CheckName, Checks, Reason } from "../../domain/model.js";
 import type { Outcome, StoredVendorPayload } from "../types.js";
 import { codeOf, technicalError, type IwsEndpoint } from "./client.js";
 import { faceMatchFrom, fromDecisionCode, livenessFromAs, livenessFromLegitimateMatch, livenessFromLevel, livenessFromProcess, multipleFacesReason } from "./evaluate.js";

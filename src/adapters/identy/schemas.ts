@@ -5,7 +5,7 @@
 // (a bare word) on the match endpoints.
 import { createPrivateKey } from "node:crypto";
 import { z } from "zod";
-import { VendorError } from "../../core/errors.js";
+import { VendorError } from "../../domain/errors.js";
 import { DEFAULT_LIVENESS_LEVEL, DEFAULT_MATCH_LEVEL, LIVENESS_LEVELS, MATCH_REQUEST_LEVELS } from "./mapping.js";
 import { CAPTURE_DEVICES, IWS_HARDWARE, THROUGHPUT_KEYS, type ThroughputKey } from "./throughput.js";
 

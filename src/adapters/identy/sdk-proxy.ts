@@ -8,19 +8,17 @@
 //
 // CORS: the SDK runs on the tenant's page, another origin, and sends custom headers (preInitialize's
 // `headers: [{name: "LogAPITrigger", value: "true"}, {name: "requestID", ...}]`), so the browser sends a preflight
-// first. OPTIONS on the three resources answers with the tenant's allowed origins (core/origins.ts), the POST the
+// first. OPTIONS on the three resources answers with the tenant's allowed origins (domain/origins.ts), the POST the
 // file gives ("/api/v1/models" + "/api/v1/pub_key": "Method: POST"; "/api/v1/time": "Method: POST") and those
 // headers; a request from an origin the tenant has not allowed is refused (403), never passed on.
 // Load: every call counts in the account's shared in-flight limit and call rate (Redis), as the processing calls do.
 // Token: base64url(JSON {v: verificationId, a: accountId, e: expiresAt ms}) "." base64url(HMAC-SHA256(key, first part)).
 import { createHmac } from "node:crypto";
-import { constantTimeEqual } from "../../core/crypto.js";
+import { constantTimeEqual } from "../../domain/crypto.js";
 import express, { type Request, type Response, type Router } from "express";
-import { VendorError } from "../../core/errors.js";
-import { createVendorHttp } from "../../core/vendor-http.js";
-import type { AccountSlots } from "../../core/account-slots.js";
-import type { AccountRate } from "../../core/account-rate.js";
-import { allowOriginFor } from "../../core/origins.js";
+import { VendorError } from "../../domain/errors.js";
+import type { VendorHttp } from "../kit/http.js";
+import { allowOriginFor } from "../../domain/origins.js";
 import { DEFAULT_SETTINGS_FALLBACK, throughputProfile } from "./client.js";
 import { parseIdentySettings, type IdentySettings } from "./schemas.js";
 import { callCostMs } from "./throughput.js";
@@ -88,9 +86,12 @@ export interface IdentySdkProxyOptions {
   resolveAccount: (accountId: string) => Promise<SdkProxyAccount | null>;
   /** NODE_ENV=production: a stored "*" origin is ignored */
   production?: boolean;
-  /** the account's in-flight limit and call rate shared with every process (Redis) */
-  slots?: AccountSlots;
-  rate?: AccountRate;
+  /**
+   * The resilient vendor-call client for one proxied call, built by the core's vendor runtime: the proxy runs on its
+   * own breaker/bulkhead key (so browser traffic never resizes the account's processing bulkhead) but inside the
+   * account's in-flight limit and call rate shared with every process (the same IWS serves both).
+   */
+  httpFor: (call: { accountId: string; verificationId: string; concurrency: number; maxRetries: number; timeoutMs?: number }) => VendorHttp;
   now?: () => Date;
   /** largest request body passed on (the SDK sends small multipart forms) */
   maxBodyBytes?: number;
@@ -161,17 +162,12 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
     headers.requestID = claims.verificationId;
     const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
 
-    // through the one resilient vendor-call path, on its own breaker/bulkhead key so that browser
-    // traffic never resizes the account's processing bulkhead, but in the account's shared in-flight
-    // limit and call rate (the same IWS serves both)
-    const http = createVendorHttp({
-      vendor: "identy",
-      vendorAccountId: `${claims.accountId}#sdk-proxy`,
-      sharedKey: claims.accountId,
-      sharedSlots: opts.slots,
-      sharedRate: opts.rate,
+    const http = opts.httpFor({
+      accountId: claims.accountId,
       verificationId: claims.verificationId,
-      settings: { concurrency: settings.concurrency, maxRetries: req.method === "GET" ? 1 : 0, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) },
+      concurrency: settings.concurrency,
+      maxRetries: req.method === "GET" ? 1 : 0,
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     });
     try {
       const upstream = await http.call({

@@ -8,8 +8,7 @@
 // Every call takes a share of the server: 1000 / rps(endpoint) ms. The gateway admits calls to an account at
 // most at 1000 ms of share per second (one budget for every endpoint and every process, see core/account-rate.ts),
 // so mixed traffic (a /process then a /matchWithPictureId) never exceeds what the table says the server does.
-import type { IwsEndpoint } from "./client.js";
-import type { LivenessLevel } from "./mapping.js";
+import type { IwsEndpoint, LivenessLevel } from "./mapping.js";
 
 /** The table's columns: "4 cores/8 GB RAM (c5a.xlarge)" ... "32 cores/64 GB RAM (c5a.8xlarge)", and one GPU. */
 export const IWS_HARDWARE = ["cpu-4", "cpu-8", "cpu-16", "cpu-32", "gpu"] as const;

@@ -2,9 +2,9 @@
 // travel inside the `data` JSON part ("api_key", "business_hash"), not in a header.
 import FormData from "form-data";
 import { readAccountSettings } from "../account-settings.js";
-import { VendorError } from "../../core/errors.js";
-import { toAlpha2 } from "../../core/countries.js";
-import type { VendorResponse } from "../../core/vendor-http.js";
+import { VendorError } from "../../domain/errors.js";
+import { toAlpha2 } from "../../domain/countries.js";
+import type { VendorResponse } from "../kit/http.js";
 import type { AdapterAccount, AdapterContext, VerificationInputData } from "../types.js";
 import { DOC_TYPE_TO_SHAREID, FILE_EXTENSION_BY_MIME, HTTP_STATUS_CLASS_ERRORS, HTTP_STATUS_ERRORS, type HttpErrorRow } from "./mapping.js";
 import { ShareidCredentialsSchema, ShareidSettingsSchema, type ShareidCredentials, type ShareidRequestData, type ShareidSettings } from "./schemas.js";

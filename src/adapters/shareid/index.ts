@@ -1,6 +1,6 @@
 // ShareID photo-based document authenticity: synchronous, document only.
 // Doc: ../shared/vendors/shareid-authenticity-photo.txt
-import { VendorError } from "../../core/errors.js";
+import { VendorError } from "../../domain/errors.js";
 import type { VendorAdapter } from "../types.js";
 import { buildForm, ENDPOINT, postAuthenticityPhoto, readCredentials, readSettings } from "./client.js";
 import { mapShareidResult, renormalizeShareid } from "./result.js";

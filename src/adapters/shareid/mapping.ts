@@ -1,8 +1,8 @@
 // ShareID authenticity-photo: the vendor's codes onto the normalized vocabulary, as data.
 // Source: ../shared/vendors/shareid-authenticity-photo.txt ("Reasons" table, result fields).
-import type { CheckOutcome, DocumentFields, DocumentType } from "../../core/model.js";
-import type { VendorErrorKind } from "../../core/errors.js";
-import type { ReasonCode } from "../../core/vocabulary.js";
+import type { CheckOutcome, DocumentFields, DocumentType } from "../../domain/model.js";
+import type { VendorErrorKind } from "../../domain/errors.js";
+import type { ReasonCode } from "../../domain/vocabulary.js";
 
 export const SHAREID_DOC_TYPES = ["id_card", "passport", "driver_permit", "residency_permit"] as const;
 export type ShareidDocType = (typeof SHAREID_DOC_TYPES)[number];

@@ -1,9 +1,9 @@
 // A parsed ShareID result -> a normalized Outcome, driven by the tables in mapping.ts.
-import { toAlpha2 } from "../../core/countries.js";
-import { normalizeSex, toIsoDate } from "../../core/dates.js";
-import { decide, uniqueReasons } from "../../core/decide.js";
-import { reason, type CheckName, type CheckOutcome, type Checks, type DocumentFields, type DocumentType, type Reason } from "../../core/model.js";
-import { GENERIC_CODE_BY_CATEGORY } from "../../core/vocabulary.js";
+import { toAlpha2 } from "../../domain/countries.js";
+import { normalizeSex, toIsoDate } from "../../domain/dates.js";
+import { decide, uniqueReasons } from "../../domain/decide.js";
+import { reason, type CheckName, type CheckOutcome, type Checks, type DocumentFields, type DocumentType, type Reason } from "../../domain/model.js";
+import { GENERIC_CODE_BY_CATEGORY } from "../../domain/vocabulary.js";
 import type { Outcome, StoredVendorPayload } from "../types.js";
 import { ENDPOINT } from "./client.js";
 import {

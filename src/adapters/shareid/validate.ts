@@ -2,9 +2,9 @@
 // Messages name the problem and the JSON path only: never a name, a tag value or image bytes.
 import { imageSize } from "image-size";
 import type { RequestProblem, VerificationInputData } from "../types.js";
-import type { CheckName } from "../../core/model.js";
-import { toAlpha2 } from "../../core/countries.js";
-import { sniffImageType } from "../../core/image-type.js";
+import type { CheckName } from "../../domain/model.js";
+import { toAlpha2 } from "../../domain/countries.js";
+import { sniffImageType } from "../../domain/image-type.js";
 import { ACCEPTED_MIME_TYPES, PIXEL_CHECK_BY_MIME, type AcceptedMimeType } from "./mapping.js";
 
 /** "You can send a maximum of 2 documents." */

@@ -6,8 +6,8 @@
 //    (Content-Type application/json, RECOMMENDED) or as an application/x-www-form-urlencoded form."
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
 import type { AdapterAccount, AdapterContext } from "../types.js";
-import { VendorError, isVendorError } from "../../core/errors.js";
-import type { VendorResponse } from "../../core/vendor-http.js";
+import { VendorError, isVendorError } from "../../domain/errors.js";
+import type { VendorResponse } from "../kit/http.js";
 import { VENDOR, classifyHttp, resError } from "./mapping.js";
 import { CredentialsSchema, SendResponseSchema, CreditsResponseSchema, canonicalKeys, type Credentials, type SendResult } from "./schemas.js";
 

@@ -1,8 +1,8 @@
 // VerificarIdentidad API 3.0: the end user gets an SMS with a link, does a video liveness
 // test and shows both sides of the ID document; results arrive only by webhook.
 import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
-import { VendorError } from "../../core/errors.js";
-import { todayIso } from "../../core/dates.js";
+import { VendorError } from "../../domain/errors.js";
+import { todayIso } from "../../domain/dates.js";
 import { VENDOR, resError } from "./mapping.js";
 import { CredentialsSchema, SENDER_MAX_LENGTH, SettingsSchema, type Settings } from "./schemas.js";
 import { buildSendBody, getCertificate, getCredits, parseSmsPhone, sendVerification } from "./client.js";

@@ -1,11 +1,11 @@
 // VerificarIdentidad codes onto the gateway vocabulary, as data. Every row has a test
 // (test/unit/adapters/verificaridentidad/mapping.test.ts) built from the doc's own values.
-import { reason, type CheckOutcome, type Checks, type DocumentFields, type DocumentType, type Reason } from "../../core/model.js";
-import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../core/vocabulary.js";
-import { VendorError, type VendorErrorKind } from "../../core/errors.js";
-import { defaultClassify, type VendorResponse } from "../../core/vendor-http.js";
-import { toAlpha2 } from "../../core/countries.js";
-import { normalizeSex, toIsoDate } from "../../core/dates.js";
+import { reason, type CheckOutcome, type Checks, type DocumentFields, type DocumentType, type Reason } from "../../domain/model.js";
+import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../domain/vocabulary.js";
+import { VendorError, type VendorErrorKind } from "../../domain/errors.js";
+import { defaultClassify, type VendorResponse } from "../kit/http.js";
+import { toAlpha2 } from "../../domain/countries.js";
+import { normalizeSex, toIsoDate } from "../../domain/dates.js";
 import type { Dni, Result } from "./schemas.js";
 
 export const VENDOR = "verificaridentidad" as const;

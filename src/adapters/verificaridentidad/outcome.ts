@@ -2,8 +2,8 @@
 // start path (index.ts) and renormalize (re-decision from the stored payloads) all go through
 // these functions, so the live and the re-derived outcomes cannot diverge.
 import type { AdapterVerification, Outcome, StoredVendorPayload } from "../types.js";
-import type { Checks } from "../../core/model.js";
-import { reason } from "../../core/model.js";
+import type { Checks } from "../../domain/model.js";
+import { reason } from "../../domain/model.js";
 import { DniSchema, ResultSchema, SERVICE_IDENTITY, WebhookSchema, canonicalKeys, type Result, type Webhook } from "./schemas.js";
 import { VENDOR, estadoRule, mapResult } from "./mapping.js";
 import { maskWebhookPhone } from "./client.js";

@@ -11,7 +11,7 @@
 // only, not for these. The street address (`Direccion`), altitude and GPS precision have no place
 // in checks.session: they stay in the stored, redacted webhook payload. All of it is personal:
 // checks.session is erased with the document fields (src/core/checks-merge.ts).
-import type { SessionSignals } from "../../core/model.js";
+import type { SessionSignals } from "../../domain/model.js";
 
 type Scalar = string | number | boolean | null;
 

@@ -4,9 +4,9 @@
 // FORM-DATA may be urlencoded or multipart; parameter names are matched in any case, numbers
 // may be strings, and Result/Acceso/Posicion/Dispositivo may be JSON strings (PHP-style `\/` escapes).
 import { createHash } from "node:crypto";
-import { constantTimeEqual } from "../../core/crypto.js";
+import { constantTimeEqual } from "../../domain/crypto.js";
 import type { AdapterAccount, ParsedWebhook, RawWebhookRequest } from "../types.js";
-import { VendorError } from "../../core/errors.js";
+import { VendorError } from "../../domain/errors.js";
 import { CredentialsSchema, canonicalKeys, type Webhook } from "./schemas.js";
 import { VENDOR } from "./mapping.js";
 import { isIdentityReport, outcomeOf, readHook } from "./outcome.js";

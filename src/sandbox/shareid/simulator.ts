@@ -35,7 +35,7 @@ import { createHash, randomUUID } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { imageSize } from "image-size";
 import multer from "multer";
-import { toAlpha3 } from "../../core/countries.js";
+import { toAlpha3 } from "../../domain/countries.js";
 import type { SimulatorFactory } from "../types.js";
 
 export const SANDBOX_API_KEY = "sandbox-shareid-key";

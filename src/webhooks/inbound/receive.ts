@@ -8,7 +8,7 @@ import type { Env } from "../../config/env.js";
 import { adapterFor } from "../../adapters/registry.js";
 import type { RawWebhookRequest } from "../../adapters/types.js";
 import { toAdapterAccount } from "../../core/accounts.js";
-import { newId } from "../../core/crypto.js";
+import { newId } from "../../domain/crypto.js";
 import { enqueue } from "../../core/jobs.js";
 import { isDatabaseUnavailable } from "../../db/errors.js";
 import { spoolWebhook } from "./spool.js";

@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import type { Redis } from "ioredis";
 import type { Db } from "../../db/client.js";
-import { decryptBytes, encryptBytes } from "../../core/crypto.js";
+import { decryptBytes, encryptBytes } from "../../domain/crypto.js";
 import { enqueue } from "../../core/jobs.js";
 import { errorForLog } from "../../observability/logger.js";
 

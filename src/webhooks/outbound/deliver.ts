@@ -5,7 +5,7 @@ import axios from "axios";
 import type { Logger } from "pino";
 import type { Db } from "../../db/client.js";
 import type { Env } from "../../config/env.js";
-import { decryptJson } from "../../core/crypto.js";
+import { decryptJson } from "../../domain/crypto.js";
 import { webhookDeliveries } from "../../observability/metrics.js";
 import { enqueue } from "../../core/jobs.js";
 import { activeSecrets, signatureHeaders, type StoredSecret } from "./signing.js";

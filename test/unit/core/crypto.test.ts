@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { apiKeyIdOf, constantTimeEqual, decryptJson, encryptJson, generateApiKey, sha256Hex } from "../../../src/core/crypto.js";
+import { apiKeyIdOf, constantTimeEqual, decryptJson, encryptJson, generateApiKey, sha256Hex } from "../../../src/domain/crypto.js";
 
 describe("secrets at rest", () => {
   const key = randomBytes(32);

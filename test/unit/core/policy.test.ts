@@ -1,6 +1,6 @@
 // Every rule of the decision policy, as a table: vendor outcome + claim + policy → decision and reasons.
 import { describe, expect, it } from "vitest";
-import { reason, type Checks, type Decision, type Reason } from "../../../src/core/model.js";
+import { reason, type Checks, type Decision, type Reason } from "../../../src/domain/model.js";
 import { applyPolicy, DEFAULT_POLICY, effectivePolicy, isRetakeable, PolicyUpdateSchema, updatePolicy, type DecisionPolicy, type IdentityClaim } from "../../../src/core/policy.js";
 import { mergeChecks, mergeReasons } from "../../../src/core/checks-merge.js";
 

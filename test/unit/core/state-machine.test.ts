@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { judgeTransition } from "../../../src/core/state-machine.js";
-import type { Decision, VerificationStatus } from "../../../src/core/model.js";
+import type { Decision, VerificationStatus } from "../../../src/domain/model.js";
 
 const s = (status: VerificationStatus, decision: Decision | null = null) => ({ status, decision });
 

@@ -1,7 +1,7 @@
 import express from "express";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VendorError } from "../../../src/core/errors.js";
+import { VendorError } from "../../../src/domain/errors.js";
 import { createVendorHttp, resetResilience, type VendorCallRecord } from "../../../src/core/vendor-http.js";
 
 let base = "";

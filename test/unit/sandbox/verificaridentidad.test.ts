@@ -9,7 +9,7 @@ import { FaultInjector } from "../../../src/sandbox/faults.js";
 import { MAGIC_INPUTS, createVerificaridentidadSimulator, fromSpainTime } from "../../../src/sandbox/verificaridentidad/simulator.js";
 import { verificaridentidadAdapter as adapter } from "../../../src/adapters/verificaridentidad/index.js";
 import type { AdapterAccount, Outcome, RawWebhookRequest } from "../../../src/adapters/types.js";
-import { isVendorError, type VendorError } from "../../../src/core/errors.js";
+import { isVendorError, type VendorError } from "../../../src/domain/errors.js";
 import { makeAccount, makeHarness, makeVerification } from "../../support/adapter-harness.js";
 
 const faults = new FaultInjector(2_000);

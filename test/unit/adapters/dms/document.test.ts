@@ -4,7 +4,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dmsAdapter } from "../../../../src/adapters/dms/index.js";
 import { DOCUMENT_TYPE_MAP, FRAUD_CHECK_MAP, FRAUD_RESULT_MAP } from "../../../../src/adapters/dms/mapping.js";
-import { isVendorError } from "../../../../src/core/errors.js";
+import { isVendorError } from "../../../../src/domain/errors.js";
 import { makeHarness } from "../../../support/adapter-harness.js";
 import { BACK, BASE, FRONT, IDV, documentSample, dmsAccount, fixtureJson, input, verification } from "./helpers.js";
 

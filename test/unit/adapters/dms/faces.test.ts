@@ -4,7 +4,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dmsAdapter } from "../../../../src/adapters/dms/index.js";
 import { FACE_COUNT_MAP, FACE_VERIFY_MAP, LIVENESS_MAP, UNPROCESSABLE_MAP } from "../../../../src/adapters/dms/mapping.js";
-import { isVendorError } from "../../../../src/core/errors.js";
+import { isVendorError } from "../../../../src/domain/errors.js";
 import type { Outcome } from "../../../../src/adapters/types.js";
 import { makeHarness } from "../../../support/adapter-harness.js";
 import { BASE, IDV, LIVE, PORTRAIT, SELFIE, documentSample, dmsAccount, faceDetectionSample, fixtureJson, fixtureText, input, verification } from "./helpers.js";

@@ -7,7 +7,7 @@ import pino from "pino";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { createDmsSimulator } from "../../../../src/sandbox/dms/simulator.js";
 import type { AdapterAccount, ImageInput, VerificationInputData } from "../../../../src/adapters/types.js";
-import type { CheckName } from "../../../../src/core/model.js";
+import type { CheckName } from "../../../../src/domain/model.js";
 import { fakeJpeg, makeAccount, makeVerification } from "../../../support/adapter-harness.js";
 
 export const BASE = "https://dms.vendor.test";

@@ -3,7 +3,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dmsAdapter } from "../../../../src/adapters/dms/index.js";
 import { HTTP_ERROR_MAP } from "../../../../src/adapters/dms/mapping.js";
-import { isVendorError, type VendorError } from "../../../../src/core/errors.js";
+import { isVendorError, type VendorError } from "../../../../src/domain/errors.js";
 import { makeHarness } from "../../../support/adapter-harness.js";
 import { API_KEY, BASE, IDV, LIVE, documentSample, dmsAccount, faceDetectionSample, fixtureJson, input, verification } from "./helpers.js";
 

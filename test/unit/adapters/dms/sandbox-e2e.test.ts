@@ -3,7 +3,7 @@ import nock from "nock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dmsAdapter } from "../../../../src/adapters/dms/index.js";
 import type { Outcome } from "../../../../src/adapters/types.js";
-import { isVendorError, type VendorError } from "../../../../src/core/errors.js";
+import { isVendorError, type VendorError } from "../../../../src/domain/errors.js";
 import type { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { MAGIC_INPUTS } from "../../../../src/sandbox/dms/simulator.js";
 import { fakeJpeg, makeAccount, makeHarness } from "../../../support/adapter-harness.js";

@@ -6,7 +6,7 @@ import { dmsAdapter } from "../../../../src/adapters/dms/index.js";
 import { WEBHOOK_EVENT_MAP } from "../../../../src/adapters/dms/mapping.js";
 import { authenticateWebhook, parseSignatureHeader, parseWebhook, signHillogy } from "../../../../src/adapters/dms/webhooks.js";
 import type { RawWebhookRequest } from "../../../../src/adapters/types.js";
-import { isVendorError } from "../../../../src/core/errors.js";
+import { isVendorError } from "../../../../src/domain/errors.js";
 import { SECRET_PRIMARY, SECRET_STAGED, dmsAccount, fixtureText } from "./helpers.js";
 
 const RAW = Buffer.from(fixtureText("webhook-anomaly-detected.json"), "utf8");

@@ -5,7 +5,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identomatAdapter } from "../../../../src/adapters/identomat/index.js";
 import { PersonSchema, ResultAnswerSchema } from "../../../../src/adapters/identomat/schemas.js";
-import { VendorError } from "../../../../src/core/errors.js";
+import { VendorError } from "../../../../src/domain/errors.js";
 import { redactPayload } from "../../../../src/core/redact.js";
 import type { AdapterAccount } from "../../../../src/adapters/types.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";

@@ -1,6 +1,6 @@
 // Every row of every Identomat mapping table, with the expected normalized value written out.
 import { describe, expect, it } from "vitest";
-import { VendorError } from "../../../../src/core/errors.js";
+import { VendorError } from "../../../../src/domain/errors.js";
 import {
   CHECK_FAILED_BY_REASON,
   DOCUMENT_TYPE_IN,

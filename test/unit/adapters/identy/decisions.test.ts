@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
 import { sizeSelfieForMatch } from "../../../../src/adapters/identy/images.js";
 import type { Outcome, VerificationInputData } from "../../../../src/adapters/types.js";
-import type { CheckName } from "../../../../src/core/model.js";
+import type { CheckName } from "../../../../src/domain/model.js";
 import { isRetakeable } from "../../../../src/core/policy.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { createIdentySimulator } from "../../../../src/sandbox/identy/simulator.js";

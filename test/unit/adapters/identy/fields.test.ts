@@ -6,7 +6,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
 import type { Outcome, VerificationInputData } from "../../../../src/adapters/types.js";
-import type { CheckName } from "../../../../src/core/model.js";
+import type { CheckName } from "../../../../src/domain/model.js";
 import { fakeJpeg, makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
 import { DOC_PROCESS_OK, fixture, png } from "./samples.js";
 

@@ -3,7 +3,7 @@ import { chooseFlow, identyAdapter, validateIdentyRequest } from "../../../../sr
 import { IdentySettingsSchema } from "../../../../src/adapters/identy/schemas.js";
 import { verifySdkProxyToken } from "../../../../src/adapters/identy/sdk-proxy.js";
 import type { VerificationInputData } from "../../../../src/adapters/types.js";
-import type { CheckName } from "../../../../src/core/model.js";
+import type { CheckName } from "../../../../src/domain/model.js";
 import { fakeJpeg, makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
 
 const blob = { identyBlob: Buffer.from("blob").toString("base64") };

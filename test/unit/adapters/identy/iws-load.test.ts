@@ -4,7 +4,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter, parseIdentySettings } from "../../../../src/adapters/identy/index.js";
 import { callCostMs, requestsPerSecond, type ThroughputProfile } from "../../../../src/adapters/identy/throughput.js";
-import { VendorError } from "../../../../src/core/errors.js";
+import { VendorError } from "../../../../src/domain/errors.js";
 import { localAccountRate } from "../../../../src/core/account-rate.js";
 import { createVendorHttp } from "../../../../src/core/vendor-http.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";

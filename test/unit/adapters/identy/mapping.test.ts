@@ -15,7 +15,7 @@ import {
   retryFeedbackReason,
   templateFormatOf,
 } from "../../../../src/adapters/identy/mapping.js";
-import { VendorError } from "../../../../src/core/errors.js";
+import { VendorError } from "../../../../src/domain/errors.js";
 import type { VendorResponse } from "../../../../src/core/vendor-http.js";
 
 // The doc's table 9 and endpoint code lists, written out: code, name, HTTP_CODE, expected normalized code, technical?

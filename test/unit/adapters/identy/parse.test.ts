@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { AsResponseSchema, MatchResponseSchema, parseIwsBody, readIwsBody, repairIwsJson } from "../../../../src/adapters/identy/schemas.js";
-import { VendorError } from "../../../../src/core/errors.js";
+import { VendorError } from "../../../../src/domain/errors.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../../../../src/adapters/identy/fixtures/${name}`, import.meta.url), "utf8");
 

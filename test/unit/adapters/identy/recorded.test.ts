@@ -5,8 +5,8 @@ import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
 import type { AdapterAccount, Outcome, VerificationInputData } from "../../../../src/adapters/types.js";
-import { VendorError } from "../../../../src/core/errors.js";
-import type { CheckName } from "../../../../src/core/model.js";
+import { VendorError } from "../../../../src/domain/errors.js";
+import type { CheckName } from "../../../../src/domain/model.js";
 import { fakeJpeg, makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
 import { DOC_PROCESS_OK, DOC_PROCESS_SPOOF, fixture, png } from "./samples.js";
 

@@ -5,6 +5,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
 import { createIdentySdkProxyRouter, inspectSdkProxyToken, signSdkProxyToken, verifySdkProxyToken, type SdkProxyAccount } from "../../../../src/adapters/identy/sdk-proxy.js";
+import { vendorRouteHttp } from "../../../../src/core/vendor-http.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { SIM_MODELS_BYTES, SIM_PUB_KEY_BYTES, createIdentySimulator } from "../../../../src/sandbox/identy/simulator.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
@@ -57,7 +58,7 @@ beforeAll(async () => {
   accounts.set("va_sim", { baseUrl: `${urlOf(simServer)}/identy/` });
   accounts.set("va_cors", { baseUrl: urlOf(upstreamServer), allowedOrigins: ["https://shop.example"] });
   accounts.set("va_any", { baseUrl: urlOf(upstreamServer), allowedOrigins: ["*"] });
-  const app = express().use("/sdk/identy", createIdentySdkProxyRouter({ key, resolveAccount: async (id) => accounts.get(id) ?? null, now: () => now }));
+  const app = express().use("/sdk/identy", createIdentySdkProxyRouter({ httpFor: vendorRouteHttp("identy", "sdk-proxy"), key, resolveAccount: async (id) => accounts.get(id) ?? null, now: () => now }));
   proxyServer = await listen(app);
   proxy = `${urlOf(proxyServer)}/sdk/identy`;
 });
@@ -184,7 +185,7 @@ describe("SDK proxy router", () => {
     if (o.status !== "awaiting_user" || o.nextAction?.type !== "identy_capture") throw new Error("expected identy_capture");
     const app = express().use(
       "/sdk/identy",
-      createIdentySdkProxyRouter({ key: h.ctx.deriveKey("identy-sdk-proxy"), resolveAccount: async (id) => (id === acc.id ? { baseUrl: acc.baseUrl } : null) }),
+      createIdentySdkProxyRouter({ httpFor: vendorRouteHttp("identy", "sdk-proxy"), key: h.ctx.deriveKey("identy-sdk-proxy"), resolveAccount: async (id) => (id === acc.id ? { baseUrl: acc.baseUrl } : null) }),
     );
     const server = await listen(app);
     try {
@@ -243,7 +244,7 @@ describe("SDK proxy CORS (the Face Web SDK on the tenant's page sends LogAPITrig
   });
 
   it("in production a stored \"*\" is ignored", async () => {
-    const app = express().use("/sdk/identy", createIdentySdkProxyRouter({ key, production: true, resolveAccount: async (id) => accounts.get(id) ?? null, now: () => now }));
+    const app = express().use("/sdk/identy", createIdentySdkProxyRouter({ httpFor: vendorRouteHttp("identy", "sdk-proxy"), key, production: true, resolveAccount: async (id) => accounts.get(id) ?? null, now: () => now }));
     const server = await listen(app);
     try {
       const r = await fetch(`${urlOf(server)}/sdk/identy/${token("va_any")}/api/v1/time`, { method: "OPTIONS", headers: { Origin: "https://anyone.example", "Access-Control-Request-Method": "POST" } });
@@ -264,8 +265,10 @@ describe("SDK proxy load: the account's shared in-flight limit and rate", () => 
         key,
         resolveAccount: async () => ({ baseUrl: urlOf(upstreamServer), settings: { concurrency: 3, hardware: "cpu-8" } }),
         now: () => now,
-        slots: { acquire: async (k, limit) => (slotKeys.push([k, limit]), async () => undefined) },
-        rate: { reserve: async (k, cost) => (reserved.push([k, cost]), 0) },
+        httpFor: vendorRouteHttp("identy", "sdk-proxy", {
+          slots: { acquire: async (k, limit) => (slotKeys.push([k, limit]), async () => undefined) },
+          rate: { reserve: async (k, cost) => (reserved.push([k, cost]), 0) },
+        }),
       }),
     );
     const server = await listen(app);

@@ -8,7 +8,7 @@ import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { shareidAdapter } from "../../../../src/adapters/shareid/index.js";
 import type { VerificationInputData } from "../../../../src/adapters/types.js";
-import { VendorError } from "../../../../src/core/errors.js";
+import { VendorError } from "../../../../src/domain/errors.js";
 import { redactPayload } from "../../../../src/core/redact.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
 import { jpeg, pdf, png, webp } from "./images.js";

@@ -6,7 +6,7 @@ import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { shareidAdapter } from "../../../../src/adapters/shareid/index.js";
 import type { AdapterAccount, VerificationInputData } from "../../../../src/adapters/types.js";
-import type { VendorError } from "../../../../src/core/errors.js";
+import type { VendorError } from "../../../../src/domain/errors.js";
 import { redactPayload } from "../../../../src/core/redact.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { createShareidSimulator, MAGIC_INPUTS, SANDBOX_API_KEY, SANDBOX_BUSINESS_HASH } from "../../../../src/sandbox/shareid/simulator.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { shareidAdapter } from "../../../../src/adapters/shareid/index.js";
-import { sniffImageType } from "../../../../src/core/image-type.js";
+import { sniffImageType } from "../../../../src/domain/image-type.js";
 import type { ImageInput, VerificationInputData } from "../../../../src/adapters/types.js";
 import { makeAccount } from "../../../support/adapter-harness.js";
 import { jpeg, pdf, png, webp } from "./images.js";

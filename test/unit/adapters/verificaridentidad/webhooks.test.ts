@@ -4,7 +4,7 @@ import FormData from "form-data";
 import { verificaridentidadAdapter } from "../../../../src/adapters/verificaridentidad/index.js";
 import { decodeBody, parseMultipartFields } from "../../../../src/adapters/verificaridentidad/webhooks.js";
 import type { Outcome, ParsedWebhook, RawWebhookRequest } from "../../../../src/adapters/types.js";
-import { isVendorError } from "../../../../src/core/errors.js";
+import { isVendorError } from "../../../../src/domain/errors.js";
 import { makeAccount } from "../../../support/adapter-harness.js";
 
 const fixtureText = (name: string) => readFileSync(new URL(`../../../../src/adapters/verificaridentidad/fixtures/${name}`, import.meta.url), "utf8");

@@ -1,9 +1,9 @@
 // Outbound events: one webhook_events row per change, one delivery per subscribed
 // endpoint, and a deliver job per delivery, all in the caller's transaction.
-import type { Prisma } from "../../generated/prisma/client.js";
-import { newId } from "../../core/crypto.js";
-import type { VerificationResource } from "../../core/model.js";
-import { enqueue } from "../../core/jobs.js";
+import type { Prisma } from "../generated/prisma/client.js";
+import { newId } from "../domain/crypto.js";
+import type { VerificationResource } from "../domain/model.js";
+import { enqueue } from "./jobs.js";
 
 export const EVENT_TYPES = ["verification.updated", "verification.completed", "verification.failed"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

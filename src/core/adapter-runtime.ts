@@ -6,11 +6,11 @@ import type { Prisma } from "../generated/prisma/client.js";
 import type { AdapterAccount, AdapterContext } from "../adapters/types.js";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
-import { deriveKey, newId } from "../core/crypto.js";
-import { redactPayload } from "../core/redact.js";
-import { createVendorHttp, type VendorCallRecord } from "../core/vendor-http.js";
-import type { AccountSlots } from "../core/account-slots.js";
-import type { AccountRate } from "../core/account-rate.js";
+import { deriveKey, newId } from "../domain/crypto.js";
+import { redactPayload } from "./redact.js";
+import { createVendorHttp, type VendorCallRecord } from "./vendor-http.js";
+import type { AccountSlots } from "./account-slots.js";
+import type { AccountRate } from "./account-rate.js";
 import { vendorCallDuration } from "../observability/metrics.js";
 
 export interface ContextEffects {

@@ -3,9 +3,9 @@
 import { Queue, type ConnectionOptions } from "bullmq";
 import { Redis } from "ioredis";
 
-import { QUEUE_NAMES, type QueueName } from "../core/jobs.js";
+import { QUEUE_NAMES, type QueueName } from "./jobs.js";
 
-export { QUEUE_NAMES, type JobPayloads, type QueueName } from "../core/jobs.js";
+export { QUEUE_NAMES, type JobPayloads, type QueueName } from "./jobs.js";
 
 export interface Queues {
   byName: Record<QueueName, Queue>;
