@@ -6,7 +6,7 @@ import { adapterFor } from "../adapters/registry.js";
 import type { VerificationInputData } from "../adapters/types.js";
 import { toAdapterAccount } from "../core/accounts.js";
 import { newId, sha256Hex } from "../domain/crypto.js";
-import { resolveRoute, RoutingSchema } from "../core/routing.js";
+import { planRoute, RoutingSchema } from "../core/routing.js";
 import { acceptNewInput, cancelVerification, createVerification, erasePersonalData, NotAccepting, toResource } from "../core/verifications.js";
 import { checkImageBytes, decodeBase64Image } from "./images.js";
 import { Problem, fromZod } from "./problem.js";
@@ -97,10 +97,11 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     }
     const input = toInput(body, app.env.MAX_IMAGE_BYTES);
 
-    // what the first routed vendor cannot take is refused now, before any vendor call
+    // the one routing decision, stored with the verification; what its first vendor cannot take is refused now,
+    // before any vendor call
     const tenant = await app.db.tenant.findUniqueOrThrow({ where: { id: tenantId }, include: { vendorAccounts: true } });
-    const route = resolveRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, { checks: body.checks, country: body.document?.country ?? null, requestedVendor: body.vendor ?? null });
-    if (body.vendor && route.length === 0) throw new Problem(422, "Vendor not configured", `the tenant has no active ${body.vendor} account`, [{ path: "$.vendor", message: "no account for this vendor" }]);
+    const { plan: routePlan, accounts: route } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, { checks: body.checks, country: body.document?.country ?? null, requestedVendor: body.vendor ?? null });
+    if (body.vendor && routePlan.resolved === 0) throw new Problem(422, "Vendor not configured", `the tenant has no active ${body.vendor} account`, [{ path: "$.vendor", message: "no account for this vendor" }]);
     const first = route[0];
     const adapter = first && adapterFor(first.vendor);
     if (first && adapter?.validateRequest) {
@@ -113,7 +114,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
 
     const id = newId("ver");
     try {
-      const created = await createVerification(app, { id, tenantId, reference: body.reference ?? null, checks: body.checks, requestedVendor: body.vendor ?? null, metadata: body.metadata ?? {}, documentCountry: body.document?.country ?? null, idempotencyKey, requestHash, input });
+      const created = await createVerification(app, { id, tenantId, reference: body.reference ?? null, checks: body.checks, requestedVendor: body.vendor ?? null, metadata: body.metadata ?? {}, documentCountry: body.document?.country ?? null, idempotencyKey, requestHash, input, routePlan });
       app.onEnqueued?.();
       res.status(202).location(`/v1/verifications/${id}`).json(toResource(created));
     } catch (e) {

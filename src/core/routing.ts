@@ -2,6 +2,7 @@
 // Fall over to the next account on technical failure, never on a decision.
 import { z } from "../domain/zod.js";
 import type { CheckName } from "../domain/model.js";
+import { adapterFor } from "../adapters/registry.js";
 import type { VendorAccountRow } from "./accounts.js";
 
 export const RoutingRuleSchema = z.object({
@@ -47,4 +48,42 @@ export function resolveRoute(routing: Routing, accounts: VendorAccountRow[], req
 function dedupe(list: VendorAccountRow[]): VendorAccountRow[] {
   const seen = new Set<string>();
   return list.filter((a) => (seen.has(a.id) ? false : (seen.add(a.id), true)));
+}
+
+const CHECK_CAPABILITY = { document: "document", liveness: "liveness", face_match: "faceMatch" } as const;
+
+/** Whether the account's vendor can perform every requested check. */
+export function canPerform(vendor: string, checks: readonly CheckName[]): boolean {
+  const adapter = adapterFor(vendor);
+  return !!adapter && checks.every((c) => adapter.capabilities[CHECK_CAPABILITY[c]]);
+}
+
+/**
+ * The one routing decision of a verification, taken when it is created and stored with it
+ * (`verifications.route_plan`): the API validates the request against the first account, the worker starts
+ * on these accounts in this order (falling over on technical failures), and a later change of the tenant's
+ * routing does not move a verification already accepted.
+ */
+export interface RoutePlan {
+  /** the capable accounts, in fall-over order */
+  accounts: string[];
+  /** how many accounts routing gave before the capability filter (0: the tenant has none for this request) */
+  resolved: number;
+}
+
+export function planRoute(routing: Routing, accounts: VendorAccountRow[], req: RouteRequest): { plan: RoutePlan; accounts: VendorAccountRow[] } {
+  const routed = resolveRoute(routing, accounts, req);
+  const capable = routed.filter((a) => canPerform(a.vendor, req.checks));
+  return { plan: { accounts: capable.map((a) => a.id), resolved: routed.length }, accounts: capable };
+}
+
+/** A stored plan, or null for a verification accepted before plans were stored. */
+export function readRoutePlan(value: unknown): RoutePlan | null {
+  const v = value as Partial<RoutePlan> | null;
+  return v && Array.isArray(v.accounts) && typeof v.resolved === "number" ? { accounts: v.accounts.map(String), resolved: v.resolved } : null;
+}
+
+/** Why a verification has no account to start on, as the technical reason's message. */
+export function noAccountMessage(plan: RoutePlan): string {
+  return plan.resolved > 0 ? "no routed vendor account can perform the requested checks" : "the tenant has no vendor account for this request";
 }

@@ -11,6 +11,7 @@ import { judgeTransition, isTerminal } from "./state-machine.js";
 import type { ErasureReceipt } from "../domain/model.js";
 import { emitVerificationEvent, eventTypeFor } from "./emit.js";
 import { enqueue } from "./jobs.js";
+import type { RoutePlan } from "./routing.js";
 import { newId } from "../domain/crypto.js";
 import { processingDeadline, verificationDueAt } from "./schedule.js";
 import { verificationOutcomes } from "../observability/metrics.js";
@@ -353,6 +354,8 @@ export interface NewVerification {
   idempotencyKey: string | null;
   requestHash: string;
   input: VerificationInputData;
+  /** the routing decision (core/routing.ts planRoute), taken once by the API */
+  routePlan: RoutePlan;
 }
 
 /** A new verification: pending, its input sealed, its start due now (the submit job), in one transaction. */
@@ -372,10 +375,11 @@ export async function createVerification(deps: VerificationDeps, v: NewVerificat
         requestHash: v.requestHash,
         nextDueAt: now,
         createdAt: now,
+        routePlan: json(v.routePlan),
         input: { create: { payloadEnc: new Uint8Array(sealInput(deps.env.masterKey, v.id, v.input)) } },
       },
     });
-    await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "created", toStatus: "pending", detail: json({ checks: v.checks, requestedVendor: v.requestedVendor }) } });
+    await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "created", toStatus: "pending", detail: json({ checks: v.checks, requestedVendor: v.requestedVendor, route: v.routePlan.accounts }) } });
     await enqueue(tx, "submit", `submit-${v.id}`, { verificationId: v.id });
     return row;
   });

@@ -7,10 +7,10 @@ import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { AdapterAccount, Outcome, RawWebhookRequest } from "../adapters/types.js";
-import { toAdapterAccount } from "../core/accounts.js";
+import { toAdapterAccount, type VendorAccountRow } from "../core/accounts.js";
 import { isVendorError, toTechnicalReason } from "../domain/errors.js";
 import { reason, type Reason, type VendorId } from "../domain/model.js";
-import { resolveRoute, RoutingSchema } from "../core/routing.js";
+import { noAccountMessage, planRoute, readRoutePlan, RoutingSchema, type RoutePlan } from "../core/routing.js";
 import { isTerminal } from "../core/state-machine.js";
 import { applyOutcome, loadForAdapter, noteEvent, refreshErasureSummary } from "../core/verifications.js";
 import { scheduleForVerification } from "../core/schedule.js";
@@ -52,7 +52,6 @@ async function accountFor(deps: ProcessorDeps, accountId: string): Promise<Adapt
   return row ? toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row) : null;
 }
 
-const CHECK_CAPABILITY = { document: "document", liveness: "liveness", face_match: "faceMatch" } as const;
 
 export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submit"]): Promise<void> {
   const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
@@ -83,23 +82,28 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
 async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loaded: NonNullable<Awaited<ReturnType<typeof loadForAdapter>>>, capture: boolean, claim: { repeat: boolean; claims: number }): Promise<void> {
   const { row, adapterView } = loaded;
 
-  let route;
+  // the verification's one routing decision (taken by the API); a capture continues on the account that served it
+  let capable: VendorAccountRow[];
+  let plan: RoutePlan;
   if (capture) {
-    route = row.vendorAccountId ? [await deps.db.vendorAccount.findUniqueOrThrow({ where: { id: row.vendorAccountId } })] : [];
+    capable = row.vendorAccountId ? [await deps.db.vendorAccount.findUniqueOrThrow({ where: { id: row.vendorAccountId } })] : [];
+    plan = { accounts: capable.map((a) => a.id), resolved: capable.length };
   } else {
-    const tenant = await deps.db.tenant.findUniqueOrThrow({ where: { id: row.tenantId }, include: { vendorAccounts: true } });
-    route = resolveRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, {
-      checks: adapterView.checks,
-      country: row.documentCountry,
-      requestedVendor: row.requestedVendor,
-    });
+    const stored = readRoutePlan(row.routePlan);
+    if (stored) {
+      plan = stored;
+      const rows = await deps.db.vendorAccount.findMany({ where: { id: { in: stored.accounts } } });
+      const byId = new Map(rows.map((a) => [a.id, a]));
+      // an account operations disabled since is skipped like a technical failure; the order is the plan's
+      capable = stored.accounts.map((id) => byId.get(id)).filter((a): a is VendorAccountRow => !!a && a.disabledAt === null);
+    } else {
+      // accepted before routing decisions were stored
+      const tenant = await deps.db.tenant.findUniqueOrThrow({ where: { id: row.tenantId }, include: { vendorAccounts: true } });
+      ({ plan, accounts: capable } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, { checks: adapterView.checks, country: row.documentCountry, requestedVendor: row.requestedVendor }));
+    }
   }
-  const capable = route.filter((a) => {
-    const adapter = adapterFor(a.vendor);
-    return adapter && adapterView.checks.every((c) => adapter.capabilities[CHECK_CAPABILITY[c]]);
-  });
   if (capable.length === 0) {
-    await applyOutcome(deps, row.id, { status: "failed", reasons: [reason("vendor_feature_disabled", (row.requestedVendor as VendorId) ?? null, null, route.length ? "no routed vendor account can perform the requested checks" : "the tenant has no vendor account for this request")] }, { source: "worker", eventType: "routing_failed" });
+    await applyOutcome(deps, row.id, { status: "failed", reasons: [reason("vendor_feature_disabled", (row.requestedVendor as VendorId) ?? null, null, noAccountMessage(plan))] }, { source: "worker", eventType: "routing_failed" });
     return;
   }
   const failures: Reason[] = [];
