@@ -3,7 +3,7 @@
 // to an account its request was never validated against.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, waitUntil, type TestGateway } from "../support/gateway.js";
+import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, waitForFinal, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;
 const GOOD = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["dms-secret-one"] } };
@@ -15,13 +15,6 @@ const request = () => ({
   document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: img("doc") }] },
   selfie: { contentType: "image/jpeg", data: img("selfie") },
 });
-
-async function waitFinal(apiKey: string, id: string) {
-  return waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return ["completed", "failed", "expired", "cancelled"].includes(r.body.status) ? r.body : null;
-  }, 20_000, `verification ${id} to finish`);
-}
 
 beforeAll(async () => {
   gw = await startTestGateway({ workers: false });
@@ -44,7 +37,7 @@ describe("one routing decision per verification", () => {
     expect((await gw.admin("PUT", `/admin/tenants/${t.tenantId}/routing`, { default: [refused.id], rules: [] })).status).toBe(200);
     gw.startWorkers();
     try {
-      const done = await waitFinal(t.apiKey, created.body.id);
+      const done = await waitForFinal(gw, t.apiKey, created.body.id);
       expect(done).toMatchObject({ status: "completed", decision: "approved" });
       const calls = await gw.db.vendorCall.findMany({ where: { verificationId: created.body.id } });
       expect(calls.length).toBeGreaterThan(0);
@@ -63,7 +56,7 @@ describe("one routing decision per verification", () => {
     await gw.db.vendorAccount.update({ where: { id: first.id }, data: { disabledAt: new Date() } });
     gw.startWorkers();
     try {
-      const done = await waitFinal(t.apiKey, created.body.id);
+      const done = await waitForFinal(gw, t.apiKey, created.body.id);
       expect(done).toMatchObject({ status: "completed", decision: "approved" });
       const calls = await gw.db.vendorCall.findMany({ where: { verificationId: created.body.id } });
       expect(new Set(calls.map((c) => c.vendorAccountId))).toEqual(new Set([second.id]));

@@ -213,3 +213,13 @@ export async function waitUntil<T>(fn: () => Promise<T | null | undefined | fals
  */
 export const DMS_SANDBOX_SUBJECT = { firstName: "Carlos", lastName: "García López", dateOfBirth: "1990-06-15", documentNumber: "B12345678" } as const;
 export const DMS_SANDBOX_DOCUMENT = { type: "driving_license", country: "ES" } as const;
+
+const FINAL_STATUSES = ["completed", "failed", "expired", "cancelled"];
+
+/** The verification's resource once it has reached a final status. */
+export async function waitForFinal(gw: TestGateway, apiKey: string, id: string, timeoutMs = 20_000) {
+  return waitUntil(async () => {
+    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+    return FINAL_STATUSES.includes(r.body.status) ? r.body : null;
+  }, timeoutMs, `verification ${id} to finish`);
+}
