@@ -6,7 +6,7 @@ import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
 import { parseAccountSettings, sealCredentials, toAccountResource, toAdapterAccount } from "../core/accounts.js";
 import { constantTimeEqual, generateApiKey, newId } from "../domain/crypto.js";
-import { RoutingSchema } from "../core/routing.js";
+import { routingProblems, RoutingSchema, withRuleIds } from "../core/routing.js";
 import { circuitStateOf } from "../core/vendor-http.js";
 import { toTechnicalReason } from "../domain/errors.js";
 import { buildAdapterContext } from "../core/adapter-runtime.js";
@@ -86,13 +86,12 @@ export function adminRoutes(app: AppContext): Router {
     if (!t) throw new Problem(404, "Not found", "no such tenant");
     const p = RoutingSchema.safeParse(req.body);
     if (!p.success) throw fromZod(p.error);
-    const own = new Set(t.vendorAccounts.map((a) => a.id));
-    const lists = [["default", p.data.default] as const, ...p.data.rules.map((rule, i) => [`rules[${i}].accounts`, rule.accounts] as const)];
-    const errors = lists.flatMap(([path, ids]) => ids.map((id, j) => (own.has(id) ? null : { path: `$.${path}[${j}]`, message: `${id} is not a vendor account of this tenant` }))).filter((e): e is { path: string; message: string } => !!e);
-    if (errors.length) throw new Problem(422, "Unknown vendor accounts", errors.map((e) => e.message).join("; "), errors);
-    await app.db.tenant.update({ where: { id: t.id }, data: { routing: p.data as Prisma.InputJsonValue } });
-    await audit("routing.updated", "tenant", t.id, t.routing, p.data);
-    res.json({ tenantId: t.id, routing: p.data });
+    const errors = routingProblems(p.data, t.vendorAccounts);
+    if (errors.length) throw new Problem(422, "Invalid routing", errors.map((e) => e.message).join("; "), errors);
+    const routing = withRuleIds(p.data);
+    await app.db.tenant.update({ where: { id: t.id }, data: { routing: routing as Prisma.InputJsonValue } });
+    await audit("routing.updated", "tenant", t.id, t.routing, routing);
+    res.json({ tenantId: t.id, routing });
   });
 
   r.get("/vendor-events", async (req, res) => {

@@ -17,6 +17,7 @@ import { toAdapterAccount } from "../core/accounts.js";
 import { createIdentySdkProxyRouter } from "../adapters/identy/sdk-proxy.js";
 import { adminConsoleRouter, adminOpsRoutes } from "./console/index.js";
 import { allowedOriginsRoutes } from "./allowed-origins-routes.js";
+import { opsReportRoutes } from "./ops-report-routes.js";
 import { redisAccountSlots } from "../core/account-slots.js";
 import { redisAccountRate } from "../core/account-rate.js";
 import { vendorRouteHttp } from "../core/vendor-http.js";
@@ -84,7 +85,7 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key
   e.use("/v1", tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, verificationRoutes(app), webhookEndpointRoutes(app));
   e.use("/admin", adminConsoleRouter(app));
-  e.use("/admin", adminAuth(app.env.ADMIN_TOKEN), json, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app));
+  e.use("/admin", adminAuth(app.env.ADMIN_TOKEN), json, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app), opsReportRoutes(app));
   e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
   e.use(problemHandler);
   return e;

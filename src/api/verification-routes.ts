@@ -99,8 +99,9 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
 
     // the one routing decision, stored with the verification; what its first vendor cannot take is refused now,
     // before any vendor call
+    const id = newId("ver");
     const tenant = await app.db.tenant.findUniqueOrThrow({ where: { id: tenantId }, include: { vendorAccounts: true } });
-    const { plan: routePlan, accounts: route } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, { checks: body.checks, country: body.document?.country ?? null, requestedVendor: body.vendor ?? null });
+    const { plan: routePlan, accounts: route } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, { checks: body.checks, country: body.document?.country ?? null, requestedVendor: body.vendor ?? null, verificationId: id });
     if (body.vendor && routePlan.resolved === 0) throw new Problem(422, "Vendor not configured", `the tenant has no active ${body.vendor} account`, [{ path: "$.vendor", message: "no account for this vendor" }]);
     const first = route[0];
     const adapter = first && adapterFor(first.vendor);
@@ -112,7 +113,6 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       }
     }
 
-    const id = newId("ver");
     try {
       const created = await createVerification(app, { id, tenantId, reference: body.reference ?? null, checks: body.checks, requestedVendor: body.vendor ?? null, metadata: body.metadata ?? {}, documentCountry: body.document?.country ?? null, idempotencyKey, requestHash, input, routePlan });
       app.onEnqueued?.();

@@ -12,6 +12,21 @@ export type VendorAccountRow = Prisma.VendorAccountGetPayload<object>;
  * The settings the core reads for every vendor (DESIGN "Vendor account settings"), validated here
  * and kept whatever the vendor's own schema does with keys it does not list.
  */
+export const PricesSchema = z.strictObject({
+  /** ISO 4217 */
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  calls: z.record(z.string().min(1).max(100), z.number().min(0).max(1_000_000)).default({}),
+  default: z.number().min(0).max(1_000_000).optional(),
+});
+export type Prices = z.infer<typeof PricesSchema>;
+
+/** The price of one answered call, or null when the account sets none for it. Only answered calls are charged. */
+export function priceOf(prices: Prices | undefined, endpoint: string, outcome: "ok" | "error"): { cost: number; currency: string } | null {
+  if (!prices || outcome !== "ok") return null;
+  const cost = prices.calls[endpoint] ?? prices.default;
+  return cost === undefined ? null : { cost, currency: prices.currency };
+}
+
 export const CoreSettingsSchema = z.object({
   concurrency: z.number().int().positive().optional(),
   timeoutMs: z.number().int().positive().optional(),
@@ -20,6 +35,8 @@ export const CoreSettingsSchema = z.object({
   processingDeadlineHours: z.number().positive().optional(),
   /** the cap of a failing poll chain's backoff */
   pollBackoffMaxSeconds: z.number().positive().optional(),
+  /** what the vendor charges per call type (vendor_calls.cost): `calls` by endpoint label, `default` for the others */
+  prices: PricesSchema.optional(),
 });
 export const CORE_SETTING_KEYS = Object.keys(CoreSettingsSchema.shape) as (keyof z.infer<typeof CoreSettingsSchema>)[];
 

@@ -12,34 +12,58 @@ import { createVendorHttp, type VendorCallRecord } from "./vendor-http.js";
 import type { AccountSlots } from "./account-slots.js";
 import type { AccountRate } from "./account-rate.js";
 import { vendorCallDuration } from "../observability/metrics.js";
+import { PricesSchema, priceOf } from "./accounts.js";
 
 export interface ContextEffects {
   /** resolves when every side effect asked for so far is persisted */
   flush(): Promise<void>;
 }
 
-export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots?: AccountSlots; rate?: AccountRate }, account: AdapterAccount, verificationId: string | null): { ctx: AdapterContext; effects: ContextEffects } {
+export interface ContextOptions {
+  /** a shadow run: its calls are rows of the run, nothing is stored on the verification, and a busy account drops it */
+  shadowRunId?: string;
+}
+
+export function buildAdapterContext(
+  deps: { db: Db; env: Env; log: Logger; slots?: AccountSlots; rate?: AccountRate },
+  account: AdapterAccount,
+  verificationId: string | null,
+  options: ContextOptions = {},
+): { ctx: AdapterContext; effects: ContextEffects } {
   const pending: Promise<unknown>[] = [];
   const track = (p: Promise<unknown>) => {
     pending.push(p.catch((e) => deps.log.error({ err: errorForLog(e), verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")));
   };
   const s = account.settings as Record<string, unknown>;
   const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : undefined);
+  const prices = PricesSchema.safeParse(s.prices);
+  const shadowRunId = options.shadowRunId ?? null;
   const onCall = (r: VendorCallRecord) => {
+    const price = priceOf(prices.success ? prices.data : undefined, r.endpoint, r.outcome);
     vendorCallDuration.observe({ vendor: r.vendor, endpoint: r.endpoint, outcome: r.outcome === "ok" ? "ok" : (r.errorKind ?? "error") }, r.latencyMs / 1000);
     track(
       deps.db.vendorCall.create({
         // createdAt is when the answer came (not when the row is written): created_at - latency_ms is the start
-        data: { verificationId: r.verificationId, vendorAccountId: r.vendorAccountId, vendor: r.vendor, endpoint: r.endpoint, httpStatus: r.httpStatus, latencyMs: r.latencyMs, attempt: r.attempt, outcome: r.outcome, errorKind: r.errorKind, createdAt: new Date() },
+        data: { verificationId: r.verificationId, vendorAccountId: account.id, vendor: r.vendor, endpoint: r.endpoint, httpStatus: r.httpStatus, latencyMs: r.latencyMs, attempt: r.attempt, outcome: r.outcome, errorKind: r.errorKind, cost: price?.cost ?? null, currency: price?.currency ?? null, shadowRunId, createdAt: new Date() },
       }),
     );
   };
   const ctx: AdapterContext = {
     http: createVendorHttp({
       vendor: account.vendor,
-      vendorAccountId: account.id,
+      // a shadow run's calls count in the account's shared in-flight limit and rate like any call, but never wait
+      // for a slot (a saturated account drops the shadow instead of queueing it behind real traffic) and never
+      // queue in the account's own bulkhead
+      vendorAccountId: shadowRunId ? `${account.id}#shadow` : account.id,
+      sharedKey: account.id,
       verificationId,
-      settings: { concurrency: num("concurrency"), timeoutMs: num("timeoutMs") ?? deps.env.VENDOR_TIMEOUT_MS, maxRetries: num("maxRetries"), retryBaseMs: deps.env.VENDOR_RETRY_BASE_MS },
+      settings: {
+        concurrency: num("concurrency"),
+        timeoutMs: num("timeoutMs") ?? deps.env.VENDOR_TIMEOUT_MS,
+        maxRetries: shadowRunId ? 0 : num("maxRetries"),
+        retryBaseMs: deps.env.VENDOR_RETRY_BASE_MS,
+        ...(shadowRunId ? { maxSlotWaitMs: 0 } : {}),
+      },
       onCall,
       sharedSlots: deps.slots,
       sharedRate: deps.rate,

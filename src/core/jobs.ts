@@ -4,7 +4,7 @@
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 
-export const QUEUE_NAMES = ["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance"] as const;
+export const QUEUE_NAMES = ["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance", "shadow"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
@@ -15,6 +15,8 @@ export interface JobPayloads {
   deliver: { deliveryId: string };
   followup: { verificationId: string; name: "certificate" };
   erase: { erasureId: string };
+  /** a shadow run of a decided verification on its rule's shadow account */
+  shadow: { shadowRunId: string };
   /** the durable sweeper, run by a BullMQ job scheduler (one at a time across processes) */
   maintenance: { task: "sweep" };
 }
@@ -24,7 +26,7 @@ type Tx = Prisma.TransactionClient | Db;
 /** What a job is about: the outbox row keeps it so the sweeper can tell whether open work has a job. */
 export function subjectOf(payload: object): string | null {
   const p = payload as Record<string, unknown>;
-  const id = p.verificationId ?? p.inboundWebhookId ?? p.deliveryId ?? p.erasureId;
+  const id = p.verificationId ?? p.inboundWebhookId ?? p.deliveryId ?? p.erasureId ?? p.shadowRunId;
   return typeof id === "string" ? id : null;
 }
 

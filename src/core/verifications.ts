@@ -11,7 +11,7 @@ import { judgeTransition, isTerminal } from "./state-machine.js";
 import type { ErasureReceipt } from "../domain/model.js";
 import { emitVerificationEvent, eventTypeFor } from "./emit.js";
 import { enqueue } from "./jobs.js";
-import type { RoutePlan } from "./routing.js";
+import { readRoutePlan, type RoutePlan } from "./routing.js";
 import { newId } from "../domain/crypto.js";
 import { processingDeadline, verificationDueAt } from "./schedule.js";
 import { verificationOutcomes } from "../observability/metrics.js";
@@ -214,6 +214,7 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       if (changed) await emitVerificationEvent(tx, updated.tenantId, eventTypeFor(updated.status), resource, now);
       if (pollAt) await enqueue(tx, "poll", `poll-${id}-${updated.pollCount}`, { verificationId: id }, pollAt);
       else if (expiryAt) await enqueue(tx, "poll", `expiry-${id}-${expiryAt.getTime()}`, { verificationId: id }, expiryAt);
+      if (outcome.status === "completed" && !isTerminal(from.status)) await scheduleShadowRun(tx, updated, now);
       if (outcome.status === "completed" && outcome.followUps) {
         for (const name of outcome.followUps) {
           // a row per follow-up: its attempts and next due time survive any loss of its job
@@ -286,6 +287,24 @@ async function decide(tx: Tx, inputKey: Buffer, current: VerificationRow, vendor
     };
   }
   return { outcome: { ...vendorOutcome, decision: result.decision, reasons: result.reasons, checks }, retake: null, columns, policyDetail };
+}
+
+/**
+ * A verification its routing sampled for a shadow run has been decided: the run is written beside it and its job
+ * enqueued in the same transaction, so it happens once whatever is killed. The tenant is never told about it.
+ */
+async function scheduleShadowRun(tx: Tx, v: VerificationRow, now: Date): Promise<void> {
+  const plan = readRoutePlan(v.routePlan);
+  if (!plan?.shadow || v.erasedAt) return;
+  const account = await tx.vendorAccount.findUnique({ where: { id: plan.shadow.accountId }, select: { vendor: true } });
+  if (!account) return;
+  const reasons = ((v.reasons ?? []) as unknown as Reason[]).map((r) => r.code);
+  const id = newId("shd");
+  const created = await tx.shadowRun.createMany({
+    data: [{ id, verificationId: v.id, tenantId: v.tenantId, ruleId: plan.ruleId ?? "default", vendorAccountId: plan.shadow.accountId, vendor: account.vendor, status: "pending", primaryVendor: v.vendor, primaryDecision: v.decision, primaryReasons: reasons, createdAt: now }],
+    skipDuplicates: true,
+  });
+  if (created.count > 0) await enqueue(tx, "shadow", `shadow-${v.id}`, { shadowRunId: id });
 }
 
 /** The vendor's deadline for a verification whose user is done: its account's processingDeadlineHours from now. */

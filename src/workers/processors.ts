@@ -13,6 +13,7 @@ import { reason, type Reason, type VendorId } from "../domain/model.js";
 import { noAccountMessage, planRoute, readRoutePlan, RoutingSchema, type RoutePlan } from "../core/routing.js";
 import { isTerminal } from "../core/state-machine.js";
 import { applyOutcome, loadForAdapter, noteEvent, refreshErasureSummary } from "../core/verifications.js";
+import { finishShadowRun, type ShadowEnd } from "../core/shadow.js";
 import { scheduleForVerification } from "../core/schedule.js";
 import { buildAdapterContext, recordAccountEvent, recordVendorPayload } from "../core/adapter-runtime.js";
 import type { JobPayloads } from "../core/queues.js";
@@ -414,5 +415,37 @@ export async function processErase(deps: ProcessorDeps, job: JobPayloads["erase"
       await tx.vendorErasure.update({ where: { id: row.id }, data: { attempts, detail: detail.slice(0, 500), nextDueAt: at } });
       await enqueue(tx, "erase", `erase-${row.id}-${attempts}`, job, at);
     });
+  }
+}
+
+/**
+ * A shadow run: the rule's shadow account decides the verification again on the inputs the gateway holds, after
+ * the primary decided. Nothing it does reaches the verification: its calls are the run's rows, its payloads are not
+ * kept, its outcome is stored in shadow_runs. A busy shadow account drops the run rather than queue behind real traffic.
+ */
+export async function processShadow(deps: ProcessorDeps, job: JobPayloads["shadow"]): Promise<void> {
+  const run = await deps.db.shadowRun.findUnique({ where: { id: job.shadowRunId } });
+  if (!run || run.status !== "pending") return;
+  const finish = (end: ShadowEnd) => finishShadowRun(deps.db, deps.env.masterKey, run.id, end);
+  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, run.verificationId);
+  if (!loaded || loaded.row.erasedAt) return finish({ status: "skipped", detail: "the verification's personal data is gone" });
+  const accountRow = await deps.db.vendorAccount.findUnique({ where: { id: run.vendorAccountId } });
+  const adapter = accountRow && adapterFor(accountRow.vendor);
+  if (!accountRow || !adapter || accountRow.disabledAt) return finish({ status: "skipped", detail: "the shadow account is gone or disabled" });
+  const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, accountRow);
+  // the shadow sees the verification as new: no vendor reference or state of the primary
+  const view = { ...loaded.adapterView, status: "pending", decision: null, vendorReference: null, pollCount: 0, sessionExpiresAt: null };
+  const { ctx, effects } = buildAdapterContext(deps, account, null, { shadowRunId: run.id });
+  const started = Date.now();
+  try {
+    const outcome = await adapter.start(view, account, ctx);
+    await effects.flush();
+    await finish({ status: "done", outcome, latencyMs: Date.now() - started });
+  } catch (e) {
+    await effects.flush();
+    const busy = isVendorError(e) && e.kind === "unavailable" && /no free call slot/.test(e.message);
+    if (!isVendorError(e)) deps.log.error({ err: errorForLog(e), shadowRunId: run.id, vendor: account.vendor }, "adapter crashed in a shadow run");
+    const r = toTechnicalReason(e, account.vendor);
+    await finish({ status: busy ? "dropped" : "failed", detail: busy ? "the shadow account was saturated" : `${r.code}${r.vendorCode ? ` (${r.vendorCode})` : ""}`, latencyMs: Date.now() - started });
   }
 }

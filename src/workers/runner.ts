@@ -7,7 +7,7 @@ import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { deliverOnce } from "../webhooks/outbound/deliver.js";
 import { createDoneMarker, createOutboxRelay, type OutboxRelay } from "./outbox.js";
-import { processErase, processFollowUp, processIngest, processPoll, processSubmit } from "./processors.js";
+import { processErase, processFollowUp, processIngest, processPoll, processShadow, processSubmit } from "./processors.js";
 import { QUEUE_NAMES, redisConnection, type JobPayloads, type QueueName, type Queues } from "../core/queues.js";
 import { probeVendorHealth } from "./health.js";
 import { redisAccountSlots } from "../core/account-slots.js";
@@ -56,6 +56,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
     deliver: (d) => deliverOnce(pdeps, d.deliveryId),
     followup: (d) => processFollowUp(pdeps, d),
     erase: (d) => processErase(pdeps, d),
+    shadow: (d) => processShadow(pdeps, d),
     maintenance: async () => {
       await runSweep();
     },

@@ -32,7 +32,7 @@ const dmmf = JSON.parse(wasm.get_dmmf(JSON.stringify({ prismaSchema: [["schema.p
 const models: DmmfModel[] = dmmf.datamodel.models;
 const indexes: { model: string; type: "id" | "unique" | "normal" | "fulltext"; fields: { name: string }[] }[] = dmmf.datamodel.indexes;
 
-const PG_TYPE: Record<string, string> = { String: "text", Int: "integer", BigInt: "bigint", DateTime: "timestamp without time zone", Json: "jsonb", Bytes: "bytea", Boolean: "boolean", Float: "double precision" };
+const PG_TYPE: Record<string, string> = { String: "text", Int: "integer", BigInt: "bigint", DateTime: "timestamp without time zone", Json: "jsonb", Bytes: "bytea", Boolean: "boolean", Float: "double precision", Decimal: "numeric" };
 const table = (m: DmmfModel) => m.dbName ?? m.name;
 const col = (m: DmmfModel, fieldName: string) => {
   const f = m.fields.find((x) => x.name === fieldName)!;
