@@ -31,7 +31,7 @@ export function opsReportRoutes(app: AppContext): Router {
   r.get("/shadow-reports", async (req, res) => {
     const q = ShadowReportQuerySchema.safeParse(req.query);
     if (!q.success) throw fromZod(q.error, ["query"]);
-    if (!(await tenantExists(q.data.tenantId))) throw new Problem(404, "Not found", "no such tenant", [{ path: "query.tenantId", message: "no such tenant" }]);
+    if (!(await tenantExists(q.data.tenantId))) throw new Problem(404, "Not found", "no such tenant", [{ path: "$.query.tenantId", message: "no such tenant" }]);
     res.json(await shadowReport(app.db, { tenantId: q.data.tenantId, ruleId: q.data.ruleId, from: q.data.from ? new Date(q.data.from) : undefined, to: q.data.to ? new Date(q.data.to) : undefined }));
   });
 
@@ -40,10 +40,10 @@ export function opsReportRoutes(app: AppContext): Router {
     if (!q.success) throw fromZod(q.error, ["query"]);
     const from = new Date(q.data.from);
     const to = new Date(q.data.to);
-    if (from >= to) throw new Problem(400, "Invalid range", "`from` must be before `to`", [{ path: "query.to", message: "must be after from" }]);
+    if (from >= to) throw new Problem(400, "Invalid range", "`from` must be before `to`", [{ path: "$.query.to", message: "must be after from" }]);
     // an hourly report is for days, not years: a bounded number of buckets
-    if (q.data.bucket === "hour" && to.getTime() - from.getTime() > 93 * 86_400_000) throw new Problem(400, "Range too long", "hourly buckets cover at most 93 days", [{ path: "query.bucket", message: "use day for ranges over 93 days" }]);
-    if (!(await tenantExists(q.data.tenantId))) throw new Problem(404, "Not found", "no such tenant", [{ path: "query.tenantId", message: "no such tenant" }]);
+    if (q.data.bucket === "hour" && to.getTime() - from.getTime() > 93 * 86_400_000) throw new Problem(400, "Range too long", "hourly buckets cover at most 93 days", [{ path: "$.query.bucket", message: "use day for ranges over 93 days" }]);
+    if (!(await tenantExists(q.data.tenantId))) throw new Problem(404, "Not found", "no such tenant", [{ path: "$.query.tenantId", message: "no such tenant" }]);
     res.json(await analytics(app.db, { tenantId: q.data.tenantId, vendor: q.data.vendor, from, to, bucket: q.data.bucket }));
   });
   return r;

@@ -1,8 +1,98 @@
-// Cost and performance per tenant and vendor (issue 14): GET /admin/analytics. Computed in SQL over the indexed
-// vendor_calls (vendor_account_id, created_at) and verifications (tenant_id, created_at) tables: the tenant's
-// accounts are looked up first so that the call scan is an index range per account.
+// Cost and performance per tenant and vendor (issue 14): GET /admin/analytics. Vendor calls are rolled up per
+// account and hour by the durable sweeper (vendor_call_hourly: counts, cost, a latency histogram), so a month of a
+// million calls is a few hundred rows to read; the calls not rolled up yet (the last minutes) are aggregated raw
+// the same way and merged. Latency percentiles are read from the histogram: the upper bound of the bucket the
+// percentile falls in (exact for the bounds below, within one bucket otherwise), the largest latency above them.
+// Verifications are counted from the indexed verifications table (tenant_id, created_at).
 import type { Db } from "../db/client.js";
 import { Prisma } from "../generated/prisma/client.js";
+
+/** latency histogram bucket bounds, ms: bucket k holds latencies in (bounds[k-1], bounds[k]]; the last, above all */
+export const LATENCY_BOUNDS_MS = [10, 20, 30, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 60000, 120000] as const;
+const BOUNDS_SQL = Prisma.sql`ARRAY[${Prisma.join([...LATENCY_BOUNDS_MS])}]::int[]`;
+const ROLLUP = "vendor_calls";
+/** calls younger than this are left for the next sweep: every insert before them has committed */
+const SETTLE_MS = 60_000;
+const ROLLUP_BATCH = 100_000;
+
+type Bucketed = { vendor_account_id: string; vendor: string; hour: Date; bucket: number; n: number; errors: number; max: number; cost: string | null; currency: string | null };
+
+/** Rolls the vendor calls the rollup has not read yet (and older than a minute) into vendor_call_hourly. Returns how many. */
+export async function rollUpVendorCalls(db: Db, now = new Date()): Promise<number> {
+  return db.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`INSERT INTO rollup_state (name, last_id) VALUES (${ROLLUP}, 0) ON CONFLICT DO NOTHING`;
+      const [state] = await tx.$queryRaw<{ last_id: bigint }[]>`SELECT last_id FROM rollup_state WHERE name = ${ROLLUP} FOR UPDATE`;
+      const lastId = state?.last_id ?? 0n;
+      const [range] = await tx.$queryRaw<{ upto: bigint | null; n: number }[]>`
+        SELECT max(id) AS upto, count(*)::int AS n FROM (
+          SELECT id, created_at FROM vendor_calls WHERE id > ${lastId} ORDER BY id LIMIT ${ROLLUP_BATCH}) s
+        WHERE created_at < ${new Date(now.getTime() - SETTLE_MS)}`;
+      if (!range?.upto) return 0;
+      const rows = await tx.$queryRaw<Bucketed[]>`
+        SELECT vendor_account_id, vendor, date_trunc('hour', created_at) AS hour, width_bucket(latency_ms - 1, ${BOUNDS_SQL}) AS bucket,
+               count(*)::int AS n, (count(*) FILTER (WHERE outcome <> 'ok'))::int AS errors, max(latency_ms) AS max,
+               sum(cost)::text AS cost, min(currency) AS currency
+          FROM vendor_calls WHERE id > ${lastId} AND id <= ${range.upto}
+         GROUP BY 1, 2, 3, 4`;
+      for (const h of mergeBuckets(rows).values()) {
+        await tx.$executeRaw`
+          INSERT INTO vendor_call_hourly AS t (vendor_account_id, hour, vendor, calls, errors, latency_ms_max, latency_hist, cost, currency)
+          VALUES (${h.accountId}, ${h.hour}, ${h.vendor}, ${h.calls}, ${h.errors}, ${h.max}, ${h.hist}::int[], ${h.cost}::numeric, ${h.currency})
+          ON CONFLICT (vendor_account_id, hour) DO UPDATE SET
+            calls = t.calls + EXCLUDED.calls, errors = t.errors + EXCLUDED.errors,
+            latency_ms_max = greatest(t.latency_ms_max, EXCLUDED.latency_ms_max),
+            latency_hist = (SELECT array_agg(a + b ORDER BY o) FROM unnest(t.latency_hist, EXCLUDED.latency_hist) WITH ORDINALITY AS u(a, b, o)),
+            cost = CASE WHEN t.cost IS NULL AND EXCLUDED.cost IS NULL THEN NULL ELSE coalesce(t.cost, 0) + coalesce(EXCLUDED.cost, 0) END,
+            currency = coalesce(t.currency, EXCLUDED.currency)`;
+      }
+      await tx.$executeRaw`UPDATE rollup_state SET last_id = ${range.upto} WHERE name = ${ROLLUP}`;
+      return range.n;
+    },
+    { timeout: 60_000 },
+  );
+}
+
+interface Hourly {
+  accountId: string;
+  vendor: string;
+  hour: Date;
+  calls: number;
+  errors: number;
+  max: number;
+  hist: number[];
+  cost: number | null;
+  currency: string | null;
+}
+
+function mergeBuckets(rows: Bucketed[], key: (r: Bucketed) => string = (r) => `${r.vendor_account_id}|${r.hour.toISOString()}`): Map<string, Hourly> {
+  const out = new Map<string, Hourly>();
+  for (const r of rows) {
+    const k = key(r);
+    let h = out.get(k);
+    if (!h) out.set(k, (h = { accountId: r.vendor_account_id, vendor: r.vendor, hour: r.hour, calls: 0, errors: 0, max: 0, hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0), cost: null, currency: null }));
+    h.calls += r.n;
+    h.errors += r.errors;
+    h.max = Math.max(h.max, r.max);
+    h.hist[r.bucket]! += r.n;
+    if (r.cost !== null) h.cost = (h.cost ?? 0) + Number(r.cost);
+    h.currency ??= r.currency;
+  }
+  return out;
+}
+
+/** The p-th percentile (0..100) of a histogram: its bucket's upper bound, or the largest latency above the bounds. */
+export function histogramPercentile(hist: readonly number[], p: number, max: number): number | null {
+  const total = hist.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = Math.ceil((p / 100) * total);
+  let seen = 0;
+  for (let k = 0; k < hist.length; k++) {
+    seen += hist[k]!;
+    if (seen >= rank) return k < LATENCY_BOUNDS_MS.length ? Math.min(LATENCY_BOUNDS_MS[k]!, max) : max;
+  }
+  return max;
+}
 
 export interface AnalyticsQuery {
   tenantId: string;
@@ -12,24 +102,50 @@ export interface AnalyticsQuery {
   bucket: "hour" | "day";
 }
 
-type CallRow = { bucket: Date; vendor: string; calls: number; errors: number; p50: number | null; p95: number | null; cost: string | null; currency: string | null };
 type VerificationRow = { bucket: Date; vendor: string | null; status: string; decision: string | null; n: number };
+type RolledRow = { vendor_account_id: string; vendor: string; hour: Date; calls: number; errors: number; latency_ms_max: number; latency_hist: number[]; cost: string | null; currency: string | null };
 
 export async function analytics(db: Db, q: AnalyticsQuery) {
   const accounts = await db.vendorAccount.findMany({ where: { tenantId: q.tenantId, ...(q.vendor ? { vendor: q.vendor } : {}) }, select: { id: true } });
   const ids = accounts.map((a) => a.id);
-  const calls = ids.length
-    ? await db.$queryRaw<CallRow[]>`
-        SELECT date_trunc(${q.bucket}, created_at) AS bucket, vendor,
-               count(*)::int AS calls,
-               (count(*) FILTER (WHERE outcome <> 'ok'))::int AS errors,
-               percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
-               percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
-               sum(cost)::text AS cost, min(currency) AS currency
-          FROM vendor_calls
-         WHERE vendor_account_id = ANY(${ids}) AND created_at >= ${q.from} AND created_at < ${q.to}
-         GROUP BY 1, 2 ORDER BY 1, 2`
+  const state = await db.rollupState.findUnique({ where: { name: ROLLUP } });
+  const lastId = state?.lastId ?? 0n;
+  const rolled = ids.length
+    ? await db.$queryRaw<RolledRow[]>`
+        SELECT vendor_account_id, vendor, hour, calls, errors, latency_ms_max, latency_hist, cost::text AS cost, currency
+          FROM vendor_call_hourly WHERE vendor_account_id = ANY(${ids}) AND hour >= date_trunc('hour', ${q.from}::timestamp) AND hour < ${q.to}`
     : [];
+  // the calls since the last rollup, bucketed the same way
+  const fresh = ids.length
+    ? await db.$queryRaw<Bucketed[]>`
+        SELECT vendor_account_id, vendor, date_trunc('hour', created_at) AS hour, width_bucket(latency_ms - 1, ${BOUNDS_SQL}) AS bucket,
+               count(*)::int AS n, (count(*) FILTER (WHERE outcome <> 'ok'))::int AS errors, max(latency_ms) AS max,
+               sum(cost)::text AS cost, min(currency) AS currency
+          FROM vendor_calls WHERE id > ${lastId} AND vendor_account_id = ANY(${ids}) AND created_at >= ${q.from} AND created_at < ${q.to}
+         GROUP BY 1, 2, 3, 4`
+    : [];
+  const truncate = (d: Date) => {
+    const t = new Date(d);
+    if (q.bucket === "day") t.setUTCHours(0, 0, 0, 0);
+    else t.setUTCMinutes(0, 0, 0);
+    return t;
+  };
+  // one histogram per (report bucket, vendor), from the rolled-up hours and the fresh calls
+  const perBucket = new Map<string, Hourly>();
+  const add = (bucket: Date, vendor: string, h: { calls: number; errors: number; max: number; hist: readonly number[]; cost: number | null; currency: string | null }) => {
+    const k = `${bucket.toISOString()}|${vendor}`;
+    let e = perBucket.get(k);
+    if (!e) perBucket.set(k, (e = { accountId: "", vendor, hour: bucket, calls: 0, errors: 0, max: 0, hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0), cost: null, currency: null }));
+    e.calls += h.calls;
+    e.errors += h.errors;
+    e.max = Math.max(e.max, h.max);
+    h.hist.forEach((n, i) => (e.hist[i]! += n));
+    if (h.cost !== null) e.cost = (e.cost ?? 0) + h.cost;
+    e.currency ??= h.currency;
+  };
+  for (const r of rolled) add(truncate(r.hour), r.vendor, { calls: r.calls, errors: r.errors, max: r.latency_ms_max, hist: r.latency_hist, cost: r.cost === null ? null : Number(r.cost), currency: r.currency });
+  for (const h of mergeBuckets(fresh).values()) add(truncate(h.hour), h.vendor, h);
+  const calls = [...perBucket.values()].map((h) => ({ bucket: h.hour, vendor: h.vendor, calls: h.calls, errors: h.errors, p50: histogramPercentile(h.hist, 50, h.max), p95: histogramPercentile(h.hist, 95, h.max), cost: h.cost, currency: h.currency }));
   const verifications = await db.$queryRaw<VerificationRow[]>`
       SELECT date_trunc(${q.bucket}, created_at) AS bucket, vendor, status, decision, count(*)::int AS n
         FROM verifications
@@ -46,7 +162,7 @@ export async function analytics(db: Db, q: AnalyticsQuery) {
   };
   for (const c of calls) {
     const e = entry(c.bucket, c.vendor);
-    Object.assign(e, { calls: c.calls, errors: c.errors, p50LatencyMs: c.p50, p95LatencyMs: c.p95, cost: c.cost !== null && c.currency ? { amount: Number(c.cost), currency: c.currency } : null });
+    Object.assign(e, { calls: c.calls, errors: c.errors, p50LatencyMs: c.p50, p95LatencyMs: c.p95, cost: c.cost !== null && c.currency ? { amount: c.cost, currency: c.currency } : null });
   }
   for (const v of verifications) {
     const e = entry(v.bucket, v.vendor);

@@ -7,6 +7,7 @@ import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { deliverOnce } from "../webhooks/outbound/deliver.js";
 import { createDoneMarker, createOutboxRelay, type OutboxRelay } from "./outbox.js";
+import { rollUpVendorCalls } from "../core/analytics.js";
 import { processErase, processFollowUp, processIngest, processPoll, processShadow, processSubmit } from "./processors.js";
 import { QUEUE_NAMES, redisConnection, type JobPayloads, type QueueName, type Queues } from "../core/queues.js";
 import { probeVendorHealth } from "./health.js";
@@ -47,6 +48,8 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
     // a short lock: a process killed mid-sweep holds back the next sweep by at most this long
     const report = await withSweepLock(budgetRedis, queues.prefix, Math.max(10_000, sweepIntervalMs * 2), () => sweep(sweepDeps));
     await refreshGauges(db, queues).catch(() => undefined);
+    // the analytics rollup runs with the sweep (one at a time: its state row is locked), never failing it
+    await rollUpVendorCalls(db).catch((e: unknown) => log.warn({ err: errorForLog(e) }, "vendor-call rollup failed"));
     return report;
   };
   const handlers: { [Q in QueueName]: (data: JobPayloads[Q]) => Promise<unknown> } = {

@@ -26,3 +26,25 @@ CREATE TABLE "shadow_runs" (
 );
 CREATE UNIQUE INDEX "shadow_runs_verification_id_key" ON "shadow_runs"("verification_id");
 CREATE INDEX "shadow_runs_tenant_id_rule_id_created_at_idx" ON "shadow_runs"("tenant_id", "rule_id", "created_at");
+
+-- Vendor calls rolled up per account and hour by the sweeper, for the analytics report.
+CREATE TABLE "vendor_call_hourly" (
+    "vendor_account_id" TEXT NOT NULL,
+    "hour" TIMESTAMP(3) NOT NULL,
+    "vendor" TEXT NOT NULL,
+    "calls" INTEGER NOT NULL,
+    "errors" INTEGER NOT NULL,
+    "latency_ms_max" INTEGER NOT NULL,
+    "latency_hist" INTEGER[],
+    "cost" DECIMAL(14,4),
+    "currency" TEXT,
+
+    CONSTRAINT "vendor_call_hourly_pkey" PRIMARY KEY ("vendor_account_id","hour")
+);
+
+CREATE TABLE "rollup_state" (
+    "name" TEXT NOT NULL,
+    "last_id" BIGINT NOT NULL DEFAULT 0,
+
+    CONSTRAINT "rollup_state_pkey" PRIMARY KEY ("name")
+);
