@@ -1,5 +1,4 @@
 // The express app: tenant, admin, hooks and docs routes; problem+json errors.
-import { randomUUID } from "node:crypto";
 import express, { type Express } from "express";
 import { pinoHttp } from "pino-http";
 import type { AppContext } from "../app/context.js";
@@ -19,6 +18,8 @@ import { adminConsoleRouter, adminOpsRoutes } from "./console/index.js";
 import { allowedOriginsRoutes } from "./allowed-origins-routes.js";
 import { redisAccountSlots } from "../core/account-slots.js";
 import { redisAccountRate } from "../core/account-rate.js";
+import { newRequestId, REQUEST_ID_PATTERN } from "../observability/work-context.js";
+import { requestContext } from "./request-context.js";
 
 export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
   const e = express();
@@ -29,7 +30,7 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
       logger: app.log,
       genReqId: (req, res) => {
         const given = req.headers["x-request-id"];
-        const id = typeof given === "string" && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        const id = typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : newRequestId();
         res.setHeader("X-Request-Id", id);
         return id;
       },
@@ -41,6 +42,8 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
     }),
   );
+  // the rest of the request (and every job, vendor call and webhook it causes) runs under its id and span
+  e.use(requestContext());
 
   e.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
   e.get("/readyz", async (_req, res) => {
