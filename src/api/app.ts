@@ -20,6 +20,7 @@ import { redisAccountSlots } from "../core/account-slots.js";
 import { redisAccountRate } from "../core/account-rate.js";
 import { newRequestId, REQUEST_ID_PATTERN } from "../observability/work-context.js";
 import { requestContext } from "./request-context.js";
+import { basicAuthAsBearer, queuesBoard } from "./queues-board.js";
 
 export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
   const e = express();
@@ -84,6 +85,9 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key
   e.use("/v1", tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, verificationRoutes(app), webhookEndpointRoutes(app));
   e.use("/admin", adminConsoleRouter(app));
+  // bull-board: the queues and their jobs, for operators (job data holds ids only, never personal data)
+  const basic = basicAuthAsBearer();
+  e.use("/admin/bull-board", basic.before, adminAuth(app.env.ADMIN_TOKEN), queuesBoard(app, "/admin/bull-board"), basic.challenge);
   e.use("/admin", adminAuth(app.env.ADMIN_TOKEN), json, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app));
   e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
   e.use(problemHandler);
