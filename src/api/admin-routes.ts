@@ -113,8 +113,7 @@ export function adminRoutes(app: AppContext): Router {
     let probe = null;
     if (req.query.probe === "true" && adapter?.health) {
       const account = toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row);
-      const { ok, detail } = await runHealthProbe({ ...app, health: healthBoard }, account);
-      probe = { ok, detail };
+      probe = await runHealthProbe({ ...app, health: healthBoard }, account);
     }
     // circuit and last probe as every process reported them (a worker's breaker, another API's probe)
     const shared = (await readSharedHealth(healthBoard, [row.id])).get(row.id);
