@@ -10,6 +10,7 @@ import { createQueues } from "./core/queues.js";
 import { startWorkers } from "./workers/runner.js";
 import { startWorkerHttp, type WorkerHttp } from "./workers/http.js";
 import { createApp } from "./api/app.js";
+import { startTracing } from "./observability/tracing.js";
 
 const mode = process.argv.includes("--api") ? "api" : process.argv.includes("--worker") ? "worker" : process.argv.includes("--local") ? "local" : "all";
 
@@ -33,6 +34,9 @@ try {
   throw e;
 }
 const log = createLogger(env.LOG_LEVEL);
+// off unless OTEL_TRACES_EXPORTER or an OTLP endpoint is set
+const tracing = startTracing(env);
+if (tracing.enabled) log.info({ exporter: env.OTEL_TRACES_EXPORTER ?? "otlp", service: env.OTEL_SERVICE_NAME }, "tracing on");
 if (env.MIGRATE_ON_START) {
   const m = await migrateWhenReachable(env.DATABASE_URL, log);
   if (m.applied.length) log.info({ applied: m.applied }, "migrations applied");
@@ -82,6 +86,7 @@ async function shutdown(signal: string) {
   sandbox?.close();
   await queues.close();
   await db.$disconnect();
+  await tracing.shutdown().catch(() => undefined);
   clearTimeout(force);
   log.info("stopped");
   process.exit(0);

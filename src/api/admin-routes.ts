@@ -9,7 +9,8 @@ import { constantTimeEqual, generateApiKey, newId } from "../domain/crypto.js";
 import { routingProblems, RoutingSchema, withRuleIds } from "../core/routing.js";
 import { circuitStateOf } from "../core/vendor-http.js";
 import { toTechnicalReason } from "../domain/errors.js";
-import { buildAdapterContext } from "../core/adapter-runtime.js";
+import { circuitView, newestProbe, readSharedHealth, redisAccountHealth } from "../core/account-health.js";
+import { runHealthProbe } from "../core/adapter-runtime.js";
 import { Problem, fromZod } from "./problem.js";
 import { CreateTenantSchema, CreateVendorAccountSchema, RedecideSchema } from "./schemas.js";
 import { PolicyUpdateSchema } from "../core/policy.js";
@@ -26,6 +27,7 @@ export function adminAuth(token: string) {
 
 export function adminRoutes(app: AppContext): Router {
   const r = express.Router();
+  const healthBoard = redisAccountHealth(app.queues.connection, app.queues.prefix);
   const audit = (action: string, entityType: string, entityId: string, before: unknown, after: unknown) =>
     app.db.auditLog.create({ data: { actor: "admin", action, entityType, entityId, before: (before ?? undefined) as Prisma.InputJsonValue, after: (after ?? undefined) as Prisma.InputJsonValue } });
 
@@ -111,16 +113,16 @@ export function adminRoutes(app: AppContext): Router {
     let probe = null;
     if (req.query.probe === "true" && adapter?.health) {
       const account = toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row);
-      const { ctx, effects } = buildAdapterContext(app, account, null);
-      probe = await adapter.health(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "health probe failed" }));
-      await effects.flush();
+      probe = await runHealthProbe({ ...app, health: healthBoard }, account);
     }
+    // circuit and last probe as every process reported them (a worker's breaker, another API's probe)
+    const shared = (await readSharedHealth(healthBoard, [row.id])).get(row.id);
     res.json({
       id: row.id,
       vendor: row.vendor,
-      circuit: circuitStateOf(row.id),
+      ...circuitView(shared, circuitStateOf(row.id)),
       credits: row.credits,
-      health: { ok: row.healthOk, detail: row.healthDetail, checkedAt: row.healthCheckedAt?.toISOString() ?? null },
+      health: newestProbe({ ok: row.healthOk, detail: row.healthDetail, checkedAt: row.healthCheckedAt?.toISOString() ?? null }, shared?.probe),
       last15Minutes: { calls: calls.length, errorRate: calls.length ? calls.filter((c) => c.outcome !== "ok").length / calls.length : 0, p50LatencyMs: latencies[Math.floor(latencies.length / 2)] ?? null, p95LatencyMs: latencies[Math.floor(latencies.length * 0.95)] ?? null },
       probe,
     });

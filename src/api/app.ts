@@ -1,5 +1,4 @@
 // The express app: tenant, admin, hooks and docs routes; problem+json errors.
-import { randomUUID } from "node:crypto";
 import express, { type Express } from "express";
 import { pinoHttp } from "pino-http";
 import type { AppContext } from "../app/context.js";
@@ -21,6 +20,9 @@ import { opsReportRoutes } from "./ops-report-routes.js";
 import { redisAccountSlots } from "../core/account-slots.js";
 import { redisAccountRate } from "../core/account-rate.js";
 import { vendorRouteHttp } from "../core/vendor-http.js";
+import { newRequestId, REQUEST_ID_PATTERN } from "../observability/work-context.js";
+import { requestContext } from "./request-context.js";
+import { basicAuthAsBearer, queuesBoard } from "./queues-board.js";
 
 export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
   const e = express();
@@ -31,7 +33,7 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
       logger: app.log,
       genReqId: (req, res) => {
         const given = req.headers["x-request-id"];
-        const id = typeof given === "string" && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        const id = typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : newRequestId();
         res.setHeader("X-Request-Id", id);
         return id;
       },
@@ -43,6 +45,8 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
     }),
   );
+  // the rest of the request (and every job, vendor call and webhook it causes) runs under its id and span
+  e.use(requestContext());
 
   e.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
   e.get("/readyz", async (_req, res) => {
@@ -85,6 +89,9 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key
   e.use("/v1", tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, verificationRoutes(app), webhookEndpointRoutes(app));
   e.use("/admin", adminConsoleRouter(app));
+  // bull-board: the queues and their jobs, for operators (job data holds ids only, never personal data)
+  const basic = basicAuthAsBearer();
+  e.use("/admin/bull-board", basic.before, adminAuth(app.env.ADMIN_TOKEN), queuesBoard(app, "/admin/bull-board"), basic.challenge);
   e.use("/admin", adminAuth(app.env.ADMIN_TOKEN), json, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app), opsReportRoutes(app));
   e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
   e.use(problemHandler);

@@ -67,6 +67,12 @@ const EnvSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   // false where a one-shot migrate job applies the migrations (compose, Kubernetes): the process waits for them instead
   MIGRATE_ON_START: bool.default(true),
+  // OpenTelemetry traces (src/observability/tracing.ts), off unless one of these is set: the exporter
+  // (otlp, console or none) or an OTLP/HTTP endpoint (the exporter also reads OTEL_EXPORTER_OTLP_HEADERS)
+  OTEL_TRACES_EXPORTER: z.enum(["otlp", "console", "none"]).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).default("kyc-gateway"),
 }).superRefine((e, ctx) => {
   // vendor webhook URLs and hosted-flow links are built from it: a production default of localhost is always wrong
   if (e.NODE_ENV === "production" && !e.PUBLIC_BASE_URL) ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required when NODE_ENV=production (the URL vendors and end users reach this gateway at)" });

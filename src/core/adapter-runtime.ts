@@ -4,6 +4,8 @@ import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AdapterAccount, AdapterContext } from "../adapters/types.js";
+import { adapterFor } from "../adapters/registry.js";
+import { toTechnicalReason } from "../domain/errors.js";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { deriveKey, newId } from "../domain/crypto.js";
@@ -13,6 +15,8 @@ import type { AccountSlots } from "./account-slots.js";
 import type { AccountRate } from "./account-rate.js";
 import { vendorCallDuration } from "../observability/metrics.js";
 import { PricesSchema, priceOf } from "./accounts.js";
+import { currentRequestId } from "../observability/work-context.js";
+import type { AccountHealthBoard } from "./account-health.js";
 
 export interface ContextEffects {
   /** resolves when every side effect asked for so far is persisted */
@@ -25,11 +29,12 @@ export interface ContextOptions {
 }
 
 export function buildAdapterContext(
-  deps: { db: Db; env: Env; log: Logger; slots?: AccountSlots; rate?: AccountRate },
+  deps: { db: Db; env: Env; log: Logger; slots?: AccountSlots; rate?: AccountRate; health?: AccountHealthBoard },
   account: AdapterAccount,
   verificationId: string | null,
   options: ContextOptions = {},
 ): { ctx: AdapterContext; effects: ContextEffects } {
+  const requestId = currentRequestId();
   const pending: Promise<unknown>[] = [];
   const track = (p: Promise<unknown>) => {
     pending.push(p.catch((e) => deps.log.error({ err: errorForLog(e), verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")));
@@ -44,7 +49,7 @@ export function buildAdapterContext(
     track(
       deps.db.vendorCall.create({
         // createdAt is when the answer came (not when the row is written): created_at - latency_ms is the start
-        data: { verificationId: r.verificationId, vendorAccountId: account.id, vendor: r.vendor, endpoint: r.endpoint, httpStatus: r.httpStatus, latencyMs: r.latencyMs, attempt: r.attempt, outcome: r.outcome, errorKind: r.errorKind, cost: price?.cost ?? null, currency: price?.currency ?? null, shadowRunId, createdAt: new Date() },
+        data: { verificationId: r.verificationId, vendorAccountId: account.id, vendor: r.vendor, endpoint: r.endpoint, httpStatus: r.httpStatus, latencyMs: r.latencyMs, attempt: r.attempt, outcome: r.outcome, errorKind: r.errorKind, cost: price?.cost ?? null, currency: price?.currency ?? null, shadowRunId, requestId: r.requestId, createdAt: new Date() },
       }),
     );
   };
@@ -67,6 +72,8 @@ export function buildAdapterContext(
       onCall,
       sharedSlots: deps.slots,
       sharedRate: deps.rate,
+      healthBoard: deps.health,
+      requestId,
     }),
     log: deps.log.child({ vendor: account.vendor, vendorAccountId: account.id, verificationId }),
     now: () => new Date(),
@@ -120,4 +127,18 @@ export async function recordVendorPayload(db: Db, verificationId: string, vendor
     INSERT INTO vendor_payloads (verification_id, vendor, kind, body, created_at)
     SELECT ${verificationId}, ${vendor}, ${kind}, ${redacted}::jsonb, ${receivedAt}
     WHERE EXISTS (SELECT 1 FROM verifications WHERE id = ${verificationId} AND erased_at IS NULL)`;
+}
+
+/**
+ * One health probe of an account (periodic, or asked for by an operator): the adapter's answer, or
+ * the technical reason it failed; published for every process (the admin API and console read it).
+ */
+export async function runHealthProbe(deps: { db: Db; env: Env; log: Logger; health?: AccountHealthBoard }, account: AdapterAccount, now = new Date()): Promise<{ ok: boolean; detail: string; credits?: number | null }> {
+  const adapter = adapterFor(account.vendor);
+  if (!adapter?.health) return { ok: false, detail: "the vendor has no health probe", credits: null };
+  const { ctx, effects } = buildAdapterContext(deps, account, null);
+  const result = await adapter.health(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "health probe failed", credits: null }));
+  await effects.flush();
+  await deps.health?.probed(account.id, result, now).catch((e: unknown) => deps.log.debug({ err: errorForLog(e), vendorAccountId: account.id }, "health result not shared (Redis)"));
+  return result;
 }

@@ -4,6 +4,7 @@ import type { Prisma } from "../generated/prisma/client.js";
 import { newId } from "../domain/crypto.js";
 import type { VerificationResource } from "../domain/model.js";
 import { enqueue } from "./jobs.js";
+import { currentRequestId } from "../observability/work-context.js";
 
 export const EVENT_TYPES = ["verification.updated", "verification.completed", "verification.failed"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -12,7 +13,7 @@ export async function emitVerificationEvent(tx: Prisma.TransactionClient, tenant
   const eventId = newId("msg");
   const payload = { type, timestamp: now.toISOString(), data: resource };
   await tx.webhookEvent.create({
-    data: { id: eventId, tenantId, type, verificationId: resource.id, payload: payload as unknown as Prisma.InputJsonValue, createdAt: now },
+    data: { id: eventId, tenantId, type, verificationId: resource.id, payload: payload as unknown as Prisma.InputJsonValue, requestId: currentRequestId(), createdAt: now },
   });
   const endpoints = await tx.webhookEndpoint.findMany({ where: { tenantId, disabledAt: null, deletedAt: null } });
   for (const ep of endpoints) {

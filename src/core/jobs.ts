@@ -3,6 +3,8 @@
 // BullMQ). Jobs carry ids only, never personal data.
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Db } from "../db/client.js";
+import { currentRequestId, newRequestId } from "../observability/work-context.js";
+import { traceparentOf } from "../observability/tracing.js";
 
 export const QUEUE_NAMES = ["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance", "shadow"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -30,8 +32,38 @@ export function subjectOf(payload: object): string | null {
   return typeof id === "string" ? id : null;
 }
 
+/**
+ * What a job carries beside its payload, in its data's `context`: the request id of the work that
+ * asked for it and the W3C trace context to continue. Kept in the outbox row's own columns.
+ */
+export interface JobContext {
+  requestId: string | null;
+  traceparent: string | null;
+}
+
 export async function enqueue<Q extends QueueName>(tx: Tx, queue: Q, jobId: string, payload: JobPayloads[Q], availableAt?: Date): Promise<void> {
   await tx.outboxMessage.create({
-    data: { queue, jobId, payload: payload as unknown as Prisma.InputJsonValue, availableAt: availableAt ?? new Date(), subjectId: subjectOf(payload) },
+    data: {
+      queue,
+      jobId,
+      payload: payload as unknown as Prisma.InputJsonValue,
+      availableAt: availableAt ?? new Date(),
+      subjectId: subjectOf(payload),
+      // work with no request id of its own (none is running) gets one here, so every job carries one
+      requestId: currentRequestId() ?? newRequestId(),
+      traceparent: traceparentOf(),
+    },
   });
+}
+
+/** A job's BullMQ data: its payload, and its context under a key no payload uses. */
+export function jobData(payload: unknown, ctx: JobContext): Record<string, unknown> {
+  return { ...(payload as Record<string, unknown>), context: ctx };
+}
+
+/** The payload a processor gets (without the context) and the context the job runs in. */
+export function splitJobData(data: unknown): { payload: Record<string, unknown>; context: JobContext } {
+  const { context, ...payload } = (data ?? {}) as Record<string, unknown> & { context?: Partial<JobContext> };
+  const str = (v: unknown) => (typeof v === "string" && v.length > 0 && v.length <= 200 ? v : null);
+  return { payload, context: { requestId: str(context?.requestId), traceparent: str(context?.traceparent) } };
 }

@@ -20,6 +20,8 @@ import { defaultClassify, type VendorCallRecord, type VendorHttp, type VendorReq
 import type { VendorId } from "../domain/model.js";
 import { SlotWaitTimeout, type AccountSlots } from "./account-slots.js";
 import { localAccountRate, type AccountRate } from "./account-rate.js";
+import type { AccountHealthBoard, CircuitStateName } from "./account-health.js";
+import { inSpan, SpanKind } from "../observability/tracing.js";
 
 export { defaultClassify, type VendorCallRecord, type VendorHttp, type VendorRequest, type VendorResponse };
 
@@ -53,6 +55,8 @@ interface AccountPolicies {
   breaker: CircuitBreakerPolicy;
   bulkhead: BulkheadPolicy;
   concurrency: number;
+  /** where the breaker's transitions are told to the other processes (the first caller that has one) */
+  shared: { board: AccountHealthBoard | null };
 }
 
 const policiesByAccount = new Map<string, AccountPolicies>();
@@ -64,27 +68,40 @@ class VendorFault extends Error {
   }
 }
 
-function policiesFor(accountId: string, s: ResilienceSettings): AccountPolicies {
+function policiesFor(accountId: string, s: ResilienceSettings, board: AccountHealthBoard | undefined): AccountPolicies {
   const existing = policiesByAccount.get(accountId);
-  if (existing && existing.concurrency === s.concurrency) return existing;
-  const created: AccountPolicies = {
-    breaker:
-      existing?.breaker ??
-      circuitBreaker(
-        handleWhen((e) => e instanceof VendorFault),
-        { halfOpenAfter: s.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(s.breakerThreshold) },
-      ),
-    bulkhead: bulkhead(s.concurrency, 100_000),
-    concurrency: s.concurrency,
-  };
-  policiesByAccount.set(accountId, created);
-  return created;
+  const policies =
+    existing && existing.concurrency === s.concurrency
+      ? existing
+      : {
+          breaker: existing?.breaker ?? newBreaker(accountId, s),
+          bulkhead: bulkhead(s.concurrency, 100_000),
+          concurrency: s.concurrency,
+          shared: existing?.shared ?? { board: null },
+        };
+  policiesByAccount.set(accountId, policies);
+  if (board && !policies.shared.board) {
+    policies.shared.board = board;
+    // a new breaker is closed: said where no process has said anything yet, never over another's transition
+    void board.circuitChanged(accountId, stateName(policies.breaker.state), new Date(), { initial: policies.breaker.state === CircuitState.Closed }).catch(() => undefined);
+  }
+  return policies;
 }
 
-export function circuitStateOf(accountId: string): "closed" | "open" | "half_open" | "isolated" | "unknown" {
-  const p = policiesByAccount.get(accountId);
-  if (!p) return "unknown";
-  switch (p.breaker.state) {
+function newBreaker(accountId: string, s: ResilienceSettings): CircuitBreakerPolicy {
+  const breaker = circuitBreaker(
+    handleWhen((e) => e instanceof VendorFault),
+    { halfOpenAfter: s.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(s.breakerThreshold) },
+  );
+  breaker.onStateChange((state) => {
+    // Redis unreachable: this process still has its breaker; the shared view catches up at the next transition
+    void policiesByAccount.get(accountId)?.shared.board?.circuitChanged(accountId, stateName(state), new Date()).catch(() => undefined);
+  });
+  return breaker;
+}
+
+function stateName(state: CircuitState): CircuitStateName {
+  switch (state) {
     case CircuitState.Closed:
       return "closed";
     case CircuitState.Open:
@@ -94,6 +111,12 @@ export function circuitStateOf(accountId: string): "closed" | "open" | "half_ope
     case CircuitState.Isolated:
       return "isolated";
   }
+}
+
+/** This process's own breaker state for the account ("unknown" when it never called it); other processes' is in account-health. */
+export function circuitStateOf(accountId: string): CircuitStateName | "unknown" {
+  const p = policiesByAccount.get(accountId);
+  return p ? stateName(p.breaker.state) : "unknown";
 }
 
 export function concurrencyOf(accountId: string): { executing: number; queued: number } | null {
@@ -135,6 +158,10 @@ export interface CreateVendorHttpOptions {
   sharedRate?: AccountRate;
   /** the account key of the shared slots and rate, when this client's own key differs (the IDENTY SDK proxy) */
   sharedKey?: string;
+  /** where this account's circuit transitions are published for the other processes (Redis) */
+  healthBoard?: AccountHealthBoard;
+  /** the request id of the work making the calls, recorded with each */
+  requestId?: string | null;
 }
 
 // while Redis is unreachable the rate still holds in this process
@@ -142,14 +169,37 @@ const localRate = localAccountRate();
 
 export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
   const s: ResilienceSettings = { ...DEFAULT_RESILIENCE, ...stripUndefined(opts.settings ?? {}) };
-  const policies = policiesFor(opts.vendorAccountId, s);
+  const policies = policiesFor(opts.vendorAccountId, s, opts.healthBoard);
 
-  async function attemptOnce(req: VendorRequest, attempt: number): Promise<VendorResponse> {
+  // one span per HTTP attempt: ids, vendor, endpoint label, status and outcome (no URL, header or body)
+  const attemptOnce = (req: VendorRequest, attempt: number): Promise<VendorResponse> =>
+    inSpan(
+      `vendor ${opts.vendor} ${req.endpoint}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          "kyc.vendor": opts.vendor,
+          "kyc.vendor_account_id": opts.vendorAccountId,
+          "kyc.vendor.endpoint": req.endpoint,
+          "kyc.attempt": attempt,
+          ...(opts.verificationId ? { "kyc.verification_id": opts.verificationId } : {}),
+          ...(opts.requestId ? { "kyc.request_id": opts.requestId } : {}),
+        },
+      },
+      (span) =>
+        attemptTraced(req, attempt, (r) => {
+          if (r.httpStatus !== null) span.setAttribute("http.response.status_code", r.httpStatus);
+          span.setAttribute("kyc.outcome", r.outcome);
+          if (r.errorKind) span.setAttribute("kyc.error_kind", r.errorKind);
+        }),
+    );
+
+  async function attemptTraced(req: VendorRequest, attempt: number, onReport: (r: VendorCallRecord) => void): Promise<VendorResponse> {
     const classify = req.classify ?? defaultClassify(opts.vendor, req.endpoint);
     const started = performance.now();
     let httpStatus: number | null = null;
-    const report = (outcome: "ok" | "error", errorKind: VendorErrorKind | null) =>
-      opts.onCall?.({
+    const report = (outcome: "ok" | "error", errorKind: VendorErrorKind | null) => {
+      const record: VendorCallRecord = {
         vendor: opts.vendor,
         vendorAccountId: opts.vendorAccountId,
         verificationId: opts.verificationId,
@@ -159,7 +209,11 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
         attempt,
         outcome,
         errorKind,
-      });
+        requestId: opts.requestId ?? null,
+      };
+      onReport(record);
+      opts.onCall?.(record);
+    };
     let res: VendorResponse;
     try {
       const timeoutMs = req.timeoutMs ?? s.timeoutMs;

@@ -1,6 +1,7 @@
 // pino JSON logs. Personal data never reaches a log line: request bodies are never
 // logged, and these paths are censored wherever an object slips through.
 import pino, { type Logger } from "pino";
+import { currentRequestId } from "./work-context.js";
 
 const REDACT_PATHS = [
   "req.headers.authorization",
@@ -28,6 +29,11 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { service: "kyc-gateway" },
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       serializers: { err: pino.stdSerializers.err },
+      // every line of a request's or a job's work names its request id
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId ? { requestId } : {};
+      },
     },
     destination,
   );

@@ -10,9 +10,11 @@ import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
 import { toAdapterAccount } from "../core/accounts.js";
 import { toTechnicalReason } from "../domain/errors.js";
-import { buildAdapterContext, recordAccountEvent } from "../core/adapter-runtime.js";
+import { recordAccountEvent, runHealthProbe } from "../core/adapter-runtime.js";
+import type { AccountHealthBoard } from "../core/account-health.js";
+import { runWithRequestId } from "../observability/work-context.js";
 
-export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; redis?: Redis }, intervalMs: number, now = new Date()): Promise<number> {
+export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; redis?: Redis; health?: AccountHealthBoard }, intervalMs: number, now = new Date()): Promise<number> {
   const rows = await deps.db.vendorAccount.findMany({ where: { disabledAt: null } });
   let probed = 0;
   for (const row of rows) {
@@ -26,9 +28,8 @@ export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; r
       if (got !== "OK") continue;
     }
     const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row);
-    const { ctx, effects } = buildAdapterContext(deps, account, null);
-    const result = await adapter.health(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "health probe failed", credits: null }));
-    await effects.flush();
+    // each probe is work of its own: its vendor calls carry its own request id
+    const result = await runWithRequestId(null, () => runHealthProbe(deps, account, now));
     await deps.db.vendorAccount.update({
       where: { id: row.id },
       data: { healthOk: result.ok, healthDetail: result.detail.slice(0, 500), healthCheckedAt: now, ...(typeof result.credits === "number" ? { credits: result.credits, creditsCheckedAt: now } : {}) },
@@ -40,3 +41,4 @@ export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; r
   }
   return probed;
 }
+

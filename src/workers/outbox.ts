@@ -5,8 +5,9 @@ import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 
 import type { Db } from "../db/client.js";
+import { jobData } from "../core/jobs.js";
+import { contextOf, inSpan, SpanKind, traceparentOf } from "../observability/tracing.js";
 import type { QueueName, Queues } from "../core/queues.js";
-
 
 /** Jobs due further ahead than this stay in Postgres until they come closer. */
 const PUBLISH_HORIZON_MS = 10 * 60_000;
@@ -33,8 +34,8 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
     if (queues.connection.status !== "ready") throw new Error(`redis ${queues.connection.status}`);
     return db.$transaction(
       async (tx) => {
-        const rows = await tx.$queryRaw<{ id: bigint; queue: string; job_id: string; payload: unknown; available_at: Date }[]>`
-          SELECT id, queue, job_id, payload, available_at FROM outbox
+        const rows = await tx.$queryRaw<{ id: bigint; queue: string; job_id: string; payload: unknown; available_at: Date; request_id: string | null; traceparent: string | null }[]>`
+          SELECT id, queue, job_id, payload, available_at, request_id, traceparent FROM outbox
           WHERE published_at IS NULL AND available_at <= ${new Date(Date.now() + PUBLISH_HORIZON_MS)}
           ORDER BY available_at, id
           LIMIT 200
@@ -43,15 +44,18 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
         const now = Date.now();
         await withTimeout(5_000, Promise.all(
           rows.map((r) =>
-            queues.byName[r.queue as QueueName].add(r.queue, r.payload, {
-              jobId: r.job_id,
-              delay: Math.max(0, r.available_at.getTime() - now),
-              removeOnComplete: { age: 3600, count: 10_000 },
-              removeOnFail: { age: 7 * 86400 },
-              // processors schedule their own retries (poll backoff, follow-up and erasure rows); these attempts cover crashes
-              attempts: 5,
-              backoff: { type: "exponential", delay: 2000 },
-            }),
+            // the publish is a span of the trace that asked for the job; the job continues from it
+            inSpan(`outbox publish ${r.queue}`, { kind: SpanKind.PRODUCER, parent: contextOf(r.traceparent), attributes: { "kyc.queue": r.queue, "kyc.job_id": r.job_id, ...(r.request_id ? { "kyc.request_id": r.request_id } : {}) } }, () =>
+              queues.byName[r.queue as QueueName].add(r.queue, jobData(r.payload, { requestId: r.request_id, traceparent: traceparentOf() ?? r.traceparent }), {
+                jobId: r.job_id,
+                delay: Math.max(0, r.available_at.getTime() - now),
+                removeOnComplete: { age: 3600, count: 10_000 },
+                removeOnFail: { age: 7 * 86400 },
+                // processors schedule their own retries (poll backoff, follow-up and erasure rows); these attempts cover crashes
+                attempts: 5,
+                backoff: { type: "exponential", delay: 2000 },
+              }),
+            ),
           ),
         ));
         await tx.$executeRaw`UPDATE outbox SET published_at = now() WHERE id = ANY(${rows.map((r) => r.id)}::bigint[])`;

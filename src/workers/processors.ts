@@ -20,6 +20,7 @@ import type { JobPayloads } from "../core/queues.js";
 import type { Redis } from "ioredis";
 import type { AccountSlots } from "../core/account-slots.js";
 import type { AccountRate } from "../core/account-rate.js";
+import type { AccountHealthBoard } from "../core/account-health.js";
 import { enqueue } from "../core/jobs.js";
 
 export interface ProcessorDeps {
@@ -32,6 +33,8 @@ export interface ProcessorDeps {
   slots?: AccountSlots;
   /** the per-account vendor call rate shared by every process (IDENTY's throughput tables) */
   rate?: AccountRate;
+  /** circuit transitions and health probes told to every process */
+  health?: AccountHealthBoard;
 }
 
 /**

@@ -15,6 +15,16 @@ import { redisAccountSlots } from "../core/account-slots.js";
 import { refreshGauges, sweep, withSweepLock } from "./sweeper.js";
 import { drainWebhookSpool } from "../webhooks/inbound/spool.js";
 import { redisAccountRate } from "../core/account-rate.js";
+import { redisAccountHealth } from "../core/account-health.js";
+import { splitJobData, subjectOf } from "../core/jobs.js";
+import { contextOf, inSpan, SpanKind } from "../observability/tracing.js";
+import { currentRequestId, runWithRequestId } from "../observability/work-context.js";
+
+/** The id a job is about (a verification, webhook, delivery or erasure id), as a span attribute. */
+function subjectAttribute(payload: object): Record<string, string> {
+  const id = subjectOf(payload);
+  return id ? { "kyc.subject_id": id } : {};
+}
 
 export interface WorkerRuntime {
   relay: OutboxRelay;
@@ -41,7 +51,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   // waits for its connection rather than failing a vendor call that races the connect
   const budgetRedis = redisConnection(env.REDIS_URL, { failFast: false });
   budgetRedis.on("error", () => undefined);
-  const pdeps = { db, env, log, redis: budgetRedis, slots: redisAccountSlots(budgetRedis, queues.prefix), rate: redisAccountRate(budgetRedis, queues.prefix) };
+  const pdeps = { db, env, log, redis: budgetRedis, slots: redisAccountSlots(budgetRedis, queues.prefix), rate: redisAccountRate(budgetRedis, queues.prefix), health: redisAccountHealth(budgetRedis, queues.prefix) };
   const sweepIntervalMs = opts.sweepIntervalMs ?? env.SWEEP_INTERVAL_MS;
   const sweepDeps = { db, queues, log, graceMs: env.SWEEP_GRACE_MS };
   const runSweep = async () => {
@@ -69,7 +79,12 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
     const w = new Worker(
       name,
       async (job) => {
-        await handlers[name](job.data as never);
+        // the job continues the work that asked for it: its request id and its trace (a scheduled sweep starts both afresh)
+        const { payload, context } = splitJobData(job.data);
+        const attributes = { "kyc.queue": name, "kyc.job_id": job.id ?? "", "kyc.attempt": job.attemptsMade + 1, ...subjectAttribute(payload) };
+        await runWithRequestId(context.requestId, () =>
+          inSpan(`job ${name}`, { kind: SpanKind.CONSUMER, parent: contextOf(context.traceparent), attributes: { ...attributes, "kyc.request_id": currentRequestId()! } }, () => handlers[name](payload as never)),
+        );
         if (job.id && name !== "maintenance") done.mark(job.id);
       },
       {
@@ -108,7 +123,8 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   connection.on("ready", () => void ensureScheduler());
   const schedulerTimer = setInterval(() => void ensureScheduler(), sweepIntervalMs);
   // vendor webhooks spooled while Postgres was down go in as soon as it answers again
-  const drain = () => drainWebhookSpool({ db, redis: budgetRedis, prefix: queues.prefix, masterKey: env.masterKey, log }).catch(() => 0);
+  // work a process starts by itself has a request id of its own
+  const drain = () => runWithRequestId(null, () => drainWebhookSpool({ db, redis: budgetRedis, prefix: queues.prefix, masterKey: env.masterKey, log })).catch(() => 0);
   const drainTimer = setInterval(drain, 2000);
   const healthIntervalMs = opts.healthIntervalMs ?? env.HEALTH_PROBE_INTERVAL_MS;
   const probe = () => probeVendorHealth(pdeps, healthIntervalMs).catch((e: Error) => log.debug({ err: errorForLog(e) }, "health probe skipped"));

@@ -87,7 +87,8 @@ describe("schema.prisma and the migrated database", () => {
       const c = rows.find((r) => r.column_name === (f.dbName ?? f.name))!;
       if (f.isList) {
         expect(c.data_type, `${m.name}.${f.name}`).toBe("ARRAY");
-        expect(c.udt_name).toBe(`_${PG_TYPE[f.type] === "text" ? "text" : PG_TYPE[f.type]}`);
+        // an array column names its element type by its internal name (int4[] is `_int4`)
+        expect(c.udt_name).toBe(`_${({ text: "text", integer: "int4", bigint: "int8", boolean: "bool" } as Record<string, string>)[PG_TYPE[f.type]!] ?? PG_TYPE[f.type]}`);
       } else {
         expect(c.data_type, `${m.name}.${f.name}`).toBe(PG_TYPE[f.type]);
         expect(c.is_nullable, `${m.name}.${f.name} nullability`).toBe(f.isRequired ? "NO" : "YES");

@@ -47,6 +47,8 @@ export interface VendorCallRecord {
   attempt: number;
   outcome: "ok" | "error";
   errorKind: VendorErrorKind | null;
+  /** the request id of the work that made the call */
+  requestId: string | null;
 }
 
 export interface VendorHttp {

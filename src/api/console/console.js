@@ -550,8 +550,8 @@
             title: "Circuit",
             cell: (a) => [
               a.circuit === "unknown"
-                ? h("span", { class: "badge", title: "The breaker lives in the process that calls the vendor; this process has not called this account since it started." }, "not tracked")
-                : badge("circuit", a.circuit, a.circuit.replace("_", " ")),
+                ? h("span", { class: "badge", title: "No gateway process has called this account lately (each breaker publishes its transitions to Redis)." }, "not tracked")
+                : h("span", { title: a.circuitSince ? `since ${fmtTime(a.circuitSince)}` : "" }, badge("circuit", a.circuit, a.circuit.replace("_", " "))),
               a.disabled ? h("span", { class: "badge bad" }, "disabled") : null,
             ],
           },
@@ -561,6 +561,14 @@
           { title: "p95", num: true, cell: (a) => fmtMs(a.last15Minutes.p95LatencyMs) },
           { title: "Credits", num: true, cell: (a) => fmtNum(a.credits) },
           { title: "Last call", nowrap: true, cell: (a) => fmtTime(a.last15Minutes.lastCallAt) },
+          {
+            title: "Health probe",
+            nowrap: true,
+            cell: (a) =>
+              a.health && a.health.ok !== null
+                ? h("span", { class: a.health.ok ? "badge ok" : "badge bad", title: `${a.health.detail || ""} (${fmtTime(a.health.checkedAt)})` }, a.health.ok ? "healthy" : "unhealthy")
+                : "—",
+          },
         ],
         r.data,
         { empty: "No vendor accounts match.", rowData: (a) => ({ accountId: a.id }) },

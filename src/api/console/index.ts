@@ -7,6 +7,7 @@ import { Prisma } from "../../generated/prisma/client.js";
 import type { AppContext } from "../../app/context.js";
 import { ADAPTERS } from "../../adapters/registry.js";
 import { circuitStateOf, concurrencyOf } from "../../core/vendor-http.js";
+import { circuitView, newestProbe, readSharedHealth, redisAccountHealth } from "../../core/account-health.js";
 import { toResource } from "../../core/verifications.js";
 import { VENDOR_IDS, VERIFICATION_STATUSES, type VendorId } from "../../domain/model.js";
 import { z } from "../../domain/zod.js";
@@ -107,6 +108,7 @@ function withTimeout<T>(ms: number, p: Promise<T>): Promise<T> {
 /** Extra admin API endpoints the console needs, mounted behind the admin token. */
 export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
   const r = express.Router();
+  const healthBoard = redisAccountHealth(app.queues.connection, app.queues.prefix);
   const audit = (action: string, entityType: string, entityId: string, before: unknown, after: unknown) =>
     app.db.auditLog.create({ data: { actor: "admin", action, entityType, entityId, before: (before ?? undefined) as Prisma.InputJsonValue, after: (after ?? undefined) as Prisma.InputJsonValue } });
 
@@ -206,6 +208,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
           GROUP BY vendor_account_id`
       : [];
     const byAccount = new Map(stats.map((s) => [s.account, s]));
+    const shared = await readSharedHealth(healthBoard, ids);
     res.json({
       windowMinutes: 15,
       data: accounts.map((a) => {
@@ -219,7 +222,8 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
           disabled: a.disabledAt !== null,
           credits: a.credits,
           creditsCheckedAt: a.creditsCheckedAt?.toISOString() ?? null,
-          circuit: circuitStateOf(a.id),
+          ...circuitView(shared.get(a.id), circuitStateOf(a.id)),
+          health: newestProbe({ ok: a.healthOk, detail: a.healthDetail, checkedAt: a.healthCheckedAt?.toISOString() ?? null }, shared.get(a.id)?.probe),
           concurrency: concurrencyOf(a.id),
           last15Minutes: {
             calls,

@@ -12,6 +12,8 @@ import { activeSecrets, signatureHeaders, type StoredSecret } from "./signing.js
 import http from "node:http";
 import https from "node:https";
 import { checkWebhookUrl, guardedLookup } from "./url-guard.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+import { inSpan, SpanKind } from "../../observability/tracing.js";
 
 const guardedAgents = { http: new http.Agent({ lookup: guardedLookup(), keepAlive: false }), https: new https.Agent({ lookup: guardedLookup(), keepAlive: false }) };
 
@@ -22,8 +24,23 @@ export function endpointSecretsAad(endpointId: string): string {
 export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliveryId: string): Promise<void> {
   const delivery = await deps.db.webhookDelivery.findUnique({ where: { id: deliveryId }, include: { event: true, endpoint: true } });
   if (!delivery || delivery.status === "succeeded") return;
+  // a span per attempt: ids, event type, attempt, status (never the URL, a header or the body)
+  const attributes = { "kyc.delivery_id": deliveryId, "kyc.event_id": delivery.eventId, "kyc.event_type": delivery.event.type, "kyc.endpoint_id": delivery.endpointId, "kyc.tenant_id": delivery.endpoint.tenantId, "kyc.attempt": delivery.attemptCount + 1, ...(delivery.event.verificationId ? { "kyc.verification_id": delivery.event.verificationId } : {}) };
+  await inSpan("webhook deliver", { kind: SpanKind.CLIENT, attributes }, (span) =>
+    attemptDelivery(deps, delivery, (httpStatus, outcome) => {
+      if (httpStatus !== null) span.setAttribute("http.response.status_code", httpStatus);
+      span.setAttribute("kyc.outcome", outcome);
+    }),
+  );
+}
+
+type LoadedDelivery = Prisma.WebhookDeliveryGetPayload<{ include: { event: true; endpoint: true } }>;
+
+async function attemptDelivery(deps: { db: Db; env: Env; log: Logger }, delivery: LoadedDelivery, onResult: (httpStatus: number | null, outcome: "succeeded" | "failed" | "endpoint_gone") => void): Promise<void> {
+  const deliveryId = delivery.id;
   const { endpoint, event } = delivery;
   if (endpoint.disabledAt || endpoint.deletedAt) {
+    onResult(null, "endpoint_gone");
     await deps.db.webhookDelivery.update({ where: { id: deliveryId }, data: { status: "failed", nextAttemptAt: null } });
     return;
   }
@@ -38,7 +55,13 @@ export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliv
   else {
     try {
       const res = await axios.post(endpoint.url, body, {
-        headers: { "content-type": "application/json", "user-agent": "kyc-gateway-webhooks/1", ...signatureHeaders(event.id, new Date(), body, secrets) },
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "kyc-gateway-webhooks/1",
+          // the request that caused the event (the tenant's own X-Request-Id when it sent one); webhook-id stays the event's
+          ...(event.requestId ? { "x-request-id": event.requestId } : {}),
+          ...signatureHeaders(event.id, new Date(), body, secrets),
+        },
         timeout: deps.env.WEBHOOK_TIMEOUT_MS,
         signal: AbortSignal.timeout(deps.env.WEBHOOK_TIMEOUT_MS),
         validateStatus: () => true,
@@ -57,6 +80,7 @@ export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliv
   const latencyMs = Math.round(performance.now() - started);
   const ok = error === null;
   webhookDeliveries.inc({ result: ok ? "succeeded" : "failed" });
+  onResult(httpStatus, ok ? "succeeded" : "failed");
   const schedule = deps.env.webhookRetryScheduleMs;
   const delay = schedule[attemptNo - 1];
   const now = new Date();
