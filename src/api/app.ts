@@ -4,12 +4,15 @@ import express, { type Express } from "express";
 import { pinoHttp } from "pino-http";
 import type { AppContext } from "../app/context.js";
 import { registry } from "../observability/metrics.js";
-import { adminAuth, adminRoutes } from "./admin-routes.js";
+import { adminRoutes } from "./admin-routes.js";
+import { adminAuth } from "./admin-auth.js";
+import { operatorRoutes } from "./operator-routes.js";
+import { tenantSettingsRoutes } from "./tenant-settings-routes.js";
 import { hooksRoutes } from "./hooks-routes.js";
 import { buildOpenApi, DOCS_HTML } from "./openapi.js";
 import { Problem, problemHandler } from "./problem.js";
 import { tenantAuth } from "./tenant-auth.js";
-import { tenantRateLimit } from "./rate-limit.js";
+import { ipRateLimit, tenantRateLimit } from "./rate-limit.js";
 import { verificationRoutes } from "./verification-routes.js";
 import { webhookEndpointRoutes } from "./webhook-endpoint-routes.js";
 import { deriveKey } from "../core/crypto.js";
@@ -23,7 +26,7 @@ import { redisAccountRate } from "../core/account-rate.js";
 export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
   const e = express();
   e.disable("x-powered-by");
-  e.set("trust proxy", true);
+  e.set("trust proxy", app.env.TRUST_PROXY);
   e.use(
     pinoHttp({
       logger: app.log,
@@ -78,10 +81,12 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   );
 
   const json = express.json({ limit: app.env.MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
-  // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key
-  e.use("/v1", tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, verificationRoutes(app), webhookEndpointRoutes(app));
+  // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key;
+  // the per-IP limit before it, so failed authentications are bounded too
+  const perIp = ipRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_IP_PER_SECOND);
+  e.use("/v1", perIp, tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, verificationRoutes(app), webhookEndpointRoutes(app));
   e.use("/admin", adminConsoleRouter(app));
-  e.use("/admin", adminAuth(app.env.ADMIN_TOKEN), json, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app));
+  e.use("/admin", perIp, adminAuth(app.db, app.env.ADMIN_TOKEN), json, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app), operatorRoutes(app), tenantSettingsRoutes(app));
   e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
   e.use(problemHandler);
   return e;
