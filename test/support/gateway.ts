@@ -105,6 +105,24 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
   return gw;
 }
 
+/**
+ * Another API process of the same gateway: its own app, Postgres pool and Redis connection on the
+ * same database and queue prefix (what a second replica behind a load balancer is).
+ */
+export async function startSecondApi(gw: TestGateway, envOverrides: Partial<Env> = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const db = createDb(gw.env.DATABASE_URL);
+  const queues = createQueues(gw.env.REDIS_URL, gw.queues.prefix);
+  const api = await listen(createApp({ env: { ...gw.env, ...envOverrides }, db, log: pino({ level: "silent" }), queues }));
+  return {
+    url: api.url,
+    async close() {
+      await new Promise((r) => api.server.close(r));
+      await queues.close();
+      await db.$disconnect();
+    },
+  };
+}
+
 /** A tenant with one vendor account per given vendor, pointed at the sandbox. */
 /** The test DATABASE_URL pointing at another database (names kyc_test_* and kyc_e2e_* are dropped after use). */
 export function databaseUrlNamed(name: string): string {
