@@ -1,6 +1,7 @@
 // An in-process gateway for integration tests: the real Postgres (test database),
 // the real Redis (a queue prefix of its own), the real workers and the sandbox.
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import express from "express";
@@ -105,13 +106,20 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
   return gw;
 }
 
+/** Resolves once the queues' Redis connection is up (it fails fast, without an offline queue, before). */
+export async function redisReady(queues: Queues): Promise<void> {
+  if (queues.connection.status !== "ready") await once(queues.connection, "ready");
+}
+
 /**
  * Another API process of the same gateway: its own app, Postgres pool and Redis connection on the
  * same database and queue prefix (what a second replica behind a load balancer is).
  */
-export async function startSecondApi(gw: TestGateway, envOverrides: Partial<Env> = {}): Promise<{ url: string; close(): Promise<void> }> {
+export async function startSecondApi(gw: TestGateway, envOverrides: Partial<Env> = {}, opts: { queuePrefix?: string } = {}): Promise<{ url: string; close(): Promise<void> }> {
   const db = createDb(gw.env.DATABASE_URL);
-  const queues = createQueues(gw.env.REDIS_URL, gw.queues.prefix);
+  const queues = createQueues(gw.env.REDIS_URL, opts.queuePrefix ?? gw.queues.prefix);
+  // connected before it takes requests (until then Redis-backed limits count in process memory)
+  await redisReady(queues);
   const api = await listen(createApp({ env: { ...gw.env, ...envOverrides }, db, log: pino({ level: "silent" }), queues }));
   return {
     url: api.url,
