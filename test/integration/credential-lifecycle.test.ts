@@ -6,18 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signHillogy } from "../../src/adapters/dms/webhooks.js";
 import { decryptJson } from "../../src/core/crypto.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startSecondApi, startTestGateway, waitUntil, type TestGateway } from "../support/gateway.js";
+import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startGatewayWithSecondApi, startSecondApi, waitUntil, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;
 let other: Awaited<ReturnType<typeof startSecondApi>>;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  gw = await startTestGateway();
-  other = await startSecondApi(gw);
+  ({ gw, other, close } = await startGatewayWithSecondApi());
 });
-afterAll(async () => {
-  await other?.close();
-  await gw?.close();
-});
+afterAll(async () => close?.());
 
 const DMS = (webhookSecrets = ["old-secret"]) => ({ vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets } });
 const dmsRequest = () => ({

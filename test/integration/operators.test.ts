@@ -3,18 +3,15 @@
 // operator who made the change ("bootstrap" for ADMIN_TOKEN).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/core/crypto.js";
-import { startSecondApi, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { startGatewayWithSecondApi, startSecondApi, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;
 let other: Awaited<ReturnType<typeof startSecondApi>>;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  gw = await startTestGateway({ workers: false });
-  other = await startSecondApi(gw);
+  ({ gw, other, close } = await startGatewayWithSecondApi({ workers: false }));
 });
-afterAll(async () => {
-  await other?.close();
-  await gw?.close();
-});
+afterAll(async () => close?.());
 
 const as = async (base: string, token: string, method: string, path: string, body?: unknown) => {
   const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });

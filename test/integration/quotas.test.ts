@@ -5,18 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client.js";
 import { QuotaExceeded, takeQuota } from "../../src/core/quotas.js";
-import { createTenantWithAccounts, startSecondApi, startTestGateway, waitUntil, type TestGateway } from "../support/gateway.js";
+import { createTenantWithAccounts, startGatewayWithSecondApi, startSecondApi, waitUntil, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;
 let other: Awaited<ReturnType<typeof startSecondApi>>;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  gw = await startTestGateway();
-  other = await startSecondApi(gw);
+  ({ gw, other, close } = await startGatewayWithSecondApi());
 });
-afterAll(async () => {
-  await other?.close();
-  await gw?.close();
-});
+afterAll(async () => close?.());
 
 const post = (base: string, key: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}/v1/verifications`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers }, body: JSON.stringify(body) });

@@ -2,20 +2,15 @@
 // limit counts before authentication (a flood of bad keys is bounded too), is shared by every API
 // process through Redis, and trusts X-Forwarded-For only from the proxies TRUST_PROXY names.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantWithAccounts, redisReady, startSecondApi, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { createTenantWithAccounts, startGatewayWithSecondApi, startSecondApi, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;
 let other: Awaited<ReturnType<typeof startSecondApi>>;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  gw = await startTestGateway({ workers: false, envOverrides: { RATE_LIMIT_PER_IP_PER_SECOND: "6", RATE_LIMIT_PER_KEY_PER_SECOND: "4" } });
-  other = await startSecondApi(gw);
-  // connected before the first burst (until then each process counts in its own memory)
-  await redisReady(gw.queues);
+  ({ gw, other, close } = await startGatewayWithSecondApi({ workers: false, envOverrides: { RATE_LIMIT_PER_IP_PER_SECOND: "6", RATE_LIMIT_PER_KEY_PER_SECOND: "4" } }));
 });
-afterAll(async () => {
-  await other?.close();
-  await gw?.close();
-});
+afterAll(async () => close?.());
 
 let ipCounter = 0;
 /** a fresh client address per test (documentation range), as a trusted proxy reports it */

@@ -131,6 +131,21 @@ export async function startSecondApi(gw: TestGateway, envOverrides: Partial<Env>
   };
 }
 
+/** A test gateway plus a second API process on it (for what must hold across processes). */
+export async function startGatewayWithSecondApi(opts: Parameters<typeof startTestGateway>[0] = {}): Promise<{ gw: TestGateway; other: Awaited<ReturnType<typeof startSecondApi>>; close(): Promise<void> }> {
+  const gw = await startTestGateway(opts);
+  const other = await startSecondApi(gw);
+  await redisReady(gw.queues);
+  return {
+    gw,
+    other,
+    async close() {
+      await other.close();
+      await gw.close();
+    },
+  };
+}
+
 /** A tenant with one vendor account per given vendor, pointed at the sandbox. */
 /** The test DATABASE_URL pointing at another database (names kyc_test_* and kyc_e2e_* are dropped after use). */
 export function databaseUrlNamed(name: string): string {
