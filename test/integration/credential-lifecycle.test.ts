@@ -217,3 +217,26 @@ describe("PATCH /v1/webhook-endpoints/:id", () => {
     expect(row.url).toBe("http://127.0.0.1:9/hook");
   });
 });
+
+describe("/openapi.json", () => {
+  it("documents every lifecycle route with its request and answer schemas", async () => {
+    const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, unknown> }>> };
+    const methods = (p: string) => Object.keys(doc.paths[p] ?? {}).sort();
+    expect(methods("/admin/tenants/{id}/api-keys")).toEqual(["get", "post"]);
+    expect(methods("/admin/tenants/{id}/api-keys/{keyId}")).toEqual(["delete"]);
+    expect(methods("/admin/vendor-accounts/{id}")).toEqual(["patch"]);
+    expect(methods("/v1/webhook-endpoints/{id}")).toEqual(["delete", "patch"]);
+    expect(methods("/admin/operators")).toEqual(["get", "post"]);
+    expect(methods("/admin/operators/{id}")).toEqual(["delete"]);
+    expect(methods("/admin/whoami")).toEqual(["get"]);
+    expect(methods("/admin/tenants/{id}/quotas")).toEqual(["get", "put"]);
+    expect(methods("/admin/tenants/{id}/retention")).toEqual(["get", "put"]);
+    const body = (p: string, m: string) => doc.paths[p]![m]!.requestBody?.content["application/json"]?.schema.$ref;
+    expect(body("/admin/vendor-accounts/{id}", "patch")).toBe("#/components/schemas/UpdateVendorAccount");
+    expect(body("/v1/webhook-endpoints/{id}", "patch")).toBe("#/components/schemas/UpdateWebhookEndpoint");
+    expect(body("/admin/operators", "post")).toBe("#/components/schemas/CreateOperator");
+    expect(body("/admin/tenants/{id}/quotas", "put")).toBe("#/components/schemas/QuotaUpdate");
+    expect(body("/admin/tenants/{id}/retention", "put")).toBe("#/components/schemas/Retention");
+    expect(Object.keys(doc.paths["/admin/operators"]!.post!.responses)).toEqual(expect.arrayContaining(["201", "400", "401", "403", "429"]));
+  });
+});
