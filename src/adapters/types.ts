@@ -216,6 +216,8 @@ export interface VendorAdapter {
    * not repeated (no second SMS); the verification fails with vendor_error instead.
    */
   startReachesUser?: boolean;
+  /** start() sends an SMS (VerificarIdentidad): each send takes one unit of the tenant's daily SMS quota first */
+  sendsSms?: boolean;
   /**
    * Whether a start whose answer was lost (its worker died during the call) may be sent again.
    * Absent = yes. IDENTY: a BLOB is resent only with settings.resendBlob (each one is a billed IWS transaction).

@@ -1,35 +1,56 @@
-// Admin API for operations staff (DESIGN.md "Admin API"), behind ADMIN_TOKEN.
-// Every change is written to the audit log (who, what, before, after).
-import express, { type NextFunction, type Request, type Response, type Router } from "express";
+// Admin API for operations staff (DESIGN.md "Admin API"), behind ADMIN_TOKEN or an operator's
+// token (src/api/admin-auth.ts). Every change is written to the audit log (who, what, before, after).
+import express, { type Router } from "express";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
-import { parseAccountSettings, sealCredentials, toAccountResource, toAdapterAccount } from "../core/accounts.js";
-import { constantTimeEqual, generateApiKey, newId } from "../domain/crypto.js";
+import { parseAccountSettings, sealCredentials, toAccountResource, toAdapterAccount, type VendorAccountRow } from "../core/accounts.js";
+import { recordAudit } from "../core/audit.js";
+import { generateApiKey, newId } from "../domain/crypto.js";
 import { routingProblems, RoutingSchema, withRuleIds } from "../core/routing.js";
 import { circuitStateOf } from "../core/vendor-http.js";
 import { toTechnicalReason } from "../domain/errors.js";
 import { circuitView, newestProbe, readSharedHealth, redisAccountHealth } from "../core/account-health.js";
 import { runHealthProbe } from "../core/adapter-runtime.js";
 import { Problem, fromZod } from "./problem.js";
-import { CreateTenantSchema, CreateVendorAccountSchema, RedecideSchema } from "./schemas.js";
+import { CreateTenantSchema, CreateVendorAccountSchema, RedecideSchema, UpdateVendorAccountSchema } from "./schemas.js";
 import { PolicyUpdateSchema } from "../core/policy.js";
 import { readPolicy, writePolicy } from "../core/policy-store.js";
 import { redecide } from "../core/redecide.js";
+import { operatorOf } from "./admin-auth.js";
+import type { VendorAdapter } from "../adapters/types.js";
 
-export function adminAuth(token: string) {
-  return (req: Request, _res: Response, next: NextFunction) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
-    if (!m || !constantTimeEqual(m[1]!, token)) return next(new Problem(401, "Unauthorized", "send Authorization: Bearer $ADMIN_TOKEN"));
-    next();
+/** The vendor's parse of an account's credentials and settings; a bad field is a 400 naming it. */
+function validateAccountConfig(adapter: VendorAdapter, credentials: unknown, settings: unknown): { credentials: Record<string, unknown>; settings: Record<string, unknown> } {
+  const parsed = (field: "credentials" | "settings", parse: () => Record<string, unknown>) => {
+    try {
+      return parse();
+    } catch (e) {
+      if ((e as { issues?: unknown }).issues) throw fromZod(e as never, [field]);
+      throw new Problem(400, `Invalid ${field}`, `${field} do not match the vendor's shape`, [{ path: `$.${field}`, message: "invalid" }]);
+    }
   };
+  return {
+    credentials: parsed("credentials", () => adapter.credentials.parse(credentials)),
+    settings: parsed("settings", () => parseAccountSettings((x) => adapter.settings.parse(x) as Record<string, unknown>, settings)),
+  };
+}
+
+/** A PATCH of a JSON object: given keys replace, null removes a key, keys not given are kept. */
+function mergePatch(current: Record<string, unknown>, patch: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!patch) return current;
+  const next = { ...current };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete next[k];
+    else next[k] = v;
+  }
+  return next;
 }
 
 export function adminRoutes(app: AppContext): Router {
   const r = express.Router();
   const healthBoard = redisAccountHealth(app.queues.connection, app.queues.prefix);
-  const audit = (action: string, entityType: string, entityId: string, before: unknown, after: unknown) =>
-    app.db.auditLog.create({ data: { actor: "admin", action, entityType, entityId, before: (before ?? undefined) as Prisma.InputJsonValue, after: (after ?? undefined) as Prisma.InputJsonValue } });
+  const accountResource = (row: VendorAccountRow) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, row);
 
   r.post("/tenants", async (req, res) => {
     const p = CreateTenantSchema.safeParse(req.body);
@@ -37,7 +58,7 @@ export function adminRoutes(app: AppContext): Router {
     const id = newId("ten");
     const key = generateApiKey();
     const t = await app.db.tenant.create({ data: { id, name: p.data.name, apiKeys: { create: { id: key.id, keyHash: key.hash, lastFour: key.lastFour } } } });
-    await audit("tenant.created", "tenant", id, null, { name: t.name });
+    await recordAudit(app.db, operatorOf(req), { action: "tenant.created", entityType: "tenant", entityId: id, after: { name: t.name, apiKeyId: key.id } });
     res.status(201).json({ id: t.id, name: t.name, apiKey: key.key });
   });
 
@@ -46,41 +67,84 @@ export function adminRoutes(app: AppContext): Router {
     res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, a)), createdAt: t.createdAt.toISOString() })) });
   });
 
-  r.post("/tenants/:id/api-keys", async (req, res) => {
-    const t = await app.db.tenant.findUnique({ where: { id: String(req.params.id) } });
+  const findTenant = async (id: unknown) => {
+    const t = await app.db.tenant.findUnique({ where: { id: String(id) } });
     if (!t) throw new Problem(404, "Not found", "no such tenant");
+    return t;
+  };
+
+  // several live keys per tenant: a key is rolled by creating the next one, moving over, then revoking the old one
+  r.get("/tenants/:id/api-keys", async (req, res) => {
+    const t = await findTenant(req.params.id);
+    const keys = await app.db.apiKey.findMany({ where: { tenantId: t.id }, orderBy: { createdAt: "asc" } });
+    res.json({ data: keys.map((k) => ({ id: k.id, lastFour: k.lastFour, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null })) });
+  });
+
+  r.post("/tenants/:id/api-keys", async (req, res) => {
+    const t = await findTenant(req.params.id);
     const key = generateApiKey();
-    await app.db.apiKey.create({ data: { id: key.id, tenantId: t.id, keyHash: key.hash, lastFour: key.lastFour } });
-    await audit("api_key.created", "tenant", t.id, null, { keyId: key.id, lastFour: key.lastFour });
+    await app.db.$transaction(async (tx) => {
+      await tx.apiKey.create({ data: { id: key.id, tenantId: t.id, keyHash: key.hash, lastFour: key.lastFour } });
+      await recordAudit(tx, operatorOf(req), { action: "api_key.created", entityType: "tenant", entityId: t.id, after: { keyId: key.id, lastFour: key.lastFour } });
+    });
     res.status(201).json({ id: key.id, apiKey: key.key });
   });
 
+  // tenantAuth reads the key's row on every request: the revocation holds at once in every process
+  r.delete("/tenants/:id/api-keys/:keyId", async (req, res) => {
+    const t = await findTenant(req.params.id);
+    const key = await app.db.apiKey.findFirst({ where: { id: String(req.params.keyId), tenantId: t.id } });
+    if (!key) throw new Problem(404, "Not found", "no such API key for this tenant");
+    if (!key.revokedAt) {
+      const now = new Date();
+      await app.db.$transaction(async (tx) => {
+        await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: now } });
+        await recordAudit(tx, operatorOf(req), { action: "api_key.revoked", entityType: "tenant", entityId: t.id, before: { keyId: key.id, lastFour: key.lastFour }, after: { keyId: key.id, revokedAt: now.toISOString() } });
+      });
+    }
+    res.status(204).end();
+  });
+
   r.post("/tenants/:id/vendor-accounts", async (req, res) => {
-    const t = await app.db.tenant.findUnique({ where: { id: String(req.params.id) } });
-    if (!t) throw new Problem(404, "Not found", "no such tenant");
+    const t = await findTenant(req.params.id);
     const p = CreateVendorAccountSchema.safeParse(req.body);
     if (!p.success) throw fromZod(p.error);
     const adapter = adapterFor(p.data.vendor)!;
-    let credentials: Record<string, unknown>, settings: Record<string, unknown>;
-    try {
-      credentials = adapter.credentials.parse(p.data.credentials);
-    } catch (e) {
-      if ((e as { issues?: unknown }).issues) throw fromZod(e as never, ["credentials"]);
-      throw new Problem(400, "Invalid credentials", "credentials do not match the vendor's shape", [{ path: "$.credentials", message: "invalid" }]);
-    }
-    try {
-      settings = parseAccountSettings((x) => adapter.settings.parse(x) as Record<string, unknown>, p.data.settings);
-    } catch (e) {
-      if ((e as { issues?: unknown }).issues) throw fromZod(e as never, ["settings"]);
-      throw new Problem(400, "Invalid settings", "settings do not match the vendor's shape", [{ path: "$.settings", message: "invalid" }]);
-    }
+    const { credentials, settings } = validateAccountConfig(adapter, p.data.credentials, p.data.settings);
     const id = newId("va");
     const row = await app.db.vendorAccount.create({
       data: { id, tenantId: t.id, vendor: p.data.vendor, name: p.data.name, baseUrl: (p.data.baseUrl ?? adapter.defaultBaseUrl).replace(/\/$/, ""), credentialsEnc: sealCredentials(app.env.masterKey, id, credentials), settings: settings as Prisma.InputJsonValue },
     });
-    const resource = toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, row);
-    await audit("vendor_account.created", "vendor_account", id, null, { ...resource });
+    const resource = accountResource(row);
+    await recordAudit(app.db, operatorOf(req), { action: "vendor_account.created", entityType: "vendor_account", entityId: id, after: resource });
     res.status(201).json(resource);
+  });
+
+  // Credentials and settings are merged key by key (credentials are write-only: an operator
+  // rotating one key cannot resend the others), then the whole is validated by the vendor's schemas.
+  r.patch("/vendor-accounts/:id", async (req, res) => {
+    const p = UpdateVendorAccountSchema.safeParse(req.body ?? {});
+    if (!p.success) throw fromZod(p.error);
+    const resource = await app.db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM vendor_accounts WHERE id = ${String(req.params.id)} FOR UPDATE`;
+      const row = await tx.vendorAccount.findUnique({ where: { id: String(req.params.id) } });
+      if (!row) throw new Problem(404, "Not found", "no such vendor account");
+      const adapter = adapterFor(row.vendor);
+      if (!adapter) throw new Problem(409, "Unknown vendor", `the account's vendor ${row.vendor} has no adapter`);
+      const current = toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row);
+      const { credentials, settings } = validateAccountConfig(adapter, mergePatch(current.credentials, p.data.credentials), mergePatch(current.settings, p.data.settings));
+      const disabledAt = p.data.disabled === undefined ? row.disabledAt : p.data.disabled ? (row.disabledAt ?? new Date()) : null;
+      const updated = await tx.vendorAccount.update({
+        where: { id: row.id },
+        data: { ...(p.data.credentials ? { credentialsEnc: sealCredentials(app.env.masterKey, row.id, credentials) } : {}), settings: settings as Prisma.InputJsonValue, disabledAt },
+      });
+      const before = accountResource(row);
+      const after = accountResource(updated);
+      // masked on both sides: the audit names which credential keys changed, never their values
+      await recordAudit(tx, operatorOf(req), { action: "vendor_account.updated", entityType: "vendor_account", entityId: row.id, before, after: { ...after, credentialsChanged: Object.keys(p.data.credentials ?? {}) } });
+      return after;
+    });
+    res.json(resource);
   });
 
   r.put("/tenants/:id/routing", async (req, res) => {
@@ -92,7 +156,7 @@ export function adminRoutes(app: AppContext): Router {
     if (errors.length) throw new Problem(422, "Invalid routing", errors.map((e) => e.message).join("; "), errors);
     const routing = withRuleIds(p.data);
     await app.db.tenant.update({ where: { id: t.id }, data: { routing: routing as Prisma.InputJsonValue } });
-    await audit("routing.updated", "tenant", t.id, t.routing, routing);
+    await recordAudit(app.db, operatorOf(req), { action: "routing.updated", entityType: "tenant", entityId: t.id, before: t.routing, after: routing });
     res.json({ tenantId: t.id, routing });
   });
 
@@ -137,7 +201,7 @@ export function adminRoutes(app: AppContext): Router {
   r.put("/tenants/:id/policy", async (req, res) => {
     const p = PolicyUpdateSchema.safeParse(req.body ?? {});
     if (!p.success) throw fromZod(p.error);
-    const policy = await writePolicy(app.db, String(req.params.id), p.data, "admin");
+    const policy = await writePolicy(app.db, String(req.params.id), p.data, operatorOf(req));
     if (!policy) throw new Problem(404, "Not found", "no such tenant");
     res.json(policy);
   });
@@ -146,7 +210,7 @@ export function adminRoutes(app: AppContext): Router {
     const p = RedecideSchema.safeParse(req.body ?? {});
     if (!p.success) throw fromZod(p.error);
     if (new Date(p.data.from) >= new Date(p.data.to)) throw new Problem(400, "Invalid range", "`from` must be before `to`", [{ path: "$.to", message: "must be after from" }]);
-    const report = await redecide(app, { tenantId: p.data.tenantId, from: new Date(p.data.from), to: new Date(p.data.to), apply: p.data.apply, actor: "admin" });
+    const report = await redecide(app, { tenantId: p.data.tenantId, from: new Date(p.data.from), to: new Date(p.data.to), apply: p.data.apply, actor: operatorOf(req) });
     if (!report) throw new Problem(404, "Not found", "no such tenant", [{ path: "$.tenantId", message: "no such tenant" }]);
     if (report.applied && report.changed.length) (app as { onEnqueued?: () => void }).onEnqueued?.();
     res.json(report);

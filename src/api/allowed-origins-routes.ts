@@ -6,6 +6,8 @@ import express, { type Router } from "express";
 import type { AppContext } from "../app/context.js";
 import { allowedOriginsSchema } from "../domain/origins.js";
 import { Problem, fromZod } from "./problem.js";
+import { recordAudit } from "../core/audit.js";
+import { operatorOf } from "./admin-auth.js";
 
 export function allowedOriginsRoutes(app: AppContext): Router {
   const r = express.Router();
@@ -22,10 +24,10 @@ export function allowedOriginsRoutes(app: AppContext): Router {
     if (!t) throw new Problem(404, "Not found", "no such tenant");
     const p = schema.safeParse(req.body);
     if (!p.success) throw fromZod(p.error);
-    await app.db.$transaction([
-      app.db.tenant.update({ where: { id: t.id }, data: { allowedOrigins: p.data.allowedOrigins } }),
-      app.db.auditLog.create({ data: { actor: "admin", action: "tenant.allowed_origins.updated", entityType: "tenant", entityId: t.id, before: { allowedOrigins: t.allowedOrigins }, after: p.data } }),
-    ]);
+    await app.db.$transaction(async (tx) => {
+      await tx.tenant.update({ where: { id: t.id }, data: { allowedOrigins: p.data.allowedOrigins } });
+      await recordAudit(tx, operatorOf(req), { action: "tenant.allowed_origins.updated", entityType: "tenant", entityId: t.id, before: { allowedOrigins: t.allowedOrigins }, after: p.data });
+    });
     res.json({ tenantId: t.id, allowedOrigins: p.data.allowedOrigins });
   });
   return r;

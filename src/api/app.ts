@@ -3,12 +3,15 @@ import express, { type Express } from "express";
 import { pinoHttp } from "pino-http";
 import type { AppContext } from "../app/context.js";
 import { registry } from "../observability/metrics.js";
-import { adminAuth, adminRoutes } from "./admin-routes.js";
+import { adminRoutes } from "./admin-routes.js";
+import { adminAuth } from "./admin-auth.js";
+import { operatorRoutes } from "./operator-routes.js";
+import { tenantSettingsRoutes } from "./tenant-settings-routes.js";
 import { hooksRoutes } from "./hooks-routes.js";
 import { buildOpenApi, DOCS_HTML } from "./openapi.js";
 import { Problem, problemHandler } from "./problem.js";
 import { tenantAuth } from "./tenant-auth.js";
-import { tenantRateLimit } from "./rate-limit.js";
+import { ipRateLimit, tenantRateLimit } from "./rate-limit.js";
 import { verificationRoutes } from "./verification-routes.js";
 import { webhookEndpointRoutes } from "./webhook-endpoint-routes.js";
 import { deriveKey } from "../domain/crypto.js";
@@ -27,7 +30,7 @@ import { basicAuthAsBearer, queuesBoard } from "./queues-board.js";
 export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
   const e = express();
   e.disable("x-powered-by");
-  e.set("trust proxy", true);
+  e.set("trust proxy", app.env.TRUST_PROXY);
   e.use(
     pinoHttp({
       logger: app.log,
@@ -86,13 +89,15 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   );
 
   const json = express.json({ limit: app.env.MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
-  // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key
-  e.use("/v1", tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, verificationRoutes(app), webhookEndpointRoutes(app));
+  // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key;
+  // the per-IP limit before it, so failed authentications are bounded too
+  const perIp = ipRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_IP_PER_SECOND);
+  e.use("/v1", perIp, tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, verificationRoutes(app), webhookEndpointRoutes(app));
   e.use("/admin", adminConsoleRouter(app));
   // bull-board: the queues and their jobs, for operators (job data holds ids only, never personal data)
   const basic = basicAuthAsBearer();
-  e.use("/admin/bull-board", basic.before, adminAuth(app.env.ADMIN_TOKEN), queuesBoard(app, "/admin/bull-board"), basic.challenge);
-  e.use("/admin", adminAuth(app.env.ADMIN_TOKEN), json, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app), opsReportRoutes(app));
+  e.use("/admin/bull-board", perIp, basic.before, adminAuth(app.db, app.env.ADMIN_TOKEN), queuesBoard(app, "/admin/bull-board"), basic.challenge);
+  e.use("/admin", perIp, adminAuth(app.db, app.env.ADMIN_TOKEN), json, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app), operatorRoutes(app), tenantSettingsRoutes(app), opsReportRoutes(app));
   e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
   e.use(problemHandler);
   return e;

@@ -4,6 +4,7 @@ import { z } from "../domain/zod.js";
 import { VerificationResourceSchema } from "../domain/model.js";
 import { RoutingSchema } from "../core/routing.js";
 import { DecisionPolicySchema, PolicyUpdateSchema } from "../core/policy.js";
+import { registerLifecyclePaths } from "./openapi-lifecycle.js";
 import { CaptureSchema, CreateTenantSchema, CreateVendorAccountSchema, CreateVerificationSchema, CreateWebhookEndpointSchema, ListQuerySchema, RedecideSchema, RetakeSchema } from "./schemas.js";
 
 const Problem = z
@@ -68,6 +69,7 @@ export function buildOpenApi(serverUrl: string) {
   });
   reg.registerPath({ method: "get", path: "/admin/vendor-events", security: [{ [admin.name]: [] }], request: { query: z.object({ accountId: z.string().optional(), type: z.string().optional() }) }, responses: { 200: { description: "Vendor account events, newest first" }, ...errors } });
   reg.registerPath({ method: "post", path: "/hooks/{vendor}/{accountId}", request: { params: z.object({ vendor: z.string(), accountId: z.string() }) }, responses: { 200: { description: "Stored for processing" }, 401: { description: "Authentication failed", ...problem } } });
+  registerLifecyclePaths(reg, { admin: admin.name, tenant: bearer.name, problem });
   for (const p of ["/healthz", "/readyz", "/metrics"]) reg.registerPath({ method: "get", path: p, responses: { 200: { description: "OK" } } });
 
   return new OpenApiGeneratorV3(reg.definitions).generateDocument({

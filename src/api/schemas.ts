@@ -115,6 +115,26 @@ export const CreateVendorAccountSchema = z
   .strict()
   .openapi("CreateVendorAccount");
 
+/** PATCH /admin/vendor-accounts/:id: credentials and settings merged key by key (null removes a key), then validated whole. */
+export const UpdateVendorAccountSchema = z
+  .object({
+    credentials: z.record(z.string(), z.unknown()).optional().openapi({ description: "keys to set (null removes one); the others are kept. DMS rotation: stage `webhookSecretNext`, then promote with `webhookSecrets: [<new>]` and `webhookSecretNext: null`" }),
+    settings: z.record(z.string(), z.unknown()).optional().openapi({ description: "keys to set (null returns one to its default); the others are kept" }),
+    /** true: routing skips the account (its webhooks are still taken, for verifications in flight); false: back in its routes */
+    disabled: z.boolean().optional(),
+  })
+  .strict()
+  .openapi("UpdateVendorAccount");
+
+/** PATCH /v1/webhook-endpoints/:id */
+export const UpdateWebhookEndpointSchema = CreateWebhookEndpointSchema.partial()
+  .extend({
+    /** true re-enables an endpoint (also one the gateway disabled after failing deliveries); false disables it */
+    enabled: z.boolean().optional(),
+  })
+  .strict()
+  .openapi("UpdateWebhookEndpoint");
+
 export const RedecideSchema = z
   .object({
     tenantId: z.string().min(1),

@@ -11,28 +11,21 @@ declare module "express-serve-static-core" {
   }
 }
 
-const CACHE_TTL_MS = 30_000;
-
-/** Bearer tenant API key: the key id finds the row, the sha256 is compared in constant time. */
+/**
+ * Bearer tenant API key: the key id finds the row, the sha256 is compared in constant time.
+ * Read on every request (one primary-key lookup), never cached: a key revoked by
+ * DELETE /admin/tenants/:id/api-keys/:keyId stops working at once in every API process.
+ */
 export function tenantAuth(db: Db) {
-  // a short cache keeps the hot path off Postgres; a revoked key stops working within the TTL
-  const cache = new Map<string, { tenantId: string; keyHash: string; until: number }>();
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.headers.authorization ?? "";
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const key = m?.[1];
     const keyId = key ? apiKeyIdOf(key) : null;
     if (!key || !keyId) return next(new Problem(401, "Unauthorized", "send Authorization: Bearer <tenant API key>"));
-    const hash = sha256Hex(key);
-    let entry = cache.get(keyId);
-    if (!entry || entry.until < Date.now()) {
-      const row = await db.apiKey.findUnique({ where: { id: keyId } });
-      if (!row || row.revokedAt) return next(new Problem(401, "Unauthorized", "unknown or revoked API key"));
-      entry = { tenantId: row.tenantId, keyHash: row.keyHash, until: Date.now() + CACHE_TTL_MS };
-      cache.set(keyId, entry);
-    }
-    if (!constantTimeEqual(hash, entry.keyHash)) return next(new Problem(401, "Unauthorized", "unknown or revoked API key"));
-    req.tenantId = entry.tenantId;
+    const row = await db.apiKey.findUnique({ where: { id: keyId }, select: { tenantId: true, keyHash: true, revokedAt: true } });
+    if (!row || row.revokedAt || !constantTimeEqual(sha256Hex(key), row.keyHash)) return next(new Problem(401, "Unauthorized", "unknown or revoked API key"));
+    req.tenantId = row.tenantId;
     req.apiKeyId = keyId;
     next();
   };

@@ -1,5 +1,5 @@
 // Tenant API: verifications (DESIGN.md "Tenant API").
-import express, { type Request, type Router } from "express";
+import express, { type Request, type Response, type Router } from "express";
 import multer from "multer";
 import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
@@ -10,6 +10,7 @@ import { planRoute, RoutingSchema } from "../core/routing.js";
 import { acceptNewInput, cancelVerification, createVerification, erasePersonalData, NotAccepting, toResource } from "../core/verifications.js";
 import { checkImageBytes, decodeBase64Image } from "./images.js";
 import { Problem, fromZod } from "./problem.js";
+import { QuotaExceeded, noteQuotaRefused, quotaProblemType } from "../core/quotas.js";
 import { CaptureSchema, CreateVerificationSchema, ListQuerySchema, RetakeSchema, type CreateVerificationBody } from "./schemas.js";
 
 const FILE_PARTS: Record<string, { target: "document" | "selfie"; side?: "front" | "back" | "single" }> = {
@@ -18,6 +19,13 @@ const FILE_PARTS: Record<string, { target: "document" | "selfie"; side?: "front"
   document: { target: "document", side: "single" },
   selfie: { target: "selfie" },
 };
+
+/** 429 naming the quota, with Retry-After at the next UTC midnight (when the quota starts again). */
+function quotaProblem(res: Response, e: QuotaExceeded): Problem {
+  const midnight = Date.parse(`${e.day}T00:00:00Z`) + 86_400_000;
+  res.setHeader("Retry-After", String(Math.max(1, Math.ceil((midnight - Date.now()) / 1000))));
+  return new Problem(429, "Quota exceeded", e.message, undefined, quotaProblemType(e.kind));
+}
 
 function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
@@ -118,6 +126,10 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       app.onEnqueued?.();
       res.status(202).location(`/v1/verifications/${id}`).json(toResource(created));
     } catch (e) {
+      if (e instanceof QuotaExceeded) {
+        await noteQuotaRefused(app.db, tenantId, e);
+        throw quotaProblem(res, e);
+      }
       if (idempotencyKey && isUniqueViolation(e)) {
         const existing = await app.db.verification.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
         if (existing) return replay(existing);

@@ -6,7 +6,7 @@ import { endpointSecretsAad, replayDelivery } from "../webhooks/outbound/deliver
 import { generateWebhookSecret, type StoredSecret } from "../webhooks/outbound/signing.js";
 import { checkWebhookUrl } from "../webhooks/outbound/url-guard.js";
 import { Problem, fromZod } from "./problem.js";
-import { CreateWebhookEndpointSchema } from "./schemas.js";
+import { CreateWebhookEndpointSchema, UpdateWebhookEndpointSchema } from "./schemas.js";
 
 /** how long the previous secret keeps signing after a rotation */
 const ROTATION_OVERLAP_MS = 24 * 3600_000;
@@ -26,11 +26,16 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
     return e;
   };
 
+  // the same guard for a new endpoint and an edited one
+  const guardUrl = async (url: string) => {
+    const check = await checkWebhookUrl(url, app.env.WEBHOOK_ALLOW_PRIVATE_URLS, undefined, { requireHttps: app.env.NODE_ENV === "production" });
+    if (!check.ok) throw new Problem(422, "Webhook URL refused", `url ${check.problem}`, [{ path: "$.url", message: check.problem }]);
+  };
+
   r.post("/webhook-endpoints", async (req, res) => {
     const parsed = CreateWebhookEndpointSchema.safeParse(req.body);
     if (!parsed.success) throw fromZod(parsed.error);
-    const check = await checkWebhookUrl(parsed.data.url, app.env.WEBHOOK_ALLOW_PRIVATE_URLS, undefined, { requireHttps: app.env.NODE_ENV === "production" });
-    if (!check.ok) throw new Problem(422, "Webhook URL refused", `url ${check.problem}`, [{ path: "$.url", message: check.problem }]);
+    await guardUrl(parsed.data.url);
     const id = newId("we");
     const secret = generateWebhookSecret();
     const secrets: StoredSecret[] = [{ secret, createdAt: new Date().toISOString() }];
@@ -43,6 +48,25 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
   r.get("/webhook-endpoints", async (req, res) => {
     const rows = await app.db.webhookEndpoint.findMany({ where: { tenantId: req.tenantId!, deletedAt: null }, orderBy: { createdAt: "asc" } });
     res.json({ data: rows.map(view) });
+  });
+
+  // re-enabling clears what disabled it (also the gateway's own disabling after failing deliveries),
+  // so the failing clock starts again; deliveries refused while disabled stay failed (replay them)
+  r.patch("/webhook-endpoints/:id", async (req, res) => {
+    const parsed = UpdateWebhookEndpointSchema.safeParse(req.body ?? {});
+    if (!parsed.success) throw fromZod(parsed.error);
+    const e = await findOwn(req);
+    const { url, events, enabled } = parsed.data;
+    if (url !== undefined) await guardUrl(url);
+    const updated = await app.db.webhookEndpoint.update({
+      where: { id: e.id },
+      data: {
+        ...(url !== undefined ? { url } : {}),
+        ...(events !== undefined ? { events } : {}),
+        ...(enabled === true ? { disabledAt: null, failingSince: null } : enabled === false ? { disabledAt: e.disabledAt ?? new Date() } : {}),
+      },
+    });
+    res.json(view(updated));
   });
 
   r.delete("/webhook-endpoints/:id", async (req, res) => {

@@ -47,6 +47,15 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
   // requests per second per tenant API key, shared by every API process (429 with Retry-After past it)
   RATE_LIMIT_PER_KEY_PER_SECOND: z.coerce.number().int().positive().default(100),
+  // requests per second per client IP on /v1 and /admin, counted before authentication
+  RATE_LIMIT_PER_IP_PER_SECOND: z.coerce.number().int().positive().default(300),
+  // which proxies' X-Forwarded-For names the client (Express "trust proxy"): true, false, a hop
+  // count, or addresses/subnets/names (loopback, linklocal, uniquelocal). Trusting every sender
+  // would let any client choose the address its per-IP limit counts.
+  TRUST_PROXY: z
+    .string()
+    .default("loopback, linklocal, uniquelocal")
+    .transform((v): boolean | number | string => (v === "true" ? true : v === "false" ? false : /^\d+$/.test(v) ? Number(v) : v)),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
   MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),

@@ -1,6 +1,7 @@
 // The tenant's decision policy as stored: versioned (every version kept with its operator) and audited.
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Db } from "../db/client.js";
+import { recordAudit, type Actor } from "./audit.js";
 import { effectivePolicy, updatePolicy, type DecisionPolicy, type PolicyUpdate } from "./policy.js";
 
 export interface PolicyResource extends DecisionPolicy {
@@ -16,7 +17,7 @@ export async function readPolicy(db: Db, tenantId: string): Promise<PolicyResour
 }
 
 /** A new version of the tenant's policy, its history row and its audit entry in one transaction. */
-export async function writePolicy(db: Db, tenantId: string, update: PolicyUpdate, actor: string): Promise<PolicyResource | null> {
+export async function writePolicy(db: Db, tenantId: string, update: PolicyUpdate, actor: Actor): Promise<PolicyResource | null> {
   return db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${tenantId} FOR UPDATE`;
     const t = await tx.tenant.findUnique({ where: { id: tenantId }, select: { policy: true, policyVersion: true } });
@@ -25,8 +26,8 @@ export async function writePolicy(db: Db, tenantId: string, update: PolicyUpdate
     const next = updatePolicy(effectivePolicy(t.policy), update);
     const version = t.policyVersion + 1;
     await tx.tenant.update({ where: { id: tenantId }, data: { policy: next as unknown as Prisma.InputJsonValue, policyVersion: version } });
-    const row = await tx.tenantPolicy.create({ data: { tenantId, version, policy: next as unknown as Prisma.InputJsonValue, actor } });
-    await tx.auditLog.create({ data: { actor, action: "policy.updated", entityType: "tenant", entityId: tenantId, before: before as unknown as Prisma.InputJsonValue, after: { ...next, version } as unknown as Prisma.InputJsonValue } });
+    const row = await tx.tenantPolicy.create({ data: { tenantId, version, policy: next as unknown as Prisma.InputJsonValue, actor: actor.name } });
+    await recordAudit(tx, actor, { action: "policy.updated", entityType: "tenant", entityId: tenantId, before, after: { ...next, version } });
     return { ...next, version, updatedAt: row.createdAt.toISOString() };
   });
 }

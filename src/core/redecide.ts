@@ -8,6 +8,7 @@ import type { Outcome } from "../adapters/types.js";
 import { emitVerificationEvent } from "./emit.js";
 import type { Checks, Decision, Reason } from "../domain/model.js";
 import { effectivePolicy } from "./policy.js";
+import { recordAudit, type Actor } from "./audit.js";
 import { loadForAdapter, policyOver, toResource, type VerificationDeps } from "./verifications.js";
 
 export interface RedecideRequest {
@@ -15,7 +16,7 @@ export interface RedecideRequest {
   from: Date;
   to: Date;
   apply: boolean;
-  actor: string;
+  actor: Actor;
 }
 
 export interface RedecideReport {
@@ -89,15 +90,13 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
           data: { decision: result.decision, reasons: result.reasons as unknown as Prisma.InputJsonValue, checks: checks as unknown as Prisma.InputJsonValue, decidedMapping: adapter.mappingVersion, decidedPolicy: tenant.policyVersion, vendorDecision: vendorOutcome.decision, humanDecision, updatedAt: now },
         });
         await tx.verificationEvent.create({
-          data: { verificationId: id, source: "api", type: "re_decided", fromStatus: cur.status, toStatus: u.status, detail: { from: before, to: result.decision, mapping: adapter.mappingVersion, policy: tenant.policyVersion, findings: result.findings, actor: req.actor } as unknown as Prisma.InputJsonValue },
+          data: { verificationId: id, source: "api", type: "re_decided", fromStatus: cur.status, toStatus: u.status, detail: { from: before, to: result.decision, mapping: adapter.mappingVersion, policy: tenant.policyVersion, findings: result.findings, actor: req.actor.name, operatorId: req.actor.id } as unknown as Prisma.InputJsonValue },
         });
         await emitVerificationEvent(tx, u.tenantId, "verification.updated", toResource(u), now);
       });
     }
   }
-  await deps.db.auditLog.create({
-    data: { actor: req.actor, action: req.apply ? "verifications.re_decided" : "verifications.re_decide_dry_run", entityType: "tenant", entityId: req.tenantId, after: { from: req.from.toISOString(), to: req.to.toISOString(), compared: report.compared, changed: report.changed.length, byChange: report.byChange, policyVersion: tenant.policyVersion } },
-  });
+  await recordAudit(deps.db, req.actor, { action: req.apply ? "verifications.re_decided" : "verifications.re_decide_dry_run", entityType: "tenant", entityId: req.tenantId, after: { from: req.from.toISOString(), to: req.to.toISOString(), compared: report.compared, changed: report.changed.length, byChange: report.byChange, policyVersion: tenant.policyVersion } });
   return report;
 }
 

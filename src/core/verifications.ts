@@ -17,6 +17,8 @@ import { processingDeadline, verificationDueAt } from "./schedule.js";
 import { verificationOutcomes } from "../observability/metrics.js";
 import { adapterFor } from "../adapters/registry.js";
 import { mergeChecks, mergeReasons } from "./checks-merge.js";
+import { takeQuota } from "./quotas.js";
+import { recordAudit, type Actor } from "./audit.js";
 import { applyPolicy, effectivePolicy, isRetakeable, type DecisionPolicy, type IdentityClaim, type PolicyResult } from "./policy.js";
 
 export type VerificationRow = Prisma.VerificationGetPayload<object>;
@@ -398,6 +400,9 @@ export async function createVerification(deps: VerificationDeps, v: NewVerificat
         input: { create: { payloadEnc: new Uint8Array(sealInput(deps.env.masterKey, v.id, v.input)) } },
       },
     });
+    // counted in this transaction: an idempotent replay or a failed insert gives its unit back
+    const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: v.tenantId }, select: { verificationsPerDay: true } });
+    await takeQuota(tx, v.tenantId, "verifications", tenant.verificationsPerDay, now);
     await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "created", toStatus: "pending", detail: json({ checks: v.checks, requestedVendor: v.requestedVendor, route: v.routePlan.accounts }) } });
     await enqueue(tx, "submit", `submit-${v.id}`, { verificationId: v.id });
     return row;
@@ -440,7 +445,14 @@ export async function refreshErasureSummary(tx: Tx, verificationId: string): Pro
  * Vendors that can erase (`adapter.erase`) are asked by a retried job; each gets a receipt.
  * Anything that arrives later is applied to status and decision only (applyOutcome sees erasedAt).
  */
-export async function erasePersonalData(deps: VerificationDeps, id: string, now = new Date()): Promise<VerificationRow> {
+export interface ErasureRequest {
+  /** who asked: the tenant through the API (default), or the retention sweep */
+  source?: EventSource;
+  /** written to the audit log in the erasure's own transaction (retention: the system, and why) */
+  audit?: { actor: Actor; why: Record<string, unknown> };
+}
+
+export async function erasePersonalData(deps: Pick<VerificationDeps, "db">, id: string, now = new Date(), request: ErasureRequest = {}): Promise<VerificationRow> {
   return deps.db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
     const cur = await tx.verification.findUniqueOrThrow({ where: { id } });
@@ -461,7 +473,8 @@ export async function erasePersonalData(deps: VerificationDeps, id: string, now 
     const erasedAt = cur.erasedAt ?? now;
     const receipts = await tx.vendorErasure.findMany({ where: { verificationId: id }, orderBy: { createdAt: "asc" } });
     const u = await tx.verification.update({ where: { id }, data: { checks: json(checks), erasedAt, erasure: json(erasureSummary(erasedAt, receipts)) } });
-    await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: "personal_data_erased", fromStatus: cur.status, toStatus: cur.status, detail: json({ vendors: receipts.map((r) => ({ vendor: r.vendor, status: r.status })) }) } });
+    await tx.verificationEvent.create({ data: { verificationId: id, source: request.source ?? "api", type: "personal_data_erased", fromStatus: cur.status, toStatus: cur.status, detail: json({ vendors: receipts.map((r) => ({ vendor: r.vendor, status: r.status })), ...(request.audit ? { why: request.audit.why } : {}) }) } });
+    if (request.audit) await recordAudit(tx, request.audit.actor, { action: "verification.personal_data_erased", entityType: "verification", entityId: id, after: { tenantId: cur.tenantId, ...request.audit.why } });
     return u;
   });
 }

@@ -48,16 +48,37 @@ export function constantTimeEqual(a: string | Buffer, b: string | Buffer): boole
   return timingSafeEqual(ha, hb) && Buffer.byteLength(a) === Buffer.byteLength(b);
 }
 
+/**
+ * A bearer secret whose first part names its row: "<scheme>_<16 hex id>_<secret>". The id finds the
+ * row, the sha256 of the whole token proves the secret; only the hash is stored.
+ */
+function generateIdentifiedToken(scheme: string, idPrefix: string): { id: string; key: string; hash: string; lastFour: string } {
+  const hexId = randomBytes(8).toString("hex");
+  const key = `${scheme}_${hexId}_${randomBytes(24).toString("base64url")}`;
+  return { id: `${idPrefix}_${hexId}`, key, hash: sha256Hex(key), lastFour: key.slice(-4) };
+}
+
+function idOfIdentifiedToken(scheme: string, idPrefix: string, token: string): string | null {
+  const m = new RegExp(`^${scheme}_([0-9a-f]{16})_[A-Za-z0-9_-]{20,}$`).exec(token);
+  return m ? `${idPrefix}_${m[1]}` : null;
+}
+
 /** A tenant API key: "kyc_<keyId>_<secret>"; the key id finds the row, the hash proves the secret. */
 export function generateApiKey(): { id: string; key: string; hash: string; lastFour: string } {
-  const id = `key_${randomBytes(8).toString("hex")}`;
-  const key = `kyc_${id.slice(4)}_${randomBytes(24).toString("base64url")}`;
-  return { id, key, hash: sha256Hex(key), lastFour: key.slice(-4) };
+  return generateIdentifiedToken("kyc", "key");
 }
 
 export function apiKeyIdOf(key: string): string | null {
-  const m = /^kyc_([0-9a-f]{16})_[A-Za-z0-9_-]{20,}$/.exec(key);
-  return m ? `key_${m[1]}` : null;
+  return idOfIdentifiedToken("kyc", "key", key);
+}
+
+/** An operator's admin token: "kop_<operator id>_<secret>". */
+export function generateOperatorToken(): { id: string; key: string; hash: string } {
+  return generateIdentifiedToken("kop", "op");
+}
+
+export function operatorIdOf(token: string): string | null {
+  return idOfIdentifiedToken("kop", "op", token);
 }
 
 export function newId(prefix: string): string {

@@ -22,6 +22,7 @@ import type { AccountSlots } from "../core/account-slots.js";
 import type { AccountRate } from "../core/account-rate.js";
 import type { AccountHealthBoard } from "../core/account-health.js";
 import { enqueue } from "../core/jobs.js";
+import { QUOTA_KINDS, QuotaExceeded, noteQuotaRefused, takeQuota } from "../core/quotas.js";
 
 export interface ProcessorDeps {
   db: Db;
@@ -126,6 +127,13 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
         await awaitUnknownStart(deps, row.id, account, "start_not_repeated", "the outcome of an earlier start is unknown (worker interrupted); not sent again to avoid a second message to the user");
         return;
       }
+      const quotaRefusal = adapter.sendsSms ? await takeSmsQuota(deps, row.tenantId, account) : null;
+      if (quotaRefusal) {
+        // refused before the vendor is called: no SMS, the next account (if any) may still do it
+        failures.push(quotaRefusal);
+        await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: account.vendor, vendorAccountId: account.id, reason: quotaRefusal.code, vendorCode: null, quota: "smsPerDay", fallover: i < last });
+        continue;
+      }
       await noteEvent(deps.db, row, "worker", "vendor_start_attempted", { vendor: account.vendor, vendorAccountId: account.id });
     } else if (claim.repeat && i === first) {
       if (adapter.repeatsLostStart && !adapter.repeatsLostStart(account)) {
@@ -160,6 +168,25 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
   }
   const lastTried = capable[last]!;
   await applyOutcome(deps, row.id, { status: "failed", reasons: failures.length ? [failures[failures.length - 1]!] : [reason("vendor_error", null)] }, { source: "worker", eventType: "all_vendors_failed", vendor: lastTried.vendor as VendorId, vendorAccountId: lastTried.id, detail: { attempts: failures.map((f) => ({ vendor: f.vendor, code: f.code })) } });
+}
+
+/**
+ * One unit of the tenant's daily SMS quota, taken before the send; null when the send may go
+ * ahead, otherwise the technical reason. A spent quota is a vendor event of the account (once a
+ * day, its deliveries counting the refusals) and an audit row.
+ */
+async function takeSmsQuota(deps: ProcessorDeps, tenantId: string, account: AdapterAccount): Promise<Reason | null> {
+  const { smsPerDay } = await deps.db.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { smsPerDay: true } });
+  try {
+    await takeQuota(deps.db, tenantId, "sms", smsPerDay);
+    return null;
+  } catch (e) {
+    if (!(e instanceof QuotaExceeded)) throw e;
+    await noteQuotaRefused(deps.db, tenantId, e, { vendorAccountId: account.id });
+    await recordAccountEvent(deps.db, account.id, account.vendor, "quota_exhausted", `quota:${QUOTA_KINDS.sms}:${tenantId}:${e.day}`, { quota: QUOTA_KINDS.sms, limit: e.limit, day: e.day });
+    // the gateway refused, not the vendor: vendor null (DESIGN "Contract additions")
+    return reason("vendor_rejected_request", null, null, e.message);
+  }
 }
 
 /** A vendor error after which a start that reaches the user may have reached them (timeout, 5xx, an unreadable answer). */

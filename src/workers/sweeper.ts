@@ -5,13 +5,15 @@
 //      failed over without persistence) is published again, a finished one marks its row done;
 //   2. re-enqueues every verification, inbound webhook, outbound delivery, follow-up and vendor
 //      erasure that is overdue and has no open job;
-//   3. deletes outbox rows done for a day.
+//   3. erases the personal data past each tenant's retention (src/core/retention.ts);
+//   4. deletes outbox rows done for a day.
 import type { Logger } from "pino";
 import type { Redis } from "ioredis";
 import type { Db } from "../db/client.js";
 import { adapterFor } from "../adapters/registry.js";
 import { enqueue, type JobPayloads, type QueueName } from "../core/jobs.js";
 import { noteEvent } from "../core/verifications.js";
+import { eraseExpiredPersonalData } from "../core/retention.js";
 import { QUEUE_NAMES, type Queues } from "../core/queues.js";
 import { outboxBacklog, queueDepth, sweptWork } from "../observability/metrics.js";
 
@@ -33,6 +35,8 @@ export interface SweepReport {
   deliveries: number;
   followUps: number;
   erasures: number;
+  /** verifications whose personal data was erased by their tenant's retention */
+  retained: number;
 }
 
 const BATCH = 500;
@@ -51,7 +55,7 @@ function jobFor(v: { id: string; status: string; vendor: string | null; retake_c
 export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepReport> {
   const { db, queues, graceMs } = deps;
   const overdue = new Date(now.getTime() - graceMs);
-  const report: SweepReport = { republished: 0, stalled: 0, confirmed: 0, verifications: 0, inboundWebhooks: 0, deliveries: 0, followUps: 0, erasures: 0 };
+  const report: SweepReport = { republished: 0, stalled: 0, confirmed: 0, verifications: 0, inboundWebhooks: 0, deliveries: 0, followUps: 0, erasures: 0, retained: 0 };
 
   // 1. published rows whose job should have run by now
   const published = await db.$queryRaw<{ id: bigint; queue: string; job_id: string }[]>`
@@ -142,12 +146,16 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
   for (const e of erasures) await enqueue(db, "erase", `erase-${e.id}-swept-${stamp}`, { erasureId: e.id });
   report.erasures = erasures.length;
 
-  // 3. retention of finished outbox rows
+  // 2f. tenants' retention of personal data (each erasure audited)
+  report.retained = await eraseExpiredPersonalData(deps, now);
+
+  // 4. retention of finished outbox rows
   await db.$executeRaw`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE done_at < ${new Date(now.getTime() - 86_400_000)} LIMIT 5000)`;
 
   for (const [kind, n] of Object.entries(report)) if (n > 0) sweptWork.inc({ kind }, n);
   const total = report.republished + report.verifications + report.inboundWebhooks + report.deliveries + report.followUps + report.erasures;
   if (total > 0) deps.log.info({ ...report }, "sweeper re-enqueued lost work");
+  if (report.retained > 0) deps.log.info({ retained: report.retained }, "retention erased personal data");
   return report;
 }
 

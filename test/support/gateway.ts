@@ -1,6 +1,7 @@
 // An in-process gateway for integration tests: the real Postgres (test database),
 // the real Redis (a queue prefix of its own), the real workers and the sandbox.
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import express from "express";
@@ -103,6 +104,46 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
   } as TestGateway;
   if (opts.workers !== false) gw.startWorkers();
   return gw;
+}
+
+/** Resolves once the queues' Redis connection is up (it fails fast, without an offline queue, before). */
+export async function redisReady(queues: Queues): Promise<void> {
+  if (queues.connection.status !== "ready") await once(queues.connection, "ready");
+}
+
+/**
+ * Another API process of the same gateway: its own app, Postgres pool and Redis connection on the
+ * same database and queue prefix (what a second replica behind a load balancer is).
+ */
+export async function startSecondApi(gw: TestGateway, envOverrides: Partial<Env> = {}, opts: { queuePrefix?: string } = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const db = createDb(gw.env.DATABASE_URL);
+  const queues = createQueues(gw.env.REDIS_URL, opts.queuePrefix ?? gw.queues.prefix);
+  // connected before it takes requests (until then Redis-backed limits count in process memory)
+  await redisReady(queues);
+  const api = await listen(createApp({ env: { ...gw.env, ...envOverrides }, db, log: pino({ level: "silent" }), queues }));
+  return {
+    url: api.url,
+    async close() {
+      await new Promise((r) => api.server.close(r));
+      await queues.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+/** A test gateway plus a second API process on it (for what must hold across processes). */
+export async function startGatewayWithSecondApi(opts: Parameters<typeof startTestGateway>[0] = {}): Promise<{ gw: TestGateway; other: Awaited<ReturnType<typeof startSecondApi>>; close(): Promise<void> }> {
+  const gw = await startTestGateway(opts);
+  const other = await startSecondApi(gw);
+  await redisReady(gw.queues);
+  return {
+    gw,
+    other,
+    async close() {
+      await other.close();
+      await gw.close();
+    },
+  };
 }
 
 /** A tenant with one vendor account per given vendor, pointed at the sandbox. */

@@ -121,7 +121,7 @@ export const dmsAdapter: VendorAdapter = {
   renormalize: (payloads, v) => renormalizeDms(payloads, v),
   capabilities: { document: true, liveness: true, faceMatch: true, hosted: false, webhooks: true, polling: false },
   defaultBaseUrl: DMS_DEFAULT_BASE_URL,
-  credentials: { parse: (x) => DmsCredentialsSchema.parse(x), secretKeys: ["apiKey", "webhookSecrets"] },
+  credentials: { parse: (x) => DmsCredentialsSchema.parse(x), secretKeys: ["apiKey", "webhookSecrets", "webhookSecretNext"] },
   settings: { parse: (x) => DmsSettingsSchema.parse(x ?? {}) },
   validateRequest: (input, checks) => validateRequest(input, checks),
   start,

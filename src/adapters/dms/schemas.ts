@@ -13,6 +13,13 @@ export const DmsCredentialsSchema = z.object({
    * an account may have none); without a secret every webhook to the account is refused.
    */
   webhookSecrets: z.array(z.string().min(1)).min(1).max(2).optional(),
+  /**
+   * The staged rollover secret ("Promote the staged secret to primary from the backoffice once
+   * you're done"): accepted beside webhookSecrets while staged. Rotation through
+   * PATCH /admin/vendor-accounts/:id: stage `{ credentials: { webhookSecretNext } }` when DMS stages
+   * it; once promoted at DMS, `{ credentials: { webhookSecrets: [<new>], webhookSecretNext: null } }`.
+   */
+  webhookSecretNext: z.string().min(1).optional(),
 });
 export type DmsCredentials = z.infer<typeof DmsCredentialsSchema>;
 

@@ -46,7 +46,8 @@ function sameHex(candidate: string, expectedHex: string): boolean {
 export function authenticateWebhook(req: RawWebhookRequest, account: AdapterAccount): boolean {
   const creds = DmsCredentialsSchema.safeParse(account.credentials);
   // an account without webhook secrets takes no webhook: nothing could prove who sent it
-  const secrets = creds.success ? (creds.data.webhookSecrets ?? []) : [];
+  // the primary secret(s) and, during a rotation, the staged one: both sign while DMS rolls over
+  const secrets = creds.success ? [...(creds.data.webhookSecrets ?? []), ...(creds.data.webhookSecretNext ? [creds.data.webhookSecretNext] : [])] : [];
   if (secrets.length === 0) return false;
   const header = req.headers[HILLOGY_HEADERS.signature];
   const tsHeader = req.headers[HILLOGY_HEADERS.timestamp];

@@ -148,6 +148,7 @@ export const verificaridentidadAdapter: VendorAdapter = {
   minHealthIntervalMs: MIN_HEALTH_INTERVAL_MS,
   // POST /VerificarIdentidad sends the SMS: never twice for one verification
   startReachesUser: true,
+  sendsSms: true,
   credentials: { parse: (x) => CredentialsSchema.parse(x), secretKeys: ["apiToken", "webhookPassword"] },
   settings: { parse: (x) => SettingsSchema.parse(x ?? {}) },
   validateRequest,

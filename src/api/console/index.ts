@@ -14,6 +14,8 @@ import { z } from "../../domain/zod.js";
 import { replayDelivery } from "../../webhooks/outbound/deliver.js";
 import { QUEUE_NAMES } from "../../core/jobs.js";
 import { Problem, fromZod } from "../problem.js";
+import { recordAudit } from "../../core/audit.js";
+import { operatorOf } from "../admin-auth.js";
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url));
 const ASSETS = {
@@ -109,8 +111,6 @@ function withTimeout<T>(ms: number, p: Promise<T>): Promise<T> {
 export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
   const r = express.Router();
   const healthBoard = redisAccountHealth(app.queues.connection, app.queues.prefix);
-  const audit = (action: string, entityType: string, entityId: string, before: unknown, after: unknown) =>
-    app.db.auditLog.create({ data: { actor: "admin", action, entityType, entityId, before: (before ?? undefined) as Prisma.InputJsonValue, after: (after ?? undefined) as Prisma.InputJsonValue } });
 
   r.get("/vendors", (_req, res) => {
     res.json({
@@ -280,7 +280,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
     if (d.endpoint.deletedAt) throw new Problem(409, "Endpoint deleted", "the delivery's webhook endpoint was deleted by the tenant");
     if (d.endpoint.disabledAt) throw new Problem(409, "Endpoint disabled", "the delivery's webhook endpoint is disabled; it must be re-enabled before a replay");
     await replayDelivery(app.db, d.id);
-    await audit("webhook_delivery.replayed", "webhook_delivery", d.id, { status: d.status, attemptCount: d.attemptCount }, { status: "pending" });
+    await recordAudit(app.db, operatorOf(req), { action: "webhook_delivery.replayed", entityType: "webhook_delivery", entityId: d.id, before: { status: d.status, attemptCount: d.attemptCount }, after: { status: "pending" } });
     app.onEnqueued?.();
     res.status(202).json({ id: d.id, status: "pending" });
   });

@@ -18,7 +18,6 @@ type AccountRow = Prisma.VendorAccountGetPayload<object>;
 
 const NOT_STORED_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
 /** An account read this recently is used as is; an older copy only while Postgres cannot be reached. */
-const ACCOUNT_FRESH_MS = 30_000;
 const ACCOUNT_STALE_MAX_MS = 24 * 3_600_000;
 
 export type ReceiveResult =
@@ -36,12 +35,15 @@ export interface InboundDeps {
   prefix: string;
 }
 
-/** Vendor accounts as last read, so webhooks can still be authenticated while Postgres is down. */
+/**
+ * Vendor accounts as last read, so webhooks can still be authenticated while Postgres is down.
+ * Read afresh whenever Postgres answers: a rotated webhook secret (PATCH of the account's
+ * credentials) holds at once in every process; the copy serves only during an outage.
+ */
 export function createAccountCache(db: Db) {
   const cache = new Map<string, { row: AccountRow | null; at: number }>();
   return async function account(id: string): Promise<AccountRow | null> {
     const hit = cache.get(id);
-    if (hit && Date.now() - hit.at < ACCOUNT_FRESH_MS) return hit.row;
     try {
       const row = await db.vendorAccount.findUnique({ where: { id } });
       cache.set(id, { row, at: Date.now() });

@@ -8,6 +8,7 @@ import type { Env } from "../../config/env.js";
 import { decryptJson } from "../../domain/crypto.js";
 import { webhookDeliveries } from "../../observability/metrics.js";
 import { enqueue } from "../../core/jobs.js";
+import { recordAudit, SYSTEM_ACTOR } from "../../core/audit.js";
 import { activeSecrets, signatureHeaders, type StoredSecret } from "./signing.js";
 import http from "node:http";
 import https from "node:https";
@@ -98,7 +99,7 @@ async function attemptDelivery(deps: { db: Db; env: Env; log: Logger }, delivery
     if (!endpoint.failingSince) await tx.webhookEndpoint.update({ where: { id: endpoint.id }, data: { failingSince: now } });
     if (now.getTime() - failingSince.getTime() >= deps.env.webhookDisableAfterMs) {
       await tx.webhookEndpoint.update({ where: { id: endpoint.id }, data: { disabledAt: now } });
-      await tx.auditLog.create({ data: { actor: "system", action: "webhook_endpoint.disabled", entityType: "webhook_endpoint", entityId: endpoint.id, after: { reason: "failing", failingSince: failingSince.toISOString() } } });
+      await recordAudit(tx, SYSTEM_ACTOR, { action: "webhook_endpoint.disabled", entityType: "webhook_endpoint", entityId: endpoint.id, after: { reason: "failing", failingSince: failingSince.toISOString() } });
       deps.log.warn({ endpointId: endpoint.id, tenantId: endpoint.tenantId }, "webhook endpoint disabled after failing too long");
     }
   });
