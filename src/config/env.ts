@@ -35,6 +35,10 @@ const EnvSchema = z.object({
     .default("5s,5m,30m,2h,5h,10h,10h")
     .refine((v) => v.split(",").every((d) => duration.safeParse(d.trim()).success), "comma-separated durations, e.g. 5s,5m,30m"),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  // where operations alerts go (a vendor account's credits or call allowance crossing a threshold), signed like
+  // tenant webhooks with this Standard Webhooks secret (whsec_...)
+  OPS_WEBHOOK_URL: z.string().url().optional(),
+  OPS_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "a Standard Webhooks secret: whsec_<base64>").optional(),
   // an endpoint whose deliveries have all failed for this long is disabled and operations are told
   WEBHOOK_DISABLE_AFTER: duration.default("5d"),
   VENDOR_RETRY_BASE_MS: z.coerce.number().int().min(0).default(300),

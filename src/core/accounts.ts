@@ -27,6 +27,20 @@ export function priceOf(prices: Prices | undefined, endpoint: string, outcome: "
   return cost === undefined ? null : { cost, currency: prices.currency };
 }
 
+const ThresholdsSchema = z.strictObject({ soft: z.number().int().min(0).optional(), hard: z.number().int().min(0).optional() });
+/**
+ * Thresholds that warn operations before a vendor stops (core/alerts.ts): credits left (VerificarIdentidad `Cred`),
+ * calls per UTC day and month (a DMS scan allowance, an IWS licence). Soft: an event and an operations webhook;
+ * hard: the same, and the account leaves routing until it recovers.
+ */
+export const AlertsSchema = z.strictObject({ credits: ThresholdsSchema.optional(), callsPerDay: ThresholdsSchema.optional(), callsPerMonth: ThresholdsSchema.optional() });
+export type Alerts = z.infer<typeof AlertsSchema>;
+
+/** Whether routing may send traffic to the account: not disabled by an operator, not paused by a hard alert. */
+export function inRouting(a: { disabledAt: Date | null; pausedAt: Date | null }): boolean {
+  return a.disabledAt === null && a.pausedAt === null;
+}
+
 export const CoreSettingsSchema = z.object({
   concurrency: z.number().int().positive().optional(),
   timeoutMs: z.number().int().positive().optional(),
@@ -37,6 +51,7 @@ export const CoreSettingsSchema = z.object({
   pollBackoffMaxSeconds: z.number().positive().optional(),
   /** what the vendor charges per call type (vendor_calls.cost): `calls` by endpoint label, `default` for the others */
   prices: PricesSchema.optional(),
+  alerts: AlertsSchema.optional(),
 });
 export const CORE_SETTING_KEYS = Object.keys(CoreSettingsSchema.shape) as (keyof z.infer<typeof CoreSettingsSchema>)[];
 

@@ -6,7 +6,7 @@ import type { Db } from "../db/client.js";
 import { currentRequestId, newRequestId } from "../observability/work-context.js";
 import { traceparentOf } from "../observability/tracing.js";
 
-export const QUEUE_NAMES = ["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance", "shadow"] as const;
+export const QUEUE_NAMES = ["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance", "shadow", "notify"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
@@ -17,6 +17,8 @@ export interface JobPayloads {
   deliver: { deliveryId: string };
   followup: { verificationId: string; name: "certificate" };
   erase: { erasureId: string };
+  /** an operations webhook (an alert threshold crossed): ids, metric and figures only, nothing personal */
+  notify: { notification: { id: string; type: string; accountId: string; vendor: string; tenantId: string; metric: string; from: string; to: string; value: number; threshold: number | null; at: string } };
   /** a shadow run of a decided verification on its rule's shadow account */
   shadow: { shadowRunId: string };
   /** the durable sweeper, run by a BullMQ job scheduler (one at a time across processes) */

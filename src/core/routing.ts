@@ -4,7 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "../domain/zod.js";
 import type { CheckName } from "../domain/model.js";
 import { adapterFor } from "../adapters/registry.js";
-import type { VendorAccountRow } from "./accounts.js";
+import { inRouting, type VendorAccountRow } from "./accounts.js";
 
 export const ShadowSchema = z.strictObject({
   /** the account that also decides sampled verifications, after the primary, without telling anyone */
@@ -53,7 +53,7 @@ const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.l
 
 /** The ordered accounts a verification may use; disabled accounts are skipped. */
 export function resolveRoute(routing: Routing, accounts: VendorAccountRow[], req: RouteRequest): VendorAccountRow[] {
-  const active = accounts.filter((a) => a.disabledAt === null);
+  const active = accounts.filter(inRouting);
   const byId = new Map(active.map((a) => [a.id, a]));
   if (req.requestedVendor) {
     // a verification naming `vendor` uses the tenant's account(s) for that vendor, in routing order first
@@ -133,7 +133,7 @@ export function planRoute(routing: Routing, accounts: VendorAccountRow[], req: R
   const shadow = rule?.shadow && req.verificationId !== undefined ? accounts.find((a) => a.id === rule.shadow!.accountId) : undefined;
   if (
     shadow &&
-    shadow.disabledAt === null &&
+    inRouting(shadow) &&
     !plan.accounts.includes(shadow.id) &&
     canShadow(shadow.vendor, req.checks) &&
     unitHash(req.verificationId!, `shadow:${rule!.id ?? ""}`) < rule!.shadow!.sampleRate

@@ -7,7 +7,7 @@ import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { AdapterAccount, Outcome, RawWebhookRequest } from "../adapters/types.js";
-import { toAdapterAccount, type VendorAccountRow } from "../core/accounts.js";
+import { inRouting, toAdapterAccount, type VendorAccountRow } from "../core/accounts.js";
 import { isVendorError, toTechnicalReason } from "../domain/errors.js";
 import { reason, type Reason, type VendorId } from "../domain/model.js";
 import { noAccountMessage, planRoute, readRoutePlan, RoutingSchema, type RoutePlan } from "../core/routing.js";
@@ -100,7 +100,7 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
       const rows = await deps.db.vendorAccount.findMany({ where: { id: { in: stored.accounts } } });
       const byId = new Map(rows.map((a) => [a.id, a]));
       // an account operations disabled since is skipped like a technical failure; the order is the plan's
-      capable = stored.accounts.map((id) => byId.get(id)).filter((a): a is VendorAccountRow => !!a && a.disabledAt === null);
+      capable = stored.accounts.map((id) => byId.get(id)).filter((a): a is VendorAccountRow => !!a && inRouting(a));
     } else {
       // accepted before routing decisions were stored
       const tenant = await deps.db.tenant.findUniqueOrThrow({ where: { id: row.tenantId }, include: { vendorAccounts: true } });
@@ -461,7 +461,7 @@ export async function processShadow(deps: ProcessorDeps, job: JobPayloads["shado
   if (!loaded || loaded.row.erasedAt) return finish({ status: "skipped", detail: "the verification's personal data is gone" });
   const accountRow = await deps.db.vendorAccount.findUnique({ where: { id: run.vendorAccountId } });
   const adapter = accountRow && adapterFor(accountRow.vendor);
-  if (!accountRow || !adapter || accountRow.disabledAt) return finish({ status: "skipped", detail: "the shadow account is gone or disabled" });
+  if (!accountRow || !adapter || !inRouting(accountRow)) return finish({ status: "skipped", detail: "the shadow account is gone, disabled or paused" });
   const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, accountRow);
   // the shadow sees the verification as new: no vendor reference or state of the primary
   const view = { ...loaded.adapterView, status: "pending", decision: null, vendorReference: null, pollCount: 0, sessionExpiresAt: null };

@@ -8,6 +8,8 @@ import type { Env } from "../config/env.js";
 import { deliverOnce } from "../webhooks/outbound/deliver.js";
 import { createDoneMarker, createOutboxRelay, type OutboxRelay } from "./outbox.js";
 import { rollUpVendorCalls } from "../core/analytics.js";
+import { evaluateAlerts } from "../core/alerts.js";
+import { sendOperationsNotification } from "../webhooks/outbound/operations.js";
 import { processErase, processFollowUp, processIngest, processPoll, processShadow, processSubmit } from "./processors.js";
 import { QUEUE_NAMES, redisConnection, type JobPayloads, type QueueName, type Queues } from "../core/queues.js";
 import { probeVendorHealth } from "./health.js";
@@ -58,6 +60,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
     // a short lock: a process killed mid-sweep holds back the next sweep by at most this long
     const report = await withSweepLock(budgetRedis, queues.prefix, Math.max(10_000, sweepIntervalMs * 2), () => sweep(sweepDeps));
     await refreshGauges(db, queues).catch(() => undefined);
+    await evaluateAlerts(db).catch((e: unknown) => log.warn({ err: errorForLog(e) }, "alert evaluation failed"));
     // the analytics rollup runs with the sweep (one at a time: its state row is locked), never failing it
     await rollUpVendorCalls(db).catch((e: unknown) => log.warn({ err: errorForLog(e) }, "vendor-call rollup failed"));
     return report;
@@ -70,6 +73,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
     followup: (d) => processFollowUp(pdeps, d),
     erase: (d) => processErase(pdeps, d),
     shadow: (d) => processShadow(pdeps, d),
+    notify: (d) => sendOperationsNotification(pdeps, d),
     maintenance: async () => {
       await runSweep();
     },

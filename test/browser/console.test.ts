@@ -152,7 +152,7 @@ describe("admin ops endpoints", () => {
     expect(other.last15Minutes).toMatchObject({ calls: 0, p95LatencyMs: null });
     const q = await gw.admin("GET", "/admin/queues");
     expect(q.status).toBe(200);
-    expect(q.body.queues.map((x: { name: string }) => x.name)).toEqual(["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance", "shadow"]);
+    expect(q.body.queues.map((x: { name: string }) => x.name)).toEqual(["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance", "shadow", "notify"]);
     expect(q.body.queues.every((x: { counts: Record<string, number> | null }) => x.counts && typeof x.counts.waiting === "number")).toBe(true);
     expect(typeof q.body.outbox.backlog).toBe("number");
   });
@@ -325,7 +325,7 @@ describe("console in the browser", () => {
     await page.click('#tabs a[data-tab="queues"]');
     await page.locator('#queues-list tr[data-queue="submit"]').waitFor();
     const queues = await page.$$eval("#queues-list tr[data-queue]", (trs) => trs.map((tr) => tr.getAttribute("data-queue")));
-    expect(queues).toEqual(["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance", "shadow"]);
+    expect(queues).toEqual(["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance", "shadow", "notify"]);
     const submit = await page.locator('#queues-list tr[data-queue="submit"] td').allTextContents();
     expect(submit.slice(1, 7).every((c) => /^\d+$/.test(c))).toBe(true);
     expect(submit[7]).toBe("running");

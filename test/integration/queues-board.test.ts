@@ -34,7 +34,7 @@ describe("the queue board", () => {
     const api = await fetch(`${gw.url}/admin/bull-board/api/queues`, { headers: { authorization: basic(gw.env.ADMIN_TOKEN) } });
     expect(api.status).toBe(200);
     const body = (await api.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
-    expect(body.queues.map((q) => q.name).sort()).toEqual(["deliver", "erase", "followup", "ingest", "maintenance", "poll", "shadow", "submit"]);
+    expect(body.queues.map((q) => q.name).sort()).toEqual(["deliver", "erase", "followup", "ingest", "maintenance", "notify", "poll", "shadow", "submit"]);
     expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
   });
 

@@ -48,3 +48,8 @@ CREATE TABLE "rollup_state" (
 
     CONSTRAINT "rollup_state_pkey" PRIMARY KEY ("name")
 );
+
+-- Credit and quota alerts that act: an account a hard threshold took out of routing, and the level of each metric.
+ALTER TABLE "vendor_accounts" ADD COLUMN "paused_at" TIMESTAMP(3);
+ALTER TABLE "vendor_accounts" ADD COLUMN "paused_reason" TEXT;
+ALTER TABLE "vendor_accounts" ADD COLUMN "alert_state" JSONB NOT NULL DEFAULT '{}';
