@@ -41,7 +41,7 @@ export function adminRoutes(app: AppContext): Router {
 
   r.get("/tenants", async (_req, res) => {
     const rows = await app.db.tenant.findMany({ orderBy: { createdAt: "asc" }, include: { vendorAccounts: true } });
-    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, a)), createdAt: t.createdAt.toISOString() })) });
+    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.keys, a)), createdAt: t.createdAt.toISOString() })) });
   });
 
   r.post("/tenants/:id/api-keys", async (req, res) => {
@@ -74,9 +74,9 @@ export function adminRoutes(app: AppContext): Router {
     }
     const id = newId("va");
     const row = await app.db.vendorAccount.create({
-      data: { id, tenantId: t.id, vendor: p.data.vendor, name: p.data.name, baseUrl: (p.data.baseUrl ?? adapter.defaultBaseUrl).replace(/\/$/, ""), credentialsEnc: sealCredentials(app.env.masterKey, id, credentials), settings: settings as Prisma.InputJsonValue },
+      data: { id, tenantId: t.id, vendor: p.data.vendor, name: p.data.name, baseUrl: (p.data.baseUrl ?? adapter.defaultBaseUrl).replace(/\/$/, ""), credentialsEnc: sealCredentials(app.env.keys, id, credentials), settings: settings as Prisma.InputJsonValue },
     });
-    const resource = toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, row);
+    const resource = toAccountResource(app.env.PUBLIC_BASE_URL, app.env.keys, row);
     await audit("vendor_account.created", "vendor_account", id, null, { ...resource });
     res.status(201).json(resource);
   });
@@ -111,7 +111,7 @@ export function adminRoutes(app: AppContext): Router {
     const adapter = adapterFor(row.vendor);
     let probe = null;
     if (req.query.probe === "true" && adapter?.health) {
-      const account = toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row);
+      const account = toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, row);
       const { ctx, effects } = buildAdapterContext(app, account, null);
       probe = await adapter.health(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "health probe failed" }));
       await effects.flush();

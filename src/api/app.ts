@@ -68,7 +68,7 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
         const row = await app.db.vendorAccount.findUnique({ where: { id: accountId }, include: { tenant: { select: { allowedOrigins: true } } } });
         if (!row || row.vendor !== "identy") return null;
         const { tenant, ...account } = row;
-        return { ...toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, account), allowedOrigins: tenant.allowedOrigins };
+        return { ...toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, account), allowedOrigins: tenant.allowedOrigins };
       },
       production: app.env.NODE_ENV === "production",
       // the browser's calls count in the account's limits shared with the workers

@@ -104,7 +104,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     const first = route[0];
     const adapter = first && adapterFor(first.vendor);
     if (first && adapter?.validateRequest) {
-      const problems = adapter.validateRequest(input, body.checks, toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, first));
+      const problems = adapter.validateRequest(input, body.checks, toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, first));
       if (problems.length > 0) {
         const status = Math.max(...problems.map((p) => p.status));
         throw new Problem(status, "Request not supported by the vendor", problems.map((p) => `${p.path}: ${p.message}`).join("; "), problems.map((p) => ({ path: p.path.startsWith("$") ? p.path : `$.${p.path}`, message: p.message })));

@@ -26,6 +26,11 @@ const EnvSchema = z.object({
   MASTER_KEY: z
     .string()
     .refine((v) => decodeKey(v) !== null, "32 bytes as 64 hex characters or base64 (openssl rand -base64 32)"),
+  // keys MASTER_KEY replaced, comma-separated: they still decrypt what they wrote until `npm run rekey` has re-encrypted it
+  MASTER_KEY_PREVIOUS: z
+    .string()
+    .default("")
+    .refine((v) => previousKeys(v).every((k) => decodeKey(k) !== null), "comma-separated keys, each 32 bytes as 64 hex characters or base64"),
   PUBLIC_BASE_URL: z.string().url().optional(),
   WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -72,7 +77,15 @@ const EnvSchema = z.object({
   if (e.NODE_ENV === "production" && !e.PUBLIC_BASE_URL) ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required when NODE_ENV=production (the URL vendors and end users reach this gateway at)" });
 });
 
-export type Env = z.infer<typeof EnvSchema> & { PUBLIC_BASE_URL: string; masterKey: Buffer; webhookRetryScheduleMs: number[]; webhookDisableAfterMs: number };
+export type Env = z.infer<typeof EnvSchema> & {
+  PUBLIC_BASE_URL: string;
+  /** the current master key's bytes (what purpose keys are derived from) */
+  masterKey: Buffer;
+  /** what seals and opens data at rest (src/core/crypto.ts KeyRing): the current key writes, every configured key reads */
+  keys: { current: Buffer; previous: Buffer[] };
+ webhookRetryScheduleMs: number[]; webhookDisableAfterMs: number };
+
+const previousKeys = (v: string) => v.split(",").map((k) => k.trim()).filter(Boolean);
 
 export function decodeKey(v: string): Buffer | null {
   const t = v.trim();
@@ -90,10 +103,12 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new EnvError(`Invalid environment (see .env.example):\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  const masterKey = decodeKey(e.MASTER_KEY)!;
   return {
     ...e,
     PUBLIC_BASE_URL: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
-    masterKey: decodeKey(e.MASTER_KEY)!,
+    masterKey,
+    keys: { current: masterKey, previous: previousKeys(e.MASTER_KEY_PREVIOUS).map((k) => decodeKey(k)!).filter((k) => !k.equals(masterKey)) },
     webhookRetryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE.split(",").map((d) => parseDuration(d.trim())),
     webhookDisableAfterMs: parseDuration(e.WEBHOOK_DISABLE_AFTER),
   };

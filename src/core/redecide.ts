@@ -48,7 +48,7 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
     if (rows.length === 0) break;
     cursor = rows[rows.length - 1]!.id;
     for (const { id } of rows) {
-      const loaded = await loadForAdapter(deps.db, deps.env.masterKey, id);
+      const loaded = await loadForAdapter(deps.db, deps.env.keys, id);
       if (!loaded) continue;
       const { row, adapterView } = loaded;
       // erased data cannot be compared again: its decision stands as made

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import { Prisma } from "../generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import type { AdapterVerification, Outcome, VerificationInputData } from "../adapters/types.js";
-import { decryptBytes, encryptBytes } from "./crypto.js";
+import { decryptBytes, encryptBytes, type Keys } from "./crypto.js";
 import type { Checks, Decision, NextAction, Reason, VendorId, VerificationResource, VerificationStatus } from "./model.js";
 import { judgeTransition, isTerminal } from "./state-machine.js";
 import type { ErasureReceipt } from "./model.js";
@@ -45,7 +45,7 @@ export function toResource(v: VerificationRow): VerificationResource {
 export interface VerificationDeps {
   db: Db;
   log: Logger;
-  env: { masterKey: Buffer };
+  env: { keys: Keys };
 }
 
 /** The identity the tenant claimed in the request, compared by the policy with the document. */
@@ -67,7 +67,7 @@ interface SealedImage {
   data: string;
 }
 
-export function sealInput(key: Buffer, verificationId: string, input: VerificationInputData): Buffer {
+export function sealInput(key: Keys, verificationId: string, input: VerificationInputData): Buffer {
   const img = (i: { side?: "front" | "back" | "single"; contentType: string; data: Buffer }): SealedImage => ({ side: i.side, contentType: i.contentType, data: i.data.toString("base64") });
   const plain = {
     ...input,
@@ -77,7 +77,7 @@ export function sealInput(key: Buffer, verificationId: string, input: Verificati
   return encryptBytes(key, Buffer.from(JSON.stringify(plain)), `verification-input:${verificationId}`);
 }
 
-export function openInput(key: Buffer, verificationId: string, sealed: Uint8Array): VerificationInputData {
+export function openInput(key: Keys, verificationId: string, sealed: Uint8Array): VerificationInputData {
   const plain = JSON.parse(decryptBytes(key, Buffer.from(sealed), `verification-input:${verificationId}`).toString("utf8"));
   const img = (i: SealedImage) => ({ side: i.side, contentType: i.contentType, data: Buffer.from(i.data, "base64") });
   return {
@@ -87,7 +87,7 @@ export function openInput(key: Buffer, verificationId: string, sealed: Uint8Arra
   };
 }
 
-export async function loadForAdapter(db: Db, inputKey: Buffer, id: string): Promise<{ row: VerificationRow; adapterView: AdapterVerification } | null> {
+export async function loadForAdapter(db: Db, inputKey: Keys, id: string): Promise<{ row: VerificationRow; adapterView: AdapterVerification } | null> {
   const row = await db.verification.findUnique({ where: { id }, include: { input: true } });
   if (!row) return null;
   const input = row.input ? openInput(inputKey, id, row.input.payloadEnc) : {};
@@ -136,7 +136,7 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       const current = await tx.verification.findUnique({ where: { id } });
       if (!current) return { applied: false as const, why: "not found", resource: null };
       const from = { status: current.status as VerificationStatus, decision: (current.decision as Decision | null) ?? null };
-      const decided = vendorOutcome.status === "completed" ? await decide(tx, deps.env.masterKey, current, vendorOutcome, opts.vendor ?? (current.vendor as VendorId | null), now) : null;
+      const decided = vendorOutcome.status === "completed" ? await decide(tx, deps.env.keys, current, vendorOutcome, opts.vendor ?? (current.vendor as VendorId | null), now) : null;
       const outcome: Outcome = decided?.outcome ?? vendorOutcome;
       const toDecision = outcome.status === "completed" ? outcome.decision : null;
       // a retake request takes a capture being processed back to the user: the one backward step, and only before any decision
@@ -262,7 +262,7 @@ export function policyOver(row: VerificationRow, input: VerificationInputData, v
   return { ...result, checks, humanDecision };
 }
 
-async function decide(tx: Tx, inputKey: Buffer, current: VerificationRow, vendorOutcome: CompletedOutcome, vendor: VendorId | null, now: Date): Promise<Decided> {
+async function decide(tx: Tx, inputKey: Keys, current: VerificationRow, vendorOutcome: CompletedOutcome, vendor: VendorId | null, now: Date): Promise<Decided> {
   const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: current.tenantId }, select: { policy: true, policyVersion: true } });
   const policy = effectivePolicy(tenant.policy);
   const sealed = current.erasedAt ? null : await tx.verificationInput.findUnique({ where: { verificationId: current.id } });
@@ -321,11 +321,11 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     if (cur.status !== "awaiting_user") throw new NotAccepting(`the verification is ${cur.status}`);
     if (kind === "retake" && next?.type !== "retake") throw new NotAccepting("this verification is not waiting for a retake");
     if (kind === "capture" && !(cur.vendor === "identy" && (next?.type === "identy_capture" || next?.type === "retake"))) throw new NotAccepting("this verification is not waiting for an IDENTY capture");
-    const input = cur.input ? openInput(deps.env.masterKey, id, cur.input.payloadEnc) : {};
+    const input = cur.input ? openInput(deps.env.keys, id, cur.input.payloadEnc) : {};
     if (patch.document) input.document = { ...input.document, ...patch.document, type: patch.document.type ?? input.document?.type, country: patch.document.country ?? input.document?.country };
     if (patch.selfie) input.selfie = patch.selfie;
     if (patch.faceCapture) input.faceCapture = patch.faceCapture;
-    const payloadEnc = new Uint8Array(sealInput(deps.env.masterKey, id, input));
+    const payloadEnc = new Uint8Array(sealInput(deps.env.keys, id, input));
     await tx.verificationInput.upsert({ where: { verificationId: id }, create: { verificationId: id, payloadEnc }, update: { payloadEnc } });
     const retake = kind === "retake" || next?.type === "retake";
     const u = await tx.verification.update({
@@ -372,7 +372,7 @@ export async function createVerification(deps: VerificationDeps, v: NewVerificat
         requestHash: v.requestHash,
         nextDueAt: now,
         createdAt: now,
-        input: { create: { payloadEnc: new Uint8Array(sealInput(deps.env.masterKey, v.id, v.input)) } },
+        input: { create: { payloadEnc: new Uint8Array(sealInput(deps.env.keys, v.id, v.input)) } },
       },
     });
     await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "created", toStatus: "pending", detail: json({ checks: v.checks, requestedVendor: v.requestedVendor }) } });

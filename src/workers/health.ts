@@ -25,7 +25,7 @@ export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; r
       const got = await deps.redis.set(`kyc:health:${row.id}:${slot}`, "1", "PX", intervalMs, "NX").catch(() => "OK");
       if (got !== "OK") continue;
     }
-    const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row);
+    const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
     const { ctx, effects } = buildAdapterContext(deps, account, null);
     const result = await adapter.health(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "health probe failed", credits: null }));
     await effects.flush();

@@ -49,13 +49,13 @@ export async function takePollBudget(redis: Redis | undefined, accountId: string
 
 async function accountFor(deps: ProcessorDeps, accountId: string): Promise<AdapterAccount | null> {
   const row = await deps.db.vendorAccount.findUnique({ where: { id: accountId } });
-  return row ? toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row) : null;
+  return row ? toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row) : null;
 }
 
 const CHECK_CAPABILITY = { document: "document", liveness: "liveness", face_match: "faceMatch" } as const;
 
 export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submit"]): Promise<void> {
-  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
+  const loaded = await loadForAdapter(deps.db, deps.env.keys, job.verificationId);
   if (!loaded) return;
   const { row } = loaded;
   // a capture (IDENTY BLOB) or a retake (new images after a user-fixable outcome) goes to the account that asked for it
@@ -110,7 +110,7 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
   for (let i = first; i <= last; i++) {
     const accountRow = capable[i]!;
     const adapter = adapterFor(accountRow.vendor)!;
-    const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, accountRow);
+    const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, accountRow);
     if (adapter.startReachesUser && !capture) {
       const earlier = await deps.db.verificationEvent.findFirst({ where: { verificationId: row.id, type: "vendor_start_attempted", detail: { path: ["vendorAccountId"], equals: account.id } } });
       if (earlier) {
@@ -183,7 +183,7 @@ async function claimStart(deps: ProcessorDeps, id: string, status: string): Prom
 }
 
 export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"]): Promise<void> {
-  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
+  const loaded = await loadForAdapter(deps.db, deps.env.keys, job.verificationId);
   if (!loaded) return;
   const { row, adapterView } = loaded;
   const settlingReview = row.status === "completed" && row.decision === "review";
@@ -332,7 +332,7 @@ export const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 export async function processFollowUp(deps: ProcessorDeps, job: JobPayloads["followup"]): Promise<void> {
   const row = await deps.db.followUp.findUnique({ where: { verificationId_name: { verificationId: job.verificationId, name: job.name } } });
   if (row && row.status !== "pending") return;
-  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
+  const loaded = await loadForAdapter(deps.db, deps.env.keys, job.verificationId);
   const settle = (data: { status: string; lastError?: string | null; nextDueAt: Date | null; attempts?: number }) =>
     row ? deps.db.followUp.update({ where: { id: row.id }, data }) : Promise.resolve();
   if (!loaded?.row.vendorAccountId || loaded.row.erasedAt) {
@@ -386,7 +386,7 @@ export async function processErase(deps: ProcessorDeps, job: JobPayloads["erase"
   };
   const account = await accountFor(deps, row.vendorAccountId);
   const adapter = account && adapterFor(account.vendor);
-  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, row.verificationId);
+  const loaded = await loadForAdapter(deps.db, deps.env.keys, row.verificationId);
   if (!account || !adapter?.erase || !loaded) {
     await finish("failed", "the vendor account or its erasure API is gone", row.attempts);
     return;

@@ -104,7 +104,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   connection.on("ready", () => void ensureScheduler());
   const schedulerTimer = setInterval(() => void ensureScheduler(), sweepIntervalMs);
   // vendor webhooks spooled while Postgres was down go in as soon as it answers again
-  const drain = () => drainWebhookSpool({ db, redis: budgetRedis, prefix: queues.prefix, masterKey: env.masterKey, log }).catch(() => 0);
+  const drain = () => drainWebhookSpool({ db, redis: budgetRedis, prefix: queues.prefix, keys: env.keys, log }).catch(() => 0);
   const drainTimer = setInterval(drain, 2000);
   const healthIntervalMs = opts.healthIntervalMs ?? env.HEALTH_PROBE_INTERVAL_MS;
   const probe = () => probeVendorHealth(pdeps, healthIntervalMs).catch((e: Error) => log.debug({ err: errorForLog(e) }, "health probe skipped"));

@@ -57,7 +57,7 @@ export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: st
   const row = await accountOf(accountId);
   const adapter = adapterFor(vendor);
   if (!row || row.vendor !== vendor || !adapter?.parseWebhook) return { kind: "unknown_account" };
-  const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row);
+  const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
   // fails closed: a vendor that parses webhooks without a way to authenticate them takes none
   if (!adapter.authenticateWebhook || !adapter.authenticateWebhook(raw, account)) {
     deps.log.warn({ vendor, vendorAccountId: account.id }, "vendor webhook refused: authentication failed");
@@ -75,7 +75,7 @@ export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: st
     if (!isDatabaseUnavailable(e)) throw e;
     // Postgres is down: spooled in Redis (sealed) and acknowledged; if Redis fails too, the database error stands (503)
     try {
-      await spoolWebhook(deps.redis, deps.prefix, deps.env.masterKey, { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: raw.rawBody, receivedAt: raw.receivedAt });
+      await spoolWebhook(deps.redis, deps.prefix, deps.env.keys, { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: raw.rawBody, receivedAt: raw.receivedAt });
     } catch {
       throw e;
     }

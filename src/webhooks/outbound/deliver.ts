@@ -29,7 +29,7 @@ export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliv
   }
   const attemptNo = delivery.attemptCount + 1;
   const body = JSON.stringify(event.payload);
-  const secrets = activeSecrets(decryptJson<StoredSecret[]>(deps.env.masterKey, endpoint.secretsEnc, endpointSecretsAad(endpoint.id)));
+  const secrets = activeSecrets(decryptJson<StoredSecret[]>(deps.env.keys, endpoint.secretsEnc, endpointSecretsAad(endpoint.id)));
   const started = performance.now();
   let httpStatus: number | null = null;
   let error: string | null = null;
