@@ -16,12 +16,13 @@ import { processingDeadline, verificationDueAt } from "./schedule.js";
 import { verificationOutcomes } from "../observability/metrics.js";
 import { adapterFor } from "../adapters/registry.js";
 import { mergeChecks, mergeReasons } from "./checks-merge.js";
+import { checksColumns, checksOf, clearChecks } from "./at-rest.js";
 import { applyPolicy, effectivePolicy, isRetakeable, type DecisionPolicy, type IdentityClaim, type PolicyResult } from "./policy.js";
 
 export type VerificationRow = Prisma.VerificationGetPayload<object>;
 export type EventSource = "api" | "worker" | "poll" | "webhook";
 
-export function toResource(v: VerificationRow): VerificationResource {
+export function toResource(keys: Keys, v: VerificationRow): VerificationResource {
   return {
     id: v.id,
     reference: v.reference,
@@ -29,7 +30,7 @@ export function toResource(v: VerificationRow): VerificationResource {
     status: v.status as VerificationStatus,
     decision: (v.decision as Decision | null) ?? null,
     reasons: (v.reasons as unknown as Reason[]) ?? [],
-    checks: (v.checks as unknown as Checks) ?? {},
+    checks: checksOf(keys, v),
     nextAction: (v.nextAction as unknown as NextAction | null) ?? null,
     vendorReference: v.vendorReference,
     metadata: (v.metadata as Record<string, unknown>) ?? {},
@@ -129,7 +130,7 @@ export type ApplyResult = { applied: true; resource: VerificationResource } | { 
 const json = (v: unknown) => v as Prisma.InputJsonValue;
 
 export async function applyOutcome(deps: VerificationDeps, id: string, vendorOutcome: Outcome, opts: ApplyOptions, now = new Date()): Promise<ApplyResult> {
-  const { db, log } = deps;
+  const { db, log, env: { keys } } = deps;
   const result = await db.$transaction(
     async (tx) => {
       await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
@@ -146,13 +147,13 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
         const seen = await tx.verificationEvent.findFirst({ where: { verificationId: id, type: opts.eventType, detail: { path: ["dedupeKey"], equals: opts.dedupeKey } } });
         if (seen) {
           await tx.verificationEvent.create({ data: { ...eventBase, type: `${opts.eventType}_duplicate`, toStatus: current.status, detail: json({ ...opts.detail, dedupeKey: opts.dedupeKey }) } });
-          return { applied: false as const, why: "duplicate", resource: toResource(current) };
+          return { applied: false as const, why: "duplicate", resource: toResource(keys, current) };
         }
       }
       if (!verdict.allowed) {
         // a late or repeated vendor event changes nothing but the event log
         await tx.verificationEvent.create({ data: { ...eventBase, toStatus: current.status, detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ignored: verdict.why, outcomeStatus: outcome.status }) } });
-        return { applied: false as const, why: verdict.why, resource: toResource(current) };
+        return { applied: false as const, why: verdict.why, resource: toResource(keys, current) };
       }
       const data: Prisma.VerificationUpdateInput = { status: outcome.status, updatedAt: now };
       if (opts.vendor) data.vendor = opts.vendor;
@@ -160,14 +161,14 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       if (opts.routeIndex !== undefined) data.routeIndex = opts.routeIndex;
       if (opts.countPoll) data.pollCount = { increment: 1 };
       if ("vendorReference" in outcome && outcome.vendorReference) data.vendorReference = outcome.vendorReference;
-      const storedChecks = (current.checks ?? {}) as Checks;
+      const storedChecks = checksOf(keys, current);
       const erased = current.erasedAt !== null;
       switch (outcome.status) {
         case "completed":
           data.decision = outcome.decision;
           data.reasons = json(outcome.reasons);
           // merged with the stored checks by decide(), which every completed outcome goes through
-          data.checks = json(outcome.checks);
+          Object.assign(data, checksColumns(keys, id, outcome.checks));
           data.nextAction = Prisma.DbNull;
           data.completedAt = now;
           break;
@@ -179,13 +180,13 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
           break;
         case "awaiting_user":
           if (outcome.nextAction) data.nextAction = json(outcome.nextAction);
-          if (outcome.checks) data.checks = json(mergeChecks(storedChecks, outcome.checks, erased));
+          if (outcome.checks) Object.assign(data, checksColumns(keys, id, mergeChecks(storedChecks, outcome.checks, erased)));
           if (outcome.expiresAt) data.expiresAt = outcome.expiresAt;
           if (decided?.retake) data.reasons = json(decided.retake.reasons);
           break;
         case "processing":
           data.nextAction = Prisma.DbNull;
-          if (outcome.checks) data.checks = json(mergeChecks(storedChecks, outcome.checks, erased));
+          if (outcome.checks) Object.assign(data, checksColumns(keys, id, mergeChecks(storedChecks, outcome.checks, erased)));
           // a later event without reasons keeps the ones an earlier event reported
           if (outcome.reasons?.length) data.reasons = json(mergeReasons((current.reasons ?? []) as unknown as Reason[], outcome.reasons));
           if (outcome.expiresAt) data.expiresAt = outcome.expiresAt;
@@ -208,9 +209,9 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       await tx.verificationEvent.create({
         data: { ...eventBase, toStatus: updated.status, detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ...(step ? { step } : {}), ...(outcome.status === "completed" ? { decision: outcome.decision } : {}), ...(decided ? { policy: decided.policyDetail } : {}) }) },
       });
-      const resource = toResource(updated);
+      const resource = toResource(keys, updated);
       const changed = current.status !== updated.status || current.decision !== updated.decision || verdict.kind === "settle_review";
-      if (changed) await emitVerificationEvent(tx, updated.tenantId, eventTypeFor(updated.status), resource, now);
+      if (changed) await emitVerificationEvent(tx, keys, updated.tenantId, eventTypeFor(updated.status), resource, now);
       if (pollAt) await enqueue(tx, "poll", `poll-${id}-${updated.pollCount}`, { verificationId: id }, pollAt);
       else if (expiryAt) await enqueue(tx, "poll", `expiry-${id}-${expiryAt.getTime()}`, { verificationId: id }, expiryAt);
       if (outcome.status === "completed" && outcome.followUps) {
@@ -254,10 +255,10 @@ interface Decided {
  * merged (a later event never erases data), and the reasons an earlier, undecided event reported
  * (a 5001 before its 5100) kept; a settled review starts afresh. Used by applyOutcome and re-decision.
  */
-export function policyOver(row: VerificationRow, input: VerificationInputData, vendorOutcome: CompletedOutcome, policy: DecisionPolicy, now: Date, humanDecision = vendorOutcome.humanDecision === true): PolicyResult & { checks: Checks; humanDecision: boolean } {
+export function policyOver(keys: Keys, row: VerificationRow, input: VerificationInputData, vendorOutcome: CompletedOutcome, policy: DecisionPolicy, now: Date, humanDecision = vendorOutcome.humanDecision === true): PolicyResult & { checks: Checks; humanDecision: boolean } {
   const stillOpen = !isTerminal(row.status as VerificationStatus);
   const reasons = stillOpen ? mergeReasons(((row.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null), vendorOutcome.reasons) : vendorOutcome.reasons;
-  const checks = mergeChecks((row.checks ?? {}) as Checks, vendorOutcome.checks, row.erasedAt !== null);
+  const checks = mergeChecks(checksOf(keys, row), vendorOutcome.checks, row.erasedAt !== null);
   const result = applyPolicy({ decision: vendorOutcome.decision, reasons, checks, humanDecision, requestedChecks: row.requestedChecks, claim: claimOf(input, row.documentCountry), policy, today: now });
   return { ...result, checks, humanDecision };
 }
@@ -268,7 +269,7 @@ async function decide(tx: Tx, inputKey: Keys, current: VerificationRow, vendorOu
   const sealed = current.erasedAt ? null : await tx.verificationInput.findUnique({ where: { verificationId: current.id } });
   const input = sealed ? openInput(inputKey, current.id, sealed.payloadEnc) : {};
   const stillOpen = !isTerminal(current.status as VerificationStatus);
-  const result = policyOver(current, input, vendorOutcome, policy, now);
+  const result = policyOver(inputKey, current, input, vendorOutcome, policy, now);
   const { checks, humanDecision } = result;
   const adapter = vendor ? adapterFor(vendor) : null;
   const columns: Prisma.VerificationUpdateInput = { decidedMapping: adapter?.mappingVersion ?? null, decidedPolicy: tenant.policyVersion, vendorDecision: vendorOutcome.decision, humanDecision };
@@ -335,8 +336,8 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     });
     const changed = [patch.document ? "document" : null, patch.selfie ? "selfie" : null, patch.faceCapture ? "faceCapture" : null].filter(Boolean);
     await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: retake ? "retake_received" : "capture_received", fromStatus: cur.status, toStatus: "processing", detail: json({ inputs: changed, ...(retake ? { attempt: u.retakeCount } : {}) }) } });
-    const resource = toResource(u);
-    await emitVerificationEvent(tx, u.tenantId, "verification.updated", resource, now);
+    const resource = toResource(deps.env.keys, u);
+    await emitVerificationEvent(tx, deps.env.keys, u.tenantId, "verification.updated", resource, now);
     await enqueue(tx, "submit", `submit-${retake ? `retake-${u.retakeCount}` : "capture"}-${id}`, { verificationId: id, mode: retake ? "retake" : "capture" });
     return resource;
   });
@@ -390,8 +391,8 @@ export async function cancelVerification(deps: VerificationDeps, id: string, now
     if (!verdict.allowed) throw new NotAccepting(`the verification is already ${cur.status}`);
     const u = await tx.verification.update({ where: { id }, data: { status: "cancelled", nextAction: Prisma.DbNull, completedAt: now, nextDueAt: null, updatedAt: now } });
     await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: "cancelled", fromStatus: cur.status, toStatus: "cancelled" } });
-    const resource = toResource(u);
-    await emitVerificationEvent(tx, u.tenantId, "verification.updated", resource, now);
+    const resource = toResource(deps.env.keys, u);
+    await emitVerificationEvent(tx, deps.env.keys, u.tenantId, "verification.updated", resource, now);
     return resource;
   });
 }
@@ -421,11 +422,13 @@ export async function erasePersonalData(deps: VerificationDeps, id: string, now 
   return deps.db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
     const cur = await tx.verification.findUniqueOrThrow({ where: { id } });
-    const checks = mergeChecks((cur.checks ?? {}) as Checks, undefined, true);
+    const checks = clearChecks(checksOf(deps.env.keys, cur));
     await tx.verificationInput.deleteMany({ where: { verificationId: id } });
     await tx.vendorPayload.deleteMany({ where: { verificationId: id } });
     await tx.verificationArtifact.deleteMany({ where: { verificationId: id } });
     await tx.inboundWebhook.updateMany({ where: { verificationId: id }, data: { rawBody: new Uint8Array(0) } });
+    // sealed events: the clear payload is already without personal data; legacy plaintext ones are cut
+    await tx.webhookEvent.updateMany({ where: { verificationId: id, payloadEnc: { not: null } }, data: { payloadEnc: null } });
     await tx.$executeRaw`UPDATE webhook_events SET payload = jsonb_set(payload #- '{data,checks,session}', '{data,checks,document,fields}', '{}'::jsonb, false) WHERE verification_id = ${id} AND payload #> '{data,checks}' IS NOT NULL`;
     const firstErasure = cur.erasedAt === null;
     if (firstErasure && cur.vendorAccountId && cur.vendor) {
@@ -437,7 +440,7 @@ export async function erasePersonalData(deps: VerificationDeps, id: string, now 
     }
     const erasedAt = cur.erasedAt ?? now;
     const receipts = await tx.vendorErasure.findMany({ where: { verificationId: id }, orderBy: { createdAt: "asc" } });
-    const u = await tx.verification.update({ where: { id }, data: { checks: json(checks), erasedAt, erasure: json(erasureSummary(erasedAt, receipts)) } });
+    const u = await tx.verification.update({ where: { id }, data: { checks: json(checks), checksEnc: null, erasedAt, erasure: json(erasureSummary(erasedAt, receipts)) } });
     await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: "personal_data_erased", fromStatus: cur.status, toStatus: cur.status, detail: json({ vendors: receipts.map((r) => ({ vendor: r.vendor, status: r.status })) }) } });
     return u;
   });

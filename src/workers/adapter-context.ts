@@ -1,12 +1,13 @@
 // Builds the AdapterContext for one (verification, vendor account): vendor calls are
-// recorded (vendor_calls rows + metrics, nothing personal), payloads kept redacted.
+// recorded (vendor_calls rows + metrics, nothing personal), payloads kept redacted and sealed.
 import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AdapterAccount, AdapterContext } from "../adapters/types.js";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
-import { deriveKey, newId } from "../core/crypto.js";
+import { deriveKey, newId, type Keys } from "../core/crypto.js";
+import { sealArtifact, sealVendorPayload } from "../core/at-rest.js";
 import { redactPayload } from "../core/redact.js";
 import { createVendorHttp, type VendorCallRecord } from "../core/vendor-http.js";
 import type { AccountSlots } from "../core/account-slots.js";
@@ -48,7 +49,7 @@ export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots
     now: () => new Date(),
     recordPayload(kind, body) {
       if (!verificationId) return;
-      track(recordVendorPayload(deps.db, verificationId, account.vendor, kind, body));
+      track(recordVendorPayload(deps.db, deps.env.keys, verificationId, account.vendor, kind, body));
     },
     recordCredits(credits) {
       track(deps.db.vendorAccount.update({ where: { id: account.id }, data: { credits, creditsCheckedAt: new Date() } }));
@@ -63,8 +64,8 @@ export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots
       if (erased) return;
       await deps.db.verificationArtifact.upsert({
         where: { verificationId_kind: { verificationId, kind: a.kind } },
-        create: { id: newId("art"), verificationId, kind: a.kind, contentType: a.contentType, data: new Uint8Array(a.data) },
-        update: { contentType: a.contentType, data: new Uint8Array(a.data) },
+        create: { id: newId("art"), verificationId, kind: a.kind, contentType: a.contentType, data: sealArtifact(deps.env.keys, verificationId, a.kind, a.data) },
+        update: { contentType: a.contentType, data: sealArtifact(deps.env.keys, verificationId, a.kind, a.data) },
       });
     },
     publicBaseUrl: deps.env.PUBLIC_BASE_URL,
@@ -90,10 +91,10 @@ export async function recordAccountEvent(db: Db, vendorAccountId: string, vendor
  * personal data was erased: the check and the insert are one statement, so an erase that
  * commits first is always seen.
  */
-export async function recordVendorPayload(db: Db, verificationId: string, vendor: string, kind: string, body: unknown, receivedAt = new Date()): Promise<void> {
-  const redacted = JSON.stringify(redactPayload(body));
+export async function recordVendorPayload(db: Db, keys: Keys, verificationId: string, vendor: string, kind: string, body: unknown, receivedAt = new Date()): Promise<void> {
+  const sealed = sealVendorPayload(keys, verificationId, redactPayload(body));
   await db.$executeRaw`
     INSERT INTO vendor_payloads (verification_id, vendor, kind, body, created_at)
-    SELECT ${verificationId}, ${vendor}, ${kind}, ${redacted}::jsonb, ${receivedAt}
+    SELECT ${verificationId}, ${vendor}, ${kind}, ${sealed}, ${receivedAt}
     WHERE EXISTS (SELECT 1 FROM verifications WHERE id = ${verificationId} AND erased_at IS NULL)`;
 }

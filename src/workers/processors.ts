@@ -300,7 +300,7 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     linkedTo = v.id;
     const applied = await applyOutcome(deps, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", dedupeKey: p.dedupeKey, detail: { ...p.detail, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
     // kept for audit and re-decision (redacted); a duplicate delivery is not kept twice, nor anything after erasure
-    if (p.payload !== undefined && applied.applied) await recordVendorPayload(deps.db, v.id, account.vendor, "webhook", p.payload, hook.receivedAt);
+    if (p.payload !== undefined && applied.applied) await recordVendorPayload(deps.db, deps.env.keys, v.id, account.vendor, "webhook", p.payload, hook.receivedAt);
   }
   if (deferred) {
     // the whole request is processed again later: every step above is idempotent

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Db } from "../../db/client.js";
 import type { Env } from "../../config/env.js";
 import { decryptJson } from "../../core/crypto.js";
+import { eventPayloadOf } from "../../core/at-rest.js";
 import { webhookDeliveries } from "../../observability/metrics.js";
 import { enqueue } from "../../core/jobs.js";
 import { activeSecrets, signatureHeaders, type StoredSecret } from "./signing.js";
@@ -28,7 +29,7 @@ export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliv
     return;
   }
   const attemptNo = delivery.attemptCount + 1;
-  const body = JSON.stringify(event.payload);
+  const body = JSON.stringify(eventPayloadOf(deps.env.keys, event));
   const secrets = activeSecrets(decryptJson<StoredSecret[]>(deps.env.keys, endpoint.secretsEnc, endpointSecretsAad(endpoint.id)));
   const started = performance.now();
   let httpStatus: number | null = null;

@@ -1,18 +1,19 @@
 // Outbound events: one webhook_events row per change, one delivery per subscribed
 // endpoint, and a deliver job per delivery, all in the caller's transaction.
 import type { Prisma } from "../../generated/prisma/client.js";
-import { newId } from "../../core/crypto.js";
+import { newId, type Keys } from "../../core/crypto.js";
+import { eventPayloadColumns } from "../../core/at-rest.js";
 import type { VerificationResource } from "../../core/model.js";
 import { enqueue } from "../../core/jobs.js";
 
 export const EVENT_TYPES = ["verification.updated", "verification.completed", "verification.failed"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export async function emitVerificationEvent(tx: Prisma.TransactionClient, tenantId: string, type: EventType, resource: VerificationResource, now = new Date()): Promise<string> {
+export async function emitVerificationEvent(tx: Prisma.TransactionClient, keys: Keys, tenantId: string, type: EventType, resource: VerificationResource, now = new Date()): Promise<string> {
   const eventId = newId("msg");
   const payload = { type, timestamp: now.toISOString(), data: resource };
   await tx.webhookEvent.create({
-    data: { id: eventId, tenantId, type, verificationId: resource.id, payload: payload as unknown as Prisma.InputJsonValue, createdAt: now },
+    data: { id: eventId, tenantId, type, verificationId: resource.id, ...eventPayloadColumns(keys, eventId, payload), createdAt: now },
   });
   const endpoints = await tx.webhookEndpoint.findMany({ where: { tenantId, disabledAt: null, deletedAt: null } });
   for (const ep of endpoints) {
