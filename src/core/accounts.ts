@@ -3,6 +3,7 @@ import type { Prisma } from "../generated/prisma/client.js";
 import type { AdapterAccount } from "../adapters/types.js";
 import { adapterFor } from "../adapters/registry.js";
 import { decryptJson, encryptJson, type Keys } from "./crypto.js";
+import { AAD } from "./at-rest.js";
 import type { VendorId } from "./model.js";
 import { z } from "./zod.js";
 
@@ -31,7 +32,7 @@ export function parseAccountSettings(vendorParse: (x: unknown) => Record<string,
 }
 
 export function sealCredentials(keys: Keys, accountId: string, credentials: Record<string, unknown>): string {
-  return encryptJson(keys, credentials, `vendor-account:${accountId}`);
+  return encryptJson(keys, credentials, AAD.vendorCredentials(accountId));
 }
 
 export function webhookUrlOf(publicBaseUrl: string, vendor: string, accountId: string): string {
@@ -44,7 +45,7 @@ export function toAdapterAccount(keys: Keys, publicBaseUrl: string, row: VendorA
     tenantId: row.tenantId,
     vendor: row.vendor as VendorId,
     baseUrl: row.baseUrl.replace(/\/$/, ""),
-    credentials: decryptJson<Record<string, unknown>>(keys, row.credentialsEnc, `vendor-account:${row.id}`),
+    credentials: decryptJson<Record<string, unknown>>(keys, row.credentialsEnc, AAD.vendorCredentials(row.id)),
     settings: (row.settings as Record<string, unknown>) ?? {},
     webhookUrl: webhookUrlOf(publicBaseUrl, row.vendor, row.id),
   };
@@ -63,7 +64,7 @@ export function maskCredentials(vendor: string, credentials: Record<string, unkn
 }
 
 export function toAccountResource(publicBaseUrl: string, keys: Keys, row: VendorAccountRow) {
-  const creds = decryptJson<Record<string, unknown>>(keys, row.credentialsEnc, `vendor-account:${row.id}`);
+  const creds = decryptJson<Record<string, unknown>>(keys, row.credentialsEnc, AAD.vendorCredentials(row.id));
   return {
     id: row.id,
     tenantId: row.tenantId,

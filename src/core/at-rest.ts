@@ -18,7 +18,11 @@ import { mergeChecks } from "./checks-merge.js";
 import { decryptBytes, decryptJson, encryptBytes, encryptJson, isSealedText, type Keys } from "./crypto.js";
 import type { Checks } from "./model.js";
 
+/** What binds each ciphertext to its row (AES-GCM additional data): one place, so `rekey` seals exactly as the writers do. */
 export const AAD = {
+  vendorCredentials: (accountId: string) => `vendor-account:${accountId}`,
+  endpointSecrets: (endpointId: string) => `webhook-endpoint:${endpointId}`,
+  input: (verificationId: string) => `verification-input:${verificationId}`,
   checks: (verificationId: string) => `verification-checks:${verificationId}`,
   event: (eventId: string) => `webhook-event:${eventId}`,
   // the row id is only known once inserted: a payload is bound to its verification
@@ -31,7 +35,7 @@ export function clearChecks(checks: Checks): Checks {
   return mergeChecks(checks, undefined, true);
 }
 
-function holdsPersonalData(checks: Checks | undefined): boolean {
+export function holdsPersonalData(checks: Checks | undefined): boolean {
   return Object.keys(checks?.document?.fields ?? {}).length > 0 || checks?.session !== undefined;
 }
 

@@ -95,6 +95,20 @@ export function isUnderCurrentKey(keys: Keys, sealed: Buffer | Uint8Array | stri
   return sealedKeyId(sealed) === masterKeyId(ringOf(keys).current);
 }
 
+/**
+ * The same plaintext sealed again under the current key, for `npm run rekey`; null when it
+ * already is. Text and binary forms are kept as they are.
+ */
+export function resealed<T extends string | Uint8Array>(keys: Keys, sealed: T, aad = ""): T | null {
+  if (isUnderCurrentKey(keys, sealed)) return null;
+  if (typeof sealed === "string") {
+    const [version, body] = sealed.split(".");
+    if ((version !== "v1" && version !== "v2") || !body) throw new Error("unknown ciphertext format");
+    return `v2.${encryptBytes(keys, decryptBytes(keys, Buffer.from(body, "base64url"), aad), aad).toString("base64url")}` as T;
+  }
+  return new Uint8Array(encryptBytes(keys, decryptBytes(keys, Buffer.from(sealed), aad), aad)) as T;
+}
+
 /** Text form, for credentials, webhook secrets and sealed JSON columns. `aad` binds it to its row. */
 export function encryptJson(keys: Keys, value: unknown, aad = ""): string {
   return `v2.${encryptBytes(keys, Buffer.from(JSON.stringify(value)), aad).toString("base64url")}`;

@@ -16,7 +16,7 @@ import { processingDeadline, verificationDueAt } from "./schedule.js";
 import { verificationOutcomes } from "../observability/metrics.js";
 import { adapterFor } from "../adapters/registry.js";
 import { mergeChecks, mergeReasons } from "./checks-merge.js";
-import { checksColumns, checksOf, clearChecks } from "./at-rest.js";
+import { AAD, checksColumns, checksOf, clearChecks } from "./at-rest.js";
 import { applyPolicy, effectivePolicy, isRetakeable, type DecisionPolicy, type IdentityClaim, type PolicyResult } from "./policy.js";
 
 export type VerificationRow = Prisma.VerificationGetPayload<object>;
@@ -75,11 +75,11 @@ export function sealInput(key: Keys, verificationId: string, input: Verification
     document: input.document ? { ...input.document, images: input.document.images.map(img) } : undefined,
     selfie: input.selfie ? img(input.selfie) : undefined,
   };
-  return encryptBytes(key, Buffer.from(JSON.stringify(plain)), `verification-input:${verificationId}`);
+  return encryptBytes(key, Buffer.from(JSON.stringify(plain)), AAD.input(verificationId));
 }
 
 export function openInput(key: Keys, verificationId: string, sealed: Uint8Array): VerificationInputData {
-  const plain = JSON.parse(decryptBytes(key, Buffer.from(sealed), `verification-input:${verificationId}`).toString("utf8"));
+  const plain = JSON.parse(decryptBytes(key, Buffer.from(sealed), AAD.input(verificationId)).toString("utf8"));
   const img = (i: SealedImage) => ({ side: i.side, contentType: i.contentType, data: Buffer.from(i.data, "base64") });
   return {
     ...plain,

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { Db } from "../../db/client.js";
 import type { Env } from "../../config/env.js";
 import { decryptJson } from "../../core/crypto.js";
-import { eventPayloadOf } from "../../core/at-rest.js";
+import { AAD, eventPayloadOf } from "../../core/at-rest.js";
 import { webhookDeliveries } from "../../observability/metrics.js";
 import { enqueue } from "../../core/jobs.js";
 import { activeSecrets, signatureHeaders, type StoredSecret } from "./signing.js";
@@ -16,9 +16,7 @@ import { checkWebhookUrl, guardedLookup } from "./url-guard.js";
 
 const guardedAgents = { http: new http.Agent({ lookup: guardedLookup(), keepAlive: false }), https: new https.Agent({ lookup: guardedLookup(), keepAlive: false }) };
 
-export function endpointSecretsAad(endpointId: string): string {
-  return `webhook-endpoint:${endpointId}`;
-}
+export const endpointSecretsAad = AAD.endpointSecrets;
 
 export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliveryId: string): Promise<void> {
   const delivery = await deps.db.webhookDelivery.findUnique({ where: { id: deliveryId }, include: { event: true, endpoint: true } });
