@@ -31,7 +31,7 @@ const workers = runWorkers ? startWorkers({ db, env, log, queues }) : null;
 let workerHttp: WorkerHttp | null = null;
 if (mode === "worker" && workers) {
   try {
-    workerHttp = await startWorkerHttp({ port: env.WORKER_METRICS_PORT, log, workers: () => workers.workers });
+    workerHttp = await startWorkerHttp({ port: env.WORKER_METRICS_PORT, log, workers: () => workers.workers, metricsToken: env.METRICS_TOKEN });
   } catch (e) {
     log.fatal({ port: env.WORKER_METRICS_PORT, err: (e as Error).message }, "cannot serve worker metrics and health (WORKER_METRICS_PORT)");
     process.exit(1);

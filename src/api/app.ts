@@ -4,6 +4,7 @@ import express, { type Express } from "express";
 import { pinoHttp } from "pino-http";
 import type { AppContext } from "../app/context.js";
 import { registry } from "../observability/metrics.js";
+import { pathForLog } from "../observability/logger.js";
 import { adminAuth, adminRoutes } from "./admin-routes.js";
 import { hooksRoutes } from "./hooks-routes.js";
 import { buildOpenApi, DOCS_HTML } from "./openapi.js";
@@ -12,7 +13,7 @@ import { tenantAuth } from "./tenant-auth.js";
 import { tenantRateLimit } from "./rate-limit.js";
 import { verificationRoutes } from "./verification-routes.js";
 import { webhookEndpointRoutes } from "./webhook-endpoint-routes.js";
-import { deriveKey } from "../core/crypto.js";
+import { bearerMatches, deriveKey } from "../core/crypto.js";
 import { toAdapterAccount } from "../core/accounts.js";
 import { createIdentySdkProxyRouter } from "../adapters/identy/sdk-proxy.js";
 import { adminConsoleRouter, adminOpsRoutes } from "./console/index.js";
@@ -23,6 +24,8 @@ import { redisAccountRate } from "../core/account-rate.js";
 export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
   const e = express();
   e.disable("x-powered-by");
+  // no answer of this gateway is to be content-sniffed (a stored file, an error page, a JSON body)
+  e.use((_req, res, next) => (res.setHeader("X-Content-Type-Options", "nosniff"), next()));
   e.set("trust proxy", true);
   e.use(
     pinoHttp({
@@ -35,7 +38,7 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
       },
       // only method, path (no query) and status: bodies and headers carry personal data and secrets
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split("?")[0] }),
+        req: (req: { id: string; method: string; url: string; raw?: { originalUrl?: string } }) => ({ id: req.id, method: req.method, path: pathForLog(req.raw?.originalUrl ?? req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
@@ -52,7 +55,12 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
     const ok = pg === "ok";
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not_ready", postgres: pg, redis });
   });
-  e.get("/metrics", async (_req, res) => {
+  e.get("/metrics", async (req, res) => {
+    // queue depths, vendor error rates and tenant volumes are for operations only: behind METRICS_TOKEN when it is set
+    if (app.env.METRICS_TOKEN && !bearerMatches(req.headers.authorization, app.env.METRICS_TOKEN)) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="metrics"');
+      throw new Problem(401, "Unauthorized", "send Authorization: Bearer $METRICS_TOKEN");
+    }
     res.type(registry.contentType).send(await registry.metrics());
   });
   const openapi = buildOpenApi(app.env.PUBLIC_BASE_URL);

@@ -142,6 +142,12 @@ export function constantTimeEqual(a: string | Buffer, b: string | Buffer): boole
   return timingSafeEqual(ha, hb) && Buffer.byteLength(a) === Buffer.byteLength(b);
 }
 
+/** Whether an Authorization header is `Bearer <expected>`, compared in constant time. */
+export function bearerMatches(authorization: string | undefined, expected: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+  return m !== null && constantTimeEqual(m[1]!, expected);
+}
+
 /** A tenant API key: "kyc_<keyId>_<secret>"; the key id finds the row, the hash proves the secret. */
 export function generateApiKey(): { id: string; key: string; hash: string; lastFour: string } {
   const id = `key_${randomBytes(8).toString("hex")}`;
