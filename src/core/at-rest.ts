@@ -9,7 +9,8 @@
 // Sealed (AES-256-GCM, row-bound AAD, the writing key's id in the ciphertext):
 //   checks.document.fields (names, dates of birth, document and personal numbers, address...),
 //   checks.session (operator comment, device, access, GPS position), the inputs (subject, images),
-//   every stored vendor payload, the certificate files, vendor credentials, webhook secrets.
+//   every stored vendor payload, vendor webhooks' raw bodies until ingested, the certificate
+//   files, vendor credentials, webhook secrets.
 // The clear part of checks is exactly what erasure leaves (mergeChecks(..., erased)), so erasing
 // is deleting the sealed column. Rows written before this module hold plaintext in the same
 // columns; the readers here accept it, and `npm run rekey` (src/core/rekey.ts) seals it.
@@ -28,6 +29,7 @@ export const AAD = {
   // the row id is only known once inserted: a payload is bound to its verification
   vendorPayload: (verificationId: string) => `vendor-payload:${verificationId}`,
   artifact: (verificationId: string, kind: string) => `verification-artifact:${verificationId}:${kind}`,
+  inboundBody: (inboundWebhookId: string) => `inbound-webhook:${inboundWebhookId}`,
 };
 
 /** The checks without anything personal: what stays in clear. */
@@ -93,9 +95,24 @@ export function sealArtifact(keys: Keys, verificationId: string, kind: string, d
  */
 export function artifactOf(keys: Keys, row: { verificationId: string; kind: string; data: Uint8Array }): Buffer {
   const bytes = Buffer.from(row.data);
-  return isSealedArtifact(bytes) ? decryptBytes(keys, bytes, AAD.artifact(row.verificationId, row.kind)) : bytes;
+  return isSealedBinary(bytes) ? decryptBytes(keys, bytes, AAD.artifact(row.verificationId, row.kind)) : bytes;
 }
 
-export function isSealedArtifact(data: Uint8Array): boolean {
+/** A binary column sealed (first byte 1 or 2), not a file or body from before sealing, nor emptied. */
+export function isSealedBinary(data: Uint8Array): boolean {
   return data[0] === 1 || data[0] === 2;
+}
+
+/**
+ * A vendor webhook's raw body (names, document numbers, GPS), kept sealed until it is ingested
+ * and then emptied. Empty stays empty (what ingestion and erasure leave).
+ */
+export function sealInboundBody(keys: Keys, inboundWebhookId: string, body: Buffer): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(body.length === 0 ? body : encryptBytes(keys, body, AAD.inboundBody(inboundWebhookId)));
+}
+
+/** The raw body as the vendor sent it; rows from before sealing hold it as is (JSON, form or multipart text). */
+export function inboundBodyOf(keys: Keys, row: { id: string; rawBody: Uint8Array }): Buffer {
+  const bytes = Buffer.from(row.rawBody);
+  return isSealedBinary(bytes) ? decryptBytes(keys, bytes, AAD.inboundBody(row.id)) : bytes;
 }

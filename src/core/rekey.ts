@@ -5,7 +5,7 @@
 // under the current key id is left alone, so a second run changes nothing and a run killed
 // half-way is simply run again (it passes over what the first run did without writing it).
 import type { Db } from "../db/client.js";
-import { AAD, checksColumns, eventPayloadColumns, holdsPersonalData, sealArtifact, isSealedArtifact, sealVendorPayload } from "./at-rest.js";
+import { AAD, checksColumns, eventPayloadColumns, holdsPersonalData, sealArtifact, isSealedBinary, sealInboundBody, sealVendorPayload } from "./at-rest.js";
 import { isSealedText, resealed, UnknownKeyError, type Keys } from "./crypto.js";
 import type { Checks } from "./model.js";
 
@@ -95,8 +95,20 @@ const TABLES: SealedTable[] = [
     convert: (keys, r) => {
       const data = r.data as Uint8Array;
       const aad = AAD.artifact(text(r.verification_id), text(r.kind));
-      if (isSealedArtifact(data)) return only("data", resealed(keys, data, aad));
+      if (isSealedBinary(data)) return only("data", resealed(keys, data, aad));
       return { data: sealArtifact(keys, text(r.verification_id), text(r.kind), Buffer.from(data)) };
+    },
+  },
+  {
+    table: "inbound_webhooks",
+    pk: "id",
+    pkType: "text",
+    columns: ["raw_body"],
+    convert: (keys, r) => {
+      const body = r.raw_body as Uint8Array;
+      if (body.length === 0) return null;
+      if (isSealedBinary(body)) return only("raw_body", resealed(keys, body, AAD.inboundBody(text(r.id))));
+      return { raw_body: sealInboundBody(keys, text(r.id), Buffer.from(body)) };
     },
   },
 ];

@@ -13,6 +13,7 @@ import { reason, type Reason, type VendorId } from "../core/model.js";
 import { resolveRoute, RoutingSchema } from "../core/routing.js";
 import { isTerminal } from "../core/state-machine.js";
 import { applyOutcome, loadForAdapter, noteEvent, refreshErasureSummary } from "../core/verifications.js";
+import { inboundBodyOf } from "../core/at-rest.js";
 import { scheduleForVerification } from "../core/schedule.js";
 import { buildAdapterContext, recordAccountEvent, recordVendorPayload } from "./adapter-context.js";
 import type { JobPayloads } from "./queues.js";
@@ -267,7 +268,7 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: "no adapter for this account", processedAt: new Date(), nextDueAt: null } });
     return;
   }
-  const req: RawWebhookRequest = { method: "POST", headers: hook.headers as Record<string, string>, query: (hook.query ?? {}) as Record<string, string>, rawBody: Buffer.from(hook.rawBody), receivedAt: hook.receivedAt };
+  const req: RawWebhookRequest = { method: "POST", headers: hook.headers as Record<string, string>, query: (hook.query ?? {}) as Record<string, string>, rawBody: inboundBodyOf(deps.env.keys, hook), receivedAt: hook.receivedAt };
   let parsed;
   try {
     parsed = adapter.parseWebhook(req, account);

@@ -10,6 +10,7 @@ import { checksOf, eventPayloadOf } from "../../src/core/at-rest.js";
 import { decryptJson, masterKeyId, sealedKeyId } from "../../src/core/crypto.js";
 import { rekey, REKEYED_TABLES } from "../../src/core/rekey.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
+import { signHillogy } from "../../src/adapters/dms/webhooks.js";
 import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;
@@ -56,6 +57,7 @@ async function keyIdsInUse(): Promise<Set<string | null>> {
   add(await gw.db.$queryRawUnsafe(`SELECT payload_enc AS c FROM webhook_events WHERE payload_enc IS NOT NULL`));
   add(await gw.db.$queryRawUnsafe(`SELECT body AS c FROM vendor_payloads`));
   add(await gw.db.$queryRawUnsafe(`SELECT data AS c FROM verification_artifacts`));
+  add(await gw.db.$queryRawUnsafe(`SELECT raw_body AS c FROM inbound_webhooks WHERE length(raw_body) > 0`));
   return ids;
 }
 
@@ -123,6 +125,34 @@ describe("personal data at rest", () => {
     expect(res.headers.get("content-type")).toBe("application/pdf");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(Buffer.from(await res.arrayBuffer()).equals(PDF)).toBe(true);
+  });
+});
+
+describe("vendor webhooks' raw bodies", () => {
+  it("are sealed from receipt until ingested (a legacy plaintext one still ingests), then emptied", async () => {
+    await gw.stopWorkers();
+    try {
+      const send = async (deliveryId: string) => {
+        const body = JSON.stringify({ event: "test", deliveryId, timestamp: new Date().toISOString(), data: { name: DMS_SANDBOX_SUBJECT.firstName, documentNumber: DMS_SANDBOX_SUBJECT.documentNumber } });
+        const ts = Math.floor(Date.now() / 1000);
+        const res = await fetch(tenant.accounts[0].webhookUrl, { method: "POST", headers: { "content-type": "application/json", "x-hillogy-delivery-id": deliveryId, "x-hillogy-timestamp": String(ts), "x-hillogy-signature": `t=${ts},v1=${signHillogy("dms-secret-one", ts, body)}` }, body });
+        expect(res.status).toBe(200);
+        return { id: ((await res.json()) as { id: string }).id, body };
+      };
+      const sealed = await send(`sealed-${Date.now()}`);
+      const legacy = await send(`legacy-${Date.now()}`);
+      await gw.db.$executeRawUnsafe(`UPDATE inbound_webhooks SET raw_body = $1 WHERE id = $2`, Buffer.from(legacy.body), legacy.id);
+      const [row] = await gw.db.$queryRawUnsafe<{ t: string; raw_body: Uint8Array }[]>(`SELECT lower(encode(raw_body, 'escape')) AS t, raw_body FROM inbound_webhooks WHERE id = $1`, sealed.id);
+      for (const p of PERSONAL) expect(row!.t).not.toContain(p);
+      expect(sealedKeyId(row!.raw_body)).toBe(masterKeyId(gw.env.keys.current));
+    } finally {
+      gw.startWorkers();
+    }
+    await waitUntil(async () => (await gw.db.inboundWebhook.count({ where: { vendorAccountId: tenant.accounts[0].id, status: { not: "processed" } } })) === 0, 15_000, "ingested");
+    const hooks = await gw.db.inboundWebhook.findMany({ where: { vendorAccountId: tenant.accounts[0].id } });
+    expect(hooks.length).toBe(2);
+    expect(hooks.every((h) => h.rawBody.length === 0 && h.error === null)).toBe(true);
+    expect(await gw.db.vendorEvent.count({ where: { vendorAccountId: tenant.accounts[0].id, type: "test" } })).toBe(2);
   });
 });
 

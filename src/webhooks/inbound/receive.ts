@@ -9,6 +9,7 @@ import { adapterFor } from "../../adapters/registry.js";
 import type { RawWebhookRequest } from "../../adapters/types.js";
 import { toAdapterAccount } from "../../core/accounts.js";
 import { newId } from "../../core/crypto.js";
+import { sealInboundBody } from "../../core/at-rest.js";
 import { enqueue } from "../../core/jobs.js";
 import { isDatabaseUnavailable } from "../../db/errors.js";
 import { spoolWebhook } from "./spool.js";
@@ -67,7 +68,7 @@ export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: st
   const headers = Object.fromEntries(Object.entries(raw.headers).filter(([k]) => !NOT_STORED_HEADERS.has(k)));
   try {
     await deps.db.$transaction(async (tx) => {
-      await tx.inboundWebhook.create({ data: { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: new Uint8Array(raw.rawBody), status: "received", receivedAt: raw.receivedAt, nextDueAt: raw.receivedAt } });
+      await tx.inboundWebhook.create({ data: { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: sealInboundBody(deps.env.keys, id, raw.rawBody), status: "received", receivedAt: raw.receivedAt, nextDueAt: raw.receivedAt } });
       await enqueue(tx, "ingest", `ingest-${id}`, { inboundWebhookId: id });
     });
     return { kind: "stored", id };

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Redis } from "ioredis";
 import type { Db } from "../../db/client.js";
 import { decryptBytes, encryptBytes, type Keys } from "../../core/crypto.js";
+import { sealInboundBody } from "../../core/at-rest.js";
 import { enqueue } from "../../core/jobs.js";
 import { errorForLog } from "../../observability/logger.js";
 
@@ -49,7 +50,7 @@ export async function drainWebhookSpool(deps: { db: Db; redis: Redis; prefix: st
         const receivedAt = new Date(Number(f.at));
         await db.$transaction(async (tx) => {
           const inserted = await tx.inboundWebhook.createMany({
-            data: [{ id, vendor: f.vendor!, vendorAccountId: f.account!, headers: plain.headers, query: plain.query, rawBody: new Uint8Array(Buffer.from(plain.body, "base64")), status: "received", receivedAt, nextDueAt: new Date() }],
+            data: [{ id, vendor: f.vendor!, vendorAccountId: f.account!, headers: plain.headers, query: plain.query, rawBody: sealInboundBody(deps.keys, id, Buffer.from(plain.body, "base64")), status: "received", receivedAt, nextDueAt: new Date() }],
             skipDuplicates: true,
           });
           if (inserted.count > 0) await enqueue(tx, "ingest", `ingest-${id}`, { inboundWebhookId: id });
