@@ -13,10 +13,11 @@ umask 077
 printf 'POSTGRES_PASSWORD=%s\nREDIS_PASSWORD=%s\n' "$PG_PASSWORD" "$REDIS_PASSWORD" > deploy/stores.env
 {
   echo "PUBLIC_BASE_URL=${PUBLIC_BASE_URL%/}"
-  echo "ADMIN_TOKEN=$(rand 24 base64url)"
+  echo "ADMIN_TOKEN=$(rand 32 base64url)"
+  echo "METRICS_TOKEN=$(rand 24 base64url)"
   echo "MASTER_KEY=$(rand 32 base64)"
   echo "DATABASE_URL=postgresql://kyc:$PG_PASSWORD@postgres:5432/kyc_gateway"
   echo "REDIS_URL=redis://:$REDIS_PASSWORD@redis:6379"
   echo "LOG_LEVEL=info"
 } > deploy/gateway.env
-echo "wrote deploy/gateway.env and deploy/stores.env (mode 600); ADMIN_TOKEN is in deploy/gateway.env"
+echo "wrote deploy/gateway.env and deploy/stores.env (mode 600); ADMIN_TOKEN and METRICS_TOKEN (Prometheus sends it as a bearer token) are in deploy/gateway.env"

@@ -1,8 +1,7 @@
 // Entry point. `--local` (npm start): API + workers + sandbox in one process, with a
 // demo tenant. `--api` / `--worker`: one role each, for scaling out.
-import { existsSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { loadEnv, EnvError } from "./config/env.js";
+import { loadProcessEnv } from "./config/env.js";
 import { createDb } from "./db/client.js";
 import { migrateWhenReachable, waitForMigrations } from "./db/wait.js";
 import { createLogger } from "./observability/logger.js";
@@ -14,25 +13,9 @@ import { startTracing } from "./observability/tracing.js";
 
 const mode = process.argv.includes("--api") ? "api" : process.argv.includes("--worker") ? "worker" : process.argv.includes("--local") ? "local" : "all";
 
-function loadDotEnv(path: string) {
-  if (!existsSync(path)) return;
-  for (const line of readFileSync(path, "utf8").split("\n")) {
-    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
-    if (m && process.env[m[1]!] === undefined) process.env[m[1]!] = m[2]!.replace(/^["']|["']$/g, "");
-  }
-}
-loadDotEnv(".env");
-
-let env;
-try {
-  env = loadEnv();
-} catch (e) {
-  if (e instanceof EnvError) {
-    console.error(e.message);
-    process.exit(2);
-  }
-  throw e;
-}
+// the simulators and demo tenant run in this process: the environment check refuses it in production
+if (mode === "local") process.env.SANDBOX_ENABLED = "true";
+const env = loadProcessEnv();
 const log = createLogger(env.LOG_LEVEL);
 // off unless OTEL_TRACES_EXPORTER or an OTLP endpoint is set
 const tracing = startTracing(env);
@@ -52,7 +35,7 @@ const workers = runWorkers ? startWorkers({ db, env, log, queues }) : null;
 let workerHttp: WorkerHttp | null = null;
 if (mode === "worker" && workers) {
   try {
-    workerHttp = await startWorkerHttp({ port: env.WORKER_METRICS_PORT, log, workers: () => workers.workers });
+    workerHttp = await startWorkerHttp({ port: env.WORKER_METRICS_PORT, log, workers: () => workers.workers, metricsToken: env.METRICS_TOKEN });
   } catch (e) {
     log.fatal({ port: env.WORKER_METRICS_PORT, err: (e as Error).message }, "cannot serve worker metrics and health (WORKER_METRICS_PORT)");
     process.exit(1);
@@ -60,7 +43,7 @@ if (mode === "worker" && workers) {
 }
 let server: Server | null = null;
 let sandbox: Server | null = null;
-if (mode === "local") {
+if (env.SANDBOX_ENABLED) {
   const { startSandbox } = await import("./sandbox/server.js");
   sandbox = await startSandbox({ port: env.SANDBOX_PORT, log });
 }
@@ -68,7 +51,7 @@ if (runApi) {
   const app = createApp({ env, db, log, queues, onEnqueued: () => workers?.relay.nudge() });
   server = app.listen(env.PORT, () => log.info({ port: env.PORT, mode }, "gateway listening"));
 }
-if (mode === "local") {
+if (env.SANDBOX_ENABLED) {
   const { seedDemo } = await import("./sandbox/seed.js");
   const demo = await seedDemo({ db, env, sandboxBaseUrl: `http://127.0.0.1:${env.SANDBOX_PORT}` });
   console.log(`\nKYC gateway on ${env.PUBLIC_BASE_URL} (docs: ${env.PUBLIC_BASE_URL}/docs, console: ${env.PUBLIC_BASE_URL}/admin)\nDemo tenant ${demo.tenantId}: API key ${demo.apiKey}\n${demo.accounts.map((a) => `  ${a.vendor} account ${a.id} -> ${a.baseUrl}`).join("\n")}\nTry:\n  curl -s -X POST ${env.PUBLIC_BASE_URL}/v1/verifications -H "Authorization: Bearer ${demo.apiKey}" -H "Content-Type: application/json" -d @examples/dms-verification.json\n`);
@@ -79,7 +62,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, "draining");
-  const force = setTimeout(() => process.exit(1), env!.SHUTDOWN_GRACE_MS).unref();
+  const force = setTimeout(() => process.exit(1), env.SHUTDOWN_GRACE_MS).unref();
   await new Promise<void>((r) => (server ? (server.close(() => r()), server.closeIdleConnections()) : r()));
   await workers?.stop();
   await workerHttp?.close();

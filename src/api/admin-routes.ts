@@ -50,7 +50,7 @@ function mergePatch(current: Record<string, unknown>, patch: Record<string, unkn
 export function adminRoutes(app: AppContext): Router {
   const r = express.Router();
   const healthBoard = redisAccountHealth(app.queues.connection, app.queues.prefix);
-  const accountResource = (row: VendorAccountRow) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, row);
+  const accountResource = (row: VendorAccountRow) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.keys, row);
 
   r.post("/tenants", async (req, res) => {
     const p = CreateTenantSchema.safeParse(req.body);
@@ -64,7 +64,7 @@ export function adminRoutes(app: AppContext): Router {
 
   r.get("/tenants", async (_req, res) => {
     const rows = await app.db.tenant.findMany({ orderBy: { createdAt: "asc" }, include: { vendorAccounts: true } });
-    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, a)), createdAt: t.createdAt.toISOString() })) });
+    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.keys, a)), createdAt: t.createdAt.toISOString() })) });
   });
 
   const findTenant = async (id: unknown) => {
@@ -113,7 +113,7 @@ export function adminRoutes(app: AppContext): Router {
     const { credentials, settings } = validateAccountConfig(adapter, p.data.credentials, p.data.settings);
     const id = newId("va");
     const row = await app.db.vendorAccount.create({
-      data: { id, tenantId: t.id, vendor: p.data.vendor, name: p.data.name, baseUrl: (p.data.baseUrl ?? adapter.defaultBaseUrl).replace(/\/$/, ""), credentialsEnc: sealCredentials(app.env.masterKey, id, credentials), settings: settings as Prisma.InputJsonValue },
+      data: { id, tenantId: t.id, vendor: p.data.vendor, name: p.data.name, baseUrl: (p.data.baseUrl ?? adapter.defaultBaseUrl).replace(/\/$/, ""), credentialsEnc: sealCredentials(app.env.keys, id, credentials), settings: settings as Prisma.InputJsonValue },
     });
     const resource = accountResource(row);
     await recordAudit(app.db, operatorOf(req), { action: "vendor_account.created", entityType: "vendor_account", entityId: id, after: resource });
@@ -131,12 +131,12 @@ export function adminRoutes(app: AppContext): Router {
       if (!row) throw new Problem(404, "Not found", "no such vendor account");
       const adapter = adapterFor(row.vendor);
       if (!adapter) throw new Problem(409, "Unknown vendor", `the account's vendor ${row.vendor} has no adapter`);
-      const current = toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row);
+      const current = toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, row);
       const { credentials, settings } = validateAccountConfig(adapter, mergePatch(current.credentials, p.data.credentials), mergePatch(current.settings, p.data.settings));
       const disabledAt = p.data.disabled === undefined ? row.disabledAt : p.data.disabled ? (row.disabledAt ?? new Date()) : null;
       const updated = await tx.vendorAccount.update({
         where: { id: row.id },
-        data: { ...(p.data.credentials ? { credentialsEnc: sealCredentials(app.env.masterKey, row.id, credentials) } : {}), settings: settings as Prisma.InputJsonValue, disabledAt },
+        data: { ...(p.data.credentials ? { credentialsEnc: sealCredentials(app.env.keys, row.id, credentials) } : {}), settings: settings as Prisma.InputJsonValue, disabledAt },
       });
       const before = accountResource(row);
       const after = accountResource(updated);
@@ -176,7 +176,7 @@ export function adminRoutes(app: AppContext): Router {
     const adapter = adapterFor(row.vendor);
     let probe = null;
     if (req.query.probe === "true" && adapter?.health) {
-      const account = toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row);
+      const account = toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, row);
       probe = await runHealthProbe({ ...app, health: healthBoard }, account);
     }
     // circuit and last probe as every process reported them (a worker's breaker, another API's probe)

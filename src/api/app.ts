@@ -7,6 +7,7 @@ import { adminRoutes } from "./admin-routes.js";
 import { adminAuth } from "./admin-auth.js";
 import { operatorRoutes } from "./operator-routes.js";
 import { tenantSettingsRoutes } from "./tenant-settings-routes.js";
+import { pathForLog } from "../observability/logger.js";
 import { hooksRoutes } from "./hooks-routes.js";
 import { buildOpenApi, DOCS_HTML } from "./openapi.js";
 import { Problem, problemHandler } from "./problem.js";
@@ -14,7 +15,7 @@ import { tenantAuth } from "./tenant-auth.js";
 import { ipRateLimit, tenantRateLimit } from "./rate-limit.js";
 import { verificationRoutes } from "./verification-routes.js";
 import { webhookEndpointRoutes } from "./webhook-endpoint-routes.js";
-import { deriveKey } from "../domain/crypto.js";
+import { bearerMatches, deriveKey } from "../domain/crypto.js";
 import { toAdapterAccount } from "../core/accounts.js";
 import { createIdentySdkProxyRouter } from "../adapters/identy/sdk-proxy.js";
 import { adminConsoleRouter, adminOpsRoutes } from "./console/index.js";
@@ -30,6 +31,8 @@ import { basicAuthAsBearer, queuesBoard } from "./queues-board.js";
 export function createApp(app: AppContext & { onEnqueued?: () => void }): Express {
   const e = express();
   e.disable("x-powered-by");
+  // no answer of this gateway is to be content-sniffed (a stored file, an error page, a JSON body)
+  e.use((_req, res, next) => (res.setHeader("X-Content-Type-Options", "nosniff"), next()));
   e.set("trust proxy", app.env.TRUST_PROXY);
   e.use(
     pinoHttp({
@@ -42,7 +45,7 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
       },
       // only method, path (no query) and status: bodies and headers carry personal data and secrets
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split("?")[0] }),
+        req: (req: { id: string; method: string; url: string; raw?: { originalUrl?: string } }) => ({ id: req.id, method: req.method, path: pathForLog(req.raw?.originalUrl ?? req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
@@ -61,7 +64,12 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
     const ok = pg === "ok";
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not_ready", postgres: pg, redis });
   });
-  e.get("/metrics", async (_req, res) => {
+  e.get("/metrics", async (req, res) => {
+    // queue depths, vendor error rates and tenant volumes are for operations only: behind METRICS_TOKEN when it is set
+    if (app.env.METRICS_TOKEN && !bearerMatches(req.headers.authorization, app.env.METRICS_TOKEN)) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="metrics"');
+      throw new Problem(401, "Unauthorized", "send Authorization: Bearer $METRICS_TOKEN");
+    }
     res.type(registry.contentType).send(await registry.metrics());
   });
   const openapi = buildOpenApi(app.env.PUBLIC_BASE_URL);
@@ -77,7 +85,7 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
         const row = await app.db.vendorAccount.findUnique({ where: { id: accountId }, include: { tenant: { select: { allowedOrigins: true } } } });
         if (!row || row.vendor !== "identy") return null;
         const { tenant, ...account } = row;
-        return { ...toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, account), allowedOrigins: tenant.allowedOrigins };
+        return { ...toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, account), allowedOrigins: tenant.allowedOrigins };
       },
       production: app.env.NODE_ENV === "production",
       // the browser's calls count in the account's limits shared with the workers

@@ -7,7 +7,8 @@ import type { VerificationInputData } from "../adapters/types.js";
 import { toAdapterAccount } from "../core/accounts.js";
 import { newId, sha256Hex } from "../domain/crypto.js";
 import { planRoute, RoutingSchema } from "../core/routing.js";
-import { acceptNewInput, cancelVerification, createVerification, erasePersonalData, NotAccepting, toResource } from "../core/verifications.js";
+import { acceptNewInput, cancelVerification, createVerification, erasePersonalData, NotAccepting, toResource, type VerificationRow } from "../core/verifications.js";
+import { artifactOf, vendorPayloadOf } from "../core/at-rest.js";
 import { checkImageBytes, decodeBase64Image } from "./images.js";
 import { Problem, fromZod } from "./problem.js";
 import { QuotaExceeded, noteQuotaRefused, quotaProblemType } from "../core/quotas.js";
@@ -114,7 +115,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     const first = route[0];
     const adapter = first && adapterFor(first.vendor);
     if (first && adapter?.validateRequest) {
-      const problems = adapter.validateRequest(input, body.checks, toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, first));
+      const problems = adapter.validateRequest(input, body.checks, toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, first));
       if (problems.length > 0) {
         const status = Math.max(...problems.map((p) => p.status));
         throw new Problem(status, "Request not supported by the vendor", problems.map((p) => `${p.path}: ${p.message}`).join("; "), problems.map((p) => ({ path: p.path.startsWith("$") ? p.path : `$.${p.path}`, message: p.message })));
@@ -124,7 +125,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     try {
       const created = await createVerification(app, { id, tenantId, reference: body.reference ?? null, checks: body.checks, requestedVendor: body.vendor ?? null, metadata: body.metadata ?? {}, documentCountry: body.document?.country ?? null, idempotencyKey, requestHash, input, routePlan });
       app.onEnqueued?.();
-      res.status(202).location(`/v1/verifications/${id}`).json(toResource(created));
+      res.status(202).location(`/v1/verifications/${id}`).json(toResource(app.env.keys, created));
     } catch (e) {
       if (e instanceof QuotaExceeded) {
         await noteQuotaRefused(app.db, tenantId, e);
@@ -137,9 +138,9 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       throw e;
     }
 
-    function replay(existing: Parameters<typeof toResource>[0]) {
+    function replay(existing: VerificationRow) {
       if (existing.requestHash !== requestHash) throw new Problem(409, "Idempotency-Key reused", "this Idempotency-Key was used with a different request body", [{ path: "header:Idempotency-Key", message: "already used with another body" }]);
-      res.status(202).setHeader("Idempotent-Replayed", "true").location(`/v1/verifications/${existing.id}`).json(toResource(existing));
+      res.status(202).setHeader("Idempotent-Replayed", "true").location(`/v1/verifications/${existing.id}`).json(toResource(app.env.keys, existing));
     }
   });
 
@@ -153,7 +154,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       take: limit + 1,
     });
     const page = rows.slice(0, limit);
-    res.json({ data: page.map(toResource), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null });
+    res.json({ data: page.map((v) => toResource(app.env.keys, v)), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null });
   });
 
   const findOwn = async (req: Request) => {
@@ -163,7 +164,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
   };
 
   r.get("/verifications/:id", async (req, res) => {
-    res.json(toResource(await findOwn(req)));
+    res.json(toResource(app.env.keys, await findOwn(req)));
   });
 
   r.post("/verifications/:id/cancel", async (req, res) => {
@@ -182,14 +183,14 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     const v = await findOwn(req);
     const updated = await erasePersonalData(app, v.id);
     app.onEnqueued?.();
-    res.json({ ...toResource(updated), erasedAt: updated.erasedAt?.toISOString() });
+    res.json({ ...toResource(app.env.keys, updated), erasedAt: updated.erasedAt?.toISOString() });
   });
 
   // the stored vendor payloads, redacted when stored (images, secrets and base64 removed): what the resource does not carry
   r.get("/verifications/:id/vendor-data", async (req, res) => {
     const v = await findOwn(req);
     const rows = await app.db.vendorPayload.findMany({ where: { verificationId: v.id }, orderBy: { id: "asc" }, take: 500 });
-    res.json({ data: rows.map((p) => ({ vendor: p.vendor, kind: p.kind, receivedAt: p.createdAt.toISOString(), body: p.body })) });
+    res.json({ data: rows.map((p) => ({ vendor: p.vendor, kind: p.kind, receivedAt: p.createdAt.toISOString(), body: vendorPayloadOf(app.env.keys, p) })) });
   });
 
   r.get("/verifications/:id/certificate", async (req, res) => {
@@ -205,7 +206,8 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       if (followUp?.status === "failed") throw new Problem(404, "Not found", "the vendor's certificate could not be fetched; operations were told");
       throw new Problem(404, "Not found", v.erasedAt ? "the certificate was erased with the personal data" : "this verification has no certificate");
     }
-    res.status(200).type(art.contentType).setHeader("Content-Disposition", `attachment; filename="${v.id}.pdf"`).send(Buffer.from(art.data));
+    // a fixed type, never the vendor's (a vendor answering text/html would make it a page of this origin), and no sniffing
+    res.status(200).type("application/pdf").setHeader("X-Content-Type-Options", "nosniff").setHeader("Content-Disposition", `attachment; filename="${v.id}.pdf"`).send(artifactOf(app.env.keys, art));
   });
 
   const newInput = (kind: "capture" | "retake") => async (req: Request, res: express.Response) => {

@@ -40,7 +40,7 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
     const secret = generateWebhookSecret();
     const secrets: StoredSecret[] = [{ secret, createdAt: new Date().toISOString() }];
     const e = await app.db.webhookEndpoint.create({
-      data: { id, tenantId: req.tenantId!, url: parsed.data.url, events: parsed.data.events ?? [], secretsEnc: encryptJson(app.env.masterKey, secrets, endpointSecretsAad(id)) },
+      data: { id, tenantId: req.tenantId!, url: parsed.data.url, events: parsed.data.events ?? [], secretsEnc: encryptJson(app.env.keys, secrets, endpointSecretsAad(id)) },
     });
     res.status(201).json({ ...view(e), secret });
   });
@@ -78,11 +78,11 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
   r.post("/webhook-endpoints/:id/rotate-secret", async (req, res) => {
     const e = await findOwn(req);
     const now = new Date();
-    const old = decryptJson<StoredSecret[]>(app.env.masterKey, e.secretsEnc, endpointSecretsAad(e.id)).filter((s) => !s.expiresAt || new Date(s.expiresAt) > now);
+    const old = decryptJson<StoredSecret[]>(app.env.keys, e.secretsEnc, endpointSecretsAad(e.id)).filter((s) => !s.expiresAt || new Date(s.expiresAt) > now);
     const until = new Date(now.getTime() + ROTATION_OVERLAP_MS).toISOString();
     const secret = generateWebhookSecret();
     const secrets: StoredSecret[] = [...old.map((s) => ({ ...s, expiresAt: s.expiresAt ?? until })), { secret, createdAt: now.toISOString() }];
-    await app.db.webhookEndpoint.update({ where: { id: e.id }, data: { secretsEnc: encryptJson(app.env.masterKey, secrets, endpointSecretsAad(e.id)) } });
+    await app.db.webhookEndpoint.update({ where: { id: e.id }, data: { secretsEnc: encryptJson(app.env.keys, secrets, endpointSecretsAad(e.id)) } });
     res.json({ ...view(e), secret, previousSecretsValidUntil: until });
   });
 

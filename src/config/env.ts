@@ -1,4 +1,5 @@
 // One zod schema for the environment: parsed once, failing fast with every bad variable listed.
+import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 
 const bool = z
@@ -26,6 +27,11 @@ const EnvSchema = z.object({
   MASTER_KEY: z
     .string()
     .refine((v) => decodeKey(v) !== null, "32 bytes as 64 hex characters or base64 (openssl rand -base64 32)"),
+  // keys MASTER_KEY replaced, comma-separated: they still decrypt what they wrote until `npm run rekey` has re-encrypted it
+  MASTER_KEY_PREVIOUS: z
+    .string()
+    .default("")
+    .refine((v) => previousKeys(v).every((k) => decodeKey(k) !== null), "comma-separated keys, each 32 bytes as 64 hex characters or base64"),
   PUBLIC_BASE_URL: z.string().url().optional(),
   WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -86,12 +92,31 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).max(100).default("kyc-gateway"),
+  // when set, GET /metrics (API and worker) answers only `Authorization: Bearer <METRICS_TOKEN>`
+  METRICS_TOKEN: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(16, "at least 16 characters").optional()),
+  // the vendor simulators and the demo tenant in the same process (`--local`, `npm start`); never in production
+  SANDBOX_ENABLED: bool.default(false),
 }).superRefine((e, ctx) => {
+  if (e.NODE_ENV !== "production") return;
   // vendor webhook URLs and hosted-flow links are built from it: a production default of localhost is always wrong
-  if (e.NODE_ENV === "production" && !e.PUBLIC_BASE_URL) ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required when NODE_ENV=production (the URL vendors and end users reach this gateway at)" });
+  if (!e.PUBLIC_BASE_URL) ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required when NODE_ENV=production (the URL vendors and end users reach this gateway at)" });
+  // what `npm start` writes into the local .env must never reach production
+  if (e.WEBHOOK_ALLOW_PRIVATE_URLS) ctx.addIssue({ code: "custom", path: ["WEBHOOK_ALLOW_PRIVATE_URLS"], message: "must not be true when NODE_ENV=production (tenant webhooks could reach this network)" });
+  if (e.ADMIN_TOKEN && e.ADMIN_TOKEN.length < PRODUCTION_ADMIN_TOKEN_LENGTH) ctx.addIssue({ code: "custom", path: ["ADMIN_TOKEN"], message: `at least ${PRODUCTION_ADMIN_TOKEN_LENGTH} characters when NODE_ENV=production (openssl rand -base64 32)` });
+  if (e.SANDBOX_ENABLED) ctx.addIssue({ code: "custom", path: ["SANDBOX_ENABLED"], message: "the vendor simulators and demo tenant cannot run when NODE_ENV=production" });
 });
 
-export type Env = z.infer<typeof EnvSchema> & { PUBLIC_BASE_URL: string; masterKey: Buffer; webhookRetryScheduleMs: number[]; webhookDisableAfterMs: number };
+const PRODUCTION_ADMIN_TOKEN_LENGTH = 32;
+
+export type Env = z.infer<typeof EnvSchema> & {
+  PUBLIC_BASE_URL: string;
+  /** the current master key's bytes (what purpose keys are derived from) */
+  masterKey: Buffer;
+  /** what seals and opens data at rest (src/core/crypto.ts KeyRing): the current key writes, every configured key reads */
+  keys: { current: Buffer; previous: Buffer[] };
+ webhookRetryScheduleMs: number[]; webhookDisableAfterMs: number };
+
+const previousKeys = (v: string) => v.split(",").map((k) => k.trim()).filter(Boolean);
 
 export function decodeKey(v: string): Buffer | null {
   const t = v.trim();
@@ -102,6 +127,19 @@ export function decodeKey(v: string): Buffer | null {
 
 export class EnvError extends Error {}
 
+/**
+ * The local `.env` that `npm start` writes (scripts/bootstrap.sh), for variables not already set.
+ * Never in production: a deployment's configuration is its own (deploy/gateway.env, the orchestrator's
+ * secrets), and that .env allows private webhook URLs.
+ */
+export function loadDotEnv(path: string, target: NodeJS.ProcessEnv = process.env): void {
+  if (target.NODE_ENV === "production" || !existsSync(path)) return;
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
+    if (m && target[m[1]!] === undefined) target[m[1]!] = m[2]!.replace(/^["']|["']$/g, "");
+  }
+}
+
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = EnvSchema.safeParse(source);
   if (!parsed.success) {
@@ -109,11 +147,27 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new EnvError(`Invalid environment (see .env.example):\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  const masterKey = decodeKey(e.MASTER_KEY)!;
   return {
     ...e,
     PUBLIC_BASE_URL: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
-    masterKey: decodeKey(e.MASTER_KEY)!,
+    masterKey,
+    keys: { current: masterKey, previous: previousKeys(e.MASTER_KEY_PREVIOUS).map((k) => decodeKey(k)!).filter((k) => !k.equals(masterKey)) },
     webhookRetryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE.split(",").map((d) => parseDuration(d.trim())),
     webhookDisableAfterMs: parseDuration(e.WEBHOOK_DISABLE_AFTER),
   };
+}
+
+/** For entry points: the local .env (outside production), then the environment; a bad one is printed and the process exits 2. */
+export function loadProcessEnv(): Env {
+  loadDotEnv(".env");
+  try {
+    return loadEnv();
+  } catch (e) {
+    if (e instanceof EnvError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
 }

@@ -2,7 +2,8 @@
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AdapterAccount } from "../adapters/types.js";
 import { adapterFor } from "../adapters/registry.js";
-import { decryptJson, encryptJson } from "../domain/crypto.js";
+import { decryptJson, encryptJson, type Keys } from "../domain/crypto.js";
+import { AAD } from "./at-rest.js";
 import type { VendorId } from "../domain/model.js";
 import { z } from "../domain/zod.js";
 
@@ -62,21 +63,21 @@ export function parseAccountSettings(vendorParse: (x: unknown) => Record<string,
   return { ...vendorParse(input), ...Object.fromEntries(Object.entries(core).filter(([, v]) => v !== undefined)) };
 }
 
-export function sealCredentials(masterKey: Buffer, accountId: string, credentials: Record<string, unknown>): string {
-  return encryptJson(masterKey, credentials, `vendor-account:${accountId}`);
+export function sealCredentials(keys: Keys, accountId: string, credentials: Record<string, unknown>): string {
+  return encryptJson(keys, credentials, AAD.vendorCredentials(accountId));
 }
 
 export function webhookUrlOf(publicBaseUrl: string, vendor: string, accountId: string): string {
   return `${publicBaseUrl}/hooks/${vendor}/${accountId}`;
 }
 
-export function toAdapterAccount(masterKey: Buffer, publicBaseUrl: string, row: VendorAccountRow): AdapterAccount {
+export function toAdapterAccount(keys: Keys, publicBaseUrl: string, row: VendorAccountRow): AdapterAccount {
   return {
     id: row.id,
     tenantId: row.tenantId,
     vendor: row.vendor as VendorId,
     baseUrl: row.baseUrl.replace(/\/$/, ""),
-    credentials: decryptJson<Record<string, unknown>>(masterKey, row.credentialsEnc, `vendor-account:${row.id}`),
+    credentials: decryptJson<Record<string, unknown>>(keys, row.credentialsEnc, AAD.vendorCredentials(row.id)),
     settings: (row.settings as Record<string, unknown>) ?? {},
     webhookUrl: webhookUrlOf(publicBaseUrl, row.vendor, row.id),
   };
@@ -94,8 +95,8 @@ export function maskCredentials(vendor: string, credentials: Record<string, unkn
   return masked;
 }
 
-export function toAccountResource(publicBaseUrl: string, masterKey: Buffer, row: VendorAccountRow) {
-  const creds = decryptJson<Record<string, unknown>>(masterKey, row.credentialsEnc, `vendor-account:${row.id}`);
+export function toAccountResource(publicBaseUrl: string, keys: Keys, row: VendorAccountRow) {
+  const creds = decryptJson<Record<string, unknown>>(keys, row.credentialsEnc, AAD.vendorCredentials(row.id));
   return {
     id: row.id,
     tenantId: row.tenantId,

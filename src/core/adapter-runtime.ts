@@ -1,5 +1,5 @@
 // Builds the AdapterContext for one (verification, vendor account): vendor calls are
-// recorded (vendor_calls rows + metrics, nothing personal), payloads kept redacted.
+// recorded (vendor_calls rows + metrics, nothing personal), payloads kept redacted and sealed.
 import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
@@ -8,7 +8,8 @@ import { adapterFor } from "../adapters/registry.js";
 import { toTechnicalReason } from "../domain/errors.js";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
-import { deriveKey, newId } from "../domain/crypto.js";
+import { deriveKey, newId, type Keys } from "../domain/crypto.js";
+import { sealArtifact, sealVendorPayload } from "./at-rest.js";
 import { redactPayload } from "./redact.js";
 import { createVendorHttp, type VendorCallRecord } from "./vendor-http.js";
 import type { AccountSlots } from "./account-slots.js";
@@ -79,7 +80,7 @@ export function buildAdapterContext(
     now: () => new Date(),
     recordPayload(kind, body) {
       if (!verificationId) return;
-      track(recordVendorPayload(deps.db, verificationId, account.vendor, kind, body));
+      track(recordVendorPayload(deps.db, deps.env.keys, verificationId, account.vendor, kind, body));
     },
     recordCredits(credits) {
       track(deps.db.vendorAccount.update({ where: { id: account.id }, data: { credits, creditsCheckedAt: new Date() } }));
@@ -94,8 +95,8 @@ export function buildAdapterContext(
       if (erased) return;
       await deps.db.verificationArtifact.upsert({
         where: { verificationId_kind: { verificationId, kind: a.kind } },
-        create: { id: newId("art"), verificationId, kind: a.kind, contentType: a.contentType, data: new Uint8Array(a.data) },
-        update: { contentType: a.contentType, data: new Uint8Array(a.data) },
+        create: { id: newId("art"), verificationId, kind: a.kind, contentType: a.contentType, data: sealArtifact(deps.env.keys, verificationId, a.kind, a.data) },
+        update: { contentType: a.contentType, data: sealArtifact(deps.env.keys, verificationId, a.kind, a.data) },
       });
     },
     publicBaseUrl: deps.env.PUBLIC_BASE_URL,
@@ -121,11 +122,11 @@ export async function recordAccountEvent(db: Db, vendorAccountId: string, vendor
  * personal data was erased: the check and the insert are one statement, so an erase that
  * commits first is always seen.
  */
-export async function recordVendorPayload(db: Db, verificationId: string, vendor: string, kind: string, body: unknown, receivedAt = new Date()): Promise<void> {
-  const redacted = JSON.stringify(redactPayload(body));
+export async function recordVendorPayload(db: Db, keys: Keys, verificationId: string, vendor: string, kind: string, body: unknown, receivedAt = new Date()): Promise<void> {
+  const sealed = sealVendorPayload(keys, verificationId, redactPayload(body));
   await db.$executeRaw`
     INSERT INTO vendor_payloads (verification_id, vendor, kind, body, created_at)
-    SELECT ${verificationId}, ${vendor}, ${kind}, ${redacted}::jsonb, ${receivedAt}
+    SELECT ${verificationId}, ${vendor}, ${kind}, ${sealed}, ${receivedAt}
     WHERE EXISTS (SELECT 1 FROM verifications WHERE id = ${verificationId} AND erased_at IS NULL)`;
 }
 

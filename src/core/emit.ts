@@ -1,7 +1,8 @@
 // Outbound events: one webhook_events row per change, one delivery per subscribed
 // endpoint, and a deliver job per delivery, all in the caller's transaction.
 import type { Prisma } from "../generated/prisma/client.js";
-import { newId } from "../domain/crypto.js";
+import { newId, type Keys } from "../domain/crypto.js";
+import { eventPayloadColumns } from "./at-rest.js";
 import type { VerificationResource } from "../domain/model.js";
 import { enqueue } from "./jobs.js";
 import { currentRequestId } from "../observability/work-context.js";
@@ -9,11 +10,11 @@ import { currentRequestId } from "../observability/work-context.js";
 export const EVENT_TYPES = ["verification.updated", "verification.completed", "verification.failed"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export async function emitVerificationEvent(tx: Prisma.TransactionClient, tenantId: string, type: EventType, resource: VerificationResource, now = new Date()): Promise<string> {
+export async function emitVerificationEvent(tx: Prisma.TransactionClient, keys: Keys, tenantId: string, type: EventType, resource: VerificationResource, now = new Date()): Promise<string> {
   const eventId = newId("msg");
   const payload = { type, timestamp: now.toISOString(), data: resource };
   await tx.webhookEvent.create({
-    data: { id: eventId, tenantId, type, verificationId: resource.id, payload: payload as unknown as Prisma.InputJsonValue, requestId: currentRequestId(), createdAt: now },
+    data: { id: eventId, tenantId, type, verificationId: resource.id, ...eventPayloadColumns(keys, eventId, payload), requestId: currentRequestId(), createdAt: now },
   });
   const endpoints = await tx.webhookEndpoint.findMany({ where: { tenantId, disabledAt: null, deletedAt: null } });
   for (const ep of endpoints) {

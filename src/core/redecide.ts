@@ -10,6 +10,7 @@ import type { Checks, Decision, Reason } from "../domain/model.js";
 import { effectivePolicy } from "./policy.js";
 import { recordAudit, type Actor } from "./audit.js";
 import { loadForAdapter, policyOver, toResource, type VerificationDeps } from "./verifications.js";
+import { checksColumns, checksOf, vendorPayloadOf } from "./at-rest.js";
 
 export interface RedecideRequest {
   tenantId: string;
@@ -49,7 +50,7 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
     if (rows.length === 0) break;
     cursor = rows[rows.length - 1]!.id;
     for (const { id } of rows) {
-      const loaded = await loadForAdapter(deps.db, deps.env.masterKey, id);
+      const loaded = await loadForAdapter(deps.db, deps.env.keys, id);
       if (!loaded) continue;
       const { row, adapterView } = loaded;
       // erased data cannot be compared again: its decision stands as made
@@ -63,17 +64,17 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
         continue;
       }
       const payloads = await deps.db.vendorPayload.findMany({ where: { verificationId: id }, orderBy: { id: "asc" } });
-      let vendorOutcome: Outcome | null = adapter.renormalize?.(payloads.map((p) => ({ kind: p.kind, body: p.body, receivedAt: p.createdAt })), adapterView) ?? null;
+      let vendorOutcome: Outcome | null = adapter.renormalize?.(payloads.map((p) => ({ kind: p.kind, body: vendorPayloadOf(deps.env.keys, p), receivedAt: p.createdAt })), adapterView) ?? null;
       if (!vendorOutcome && row.vendorDecision) {
         // the adapter cannot normalize its payloads again: the vendor's verdict as stored, under today's policy
-        vendorOutcome = { status: "completed", decision: row.vendorDecision as Decision, reasons: ((row.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null), checks: (row.checks ?? {}) as Checks, humanDecision: row.humanDecision };
+        vendorOutcome = { status: "completed", decision: row.vendorDecision as Decision, reasons: ((row.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null), checks: checksOf(deps.env.keys, row), humanDecision: row.humanDecision };
       }
       if (!vendorOutcome || vendorOutcome.status !== "completed") {
         skip(vendorOutcome ? "not_a_decision" : "no_vendor_payloads");
         continue;
       }
       report.compared++;
-      const result = policyOver(row, adapterView.input, vendorOutcome, policy, now, vendorOutcome.humanDecision === true || row.humanDecision);
+      const result = policyOver(deps.env.keys, row, adapterView.input, vendorOutcome, policy, now, vendorOutcome.humanDecision === true || row.humanDecision);
       const { checks, humanDecision } = result;
       const before = row.decision as Decision;
       if (result.decision === before) continue;
@@ -87,12 +88,12 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
         if (cur.status !== "completed" || cur.decision !== before) return; // moved meanwhile: its own event decided it
         const u = await tx.verification.update({
           where: { id },
-          data: { decision: result.decision, reasons: result.reasons as unknown as Prisma.InputJsonValue, checks: checks as unknown as Prisma.InputJsonValue, decidedMapping: adapter.mappingVersion, decidedPolicy: tenant.policyVersion, vendorDecision: vendorOutcome.decision, humanDecision, updatedAt: now },
+          data: { decision: result.decision, reasons: result.reasons as unknown as Prisma.InputJsonValue, ...checksColumns(deps.env.keys, id, checks), decidedMapping: adapter.mappingVersion, decidedPolicy: tenant.policyVersion, vendorDecision: vendorOutcome.decision, humanDecision, updatedAt: now },
         });
         await tx.verificationEvent.create({
           data: { verificationId: id, source: "api", type: "re_decided", fromStatus: cur.status, toStatus: u.status, detail: { from: before, to: result.decision, mapping: adapter.mappingVersion, policy: tenant.policyVersion, findings: result.findings, actor: req.actor.name, operatorId: req.actor.id } as unknown as Prisma.InputJsonValue },
         });
-        await emitVerificationEvent(tx, u.tenantId, "verification.updated", toResource(u), now);
+        await emitVerificationEvent(tx, deps.env.keys, u.tenantId, "verification.updated", toResource(deps.env.keys, u), now);
       });
     }
   }

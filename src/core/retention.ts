@@ -22,7 +22,7 @@ export function retentionOf(t: { id: string; eraseAfterDays: number | null }) {
 const BATCH = 200;
 
 /** Erases what is past its tenant's retention, at most BATCH per call; returns how many were erased. */
-export async function eraseExpiredPersonalData(deps: Pick<VerificationDeps, "db" | "log">, now = new Date()): Promise<number> {
+export async function eraseExpiredPersonalData(deps: Pick<VerificationDeps, "db" | "log" | "env">, now = new Date()): Promise<number> {
   const due = await deps.db.$queryRaw<{ id: string; completed_at: Date; erase_after_days: number }[]>`
     SELECT v.id, v.completed_at, t.erase_after_days
     FROM tenants t

@@ -4,6 +4,7 @@
 // shadow_runs: never in it, never told to the tenant, never counted in its quotas.
 import type { Outcome } from "../adapters/types.js";
 import type { Db } from "../db/client.js";
+import type { Keys } from "../domain/crypto.js";
 import type { Decision, Reason } from "../domain/model.js";
 import { effectivePolicy } from "./policy.js";
 import { openInput, policyOver, type VerificationRow } from "./verifications.js";
@@ -11,18 +12,18 @@ import { openInput, policyOver, type VerificationRow } from "./verifications.js"
 export type ShadowEnd = { status: "done"; outcome: Outcome; latencyMs: number } | { status: "dropped" | "failed" | "skipped"; detail: string; latencyMs?: number };
 
 /** The shadow's decision under the tenant's policy, judged as if it were the first and only vendor of the verification. */
-async function shadowDecision(db: Db, masterKey: Buffer, v: VerificationRow, outcome: Extract<Outcome, { status: "completed" }>): Promise<{ decision: Decision; reasons: Reason[] }> {
+async function shadowDecision(db: Db, keys: Keys, v: VerificationRow, outcome: Extract<Outcome, { status: "completed" }>): Promise<{ decision: Decision; reasons: Reason[] }> {
   const tenant = await db.tenant.findUniqueOrThrow({ where: { id: v.tenantId }, select: { policy: true } });
   const sealed = await db.verificationInput.findUnique({ where: { verificationId: v.id } });
-  const input = sealed ? openInput(masterKey, v.id, sealed.payloadEnc) : {};
+  const input = sealed ? openInput(keys, v.id, sealed.payloadEnc) : {};
   // nothing the primary found is carried over: a fresh row, open, without reasons or checks
   const fresh: VerificationRow = { ...v, status: "processing", decision: null, reasons: [], checks: {} };
-  const r = policyOver(fresh, input, outcome, effectivePolicy(tenant.policy), new Date());
+  const r = policyOver(keys, fresh, input, outcome, effectivePolicy(tenant.policy), new Date());
   return { decision: r.decision, reasons: r.reasons };
 }
 
 /** Stores how a shadow run ended, with the primary's decision as it stands now (a review settled since counts as settled). */
-export async function finishShadowRun(db: Db, masterKey: Buffer, runId: string, end: ShadowEnd, now = new Date()): Promise<void> {
+export async function finishShadowRun(db: Db, keys: Keys, runId: string, end: ShadowEnd, now = new Date()): Promise<void> {
   const run = await db.shadowRun.findUniqueOrThrow({ where: { id: runId } });
   const v = await db.verification.findUnique({ where: { id: run.verificationId } });
   const primary = v ? { primaryVendor: v.vendor, primaryDecision: v.decision, primaryReasons: ((v.reasons ?? []) as unknown as Reason[]).map((r) => r.code) } : {};
@@ -32,7 +33,7 @@ export async function finishShadowRun(db: Db, masterKey: Buffer, runId: string, 
   }
   const o = end.outcome;
   if (o.status === "completed" && v) {
-    const d = await shadowDecision(db, masterKey, v, o);
+    const d = await shadowDecision(db, keys, v, o);
     await db.shadowRun.update({ where: { id: runId }, data: { ...primary, status: "done", decision: d.decision, reasons: [...new Set(d.reasons.map((r) => r.code))], latencyMs: end.latencyMs, completedAt: now } });
     return;
   }

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import { Prisma } from "../generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import type { AdapterVerification, Outcome, VerificationInputData } from "../adapters/types.js";
-import { decryptBytes, encryptBytes } from "../domain/crypto.js";
+import { decryptBytes, encryptBytes, type Keys } from "../domain/crypto.js";
 import type { Checks, Decision, NextAction, Reason, VendorId, VerificationResource, VerificationStatus } from "../domain/model.js";
 import { judgeTransition, isTerminal } from "./state-machine.js";
 import type { ErasureReceipt } from "../domain/model.js";
@@ -19,12 +19,13 @@ import { adapterFor } from "../adapters/registry.js";
 import { mergeChecks, mergeReasons } from "./checks-merge.js";
 import { takeQuota } from "./quotas.js";
 import { recordAudit, type Actor } from "./audit.js";
+import { AAD, checksColumns, checksOf, clearChecks } from "./at-rest.js";
 import { applyPolicy, effectivePolicy, isRetakeable, type DecisionPolicy, type IdentityClaim, type PolicyResult } from "./policy.js";
 
 export type VerificationRow = Prisma.VerificationGetPayload<object>;
 export type EventSource = "api" | "worker" | "poll" | "webhook";
 
-export function toResource(v: VerificationRow): VerificationResource {
+export function toResource(keys: Keys, v: VerificationRow): VerificationResource {
   return {
     id: v.id,
     reference: v.reference,
@@ -32,7 +33,7 @@ export function toResource(v: VerificationRow): VerificationResource {
     status: v.status as VerificationStatus,
     decision: (v.decision as Decision | null) ?? null,
     reasons: (v.reasons as unknown as Reason[]) ?? [],
-    checks: (v.checks as unknown as Checks) ?? {},
+    checks: checksOf(keys, v),
     nextAction: (v.nextAction as unknown as NextAction | null) ?? null,
     vendorReference: v.vendorReference,
     metadata: (v.metadata as Record<string, unknown>) ?? {},
@@ -48,7 +49,7 @@ export function toResource(v: VerificationRow): VerificationResource {
 export interface VerificationDeps {
   db: Db;
   log: Logger;
-  env: { masterKey: Buffer };
+  env: { keys: Keys };
 }
 
 /** The identity the tenant claimed in the request, compared by the policy with the document. */
@@ -70,18 +71,18 @@ interface SealedImage {
   data: string;
 }
 
-export function sealInput(key: Buffer, verificationId: string, input: VerificationInputData): Buffer {
+export function sealInput(key: Keys, verificationId: string, input: VerificationInputData): Buffer {
   const img = (i: { side?: "front" | "back" | "single"; contentType: string; data: Buffer }): SealedImage => ({ side: i.side, contentType: i.contentType, data: i.data.toString("base64") });
   const plain = {
     ...input,
     document: input.document ? { ...input.document, images: input.document.images.map(img) } : undefined,
     selfie: input.selfie ? img(input.selfie) : undefined,
   };
-  return encryptBytes(key, Buffer.from(JSON.stringify(plain)), `verification-input:${verificationId}`);
+  return encryptBytes(key, Buffer.from(JSON.stringify(plain)), AAD.input(verificationId));
 }
 
-export function openInput(key: Buffer, verificationId: string, sealed: Uint8Array): VerificationInputData {
-  const plain = JSON.parse(decryptBytes(key, Buffer.from(sealed), `verification-input:${verificationId}`).toString("utf8"));
+export function openInput(key: Keys, verificationId: string, sealed: Uint8Array): VerificationInputData {
+  const plain = JSON.parse(decryptBytes(key, Buffer.from(sealed), AAD.input(verificationId)).toString("utf8"));
   const img = (i: SealedImage) => ({ side: i.side, contentType: i.contentType, data: Buffer.from(i.data, "base64") });
   return {
     ...plain,
@@ -90,7 +91,7 @@ export function openInput(key: Buffer, verificationId: string, sealed: Uint8Arra
   };
 }
 
-export async function loadForAdapter(db: Db, inputKey: Buffer, id: string): Promise<{ row: VerificationRow; adapterView: AdapterVerification } | null> {
+export async function loadForAdapter(db: Db, inputKey: Keys, id: string): Promise<{ row: VerificationRow; adapterView: AdapterVerification } | null> {
   const row = await db.verification.findUnique({ where: { id }, include: { input: true } });
   if (!row) return null;
   const input = row.input ? openInput(inputKey, id, row.input.payloadEnc) : {};
@@ -132,14 +133,14 @@ export type ApplyResult = { applied: true; resource: VerificationResource } | { 
 const json = (v: unknown) => v as Prisma.InputJsonValue;
 
 export async function applyOutcome(deps: VerificationDeps, id: string, vendorOutcome: Outcome, opts: ApplyOptions, now = new Date()): Promise<ApplyResult> {
-  const { db, log } = deps;
+  const { db, log, env: { keys } } = deps;
   const result = await db.$transaction(
     async (tx) => {
       await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
       const current = await tx.verification.findUnique({ where: { id } });
       if (!current) return { applied: false as const, why: "not found", resource: null };
       const from = { status: current.status as VerificationStatus, decision: (current.decision as Decision | null) ?? null };
-      const decided = vendorOutcome.status === "completed" ? await decide(tx, deps.env.masterKey, current, vendorOutcome, opts.vendor ?? (current.vendor as VendorId | null), now) : null;
+      const decided = vendorOutcome.status === "completed" ? await decide(tx, deps.env.keys, current, vendorOutcome, opts.vendor ?? (current.vendor as VendorId | null), now) : null;
       const outcome: Outcome = decided?.outcome ?? vendorOutcome;
       const toDecision = outcome.status === "completed" ? outcome.decision : null;
       // a retake request takes a capture being processed back to the user: the one backward step, and only before any decision
@@ -149,13 +150,13 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
         const seen = await tx.verificationEvent.findFirst({ where: { verificationId: id, type: opts.eventType, detail: { path: ["dedupeKey"], equals: opts.dedupeKey } } });
         if (seen) {
           await tx.verificationEvent.create({ data: { ...eventBase, type: `${opts.eventType}_duplicate`, toStatus: current.status, detail: json({ ...opts.detail, dedupeKey: opts.dedupeKey }) } });
-          return { applied: false as const, why: "duplicate", resource: toResource(current) };
+          return { applied: false as const, why: "duplicate", resource: toResource(keys, current) };
         }
       }
       if (!verdict.allowed) {
         // a late or repeated vendor event changes nothing but the event log
         await tx.verificationEvent.create({ data: { ...eventBase, toStatus: current.status, detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ignored: verdict.why, outcomeStatus: outcome.status }) } });
-        return { applied: false as const, why: verdict.why, resource: toResource(current) };
+        return { applied: false as const, why: verdict.why, resource: toResource(keys, current) };
       }
       const data: Prisma.VerificationUpdateInput = { status: outcome.status, updatedAt: now };
       if (opts.vendor) data.vendor = opts.vendor;
@@ -163,14 +164,14 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       if (opts.routeIndex !== undefined) data.routeIndex = opts.routeIndex;
       if (opts.countPoll) data.pollCount = { increment: 1 };
       if ("vendorReference" in outcome && outcome.vendorReference) data.vendorReference = outcome.vendorReference;
-      const storedChecks = (current.checks ?? {}) as Checks;
+      const storedChecks = checksOf(keys, current);
       const erased = current.erasedAt !== null;
       switch (outcome.status) {
         case "completed":
           data.decision = outcome.decision;
           data.reasons = json(outcome.reasons);
           // merged with the stored checks by decide(), which every completed outcome goes through
-          data.checks = json(outcome.checks);
+          Object.assign(data, checksColumns(keys, id, outcome.checks));
           data.nextAction = Prisma.DbNull;
           data.completedAt = now;
           break;
@@ -182,13 +183,13 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
           break;
         case "awaiting_user":
           if (outcome.nextAction) data.nextAction = json(outcome.nextAction);
-          if (outcome.checks) data.checks = json(mergeChecks(storedChecks, outcome.checks, erased));
+          if (outcome.checks) Object.assign(data, checksColumns(keys, id, mergeChecks(storedChecks, outcome.checks, erased)));
           if (outcome.expiresAt) data.expiresAt = outcome.expiresAt;
           if (decided?.retake) data.reasons = json(decided.retake.reasons);
           break;
         case "processing":
           data.nextAction = Prisma.DbNull;
-          if (outcome.checks) data.checks = json(mergeChecks(storedChecks, outcome.checks, erased));
+          if (outcome.checks) Object.assign(data, checksColumns(keys, id, mergeChecks(storedChecks, outcome.checks, erased)));
           // a later event without reasons keeps the ones an earlier event reported
           if (outcome.reasons?.length) data.reasons = json(mergeReasons((current.reasons ?? []) as unknown as Reason[], outcome.reasons));
           if (outcome.expiresAt) data.expiresAt = outcome.expiresAt;
@@ -211,9 +212,9 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       await tx.verificationEvent.create({
         data: { ...eventBase, toStatus: updated.status, detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ...(step ? { step } : {}), ...(outcome.status === "completed" ? { decision: outcome.decision } : {}), ...(decided ? { policy: decided.policyDetail } : {}) }) },
       });
-      const resource = toResource(updated);
+      const resource = toResource(keys, updated);
       const changed = current.status !== updated.status || current.decision !== updated.decision || verdict.kind === "settle_review";
-      if (changed) await emitVerificationEvent(tx, updated.tenantId, eventTypeFor(updated.status), resource, now);
+      if (changed) await emitVerificationEvent(tx, keys, updated.tenantId, eventTypeFor(updated.status), resource, now);
       if (pollAt) await enqueue(tx, "poll", `poll-${id}-${updated.pollCount}`, { verificationId: id }, pollAt);
       else if (expiryAt) await enqueue(tx, "poll", `expiry-${id}-${expiryAt.getTime()}`, { verificationId: id }, expiryAt);
       if (outcome.status === "completed" && !isTerminal(from.status)) await scheduleShadowRun(tx, updated, now);
@@ -258,21 +259,21 @@ interface Decided {
  * merged (a later event never erases data), and the reasons an earlier, undecided event reported
  * (a 5001 before its 5100) kept; a settled review starts afresh. Used by applyOutcome and re-decision.
  */
-export function policyOver(row: VerificationRow, input: VerificationInputData, vendorOutcome: CompletedOutcome, policy: DecisionPolicy, now: Date, humanDecision = vendorOutcome.humanDecision === true): PolicyResult & { checks: Checks; humanDecision: boolean } {
+export function policyOver(keys: Keys, row: VerificationRow, input: VerificationInputData, vendorOutcome: CompletedOutcome, policy: DecisionPolicy, now: Date, humanDecision = vendorOutcome.humanDecision === true): PolicyResult & { checks: Checks; humanDecision: boolean } {
   const stillOpen = !isTerminal(row.status as VerificationStatus);
   const reasons = stillOpen ? mergeReasons(((row.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null), vendorOutcome.reasons) : vendorOutcome.reasons;
-  const checks = mergeChecks((row.checks ?? {}) as Checks, vendorOutcome.checks, row.erasedAt !== null);
+  const checks = mergeChecks(checksOf(keys, row), vendorOutcome.checks, row.erasedAt !== null);
   const result = applyPolicy({ decision: vendorOutcome.decision, reasons, checks, humanDecision, requestedChecks: row.requestedChecks, claim: claimOf(input, row.documentCountry), policy, today: now });
   return { ...result, checks, humanDecision };
 }
 
-async function decide(tx: Tx, inputKey: Buffer, current: VerificationRow, vendorOutcome: CompletedOutcome, vendor: VendorId | null, now: Date): Promise<Decided> {
+async function decide(tx: Tx, inputKey: Keys, current: VerificationRow, vendorOutcome: CompletedOutcome, vendor: VendorId | null, now: Date): Promise<Decided> {
   const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: current.tenantId }, select: { policy: true, policyVersion: true } });
   const policy = effectivePolicy(tenant.policy);
   const sealed = current.erasedAt ? null : await tx.verificationInput.findUnique({ where: { verificationId: current.id } });
   const input = sealed ? openInput(inputKey, current.id, sealed.payloadEnc) : {};
   const stillOpen = !isTerminal(current.status as VerificationStatus);
-  const result = policyOver(current, input, vendorOutcome, policy, now);
+  const result = policyOver(inputKey, current, input, vendorOutcome, policy, now);
   const { checks, humanDecision } = result;
   const adapter = vendor ? adapterFor(vendor) : null;
   const columns: Prisma.VerificationUpdateInput = { decidedMapping: adapter?.mappingVersion ?? null, decidedPolicy: tenant.policyVersion, vendorDecision: vendorOutcome.decision, humanDecision };
@@ -343,11 +344,11 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     if (cur.status !== "awaiting_user") throw new NotAccepting(`the verification is ${cur.status}`);
     if (kind === "retake" && next?.type !== "retake") throw new NotAccepting("this verification is not waiting for a retake");
     if (kind === "capture" && !(cur.vendor === "identy" && (next?.type === "identy_capture" || next?.type === "retake"))) throw new NotAccepting("this verification is not waiting for an IDENTY capture");
-    const input = cur.input ? openInput(deps.env.masterKey, id, cur.input.payloadEnc) : {};
+    const input = cur.input ? openInput(deps.env.keys, id, cur.input.payloadEnc) : {};
     if (patch.document) input.document = { ...input.document, ...patch.document, type: patch.document.type ?? input.document?.type, country: patch.document.country ?? input.document?.country };
     if (patch.selfie) input.selfie = patch.selfie;
     if (patch.faceCapture) input.faceCapture = patch.faceCapture;
-    const payloadEnc = new Uint8Array(sealInput(deps.env.masterKey, id, input));
+    const payloadEnc = new Uint8Array(sealInput(deps.env.keys, id, input));
     await tx.verificationInput.upsert({ where: { verificationId: id }, create: { verificationId: id, payloadEnc }, update: { payloadEnc } });
     const retake = kind === "retake" || next?.type === "retake";
     const u = await tx.verification.update({
@@ -357,8 +358,8 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     });
     const changed = [patch.document ? "document" : null, patch.selfie ? "selfie" : null, patch.faceCapture ? "faceCapture" : null].filter(Boolean);
     await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: retake ? "retake_received" : "capture_received", fromStatus: cur.status, toStatus: "processing", detail: json({ inputs: changed, ...(retake ? { attempt: u.retakeCount } : {}) }) } });
-    const resource = toResource(u);
-    await emitVerificationEvent(tx, u.tenantId, "verification.updated", resource, now);
+    const resource = toResource(deps.env.keys, u);
+    await emitVerificationEvent(tx, deps.env.keys, u.tenantId, "verification.updated", resource, now);
     await enqueue(tx, "submit", `submit-${retake ? `retake-${u.retakeCount}` : "capture"}-${id}`, { verificationId: id, mode: retake ? "retake" : "capture" });
     return resource;
   });
@@ -397,7 +398,7 @@ export async function createVerification(deps: VerificationDeps, v: NewVerificat
         nextDueAt: now,
         createdAt: now,
         routePlan: json(v.routePlan),
-        input: { create: { payloadEnc: new Uint8Array(sealInput(deps.env.masterKey, v.id, v.input)) } },
+        input: { create: { payloadEnc: new Uint8Array(sealInput(deps.env.keys, v.id, v.input)) } },
       },
     });
     // counted in this transaction: an idempotent replay or a failed insert gives its unit back
@@ -418,8 +419,8 @@ export async function cancelVerification(deps: VerificationDeps, id: string, now
     if (!verdict.allowed) throw new NotAccepting(`the verification is already ${cur.status}`);
     const u = await tx.verification.update({ where: { id }, data: { status: "cancelled", nextAction: Prisma.DbNull, completedAt: now, nextDueAt: null, updatedAt: now } });
     await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: "cancelled", fromStatus: cur.status, toStatus: "cancelled" } });
-    const resource = toResource(u);
-    await emitVerificationEvent(tx, u.tenantId, "verification.updated", resource, now);
+    const resource = toResource(deps.env.keys, u);
+    await emitVerificationEvent(tx, deps.env.keys, u.tenantId, "verification.updated", resource, now);
     return resource;
   });
 }
@@ -452,15 +453,17 @@ export interface ErasureRequest {
   audit?: { actor: Actor; why: Record<string, unknown> };
 }
 
-export async function erasePersonalData(deps: Pick<VerificationDeps, "db">, id: string, now = new Date(), request: ErasureRequest = {}): Promise<VerificationRow> {
+export async function erasePersonalData(deps: Pick<VerificationDeps, "db" | "env">, id: string, now = new Date(), request: ErasureRequest = {}): Promise<VerificationRow> {
   return deps.db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
     const cur = await tx.verification.findUniqueOrThrow({ where: { id } });
-    const checks = mergeChecks((cur.checks ?? {}) as Checks, undefined, true);
+    const checks = clearChecks(checksOf(deps.env.keys, cur));
     await tx.verificationInput.deleteMany({ where: { verificationId: id } });
     await tx.vendorPayload.deleteMany({ where: { verificationId: id } });
     await tx.verificationArtifact.deleteMany({ where: { verificationId: id } });
     await tx.inboundWebhook.updateMany({ where: { verificationId: id }, data: { rawBody: new Uint8Array(0) } });
+    // sealed events: the clear payload is already without personal data; legacy plaintext ones are cut
+    await tx.webhookEvent.updateMany({ where: { verificationId: id, payloadEnc: { not: null } }, data: { payloadEnc: null } });
     await tx.$executeRaw`UPDATE webhook_events SET payload = jsonb_set(payload #- '{data,checks,session}', '{data,checks,document,fields}', '{}'::jsonb, false) WHERE verification_id = ${id} AND payload #> '{data,checks}' IS NOT NULL`;
     const firstErasure = cur.erasedAt === null;
     if (firstErasure && cur.vendorAccountId && cur.vendor) {
@@ -472,7 +475,7 @@ export async function erasePersonalData(deps: Pick<VerificationDeps, "db">, id: 
     }
     const erasedAt = cur.erasedAt ?? now;
     const receipts = await tx.vendorErasure.findMany({ where: { verificationId: id }, orderBy: { createdAt: "asc" } });
-    const u = await tx.verification.update({ where: { id }, data: { checks: json(checks), erasedAt, erasure: json(erasureSummary(erasedAt, receipts)) } });
+    const u = await tx.verification.update({ where: { id }, data: { checks: json(checks), checksEnc: null, erasedAt, erasure: json(erasureSummary(erasedAt, receipts)) } });
     await tx.verificationEvent.create({ data: { verificationId: id, source: request.source ?? "api", type: "personal_data_erased", fromStatus: cur.status, toStatus: cur.status, detail: json({ vendors: receipts.map((r) => ({ vendor: r.vendor, status: r.status })), ...(request.audit ? { why: request.audit.why } : {}) }) } });
     if (request.audit) await recordAudit(tx, request.audit.actor, { action: "verification.personal_data_erased", entityType: "verification", entityId: id, after: { tenantId: cur.tenantId, ...request.audit.why } });
     return u;

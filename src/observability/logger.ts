@@ -56,3 +56,16 @@ export function errorForLog(e: unknown): { type: string; code?: string; message?
     ...(frames ? { stack: frames } : {}),
   };
 }
+
+// path segments that are credentials: the IDENTY SDK proxy's token (/sdk/identy/<token>/api/v1/...)
+const CREDENTIAL_SEGMENTS = [/^(\/sdk\/identy\/)[^/]+/];
+
+/**
+ * A request path as it may be logged: no query string (tokens, ?token=, signed links), and
+ * path segments that are credentials replaced by "[redacted]".
+ */
+export function pathForLog(url: string): string {
+  let path = url.split(/[?#]/)[0] ?? "";
+  for (const pattern of CREDENTIAL_SEGMENTS) path = path.replace(pattern, "$1[redacted]");
+  return path;
+}

@@ -31,7 +31,7 @@ export async function seedDemo(deps: { db: Db; env: Env; sandboxBaseUrl: string;
           vendor,
           name: `${vendor} sandbox`,
           baseUrl: `${deps.sandboxBaseUrl}/${vendor}`,
-          credentialsEnc: sealCredentials(deps.env.masterKey, accountId, ADAPTERS[vendor].credentials.parse(SANDBOX_CREDENTIALS[vendor])),
+          credentialsEnc: sealCredentials(deps.env.keys, accountId, ADAPTERS[vendor].credentials.parse(SANDBOX_CREDENTIALS[vendor])),
           settings: ADAPTERS[vendor].settings.parse({}) as Prisma.InputJsonValue,
         },
       });

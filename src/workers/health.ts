@@ -27,7 +27,7 @@ export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; r
       const got = await deps.redis.set(`kyc:health:${row.id}:${slot}`, "1", "PX", intervalMs, "NX").catch(() => "OK");
       if (got !== "OK") continue;
     }
-    const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row);
+    const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
     // each probe is work of its own: its vendor calls carry its own request id
     const result = await runWithRequestId(null, () => runHealthProbe(deps, account, now));
     await deps.db.vendorAccount.update({

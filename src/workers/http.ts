@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { registry } from "../observability/metrics.js";
+import { bearerMatches } from "../domain/crypto.js";
 
 export interface RunningWorker {
   readonly name: string;
@@ -25,7 +26,7 @@ export function workerHealth(workers: readonly RunningWorker[]): { ok: boolean; 
 }
 
 /** Listens on `port` (0: any free port); rejects when the port cannot be bound. */
-export function startWorkerHttp(opts: { port: number; host?: string; log: Logger; workers: () => readonly RunningWorker[] }): Promise<WorkerHttp> {
+export function startWorkerHttp(opts: { port: number; host?: string; log: Logger; workers: () => readonly RunningWorker[]; /** when set, /metrics answers only `Authorization: Bearer <metricsToken>` */ metricsToken?: string }): Promise<WorkerHttp> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -33,6 +34,8 @@ export function startWorkerHttp(opts: { port: number; host?: string; log: Logger
     } else if (path === "/healthz") {
       const h = workerHealth(opts.workers());
       res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(h.body));
+    } else if (path === "/metrics" && opts.metricsToken && !bearerMatches(req.headers.authorization, opts.metricsToken)) {
+      res.writeHead(401, { "content-type": "application/problem+json", "www-authenticate": 'Bearer realm="metrics"' }).end(JSON.stringify({ type: "https://kyc-gateway.dev/problems/unauthorized", title: "Unauthorized", status: 401, detail: "send Authorization: Bearer $METRICS_TOKEN" }));
     } else if (path === "/metrics") {
       registry.metrics().then(
         (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),

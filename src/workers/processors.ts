@@ -14,6 +14,7 @@ import { noAccountMessage, planRoute, readRoutePlan, RoutingSchema, type RoutePl
 import { isTerminal } from "../core/state-machine.js";
 import { applyOutcome, loadForAdapter, noteEvent, refreshErasureSummary } from "../core/verifications.js";
 import { finishShadowRun, type ShadowEnd } from "../core/shadow.js";
+import { inboundBodyOf } from "../core/at-rest.js";
 import { scheduleForVerification } from "../core/schedule.js";
 import { buildAdapterContext, recordAccountEvent, recordVendorPayload } from "../core/adapter-runtime.js";
 import type { JobPayloads } from "../core/queues.js";
@@ -54,12 +55,12 @@ export async function takePollBudget(redis: Redis | undefined, accountId: string
 
 async function accountFor(deps: ProcessorDeps, accountId: string): Promise<AdapterAccount | null> {
   const row = await deps.db.vendorAccount.findUnique({ where: { id: accountId } });
-  return row ? toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row) : null;
+  return row ? toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row) : null;
 }
 
 
 export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submit"]): Promise<void> {
-  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
+  const loaded = await loadForAdapter(deps.db, deps.env.keys, job.verificationId);
   if (!loaded) return;
   const { row } = loaded;
   // a capture (IDENTY BLOB) or a retake (new images after a user-fixable outcome) goes to the account that asked for it
@@ -119,7 +120,7 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
   for (let i = first; i <= last; i++) {
     const accountRow = capable[i]!;
     const adapter = adapterFor(accountRow.vendor)!;
-    const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, accountRow);
+    const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, accountRow);
     if (adapter.startReachesUser && !capture) {
       const earlier = await deps.db.verificationEvent.findFirst({ where: { verificationId: row.id, type: "vendor_start_attempted", detail: { path: ["vendorAccountId"], equals: account.id } } });
       if (earlier) {
@@ -218,7 +219,7 @@ async function claimStart(deps: ProcessorDeps, id: string, status: string): Prom
 }
 
 export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"]): Promise<void> {
-  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
+  const loaded = await loadForAdapter(deps.db, deps.env.keys, job.verificationId);
   if (!loaded) return;
   const { row, adapterView } = loaded;
   const settlingReview = row.status === "completed" && row.decision === "review";
@@ -302,7 +303,7 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: "no adapter for this account", processedAt: new Date(), nextDueAt: null } });
     return;
   }
-  const req: RawWebhookRequest = { method: "POST", headers: hook.headers as Record<string, string>, query: (hook.query ?? {}) as Record<string, string>, rawBody: Buffer.from(hook.rawBody), receivedAt: hook.receivedAt };
+  const req: RawWebhookRequest = { method: "POST", headers: hook.headers as Record<string, string>, query: (hook.query ?? {}) as Record<string, string>, rawBody: inboundBodyOf(deps.env.keys, hook), receivedAt: hook.receivedAt };
   let parsed;
   try {
     parsed = adapter.parseWebhook(req, account);
@@ -335,7 +336,7 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     linkedTo = v.id;
     const applied = await applyOutcome(deps, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", dedupeKey: p.dedupeKey, detail: { ...p.detail, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
     // kept for audit and re-decision (redacted); a duplicate delivery is not kept twice, nor anything after erasure
-    if (p.payload !== undefined && applied.applied) await recordVendorPayload(deps.db, v.id, account.vendor, "webhook", p.payload, hook.receivedAt);
+    if (p.payload !== undefined && applied.applied) await recordVendorPayload(deps.db, deps.env.keys, v.id, account.vendor, "webhook", p.payload, hook.receivedAt);
   }
   if (deferred) {
     // the whole request is processed again later: every step above is idempotent
@@ -367,7 +368,7 @@ export const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 export async function processFollowUp(deps: ProcessorDeps, job: JobPayloads["followup"]): Promise<void> {
   const row = await deps.db.followUp.findUnique({ where: { verificationId_name: { verificationId: job.verificationId, name: job.name } } });
   if (row && row.status !== "pending") return;
-  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, job.verificationId);
+  const loaded = await loadForAdapter(deps.db, deps.env.keys, job.verificationId);
   const settle = (data: { status: string; lastError?: string | null; nextDueAt: Date | null; attempts?: number }) =>
     row ? deps.db.followUp.update({ where: { id: row.id }, data }) : Promise.resolve();
   if (!loaded?.row.vendorAccountId || loaded.row.erasedAt) {
@@ -421,7 +422,7 @@ export async function processErase(deps: ProcessorDeps, job: JobPayloads["erase"
   };
   const account = await accountFor(deps, row.vendorAccountId);
   const adapter = account && adapterFor(account.vendor);
-  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, row.verificationId);
+  const loaded = await loadForAdapter(deps.db, deps.env.keys, row.verificationId);
   if (!account || !adapter?.erase || !loaded) {
     await finish("failed", "the vendor account or its erasure API is gone", row.attempts);
     return;
@@ -456,13 +457,13 @@ export async function processErase(deps: ProcessorDeps, job: JobPayloads["erase"
 export async function processShadow(deps: ProcessorDeps, job: JobPayloads["shadow"]): Promise<void> {
   const run = await deps.db.shadowRun.findUnique({ where: { id: job.shadowRunId } });
   if (!run || run.status !== "pending") return;
-  const finish = (end: ShadowEnd) => finishShadowRun(deps.db, deps.env.masterKey, run.id, end);
-  const loaded = await loadForAdapter(deps.db, deps.env.masterKey, run.verificationId);
+  const finish = (end: ShadowEnd) => finishShadowRun(deps.db, deps.env.keys, run.id, end);
+  const loaded = await loadForAdapter(deps.db, deps.env.keys, run.verificationId);
   if (!loaded || loaded.row.erasedAt) return finish({ status: "skipped", detail: "the verification's personal data is gone" });
   const accountRow = await deps.db.vendorAccount.findUnique({ where: { id: run.vendorAccountId } });
   const adapter = accountRow && adapterFor(accountRow.vendor);
   if (!accountRow || !adapter || !inRouting(accountRow)) return finish({ status: "skipped", detail: "the shadow account is gone, disabled or paused" });
-  const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, accountRow);
+  const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, accountRow);
   // the shadow sees the verification as new: no vendor reference or state of the primary
   const view = { ...loaded.adapterView, status: "pending", decision: null, vendorReference: null, pollCount: 0, sessionExpiresAt: null };
   const { ctx, effects } = buildAdapterContext(deps, account, null, { shadowRunId: run.id });

@@ -55,7 +55,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   budgetRedis.on("error", () => undefined);
   const pdeps = { db, env, log, redis: budgetRedis, slots: redisAccountSlots(budgetRedis, queues.prefix), rate: redisAccountRate(budgetRedis, queues.prefix), health: redisAccountHealth(budgetRedis, queues.prefix) };
   const sweepIntervalMs = opts.sweepIntervalMs ?? env.SWEEP_INTERVAL_MS;
-  const sweepDeps = { db, queues, log, graceMs: env.SWEEP_GRACE_MS };
+  const sweepDeps = { db, env, queues, log, graceMs: env.SWEEP_GRACE_MS };
   const runSweep = async () => {
     // a short lock: a process killed mid-sweep holds back the next sweep by at most this long
     const report = await withSweepLock(budgetRedis, queues.prefix, Math.max(10_000, sweepIntervalMs * 2), () => sweep(sweepDeps));
@@ -128,7 +128,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   const schedulerTimer = setInterval(() => void ensureScheduler(), sweepIntervalMs);
   // vendor webhooks spooled while Postgres was down go in as soon as it answers again
   // work a process starts by itself has a request id of its own
-  const drain = () => runWithRequestId(null, () => drainWebhookSpool({ db, redis: budgetRedis, prefix: queues.prefix, masterKey: env.masterKey, log })).catch(() => 0);
+  const drain = () => runWithRequestId(null, () => drainWebhookSpool({ db, redis: budgetRedis, prefix: queues.prefix, keys: env.keys, log })).catch(() => 0);
   const drainTimer = setInterval(drain, 2000);
   const healthIntervalMs = opts.healthIntervalMs ?? env.HEALTH_PROBE_INTERVAL_MS;
   const probe = () => probeVendorHealth(pdeps, healthIntervalMs).catch((e: Error) => log.debug({ err: errorForLog(e) }, "health probe skipped"));

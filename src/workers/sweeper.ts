@@ -10,6 +10,7 @@
 import type { Logger } from "pino";
 import type { Redis } from "ioredis";
 import type { Db } from "../db/client.js";
+import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
 import { enqueue, type JobPayloads, type QueueName } from "../core/jobs.js";
 import { noteEvent } from "../core/verifications.js";
@@ -19,6 +20,8 @@ import { outboxBacklog, queueDepth, sweptWork } from "../observability/metrics.j
 
 export interface SweepDeps {
   db: Db;
+  /** the key ring: retention erases sealed check results */
+  env: Env;
   queues: Queues;
   log: Logger;
   /** how late work must be before the sweeper steps in (its job may just be running late) */

@@ -133,14 +133,14 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
       take: q.limit + 1,
     });
     const page = rows.slice(0, q.limit);
-    res.json({ data: page.map((v) => ({ ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId })), nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null });
+    res.json({ data: page.map((v) => ({ ...toResource(app.env.keys, v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId })), nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null });
   });
 
   r.get("/verifications/:id", async (req, res) => {
     const { id: vid } = parse(IdParam, req.params);
     const v = await app.db.verification.findUnique({ where: { id: vid } });
     if (!v) throw new Problem(404, "Not found", "no such verification");
-    res.json({ ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId });
+    res.json({ ...toResource(app.env.keys, v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId });
   });
 
   r.get("/verifications/:id/events", async (req, res) => {
@@ -152,7 +152,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
       app.db.vendorCall.findMany({ where: { verificationId: v.id }, orderBy: { id: "asc" }, take: 500 }),
     ]);
     res.json({
-      verification: { ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId },
+      verification: { ...toResource(app.env.keys, v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId },
       data: events.map((e) => ({ id: e.id.toString(), source: e.source, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, detail: e.detail, createdAt: e.createdAt.toISOString() })),
       vendorCalls: calls.map((c) => ({ id: c.id.toString(), vendorAccountId: c.vendorAccountId, vendor: c.vendor, endpoint: c.endpoint, httpStatus: c.httpStatus, attempt: c.attempt, outcome: c.outcome, errorKind: c.errorKind, latencyMs: c.latencyMs, createdAt: c.createdAt.toISOString() })),
     });

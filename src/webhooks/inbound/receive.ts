@@ -9,6 +9,7 @@ import { adapterFor } from "../../adapters/registry.js";
 import type { RawWebhookRequest } from "../../adapters/types.js";
 import { toAdapterAccount } from "../../core/accounts.js";
 import { newId } from "../../domain/crypto.js";
+import { sealInboundBody } from "../../core/at-rest.js";
 import { enqueue } from "../../core/jobs.js";
 import { isDatabaseUnavailable } from "../../db/errors.js";
 import { spoolWebhook } from "./spool.js";
@@ -59,7 +60,7 @@ export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: st
   const row = await accountOf(accountId);
   const adapter = adapterFor(vendor);
   if (!row || row.vendor !== vendor || !adapter?.parseWebhook) return { kind: "unknown_account" };
-  const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row);
+  const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
   // fails closed: a vendor that parses webhooks without a way to authenticate them takes none
   if (!adapter.authenticateWebhook || !adapter.authenticateWebhook(raw, account)) {
     deps.log.warn({ vendor, vendorAccountId: account.id }, "vendor webhook refused: authentication failed");
@@ -69,7 +70,7 @@ export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: st
   const headers = Object.fromEntries(Object.entries(raw.headers).filter(([k]) => !NOT_STORED_HEADERS.has(k)));
   try {
     await deps.db.$transaction(async (tx) => {
-      await tx.inboundWebhook.create({ data: { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: new Uint8Array(raw.rawBody), status: "received", receivedAt: raw.receivedAt, nextDueAt: raw.receivedAt } });
+      await tx.inboundWebhook.create({ data: { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: sealInboundBody(deps.env.keys, id, raw.rawBody), status: "received", receivedAt: raw.receivedAt, nextDueAt: raw.receivedAt } });
       await enqueue(tx, "ingest", `ingest-${id}`, { inboundWebhookId: id });
     });
     return { kind: "stored", id };
@@ -77,7 +78,7 @@ export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: st
     if (!isDatabaseUnavailable(e)) throw e;
     // Postgres is down: spooled in Redis (sealed) and acknowledged; if Redis fails too, the database error stands (503)
     try {
-      await spoolWebhook(deps.redis, deps.prefix, deps.env.masterKey, { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: raw.rawBody, receivedAt: raw.receivedAt });
+      await spoolWebhook(deps.redis, deps.prefix, deps.env.keys, { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: raw.rawBody, receivedAt: raw.receivedAt });
     } catch {
       throw e;
     }

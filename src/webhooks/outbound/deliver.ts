@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Db } from "../../db/client.js";
 import type { Env } from "../../config/env.js";
 import { decryptJson } from "../../domain/crypto.js";
+import { AAD, eventPayloadOf } from "../../core/at-rest.js";
 import { webhookDeliveries } from "../../observability/metrics.js";
 import { enqueue } from "../../core/jobs.js";
 import { recordAudit, SYSTEM_ACTOR } from "../../core/audit.js";
@@ -18,9 +19,7 @@ import { inSpan, SpanKind } from "../../observability/tracing.js";
 
 const guardedAgents = { http: new http.Agent({ lookup: guardedLookup(), keepAlive: false }), https: new https.Agent({ lookup: guardedLookup(), keepAlive: false }) };
 
-export function endpointSecretsAad(endpointId: string): string {
-  return `webhook-endpoint:${endpointId}`;
-}
+export const endpointSecretsAad = AAD.endpointSecrets;
 
 export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliveryId: string): Promise<void> {
   const delivery = await deps.db.webhookDelivery.findUnique({ where: { id: deliveryId }, include: { event: true, endpoint: true } });
@@ -46,8 +45,8 @@ async function attemptDelivery(deps: { db: Db; env: Env; log: Logger }, delivery
     return;
   }
   const attemptNo = delivery.attemptCount + 1;
-  const body = JSON.stringify(event.payload);
-  const secrets = activeSecrets(decryptJson<StoredSecret[]>(deps.env.masterKey, endpoint.secretsEnc, endpointSecretsAad(endpoint.id)));
+  const body = JSON.stringify(eventPayloadOf(deps.env.keys, event));
+  const secrets = activeSecrets(decryptJson<StoredSecret[]>(deps.env.keys, endpoint.secretsEnc, endpointSecretsAad(endpoint.id)));
   const started = performance.now();
   let httpStatus: number | null = null;
   let error: string | null = null;

@@ -15,7 +15,8 @@ describe("environment", () => {
     expect(env.masterKey.length).toBe(32);
   });
   it("requires PUBLIC_BASE_URL in production (vendor webhook URLs are built from it)", () => {
-    const secrets = { ADMIN_TOKEN: "x".repeat(16), MASTER_KEY: Buffer.alloc(32, 1).toString("base64") };
+    // 32 characters: production refuses a shorter ADMIN_TOKEN (test/unit/core/safe-defaults.test.ts)
+    const secrets = { ADMIN_TOKEN: "x".repeat(32), MASTER_KEY: Buffer.alloc(32, 1).toString("base64") };
     expect(() => loadEnv({ ...secrets, NODE_ENV: "production" })).toThrow(/PUBLIC_BASE_URL: required when NODE_ENV=production/);
     expect(loadEnv({ ...secrets, NODE_ENV: "production", PUBLIC_BASE_URL: "https://kyc.example.com/" }).PUBLIC_BASE_URL).toBe("https://kyc.example.com");
     const env = loadEnv({ ...secrets, MIGRATE_ON_START: "false" });
