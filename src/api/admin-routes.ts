@@ -3,6 +3,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AppContext } from "../app/context.js";
+import type { VendorId } from "../core/model.js";
 import { adapterFor } from "../adapters/registry.js";
 import { parseAccountSettings, sealCredentials, toAccountResource, toAdapterAccount } from "../core/accounts.js";
 import { constantTimeEqual, generateApiKey, newId } from "../core/crypto.js";
@@ -15,6 +16,7 @@ import { CreateTenantSchema, CreateVendorAccountSchema, RedecideSchema } from ".
 import { PolicyUpdateSchema } from "../core/policy.js";
 import { readPolicy, writePolicy } from "../core/policy-store.js";
 import { redecide } from "../core/redecide.js";
+import { type Answer, AuditLogSchema, CreatedApiKeySchema, CreatedTenantSchema, PolicyResourceSchema, RedecideReportSchema, RoutingResourceSchema, TenantListSchema, VendorAccountHealthSchema, VendorAccountSchema, VendorEventListSchema } from "./resources.js";
 
 export function adminAuth(token: string) {
   return (req: Request, _res: Response, next: NextFunction) => {
@@ -36,12 +38,12 @@ export function adminRoutes(app: AppContext): Router {
     const key = generateApiKey();
     const t = await app.db.tenant.create({ data: { id, name: p.data.name, apiKeys: { create: { id: key.id, keyHash: key.hash, lastFour: key.lastFour } } } });
     await audit("tenant.created", "tenant", id, null, { name: t.name });
-    res.status(201).json({ id: t.id, name: t.name, apiKey: key.key });
+    res.status(201).json({ id: t.id, name: t.name, apiKey: key.key } satisfies Answer<typeof CreatedTenantSchema>);
   });
 
   r.get("/tenants", async (_req, res) => {
     const rows = await app.db.tenant.findMany({ orderBy: { createdAt: "asc" }, include: { vendorAccounts: true } });
-    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, a)), createdAt: t.createdAt.toISOString() })) });
+    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, a)), createdAt: t.createdAt.toISOString() })) } satisfies Answer<typeof TenantListSchema>);
   });
 
   r.post("/tenants/:id/api-keys", async (req, res) => {
@@ -50,7 +52,7 @@ export function adminRoutes(app: AppContext): Router {
     const key = generateApiKey();
     await app.db.apiKey.create({ data: { id: key.id, tenantId: t.id, keyHash: key.hash, lastFour: key.lastFour } });
     await audit("api_key.created", "tenant", t.id, null, { keyId: key.id, lastFour: key.lastFour });
-    res.status(201).json({ id: key.id, apiKey: key.key });
+    res.status(201).json({ id: key.id, apiKey: key.key } satisfies Answer<typeof CreatedApiKeySchema>);
   });
 
   r.post("/tenants/:id/vendor-accounts", async (req, res) => {
@@ -78,7 +80,7 @@ export function adminRoutes(app: AppContext): Router {
     });
     const resource = toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, row);
     await audit("vendor_account.created", "vendor_account", id, null, { ...resource });
-    res.status(201).json(resource);
+    res.status(201).json(resource satisfies Answer<typeof VendorAccountSchema>);
   });
 
   r.put("/tenants/:id/routing", async (req, res) => {
@@ -92,14 +94,14 @@ export function adminRoutes(app: AppContext): Router {
     if (errors.length) throw new Problem(422, "Unknown vendor accounts", errors.map((e) => e.message).join("; "), errors);
     await app.db.tenant.update({ where: { id: t.id }, data: { routing: p.data as Prisma.InputJsonValue } });
     await audit("routing.updated", "tenant", t.id, t.routing, p.data);
-    res.json({ tenantId: t.id, routing: p.data });
+    res.json({ tenantId: t.id, routing: p.data } satisfies Answer<typeof RoutingResourceSchema>);
   });
 
   r.get("/vendor-events", async (req, res) => {
     const accountId = typeof req.query.accountId === "string" ? req.query.accountId : undefined;
     const type = typeof req.query.type === "string" ? req.query.type : undefined;
     const rows = await app.db.vendorEvent.findMany({ where: { ...(accountId ? { vendorAccountId: accountId } : {}), ...(type ? { type } : {}) }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 200 });
-    res.json({ data: rows.map((e) => ({ id: e.id, vendorAccountId: e.vendorAccountId, vendor: e.vendor, type: e.type, externalId: e.externalId, payload: e.payload, deliveries: e.deliveries, createdAt: e.createdAt.toISOString(), lastSeenAt: e.lastSeenAt.toISOString() })) });
+    res.json({ data: rows.map((e) => ({ id: e.id, vendorAccountId: e.vendorAccountId, vendor: e.vendor as VendorId, type: e.type, externalId: e.externalId, payload: e.payload, deliveries: e.deliveries, createdAt: e.createdAt.toISOString(), lastSeenAt: e.lastSeenAt.toISOString() })) } satisfies Answer<typeof VendorEventListSchema>);
   });
 
   r.get("/vendor-accounts/:id/health", async (req, res) => {
@@ -118,19 +120,19 @@ export function adminRoutes(app: AppContext): Router {
     }
     res.json({
       id: row.id,
-      vendor: row.vendor,
+      vendor: row.vendor as VendorId,
       circuit: circuitStateOf(row.id),
       credits: row.credits,
       health: { ok: row.healthOk, detail: row.healthDetail, checkedAt: row.healthCheckedAt?.toISOString() ?? null },
       last15Minutes: { calls: calls.length, errorRate: calls.length ? calls.filter((c) => c.outcome !== "ok").length / calls.length : 0, p50LatencyMs: latencies[Math.floor(latencies.length / 2)] ?? null, p95LatencyMs: latencies[Math.floor(latencies.length * 0.95)] ?? null },
       probe,
-    });
+    } satisfies Answer<typeof VendorAccountHealthSchema>);
   });
 
   r.get("/tenants/:id/policy", async (req, res) => {
     const policy = await readPolicy(app.db, String(req.params.id));
     if (!policy) throw new Problem(404, "Not found", "no such tenant");
-    res.json(policy);
+    res.json(policy satisfies Answer<typeof PolicyResourceSchema>);
   });
 
   r.put("/tenants/:id/policy", async (req, res) => {
@@ -138,7 +140,7 @@ export function adminRoutes(app: AppContext): Router {
     if (!p.success) throw fromZod(p.error);
     const policy = await writePolicy(app.db, String(req.params.id), p.data, "admin");
     if (!policy) throw new Problem(404, "Not found", "no such tenant");
-    res.json(policy);
+    res.json(policy satisfies Answer<typeof PolicyResourceSchema>);
   });
 
   r.post("/verifications/re-decide", async (req, res) => {
@@ -148,12 +150,12 @@ export function adminRoutes(app: AppContext): Router {
     const report = await redecide(app, { tenantId: p.data.tenantId, from: new Date(p.data.from), to: new Date(p.data.to), apply: p.data.apply, actor: "admin" });
     if (!report) throw new Problem(404, "Not found", "no such tenant", [{ path: "$.tenantId", message: "no such tenant" }]);
     if (report.applied && report.changed.length) (app as { onEnqueued?: () => void }).onEnqueued?.();
-    res.json(report);
+    res.json(report satisfies Answer<typeof RedecideReportSchema>);
   });
 
   r.get("/audit-log", async (_req, res) => {
     const rows = await app.db.auditLog.findMany({ orderBy: { id: "desc" }, take: 200 });
-    res.json({ data: rows.map((a) => ({ ...a, id: a.id.toString() })) });
+    res.json({ data: rows.map((a) => ({ ...a, id: a.id.toString(), createdAt: a.createdAt.toISOString() })) } satisfies Answer<typeof AuditLogSchema>);
   });
 
   return r;

@@ -67,7 +67,8 @@ export function toAccountResource(publicBaseUrl: string, masterKey: Buffer, row:
   return {
     id: row.id,
     tenantId: row.tenantId,
-    vendor: row.vendor,
+    // the column only ever holds a VendorId (checked when the account is created)
+    vendor: row.vendor as VendorId,
     name: row.name,
     baseUrl: row.baseUrl,
     webhookUrl: webhookUrlOf(publicBaseUrl, row.vendor, row.id),

@@ -13,6 +13,7 @@ import { z } from "../../core/zod.js";
 import { replayDelivery } from "../../webhooks/outbound/deliver.js";
 import { QUEUE_NAMES } from "../../core/jobs.js";
 import { Problem, fromZod } from "../problem.js";
+import { type Answer, AdminDeliveryPageSchema, QUEUE_STATES, AdminVerificationPageSchema, AdminVerificationSchema, type DeliveryStatus, QueuesReportSchema, ReplayQueuedSchema, VendorAccountStatusListSchema, VendorInfoListSchema, VerificationEventLogSchema } from "../resources.js";
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url));
 const ASSETS = {
@@ -116,10 +117,10 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
         vendor,
         defaultBaseUrl: ADAPTERS[vendor].defaultBaseUrl,
         capabilities: ADAPTERS[vendor].capabilities,
-        secretKeys: ADAPTERS[vendor].credentials.secretKeys,
+        secretKeys: [...ADAPTERS[vendor].credentials.secretKeys],
         credentialsTemplate: CREDENTIAL_TEMPLATES[vendor],
       })),
-    });
+    } satisfies Answer<typeof VendorInfoListSchema>);
   });
 
   // The public resource plus tenantId; the personal input (subject, images) is never read here.
@@ -131,14 +132,14 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
       take: q.limit + 1,
     });
     const page = rows.slice(0, q.limit);
-    res.json({ data: page.map((v) => ({ ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId })), nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null });
+    res.json({ data: page.map((v) => ({ ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId })), nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null } satisfies Answer<typeof AdminVerificationPageSchema>);
   });
 
   r.get("/verifications/:id", async (req, res) => {
     const { id: vid } = parse(IdParam, req.params);
     const v = await app.db.verification.findUnique({ where: { id: vid } });
     if (!v) throw new Problem(404, "Not found", "no such verification");
-    res.json({ ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId });
+    res.json({ ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId } satisfies Answer<typeof AdminVerificationSchema>);
   });
 
   r.get("/verifications/:id/events", async (req, res) => {
@@ -153,16 +154,15 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
       verification: { ...toResource(v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId },
       data: events.map((e) => ({ id: e.id.toString(), source: e.source, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, detail: e.detail, createdAt: e.createdAt.toISOString() })),
       vendorCalls: calls.map((c) => ({ id: c.id.toString(), vendorAccountId: c.vendorAccountId, vendor: c.vendor, endpoint: c.endpoint, httpStatus: c.httpStatus, attempt: c.attempt, outcome: c.outcome, errorKind: c.errorKind, latencyMs: c.latencyMs, createdAt: c.createdAt.toISOString() })),
-    });
+    } satisfies Answer<typeof VerificationEventLogSchema>);
   });
 
   r.get("/queues", async (_req, res) => {
-    const STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "failed", "completed"] as const;
     const queues = await Promise.all(
       QUEUE_NAMES.map(async (name) => {
         try {
           const q = app.queues.byName[name];
-          const [counts, paused] = await withTimeout(3000, Promise.all([q.getJobCounts(...STATES), q.isPaused()]));
+          const [counts, paused] = await withTimeout(3000, Promise.all([q.getJobCounts(...QUEUE_STATES), q.isPaused()]));
           return { name, counts, paused, error: null };
         } catch (e) {
           return { name, counts: null, paused: null, error: `redis unavailable: ${(e as Error).message.slice(0, 80)}` };
@@ -180,7 +180,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
       queues,
       outbox: { backlog: due + scheduled, due, scheduled, oldestDueAt: oldest?.availableAt.toISOString() ?? null, oldestDueAgeMs: oldest ? now.getTime() - oldest.availableAt.getTime() : null },
       at: now.toISOString(),
-    });
+    } satisfies Answer<typeof QueuesReportSchema>);
   });
 
   r.get("/vendor-accounts", async (req, res) => {
@@ -214,7 +214,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
         return {
           id: a.id,
           name: a.name,
-          vendor: a.vendor,
+          vendor: a.vendor as VendorId,
           tenant: { id: a.tenant.id, name: a.tenant.name },
           disabled: a.disabledAt !== null,
           credits: a.credits,
@@ -231,7 +231,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
           },
         };
       }),
-    });
+    } satisfies Answer<typeof VendorAccountStatusListSchema>);
   });
 
   r.get("/webhook-deliveries", async (req, res) => {
@@ -258,7 +258,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
         eventId: d.eventId,
         eventType: d.event.type,
         verificationId: d.event.verificationId,
-        status: d.status,
+        status: d.status as DeliveryStatus,
         attemptCount: d.attemptCount,
         lastHttpStatus: d.lastHttpStatus,
         nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
@@ -266,7 +266,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
         attempts: d.attempts.map((a) => ({ attemptNo: a.attemptNo, httpStatus: a.httpStatus, error: a.error, latencyMs: a.latencyMs, at: a.createdAt.toISOString() })),
       })),
       nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
-    });
+    } satisfies Answer<typeof AdminDeliveryPageSchema>);
   });
 
   r.post("/webhook-deliveries/:id/replay", async (req, res) => {
@@ -278,7 +278,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
     await replayDelivery(app.db, d.id);
     await audit("webhook_delivery.replayed", "webhook_delivery", d.id, { status: d.status, attemptCount: d.attemptCount }, { status: "pending" });
     app.onEnqueued?.();
-    res.status(202).json({ id: d.id, status: "pending" });
+    res.status(202).json({ id: d.id, status: "pending" } satisfies Answer<typeof ReplayQueuedSchema>);
   });
 
   return r;
