@@ -33,7 +33,7 @@ mkdir -p "$BUILD"
 cd "$REPO"
 cp package.json package-lock.json tsconfig.json tsconfig.build.json prisma.config.ts "$BUILD/"
 cp -R prisma scripts src "$BUILD/"
-rm -rf "$BUILD/src/generated"   # .dockerignore
+rm -rf "$BUILD/src/generated" "$BUILD/src/api/console/console.js"   # .dockerignore
 cd "$BUILD"
 if [ "${IMAGE_CHECK_BUILD_DEPS:-ci}" = "link" ]; then
   step "build deps: linked to $REPO/node_modules"

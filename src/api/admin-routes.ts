@@ -7,7 +7,7 @@ import type { VendorId } from "../core/model.js";
 import { adapterFor } from "../adapters/registry.js";
 import { parseAccountSettings, sealCredentials, toAccountResource, toAdapterAccount } from "../core/accounts.js";
 import { constantTimeEqual, generateApiKey, newId } from "../core/crypto.js";
-import { RoutingSchema } from "../core/routing.js";
+import { RoutingSchema, type Routing } from "../core/routing.js";
 import { circuitStateOf } from "../core/vendor-http.js";
 import { toTechnicalReason } from "../core/errors.js";
 import { buildAdapterContext } from "../workers/adapter-context.js";
@@ -43,7 +43,8 @@ export function adminRoutes(app: AppContext): Router {
 
   r.get("/tenants", async (_req, res) => {
     const rows = await app.db.tenant.findMany({ orderBy: { createdAt: "asc" }, include: { vendorAccounts: true } });
-    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, a)), createdAt: t.createdAt.toISOString() })) } satisfies Answer<typeof TenantListSchema>);
+    // routing is written only through RoutingSchema (PUT .../routing, or the column default)
+    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing as Routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.masterKey, a)), createdAt: t.createdAt.toISOString() })) } satisfies Answer<typeof TenantListSchema>);
   });
 
   r.post("/tenants/:id/api-keys", async (req, res) => {

@@ -90,7 +90,7 @@ export const VendorAccountSchema = z
 
 export const CreatedTenantSchema = z.object({ id: z.string().openapi({ example: "ten_01JD..." }), name: z.string(), apiKey: z.string().openapi({ description: "the tenant's first API key, shown this once" }) }).openapi("CreatedTenant");
 export const TenantSchema = z
-  .object({ id: z.string(), name: z.string(), routing: json.openapi({ description: "the routing as stored (see Routing)" }), vendorAccounts: z.array(VendorAccountSchema), createdAt: isoTime() })
+  .object({ id: z.string(), name: z.string(), routing: RoutingSchema, vendorAccounts: z.array(VendorAccountSchema), createdAt: isoTime() })
   .openapi("Tenant");
 export const TenantListSchema = z.object({ data: z.array(TenantSchema) }).openapi("TenantList");
 export const CreatedApiKeySchema = z.object({ id: z.string(), apiKey: z.string().openapi({ description: "shown this once; stored hashed" }) }).openapi("CreatedApiKey");

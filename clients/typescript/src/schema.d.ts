@@ -1172,14 +1172,23 @@ export interface components {
         Tenant: {
             id: string;
             name: string;
-            /** @description the routing as stored (see Routing) */
-            routing?: unknown;
+            routing: components["schemas"]["Routing"];
             vendorAccounts: components["schemas"]["VendorAccount"][];
             /**
              * Format: date-time
              * @example 2026-12-03T10:15:00.000Z
              */
             createdAt: string;
+        };
+        Routing: {
+            /** @default [] */
+            default: string[];
+            /** @default [] */
+            rules: {
+                checks?: ("document" | "liveness" | "face_match")[];
+                country?: string;
+                accounts: string[];
+            }[];
         };
         VendorAccount: {
             /** @example va_01JD... */
@@ -1232,16 +1241,6 @@ export interface components {
         RoutingResource: {
             tenantId: string;
             routing: components["schemas"]["Routing"];
-        };
-        Routing: {
-            /** @default [] */
-            default: string[];
-            /** @default [] */
-            rules: {
-                checks?: ("document" | "liveness" | "face_match")[];
-                country?: string;
-                accounts: string[];
-            }[];
         };
         AllowedOriginsResource: components["schemas"]["AllowedOrigins"] & {
             tenantId: string;

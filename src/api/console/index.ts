@@ -1,7 +1,7 @@
-// The operations web console at /admin: a static single page (plain HTML + vanilla JS,
-// no build step, no CDN) and the extra admin API endpoints its screens need.
-// The page itself is public; every data call it makes carries the admin token.
-import { readFileSync } from "node:fs";
+// The operations web console at /admin: a static single page (HTML, CSS and one script bundled by
+// esbuild from the typed sources in ./browser, no framework, no CDN) and the extra admin API
+// endpoints its screens need. The page itself is public; every data call it makes carries the admin token.
+import { existsSync, readFileSync } from "node:fs";
 import express, { type Response, type Router } from "express";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { AppContext } from "../../app/context.js";
@@ -15,12 +15,12 @@ import { QUEUE_NAMES } from "../../core/jobs.js";
 import { Problem, fromZod } from "../problem.js";
 import { type Answer, AdminDeliveryPageSchema, QUEUE_STATES, AdminVerificationPageSchema, AdminVerificationSchema, type DeliveryStatus, QueuesReportSchema, ReplayQueuedSchema, VendorAccountStatusListSchema, VendorInfoListSchema, VerificationEventLogSchema } from "../resources.js";
 
-const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url));
-const ASSETS = {
-  html: asset("console.html"),
-  js: asset("console.js"),
-  css: asset("console.css"),
-};
+function asset(name: string): Buffer {
+  const file = new URL(`./${name}`, import.meta.url);
+  // console.js is built, not committed: scripts/build-console.mjs (npm start, npm test and npm run build run it)
+  if (!existsSync(file)) throw new Error(`the console's ${name} is missing: run \`npm run build:console\` (or \`npm run build\` for dist/)`);
+  return readFileSync(file);
+}
 
 // No inline script or style anywhere in the console: everything comes from /admin/console.*
 export const CONSOLE_CSP = [
@@ -49,6 +49,7 @@ function sendAsset(res: Response, type: string, body: Buffer): void {
 
 /** Serves the console's page and assets (no auth: the page asks for the admin token). */
 export function adminConsoleRouter(_app: AppContext): Router {
+  const ASSETS = { html: asset("console.html"), js: asset("console.js"), css: asset("console.css") };
   // strict: only these exact paths; everything else under /admin falls through to the API
   const r = express.Router({ strict: true });
   const page = (_req: unknown, res: Response) => sendAsset(res, "html", ASSETS.html);
