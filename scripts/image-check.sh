@@ -32,6 +32,7 @@ step "build context -> $BUILD"
 mkdir -p "$BUILD"
 cd "$REPO"
 cp package.json package-lock.json tsconfig.json tsconfig.build.json prisma.config.ts "$BUILD/"
+mkdir -p "$BUILD/clients/typescript" && cp clients/typescript/package.json "$BUILD/clients/typescript/"   # the workspace's manifest, as the Dockerfile COPYs it
 cp -R prisma scripts src "$BUILD/"
 rm -rf "$BUILD/src/generated" "$BUILD/src/api/console/console.js"   # .dockerignore
 cd "$BUILD"
@@ -99,6 +100,9 @@ wait_ok "http://127.0.0.1:$API_PORT/healthz" "API /healthz"
 step "API /healthz: $(body "http://127.0.0.1:$API_PORT/healthz")"
 wait_ok "http://127.0.0.1:$API_PORT/readyz" "API /readyz"
 step "API /readyz:  $(body "http://127.0.0.1:$API_PORT/readyz")"
+# the console's script is bundled at build time (scripts/build-console.mjs), never compiled at runtime
+node -e 'fetch(process.argv[1]).then(async r=>process.exit(r.ok&&/javascript/.test(r.headers.get("content-type"))&&(await r.text()).includes("kycGateway.adminToken")?0:1),()=>process.exit(1))' "http://127.0.0.1:$API_PORT/admin/console.js" || fail "the API does not serve the bundled /admin/console.js"
+step "API /admin/console.js: the bundled console is served"
 wait_ok "http://127.0.0.1:$WORKER_PORT/healthz" "worker /healthz"
 step "worker /healthz: $(body "http://127.0.0.1:$WORKER_PORT/healthz")"
 node -e 'fetch(process.argv[1]).then(r=>r.text()).then(t=>process.exit(/^kyc_queue_depth /m.test(t)||/# TYPE kyc_vendor_call_duration_seconds/.test(t)?0:1),()=>process.exit(1))' "http://127.0.0.1:$WORKER_PORT/metrics" || fail "worker /metrics lacks the kyc_ metrics"
