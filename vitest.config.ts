@@ -6,6 +6,7 @@ export default defineConfig({
     // integration tests share one Postgres database and one Redis: files run one at a time
     fileParallelism: false,
     setupFiles: ["test/support/setup.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: {

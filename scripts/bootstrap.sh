@@ -35,6 +35,9 @@ if [ ! -f src/generated/prisma/client.ts ] || [ prisma/schema.prisma -nt src/gen
   PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$(type -P true)}" PRISMA_HIDE_UPDATE_MESSAGE=1 npx prisma generate >/dev/null
 fi
 
+# 2b. the console's script, bundled from its typed sources (src/api/console/browser)
+node scripts/build-console.mjs >/dev/null
+
 # 3. a local .env for `npm start` (random secrets, sandbox-friendly defaults)
 if [ "$MODE" != "--test" ] && [ ! -f .env ]; then
   say "writing .env with fresh ADMIN_TOKEN and MASTER_KEY"

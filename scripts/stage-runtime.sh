@@ -19,7 +19,8 @@ cp -R prisma/migrations "$OUT/prisma/migrations"
 find "$OUT/dist" -name '*.map' -delete
 [ "${2:-}" = "--with-sandbox" ] || rm -rf "$OUT/dist/sandbox"
 cd "$OUT"
-node -e 'const fs = require("fs"); const p = JSON.parse(fs.readFileSync("package.json", "utf8")); delete p.devDependencies; fs.writeFileSync("package.json", JSON.stringify(p, null, 2) + "\n")'
+# no devDependencies, and no workspaces: the typed client (clients/typescript) is not part of the runtime
+node -e 'const fs = require("fs"); const p = JSON.parse(fs.readFileSync("package.json", "utf8")); delete p.devDependencies; delete p.workspaces; fs.writeFileSync("package.json", JSON.stringify(p, null, 2) + "\n")'
 npm install --package-lock-only --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
 node -e '
 const full = require(process.argv[1]).packages, pruned = require(process.cwd() + "/package-lock.json").packages;

@@ -3,11 +3,12 @@
 import express, { type Router } from "express";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AppContext } from "../app/context.js";
+import type { VendorId } from "../domain/model.js";
 import { adapterFor } from "../adapters/registry.js";
 import { parseAccountSettings, sealCredentials, toAccountResource, toAdapterAccount, type VendorAccountRow } from "../core/accounts.js";
 import { recordAudit } from "../core/audit.js";
 import { generateApiKey, newId } from "../domain/crypto.js";
-import { routingProblems, RoutingSchema, withRuleIds } from "../core/routing.js";
+import { routingProblems, RoutingSchema, withRuleIds, type Routing } from "../core/routing.js";
 import { circuitStateOf } from "../core/vendor-http.js";
 import { toTechnicalReason } from "../domain/errors.js";
 import { circuitView, newestProbe, readSharedHealth, redisAccountHealth } from "../core/account-health.js";
@@ -19,6 +20,7 @@ import { readPolicy, writePolicy } from "../core/policy-store.js";
 import { redecide } from "../core/redecide.js";
 import { operatorOf } from "./admin-auth.js";
 import type { VendorAdapter } from "../adapters/types.js";
+import { type Answer, AuditLogSchema, CreatedApiKeySchema, CreatedTenantSchema, PolicyResourceSchema, RedecideReportSchema, RoutingResourceSchema, TenantListSchema, VendorAccountHealthSchema, VendorAccountSchema, VendorEventListSchema } from "./resources.js";
 
 /** The vendor's parse of an account's credentials and settings; a bad field is a 400 naming it. */
 function validateAccountConfig(adapter: VendorAdapter, credentials: unknown, settings: unknown): { credentials: Record<string, unknown>; settings: Record<string, unknown> } {
@@ -59,12 +61,12 @@ export function adminRoutes(app: AppContext): Router {
     const key = generateApiKey();
     const t = await app.db.tenant.create({ data: { id, name: p.data.name, apiKeys: { create: { id: key.id, keyHash: key.hash, lastFour: key.lastFour } } } });
     await recordAudit(app.db, operatorOf(req), { action: "tenant.created", entityType: "tenant", entityId: id, after: { name: t.name, apiKeyId: key.id } });
-    res.status(201).json({ id: t.id, name: t.name, apiKey: key.key });
+    res.status(201).json({ id: t.id, name: t.name, apiKey: key.key } satisfies Answer<typeof CreatedTenantSchema>);
   });
 
   r.get("/tenants", async (_req, res) => {
     const rows = await app.db.tenant.findMany({ orderBy: { createdAt: "asc" }, include: { vendorAccounts: true } });
-    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.keys, a)), createdAt: t.createdAt.toISOString() })) });
+    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing as Routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.keys, a)), createdAt: t.createdAt.toISOString() })) } satisfies Answer<typeof TenantListSchema>);
   });
 
   const findTenant = async (id: unknown) => {
@@ -87,7 +89,7 @@ export function adminRoutes(app: AppContext): Router {
       await tx.apiKey.create({ data: { id: key.id, tenantId: t.id, keyHash: key.hash, lastFour: key.lastFour } });
       await recordAudit(tx, operatorOf(req), { action: "api_key.created", entityType: "tenant", entityId: t.id, after: { keyId: key.id, lastFour: key.lastFour } });
     });
-    res.status(201).json({ id: key.id, apiKey: key.key });
+    res.status(201).json({ id: key.id, apiKey: key.key } satisfies Answer<typeof CreatedApiKeySchema>);
   });
 
   // tenantAuth reads the key's row on every request: the revocation holds at once in every process
@@ -117,7 +119,7 @@ export function adminRoutes(app: AppContext): Router {
     });
     const resource = accountResource(row);
     await recordAudit(app.db, operatorOf(req), { action: "vendor_account.created", entityType: "vendor_account", entityId: id, after: resource });
-    res.status(201).json(resource);
+    res.status(201).json(resource satisfies Answer<typeof VendorAccountSchema>);
   });
 
   // Credentials and settings are merged key by key (credentials are write-only: an operator
@@ -157,14 +159,14 @@ export function adminRoutes(app: AppContext): Router {
     const routing = withRuleIds(p.data);
     await app.db.tenant.update({ where: { id: t.id }, data: { routing: routing as Prisma.InputJsonValue } });
     await recordAudit(app.db, operatorOf(req), { action: "routing.updated", entityType: "tenant", entityId: t.id, before: t.routing, after: routing });
-    res.json({ tenantId: t.id, routing });
+    res.json({ tenantId: t.id, routing } satisfies Answer<typeof RoutingResourceSchema>);
   });
 
   r.get("/vendor-events", async (req, res) => {
     const accountId = typeof req.query.accountId === "string" ? req.query.accountId : undefined;
     const type = typeof req.query.type === "string" ? req.query.type : undefined;
     const rows = await app.db.vendorEvent.findMany({ where: { ...(accountId ? { vendorAccountId: accountId } : {}), ...(type ? { type } : {}) }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 200 });
-    res.json({ data: rows.map((e) => ({ id: e.id, vendorAccountId: e.vendorAccountId, vendor: e.vendor, type: e.type, externalId: e.externalId, payload: e.payload, deliveries: e.deliveries, createdAt: e.createdAt.toISOString(), lastSeenAt: e.lastSeenAt.toISOString() })) });
+    res.json({ data: rows.map((e) => ({ id: e.id, vendorAccountId: e.vendorAccountId, vendor: e.vendor as VendorId, type: e.type, externalId: e.externalId, payload: e.payload, deliveries: e.deliveries, createdAt: e.createdAt.toISOString(), lastSeenAt: e.lastSeenAt.toISOString() })) } satisfies Answer<typeof VendorEventListSchema>);
   });
 
   r.get("/vendor-accounts/:id/health", async (req, res) => {
@@ -183,19 +185,19 @@ export function adminRoutes(app: AppContext): Router {
     const shared = (await readSharedHealth(healthBoard, [row.id])).get(row.id);
     res.json({
       id: row.id,
-      vendor: row.vendor,
+      vendor: row.vendor as VendorId,
       ...circuitView(shared, circuitStateOf(row.id)),
       credits: row.credits,
       health: newestProbe({ ok: row.healthOk, detail: row.healthDetail, checkedAt: row.healthCheckedAt?.toISOString() ?? null }, shared?.probe),
       last15Minutes: { calls: calls.length, errorRate: calls.length ? calls.filter((c) => c.outcome !== "ok").length / calls.length : 0, p50LatencyMs: latencies[Math.floor(latencies.length / 2)] ?? null, p95LatencyMs: latencies[Math.floor(latencies.length * 0.95)] ?? null },
       probe,
-    });
+    } satisfies Answer<typeof VendorAccountHealthSchema>);
   });
 
   r.get("/tenants/:id/policy", async (req, res) => {
     const policy = await readPolicy(app.db, String(req.params.id));
     if (!policy) throw new Problem(404, "Not found", "no such tenant");
-    res.json(policy);
+    res.json(policy satisfies Answer<typeof PolicyResourceSchema>);
   });
 
   r.put("/tenants/:id/policy", async (req, res) => {
@@ -203,7 +205,7 @@ export function adminRoutes(app: AppContext): Router {
     if (!p.success) throw fromZod(p.error);
     const policy = await writePolicy(app.db, String(req.params.id), p.data, operatorOf(req));
     if (!policy) throw new Problem(404, "Not found", "no such tenant");
-    res.json(policy);
+    res.json(policy satisfies Answer<typeof PolicyResourceSchema>);
   });
 
   r.post("/verifications/re-decide", async (req, res) => {
@@ -213,12 +215,12 @@ export function adminRoutes(app: AppContext): Router {
     const report = await redecide(app, { tenantId: p.data.tenantId, from: new Date(p.data.from), to: new Date(p.data.to), apply: p.data.apply, actor: operatorOf(req) });
     if (!report) throw new Problem(404, "Not found", "no such tenant", [{ path: "$.tenantId", message: "no such tenant" }]);
     if (report.applied && report.changed.length) (app as { onEnqueued?: () => void }).onEnqueued?.();
-    res.json(report);
+    res.json(report satisfies Answer<typeof RedecideReportSchema>);
   });
 
   r.get("/audit-log", async (_req, res) => {
     const rows = await app.db.auditLog.findMany({ orderBy: { id: "desc" }, take: 200 });
-    res.json({ data: rows.map((a) => ({ ...a, id: a.id.toString() })) });
+    res.json({ data: rows.map((a) => ({ ...a, id: a.id.toString(), createdAt: a.createdAt.toISOString() })) } satisfies Answer<typeof AuditLogSchema>);
   });
 
   return r;

@@ -5,6 +5,7 @@ import type { RawWebhookRequest } from "../adapters/types.js";
 import { VENDOR_IDS } from "../domain/model.js";
 import { createAccountCache, receiveVendorWebhook } from "../webhooks/inbound/receive.js";
 import { Problem } from "./problem.js";
+import { type Answer, HookReceiptSchema } from "./resources.js";
 
 export function hooksRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
   const r = express.Router();
@@ -22,7 +23,7 @@ export function hooksRoutes(app: AppContext & { onEnqueued?: () => void }): Rout
     if (result.kind === "unknown_account") throw new Problem(404, "Not found", "unknown vendor account");
     if (result.kind === "unauthenticated") throw new Problem(401, "Unauthorized", "webhook authentication failed");
     if (result.kind === "stored") app.onEnqueued?.();
-    res.status(200).json({ received: true, id: result.id, ...(result.kind === "spooled" ? { spooled: true } : {}) });
+    res.status(200).json({ received: true, id: result.id, ...(result.kind === "spooled" ? { spooled: true as const } : {}) } satisfies Answer<typeof HookReceiptSchema>);
   });
   return r;
 }

@@ -13,6 +13,8 @@ import { checkImageBytes, decodeBase64Image } from "./images.js";
 import { Problem, fromZod } from "./problem.js";
 import { QuotaExceeded, noteQuotaRefused, quotaProblemType } from "../core/quotas.js";
 import { CaptureSchema, CreateVerificationSchema, ListQuerySchema, RetakeSchema, type CreateVerificationBody } from "./schemas.js";
+import { type Answer, ErasedVerificationSchema, VendorDataSchema, VerificationPageSchema } from "./resources.js";
+import type { VendorId } from "../domain/model.js";
 
 const FILE_PARTS: Record<string, { target: "document" | "selfie"; side?: "front" | "back" | "single" }> = {
   document_front: { target: "document", side: "front" },
@@ -154,7 +156,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       take: limit + 1,
     });
     const page = rows.slice(0, limit);
-    res.json({ data: page.map((v) => toResource(app.env.keys, v)), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null });
+    res.json({ data: page.map((v) => toResource(app.env.keys, v)), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null } satisfies Answer<typeof VerificationPageSchema>);
   });
 
   const findOwn = async (req: Request) => {
@@ -183,14 +185,14 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     const v = await findOwn(req);
     const updated = await erasePersonalData(app, v.id);
     app.onEnqueued?.();
-    res.json({ ...toResource(app.env.keys, updated), erasedAt: updated.erasedAt?.toISOString() });
+    res.json({ ...toResource(app.env.keys, updated), erasedAt: updated.erasedAt?.toISOString() } satisfies Answer<typeof ErasedVerificationSchema>);
   });
 
   // the stored vendor payloads, redacted when stored (images, secrets and base64 removed): what the resource does not carry
   r.get("/verifications/:id/vendor-data", async (req, res) => {
     const v = await findOwn(req);
     const rows = await app.db.vendorPayload.findMany({ where: { verificationId: v.id }, orderBy: { id: "asc" }, take: 500 });
-    res.json({ data: rows.map((p) => ({ vendor: p.vendor, kind: p.kind, receivedAt: p.createdAt.toISOString(), body: vendorPayloadOf(app.env.keys, p) })) });
+    res.json({ data: rows.map((p) => ({ vendor: p.vendor as VendorId, kind: p.kind, receivedAt: p.createdAt.toISOString(), body: vendorPayloadOf(app.env.keys, p) })) } satisfies Answer<typeof VendorDataSchema>);
   });
 
   r.get("/verifications/:id/certificate", async (req, res) => {

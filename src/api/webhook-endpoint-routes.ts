@@ -7,16 +7,17 @@ import { generateWebhookSecret, type StoredSecret } from "../webhooks/outbound/s
 import { checkWebhookUrl } from "../webhooks/outbound/url-guard.js";
 import { Problem, fromZod } from "./problem.js";
 import { CreateWebhookEndpointSchema, UpdateWebhookEndpointSchema } from "./schemas.js";
+import { type Answer, type DeliveryStatus, ReplayQueuedSchema, RotatedWebhookEndpointSchema, WebhookDeliveryListSchema, WebhookEndpointListSchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema } from "./resources.js";
 
 /** how long the previous secret keeps signing after a rotation */
 const ROTATION_OVERLAP_MS = 24 * 3600_000;
 
 export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
   const r = express.Router();
-  const view = (e: { id: string; url: string; events: string[]; disabledAt: Date | null; createdAt: Date }) => ({
+  const view = (e: { id: string; url: string; events: string[]; disabledAt: Date | null; createdAt: Date }): Answer<typeof WebhookEndpointSchema> => ({
     id: e.id,
     url: e.url,
-    events: e.events,
+    events: e.events as Answer<typeof WebhookEndpointSchema>["events"],
     disabled: e.disabledAt !== null,
     createdAt: e.createdAt.toISOString(),
   });
@@ -42,12 +43,12 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
     const e = await app.db.webhookEndpoint.create({
       data: { id, tenantId: req.tenantId!, url: parsed.data.url, events: parsed.data.events ?? [], secretsEnc: encryptJson(app.env.keys, secrets, endpointSecretsAad(id)) },
     });
-    res.status(201).json({ ...view(e), secret });
+    res.status(201).json({ ...view(e), secret } satisfies Answer<typeof WebhookEndpointWithSecretSchema>);
   });
 
   r.get("/webhook-endpoints", async (req, res) => {
     const rows = await app.db.webhookEndpoint.findMany({ where: { tenantId: req.tenantId!, deletedAt: null }, orderBy: { createdAt: "asc" } });
-    res.json({ data: rows.map(view) });
+    res.json({ data: rows.map(view) } satisfies Answer<typeof WebhookEndpointListSchema>);
   });
 
   // re-enabling clears what disabled it (also the gateway's own disabling after failing deliveries),
@@ -83,7 +84,7 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
     const secret = generateWebhookSecret();
     const secrets: StoredSecret[] = [...old.map((s) => ({ ...s, expiresAt: s.expiresAt ?? until })), { secret, createdAt: now.toISOString() }];
     await app.db.webhookEndpoint.update({ where: { id: e.id }, data: { secretsEnc: encryptJson(app.env.keys, secrets, endpointSecretsAad(e.id)) } });
-    res.json({ ...view(e), secret, previousSecretsValidUntil: until });
+    res.json({ ...view(e), secret, previousSecretsValidUntil: until } satisfies Answer<typeof RotatedWebhookEndpointSchema>);
   });
 
   r.get("/webhook-endpoints/:id/deliveries", async (req, res) => {
@@ -95,12 +96,12 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
         eventId: d.eventId,
         eventType: d.event.type,
         verificationId: d.event.verificationId,
-        status: d.status,
+        status: d.status as DeliveryStatus,
         attemptCount: d.attemptCount,
         nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
         attempts: d.attempts.map((a) => ({ attemptNo: a.attemptNo, httpStatus: a.httpStatus, error: a.error, latencyMs: a.latencyMs, at: a.createdAt.toISOString() })),
       })),
-    });
+    } satisfies Answer<typeof WebhookDeliveryListSchema>);
   });
 
   r.post("/webhook-deliveries/:id/replay", async (req, res) => {
@@ -108,7 +109,7 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
     if (!d) throw new Problem(404, "Not found", "no such delivery");
     await replayDelivery(app.db, d.id);
     app.onEnqueued?.();
-    res.status(202).json({ id: d.id, status: "pending" });
+    res.status(202).json({ id: d.id, status: "pending" } satisfies Answer<typeof ReplayQueuedSchema>);
   });
 
   return r;

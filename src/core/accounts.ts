@@ -100,7 +100,8 @@ export function toAccountResource(publicBaseUrl: string, keys: Keys, row: Vendor
   return {
     id: row.id,
     tenantId: row.tenantId,
-    vendor: row.vendor,
+    // the column only ever holds a VendorId (checked when the account is created)
+    vendor: row.vendor as VendorId,
     name: row.name,
     baseUrl: row.baseUrl,
     webhookUrl: webhookUrlOf(publicBaseUrl, row.vendor, row.id),

@@ -1,7 +1,7 @@
-// The operations web console at /admin: a static single page (plain HTML + vanilla JS,
-// no build step, no CDN) and the extra admin API endpoints its screens need.
-// The page itself is public; every data call it makes carries the admin token.
-import { readFileSync } from "node:fs";
+// The operations web console at /admin: a static single page (HTML, CSS and one script bundled by
+// esbuild from the typed sources in ./browser, no framework, no CDN) and the extra admin API
+// endpoints its screens need. The page itself is public; every data call it makes carries the admin token.
+import { existsSync, readFileSync } from "node:fs";
 import express, { type Response, type Router } from "express";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { AppContext } from "../../app/context.js";
@@ -16,13 +16,14 @@ import { QUEUE_NAMES } from "../../core/jobs.js";
 import { Problem, fromZod } from "../problem.js";
 import { recordAudit } from "../../core/audit.js";
 import { operatorOf } from "../admin-auth.js";
+import { type Answer, AdminDeliveryPageSchema, QUEUE_STATES, AdminVerificationPageSchema, AdminVerificationSchema, type DeliveryStatus, QueuesReportSchema, ReplayQueuedSchema, VendorAccountStatusListSchema, VendorInfoListSchema, VerificationEventLogSchema } from "../resources.js";
 
-const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url));
-const ASSETS = {
-  html: asset("console.html"),
-  js: asset("console.js"),
-  css: asset("console.css"),
-};
+function asset(name: string): Buffer {
+  const file = new URL(`./${name}`, import.meta.url);
+  // console.js is built, not committed: scripts/build-console.mjs (npm start, npm test and npm run build run it)
+  if (!existsSync(file)) throw new Error(`the console's ${name} is missing: run \`npm run build:console\` (or \`npm run build\` for dist/)`);
+  return readFileSync(file);
+}
 
 // No inline script or style anywhere in the console: everything comes from /admin/console.*
 export const CONSOLE_CSP = [
@@ -51,6 +52,7 @@ function sendAsset(res: Response, type: string, body: Buffer): void {
 
 /** Serves the console's page and assets (no auth: the page asks for the admin token). */
 export function adminConsoleRouter(_app: AppContext): Router {
+  const ASSETS = { html: asset("console.html"), js: asset("console.js"), css: asset("console.css") };
   // strict: only these exact paths; everything else under /admin falls through to the API
   const r = express.Router({ strict: true });
   const page = (_req: unknown, res: Response) => sendAsset(res, "html", ASSETS.html);
@@ -118,10 +120,10 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
         vendor,
         defaultBaseUrl: ADAPTERS[vendor].defaultBaseUrl,
         capabilities: ADAPTERS[vendor].capabilities,
-        secretKeys: ADAPTERS[vendor].credentials.secretKeys,
+        secretKeys: [...ADAPTERS[vendor].credentials.secretKeys],
         credentialsTemplate: CREDENTIAL_TEMPLATES[vendor],
       })),
-    });
+    } satisfies Answer<typeof VendorInfoListSchema>);
   });
 
   // The public resource plus tenantId; the personal input (subject, images) is never read here.
@@ -140,7 +142,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
     const { id: vid } = parse(IdParam, req.params);
     const v = await app.db.verification.findUnique({ where: { id: vid } });
     if (!v) throw new Problem(404, "Not found", "no such verification");
-    res.json({ ...toResource(app.env.keys, v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId });
+    res.json({ ...toResource(app.env.keys, v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId } satisfies Answer<typeof AdminVerificationSchema>);
   });
 
   r.get("/verifications/:id/events", async (req, res) => {
@@ -155,16 +157,15 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
       verification: { ...toResource(app.env.keys, v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId },
       data: events.map((e) => ({ id: e.id.toString(), source: e.source, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, detail: e.detail, createdAt: e.createdAt.toISOString() })),
       vendorCalls: calls.map((c) => ({ id: c.id.toString(), vendorAccountId: c.vendorAccountId, vendor: c.vendor, endpoint: c.endpoint, httpStatus: c.httpStatus, attempt: c.attempt, outcome: c.outcome, errorKind: c.errorKind, latencyMs: c.latencyMs, createdAt: c.createdAt.toISOString() })),
-    });
+    } satisfies Answer<typeof VerificationEventLogSchema>);
   });
 
   r.get("/queues", async (_req, res) => {
-    const STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "failed", "completed"] as const;
     const queues = await Promise.all(
       QUEUE_NAMES.map(async (name) => {
         try {
           const q = app.queues.byName[name];
-          const [counts, paused] = await withTimeout(3000, Promise.all([q.getJobCounts(...STATES), q.isPaused()]));
+          const [counts, paused] = await withTimeout(3000, Promise.all([q.getJobCounts(...QUEUE_STATES), q.isPaused()]));
           return { name, counts, paused, error: null };
         } catch (e) {
           return { name, counts: null, paused: null, error: `redis unavailable: ${(e as Error).message.slice(0, 80)}` };
@@ -182,7 +183,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
       queues,
       outbox: { backlog: due + scheduled, due, scheduled, oldestDueAt: oldest?.availableAt.toISOString() ?? null, oldestDueAgeMs: oldest ? now.getTime() - oldest.availableAt.getTime() : null },
       at: now.toISOString(),
-    });
+    } satisfies Answer<typeof QueuesReportSchema>);
   });
 
   r.get("/vendor-accounts", async (req, res) => {
@@ -217,7 +218,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
         return {
           id: a.id,
           name: a.name,
-          vendor: a.vendor,
+          vendor: a.vendor as VendorId,
           tenant: { id: a.tenant.id, name: a.tenant.name },
           disabled: a.disabledAt !== null,
           credits: a.credits,
@@ -235,7 +236,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
           },
         };
       }),
-    });
+    } satisfies Answer<typeof VendorAccountStatusListSchema>);
   });
 
   r.get("/webhook-deliveries", async (req, res) => {
@@ -262,7 +263,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
         eventId: d.eventId,
         eventType: d.event.type,
         verificationId: d.event.verificationId,
-        status: d.status,
+        status: d.status as DeliveryStatus,
         attemptCount: d.attemptCount,
         lastHttpStatus: d.lastHttpStatus,
         nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
@@ -270,7 +271,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
         attempts: d.attempts.map((a) => ({ attemptNo: a.attemptNo, httpStatus: a.httpStatus, error: a.error, latencyMs: a.latencyMs, at: a.createdAt.toISOString() })),
       })),
       nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
-    });
+    } satisfies Answer<typeof AdminDeliveryPageSchema>);
   });
 
   r.post("/webhook-deliveries/:id/replay", async (req, res) => {
@@ -282,7 +283,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
     await replayDelivery(app.db, d.id);
     await recordAudit(app.db, operatorOf(req), { action: "webhook_delivery.replayed", entityType: "webhook_delivery", entityId: d.id, before: { status: d.status, attemptCount: d.attemptCount }, after: { status: "pending" } });
     app.onEnqueued?.();
-    res.status(202).json({ id: d.id, status: "pending" });
+    res.status(202).json({ id: d.id, status: "pending" } satisfies Answer<typeof ReplayQueuedSchema>);
   });
 
   return r;
