@@ -20,6 +20,7 @@ import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
+import pg from "pg";
 import { Webhook } from "standardwebhooks";
 import { formatSummary, summarize, type CpuProfile } from "./top-frames.js";
 import {
@@ -401,31 +402,47 @@ async function e2eSection() {
     if (res.status === 202 && json.id) sent.set(json.id, t0);
     else failedPosts += 1;
   };
+  // what a verification costs Postgres: its database's counters over the warm-up and the measured loop
+  // (a backend reports its counters within 10 s of going idle: hence the waits)
+  const statsOf = async () => {
+    const c = new pg.Client({ connectionString: db });
+    await c.connect();
+    try {
+      return (await c.query("SELECT xact_commit::float8 AS transactions, tup_inserted::float8 AS inserted, tup_updated::float8 AS updated, tup_deleted::float8 AS deleted, tup_returned::float8 AS returned FROM pg_stat_database WHERE datname = current_database()")).rows[0] as Record<string, number>;
+    } finally {
+      await c.end();
+    }
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 11_000));
+  await settle();
+  const stats0 = await statsOf();
   log(`e2e: warm-up (20 sequential), then ${cfg.e2eRate}/s open loop for ${cfg.e2eSeconds} s, ShareID answering in ${cfg.vendorMs} ms`);
   const warm = new Map<string, number>();
   for (let i = 0; i < 20; i += 1) await send(warm);
   await rx.waitFor(warm.keys(), 60_000);
 
-  const sent = new Map<string, number>();
+  // open loop: sent on schedule whether or not earlier ones have finished
+  const openLoop = async () => {
+    const sent = new Map<string, number>();
+    const start = performance.now();
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < cfg.e2eSeconds * cfg.e2eRate; i += 1) {
+      const wait = start + (i * 1000) / cfg.e2eRate - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      inFlight.push(send(sent));
+    }
+    await Promise.all(inFlight);
+    return { sent, missing: await rx.waitFor(sent.keys(), 60_000) };
+  };
   const cpu0 = cpuSeconds(gw.pid);
   resetPeakRss(gw.pid);
-  if (cfg.profile) await gw.startProfile();
-  const total = cfg.e2eSeconds * cfg.e2eRate;
-  const start = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < total; i += 1) {
-    const due = start + (i * 1000) / cfg.e2eRate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    inFlight.push(send(sent));
-  }
-  await Promise.all(inFlight);
-  const missing = await rx.waitFor(sent.keys(), 60_000);
-  const profile = cfg.profile ? await (async () => {
-    const file = `${PROFILES}/e2e.cpuprofile`;
-    await gw.stopProfile(file);
-    return file;
-  })() : undefined;
+  const { sent, missing } = await openLoop();
+  const gatewayUse = { peakRssMb: peakRssMb(gw.pid), cpuSeconds: Math.round((cpuSeconds(gw.pid) - cpu0) * 10) / 10 };
+  const vendorCalls = (await call(sandboxUrl, "", "GET", "/_control/load")).shareid?.total ?? 0;
+  await settle();
+  const stats1 = await statsOf();
+  const postgresPerVerification = Object.fromEntries(Object.keys(stats0).map((k) => [k, Math.round(((stats1[k]! - stats0[k]!) / (sent.size + warm.size)) * 10) / 10]));
+  const profile = cfg.profile ? await profileRun("e2e", gw, openLoop) : undefined;
   const added: number[] = [];
   const types: Record<string, number> = {};
   for (const [id, t0] of sent) {
@@ -434,7 +451,6 @@ async function e2eSection() {
     types[f.type] = (types[f.type] ?? 0) + 1;
     if (f.type === "verification.completed") added.push(f.at - t0 - cfg.vendorMs);
   }
-  const vendorLoad = (await call(sandboxUrl, "", "GET", "/_control/load")).shareid ?? {};
   await call(sandboxUrl, "", "DELETE", "/_control/faults");
   const r = (v: number) => Math.round(v * 10) / 10;
   results.e2e = {
@@ -447,9 +463,11 @@ async function e2eSection() {
     missing,
     unverifiedDeliveries: rx.unverified,
     // the vendor's answer is subtracted once per verification: the stand-in counts its calls, so a second call would show here
-    vendorCallsPerVerification: r((vendorLoad.total ?? 0) / (sent.size + warm.size)),
+    vendorCallsPerVerification: r(vendorCalls / (sent.size + warm.size)),
     addedMs: { p50: r(percentile(added, 50)), p90: r(percentile(added, 90)), p99: r(percentile(added, 99)), max: r(Math.max(...added)) },
-    gateway: { peakRssMb: peakRssMb(gw.pid), cpuSeconds: r(cpuSeconds(gw.pid) - cpu0) },
+    gateway: gatewayUse,
+    // includes the relay's and the sweeper's own polling during the window
+    postgresPerVerification,
     profile,
   };
   log(`  ${JSON.stringify(results.e2e)}`);
@@ -568,11 +586,17 @@ function table(): { rows: Row[]; markdown: string } {
     const lost = e2e.missing ? ` (${e2e.missing}/${e2e.sent} without a final webhook)` : "";
     rows.push({ path: `end-to-end added latency at ${e2e.rate}/s, vendor ${e2e.vendorMs} ms: p50 / p90 / p99 ms${lost}`, gateway: `${e2e.addedMs.p50} / ${e2e.addedMs.p90} / ${e2e.addedMs.p99}`, baseline: "", ratio: "", target: "p50 ≤ 15, p99 ≤ 50", result: mark(e2e.addedMs.p50 <= 15 && e2e.addedMs.p99 <= 50 && !e2e.missing) });
   }
-  const w = results.workers as { workers: number; perSecond: number }[] | undefined;
+  const w = results.workers as { workers: number; perSecond: number; cores: { machine: number; machineCores: number; workers: number[]; postgres: number } }[] | undefined;
   if (w) {
     const one = median(w.filter((r) => r.workers === 1).map((r) => r.perSecond));
     const two = median(w.filter((r) => r.workers === 2).map((r) => r.perSecond));
-    rows.push({ path: "end-to-end throughput, 0 ms vendor: 2 worker processes vs 1 (verifications/s)", gateway: `${two} vs ${one}`, baseline: "", ratio: (two / one).toFixed(2), target: "≥ 1.7", result: mark(two / one >= 1.7) });
+    // what saturates first: the machine's CPU (and how much of it the workers had), or not
+    const twos = w.filter((r) => r.workers === 2);
+    const busy = median(twos.map((r) => r.cores.machine));
+    const cores = twos[0]?.cores.machineCores ?? 0;
+    const workersUsed = median(twos.map((r) => r.cores.workers.reduce((a, b) => a + b, 0)));
+    const saturated = busy >= 0.9 * cores ? `; machine CPU saturated: ${busy} of ${cores} cores busy, the two workers had ${workersUsed.toFixed(2)}, Postgres ${median(twos.map((r) => r.cores.postgres))}` : `; ${busy} of ${cores} cores busy`;
+    rows.push({ path: `end-to-end throughput, 0 ms vendor: 2 worker processes vs 1 (verifications/s${saturated})`, gateway: `${two} vs ${one}`, baseline: "", ratio: (two / one).toFixed(2), target: "≥ 1.7", result: mark(two / one >= 1.7) });
   }
   const markdown = ["| path | gateway | raw baseline | ratio | target | result |", "|---|---|---|---|---|---|", ...rows.map((r) => `| ${r.path} | ${r.gateway} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.result} |`)].join("\n");
   return { rows, markdown };
