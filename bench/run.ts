@@ -3,7 +3,7 @@
 // baseline, gateway, baseline, ...), medians of each side's rounds. Then the gateway's own figures
 // where there is no baseline: 10 MB multipart uploads (peak RSS), end-to-end added latency, and the
 // throughput of one against two worker processes. The defaults are the real measurement (about
-// 12 minutes on the 2-core machine); the BENCH_* variables shorten it:
+// 10 minutes on a quiet 2-core machine); the BENCH_* variables shorten it:
 //   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNECTIONS=16 BENCH_WARMUP_SECONDS=2
 //   BENCH_PATHS=accept-small,accept-2mb,ingest,read,list,uploads,e2e,workers
 //   BENCH_UPLOADS=20 BENCH_UPLOAD_BYTES=10000000 BENCH_UPLOAD_ROUNDS=3
