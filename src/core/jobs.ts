@@ -56,7 +56,13 @@ export async function enqueue<Q extends QueueName>(tx: Tx, queue: Q, jobId: stri
       traceparent: traceparentOf(),
     },
   });
+  // delivered when the transaction commits, to every listening relay (src/workers/outbox.ts): work created in any
+  // process is published at once, not at the next poll
+  await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;
 }
+
+/** The Postgres channel a commit that wrote outbox rows notifies. */
+export const OUTBOX_CHANNEL = "kyc_outbox";
 
 /** A job's BullMQ data: its payload, and its context under a key no payload uses. */
 export function jobData(payload: unknown, ctx: JobContext): Record<string, unknown> {

@@ -5,7 +5,8 @@ import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 
 import type { Db } from "../db/client.js";
-import { jobData } from "../core/jobs.js";
+import pg from "pg";
+import { jobData, OUTBOX_CHANNEL } from "../core/jobs.js";
 import { contextOf, inSpan, SpanKind, traceparentOf } from "../observability/tracing.js";
 import type { QueueName, Queues } from "../core/queues.js";
 
@@ -23,11 +24,20 @@ export interface OutboxRelay {
   nudge(): void;
 }
 
-export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalMs: number): OutboxRelay {
+export interface RelayOptions {
+  /** LISTEN on this database for the commits that wrote outbox rows (OUTBOX_CHANNEL): publish at once */
+  listenUrl?: string;
+}
+
+export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalMs: number, options: RelayOptions = {}): OutboxRelay {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<number> | null = null;
+  // a wake-up that came while a flush was running: its rows may have committed after that flush read
+  let again = false;
   let stopped = false;
   let lastErrorLogged = 0;
+  let listener: pg.Client | null = null;
+  let listenRetry: NodeJS.Timeout | null = null;
 
   async function flushOnce(): Promise<number> {
     // BullMQ waits for a connection forever; while Redis is away the rows just wait here
@@ -66,14 +76,18 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
   }
 
   async function flush(): Promise<number> {
-    if (running) return running;
+    if (running) {
+      again = true;
+      return running;
+    }
     running = (async () => {
       let total = 0;
       try {
         for (;;) {
+          again = false;
           const n = await flushOnce();
           total += n;
-          if (n < 200) break;
+          if (n < 200 && !again) break;
         }
       } catch (e) {
         if (Date.now() - lastErrorLogged > 30_000) {
@@ -94,15 +108,43 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
     if (!stopped) timer = setTimeout(tick, intervalMs);
   }
 
+  // The poll stays (rows that came due, a lost notification); the notifications take the wait out of the hot path.
+  async function listen(): Promise<void> {
+    if (!options.listenUrl || stopped) return;
+    const client = new pg.Client({ connectionString: options.listenUrl, connectionTimeoutMillis: 5_000 });
+    const retry = () => {
+      if (listener === client) listener = null;
+      client.end().catch(() => undefined);
+      if (!stopped && !listenRetry) listenRetry = setTimeout(() => ((listenRetry = null), void listen()), 2_000);
+    };
+    client.on("error", retry);
+    client.on("end", retry);
+    client.on("notification", () => void flush());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      listener = client;
+      // what was committed while this process was not listening
+      void flush();
+    } catch {
+      retry();
+    }
+  }
+
   return {
     flush,
     start() {
       stopped = false;
       timer = setTimeout(tick, 0);
+      void listen();
     },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (listenRetry) clearTimeout(listenRetry);
+      const l = listener;
+      listener = null;
+      await l?.end().catch(() => undefined);
       if (running) await running;
     },
     nudge() {

@@ -108,7 +108,7 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
     w.on("error", (err) => log.debug({ queue: name, err: errorForLog(err) }, "worker connection error"));
     return w;
   });
-  const relay = createOutboxRelay(db, queues, log, env.OUTBOX_INTERVAL_MS);
+  const relay = createOutboxRelay(db, queues, log, env.OUTBOX_INTERVAL_MS, { listenUrl: env.DATABASE_URL });
   relay.start();
 
   // The sweep is a BullMQ job scheduler: one sweep job per interval whichever process takes it.
