@@ -374,7 +374,8 @@ export interface NewVerification {
   metadata: Record<string, unknown>;
   documentCountry: string | null;
   idempotencyKey: string | null;
-  requestHash: string;
+  /** the canonical body's sha256, when an Idempotency-Key was sent */
+  requestHash: string | null;
   input: VerificationInputData;
   /** the routing decision (core/routing.ts planRoute), taken once by the API */
   routePlan: RoutePlan;
