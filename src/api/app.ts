@@ -7,6 +7,7 @@ import { registry } from "../observability/metrics.js";
 import { adminAuth, adminRoutes } from "./admin-routes.js";
 import { hooksRoutes } from "./hooks-routes.js";
 import { buildOpenApi, DOCS_HTML } from "./openapi.js";
+import { guardParsedBody, guardRequestLine } from "./input-guard.js";
 import { Problem, problemHandler } from "./problem.js";
 import { tenantAuth } from "./tenant-auth.js";
 import { tenantRateLimit } from "./rate-limit.js";
@@ -41,6 +42,11 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
     }),
   );
+
+  // NUL, lone surrogates and bad percent-encoding in the path, the query or Idempotency-Key: 400 before any route
+  e.use(guardRequestLine);
+  // the server leaves this check to the app (src/api/server.ts) so that the refusal is a problem too
+  e.use((req, _res, next) => (req.httpVersion === "1.1" && !req.headers.host ? next(new Problem(400, "Invalid request", "HTTP/1.1 requests need a Host header", [{ path: "header:Host", message: "required" }])) : next()));
 
   e.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
   e.get("/readyz", async (_req, res) => {
@@ -79,9 +85,9 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
 
   const json = express.json({ limit: app.env.MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
   // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key
-  e.use("/v1", tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, verificationRoutes(app), webhookEndpointRoutes(app));
+  e.use("/v1", tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, guardParsedBody, verificationRoutes(app), webhookEndpointRoutes(app));
   e.use("/admin", adminConsoleRouter(app));
-  e.use("/admin", adminAuth(app.env.ADMIN_TOKEN), json, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app));
+  e.use("/admin", adminAuth(app.env.ADMIN_TOKEN), json, guardParsedBody, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app));
   e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
   e.use(problemHandler);
   return e;
