@@ -10,6 +10,7 @@ import { createQueues } from "./workers/queues.js";
 import { startWorkers } from "./workers/runner.js";
 import { startWorkerHttp, type WorkerHttp } from "./workers/http.js";
 import { createApp } from "./api/app.js";
+import { createApiServer } from "./api/server.js";
 
 const mode = process.argv.includes("--api") ? "api" : process.argv.includes("--worker") ? "worker" : process.argv.includes("--local") ? "local" : "all";
 
@@ -62,7 +63,7 @@ if (mode === "local") {
 }
 if (runApi) {
   const app = createApp({ env, db, log, queues, onEnqueued: () => workers?.relay.nudge() });
-  server = app.listen(env.PORT, () => log.info({ port: env.PORT, mode }, "gateway listening"));
+  server = createApiServer(app).listen(env.PORT, () => log.info({ port: env.PORT, mode }, "gateway listening"));
 }
 if (mode === "local") {
   const { seedDemo } = await import("./sandbox/seed.js");
