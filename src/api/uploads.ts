@@ -62,7 +62,8 @@ export function multipartProblem(err: unknown): Problem | null {
 
 function removeWhenDone(req: Request, res: Response): void {
   res.once("close", () => {
-    for (const f of uploadsOf(req)) void rm(f.path, { force: true });
+    // a file multer already removed (an aborted request) has no path any more
+    for (const f of uploadsOf(req)) if (typeof f.path === "string") rm(f.path, { force: true }).catch(() => undefined);
   });
 }
 

@@ -69,6 +69,21 @@ describe("multipart the parser refuses is a 400 naming the part, never a 500", (
     expect(readdirSync(uploadDir)).toEqual([]);
   });
 
+  it("a form refused after its files were written (too many files, cut short) leaves no file and no crash", async () => {
+    const file = (i: number) => `--b4\r\nContent-Disposition: form-data; name="selfie"; filename="${i}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n${fakeJpeg().toString("latin1")}\r\n`;
+    const tooMany = await rawRequest(gw.url, multipart("b4", `${Array.from({ length: 8 }, (_, i) => file(i)).join("")}--b4--\r\n`));
+    expect(tooMany.status).toBe(400);
+    expect(JSON.parse(tooMany.body).errors[0].message).toBe("too many files");
+    // the form ends inside a file part (no closing boundary): multer removes the file, and the
+    // cleanup at the end of the response must not trip over it (it threw, uncaught, and took the process down)
+    const cut = await rawRequest(gw.url, multipart("b4", `--b4\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"checks":["document"]}\r\n${file(1)}`));
+    expect(cut.status).toBe(400);
+    expect(JSON.parse(cut.body).errors[0].message).toMatch(/Unexpected end of form/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(readdirSync(uploadDir)).toEqual([]);
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+  });
+
   it("the same multipart request twice with one Idempotency-Key is one verification (the key covers the image bytes)", async () => {
     const send = (tag: string) => {
       const form = new FormData();
