@@ -1,7 +1,7 @@
 // Peak memory of a gateway receiving concurrent multipart uploads (issue 11 point 2: uploads with
 // bounded memory). Starts the gateway in a child process, resets its peak RSS (VmHWM, Linux), sends
 // UPLOADS concurrent POST /v1/verifications with one IMAGE_MB image part each, and prints the peak.
-//   node --import tsx bench/upload-rss.ts          (UPLOADS=20 IMAGE_MB=10 by default)
+//   node --import tsx bench/upload-rss.ts          (UPLOADS=20 IMAGE_MB=10 by default; REFUSED=1 below)
 // Not part of npm test. Linux only (reads /proc).
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -22,7 +22,9 @@ const mb = (kb: number) => Math.round(kb / 1024);
 const status = () => Object.fromEntries(readFileSync(`/proc/${child.pid}/status`, "utf8").split("\n").filter((l) => /^Vm(HWM|RSS):/.test(l)).map((l) => [l.split(":")[0], Number(l.split(/\s+/)[1])]));
 
 const image = Buffer.concat([fakeJpeg("bench"), Buffer.alloc(IMAGE_BYTES - fakeJpeg("bench").length, 7)]);
-const request = JSON.stringify({ checks: ["document"], document: { type: "passport", country: "FR" } });
+// REFUSED=1: a request refused by validation after the upload (checks: []), so the figure is the
+// upload's own memory, without the sealed input and the database write
+const request = JSON.stringify({ checks: process.env.REFUSED ? [] : ["document"], document: { type: "passport", country: "FR" } });
 const upload = async () => {
   const form = new FormData();
   form.append("request", request);
