@@ -10,6 +10,7 @@ import { startWorkers } from "./workers/runner.js";
 import { startWorkerHttp, type WorkerHttp } from "./workers/http.js";
 import { createApp } from "./api/app.js";
 import { startTracing } from "./observability/tracing.js";
+import { createApiServer } from "./api/server.js";
 
 const mode = process.argv.includes("--api") ? "api" : process.argv.includes("--worker") ? "worker" : process.argv.includes("--local") ? "local" : "all";
 
@@ -49,7 +50,7 @@ if (env.SANDBOX_ENABLED) {
 }
 if (runApi) {
   const app = createApp({ env, db, log, queues, onEnqueued: () => workers?.relay.nudge() });
-  server = app.listen(env.PORT, () => log.info({ port: env.PORT, mode }, "gateway listening"));
+  server = createApiServer(app).listen(env.PORT, () => log.info({ port: env.PORT, mode }, "gateway listening"));
 }
 if (env.SANDBOX_ENABLED) {
   const { seedDemo } = await import("./sandbox/seed.js");

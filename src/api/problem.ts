@@ -35,23 +35,23 @@ export function fromZod(error: ZodError, prefix: readonly PropertyKey[] = []): P
   return new Problem(400, "Invalid request", errors.map((e) => `${e.path}: ${e.message}`).join("; "), errors);
 }
 
+/** The RFC 9457 document of a problem. */
+export function problemJson(p: Problem): string {
+  return JSON.stringify({ type: p.type, title: p.title, status: p.status, detail: p.detail, ...(p.errors ? { errors: p.errors } : {}) });
+}
+
 export function sendProblem(res: Response, p: Problem): void {
-  res
-    .status(p.status)
-    .type("application/problem+json")
-    .send(JSON.stringify({ type: p.type, title: p.title, status: p.status, detail: p.detail, ...(p.errors ? { errors: p.errors } : {}) }));
+  res.status(p.status).type("application/problem+json").send(problemJson(p));
 }
 
 export function problemHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
   if (res.headersSent) return;
   if (err instanceof Problem) return sendProblem(res, err);
-  const e = err as { type?: string; status?: number; statusCode?: number; code?: string; field?: string };
-  // body-parser and multer errors
-  if (e.type === "entity.too.large" || e.code === "LIMIT_FILE_SIZE" || e.code === "LIMIT_FIELD_VALUE")
-    return sendProblem(res, new Problem(413, "Payload too large", e.field ? `part ${e.field} is larger than allowed` : "the request body is larger than allowed", e.field ? [{ path: `$.${e.field}`, message: "too large" }] : undefined));
+  const e = err as { type?: string; status?: number; statusCode?: number; code?: unknown };
+  // body-parser errors (multipart errors are mapped where the parser runs, src/api/uploads.ts)
+  if (e.type === "entity.too.large") return sendProblem(res, new Problem(413, "Payload too large", "the request body is larger than allowed", [{ path: "$", message: "too large" }]));
   if (e.type === "entity.parse.failed") return sendProblem(res, new Problem(400, "Malformed JSON", "the body is not valid JSON", [{ path: "$", message: "not valid JSON" }]));
   if (e.type === "encoding.unsupported" || e.type === "charset.unsupported") return sendProblem(res, new Problem(415, "Unsupported encoding"));
-  if (typeof e.code === "string" && e.code.startsWith("LIMIT_")) return sendProblem(res, new Problem(400, "Invalid multipart body", e.code, e.field ? [{ path: `$.${e.field}`, message: e.code }] : undefined));
   if (isDatabaseUnavailable(err)) {
     // nothing was written: every write is one transaction, so the request can be repeated as is
     req.log?.warn({ err: errorForLog(err) }, "database unavailable");
@@ -60,7 +60,11 @@ export function problemHandler(err: unknown, req: Request, res: Response, _next:
   }
   if (isVendorError(err)) return sendProblem(res, new Problem(err.kind === "parse" ? 400 : 502, "Vendor error", err.message));
   const status = e.status ?? e.statusCode;
-  if (status && status >= 400 && status < 500) return sendProblem(res, new Problem(status, "Bad request"));
+  // zlib's errors (Z_DATA_ERROR, ...): a body that is not what its Content-Encoding says
+  if (status === 400 && typeof e.code === "string" && e.code.startsWith("Z_"))
+    return sendProblem(res, new Problem(400, "Invalid body encoding", "the body is not encoded as its Content-Encoding says", [{ path: "header:Content-Encoding", message: "does not match the body" }]));
+  // what else the body parsers refuse with a 4xx (an aborted or short body): the body as a whole
+  if (status && status >= 400 && status < 500) return sendProblem(res, new Problem(status, "Bad request", "the request body could not be read", [{ path: "$", message: "could not be read" }]));
   req.log?.error({ err: errorForLog(err) }, "unhandled error");
   sendProblem(res, new Problem(500, "Internal error", "an unexpected error occurred; it has been logged"));
 }

@@ -1,6 +1,5 @@
 // Tenant API: verifications (DESIGN.md "Tenant API").
 import express, { type Request, type Response, type Router } from "express";
-import multer from "multer";
 import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { VerificationInputData } from "../adapters/types.js";
@@ -10,8 +9,10 @@ import { planRoute, RoutingSchema } from "../core/routing.js";
 import { acceptNewInput, cancelVerification, createVerification, erasePersonalData, NotAccepting, toResource, type VerificationRow } from "../core/verifications.js";
 import { artifactOf, vendorPayloadOf } from "../core/at-rest.js";
 import { checkImageBytes, decodeBase64Image } from "./images.js";
+import { assertStorableJson } from "./input-guard.js";
 import { Problem, fromZod } from "./problem.js";
 import { QuotaExceeded, noteQuotaRefused, quotaProblemType } from "../core/quotas.js";
+import { multipartUploads, readUpload, sha256OfUpload, uploadsOf, type Upload } from "./uploads.js";
 import { CaptureSchema, CreateVerificationSchema, ListQuerySchema, RetakeSchema, type CreateVerificationBody } from "./schemas.js";
 import { type Answer, ErasedVerificationSchema, VendorDataSchema, VerificationPageSchema } from "./resources.js";
 import type { VendorId } from "../domain/model.js";
@@ -36,44 +37,61 @@ function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** JSON body, or multipart with a `request` JSON part and image parts, to one plain body object. */
-function readBody(req: Request): unknown {
-  if (!req.is("multipart/form-data")) return req.body;
+/**
+ * JSON body, or multipart with a `request` JSON part and image parts, to one plain body object.
+ * An image part stands in the body as a token naming its bytes' sha256 (the zod schema sees an image
+ * like any other, and the Idempotency-Key hash covers the bytes); its bytes stay on disk until toInput
+ * reads them once. A token sent in JSON is not an upload of this request: it fails as base64.
+ */
+async function readBody(req: Request): Promise<{ body: unknown; uploads: Map<string, Upload> }> {
+  const uploads = new Map<string, Upload>();
+  if (!req.is("multipart/form-data")) return { body: req.body, uploads };
   const raw = (req.body as Record<string, unknown>)?.request;
   if (typeof raw !== "string") throw new Problem(400, "Invalid request", "multipart requests need a `request` part holding the JSON body", [{ path: "$.request", message: "required" }]);
-  let body: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    body = JSON.parse(raw);
+    parsed = JSON.parse(raw);
   } catch {
     throw new Problem(400, "Malformed JSON", "the `request` part is not valid JSON", [{ path: "$.request", message: "not valid JSON" }]);
   }
-  const files = (req.files as Express.Multer.File[] | undefined) ?? [];
-  for (const f of files) {
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Problem(400, "Invalid request", "the `request` part must be a JSON object", [{ path: "$.request", message: "must be a JSON object" }]);
+  assertStorableJson(parsed);
+  const body = parsed as Record<string, unknown>;
+  for (const f of uploadsOf(req)) {
     const part = FILE_PARTS[f.fieldname];
     if (!part) throw new Problem(400, "Invalid request", `unknown file part ${f.fieldname}`, [{ path: `$.${f.fieldname}`, message: `use one of ${Object.keys(FILE_PARTS).join(", ")}` }]);
-    const image = { contentType: f.mimetype, data: f.buffer.toString("base64") };
+    const token = `upload:sha256:${await sha256OfUpload(f)}`;
+    uploads.set(token, f);
+    const image = { contentType: f.mimetype, data: token };
     if (part.target === "selfie") body.selfie = image;
     else {
-      const doc = (body.document ??= {}) as { images?: unknown[] };
-      (doc.images ??= []).push({ side: part.side, ...image });
+      // the request part may say anything here: a document that is not an object is zod's to refuse
+      const doc = (body.document ??= {}) as { images?: unknown };
+      if (doc === null || typeof doc !== "object") continue;
+      if (doc.images === undefined) doc.images = [];
+      if (Array.isArray(doc.images)) doc.images.push({ side: part.side, ...image });
     }
   }
-  return body;
+  return { body, uploads };
 }
 
-function toInput(body: CreateVerificationBody, maxImageBytes: number): VerificationInputData {
-  const images = (body.document?.images ?? []).map((img, i) => {
-    const path = `$.document.images[${i}].data`;
-    const data = decodeBase64Image(img.data, path, maxImageBytes);
-    checkImageBytes(data, img.contentType, path, maxImageBytes);
-    return { side: img.side, contentType: img.contentType, data };
-  });
-  let selfie;
-  if (body.selfie) {
-    const data = decodeBase64Image(body.selfie.data, "$.selfie.data", maxImageBytes);
-    checkImageBytes(data, body.selfie.contentType, "$.selfie.data", maxImageBytes);
-    selfie = { contentType: body.selfie.contentType, data };
-  }
+/** An image's bytes: a multipart upload read from its file, or base64 decoded; size and type checked against the bytes. */
+async function imageBytes(img: { contentType: string; data: string }, path: string, uploads: Map<string, Upload>, maxImageBytes: number): Promise<Buffer> {
+  const upload = uploads.get(img.data);
+  let data: Buffer;
+  if (upload) {
+    // the parser already stopped a larger part; this keeps the bound explicit before the read
+    if (upload.size > maxImageBytes) throw new Problem(413, "Image too large", `${path} is larger than ${maxImageBytes} bytes`, [{ path, message: `larger than ${maxImageBytes} bytes` }]);
+    data = await readUpload(upload);
+  } else data = decodeBase64Image(img.data, path, maxImageBytes);
+  checkImageBytes(data, img.contentType, path, maxImageBytes);
+  return data;
+}
+
+async function toInput(body: CreateVerificationBody, uploads: Map<string, Upload>, maxImageBytes: number): Promise<VerificationInputData> {
+  const images = [];
+  for (const [i, img] of (body.document?.images ?? []).entries()) images.push({ side: img.side, contentType: img.contentType, data: await imageBytes(img, `$.document.images[${i}].data`, uploads, maxImageBytes) });
+  const selfie = body.selfie ? { contentType: body.selfie.contentType, data: await imageBytes(body.selfie, "$.selfie.data", uploads, maxImageBytes) } : undefined;
   return {
     subject: body.subject,
     document: body.document ? { type: body.document.type, country: body.document.country, images } : undefined,
@@ -88,13 +106,12 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === "P20
 
 export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
   const r = express.Router();
-  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: app.env.MAX_IMAGE_BYTES, files: 6, fields: 4, fieldSize: 1024 * 1024, parts: 10 } });
-  const maybeMultipart: express.RequestHandler = (req, res, next) => (req.is("multipart/form-data") ? upload.any()(req, res, next) : next());
+  const maybeMultipart = multipartUploads({ maxFileBytes: app.env.MAX_IMAGE_BYTES, files: 6, fields: 4, fieldBytes: 1024 * 1024, parts: 10, dir: app.env.UPLOAD_TMP_DIR });
 
   r.post("/verifications", maybeMultipart, async (req, res) => {
     const tenantId = req.tenantId!;
     if (!req.is("application/json") && !req.is("multipart/form-data")) throw new Problem(415, "Unsupported media type", "send application/json or multipart/form-data");
-    const rawBody = readBody(req);
+    const { body: rawBody, uploads } = await readBody(req);
     const parsed = CreateVerificationSchema.safeParse(rawBody);
     if (!parsed.success) throw fromZod(parsed.error);
     const body = parsed.data;
@@ -108,7 +125,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       const existing = await app.db.verification.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
       if (existing) return replay(existing);
     }
-    const input = toInput(body, app.env.MAX_IMAGE_BYTES);
+    const input = await toInput(body, uploads, app.env.MAX_IMAGE_BYTES);
 
     // the one routing decision, stored with the verification; what its first vendor cannot take is refused now,
     // before any vendor call
@@ -223,10 +240,10 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       patch = { faceCapture: { identyBlob: body.data.identyBlob } };
     } else {
       if (!req.is("application/json") && !req.is("multipart/form-data")) throw new Problem(415, "Unsupported media type", "send application/json or multipart/form-data");
-      const raw = readBody(req);
+      const { body: raw, uploads } = await readBody(req);
       const body = RetakeSchema.safeParse(raw);
       if (!body.success) throw fromZod(body.error);
-      const input = toInput({ checks: ["document"], ...body.data }, app.env.MAX_IMAGE_BYTES);
+      const input = await toInput({ checks: ["document"], ...body.data }, uploads, app.env.MAX_IMAGE_BYTES);
       patch = { document: body.data.document ? input.document : undefined, selfie: input.selfie, faceCapture: input.faceCapture };
     }
     try {

@@ -68,6 +68,8 @@ const EnvSchema = z.object({
     .transform((v): boolean | number | string => (v === "true" ? true : v === "false" ? false : /^\d+$/.test(v) ? Number(v) : v)),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
   MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  // multipart image parts stream to temporary files here (created 0700; each removed when its response ends)
+  UPLOAD_TMP_DIR: z.string().min(1).optional(),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
   // how long a submit worker's claim on a vendor start lasts: past it, a worker that died mid-call is replaced

@@ -81,6 +81,11 @@ export function sealInput(key: Keys, verificationId: string, input: Verification
   return encryptBytes(key, Buffer.from(JSON.stringify(plain)), AAD.input(verificationId));
 }
 
+/** The sealed bytes as the Uint8Array Prisma takes, without copying them (images make them megabytes). */
+function bytesView(b: Buffer): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.length);
+}
+
 export function openInput(key: Keys, verificationId: string, sealed: Uint8Array): VerificationInputData {
   const plain = JSON.parse(decryptBytes(key, Buffer.from(sealed), AAD.input(verificationId)).toString("utf8"));
   const img = (i: SealedImage) => ({ side: i.side, contentType: i.contentType, data: Buffer.from(i.data, "base64") });
@@ -348,7 +353,7 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     if (patch.document) input.document = { ...input.document, ...patch.document, type: patch.document.type ?? input.document?.type, country: patch.document.country ?? input.document?.country };
     if (patch.selfie) input.selfie = patch.selfie;
     if (patch.faceCapture) input.faceCapture = patch.faceCapture;
-    const payloadEnc = new Uint8Array(sealInput(deps.env.keys, id, input));
+    const payloadEnc = bytesView(sealInput(deps.env.keys, id, input));
     await tx.verificationInput.upsert({ where: { verificationId: id }, create: { verificationId: id, payloadEnc }, update: { payloadEnc } });
     const retake = kind === "retake" || next?.type === "retake";
     const u = await tx.verification.update({
@@ -383,6 +388,8 @@ export interface NewVerification {
 
 /** A new verification: pending, its input sealed, its start due now (the submit job), in one transaction. */
 export async function createVerification(deps: VerificationDeps, v: NewVerification, now = new Date()): Promise<VerificationRow> {
+  // sealed before the transaction: encrypting megabytes of images must not hold a pooled connection
+  const payloadEnc = bytesView(sealInput(deps.env.keys, v.id, v.input));
   return deps.db.$transaction(async (tx) => {
     const row = await tx.verification.create({
       data: {
@@ -399,7 +406,7 @@ export async function createVerification(deps: VerificationDeps, v: NewVerificat
         nextDueAt: now,
         createdAt: now,
         routePlan: json(v.routePlan),
-        input: { create: { payloadEnc: new Uint8Array(sealInput(deps.env.keys, v.id, v.input)) } },
+        input: { create: { payloadEnc } },
       },
     });
     // counted in this transaction: an idempotent replay or a failed insert gives its unit back

@@ -2,8 +2,10 @@
 // retried by workers) rather than a fault of the request or of the code.
 
 // Prisma: P1001 can't reach, P1002 timed out, P1008 operation timed out, P1017 server closed the
-// connection, P2024 timed out fetching a connection from the pool, P2037 too many connections.
-const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2037"]);
+// connection, P2024 timed out fetching a connection from the pool, P2037 too many connections,
+// P2028 an interactive transaction that could not start within maxWait (the pool is saturated) or
+// ran out of time (rolled back): either way nothing was written and the request can be repeated.
+const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028", "P2037"]);
 // @prisma/adapter-pg's DriverAdapterError kinds for the same situations
 const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "DatabaseAccessDenied", "ConnectionClosed", "SocketTimeout", "TooManyConnections", "TransactionAlreadyClosed"]);
 // SQLSTATE: class 08 connection exception, 53300 too many connections, 57P01-57P03 shutdown /

@@ -28,7 +28,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { service: "kyc-gateway" },
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-      serializers: { err: pino.stdSerializers.err },
+      // errorForLog's output is already safe and keeps the real name as `type`; pino's own serializer
+      // would take it for an error (it has a message) and rename it after its constructor, "Object"
+      serializers: { err: (e: unknown) => (e instanceof Error ? errorForLog(e) : e) },
       // every line of a request's or a job's work names its request id
       mixin: () => {
         const requestId = currentRequestId();

@@ -2,13 +2,14 @@
 // the real Redis (a queue prefix of its own), the real workers and the sandbox.
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createServer, type AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import { createServer as createTcpServer, type AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
 import express from "express";
 import pg from "pg";
 import pino from "pino";
 import { Webhook } from "standardwebhooks";
 import { createApp } from "../../src/api/app.js";
+import { createApiServer } from "../../src/api/server.js";
 import { loadEnv, type Env } from "../../src/config/env.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import { ensureDatabase, migrate } from "../../src/db/migrate.js";
@@ -34,9 +35,9 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-const listen = (app: express.Express) =>
+const listen = (app: express.Express, server: Server = createServer(app)) =>
   new Promise<{ server: Server; url: string }>((resolve) => {
-    const server = app.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+    server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
   });
 
 export async function startTestGateway(opts: { workers?: boolean; envOverrides?: Record<string, string>; /** the runtime's database URL (e.g. through a TCP proxy); migrations use the real one */ runtimeDatabaseUrl?: (url: string) => string } = {}): Promise<TestGateway> {
@@ -54,7 +55,8 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
   const queues = createQueues(env.REDIS_URL, `t${randomBytes(4).toString("hex")}`);
   let workers: WorkerRuntime | null = null;
   const ctx = { env, db, log, queues, onEnqueued: () => workers?.relay.nudge() };
-  const api = await listen(createApp(ctx));
+  const apiApp = createApp(ctx);
+  const api = await listen(apiApp, createApiServer(apiApp));
   // the public base URL is only known once the port is
   (env as { PUBLIC_BASE_URL: string }).PUBLIC_BASE_URL = api.url;
   const call = async (auth: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -155,7 +157,7 @@ export function databaseUrlNamed(name: string): string {
 /** A TCP port free on 127.0.0.1 right now, for a child process to listen on. */
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
+    const s = createTcpServer().listen(0, "127.0.0.1", () => {
       const port = (s.address() as AddressInfo).port;
       s.close(() => resolve(port));
     });

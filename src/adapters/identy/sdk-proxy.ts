@@ -122,7 +122,7 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
     if (!(SDK_PROXY_RESOURCES as readonly string[]).includes(resource)) return notFound(res), null;
     const check = inspectSdkProxyToken(String(req.params.token), opts.key, now());
     if (!check.ok) {
-      if (check.error === "expired") return res.status(401).type("text/plain").send("capture link expired"), null;
+      if (check.error === "expired") return refuse(res, 401, "Capture link expired", "this capture link has expired; ask for a new one"), null;
       return notFound(res), null;
     }
     const account = await opts.resolveAccount(check.claims.accountId).catch(() => null);
@@ -132,7 +132,7 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
     if (origin !== undefined) {
       const allow = allowOriginFor(origin, account.allowedOrigins ?? [], opts.production ?? false);
       res.setHeader("Vary", "Origin");
-      if (allow === null) return res.status(403).type("text/plain").send("origin not allowed for this tenant"), null;
+      if (allow === null) return refuse(res, 403, "Origin not allowed", "this page's origin is not allowed for this tenant", "header:Origin"), null;
       res.setHeader("Access-Control-Allow-Origin", allow);
     }
     return { claims: check.claims, account, resource };
@@ -187,7 +187,8 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
       res.end(upstream.rawBody);
     } catch (e) {
       const timeout = e instanceof VendorError && e.kind === "timeout";
-      res.status(timeout ? 504 : 502).type("text/plain").send(timeout ? "IDENTY server timeout" : "IDENTY server unreachable");
+      if (timeout) refuse(res, 504, "Vendor timeout", "the IDENTY server did not answer in time");
+      else refuse(res, 502, "Vendor unreachable", "the IDENTY server could not be reached");
     }
   };
 
@@ -199,6 +200,15 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
   return router;
 }
 
+/**
+ * The proxy's own refusals (never the IWS's answers, passed on as they are) in the RFC 9457 shape
+ * the rest of the gateway answers with (src/api/problem.ts, which this layer cannot import).
+ */
+function refuse(res: Response, status: number, title: string, detail: string, field?: string) {
+  const type = `https://kyc-gateway.dev/problems/${title.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+  res.status(status).type("application/problem+json").send(JSON.stringify({ type, title, status, detail, ...(field ? { errors: [{ path: field, message: detail }] } : {}) }));
+}
+
 function notFound(res: Response) {
-  res.status(404).type("text/plain").send("not found");
+  refuse(res, 404, "Not found", "no such capture resource");
 }
