@@ -144,10 +144,12 @@ export function registerLifecyclePaths(h: DocHelpers): void {
       from: z.string(),
       to: z.string(),
       bucket: z.enum(["hour", "day"]),
+      by: z.enum(["vendor", "account"]),
       data: z.array(
         z.object({
           bucket: z.string(),
           vendor: z.string().nullable(),
+          accountId: z.string().nullable().optional().openapi({ description: "with by=account" }),
           calls: z.number().int(),
           errors: z.number().int(),
           p50LatencyMs: z.number().nullable(),

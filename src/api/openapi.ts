@@ -142,10 +142,10 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
   const BadRequest = problemResponse("BadRequest", "Invalid request: `errors[]` names each bad field by its JSON path");
   const Unauthorized = problemResponse("Unauthorized", "Missing or wrong credentials");
   const NotFound = problemResponse("NotFound", "No such resource (or not the caller's)");
-  const TooMany = problemResponse("TooManyRequests", "The API key's request rate is exceeded", retryAfterHeader);
+  const TooMany = problemResponse("TooManyRequests", "A request rate (per API key, or per client IP) or a daily quota is spent: see Retry-After and the RateLimit fields", retryAfterHeader);
   const Unavailable = problemResponse("ServiceUnavailable", "The database is not reachable; nothing was stored, repeat the request after Retry-After", retryAfterHeader);
   const tenantErrors = { 400: BadRequest, 401: Unauthorized, 429: TooMany, 503: Unavailable };
-  const adminErrors = { 400: BadRequest, 401: Unauthorized, 503: Unavailable };
+  const adminErrors = { 400: BadRequest, 401: Unauthorized, 429: TooMany, 503: Unavailable };
 
   const path = (route: RouteConfig & { operationId: string; summary: string }) => reg.registerPath(route);
 

@@ -22,6 +22,8 @@ export const AnalyticsQuerySchema = z.strictObject({
   from: isoDate,
   to: isoDate,
   bucket: z.enum(["hour", "day"]).default("day"),
+  /** account: one entry per vendor account, e.g. the two sides of a weighted split */
+  by: z.enum(["vendor", "account"]).default("vendor"),
 });
 
 export function opsReportRoutes(app: AppContext): Router {
@@ -44,7 +46,7 @@ export function opsReportRoutes(app: AppContext): Router {
     // an hourly report is for days, not years: a bounded number of buckets
     if (q.data.bucket === "hour" && to.getTime() - from.getTime() > 93 * 86_400_000) throw new Problem(400, "Range too long", "hourly buckets cover at most 93 days", [{ path: "$.query.bucket", message: "use day for ranges over 93 days" }]);
     if (!(await tenantExists(q.data.tenantId))) throw new Problem(404, "Not found", "no such tenant", [{ path: "$.query.tenantId", message: "no such tenant" }]);
-    res.json(await analytics(app.db, { tenantId: q.data.tenantId, vendor: q.data.vendor, from, to, bucket: q.data.bucket }));
+    res.json(await analytics(app.db, { tenantId: q.data.tenantId, vendor: q.data.vendor, from, to, bucket: q.data.bucket, by: q.data.by }));
   });
   return r;
 }

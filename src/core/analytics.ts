@@ -100,9 +100,11 @@ export interface AnalyticsQuery {
   from: Date;
   to: Date;
   bucket: "hour" | "day";
+  /** one entry per vendor (default) or per vendor account (a weighted split between accounts of one vendor) */
+  by?: "vendor" | "account";
 }
 
-type VerificationRow = { bucket: Date; vendor: string | null; status: string; decision: string | null; n: number };
+type VerificationRow = { bucket: Date; vendor: string | null; account: string | null; status: string; decision: string | null; n: number };
 type RolledRow = { vendor_account_id: string; vendor: string; hour: Date; calls: number; errors: number; latency_ms_max: number; latency_hist: number[]; cost: string | null; currency: string | null };
 
 export async function analytics(db: Db, q: AnalyticsQuery) {
@@ -132,10 +134,11 @@ export async function analytics(db: Db, q: AnalyticsQuery) {
   };
   // one histogram per (report bucket, vendor), from the rolled-up hours and the fresh calls
   const perBucket = new Map<string, Hourly>();
-  const add = (bucket: Date, vendor: string, h: { calls: number; errors: number; max: number; hist: readonly number[]; cost: number | null; currency: string | null }) => {
-    const k = `${bucket.toISOString()}|${vendor}`;
+  const byAccount = q.by === "account";
+  const add = (bucket: Date, vendor: string, h: { accountId: string; calls: number; errors: number; max: number; hist: readonly number[]; cost: number | null; currency: string | null }) => {
+    const k = `${bucket.toISOString()}|${vendor}|${byAccount ? h.accountId : ""}`;
     let e = perBucket.get(k);
-    if (!e) perBucket.set(k, (e = { accountId: "", vendor, hour: bucket, calls: 0, errors: 0, max: 0, hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0), cost: null, currency: null }));
+    if (!e) perBucket.set(k, (e = { accountId: byAccount ? h.accountId : "", vendor, hour: bucket, calls: 0, errors: 0, max: 0, hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0), cost: null, currency: null }));
     e.calls += h.calls;
     e.errors += h.errors;
     e.max = Math.max(e.max, h.max);
@@ -143,29 +146,40 @@ export async function analytics(db: Db, q: AnalyticsQuery) {
     if (h.cost !== null) e.cost = (e.cost ?? 0) + h.cost;
     e.currency ??= h.currency;
   };
-  for (const r of rolled) add(truncate(r.hour), r.vendor, { calls: r.calls, errors: r.errors, max: r.latency_ms_max, hist: r.latency_hist, cost: r.cost === null ? null : Number(r.cost), currency: r.currency });
+  for (const r of rolled) add(truncate(r.hour), r.vendor, { accountId: r.vendor_account_id, calls: r.calls, errors: r.errors, max: r.latency_ms_max, hist: r.latency_hist, cost: r.cost === null ? null : Number(r.cost), currency: r.currency });
   for (const h of mergeBuckets(fresh).values()) add(truncate(h.hour), h.vendor, h);
-  const calls = [...perBucket.values()].map((h) => ({ bucket: h.hour, vendor: h.vendor, calls: h.calls, errors: h.errors, p50: histogramPercentile(h.hist, 50, h.max), p95: histogramPercentile(h.hist, 95, h.max), cost: h.cost, currency: h.currency }));
+  const calls = [...perBucket.values()].map((h) => ({ bucket: h.hour, vendor: h.vendor, accountId: h.accountId || null, calls: h.calls, errors: h.errors, p50: histogramPercentile(h.hist, 50, h.max), p95: histogramPercentile(h.hist, 95, h.max), cost: h.cost, currency: h.currency }));
   const verifications = await db.$queryRaw<VerificationRow[]>`
-      SELECT date_trunc(${q.bucket}, created_at) AS bucket, vendor, status, decision, count(*)::int AS n
+      SELECT date_trunc(${q.bucket}, created_at) AS bucket, vendor, vendor_account_id AS account, status, decision, count(*)::int AS n
         FROM verifications
        WHERE tenant_id = ${q.tenantId} AND created_at >= ${q.from} AND created_at < ${q.to}
          ${q.vendor ? Prisma.sql`AND vendor = ${q.vendor}` : Prisma.empty}
-       GROUP BY 1, 2, 3, 4`;
+       GROUP BY 1, 2, 3, 4, 5`;
 
-  const buckets = new Map<string, { bucket: string; vendor: string | null; calls: number; errors: number; p50LatencyMs: number | null; p95LatencyMs: number | null; cost: { amount: number; currency: string } | null; verifications: { byStatus: Record<string, number>; byDecision: Record<string, number>; approvalRate: number | null } }>();
-  const entry = (bucket: Date, vendor: string | null) => {
-    const key = `${bucket.toISOString()}|${vendor ?? ""}`;
+  type Entry = {
+    bucket: string;
+    vendor: string | null;
+    accountId?: string | null;
+    calls: number;
+    errors: number;
+    p50LatencyMs: number | null;
+    p95LatencyMs: number | null;
+    cost: { amount: number; currency: string } | null;
+    verifications: { byStatus: Record<string, number>; byDecision: Record<string, number>; approvalRate: number | null };
+  };
+  const buckets = new Map<string, Entry>();
+  const entry = (bucket: Date, vendor: string | null, account: string | null) => {
+    const key = `${bucket.toISOString()}|${vendor ?? ""}|${byAccount ? (account ?? "") : ""}`;
     let e = buckets.get(key);
-    if (!e) buckets.set(key, (e = { bucket: bucket.toISOString(), vendor, calls: 0, errors: 0, p50LatencyMs: null, p95LatencyMs: null, cost: null, verifications: { byStatus: {}, byDecision: {}, approvalRate: null } }));
+    if (!e) buckets.set(key, (e = { bucket: bucket.toISOString(), vendor, ...(byAccount ? { accountId: account } : {}), calls: 0, errors: 0, p50LatencyMs: null, p95LatencyMs: null, cost: null, verifications: { byStatus: {}, byDecision: {}, approvalRate: null } }));
     return e;
   };
   for (const c of calls) {
-    const e = entry(c.bucket, c.vendor);
+    const e = entry(c.bucket, c.vendor, c.accountId);
     Object.assign(e, { calls: c.calls, errors: c.errors, p50LatencyMs: c.p50, p95LatencyMs: c.p95, cost: c.cost !== null && c.currency ? { amount: c.cost, currency: c.currency } : null });
   }
   for (const v of verifications) {
-    const e = entry(v.bucket, v.vendor);
+    const e = entry(v.bucket, v.vendor, v.account);
     e.verifications.byStatus[v.status] = (e.verifications.byStatus[v.status] ?? 0) + v.n;
     if (v.decision) e.verifications.byDecision[v.decision] = (e.verifications.byDecision[v.decision] ?? 0) + v.n;
   }
@@ -173,6 +187,6 @@ export async function analytics(db: Db, q: AnalyticsQuery) {
     const decided = Object.values(e.verifications.byDecision).reduce((a, b) => a + b, 0);
     e.verifications.approvalRate = decided ? (e.verifications.byDecision.approved ?? 0) / decided : null;
   }
-  const data = [...buckets.values()].sort((a, b) => a.bucket.localeCompare(b.bucket) || (a.vendor ?? "").localeCompare(b.vendor ?? ""));
-  return { tenantId: q.tenantId, vendor: q.vendor ?? null, from: q.from.toISOString(), to: q.to.toISOString(), bucket: q.bucket, data };
+  const data = [...buckets.values()].sort((a, b) => a.bucket.localeCompare(b.bucket) || (a.vendor ?? "").localeCompare(b.vendor ?? "") || (a.accountId ?? "").localeCompare(b.accountId ?? ""));
+  return { tenantId: q.tenantId, vendor: q.vendor ?? null, from: q.from.toISOString(), to: q.to.toISOString(), bucket: q.bucket, by: q.by ?? "vendor", data };
 }

@@ -52,6 +52,20 @@ describe("weighted routing", () => {
       const again = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, { checks: CHECKS as never, country: "ES", requestedVendor: null, verificationId: p.id });
       expect(again.plan.weighted).toBe(p.plan.weighted);
     }
+
+    // the split and each account's outcome, in the analytics by account
+    gw.startWorkers();
+    try {
+      for (const p of plans) await waitForFinal(gw, t.apiKey, p.id);
+    } finally {
+      await gw.stopWorkers();
+    }
+    const day = new Date().toISOString().slice(0, 10);
+    const report = await gw.admin("GET", `/admin/analytics?tenantId=${t.tenantId}&from=${day}T00:00:00Z&to=${new Date(Date.now() + 86_400_000).toISOString()}&bucket=day&by=account`);
+    expect(report.status).toBe(200);
+    const completed = (accountId: string) => report.body.data.filter((d: { accountId: string }) => d.accountId === accountId).reduce((n: number, d: { verifications: { byStatus: Record<string, number> } }) => n + (d.verifications.byStatus.completed ?? 0), 0);
+    expect(completed(a.id)).toBe(onA);
+    expect(completed(b.id)).toBe(plans.length - onA);
   });
 
   it("refuses weights that do not match the accounts, and a shadow account that cannot shadow, naming the field", async () => {

@@ -2,6 +2,8 @@
 // Security rules of this code: every piece of data goes into the page through text nodes (dom.ts,
 // never parsed as HTML); the admin token lives in sessionStorage only and travels in the
 // Authorization header, never in a URL.
+import { rulesEditor } from "./rules.js";
+import { accountActions, apiKeysPanel, type LifecycleDeps, loadOperators, showWhoAmI } from "./lifecycle.js";
 import { ApiError, type Auth, bearer, describe, gateway, opt, type Schemas, unwrap } from "./api.js";
 import { $, $$, badge, type Child, type Column, fill, fmtAge, fmtMs, fmtNum, fmtPct, fmtTime, h, idText, input, json, select, table, type TableOptions } from "./dom.js";
 
@@ -16,7 +18,7 @@ type Status = Schemas["Verification"]["status"];
 type DeliveryStatus = Schemas["WebhookDelivery"]["status"];
 
 const TOKEN_KEY = "kycGateway.adminToken";
-const TABS = ["tenants", "health", "queues", "verifications", "deliveries", "events", "audit"] as const;
+const TABS = ["tenants", "health", "queues", "verifications", "deliveries", "events", "audit", "operators"] as const;
 type Tab = (typeof TABS)[number];
 
 // ---------- API ----------
@@ -82,6 +84,8 @@ function showLogin(message?: string) {
   stopTimers();
   $("#tabs").hidden = true;
   $("#signout").hidden = true;
+  $("#whoami").hidden = true;
+  $("#whoami").textContent = "";
   for (const v of $$(".view")) v.hidden = true;
   // nothing fetched with the previous token stays on the page
   for (const id of ["tenant-list", "health-list", "queues-list", "queues-stats", "ver-list", "dlv-list", "evt-list", "audit-list"]) $(`#${id}`).replaceChildren();
@@ -119,7 +123,17 @@ async function signIn(token: string) {
   }
 }
 
+/** What the lifecycle screens need from this file. */
+const lifecycle: LifecycleDeps = {
+  api,
+  run,
+  changed: async () => {
+    await loadTenants();
+  },
+};
+
 function enterApp() {
+  void showWhoAmI(lifecycle);
   $("#login").hidden = true;
   $("#tabs").hidden = false;
   $("#signout").hidden = false;
@@ -231,6 +245,7 @@ function renderTenantDetail() {
       ),
     ),
     h("div", { id: "tenant-key-box" }),
+    apiKeysPanel(t, lifecycle),
     h("h3", {}, "Vendor accounts"),
     h(
       "div",
@@ -241,12 +256,28 @@ function renderTenantDetail() {
           { title: "Credentials", cell: (a) => h("div", { class: "mono" }, Object.entries(a.credentials || {}).map(([k, v]) => h("div", {}, `${k}: ${Array.isArray(v) ? v.join(", ") : String(v)}`))) },
           { title: "Credits", num: true, cell: (a) => fmtNum(a.credits) },
           { title: "Webhook URL", wrap: true, cell: (a) => h("span", { class: "mono" }, a.webhookUrl) },
+          { title: "", cell: (a) => accountActions(a, lifecycle) },
         ],
         t.vendorAccounts,
         { empty: "No vendor accounts yet.", rowData: (a) => ({ accountId: a.id }) },
       ),
     ),
     routingEditor(t),
+    rulesEditor(t, {
+      api,
+      run,
+      accountLabel,
+      saved: (tenant, routing) => {
+        tenant.routing = routing;
+        renderTenantDetail();
+        renderTenantList();
+        const s = document.querySelector<HTMLElement>("#rules-status");
+        if (s) {
+          s.className = "saved";
+          s.textContent = "Rules saved: new verifications use them now.";
+        }
+      },
+    }),
     policyEditor(t),
     addAccountForm(t),
   );
@@ -415,7 +446,6 @@ function routingEditor(t: Tenant) {
       if (document.body.contains(saveBtn)) saveBtn.disabled = JSON.stringify(defaultRoute(t)) === JSON.stringify(state.draft);
     }),
   );
-  const rules = t.routing?.rules ?? [];
   return h(
     "div",
     {},
@@ -463,25 +493,6 @@ function routingEditor(t: Tenant) {
       msg,
     ),
     errEl,
-    rules.length
-      ? h(
-          "div",
-          {},
-          h("h3", {}, `Rules (${rules.length}, kept unchanged)`),
-          h(
-            "div",
-            { class: "card table-card" },
-            table<Routing["rules"][number]>(
-              [
-                { title: "Checks", cell: (r) => (r.checks ? r.checks.join(", ") : "any") },
-                { title: "Country", cell: (r) => r.country || "any" },
-                { title: "Accounts", cell: (r) => r.accounts.map((id) => h("div", {}, byId.get(id) ? accountLabel(byId.get(id)!) : id)) },
-              ],
-              rules,
-            ),
-          ),
-        )
-      : null,
   );
 }
 
@@ -547,6 +558,7 @@ async function issueApiKey(t: Tenant) {
     const r = await api((headers) => gateway.POST("/admin/tenants/{id}/api-keys", { headers, params: tenantPath(t) }));
     const box = document.querySelector<HTMLElement>("#tenant-key-box");
     if (box) fill(box, h("div", { class: "card notice" }, h("strong", {}, "New API key (shown once, copy it now): "), h("div", { class: "secret mono" }, r.apiKey)));
+    document.querySelector("#api-keys")?.replaceWith(apiKeysPanel(t, lifecycle));
   });
 }
 
@@ -899,6 +911,7 @@ const loaders: Record<Tab, () => Promise<void>> = {
   deliveries: () => loadDeliveries(false),
   events: loadEvents,
   audit: loadAudit,
+  operators: () => loadOperators($("#op-list"), lifecycle),
 };
 
 // ---------- wiring ----------

@@ -133,7 +133,7 @@ describe("dms paths, auth and account configuration", () => {
   });
 
   it("credentials: apiKey and, for an account that takes webhooks, one or two webhook secrets; both are secret keys", () => {
-    expect(dmsAdapter.credentials.secretKeys).toEqual(["apiKey", "webhookSecrets"]);
+    expect(dmsAdapter.credentials.secretKeys).toEqual(["apiKey", "webhookSecrets", "webhookSecretNext"]);
     expect(dmsAdapter.credentials.parse({ apiKey: "k", webhookSecrets: ["a"] })).toEqual({ apiKey: "k", webhookSecrets: ["a"] });
     expect(dmsAdapter.credentials.parse({ apiKey: "k" })).toEqual({ apiKey: "k" });
     expect(() => dmsAdapter.credentials.parse({ apiKey: "k", webhookSecrets: [] })).toThrow();
