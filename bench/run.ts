@@ -96,6 +96,7 @@ function commonEnv(databaseUrl: string, prefix: string): Record<string, string> 
     LOG_LEVEL: "info",
     // the rate limit still counts in Redis on every request; only its threshold is out of the way
     RATE_LIMIT_PER_KEY_PER_SECOND: "1000000",
+    RATE_LIMIT_PER_IP_PER_SECOND: "1000000",
     HEALTH_PROBE_INTERVAL_MS: "0",
   };
 }
