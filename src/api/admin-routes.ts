@@ -4,13 +4,13 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
-import { parseAccountSettings, sealCredentials, toAccountResource, toAdapterAccount } from "../core/accounts.js";
+import { parseAccountConfig, sealCredentials, toAccountResource } from "../core/accounts.js";
 import { constantTimeEqual, generateApiKey, newId } from "../domain/crypto.js";
 import { RoutingSchema } from "../core/routing.js";
 import { circuitStateOf } from "../core/vendor-http.js";
-import { toTechnicalReason } from "../domain/errors.js";
-import { buildAdapterContext } from "../core/adapter-runtime.js";
-import { Problem, fromZod } from "./problem.js";
+import { isAccountConfigError } from "../domain/errors.js";
+import { probeAccount } from "../core/adapter-runtime.js";
+import { Problem, fromZod, jsonPath } from "./problem.js";
 import { CreateTenantSchema, CreateVendorAccountSchema, RedecideSchema } from "./schemas.js";
 import { PolicyUpdateSchema } from "../core/policy.js";
 import { readPolicy, writePolicy } from "../core/policy-store.js";
@@ -61,16 +61,12 @@ export function adminRoutes(app: AppContext): Router {
     const adapter = adapterFor(p.data.vendor)!;
     let credentials: Record<string, unknown>, settings: Record<string, unknown>;
     try {
-      credentials = adapter.credentials.parse(p.data.credentials);
+      ({ credentials, settings } = parseAccountConfig(p.data.vendor, p.data));
     } catch (e) {
-      if ((e as { issues?: unknown }).issues) throw fromZod(e as never, ["credentials"]);
-      throw new Problem(400, "Invalid credentials", "credentials do not match the vendor's shape", [{ path: "$.credentials", message: "invalid" }]);
-    }
-    try {
-      settings = parseAccountSettings((x) => adapter.settings.parse(x) as Record<string, unknown>, p.data.settings);
-    } catch (e) {
-      if ((e as { issues?: unknown }).issues) throw fromZod(e as never, ["settings"]);
-      throw new Problem(400, "Invalid settings", "settings do not match the vendor's shape", [{ path: "$.settings", message: "invalid" }]);
+      if (!isAccountConfigError(e)) throw e;
+      // every bad field of both parts, by its path in the request (never its value: it may be a secret)
+      const errors = e.issues.map((i) => ({ path: jsonPath(i.path), message: i.message }));
+      throw new Problem(400, "Invalid request", errors.map((x) => `${x.path}: ${x.message}`).join("; "), errors);
     }
     const id = newId("va");
     const row = await app.db.vendorAccount.create({
@@ -110,12 +106,7 @@ export function adminRoutes(app: AppContext): Router {
     const latencies = calls.map((c) => c.latencyMs).sort((a, b) => a - b);
     const adapter = adapterFor(row.vendor);
     let probe = null;
-    if (req.query.probe === "true" && adapter?.health) {
-      const account = toAdapterAccount(app.env.masterKey, app.env.PUBLIC_BASE_URL, row);
-      const { ctx, effects } = buildAdapterContext(app, account, null);
-      probe = await adapter.health(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "health probe failed" }));
-      await effects.flush();
-    }
+    if (req.query.probe === "true" && adapter?.health) probe = await probeAccount(app, adapter, row);
     res.json({
       id: row.id,
       vendor: row.vendor,

@@ -3,6 +3,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV3 } from "@asteasolutions/zod-to-open
 import { z } from "../domain/zod.js";
 import { VerificationResourceSchema } from "../domain/model.js";
 import { RoutingSchema } from "../core/routing.js";
+import { VENDOR_IDS } from "../adapters/registry.js";
 import { DecisionPolicySchema, PolicyUpdateSchema } from "../core/policy.js";
 import { CaptureSchema, CreateTenantSchema, CreateVendorAccountSchema, CreateVerificationSchema, CreateWebhookEndpointSchema, ListQuerySchema, RedecideSchema, RetakeSchema } from "./schemas.js";
 
@@ -70,11 +71,15 @@ export function buildOpenApi(serverUrl: string) {
   reg.registerPath({ method: "post", path: "/hooks/{vendor}/{accountId}", request: { params: z.object({ vendor: z.string(), accountId: z.string() }) }, responses: { 200: { description: "Stored for processing" }, 401: { description: "Authentication failed", ...problem } } });
   for (const p of ["/healthz", "/readyz", "/metrics"]) reg.registerPath({ method: "get", path: p, responses: { 200: { description: "OK" } } });
 
-  return new OpenApiGeneratorV3(reg.definitions).generateDocument({
+  const doc = new OpenApiGeneratorV3(reg.definitions).generateDocument({
     openapi: "3.0.3",
-    info: { title: "KYC gateway", version: "0.1.0", description: "One normalized REST API for identity verification across five vendors." },
+    info: { title: "KYC gateway", version: "0.1.0", description: `One normalized REST API for identity verification across ${VENDOR_IDS.length} vendors.` },
     servers: [{ url: serverUrl }],
   });
+  // the domain names a vendor by id without listing them: the list is the adapter registry's
+  const schemas = doc.components?.schemas;
+  if (schemas?.VendorId) schemas.VendorId = { type: "string", enum: [...VENDOR_IDS], description: "a vendor of the gateway's adapter registry (GET /admin/vendors)" };
+  return doc;
 }
 
 export const DOCS_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>KYC gateway API</title>

@@ -1,33 +1,29 @@
-// Vendor accounts: credentials are write-only (encrypted at rest, masked in answers).
+// Vendor accounts: credentials are write-only (encrypted at rest, masked in answers). An account is parsed by
+// its vendor's manifest once, when it is loaded (toAdapterAccount): every adapter method gets the typed values.
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AdapterAccount } from "../adapters/types.js";
 import { adapterFor } from "../adapters/registry.js";
+import type { CoreSettings } from "../adapters/kit/settings.js";
 import { decryptJson, encryptJson } from "../domain/crypto.js";
-import type { VendorId } from "../domain/model.js";
-import { z } from "../domain/zod.js";
+import { AccountConfigError } from "../domain/errors.js";
 
 export type VendorAccountRow = Prisma.VendorAccountGetPayload<object>;
 
 /**
- * The settings the core reads for every vendor (DESIGN "Vendor account settings"), validated here
- * and kept whatever the vendor's own schema does with keys it does not list.
+ * What an operator wrote for a new account, parsed as it will be read (strict: an unknown key is refused with its
+ * path); an AccountConfigError naming every bad field of both parts at once otherwise.
  */
-export const CoreSettingsSchema = z.object({
-  concurrency: z.number().int().positive().optional(),
-  timeoutMs: z.number().int().positive().optional(),
-  maxRetries: z.number().int().min(0).max(10).optional(),
-  /** how long a verification may wait in processing (the vendor's operator review) before it ends failed/vendor_timeout */
-  processingDeadlineHours: z.number().positive().optional(),
-  /** the cap of a failing poll chain's backoff */
-  pollBackoffMaxSeconds: z.number().positive().optional(),
-});
-export const CORE_SETTING_KEYS = Object.keys(CoreSettingsSchema.shape) as (keyof z.infer<typeof CoreSettingsSchema>)[];
+export function parseAccountConfig(vendor: string, input: { credentials: unknown; settings: unknown }): { credentials: Record<string, unknown>; settings: Record<string, unknown> } {
+  const adapter = adapterFor(vendor);
+  if (!adapter) throw new AccountConfigError(vendor, "credentials", [{ path: ["vendor"], message: "no such vendor" }]);
+  const draft: AdapterAccount = { id: "", tenantId: "", vendor, baseUrl: "", credentials: input.credentials as Record<string, unknown>, settings: (input.settings ?? {}) as Record<string, unknown>, webhookUrl: "" };
+  const parsed = adapter.parseAccount(draft);
+  return { credentials: parsed.credentials, settings: parsed.settings };
+}
 
-/** The vendor's parse of its settings, with the core's settings (validated) laid over it. */
-export function parseAccountSettings(vendorParse: (x: unknown) => Record<string, unknown>, raw: unknown): Record<string, unknown> {
-  const input = (raw ?? {}) as Record<string, unknown>;
-  const core = CoreSettingsSchema.parse(Object.fromEntries(Object.entries(input).filter(([k]) => (CORE_SETTING_KEYS as string[]).includes(k))));
-  return { ...vendorParse(input), ...Object.fromEntries(Object.entries(core).filter(([, v]) => v !== undefined)) };
+/** The settings the core reads itself, from an account the manifest parsed (their schema is in every vendor's). */
+export function coreSettingsOf(account: AdapterAccount): CoreSettings {
+  return account.settings as CoreSettings;
 }
 
 export function sealCredentials(masterKey: Buffer, accountId: string, credentials: Record<string, unknown>): string {
@@ -38,16 +34,22 @@ export function webhookUrlOf(publicBaseUrl: string, vendor: string, accountId: s
   return `${publicBaseUrl}/hooks/${vendor}/${accountId}`;
 }
 
+/**
+ * The account as adapters get it: decrypted, and its credentials and settings parsed by the vendor's manifest, here
+ * and only here. A configuration that no longer parses is an AccountConfigError (technical, never retried); an
+ * account of a vendor no adapter knows is returned unparsed (nothing will call an adapter with it).
+ */
 export function toAdapterAccount(masterKey: Buffer, publicBaseUrl: string, row: VendorAccountRow): AdapterAccount {
-  return {
+  const raw: AdapterAccount = {
     id: row.id,
     tenantId: row.tenantId,
-    vendor: row.vendor as VendorId,
+    vendor: row.vendor,
     baseUrl: row.baseUrl.replace(/\/$/, ""),
     credentials: decryptJson<Record<string, unknown>>(masterKey, row.credentialsEnc, `vendor-account:${row.id}`),
     settings: (row.settings as Record<string, unknown>) ?? {},
     webhookUrl: webhookUrlOf(publicBaseUrl, row.vendor, row.id),
   };
+  return adapterFor(row.vendor)?.parseAccount(raw) ?? raw;
 }
 
 /** Every credential value shown as "••••" plus at most its last 4 characters for non-secret keys. */

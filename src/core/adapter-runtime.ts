@@ -3,7 +3,7 @@
 import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
-import type { AdapterAccount, AdapterContext } from "../adapters/types.js";
+import type { AdapterAccount, AdapterContext, HealthResult, VendorAdapter } from "../adapters/types.js";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { deriveKey, newId } from "../domain/crypto.js";
@@ -12,6 +12,8 @@ import { createVendorHttp, type VendorCallRecord } from "./vendor-http.js";
 import type { AccountSlots } from "./account-slots.js";
 import type { AccountRate } from "./account-rate.js";
 import { vendorCallDuration } from "../observability/metrics.js";
+import { coreSettingsOf, toAdapterAccount, type VendorAccountRow } from "./accounts.js";
+import { isAccountConfigError, toTechnicalReason } from "../domain/errors.js";
 
 export interface ContextEffects {
   /** resolves when every side effect asked for so far is persisted */
@@ -23,8 +25,7 @@ export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots
   const track = (p: Promise<unknown>) => {
     pending.push(p.catch((e) => deps.log.error({ err: errorForLog(e), verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")));
   };
-  const s = account.settings as Record<string, unknown>;
-  const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : undefined);
+  const s = coreSettingsOf(account);
   const onCall = (r: VendorCallRecord) => {
     vendorCallDuration.observe({ vendor: r.vendor, endpoint: r.endpoint, outcome: r.outcome === "ok" ? "ok" : (r.errorKind ?? "error") }, r.latencyMs / 1000);
     track(
@@ -39,7 +40,7 @@ export function buildAdapterContext(deps: { db: Db; env: Env; log: Logger; slots
       vendor: account.vendor,
       vendorAccountId: account.id,
       verificationId,
-      settings: { concurrency: num("concurrency"), timeoutMs: num("timeoutMs") ?? deps.env.VENDOR_TIMEOUT_MS, maxRetries: num("maxRetries"), retryBaseMs: deps.env.VENDOR_RETRY_BASE_MS },
+      settings: { concurrency: s.concurrency, timeoutMs: s.timeoutMs ?? deps.env.VENDOR_TIMEOUT_MS, maxRetries: s.maxRetries, retryBaseMs: deps.env.VENDOR_RETRY_BASE_MS },
       onCall,
       sharedSlots: deps.slots,
       sharedRate: deps.rate,
@@ -96,4 +97,19 @@ export async function recordVendorPayload(db: Db, verificationId: string, vendor
     INSERT INTO vendor_payloads (verification_id, vendor, kind, body, created_at)
     SELECT ${verificationId}, ${vendor}, ${kind}, ${redacted}::jsonb, ${receivedAt}
     WHERE EXISTS (SELECT 1 FROM verifications WHERE id = ${verificationId} AND erased_at IS NULL)`;
+}
+
+/** One probe; an account whose configuration does not parse is reported unhealthy, saying why (no vendor call). */
+export async function probeAccount(deps: { db: Db; env: Env; log: Logger; slots?: AccountSlots; rate?: AccountRate }, adapter: VendorAdapter, row: VendorAccountRow): Promise<HealthResult> {
+  let account;
+  try {
+    account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row);
+  } catch (e) {
+    if (isAccountConfigError(e)) return { ok: false, detail: e.message, credits: null };
+    throw e;
+  }
+  const { ctx, effects } = buildAdapterContext(deps, account, null);
+  const result = await adapter.health!(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, row.vendor).message ?? "health probe failed", credits: null }));
+  await effects.flush();
+  return result;
 }

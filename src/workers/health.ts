@@ -8,9 +8,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
-import { toAdapterAccount } from "../core/accounts.js";
-import { toTechnicalReason } from "../domain/errors.js";
-import { buildAdapterContext, recordAccountEvent } from "../core/adapter-runtime.js";
+import { probeAccount, recordAccountEvent } from "../core/adapter-runtime.js";
 
 export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; redis?: Redis }, intervalMs: number, now = new Date()): Promise<number> {
   const rows = await deps.db.vendorAccount.findMany({ where: { disabledAt: null } });
@@ -25,10 +23,7 @@ export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; r
       const got = await deps.redis.set(`kyc:health:${row.id}:${slot}`, "1", "PX", intervalMs, "NX").catch(() => "OK");
       if (got !== "OK") continue;
     }
-    const account = toAdapterAccount(deps.env.masterKey, deps.env.PUBLIC_BASE_URL, row);
-    const { ctx, effects } = buildAdapterContext(deps, account, null);
-    const result = await adapter.health(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "health probe failed", credits: null }));
-    await effects.flush();
+    const result = await probeAccount(deps, adapter, row);
     await deps.db.vendorAccount.update({
       where: { id: row.id },
       data: { healthOk: result.ok, healthDetail: result.detail.slice(0, 500), healthCheckedAt: now, ...(typeof result.credits === "number" ? { credits: result.credits, creditsCheckedAt: now } : {}) },

@@ -1,7 +1,6 @@
 // DMS HTTP: Bearer auth ("Authorization: Bearer YOUR_API_KEY"), one JSON or multipart POST per
 // endpoint, every call through ctx.http. Each answer is parsed with its zod schema and recorded.
 import FormData from "form-data";
-import { readAccountSettings } from "../account-settings.js";
 import type { ZodType } from "zod";
 import { VendorError } from "../../domain/errors.js";
 import { defaultClassify, type VendorResponse } from "../kit/http.js";
@@ -47,7 +46,7 @@ export function readCredentials(account: AdapterAccount): DmsCredentials {
 }
 
 export function readSettings(account: AdapterAccount): DmsSettings {
-  return readAccountSettings(DmsSettingsSchema, account);
+  return account.settings as DmsSettings;
 }
 
 /** HTTP statuses through HTTP_ERROR_MAP; statuses it does not list get the shared defaults. */

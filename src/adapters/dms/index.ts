@@ -8,11 +8,13 @@
 // mean is one pure rule (outcome.ts `advance`), shared with renormalize over the recorded payloads.
 import { sniffImageType } from "../../domain/image-type.js";
 import { reason } from "../../domain/model.js";
-import type { AdapterAccount, AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
-import { DMS_DEFAULT_BASE_URL, DmsClient, readCredentials, readSettings, type ImagePart } from "./client.js";
+import type { AdapterAccount, AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, VerificationInputData } from "../types.js";
+import { DmsClient, readCredentials, readSettings, type ImagePart } from "./client.js";
 import { decodePortrait } from "./evaluate.js";
 import { advance, renormalizeDms, REQUEST_KIND, type DmsRequestRecord, type DmsTranscript } from "./outcome.js";
-import { DmsCredentialsSchema, DmsSettingsSchema, type DmsDocumentResponse } from "./schemas.js";
+import { type DmsDocumentResponse } from "./schemas.js";
+import { manifest } from "./manifest.js";
+import { defineAdapter } from "../kit/define.js";
 import { authenticateWebhook, parseWebhook } from "./webhooks.js";
 
 const SIDE_ORDER = { front: 0, single: 1, back: 2 } as const;
@@ -114,15 +116,11 @@ function need<T>(value: T | null | undefined): T {
   return value;
 }
 
-export const dmsAdapter: VendorAdapter = {
-  vendor: "dms",
+export const dmsAdapter = defineAdapter({
+  manifest,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
   mappingVersion: "dms-2026.12.3",
   renormalize: (payloads, v) => renormalizeDms(payloads, v),
-  capabilities: { document: true, liveness: true, faceMatch: true, hosted: false, webhooks: true, polling: false },
-  defaultBaseUrl: DMS_DEFAULT_BASE_URL,
-  credentials: { parse: (x) => DmsCredentialsSchema.parse(x), secretKeys: ["apiKey", "webhookSecrets"] },
-  settings: { parse: (x) => DmsSettingsSchema.parse(x ?? {}) },
   validateRequest: (input, checks) => validateRequest(input, checks),
   start,
   authenticateWebhook,
@@ -136,4 +134,4 @@ export const dmsAdapter: VendorAdapter = {
       return { ok: false, detail: e instanceof Error ? e.message : "health check failed", credits: null };
     }
   },
-};
+});

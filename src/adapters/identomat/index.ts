@@ -1,7 +1,9 @@
 // Identomat hosted widget (vendors/identomat.txt): begin/ gives a session_token, the end
 // user is redirected to the widget, result/ is polled until the result leaves IN_PROGRESS
 // ("No result webhook is documented: poll"), delete/ erases the session data.
-import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
+import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VerificationInputData } from "../types.js";
+import { defineAdapter } from "../kit/define.js";
+import { manifest } from "./manifest.js";
 import { toAlpha2, toAlpha3 } from "../../domain/countries.js";
 import { VendorError, isVendorError } from "../../domain/errors.js";
 import { reason, type CheckName } from "../../domain/model.js";
@@ -210,18 +212,14 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
   }
 }
 
-export const identomatAdapter: VendorAdapter = {
-  vendor: VENDOR,
+export const identomatAdapter = defineAdapter({
+  manifest,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
   mappingVersion: "identomat-2026.12.3",
   renormalize: (payloads, v) => renormalizeResults(payloads, v),
-  capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: false, polling: true },
-  defaultBaseUrl: DEFAULT_BASE_URL,
-  credentials: { parse: (x) => IdentomatCredentialsSchema.parse(x), secretKeys: ["companyKey", "secretKey"] },
-  settings: { parse: (x) => IdentomatSettingsSchema.parse(x ?? {}) },
   validateRequest: (input) => validateRequest(input),
   start,
   poll,
   erase,
   health,
-};
+});

@@ -17,7 +17,9 @@
 // A plain selfie sent to a match endpoint is first sized to 480x640 (images.ts): the IWS answers 901 otherwise.
 // The answers are read by result.ts, step by step, the same way renormalize() reads the recorded payloads.
 import { VendorError } from "../../domain/errors.js";
-import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, StoredVendorPayload, VendorAdapter, VerificationInputData } from "../types.js";
+import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, StoredVendorPayload, VerificationInputData } from "../types.js";
+import { defineAdapter } from "../kit/define.js";
+import { manifest } from "./manifest.js";
 import type { CheckName } from "../../domain/model.js";
 import {
   getFaceHealth,
@@ -34,11 +36,13 @@ import { sizeSelfieForMatch } from "./images.js";
 import { templateFormatOf } from "./mapping.js";
 import { matchableFormat, nextStep, outcomeFromPayloads, REQUEST_KIND, TEMPLATES_KIND, type CallingFlow, type FlowAnswers, type IdentyFlow, type IdentyRequestRecord } from "./result.js";
 import { IdentyCredentialsSchema, parseIdentySettings, ProcessSuccessSchema, type IdentyCredentials, type IdentySettings } from "./schemas.js";
-import { signSdkProxyToken } from "./sdk-proxy.js";
+import { createIdentySdkProxyRouter, signSdkProxyToken } from "./sdk-proxy.js";
 import { openTemplates } from "./templates.js";
 
 export const IDENTY_DEFAULT_BASE_URL = "http://localhost:8080";
 export const SDK_PROXY_KEY_PURPOSE = "identy-sdk-proxy";
+/** where the SDK proxy (sdk-proxy.ts) is mounted on the gateway */
+export const SDK_PROXY_PATH = "/sdk/identy";
 
 export type { IdentyFlow };
 
@@ -102,7 +106,7 @@ function awaitCapture(v: AdapterVerification, account: AdapterAccount, ctx: Adap
   const token = signSdkProxyToken({ verificationId: v.id, accountId: account.id, expiresAt }, ctx.deriveKey(SDK_PROXY_KEY_PURPOSE));
   return {
     status: "awaiting_user",
-    nextAction: { type: "identy_capture", sdkBaseUrl: `${ctx.publicBaseUrl.replace(/\/+$/, "")}/sdk/identy/${token}`, expiresAt: expiresAt.toISOString() },
+    nextAction: { type: "identy_capture", sdkBaseUrl: `${ctx.publicBaseUrl.replace(/\/+$/, "")}${SDK_PROXY_PATH}/${token}`, expiresAt: expiresAt.toISOString() },
     expiresAt,
     step: "identy_capture",
   };
@@ -213,15 +217,11 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
   }
 }
 
-export const identyAdapter: VendorAdapter = {
-  vendor: "identy",
+export const identyAdapter = defineAdapter({
+  manifest,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides);
   // 2026.12.3: /process spoof_score carried as spoofScore (not score), capture quality and ICAO signals carried
   mappingVersion: "identy-2026.12.3",
-  capabilities: { document: false, liveness: true, faceMatch: true, hosted: false, webhooks: false, polling: false },
-  defaultBaseUrl: IDENTY_DEFAULT_BASE_URL,
-  credentials: { parse: (x) => IdentyCredentialsSchema.parse(x ?? {}), secretKeys: ["templatePrivateKey"] },
-  settings: { parse: (x) => parseIdentySettings(x) },
   validateRequest: (input, checks) => validateIdentyRequest(input, checks),
   start,
   renormalize,
@@ -230,7 +230,11 @@ export const identyAdapter: VendorAdapter = {
   // "queue rather than overload": a BLOB whose answer was lost is not sent again unless the account allows it
   repeatsLostStart: (account) => accountSettings(account).resendBlob,
   erase: async () => ({ ok: true, detail: "the IDENTY Web Server keeps no copy of processed images (nothing to delete)" }),
-};
+  // the Face Web SDK in the user's browser reaches the IWS's models, key and time through the gateway
+  routes: [{ path: SDK_PROXY_PATH, name: "sdk-proxy", keyPurpose: SDK_PROXY_KEY_PURPOSE, router: (deps) => createIdentySdkProxyRouter(deps) }],
+  // the BLOB the SDK's capture() gives the tenant's page, sent with POST /v1/verifications/:id/capture
+  capture: { nextAction: "identy_capture" },
+});
 
 export { IdentyCredentialsSchema, IdentySettingsSchema, parseIdentySettings } from "./schemas.js";
 export { createIdentySdkProxyRouter, signSdkProxyToken, verifySdkProxyToken } from "./sdk-proxy.js";

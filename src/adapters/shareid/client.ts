@@ -1,7 +1,6 @@
 // ShareID HTTP: one multipart/form-data POST to {API}/flow/authenticity/photo. The credentials
 // travel inside the `data` JSON part ("api_key", "business_hash"), not in a header.
 import FormData from "form-data";
-import { readAccountSettings } from "../account-settings.js";
 import { VendorError } from "../../domain/errors.js";
 import { toAlpha2 } from "../../domain/countries.js";
 import type { VendorResponse } from "../kit/http.js";
@@ -26,7 +25,7 @@ export function readCredentials(account: AdapterAccount): ShareidCredentials {
 }
 
 export function readSettings(account: AdapterAccount): ShareidSettings {
-  return readAccountSettings(ShareidSettingsSchema, account, ENDPOINT);
+  return account.settings as ShareidSettings;
 }
 
 export function buildRequestData(input: VerificationInputData, creds: ShareidCredentials): ShareidRequestData {

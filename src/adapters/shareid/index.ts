@@ -1,23 +1,19 @@
 // ShareID photo-based document authenticity: synchronous, document only.
 // Doc: ../shared/vendors/shareid-authenticity-photo.txt
 import { VendorError } from "../../domain/errors.js";
-import type { VendorAdapter } from "../types.js";
+import { defineAdapter } from "../kit/define.js";
+import { manifest } from "./manifest.js";
 import { buildForm, ENDPOINT, postAuthenticityPhoto, readCredentials, readSettings } from "./client.js";
 import { mapShareidResult, renormalizeShareid } from "./result.js";
-import { parseLenientJson, ShareidCredentialsSchema, ShareidResultSchema, ShareidSettingsSchema } from "./schemas.js";
+import { parseLenientJson, ShareidResultSchema } from "./schemas.js";
 import { validateShareidRequest } from "./validate.js";
 
-export const shareidAdapter: VendorAdapter = {
-  vendor: "shareid",
+export const shareidAdapter = defineAdapter({
+  manifest,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
   mappingVersion: "shareid-2026.12.3",
   // the recorded answer (kind ENDPOINT) read again by the same mapShareidResult as start()
   renormalize: (payloads, v) => renormalizeShareid(payloads, v),
-  capabilities: { document: true, liveness: false, faceMatch: false, hosted: false, webhooks: false, polling: false },
-  // the doc only says "{API}": a real account names its baseUrl; the default is the local sandbox
-  defaultBaseUrl: "http://localhost:8090/shareid",
-  credentials: { parse: (x) => ShareidCredentialsSchema.parse(x), secretKeys: ["apiKey", "businessHash"] },
-  settings: { parse: (x) => ShareidSettingsSchema.parse(x ?? {}) },
 
   validateRequest(input, checks) {
     return validateShareidRequest(input, checks);
@@ -57,4 +53,4 @@ export const shareidAdapter: VendorAdapter = {
     ctx.log.info({ vendor: "shareid", flowId: outcome.vendorReference, decision: outcome.decision, reasons: outcome.reasons.map((r) => r.code) }, "shareid result");
     return outcome;
   },
-};
+});

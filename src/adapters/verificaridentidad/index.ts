@@ -1,6 +1,8 @@
 // VerificarIdentidad API 3.0: the end user gets an SMS with a link, does a video liveness
 // test and shows both sides of the ID document; results arrive only by webhook.
-import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
+import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VerificationInputData } from "../types.js";
+import { defineAdapter } from "../kit/define.js";
+import { manifest } from "./manifest.js";
 import { VendorError } from "../../domain/errors.js";
 import { todayIso } from "../../domain/dates.js";
 import { VENDOR, resError } from "./mapping.js";
@@ -41,7 +43,11 @@ function smsSender(input: VerificationInputData, settings: Settings): string | u
  * past one is refused, naming the field, rather than sent as a date that already went by.
  */
 export function validateRequest(input: VerificationInputData, _checks: unknown, account: AdapterAccount, now: Date = new Date()): RequestProblem[] {
-  const problems = requestProblems(input, settingsOf(account));
+  return problemsAt(input, settingsOf(account), now);
+}
+
+function problemsAt(input: VerificationInputData, settings: Settings, now: Date): RequestProblem[] {
+  const problems = requestProblems(input, settings);
   const sendAt = input.hosted?.sendAt;
   if (sendAt !== undefined) {
     const at = Date.parse(sendAt);
@@ -137,24 +143,18 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
   return result;
 }
 
-export const verificaridentidadAdapter: VendorAdapter = {
-  vendor: VENDOR,
+export const verificaridentidadAdapter = defineAdapter({
+  manifest,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
   mappingVersion: "verificaridentidad-2026.12.3",
-  capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: true, polling: false },
-  // the doc names no host ("https://{SuDominio}" is the customer's own): an account must set its
-  // baseUrl; this default never resolves, so credentials are never sent to a guessed host
-  defaultBaseUrl: "https://verificaridentidad.invalid",
   minHealthIntervalMs: MIN_HEALTH_INTERVAL_MS,
   // POST /VerificarIdentidad sends the SMS: never twice for one verification
   startReachesUser: true,
-  credentials: { parse: (x) => CredentialsSchema.parse(x), secretKeys: ["apiToken", "webhookPassword"] },
-  settings: { parse: (x) => SettingsSchema.parse(x ?? {}) },
-  validateRequest,
+  validateRequest: (input, _checks, settings) => problemsAt(input, settings, new Date()),
   start,
   authenticateWebhook,
   parseWebhook,
   renormalize,
   runFollowUp,
   health,
-};
+});
