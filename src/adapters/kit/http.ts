@@ -161,9 +161,12 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
 }
 
 export interface ClassifierOptions {
-  /** rows by status class for the statuses `table` does not list (defaults: DEFAULT_STATUS_CLASSES) */
-  classes?: Partial<Record<"3xx" | "4xx" | "5xx", StatusRow>>;
-  /** the error message (defaults: "vendor answered <status>" with the row's wording) */
+  /**
+   * The vendor's own rows by status class, for every status `table` does not list (ShareID's file classes them
+   * all); without them an unlisted status gets the shared DEFAULT_STATUS_TABLE, then DEFAULT_STATUS_CLASSES.
+   */
+  classes?: Record<"3xx" | "4xx" | "5xx", StatusRow>;
+  /** the message of the vendor's own rows (defaults: "vendor answered <status>" with the row's wording) */
   message?: (status: number, row: StatusRow, endpoint: string) => string;
 }
 
@@ -173,19 +176,20 @@ function defaultMessage(status: number, row: StatusRow): string {
 
 /**
  * The classify option of a vendor call, from the vendor's table: 2xx -> null; a listed status -> its row (null:
- * the adapter reads the answer); an unlisted one -> DEFAULT_STATUS_TABLE, then the row of its class. A 429 carries
- * its Retry-After.
+ * the adapter reads the answer); an unlisted one -> the vendor's class rows, or the shared table and classes.
+ * A 429 carries its Retry-After.
  */
 export function statusClassifier(vendor: VendorId, table: StatusTable = {}, opts: ClassifierOptions = {}) {
-  const classes = { ...DEFAULT_STATUS_CLASSES, ...opts.classes };
-  const message = opts.message ?? defaultMessage;
+  const classOf = (s: number) => (s >= 500 ? "5xx" : s >= 400 ? "4xx" : "3xx");
   return (endpoint: string) =>
     (res: VendorResponse): VendorError | null => {
       const s = res.status;
       if (s >= 200 && s < 300) return null;
-      const own = rowOf(table, s);
-      if (own === null) return null;
-      const row: StatusRow = own ?? rowOf(DEFAULT_STATUS_TABLE, s) ?? classes[s >= 500 ? "5xx" : s >= 400 ? "4xx" : "3xx"];
+      const listed = rowOf(table, s);
+      if (listed === null) return null;
+      const own = listed ?? opts.classes?.[classOf(s)];
+      const row: StatusRow = own ?? rowOf(DEFAULT_STATUS_TABLE, s) ?? DEFAULT_STATUS_CLASSES[classOf(s)];
+      const message = own && opts.message ? opts.message : defaultMessage;
       return new VendorError({
         vendor,
         endpoint,

@@ -58,7 +58,10 @@ describe("statusClassifier", () => {
     expect(classify(res(503))).toMatchObject({ kind: "unavailable", retryable: true });
     expect(classify(res(418))).toMatchObject({ kind: "rejected", retryable: false });
     expect(classify(res(302))).toMatchObject({ kind: "rejected", retryable: false });
-    expect(statusClassifier("shareid", {}, { classes: { "3xx": { kind: "unavailable", retryable: false } } })("x")(res(302))).toMatchObject({ kind: "unavailable" });
+    const classes = { "3xx": { kind: "unavailable", retryable: false }, "4xx": { kind: "rejected", retryable: false }, "5xx": { kind: "unavailable", retryable: true } } as const;
+    // a vendor's own classes take every status its table does not list, before the shared table
+    expect(statusClassifier("shareid", {}, { classes })("x")(res(302))).toMatchObject({ kind: "unavailable" });
+    expect(statusClassifier("shareid", {}, { classes })("x")(res(504))).toMatchObject({ kind: "unavailable", retryable: true });
   });
 
   it("a 429 carries its Retry-After (seconds or an HTTP date)", () => {
@@ -78,6 +81,8 @@ describe("statusClassifier", () => {
   it("the vendor's own wording", () => {
     const c = statusClassifier("verificaridentidad", { 404: { kind: "rejected", retryable: false } }, { message: (s, _row, e) => `${e}: vendor answered HTTP ${s}` })("GetCreditos");
     expect(c(res(404))?.message).toBe("GetCreditos: vendor answered HTTP 404");
+    // the shared rows keep the shared wording
+    expect(c(res(401))?.message).toBe("vendor answered 401 (credentials refused)");
   });
 });
 
