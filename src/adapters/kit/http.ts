@@ -216,8 +216,10 @@ export interface ParseAnswerOptions<T> {
   /** the endpoint label of the call (also the error's endpoint) */
   endpoint: string;
   schema: ZodType<T>;
-  /** keeps the answer for audit (ctx.recordPayload bound to a kind); what was received, parsed or not */
+  /** keeps the answer for audit (ctx.recordPayload bound to a kind): the parsed value, else what was received */
   record?: (body: unknown) => void;
+  /** record the body as received even when it parses (renormalize reads it back as the vendor sent it) */
+  recordReceived?: boolean;
   /** the body to check, when not the JSON as received (a tolerant reader, renamed keys) */
   body?: unknown;
   /** a parse failure may be retried (a read-only call) */
@@ -245,6 +247,6 @@ export function parseAnswer<T>(res: VendorResponse, opts: ParseAnswerOptions<T>)
     const paths = [...new Set(parsed.error.issues.map((i) => i.path.join(".") || "(root)"))].slice(0, 5).join(", ");
     throw fail(`does not have the documented shape (at ${paths})`);
   }
-  opts.record?.(parsed.data);
+  opts.record?.(opts.recordReceived ? body : parsed.data);
   return parsed.data;
 }
