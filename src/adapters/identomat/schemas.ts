@@ -1,4 +1,4 @@
-// zod schemas of Identomat's payloads (vendors/identomat.txt), parsed defensively:
+// zod schemas of Identomat's payloads (../shared/vendors/identomat.txt), parsed defensively:
 // unknown extra fields are allowed, every documented member is optional where the
 // doc says so ("Every member is optional" for `person`, "Can be null" for `reject_reason`).
 import { z } from "zod";
