@@ -226,6 +226,8 @@ export interface ParseAnswerOptions<T> {
   retryable?: boolean;
   /** how the error names the answer, e.g. "DMS face_detection" (default: `<vendor> <endpoint>`) */
   label?: string;
+  /** the vendor's own wording of the failure (`paths`: where the shape is wrong; absent when not JSON) */
+  message?: (problem: { paths?: string }) => string;
 }
 
 /**
@@ -235,8 +237,8 @@ export interface ParseAnswerOptions<T> {
 export function parseAnswer<T>(res: VendorResponse, opts: ParseAnswerOptions<T>): T {
   const body = "body" in opts ? opts.body : res.json;
   const label = opts.label ?? `${opts.vendor} ${opts.endpoint}`;
-  const fail = (detail: string) =>
-    new VendorError({ kind: "parse", vendor: opts.vendor, endpoint: opts.endpoint, retryable: opts.retryable ?? false, httpStatus: res.status, message: `${label} answer ${detail}` });
+  const fail = (detail: string, paths?: string) =>
+    new VendorError({ kind: "parse", vendor: opts.vendor, endpoint: opts.endpoint, retryable: opts.retryable ?? false, httpStatus: res.status, message: opts.message ? opts.message({ paths }) : `${label} answer ${detail}` });
   if (body === undefined) {
     opts.record?.({ status: res.status, body: res.text });
     throw fail("is not JSON");
@@ -245,7 +247,7 @@ export function parseAnswer<T>(res: VendorResponse, opts: ParseAnswerOptions<T>)
   if (!parsed.success) {
     opts.record?.(body);
     const paths = [...new Set(parsed.error.issues.map((i) => i.path.join(".") || "(root)"))].slice(0, 5).join(", ");
-    throw fail(`does not have the documented shape (at ${paths})`);
+    throw fail(`does not have the documented shape (at ${paths})`, paths);
   }
   opts.record?.(opts.recordReceived ? body : parsed.data);
   return parsed.data;
