@@ -5,10 +5,14 @@
 // (a bare word) on the match endpoints.
 import { createPrivateKey } from "node:crypto";
 import { z } from "zod";
-import { VendorError } from "../../domain/errors.js";
+import type { VendorError } from "../../domain/errors.js";
+import { vendorErrorFor } from "../kit/http.js";
 import { DEFAULT_LIVENESS_LEVEL, DEFAULT_MATCH_LEVEL, LIVENESS_LEVELS, MATCH_REQUEST_LEVELS } from "./mapping.js";
 import { accountSettingsSchema, parseStrict } from "../kit/settings.js";
-import { CAPTURE_DEVICES, IWS_HARDWARE, THROUGHPUT_KEYS, type ThroughputKey } from "./throughput.js";
+import { CAPTURE_DEVICES, IWS_HARDWARE, THROUGHPUT_KEYS, type ThroughputKey } from "./mapping.js";
+
+/** a VendorError of IDENTY (the folder's lowest module: client.ts and outcome.ts take it from here) */
+export const vendorError = vendorErrorFor("identy");
 
 // ---------------------------------------------------------------- credentials and settings
 
@@ -142,9 +146,8 @@ export function readIwsBody(text: string): ReadResult {
 export function parseIwsBody(text: string, endpoint: string, httpStatus: number): unknown {
   const r = readIwsBody(text);
   if (!r.ok)
-    throw new VendorError({
+    throw vendorError({
       kind: "parse",
-      vendor: "identy",
       endpoint,
       httpStatus,
       retryable: false,
@@ -159,9 +162,8 @@ export function schemaError(endpoint: string, httpStatus: number | null, issues:
     .slice(0, 3)
     .map((i) => i.path.join(".") || "(root)")
     .join(", ");
-  return new VendorError({
+  return vendorError({
     kind: "parse",
-    vendor: "identy",
     endpoint,
     httpStatus,
     retryable: false,
