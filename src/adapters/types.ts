@@ -3,7 +3,9 @@
 // data cannot say it. Adapters never touch Postgres or Redis directly: they get
 // an AdapterContext whose `http` goes through the one resilient vendor-call path.
 import type { Checks, CheckName, Decision, DocumentType, NextAction, Reason, VendorId } from "../domain/model.js";
+import type { Router } from "express";
 import type { VendorHttp } from "./kit/http.js";
+import type { AdapterCapabilities, VendorManifest } from "./kit/manifest.js";
 import type { Logger } from "pino";
 
 export type { VendorId };
@@ -47,14 +49,18 @@ export interface AdapterVerification {
   input: VerificationInputData;
 }
 
-export interface AdapterAccount {
+/**
+ * A vendor account as an adapter gets it. Loaded by the core (toAdapterAccount), its credentials and settings are
+ * parsed by the vendor's manifest once, there: a handler of defineAdapter sees them typed (AccountOf<manifest>).
+ */
+export interface AdapterAccount<C = Record<string, unknown>, S = Record<string, unknown>> {
   id: string;
   tenantId: string;
   vendor: VendorId;
   baseUrl: string;
-  /** decrypted credentials, validated by the adapter's credentialsSchema */
-  credentials: Record<string, unknown>;
-  settings: Record<string, unknown>;
+  /** decrypted credentials */
+  credentials: C;
+  settings: S;
   /** where this account's vendor webhooks must be sent: {PUBLIC_BASE_URL}/hooks/<vendor>/<accountId> */
   webhookUrl: string;
 }
@@ -159,14 +165,7 @@ export type ParsedWebhook =
     }
   | { type: "account_event"; event: AccountEventInput };
 
-export interface AdapterCapabilities {
-  document: boolean;
-  liveness: boolean;
-  faceMatch: boolean;
-  hosted: boolean;
-  webhooks: boolean;
-  polling: boolean;
-}
+export type { AdapterCapabilities };
 
 export interface HealthResult {
   ok: boolean;
@@ -181,7 +180,38 @@ export interface StoredVendorPayload {
   receivedAt: Date;
 }
 
+/** What a vendor route (the IDENTY SDK proxy) is given by the entry point that mounts it. */
+export interface VendorRouteDeps<A = AdapterAccount> {
+  /** a 32-byte key derived from MASTER_KEY for the route's keyPurpose */
+  key: Buffer;
+  /** the account a link names, loaded and parsed, with its tenant's browser origins; null when it is not this vendor's */
+  resolveAccount(accountId: string): Promise<(A & { allowedOrigins: readonly string[] }) | null>;
+  /** NODE_ENV=production */
+  production: boolean;
+  /** the resilient vendor-call client of one proxied call, on the route's own breaker key, inside the account's shared limits */
+  httpFor: (call: { accountId: string; verificationId: string; concurrency: number; maxRetries: number; timeoutMs?: number }) => VendorHttp;
+}
+
+/** An HTTP route of the vendor's own on the gateway, mounted before any body parser (it may read raw bodies). */
+export interface VendorRoute<A = AdapterAccount> {
+  /** where it is mounted, e.g. "/sdk/identy" */
+  path: `/${string}`;
+  /** names its calls' breaker/bulkhead key (`<account>#<name>`) */
+  name: string;
+  /** the purpose of its key (the same derivation the adapter uses to sign links to it) */
+  keyPurpose: string;
+  router(deps: VendorRouteDeps<A>): Router;
+}
+
+/** The vendor takes a capture from the tenant (POST /v1/verifications/:id/capture) for a verification waiting on one. */
+export interface VendorCapture {
+  /** the nextAction of a verification waiting for the capture */
+  nextAction: NextAction["type"];
+}
+
 export interface VendorAdapter {
+  /** the vendor's facts as data (id, capabilities, schemas, sandbox defaults) */
+  manifest: VendorManifest;
   vendor: VendorId;
   /**
    * the version of this adapter's normalization (mapping tables and payload-to-outcome rules);
@@ -193,13 +223,16 @@ export interface VendorAdapter {
    * call): used by re-decision after a mapping or policy change. null when the payloads do not say.
    */
   renormalize?(payloads: StoredVendorPayload[], v: AdapterVerification): Outcome | null;
+  /** the manifest's */
   capabilities: AdapterCapabilities;
-  /** default base URL when an account does not name one */
+  /** default base URL when an account does not name one (the manifest's) */
   defaultBaseUrl: string;
-  /** zod-like parser for this vendor's credentials; `mask` shows which keys are secret */
+  /** the manifest's credentials schema, strict (a ZodError names every bad key); `secretKeys` are never shown back */
   credentials: { parse(input: unknown): Record<string, unknown>; secretKeys: readonly string[] };
-  /** zod-like parser for this vendor's account settings */
+  /** the manifest's settings schema (the shared settings merged in), strict */
   settings: { parse(input: unknown): Record<string, unknown> };
+  /** the account with its credentials and settings parsed, once, when the core loads it; AccountConfigError otherwise */
+  parseAccount(account: AdapterAccount): AdapterAccount;
   /** 4xx-worthy problems of a request this vendor cannot take, found before any vendor call */
   validateRequest?(input: VerificationInputData, checks: CheckName[], account: AdapterAccount): RequestProblem[];
   start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome>;
@@ -209,7 +242,6 @@ export interface VendorAdapter {
   runFollowUp?(name: FollowUp, v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<void>;
   /** ask the vendor to delete its copy of the session's personal data */
   erase?(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<{ ok: boolean; detail: string }>;
-  cancel?(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<void>;
   health?(account: AdapterAccount, ctx: AdapterContext): Promise<HealthResult>;
   /**
    * start() reaches the end user (an SMS): if a worker died during a start, the start is
@@ -225,6 +257,10 @@ export interface VendorAdapter {
   repeatsLostStart?(account: AdapterAccount): boolean;
   /** the vendor asks not to be probed more often than this (shared by every process through the account row) */
   minHealthIntervalMs?: number;
+  /** routes of the vendor's own on the gateway (the IDENTY SDK proxy) */
+  routes?: VendorRoute[];
+  /** the vendor takes captures (the IDENTY Face Web SDK BLOB) */
+  capture?: VendorCapture;
 }
 
 export interface RequestProblem {

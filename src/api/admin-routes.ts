@@ -5,15 +5,16 @@ import type { Prisma } from "../generated/prisma/client.js";
 import type { AppContext } from "../app/context.js";
 import type { VendorId } from "../domain/model.js";
 import { adapterFor } from "../adapters/registry.js";
-import { parseAccountSettings, sealCredentials, toAccountResource, toAdapterAccount, type VendorAccountRow } from "../core/accounts.js";
+import { parseAccountConfig, sealCredentials, toAccountResource, toAdapterAccount, type VendorAccountRow } from "../core/accounts.js";
 import { recordAudit } from "../core/audit.js";
-import { generateApiKey, newId } from "../domain/crypto.js";
+import { decryptJson, generateApiKey, newId } from "../domain/crypto.js";
+import { AAD } from "../core/at-rest.js";
 import { routingProblems, RoutingSchema, withRuleIds, type Routing } from "../core/routing.js";
 import { circuitStateOf } from "../core/vendor-http.js";
-import { toTechnicalReason } from "../domain/errors.js";
+import { isAccountConfigError } from "../domain/errors.js";
 import { circuitView, newestProbe, readSharedHealth, redisAccountHealth } from "../core/account-health.js";
-import { runHealthProbe } from "../core/adapter-runtime.js";
-import { Problem, fromZod } from "./problem.js";
+import { probeAccount } from "../core/adapter-runtime.js";
+import { Problem, fromZod, jsonPath } from "./problem.js";
 import { CreateTenantSchema, CreateVendorAccountSchema, RedecideSchema, UpdateVendorAccountSchema } from "./schemas.js";
 import { PolicyUpdateSchema } from "../core/policy.js";
 import { readPolicy, writePolicy } from "../core/policy-store.js";
@@ -22,20 +23,18 @@ import { operatorOf } from "./admin-auth.js";
 import type { VendorAdapter } from "../adapters/types.js";
 import { type Answer, AuditLogSchema, CreatedApiKeySchema, CreatedTenantSchema, PolicyResourceSchema, RedecideReportSchema, RoutingResourceSchema, TenantListSchema, VendorAccountHealthSchema, VendorAccountSchema, VendorEventListSchema } from "./resources.js";
 
-/** The vendor's parse of an account's credentials and settings; a bad field is a 400 naming it. */
-function validateAccountConfig(adapter: VendorAdapter, credentials: unknown, settings: unknown): { credentials: Record<string, unknown>; settings: Record<string, unknown> } {
-  const parsed = (field: "credentials" | "settings", parse: () => Record<string, unknown>) => {
-    try {
-      return parse();
-    } catch (e) {
-      if ((e as { issues?: unknown }).issues) throw fromZod(e as never, [field]);
-      throw new Problem(400, `Invalid ${field}`, `${field} do not match the vendor's shape`, [{ path: `$.${field}`, message: "invalid" }]);
-    }
-  };
-  return {
-    credentials: parsed("credentials", () => adapter.credentials.parse(credentials)),
-    settings: parsed("settings", () => parseAccountSettings((x) => adapter.settings.parse(x) as Record<string, unknown>, settings)),
-  };
+/**
+ * The vendor's parse of an account's credentials and settings (its manifest's schemas, strict); every bad field of
+ * both parts is a 400 naming its path in the request, never its value (it may be a secret).
+ */
+function validateAccountConfig(vendor: string, credentials: unknown, settings: unknown): { credentials: Record<string, unknown>; settings: Record<string, unknown> } {
+  try {
+    return parseAccountConfig(vendor, { credentials, settings });
+  } catch (e) {
+    if (!isAccountConfigError(e)) throw e;
+    const errors = e.issues.map((i) => ({ path: jsonPath(i.path), message: i.message }));
+    throw new Problem(400, "Invalid request", errors.map((x) => `${x.path}: ${x.message}`).join("; "), errors);
+  }
 }
 
 /** A PATCH of a JSON object: given keys replace, null removes a key, keys not given are kept. */
@@ -112,7 +111,7 @@ export function adminRoutes(app: AppContext): Router {
     const p = CreateVendorAccountSchema.safeParse(req.body);
     if (!p.success) throw fromZod(p.error);
     const adapter = adapterFor(p.data.vendor)!;
-    const { credentials, settings } = validateAccountConfig(adapter, p.data.credentials, p.data.settings);
+    const { credentials, settings } = validateAccountConfig(p.data.vendor, p.data.credentials, p.data.settings);
     const id = newId("va");
     const row = await app.db.vendorAccount.create({
       data: { id, tenantId: t.id, vendor: p.data.vendor, name: p.data.name, baseUrl: (p.data.baseUrl ?? adapter.defaultBaseUrl).replace(/\/$/, ""), credentialsEnc: sealCredentials(app.env.keys, id, credentials), settings: settings as Prisma.InputJsonValue },
@@ -133,8 +132,9 @@ export function adminRoutes(app: AppContext): Router {
       if (!row) throw new Problem(404, "Not found", "no such vendor account");
       const adapter = adapterFor(row.vendor);
       if (!adapter) throw new Problem(409, "Unknown vendor", `the account's vendor ${row.vendor} has no adapter`);
-      const current = toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, row);
-      const { credentials, settings } = validateAccountConfig(adapter, mergePatch(current.credentials, p.data.credentials), mergePatch(current.settings, p.data.settings));
+      // as stored, unparsed: a configuration that no longer parses is what this PATCH may be fixing
+      const current = { credentials: decryptJson<Record<string, unknown>>(app.env.keys, row.credentialsEnc, AAD.vendorCredentials(row.id)), settings: (row.settings ?? {}) as Record<string, unknown> };
+      const { credentials, settings } = validateAccountConfig(row.vendor, mergePatch(current.credentials, p.data.credentials), mergePatch(current.settings, p.data.settings));
       const disabledAt = p.data.disabled === undefined ? row.disabledAt : p.data.disabled ? (row.disabledAt ?? new Date()) : null;
       const updated = await tx.vendorAccount.update({
         where: { id: row.id },
@@ -177,10 +177,7 @@ export function adminRoutes(app: AppContext): Router {
     const latencies = calls.map((c) => c.latencyMs).sort((a, b) => a - b);
     const adapter = adapterFor(row.vendor);
     let probe = null;
-    if (req.query.probe === "true" && adapter?.health) {
-      const account = toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, row);
-      probe = await runHealthProbe({ ...app, health: healthBoard }, account);
-    }
+    if (req.query.probe === "true" && adapter?.health) probe = await probeAccount({ ...app, health: healthBoard }, adapter, row);
     // circuit and last probe as every process reported them (a worker's breaker, another API's probe)
     const shared = (await readSharedHealth(healthBoard, [row.id])).get(row.id);
     res.json({

@@ -1,4 +1,4 @@
-// Admin: the browser origins of a tenant (CORS of the IDENTY SDK proxy, src/adapters/identy/sdk-proxy.ts).
+// Admin: the browser origins of a tenant (CORS of the IDENTY SDK proxy, src/adapters/identy/routes.ts).
 //   GET /admin/tenants/:id/allowed-origins  -> { tenantId, allowedOrigins }
 //   PUT /admin/tenants/:id/allowed-origins  { allowedOrigins: ["https://shop.example"] } -> the same
 // A bad entry is a problem+json 400 naming it ($.allowedOrigins[1]); "*" is refused when NODE_ENV=production.

@@ -18,7 +18,8 @@ import { verificationRoutes } from "./verification-routes.js";
 import { webhookEndpointRoutes } from "./webhook-endpoint-routes.js";
 import { bearerMatches, deriveKey } from "../domain/crypto.js";
 import { toAdapterAccount } from "../core/accounts.js";
-import { createIdentySdkProxyRouter } from "../adapters/identy/sdk-proxy.js";
+import { ADAPTERS, VENDOR_IDS } from "../adapters/registry.js";
+import { isAccountConfigError } from "../domain/errors.js";
 import { adminConsoleRouter, adminOpsRoutes } from "./console/index.js";
 import { allowedOriginsRoutes } from "./allowed-origins-routes.js";
 import { opsReportRoutes } from "./ops-report-routes.js";
@@ -83,24 +84,32 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   e.get("/docs", (_req, res) => void res.type("html").send(DOCS_HTML));
 
   e.use("/hooks", hooksRoutes(app));
-  e.use(
-    "/sdk/identy",
-    createIdentySdkProxyRouter({
-      key: deriveKey(app.env.masterKey, "identy-sdk-proxy"),
-      resolveAccount: async (accountId: string) => {
-        const row = await app.db.vendorAccount.findUnique({ where: { id: accountId }, include: { tenant: { select: { allowedOrigins: true } } } });
-        if (!row || row.vendor !== "identy") return null;
-        const { tenant, ...account } = row;
-        return { ...toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, account), allowedOrigins: tenant.allowedOrigins };
-      },
-      production: app.env.NODE_ENV === "production",
-      // the browser's calls count in the account's limits shared with the workers
-      httpFor: vendorRouteHttp("identy", "sdk-proxy", {
-        slots: redisAccountSlots(app.queues.connection, app.queues.prefix),
-        rate: redisAccountRate(app.queues.connection, app.queues.prefix),
-      }),
-    }),
-  );
+  // the vendors' own routes (the IDENTY SDK proxy), before any body parser: they read raw bodies
+  const shared = { slots: redisAccountSlots(app.queues.connection, app.queues.prefix), rate: redisAccountRate(app.queues.connection, app.queues.prefix) };
+  for (const vendor of VENDOR_IDS) {
+    for (const route of ADAPTERS[vendor].routes ?? []) {
+      e.use(
+        route.path,
+        route.router({
+          key: deriveKey(app.env.masterKey, route.keyPurpose),
+          resolveAccount: async (accountId: string) => {
+            const row = await app.db.vendorAccount.findUnique({ where: { id: accountId }, include: { tenant: { select: { allowedOrigins: true } } } });
+            if (!row || row.vendor !== vendor) return null;
+            const { tenant, ...account } = row;
+            try {
+              return { ...toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, account), allowedOrigins: tenant.allowedOrigins };
+            } catch (err) {
+              if (isAccountConfigError(err)) return null;
+              throw err;
+            }
+          },
+          production: app.env.NODE_ENV === "production",
+          // the browser's calls count in the account's limits shared with the workers
+          httpFor: vendorRouteHttp(vendor, route.name, shared),
+        }),
+      );
+    }
+  }
 
   const json = express.json({ limit: app.env.MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
   // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key;

@@ -2,7 +2,7 @@
 import express, { type Router } from "express";
 import type { AppContext } from "../app/context.js";
 import type { RawWebhookRequest } from "../adapters/types.js";
-import { VENDOR_IDS } from "../domain/model.js";
+import { adapterFor } from "../adapters/registry.js";
 import { createAccountCache, receiveVendorWebhook } from "../webhooks/inbound/receive.js";
 import { Problem } from "./problem.js";
 import { type Answer, HookReceiptSchema } from "./resources.js";
@@ -13,7 +13,7 @@ export function hooksRoutes(app: AppContext & { onEnqueued?: () => void }): Rout
   const deps = { db: app.db, env: app.env, log: app.log, redis: app.queues.connection, prefix: app.queues.prefix };
   r.post("/:vendor/:accountId", express.raw({ type: () => true, limit: "5mb" }), async (req, res) => {
     const vendor = String(req.params.vendor);
-    if (!(VENDOR_IDS as readonly string[]).includes(vendor)) throw new Problem(404, "Not found", "unknown vendor");
+    if (!adapterFor(vendor)) throw new Problem(404, "Not found", "unknown vendor");
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k.toLowerCase()] = v;
     const query: Record<string, string> = {};

@@ -6,6 +6,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from "@asteaso
 import { VendorIdSchema, VerificationResourceSchema, VERIFICATION_STATUSES, type VerificationResource } from "../domain/model.js";
 import { PolicyUpdateSchema } from "../core/policy.js";
 import { registerLifecyclePaths } from "./openapi-lifecycle.js";
+import { VENDOR_IDS } from "../adapters/registry.js";
 import { RoutingSchema } from "../core/routing.js";
 import { z } from "../domain/zod.js";
 import {
@@ -691,18 +692,23 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
 
   registerLifecyclePaths({ path, json, asAdmin, asTenant, adminErrors, tenantErrors, NotFound, problemResponse, vendorAccountSchema: VendorAccountSchema, webhookEndpointSchema: WebhookEndpointSchema });
 
-  return new OpenApiGeneratorV31(reg.definitions).generateDocument({
+  const doc = new OpenApiGeneratorV31(reg.definitions).generateDocument({
     openapi: "3.1.0",
     info: {
       title: "KYC gateway",
       version: "0.1.0",
       description:
-        "One normalized REST API for identity verification across five vendors. Every error is `application/problem+json` (RFC 9457); every answer carries `X-Request-Id` (the one sent, or a new one).",
+        `One normalized REST API for identity verification across ${VENDOR_IDS.length} vendors. ` +
+        "Every error is `application/problem+json` (RFC 9457); every answer carries `X-Request-Id` (the one sent, or a new one).",
       license: { name: "Apache-2.0", identifier: "Apache-2.0" },
     },
     servers: [{ url: serverUrl, description: "this gateway" }],
     tags: TAGS,
   });
+  // the domain names a vendor by id without listing them: the list is the adapter registry's
+  const schemas = doc.components?.schemas;
+  if (schemas?.VendorId) schemas.VendorId = { type: "string", enum: [...VENDOR_IDS], description: "a vendor of the gateway's adapter registry (GET /admin/vendors)" };
+  return doc;
 }
 
 export const DOCS_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>KYC gateway API</title>

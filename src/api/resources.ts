@@ -141,10 +141,13 @@ export const VendorInfoListSchema = z
     data: z.array(
       z.object({
         vendor: VendorIdSchema,
+        displayName: z.string(),
         defaultBaseUrl: z.string(),
         capabilities: z.object({ document: z.boolean(), liveness: z.boolean(), faceMatch: z.boolean(), hosted: z.boolean(), webhooks: z.boolean(), polling: z.boolean() }),
         secretKeys: z.array(z.string()),
         credentialsTemplate: z.record(z.string(), json).openapi({ description: "what an operator fills in when adding an account" }),
+        credentialsSchema: z.record(z.string(), json).openapi({ description: "JSON Schema (2020-12) of the account's credentials, from the vendor's manifest" }),
+        settingsSchema: z.record(z.string(), json).openapi({ description: "JSON Schema (2020-12) of its settings, the shared keys included" }),
       }),
     ),
   })

@@ -2,7 +2,8 @@
 import { isValidPhoneNumber } from "libphonenumber-js";
 import { isAlpha2 } from "../domain/countries.js";
 import { toIsoDate } from "../domain/dates.js";
-import { CheckNameSchema, DocumentTypeSchema, VendorIdSchema } from "../domain/model.js";
+import { CheckNameSchema, DocumentTypeSchema } from "../domain/model.js";
+import { RegisteredVendorSchema } from "../adapters/registry.js";
 import { z } from "../domain/zod.js";
 import { ACCEPTED_IMAGE_TYPES } from "./images.js";
 
@@ -21,7 +22,7 @@ export const CreateVerificationSchema = z
       .array(CheckNameSchema)
       .min(1)
       .refine((c) => new Set(c).size === c.length, "checks must not repeat"),
-    vendor: VendorIdSchema.optional(),
+    vendor: RegisteredVendorSchema.optional(),
     subject: z
       .object({
         firstName: z.string().min(1).max(200).optional(),
@@ -106,7 +107,7 @@ export const VendorBaseUrlSchema = z
 
 export const CreateVendorAccountSchema = z
   .object({
-    vendor: VendorIdSchema,
+    vendor: RegisteredVendorSchema,
     name: z.string().min(1).max(200),
     baseUrl: VendorBaseUrlSchema.optional(),
     credentials: z.record(z.string(), z.unknown()),

@@ -4,6 +4,7 @@ import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { VerificationInputData } from "../adapters/types.js";
 import { toAdapterAccount } from "../core/accounts.js";
+import { isAccountConfigError } from "../domain/errors.js";
 import { newId, sha256Hex } from "../domain/crypto.js";
 import { planRoute, RoutingSchema } from "../core/routing.js";
 import { acceptNewInput, cancelVerification, createVerification, erasePersonalData, NotAccepting, toResource, type VerificationRow } from "../core/verifications.js";
@@ -106,6 +107,14 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === "P20
 
 export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
   const r = express.Router();
+  const configuredAccount = (row: Parameters<typeof toAdapterAccount>[2]) => {
+    try {
+      return toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, row);
+    } catch (e) {
+      if (isAccountConfigError(e)) return null;
+      throw e;
+    }
+  };
   const maybeMultipart = multipartUploads({ maxFileBytes: app.env.MAX_IMAGE_BYTES, files: 6, fields: 4, fieldBytes: 1024 * 1024, parts: 10, dir: app.env.UPLOAD_TMP_DIR });
 
   r.post("/verifications", maybeMultipart, async (req, res) => {
@@ -135,8 +144,11 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     if (body.vendor && routePlan.resolved === 0) throw new Problem(422, "Vendor not configured", `the tenant has no active ${body.vendor} account`, [{ path: "$.vendor", message: "no account for this vendor" }]);
     const first = route[0];
     const adapter = first && adapterFor(first.vendor);
-    if (first && adapter?.validateRequest) {
-      const problems = adapter.validateRequest(input, body.checks, toAdapterAccount(app.env.keys, app.env.PUBLIC_BASE_URL, first));
+    // an account whose stored configuration does not parse is the gateway's fault, not the request's: the worker ends
+    // the attempt technical (failed) or falls over to the next account, so nothing is judged against it here
+    const account = first && adapter?.validateRequest ? configuredAccount(first) : null;
+    if (account && adapter?.validateRequest) {
+      const problems = adapter.validateRequest(input, body.checks, account);
       if (problems.length > 0) {
         const status = Math.max(...problems.map((p) => p.status));
         throw new Problem(status, "Request not supported by the vendor", problems.map((p) => `${p.path}: ${p.message}`).join("; "), problems.map((p) => ({ path: p.path.startsWith("$") ? p.path : `$.${p.path}`, message: p.message })));

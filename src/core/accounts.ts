@@ -1,25 +1,22 @@
-// Vendor accounts: credentials are write-only (encrypted at rest, masked in answers).
+// Vendor accounts: credentials are write-only (encrypted at rest, masked in answers). An account is parsed by
+// its vendor's manifest once, when it is loaded (toAdapterAccount): every adapter method gets the typed values.
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AdapterAccount } from "../adapters/types.js";
 import { adapterFor } from "../adapters/registry.js";
+import type { CoreSettings } from "../adapters/kit/settings.js";
 import { decryptJson, encryptJson, type Keys } from "../domain/crypto.js";
+import { AccountConfigError } from "../domain/errors.js";
 import { AAD } from "./at-rest.js";
 import type { VendorId } from "../domain/model.js";
-import { z } from "../domain/zod.js";
+import { PricesSchema, AlertsSchema, type Prices, type Alerts } from "../adapters/kit/settings.js";
 
 export type VendorAccountRow = Prisma.VendorAccountGetPayload<object>;
 
 /**
- * The settings the core reads for every vendor (DESIGN "Vendor account settings"), validated here
- * and kept whatever the vendor's own schema does with keys it does not list.
+ * What an operator wrote for a new account, parsed as it will be read (strict: an unknown key is refused with its
+ * path); an AccountConfigError naming every bad field of both parts at once otherwise.
  */
-export const PricesSchema = z.strictObject({
-  /** ISO 4217 */
-  currency: z.string().regex(/^[A-Z]{3}$/),
-  calls: z.record(z.string().min(1).max(100), z.number().min(0).max(1_000_000)).default({}),
-  default: z.number().min(0).max(1_000_000).optional(),
-});
-export type Prices = z.infer<typeof PricesSchema>;
+export { PricesSchema, AlertsSchema, type Prices, type Alerts };
 
 /** The price of one answered call, or null when the account sets none for it. Only answered calls are charged. */
 export function priceOf(prices: Prices | undefined, endpoint: string, outcome: "ok" | "error"): { cost: number; currency: string } | null {
@@ -28,39 +25,22 @@ export function priceOf(prices: Prices | undefined, endpoint: string, outcome: "
   return cost === undefined ? null : { cost, currency: prices.currency };
 }
 
-const ThresholdsSchema = z.strictObject({ soft: z.number().int().min(0).optional(), hard: z.number().int().min(0).optional() });
-/**
- * Thresholds that warn operations before a vendor stops (core/alerts.ts): credits left (VerificarIdentidad `Cred`),
- * calls per UTC day and month (a DMS scan allowance, an IWS licence). Soft: an event and an operations webhook;
- * hard: the same, and the account leaves routing until it recovers.
- */
-export const AlertsSchema = z.strictObject({ credits: ThresholdsSchema.optional(), callsPerDay: ThresholdsSchema.optional(), callsPerMonth: ThresholdsSchema.optional() });
-export type Alerts = z.infer<typeof AlertsSchema>;
-
 /** Whether routing may send traffic to the account: not disabled by an operator, not paused by a hard alert. */
 export function inRouting(a: { disabledAt: Date | null; pausedAt: Date | null }): boolean {
   return a.disabledAt === null && a.pausedAt === null;
 }
 
-export const CoreSettingsSchema = z.object({
-  concurrency: z.number().int().positive().optional(),
-  timeoutMs: z.number().int().positive().optional(),
-  maxRetries: z.number().int().min(0).max(10).optional(),
-  /** how long a verification may wait in processing (the vendor's operator review) before it ends failed/vendor_timeout */
-  processingDeadlineHours: z.number().positive().optional(),
-  /** the cap of a failing poll chain's backoff */
-  pollBackoffMaxSeconds: z.number().positive().optional(),
-  /** what the vendor charges per call type (vendor_calls.cost): `calls` by endpoint label, `default` for the others */
-  prices: PricesSchema.optional(),
-  alerts: AlertsSchema.optional(),
-});
-export const CORE_SETTING_KEYS = Object.keys(CoreSettingsSchema.shape) as (keyof z.infer<typeof CoreSettingsSchema>)[];
+export function parseAccountConfig(vendor: string, input: { credentials: unknown; settings: unknown }): { credentials: Record<string, unknown>; settings: Record<string, unknown> } {
+  const adapter = adapterFor(vendor);
+  if (!adapter) throw new AccountConfigError(vendor, "credentials", [{ path: ["vendor"], message: "no such vendor" }]);
+  const draft: AdapterAccount = { id: "", tenantId: "", vendor, baseUrl: "", credentials: input.credentials as Record<string, unknown>, settings: (input.settings ?? {}) as Record<string, unknown>, webhookUrl: "" };
+  const parsed = adapter.parseAccount(draft);
+  return { credentials: parsed.credentials, settings: parsed.settings };
+}
 
-/** The vendor's parse of its settings, with the core's settings (validated) laid over it. */
-export function parseAccountSettings(vendorParse: (x: unknown) => Record<string, unknown>, raw: unknown): Record<string, unknown> {
-  const input = (raw ?? {}) as Record<string, unknown>;
-  const core = CoreSettingsSchema.parse(Object.fromEntries(Object.entries(input).filter(([k]) => (CORE_SETTING_KEYS as string[]).includes(k))));
-  return { ...vendorParse(input), ...Object.fromEntries(Object.entries(core).filter(([, v]) => v !== undefined)) };
+/** The settings the core reads itself, from an account the manifest parsed (their schema is in every vendor's). */
+export function coreSettingsOf(account: AdapterAccount): CoreSettings {
+  return account.settings as CoreSettings;
 }
 
 export function sealCredentials(keys: Keys, accountId: string, credentials: Record<string, unknown>): string {
@@ -71,16 +51,22 @@ export function webhookUrlOf(publicBaseUrl: string, vendor: string, accountId: s
   return `${publicBaseUrl}/hooks/${vendor}/${accountId}`;
 }
 
+/**
+ * The account as adapters get it: decrypted, and its credentials and settings parsed by the vendor's manifest, here
+ * and only here. A configuration that no longer parses is an AccountConfigError (technical, never retried); an
+ * account of a vendor no adapter knows is returned unparsed (nothing will call an adapter with it).
+ */
 export function toAdapterAccount(keys: Keys, publicBaseUrl: string, row: VendorAccountRow): AdapterAccount {
-  return {
+  const raw: AdapterAccount = {
     id: row.id,
     tenantId: row.tenantId,
-    vendor: row.vendor as VendorId,
+    vendor: row.vendor,
     baseUrl: row.baseUrl.replace(/\/$/, ""),
     credentials: decryptJson<Record<string, unknown>>(keys, row.credentialsEnc, AAD.vendorCredentials(row.id)),
     settings: (row.settings as Record<string, unknown>) ?? {},
     webhookUrl: webhookUrlOf(publicBaseUrl, row.vendor, row.id),
   };
+  return adapterFor(row.vendor)?.parseAccount(raw) ?? raw;
 }
 
 /** Every credential value shown as "••••" plus at most its last 4 characters for non-secret keys. */

@@ -3,9 +3,7 @@
 import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
-import type { AdapterAccount, AdapterContext } from "../adapters/types.js";
-import { adapterFor } from "../adapters/registry.js";
-import { toTechnicalReason } from "../domain/errors.js";
+import type { AdapterAccount, AdapterContext, HealthResult, VendorAdapter } from "../adapters/types.js";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { deriveKey, newId, type Keys } from "../domain/crypto.js";
@@ -15,7 +13,8 @@ import { createVendorHttp, type VendorCallRecord } from "./vendor-http.js";
 import type { AccountSlots } from "./account-slots.js";
 import type { AccountRate } from "./account-rate.js";
 import { vendorCallDuration } from "../observability/metrics.js";
-import { PricesSchema, priceOf } from "./accounts.js";
+import { coreSettingsOf, priceOf, toAdapterAccount, type VendorAccountRow } from "./accounts.js";
+import { isAccountConfigError, toTechnicalReason } from "../domain/errors.js";
 import { currentRequestId } from "../observability/work-context.js";
 import type { AccountHealthBoard } from "./account-health.js";
 
@@ -40,12 +39,10 @@ export function buildAdapterContext(
   const track = (p: Promise<unknown>) => {
     pending.push(p.catch((e) => deps.log.error({ err: errorForLog(e), verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")));
   };
-  const s = account.settings as Record<string, unknown>;
-  const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : undefined);
-  const prices = PricesSchema.safeParse(s.prices);
+  const s = coreSettingsOf(account);
   const shadowRunId = options.shadowRunId ?? null;
   const onCall = (r: VendorCallRecord) => {
-    const price = priceOf(prices.success ? prices.data : undefined, r.endpoint, r.outcome);
+    const price = priceOf(s.prices, r.endpoint, r.outcome);
     vendorCallDuration.observe({ vendor: r.vendor, endpoint: r.endpoint, outcome: r.outcome === "ok" ? "ok" : (r.errorKind ?? "error") }, r.latencyMs / 1000);
     track(
       deps.db.vendorCall.create({
@@ -64,9 +61,9 @@ export function buildAdapterContext(
       sharedKey: account.id,
       verificationId,
       settings: {
-        concurrency: num("concurrency"),
-        timeoutMs: num("timeoutMs") ?? deps.env.VENDOR_TIMEOUT_MS,
-        maxRetries: shadowRunId ? 0 : num("maxRetries"),
+        concurrency: s.concurrency,
+        timeoutMs: s.timeoutMs ?? deps.env.VENDOR_TIMEOUT_MS,
+        maxRetries: shadowRunId ? 0 : s.maxRetries,
         retryBaseMs: deps.env.VENDOR_RETRY_BASE_MS,
         ...(shadowRunId ? { maxSlotWaitMs: 0 } : {}),
       },
@@ -131,14 +128,25 @@ export async function recordVendorPayload(db: Db, keys: Keys, verificationId: st
 }
 
 /**
- * One health probe of an account (periodic, or asked for by an operator): the adapter's answer, or
- * the technical reason it failed; published for every process (the admin API and console read it).
+ * One health probe of an account (periodic, or asked for by an operator): the adapter's answer, or the technical
+ * reason it failed; an account whose configuration does not parse is reported unhealthy, saying why (no vendor
+ * call). Published for every process (the admin API and console read it).
  */
-export async function runHealthProbe(deps: { db: Db; env: Env; log: Logger; health?: AccountHealthBoard }, account: AdapterAccount, now = new Date()): Promise<{ ok: boolean; detail: string; credits?: number | null }> {
-  const adapter = adapterFor(account.vendor);
-  if (!adapter?.health) return { ok: false, detail: "the vendor has no health probe", credits: null };
+export async function probeAccount(
+  deps: { db: Db; env: Env; log: Logger; slots?: AccountSlots; rate?: AccountRate; health?: AccountHealthBoard },
+  adapter: VendorAdapter,
+  row: VendorAccountRow,
+  now = new Date(),
+): Promise<HealthResult> {
+  let account;
+  try {
+    account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
+  } catch (e) {
+    if (isAccountConfigError(e)) return { ok: false, detail: e.message, credits: null };
+    throw e;
+  }
   const { ctx, effects } = buildAdapterContext(deps, account, null);
-  const result = await adapter.health(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, account.vendor).message ?? "health probe failed", credits: null }));
+  const result = await adapter.health!(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, row.vendor).message ?? "health probe failed", credits: null }));
   await effects.flush();
   await deps.health?.probed(account.id, result, now).catch((e: unknown) => deps.log.debug({ err: errorForLog(e), vendorAccountId: account.id }, "health result not shared (Redis)"));
   return result;

@@ -348,7 +348,8 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     const next = (cur.nextAction ?? null) as NextAction | null;
     if (cur.status !== "awaiting_user") throw new NotAccepting(`the verification is ${cur.status}`);
     if (kind === "retake" && next?.type !== "retake") throw new NotAccepting("this verification is not waiting for a retake");
-    if (kind === "capture" && !(cur.vendor === "identy" && (next?.type === "identy_capture" || next?.type === "retake"))) throw new NotAccepting("this verification is not waiting for an IDENTY capture");
+    const capture = cur.vendor ? adapterFor(cur.vendor)?.capture : undefined;
+    if (kind === "capture" && !(capture && (next?.type === capture.nextAction || next?.type === "retake"))) throw new NotAccepting("this verification is not waiting for a capture");
     const input = cur.input ? openInput(deps.env.keys, id, cur.input.payloadEnc) : {};
     if (patch.document) input.document = { ...input.document, ...patch.document, type: patch.document.type ?? input.document?.type, country: patch.document.country ?? input.document?.country };
     if (patch.selfie) input.selfie = patch.selfie;

@@ -75,3 +75,37 @@ export function toTechnicalReason(e: unknown, vendor: VendorId | null): Reason {
   if (isVendorError(e)) return e.toReason();
   return reason("vendor_error", vendor, null, "unexpected adapter failure");
 }
+
+/** Where an account's configuration is wrong and what is wrong there (never the value: it may be a secret). */
+export interface ConfigIssue {
+  /** from the account: ["settings", "throughput", "proces"], ["credentials", "apiKey"] */
+  path: PropertyKey[];
+  message: string;
+}
+
+/**
+ * A vendor account whose stored credentials or settings do not parse: a fault of the gateway's configuration,
+ * the same error and message whatever the vendor. A VendorError that is never retried, so that the pipeline
+ * ends the attempt technical (`failed`, vendor_auth_failed for credentials, vendor_rejected_request for
+ * settings) and never reads it as something the user did; before any vendor call.
+ */
+export class AccountConfigError extends VendorError {
+  readonly part: "credentials" | "settings";
+  readonly issues: ConfigIssue[];
+
+  constructor(vendor: VendorId, part: "credentials" | "settings", issues: ConfigIssue[]) {
+    super({
+      kind: part === "credentials" ? "auth" : "rejected",
+      vendor,
+      retryable: false,
+      message: `${vendor} account ${part} are not valid at ${issues.map((i) => i.path.map(String).join(".")).join(", ") || part}`,
+    });
+    this.name = "AccountConfigError";
+    this.part = part;
+    this.issues = issues;
+  }
+}
+
+export function isAccountConfigError(e: unknown): e is AccountConfigError {
+  return e instanceof AccountConfigError;
+}

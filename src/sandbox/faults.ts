@@ -1,5 +1,5 @@
 // Fault and latency injection shared by every vendor simulator.
-// Control API (on the sandbox server, never on the gateway):
+// Control API (on the sandbox server, never on the gateway; `vendor` is one of the simulators mounted, src/sandbox/simulators.ts):
 //   POST   /_control/faults  { vendor, endpoint?, fault, times?, latencyMs?, retryAfterSeconds?, rate? }
 //   DELETE /_control/faults  clears every fault
 // `endpoint` matches when the request path ends with it; without it every path of the vendor matches.
@@ -7,8 +7,13 @@ import type { NextFunction, Request, Response, Router } from "express";
 import express from "express";
 import { z } from "zod";
 
+/** A fault for one of `vendors` (the sandbox's simulators). */
+export function faultSchema(vendors: readonly [string, ...string[]]) {
+  return FaultSchema.extend({ vendor: z.enum(vendors) });
+}
+
 export const FaultSchema = z.object({
-  vendor: z.enum(["dms", "shareid", "identomat", "verificaridentidad", "identy"]),
+  vendor: z.string().min(1),
   endpoint: z.string().optional(),
   fault: z.enum(["http_500", "http_502", "http_503", "http_429", "timeout", "malformed", "latency", "reset"]),
   /** how many matching requests the fault applies to (default 1; 0 = until cleared) */
@@ -50,7 +55,7 @@ export class FaultInjector {
     return l;
   }
 
-  middleware(vendor: Fault["vendor"]) {
+  middleware(vendor: string) {
     return (req: Request, res: Response, next: NextFunction) => {
       if (!req.path.includes("/_control/")) {
         const l = this.loadOf(vendor);
@@ -93,10 +98,12 @@ export class FaultInjector {
     };
   }
 
-  controlRouter(): Router {
+  /** the control API; `vendors`: the simulators mounted beside it (any vendor name when not given: one simulator on its own) */
+  controlRouter(vendors?: readonly [string, ...string[]]): Router {
     const r = express.Router();
+    const schema = vendors ? faultSchema(vendors) : FaultSchema;
     r.post("/_control/faults", express.json(), (req, res) => {
-      const parsed = FaultSchema.safeParse(req.body);
+      const parsed = schema.safeParse(req.body);
       if (!parsed.success) return res.status(400).json({ errors: parsed.error.issues });
       this.add(parsed.data);
       res.status(201).json({ ok: true });

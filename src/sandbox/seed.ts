@@ -3,18 +3,14 @@ import axios from "axios";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
-import { ADAPTERS } from "../adapters/registry.js";
+import { ADAPTERS, VENDOR_IDS } from "../adapters/registry.js";
 import { sealCredentials, webhookUrlOf } from "../core/accounts.js";
 import { generateApiKey, newId } from "../domain/crypto.js";
-import type { VendorId } from "../domain/model.js";
 
-export const SANDBOX_CREDENTIALS: Record<VendorId, Record<string, unknown>> = {
-  dms: { apiKey: "sandbox-dms-key", webhookSecrets: ["sandbox-dms-webhook-secret"] },
-  shareid: { apiKey: "sandbox-shareid-key", businessHash: "sandbox-business" },
-  identomat: { companyKey: "sandbox-identomat-key" },
-  verificaridentidad: { apiUser: "sandbox", apiToken: "sandbox-token", webhookUser: "vi-webhook", webhookPassword: "sandbox-webhook-password" },
-  identy: {},
-};
+/** The sandbox account of each vendor: its manifest's sandbox credentials. */
+export const SANDBOX_CREDENTIALS = Object.fromEntries(VENDOR_IDS.map((v) => [v, ADAPTERS[v].manifest.sandbox.credentials as Record<string, unknown>])) as Record<(typeof VENDOR_IDS)[number], Record<string, unknown>>;
+
+const sandboxUrlOf = (sandboxBaseUrl: string, vendor: string) => `${sandboxBaseUrl}${ADAPTERS[vendor as (typeof VENDOR_IDS)[number]]?.manifest.sandbox.path ?? `/${vendor}`}`;
 
 export async function seedDemo(deps: { db: Db; env: Env; sandboxBaseUrl: string; tenantName?: string }) {
   const name = deps.tenantName ?? "Demo tenant (sandbox)";
@@ -22,7 +18,7 @@ export async function seedDemo(deps: { db: Db; env: Env; sandboxBaseUrl: string;
   if (!tenant) {
     const id = newId("ten");
     await deps.db.tenant.create({ data: { id, name } });
-    for (const vendor of Object.keys(ADAPTERS) as VendorId[]) {
+    for (const vendor of VENDOR_IDS) {
       const accountId = newId("va");
       await deps.db.vendorAccount.create({
         data: {
@@ -30,7 +26,7 @@ export async function seedDemo(deps: { db: Db; env: Env; sandboxBaseUrl: string;
           tenantId: id,
           vendor,
           name: `${vendor} sandbox`,
-          baseUrl: `${deps.sandboxBaseUrl}/${vendor}`,
+          baseUrl: sandboxUrlOf(deps.sandboxBaseUrl, vendor),
           credentialsEnc: sealCredentials(deps.env.keys, accountId, ADAPTERS[vendor].credentials.parse(SANDBOX_CREDENTIALS[vendor])),
           settings: ADAPTERS[vendor].settings.parse({}) as Prisma.InputJsonValue,
         },
@@ -42,7 +38,7 @@ export async function seedDemo(deps: { db: Db; env: Env; sandboxBaseUrl: string;
   }
   // the sandbox may listen on another port than last time
   for (const a of tenant.vendorAccounts) {
-    const baseUrl = `${deps.sandboxBaseUrl}/${a.vendor}`;
+    const baseUrl = sandboxUrlOf(deps.sandboxBaseUrl, a.vendor);
     if (a.baseUrl !== baseUrl) await deps.db.vendorAccount.update({ where: { id: a.id }, data: { baseUrl } });
     a.baseUrl = baseUrl;
   }

@@ -1,27 +1,23 @@
-// The sandbox: simulators of all five vendor APIs on one port, each under /<vendor>.
+// The sandbox: every vendor simulator (src/sandbox/simulators.ts) on one port, each under /<vendor>.
 import type { Server } from "node:http";
 import express from "express";
 import type { Logger } from "pino";
 import { FaultInjector } from "./faults.js";
-import { createDmsSimulator } from "./dms/simulator.js";
-import { createShareidSimulator } from "./shareid/simulator.js";
-import { createIdentomatSimulator } from "./identomat/simulator.js";
-import { createVerificaridentidadSimulator } from "./verificaridentidad/simulator.js";
-import { createIdentySimulator } from "./identy/simulator.js";
+import { SIMULATED_VENDORS, SIMULATORS } from "./simulators.js";
+import type { SimulatorFactory } from "./types.js";
 
-export function createSandboxApp(log: Logger, faults = new FaultInjector()) {
+export function createSandboxApp(log: Logger, faults = new FaultInjector(), simulators: Readonly<Record<string, SimulatorFactory>> = SIMULATORS) {
   const app = express();
   app.disable("x-powered-by");
-  app.use(faults.controlRouter());
+  const vendors = Object.keys(simulators) as [string, ...string[]];
+  app.use(faults.controlRouter(vendors));
   const opts = { faults, log };
-  app.use("/dms", createDmsSimulator(opts));
-  app.use("/shareid", createShareidSimulator(opts));
-  app.use("/identomat", createIdentomatSimulator(opts));
-  app.use("/verificaridentidad", createVerificaridentidadSimulator(opts));
-  app.use("/identy", createIdentySimulator(opts));
-  app.get("/", (_req, res) => void res.json({ sandbox: "kyc-gateway vendor simulators", vendors: ["dms", "shareid", "identomat", "verificaridentidad", "identy"] }));
+  for (const [vendor, create] of Object.entries(simulators)) app.use(`/${vendor}`, create(opts));
+  app.get("/", (_req, res) => void res.json({ sandbox: "kyc-gateway vendor simulators", vendors }));
   return { app, faults };
 }
+
+export { SIMULATED_VENDORS };
 
 export async function startSandbox(opts: { port: number; log: Logger; host?: string }): Promise<Server> {
   const { app } = createSandboxApp(opts.log);

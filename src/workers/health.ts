@@ -8,9 +8,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
-import { toAdapterAccount } from "../core/accounts.js";
-import { toTechnicalReason } from "../domain/errors.js";
-import { recordAccountEvent, runHealthProbe } from "../core/adapter-runtime.js";
+import { probeAccount, recordAccountEvent } from "../core/adapter-runtime.js";
 import type { AccountHealthBoard } from "../core/account-health.js";
 import { runWithRequestId } from "../observability/work-context.js";
 
@@ -27,9 +25,8 @@ export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; r
       const got = await deps.redis.set(`kyc:health:${row.id}:${slot}`, "1", "PX", intervalMs, "NX").catch(() => "OK");
       if (got !== "OK") continue;
     }
-    const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
     // each probe is work of its own: its vendor calls carry its own request id
-    const result = await runWithRequestId(null, () => runHealthProbe(deps, account, now));
+    const result = await runWithRequestId(null, () => probeAccount(deps, adapter, row, now));
     await deps.db.vendorAccount.update({
       where: { id: row.id },
       data: { healthOk: result.ok, healthDetail: result.detail.slice(0, 500), healthCheckedAt: now, ...(typeof result.credits === "number" ? { credits: result.credits, creditsCheckedAt: now } : {}) },

@@ -8,7 +8,7 @@ import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { AdapterAccount, Outcome, RawWebhookRequest } from "../adapters/types.js";
 import { inRouting, toAdapterAccount, type VendorAccountRow } from "../core/accounts.js";
-import { isVendorError, toTechnicalReason } from "../domain/errors.js";
+import { isAccountConfigError, isVendorError, toTechnicalReason, type AccountConfigError } from "../domain/errors.js";
 import { reason, type Reason, type VendorId } from "../domain/model.js";
 import { noAccountMessage, planRoute, readRoutePlan, RoutingSchema, type RoutePlan } from "../core/routing.js";
 import { isTerminal } from "../core/state-machine.js";
@@ -53,9 +53,19 @@ export async function takePollBudget(redis: Redis | undefined, accountId: string
   return used > maxPerMinute ? (minute + 1) * 60_000 - now + Math.floor(Math.random() * 2000) : 0;
 }
 
-async function accountFor(deps: ProcessorDeps, accountId: string): Promise<AdapterAccount | null> {
+/** The account, parsed; its AccountConfigError when its stored configuration no longer parses; null when gone. */
+async function accountFor(deps: ProcessorDeps, accountId: string): Promise<AdapterAccount | AccountConfigError | null> {
   const row = await deps.db.vendorAccount.findUnique({ where: { id: accountId } });
-  return row ? toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row) : null;
+  return row ? loadAccount(deps, row) : null;
+}
+
+function loadAccount(deps: ProcessorDeps, row: Parameters<typeof toAdapterAccount>[2]): AdapterAccount | AccountConfigError {
+  try {
+    return toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
+  } catch (e) {
+    if (isAccountConfigError(e)) return e;
+    throw e;
+  }
 }
 
 
@@ -120,7 +130,13 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
   for (let i = first; i <= last; i++) {
     const accountRow = capable[i]!;
     const adapter = adapterFor(accountRow.vendor)!;
-    const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, accountRow);
+    const account = loadAccount(deps, accountRow);
+    if (isAccountConfigError(account)) {
+      // the gateway's configuration of this account: technical, before any vendor call; the next account may serve
+      failures.push(account.toReason());
+      await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: accountRow.vendor, vendorAccountId: accountRow.id, reason: account.reasonCode, configuration: account.issues.map((x) => x.path.join(".")), fallover: i < last });
+      continue;
+    }
     if (adapter.startReachesUser && !capture) {
       const earlier = await deps.db.verificationEvent.findFirst({ where: { verificationId: row.id, type: "vendor_start_attempted", detail: { path: ["vendorAccountId"], equals: account.id } } });
       if (earlier) {
@@ -226,13 +242,18 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
   if (isTerminal(row.status as never) && !settlingReview) return;
   if (!row.vendorAccountId) return;
   const account = await accountFor(deps, row.vendorAccountId);
+  if (isAccountConfigError(account)) {
+    // a fault of the gateway's configuration, never the user's: failed, technical
+    await applyOutcome(deps, row.id, { status: "failed", reasons: [account.toReason()] }, { source: "poll", eventType: "poll_failed" });
+    return;
+  }
   const adapter = account && adapterFor(account.vendor);
   if (!account || !adapter) return;
   const now = new Date();
   // only a wait for the user expires by time, and the vendor is asked one last time first
   const pastDeadline = row.status === "awaiting_user" && row.expiresAt !== null && row.expiresAt <= now;
   const expire = () => applyOutcome(deps, row.id, { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] }, { source: "poll", eventType: "expired" });
-  if (pastDeadline && !adapter.poll) {
+  if (pastDeadline && !(adapter.capabilities.polling && adapter.poll)) {
     await expire();
     return;
   }
@@ -242,7 +263,7 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
     await recordAccountEvent(deps.db, account.id, account.vendor, "processing_deadline", `processing-deadline:${row.id}`, { verificationId: row.id });
     return;
   }
-  if (!adapter.poll) return; // an expiry check only
+  if (!adapter.capabilities.polling || !adapter.poll) return; // an expiry check only
   const wait = pastDeadline ? 0 : await takePollBudget(deps.redis, account.id, account.settings.maxPollsPerMinute).catch(() => 0);
   if (wait > 0) {
     // over the account's budget: try again next minute without calling the vendor
@@ -297,7 +318,12 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
 export async function processIngest(deps: ProcessorDeps, job: JobPayloads["ingest"]): Promise<void> {
   const hook = await deps.db.inboundWebhook.findUnique({ where: { id: job.inboundWebhookId } });
   if (!hook || hook.status === "processed") return;
-  const account = hook.vendorAccountId ? await accountFor(deps, hook.vendorAccountId) : null;
+  const loaded = hook.vendorAccountId ? await accountFor(deps, hook.vendorAccountId) : null;
+  if (isAccountConfigError(loaded)) {
+    await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: loaded.message.slice(0, 500), processedAt: new Date(), nextDueAt: null } });
+    return;
+  }
+  const account = loaded;
   const adapter = account && adapterFor(account.vendor);
   if (!account || !adapter?.parseWebhook) {
     await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: "no adapter for this account", processedAt: new Date(), nextDueAt: null } });
@@ -376,6 +402,10 @@ export async function processFollowUp(deps: ProcessorDeps, job: JobPayloads["fol
     return;
   }
   const account = await accountFor(deps, loaded.row.vendorAccountId);
+  if (isAccountConfigError(account)) {
+    await settle({ status: "failed", lastError: account.message.slice(0, 500), nextDueAt: null });
+    return;
+  }
   const adapter = account && adapterFor(account.vendor);
   if (!account || !adapter?.runFollowUp) {
     await settle({ status: "failed", lastError: "the vendor has no such follow-up", nextDueAt: null });
@@ -421,6 +451,10 @@ export async function processErase(deps: ProcessorDeps, job: JobPayloads["erase"
     });
   };
   const account = await accountFor(deps, row.vendorAccountId);
+  if (isAccountConfigError(account)) {
+    await finish("failed", account.message, row.attempts);
+    return;
+  }
   const adapter = account && adapterFor(account.vendor);
   const loaded = await loadForAdapter(deps.db, deps.env.keys, row.verificationId);
   if (!account || !adapter?.erase || !loaded) {

@@ -6,7 +6,7 @@
 // `npm test` sends 1,000 requests; FUZZ_RUNS=10000 (and FUZZ_SEED to replay a run) for the full one.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signSdkProxyToken } from "../../src/adapters/identy/sdk-proxy.js";
+import { signSdkProxyToken } from "../../src/adapters/identy/routes.js";
 import { deriveKey } from "../../src/domain/crypto.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
 import { createTenantWithAccounts, startTestGateway, type TestGateway } from "../support/gateway.js";

@@ -2,7 +2,7 @@
 // secret in any logged request path (the log stream captured), nosniff on every answer.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deriveKey } from "../../src/domain/crypto.js";
-import { signSdkProxyToken } from "../../src/adapters/identy/sdk-proxy.js";
+import { signSdkProxyToken } from "../../src/adapters/identy/routes.js";
 import { createTenantWithAccounts, startTestGateway, type TestGateway } from "../support/gateway.js";
 
 const METRICS_TOKEN = "metrics-token-for-tests-0123";

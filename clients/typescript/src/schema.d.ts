@@ -996,8 +996,7 @@ export interface components {
             /** @example ver_01JD... */
             id: string;
             reference: string | null;
-            /** @enum {string|null} */
-            vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy" | null;
+            vendor: components["schemas"]["VendorId"];
             /** @enum {string} */
             status: "pending" | "awaiting_user" | "processing" | "completed" | "failed" | "expired" | "cancelled";
             /** @enum {string|null} */
@@ -1018,13 +1017,17 @@ export interface components {
             } | null;
             erasure: components["schemas"]["ErasureReceipt"];
         };
+        /**
+         * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
+         * @enum {string}
+         */
+        VendorId: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
         Reason: {
             /** @enum {string} */
             code: "document_expired" | "document_missing" | "document_front_missing" | "document_back_missing" | "document_sides_mismatch" | "document_not_supported" | "mrz_missing" | "mrz_invalid" | "data_not_extracted" | "document_screen_capture" | "document_printed_copy" | "document_forged" | "document_suspicious" | "document_number_mismatch" | "document_type_mismatch" | "document_country_mismatch" | "image_low_quality" | "image_blurry" | "image_low_resolution" | "first_name_mismatch" | "last_name_mismatch" | "names_inverted" | "date_of_birth_mismatch" | "underage" | "liveness_failed" | "face_mismatch" | "face_similarity_low" | "different_person_in_session" | "no_face_detected" | "multiple_faces" | "capture_expired" | "capture_invalid" | "user_declined_terms" | "user_abandoned" | "manual_review_required" | "vendor_unavailable" | "vendor_timeout" | "vendor_auth_failed" | "vendor_out_of_credits" | "vendor_rejected_request" | "vendor_feature_disabled" | "vendor_error";
             /** @enum {string} */
             category: "document" | "image" | "data" | "face" | "user" | "review" | "technical";
-            /** @enum {string|null} */
-            vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy" | null;
+            vendor: components["schemas"]["VendorId"];
             vendorCode: string | null;
             message: string | null;
         };
@@ -1119,8 +1122,7 @@ export interface components {
             status: "pending" | "done" | "partial";
             requestedAt: string;
             vendors: {
-                /** @enum {string} */
-                vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
+                vendor: components["schemas"]["VendorId"];
                 /** @enum {string} */
                 status: "requested" | "confirmed" | "not_supported" | "failed";
                 at: string;
@@ -1214,8 +1216,7 @@ export interface components {
         };
         VendorData: {
             data: {
-                /** @enum {string} */
-                vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
+                vendor: components["schemas"]["VendorId"];
                 /** @description what the payload was (a vendor answer, a webhook...) */
                 kind: string;
                 /**
@@ -1370,8 +1371,7 @@ export interface components {
             /** @example va_01JD... */
             id: string;
             tenantId: string;
-            /** @enum {string} */
-            vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
+            vendor: components["schemas"]["VendorId"];
             name: string;
             baseUrl: string;
             /** @description where the vendor sends its webhooks for this account (POST /hooks/{vendor}/{accountId}) */
@@ -1524,8 +1524,7 @@ export interface components {
         VendorEvent: {
             id: string;
             vendorAccountId: string;
-            /** @enum {string} */
-            vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
+            vendor: components["schemas"]["VendorId"];
             type: string;
             externalId: string;
             /** @description any JSON value */
@@ -1544,8 +1543,7 @@ export interface components {
         };
         VendorAccountHealth: {
             id: string;
-            /** @enum {string} */
-            vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
+            vendor: components["schemas"]["VendorId"];
             /**
              * @description the newest transition any gateway process published (Redis); unknown: none has called the account lately
              * @enum {string}
@@ -1582,8 +1580,8 @@ export interface components {
         };
         VendorInfoList: {
             data: {
-                /** @enum {string} */
-                vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
+                vendor: components["schemas"]["VendorId"];
+                displayName: string;
                 defaultBaseUrl: string;
                 capabilities: {
                     document: boolean;
@@ -1598,6 +1596,14 @@ export interface components {
                 credentialsTemplate: {
                     [key: string]: unknown;
                 };
+                /** @description JSON Schema (2020-12) of the account's credentials, from the vendor's manifest */
+                credentialsSchema: {
+                    [key: string]: unknown;
+                };
+                /** @description JSON Schema (2020-12) of its settings, the shared keys included */
+                settingsSchema: {
+                    [key: string]: unknown;
+                };
             }[];
         };
         VendorAccountStatusList: {
@@ -1605,8 +1611,7 @@ export interface components {
             data: {
                 id: string;
                 name: string;
-                /** @enum {string} */
-                vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
+                vendor: components["schemas"]["VendorId"];
                 tenant: {
                     id: string;
                     name: string;
@@ -3201,7 +3206,7 @@ export interface operations {
         parameters: {
             query?: {
                 tenantId?: string;
-                vendor?: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
+                vendor?: components["schemas"]["VendorId"];
             };
             header?: never;
             path?: never;
@@ -3517,7 +3522,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
+                vendor: components["schemas"]["VendorId"];
                 accountId: string;
             };
             cookie?: never;

@@ -8,11 +8,12 @@
 // mean is one pure rule (outcome.ts `advance`), shared with renormalize over the recorded payloads.
 import { sniffImageType } from "../../domain/image-type.js";
 import { reason } from "../../domain/model.js";
-import type { AdapterAccount, AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
-import { DMS_DEFAULT_BASE_URL, DmsClient, readCredentials, readSettings, type ImagePart } from "./client.js";
-import { decodePortrait } from "./evaluate.js";
-import { advance, renormalizeDms, REQUEST_KIND, type DmsRequestRecord, type DmsTranscript } from "./outcome.js";
-import { DmsCredentialsSchema, DmsSettingsSchema, type DmsDocumentResponse } from "./schemas.js";
+import type { AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, VerificationInputData } from "../types.js";
+import { DmsClient, type DmsAccount, type ImagePart } from "./client.js";
+import { advance, decodePortrait, renormalizeDms, REQUEST_KIND, type DmsRequestRecord, type DmsTranscript } from "./outcome.js";
+import { type DmsDocumentResponse } from "./schemas.js";
+import { manifest } from "./manifest.js";
+import { defineAdapter } from "../kit/define.js";
 import { authenticateWebhook, parseWebhook } from "./webhooks.js";
 
 const SIDE_ORDER = { front: 0, single: 1, back: 2 } as const;
@@ -63,15 +64,14 @@ export function validateRequest(input: VerificationInputData, checks: AdapterVer
 }
 
 /** Runs `advance` against DMS: each call it names, until it gives the outcome. */
-async function start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome> {
-  const credentials = readCredentials(account);
-  const settings = readSettings(account);
+async function start(v: AdapterVerification, account: DmsAccount, ctx: AdapterContext): Promise<Outcome> {
+  const settings = account.settings;
   const problems = validateRequest(v.input, v.checks);
   if (problems.length > 0)
     // normally refused with a 4xx before any vendor call; here only when the input was erased or changed since
     return { status: "failed", reasons: problems.map((p) => reason("vendor_rejected_request", "dms", null, `${p.path}: ${p.message}`)), vendorReference: null };
 
-  const client = new DmsClient(account, credentials, settings, ctx);
+  const client = new DmsClient(account, ctx);
   const request: DmsRequestRecord = { checks: [...v.checks], minFaceQuality: settings.minFaceQuality };
   ctx.recordPayload(REQUEST_KIND, request);
   const images = v.input.document?.images ?? [];
@@ -114,26 +114,22 @@ function need<T>(value: T | null | undefined): T {
   return value;
 }
 
-export const dmsAdapter: VendorAdapter = {
-  vendor: "dms",
+export const dmsAdapter = defineAdapter({
+  manifest,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
   mappingVersion: "dms-2026.12.3",
   renormalize: (payloads, v) => renormalizeDms(payloads, v),
-  capabilities: { document: true, liveness: true, faceMatch: true, hosted: false, webhooks: true, polling: false },
-  defaultBaseUrl: DMS_DEFAULT_BASE_URL,
-  credentials: { parse: (x) => DmsCredentialsSchema.parse(x), secretKeys: ["apiKey", "webhookSecrets", "webhookSecretNext"] },
-  settings: { parse: (x) => DmsSettingsSchema.parse(x ?? {}) },
   validateRequest: (input, checks) => validateRequest(input, checks),
   start,
   authenticateWebhook,
   parseWebhook,
   async health(account, ctx) {
     try {
-      const client = new DmsClient(account, readCredentials(account), readSettings(account), ctx);
+      const client = new DmsClient(account, ctx);
       const s = await client.health();
       return { ok: true, detail: `IDVerifr ${s.idverifr}, LiveVerifr ${s.liveverifr}`, credits: null };
     } catch (e) {
       return { ok: false, detail: e instanceof Error ? e.message : "health check failed", credits: null };
     }
   },
-};
+});

@@ -2,15 +2,10 @@
 // Source: ../shared/vendors/dms-idverifr-liveverifr.txt ("Response fields", samples,
 // "Error responses", "Event catalog"). Unknown vendor codes go to the category's generic
 // code (GENERIC_CODE_BY_CATEGORY) and keep the vendor's value in `vendorCode`.
-import type { VendorErrorKind } from "../../domain/errors.js";
+// Every table is read with the kit's rowOf (own keys only, never a prototype key).
 import type { CheckOutcome, DocumentType } from "../../domain/model.js";
 import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../domain/vocabulary.js";
-
-/** The table's row for `key`, or undefined for a code the table does not know (never a prototype key). */
-export function lookup<T extends object>(table: T, key: string | null | undefined): T[keyof T] | undefined {
-  if (key === null || key === undefined || !Object.hasOwn(table, key)) return undefined;
-  return table[key as keyof T];
-}
+import type { StatusRow } from "../kit/http.js";
 
 // ---------- IDVerifr ----------
 
@@ -153,11 +148,7 @@ export const FACE_VERIFY_MAP = {
 
 // ---------- HTTP statuses ----------
 
-export interface HttpErrorRow {
-  kind: VendorErrorKind;
-  retryable: boolean;
-  message: string;
-}
+export type HttpErrorRow = StatusRow & { message: string };
 
 /**
  * "Error responses" (+ 402 from DMS's public docs: the scan quota is spent; fail over to another account).

@@ -1,7 +1,7 @@
 // DMS IDVerifr + LiveVerifr payloads (zod), parsed defensively: extra fields are kept,
 // optional fields may be missing or null. Source: ../shared/vendors/dms-idverifr-liveverifr.txt.
 import { z } from "zod";
-import { CORE_ACCOUNT_SETTINGS } from "../account-settings.js";
+import { accountSettingsSchema } from "../kit/settings.js";
 
 // ---------- account configuration ----------
 
@@ -29,8 +29,7 @@ const PathPrefix = z
   .regex(/^(\/[A-Za-z0-9._~-]+)*\/?$/, "a path prefix such as /idcard_recognition_v2, or an empty string")
   .transform((p) => p.replace(/\/+$/, ""));
 
-export const DmsSettingsSchema = z.object({
-  ...CORE_ACCOUNT_SETTINGS,
+export const DmsSettingsSchema = accountSettingsSchema({
   // "IDVerifr is served under /idcard_recognition_v2 and LiveVerifr under /v1/livecheck."
   // The quickstart and curl examples call the same endpoints without these prefixes: set "" then.
   idverifrPrefix: PathPrefix.default("/idcard_recognition_v2"),

@@ -3,7 +3,8 @@
 // They are operations events of the vendor account, never verification results.
 import { createHmac } from "node:crypto";
 import { constantTimeEqual } from "../../domain/crypto.js";
-import { VendorError } from "../../domain/errors.js";
+import type { VendorError } from "../../domain/errors.js";
+import { vendorError } from "./client.js";
 import type { AdapterAccount, ParsedWebhook, RawWebhookRequest } from "../types.js";
 import { DmsCredentialsSchema, DmsWebhookSchema } from "./schemas.js";
 
@@ -69,7 +70,7 @@ export function authenticateWebhook(req: RawWebhookRequest, account: AdapterAcco
 }
 
 function unreadable(message: string): VendorError {
-  return new VendorError({ kind: "parse", vendor: "dms", retryable: false, endpoint: "webhook", message });
+  return vendorError({ kind: "parse", retryable: false, endpoint: "webhook", message });
 }
 
 /**

@@ -7,13 +7,17 @@
 // header as well ... An unsuccessful request does not include an authorization header").
 import { createHmac } from "node:crypto";
 import { constantTimeEqual } from "../../domain/crypto.js";
-import type { AdapterAccount, AdapterContext } from "../types.js";
-import { VendorError } from "../../domain/errors.js";
-import { defaultClassify, type VendorResponse } from "../kit/http.js";
-import { HTTP_STATUS_HANDLING, errorFromCode } from "./mapping.js";
-import { DEFAULT_BASE_URL, ErrorAnswerSchema, IdentomatCredentialsSchema, IdentomatSettingsSchema, type IdentomatCredentials, type IdentomatSettings } from "./schemas.js";
+import type { VendorError } from "../../domain/errors.js";
+import type { AccountOf } from "../kit/define.js";
+import { defaultClassify, joinUrl, rowOf, vendorErrorFor, type VendorResponse } from "../kit/http.js";
+import type { AdapterContext } from "../types.js";
+import { manifest } from "./manifest.js";
+import { ERROR_CODES, HTTP_STATUS_HANDLING, LANGUAGE_ALIASES, type IdentomatErrorCode } from "./mapping.js";
+import { ErrorAnswerSchema, type IdentomatCredentials, type IdentomatSettings } from "./schemas.js";
 
 const VENDOR = "identomat" as const;
+export type IdentomatAccount = AccountOf<typeof manifest>;
+export const vendorError = vendorErrorFor(VENDOR);
 
 export type IdentomatEndpoint = "begin" | "result" | "delete";
 
@@ -40,27 +44,15 @@ export function signatureMatches(secret: string, body: string | Buffer, code: st
   return constantTimeEqual(expected, given);
 }
 
-export function joinUrl(base: string, path: string): string {
-  return `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
-}
-
 export interface IdentomatAccountConfig {
   baseUrl: string;
   credentials: IdentomatCredentials;
   settings: IdentomatSettings;
 }
 
-/** parses the account's credentials and settings; a bad configuration is an auth failure, never a crash */
-export function accountConfig(account: AdapterAccount): IdentomatAccountConfig {
-  const credentials = IdentomatCredentialsSchema.safeParse(account.credentials);
-  if (!credentials.success) {
-    throw new VendorError({ kind: "auth", vendor: VENDOR, retryable: false, message: "identomat account credentials are incomplete (companyKey required)" });
-  }
-  const settings = IdentomatSettingsSchema.safeParse(account.settings ?? {});
-  if (!settings.success) {
-    throw new VendorError({ kind: "rejected", vendor: VENDOR, retryable: false, message: "identomat account settings are invalid" });
-  }
-  return { baseUrl: account.baseUrl || DEFAULT_BASE_URL, credentials: credentials.data, settings: settings.data };
+/** the parsed account as the calls read it (its configuration was parsed when it was loaded) */
+export function accountConfig(account: IdentomatAccount): IdentomatAccountConfig {
+  return { baseUrl: account.baseUrl || manifest.defaultBaseUrl, credentials: account.credentials, settings: account.settings };
 }
 
 export function widgetUrlFor(cfg: IdentomatAccountConfig, sessionToken: string): string {
@@ -84,7 +76,7 @@ function classifyFor(endpoint: IdentomatEndpoint) {
   const fallback = defaultClassify(VENDOR, endpoint);
   return (res: VendorResponse): VendorError | null => {
     if (res.status >= 200 && res.status < 300) return null;
-    if (Object.hasOwn(HTTP_STATUS_HANDLING, res.status) && errorCodeOf(res.json)) return null;
+    if (rowOf(HTTP_STATUS_HANDLING, res.status) && errorCodeOf(res.json)) return null;
     return fallback(res);
   };
 }
@@ -128,13 +120,13 @@ export async function callIdentomat(
   if (ok && secret) {
     const code = parseSignatureHeader(res.headers.authorization);
     if (code === null && res.headers.authorization !== undefined) {
-      throw new VendorError({ kind: "auth", vendor: VENDOR, retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer carries an unreadable signature` });
+      throw vendorError({ kind: "auth", retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer carries an unreadable signature` });
     }
     if (code !== null && !signatureMatches(secret, res.rawBody, code)) {
-      throw new VendorError({ kind: "auth", vendor: VENDOR, retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer signature does not match: answer not trusted` });
+      throw vendorError({ kind: "auth", retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer signature does not match: answer not trusted` });
     }
     if (code === null && cfg.settings.requireAnswerSignature) {
-      throw new VendorError({ kind: "auth", vendor: VENDOR, retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer is not signed` });
+      throw vendorError({ kind: "auth", retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer is not signed` });
     }
   }
 
@@ -144,4 +136,31 @@ export async function callIdentomat(
     throw errorFromCode(`HTTP_${res.status}`, endpoint, res.status);
   }
   return { httpStatus: res.status, json: res.json, errorCode };
+}
+
+// ---------------------------------------------------------------------------
+// error codes and the request's language, through mapping.ts
+
+export function languageFlagOf(language: string | null | undefined): string | null {
+  if (!language) return null;
+  const primary = language.trim().toLowerCase().split(/[-_]/)[0] ?? "";
+  if (!/^[a-z]{2,3}$/.test(primary)) return null;
+  return rowOf(LANGUAGE_ALIASES, primary) ?? primary;
+}
+
+export function isKnownErrorCode(code: string): code is IdentomatErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/** An error code (known or not) as a VendorError; unknown codes are refused requests and keep their code. */
+export function errorFromCode(code: string, endpoint: string, httpStatus: number | null): VendorError {
+  const rule = rowOf(ERROR_CODES, code) ?? { kind: "rejected" as const, retryable: false };
+  return vendorError({
+    kind: rule.kind,
+    retryable: rule.retryable,
+    endpoint,
+    httpStatus,
+    vendorCode: code,
+    message: `identomat ${endpoint} answered ${code}`,
+  });
 }

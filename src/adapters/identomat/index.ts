@@ -1,22 +1,19 @@
-// Identomat hosted widget (vendors/identomat.txt): begin/ gives a session_token, the end
+// Identomat hosted widget (../shared/vendors/identomat.txt): begin/ gives a session_token, the end
 // user is redirected to the widget, result/ is polled until the result leaves IN_PROGRESS
 // ("No result webhook is documented: poll"), delete/ erases the session data.
-import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
+import type { AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VerificationInputData } from "../types.js";
+import { defineAdapter } from "../kit/define.js";
+import { manifest } from "./manifest.js";
 import { toAlpha2, toAlpha3 } from "../../domain/countries.js";
-import { VendorError, isVendorError } from "../../domain/errors.js";
+import { isVendorError, type VendorError } from "../../domain/errors.js";
 import { reason, type CheckName } from "../../domain/model.js";
-import { accountConfig, callIdentomat, widgetUrlFor, type IdentomatAccountConfig } from "./client.js";
-import { DOCUMENT_TYPE_OUT, ERROR_CODES, errorFromCode, languageFlagOf } from "./mapping.js";
-import { RESULT_PAYLOAD_KIND, completedOutcome, mapInputOf, mapResult, renormalizeResults } from "./result.js";
-import {
-  BeginAnswerSchema,
-  DEFAULT_BASE_URL,
-  DeleteAnswerSchema,
-  IdentomatCredentialsSchema,
-  IdentomatSettingsSchema,
-  ResultAnswerSchema,
-  type IdentomatSettings,
-} from "./schemas.js";
+import { accountConfig, callIdentomat, errorFromCode, languageFlagOf, vendorError, widgetUrlFor, type IdentomatAccount, type IdentomatAccountConfig } from "./client.js";
+import { DOCUMENT_TYPE_OUT, ERROR_CODES } from "./mapping.js";
+import { RESULT_PAYLOAD_KIND, completedOutcome, mapInputOf, mapResult, renormalizeResults } from "./outcome.js";
+import { BeginAnswerSchema, DeleteAnswerSchema, IdentomatSettingsSchema, ResultAnswerSchema, type IdentomatSettings } from "./schemas.js";
+
+/** every setting's default: what the schedule helpers read where an account says nothing */
+const DEFAULT_SETTINGS: IdentomatSettings = IdentomatSettingsSchema.parse({});
 
 const VENDOR = "identomat" as const;
 const MINUTE_MS = 60_000;
@@ -29,8 +26,8 @@ const MINUTE_MS = 60_000;
  * the account's schedule (default 5s, 10s, 20s, 30s, then 60s), stretched so that `activePolls`
  * sessions of one account polled together stay within settings.maxPollsPerMinute.
  */
-export function nextPollDelayMs(pollCount: number, settings: unknown = {}, load: { activePolls?: number } = {}): number {
-  const s = IdentomatSettingsSchema.parse(settings ?? {});
+export function nextPollDelayMs(pollCount: number, settings: Partial<IdentomatSettings> = {}, load: { activePolls?: number } = {}): number {
+  const s = { ...DEFAULT_SETTINGS, ...settings };
   const schedule = s.pollScheduleSeconds;
   const index = Math.min(Math.max(0, Math.floor(pollCount)), schedule.length - 1);
   const scheduled = Math.round(schedule[index]! * 1000);
@@ -44,8 +41,8 @@ export function pollBudgetDelayMs(activePolls: number, maxPollsPerMinute: number
 }
 
 /** Past this, a session still IN_PROGRESS is `expired` with `user_abandoned`: token life + margin. */
-export function expiresAtOf(createdAt: Date, settings: unknown = {}): Date {
-  const s = IdentomatSettingsSchema.parse(settings ?? {});
+export function expiresAtOf(createdAt: Date, settings: Partial<IdentomatSettings> = {}): Date {
+  const s = { ...DEFAULT_SETTINGS, ...settings };
   return new Date(createdAt.getTime() + (s.sessionTtlMinutes + s.expiryMarginMinutes) * MINUTE_MS);
 }
 
@@ -80,7 +77,7 @@ export function buildBeginParams(input: VerificationInputData, checks: CheckName
 // ---------------------------------------------------------------------------
 
 function parseError(endpoint: string, message: string): VendorError {
-  return new VendorError({ kind: "parse", vendor: VENDOR, retryable: false, endpoint, message });
+  return vendorError({ kind: "parse", retryable: false, endpoint, message });
 }
 
 function redirectTo(cfg: IdentomatAccountConfig, token: string) {
@@ -106,7 +103,7 @@ function validateRequest(input: VerificationInputData): RequestProblem[] {
   return problems;
 }
 
-async function start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome> {
+async function start(v: AdapterVerification, account: IdentomatAccount, ctx: AdapterContext): Promise<Outcome> {
   const cfg = accountConfig(account);
   const answer = await callIdentomat(ctx, cfg, "begin", buildBeginParams(v.input, v.checks, cfg.settings));
   if (answer.errorCode) {
@@ -128,10 +125,10 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
   };
 }
 
-async function poll(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome> {
+async function poll(v: AdapterVerification, account: IdentomatAccount, ctx: AdapterContext): Promise<Outcome> {
   const cfg = accountConfig(account);
   const token = v.vendorReference;
-  if (!token) throw new VendorError({ kind: "rejected", vendor: VENDOR, retryable: false, endpoint: "result", message: "no identomat session_token to poll" });
+  if (!token) throw vendorError({ kind: "rejected", retryable: false, endpoint: "result", message: "no identomat session_token to poll" });
   const answer = await callIdentomat(ctx, cfg, "result", { session_token: token });
   const now = ctx.now();
   // the deadline the store kept from the session's creation (older rows: from the verification's)
@@ -178,7 +175,7 @@ async function poll(v: AdapterVerification, account: AdapterAccount, ctx: Adapte
 
 const ERASE_REPORTED_CODES: ReadonlySet<string> = new Set(["SESSION_NOT_FOUND", "SESSION_INVALID"] satisfies (keyof typeof ERROR_CODES)[]);
 
-async function erase(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<{ ok: boolean; detail: string }> {
+async function erase(v: AdapterVerification, account: IdentomatAccount, ctx: AdapterContext): Promise<{ ok: boolean; detail: string }> {
   const token = v.vendorReference;
   if (!token) return { ok: true, detail: "no identomat session was created: nothing to delete" };
   const cfg = accountConfig(account);
@@ -197,7 +194,7 @@ async function erase(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
   return { ok: true, detail: "identomat deleted the session data" };
 }
 
-async function health(account: AdapterAccount, ctx: AdapterContext): Promise<HealthResult> {
+async function health(account: IdentomatAccount, ctx: AdapterContext): Promise<HealthResult> {
   try {
     const cfg = accountConfig(account);
     // a result/ call for a token that cannot exist: the company_key check comes first
@@ -210,18 +207,14 @@ async function health(account: AdapterAccount, ctx: AdapterContext): Promise<Hea
   }
 }
 
-export const identomatAdapter: VendorAdapter = {
-  vendor: VENDOR,
+export const identomatAdapter = defineAdapter({
+  manifest,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
   mappingVersion: "identomat-2026.12.3",
   renormalize: (payloads, v) => renormalizeResults(payloads, v),
-  capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: false, polling: true },
-  defaultBaseUrl: DEFAULT_BASE_URL,
-  credentials: { parse: (x) => IdentomatCredentialsSchema.parse(x), secretKeys: ["companyKey", "secretKey"] },
-  settings: { parse: (x) => IdentomatSettingsSchema.parse(x ?? {}) },
   validateRequest: (input) => validateRequest(input),
   start,
   poll,
   erase,
   health,
-};
+});

@@ -1,18 +1,16 @@
-// Identomat codes onto the gateway's vocabulary, as data. Every row has a test
-// (test/unit/adapters/identomat/mapping.test.ts). The pure answer-to-outcome rules that read
-// these tables are in result.ts.
-import { VendorError, type VendorErrorKind } from "../../domain/errors.js";
+// Identomat codes onto the gateway's vocabulary, as data (../shared/vendors/identomat.txt). Every row has a test
+// (test/unit/adapters/identomat/mapping.test.ts). The pure answer-to-outcome rules that read these tables are in
+// outcome.ts; the error codes' reading in client.ts.
+import type { VendorErrorKind } from "../../domain/errors.js";
 import type { CheckOutcome, Checks, Decision, DocumentType } from "../../domain/model.js";
-import { GENERIC_CODE_BY_CATEGORY, categoryOf, type ReasonCategory, type ReasonCode } from "../../domain/vocabulary.js";
-
-const VENDOR = "identomat" as const;
+import { GENERIC_CODE_BY_CATEGORY, type ReasonCategory, type ReasonCode } from "../../domain/vocabulary.js";
 
 // ---------------------------------------------------------------------------
 // `result` values ("Possible values: APPROVED, REJECTED, MANUAL_CHECK, DISAGREED_WITH_TERMS, IN_PROGRESS")
 
 export type IdentomatResult = "APPROVED" | "REJECTED" | "MANUAL_CHECK" | "DISAGREED_WITH_TERMS" | "IN_PROGRESS";
 
-interface ResultRule {
+export interface ResultRule {
   status: "completed" | "awaiting_user";
   /** the vendor's verdict: it stands (the gateway's policy may only make it stricter) */
   verdict: Decision | null;
@@ -42,13 +40,6 @@ export const RESULT_RULES = {
   // "The person is undergoing check or has quit the process before completion"
   IN_PROGRESS: { status: "awaiting_user", verdict: null, reason: null, checksPerformed: false, faceMatch: "not_performed", operatorVerdict: false },
 } as const satisfies Record<IdentomatResult, ResultRule>;
-
-/** Identomat's own documents spell the result upper-case; public client code shows lower-case answers: compare upper-cased. */
-export function resultRuleOf(result: string): { result: IdentomatResult; rule: ResultRule } | null {
-  const key = result.trim().toUpperCase();
-  if (!Object.hasOwn(RESULT_RULES, key)) return null;
-  return { result: key as IdentomatResult, rule: RESULT_RULES[key as IdentomatResult] };
-}
 
 // ---------------------------------------------------------------------------
 // `reject_reason.value`. The vendor file documents the field ("The rejection reason code")
@@ -122,40 +113,10 @@ export const REJECT_REASON_WORDS = {
   NAME: { category: "data", check: "document" },
   DATA: { category: "data", check: "document" },
 } as const satisfies Record<string, { category: ReasonCategory; check: keyof Checks }>;
-type RejectReasonWord = keyof typeof REJECT_REASON_WORDS;
+export type RejectReasonWord = keyof typeof REJECT_REASON_WORDS;
 
 /** a reject reason whose words name no category: the category an Identomat rejection most often concerns */
 export const UNKNOWN_REJECT_REASON_CODE: ReasonCode = GENERIC_CODE_BY_CATEGORY.document;
-
-function rejectKey(value: string): string {
-  return value.trim().toUpperCase().replace(/[\s-]+/g, "_");
-}
-
-/** the check a known reason code fails: CHECK_FAILED_BY_REASON, else the document for document/image/data reasons */
-export function checkFailedBy(code: ReasonCode): keyof Checks | null {
-  if (Object.hasOwn(CHECK_FAILED_BY_REASON, code)) return CHECK_FAILED_BY_REASON[code as keyof typeof CHECK_FAILED_BY_REASON];
-  const c = categoryOf(code);
-  return c === "document" || c === "image" || c === "data" ? "document" : null;
-}
-
-/** `reject_reason.value` -> the reason code and the check it fails (known value, else by its words, else the document) */
-export function rejectReasonOf(value: string): { code: ReasonCode; fails: keyof Checks | null } {
-  const key = rejectKey(value);
-  if (Object.hasOwn(REJECT_REASON_CODES, key)) {
-    const code = REJECT_REASON_CODES[key as IdentomatRejectReason];
-    return { code, fails: checkFailedBy(code) };
-  }
-  for (const word of key.split("_")) {
-    if (!Object.hasOwn(REJECT_REASON_WORDS, word)) continue;
-    const row = REJECT_REASON_WORDS[word as RejectReasonWord];
-    return { code: GENERIC_CODE_BY_CATEGORY[row.category], fails: row.check };
-  }
-  return { code: UNKNOWN_REJECT_REASON_CODE, fails: checkFailedBy(UNKNOWN_REJECT_REASON_CODE) };
-}
-
-export function rejectReasonCodeOf(value: string): ReasonCode {
-  return rejectReasonOf(value).code;
-}
 
 // ---------------------------------------------------------------------------
 // document types ("Possible item values: "id", "passport", "driver_license", "residence_license"")
@@ -178,23 +139,10 @@ export const DOCUMENT_TYPE_OUT = {
   other: null,
 } as const satisfies Record<DocumentType, IdentomatDocumentType | null>;
 
-export function documentTypeOf(value: string | null | undefined): DocumentType | null {
-  if (!value) return null;
-  const key = value.trim().toLowerCase();
-  return Object.hasOwn(DOCUMENT_TYPE_IN, key) ? DOCUMENT_TYPE_IN[key as IdentomatDocumentType] : "other";
-}
-
 // ---------------------------------------------------------------------------
 // UI languages ("Possible values: "en", "es", "ru", "uk", "gr", etc."): Identomat writes Greek "gr", ISO 639-1 "el"
 
 export const LANGUAGE_ALIASES = { el: "gr" } as const satisfies Record<string, string>;
-
-export function languageFlagOf(language: string | null | undefined): string | null {
-  if (!language) return null;
-  const primary = language.trim().toLowerCase().split(/[-_]/)[0] ?? "";
-  if (!/^[a-z]{2,3}$/.test(primary)) return null;
-  return Object.hasOwn(LANGUAGE_ALIASES, primary) ? LANGUAGE_ALIASES[primary as keyof typeof LANGUAGE_ALIASES] : primary;
-}
 
 // ---------------------------------------------------------------------------
 // error answers. The file names SESSION_NOT_FOUND and SESSION_INVALID (delete/); the other
@@ -211,24 +159,6 @@ export const ERROR_CODES = {
   SESSION_INVALID: { kind: "rejected", retryable: false },
 } as const satisfies Record<string, { kind: VendorErrorKind; retryable: boolean }>;
 export type IdentomatErrorCode = keyof typeof ERROR_CODES;
-
-export function isKnownErrorCode(code: string): code is IdentomatErrorCode {
-  return Object.hasOwn(ERROR_CODES, code);
-}
-
-/** An error code (known or not) as a VendorError; unknown codes are refused requests and keep their code. */
-export function errorFromCode(code: string, endpoint: string, httpStatus: number | null): VendorError {
-  const rule = isKnownErrorCode(code) ? ERROR_CODES[code] : { kind: "rejected" as const, retryable: false };
-  return new VendorError({
-    kind: rule.kind,
-    vendor: VENDOR,
-    retryable: rule.retryable,
-    endpoint,
-    httpStatus,
-    vendorCode: code,
-    message: `identomat ${endpoint} answered ${code}`,
-  });
-}
 
 /**
  * HTTP statuses whose body carries an Identomat error code the adapter reads itself;

@@ -1,8 +1,8 @@
-// zod schemas of Identomat's payloads (vendors/identomat.txt), parsed defensively:
+// zod schemas of Identomat's payloads (../shared/vendors/identomat.txt), parsed defensively:
 // unknown extra fields are allowed, every documented member is optional where the
 // doc says so ("Every member is optional" for `person`, "Can be null" for `reject_reason`).
 import { z } from "zod";
-import { vendorCallSettingsShape } from "../vendor-call-settings.js";
+import { accountSettingsSchema } from "../kit/settings.js";
 
 /** Vendor account credentials (DESIGN.md: identomat `{ companyKey, secretKey? }`). */
 export const IdentomatCredentialsSchema = z.object({
@@ -16,9 +16,7 @@ export const DEFAULT_BASE_URL = "https://widget.identomat.com";
 export const DEFAULT_POLL_SCHEDULE_SECONDS = [5, 10, 20, 30, 60] as const;
 
 /** Vendor account settings: all optional with defaults. */
-export const IdentomatSettingsSchema = z.object({
-  // concurrency, timeoutMs, maxRetries: kept, never stripped on write
-  ...vendorCallSettingsShape,
+export const IdentomatSettingsSchema = accountSettingsSchema({
   /** where the end user is sent; defaults to the account's baseUrl (the API and the widget share the host widget.identomat.com) */
   widgetUrl: z.string().url().optional(),
   beginPath: z.string().min(1).default("/external-api/begin/"),

@@ -6,15 +6,30 @@
 // verifyWithPictureId sample rejects inside `.done()` when `response.code !== 200`) and with the
 // HTTP_CODE of table 9 in others (400 for FEEDBACK_RETRY, 500 for ERROR_REQUEST_EXPIRED). So the
 // body's `code` decides, whatever the HTTP status; the HTTP status decides only when there is no code.
-import FormData from "form-data";
+import { constants, createDecipheriv, createPrivateKey, privateDecrypt, type KeyObject } from "node:crypto";
+import { imageSize } from "image-size";
+import sharp, { type Metadata } from "sharp";
 import type { AdapterContext } from "../types.js";
-import { VendorError } from "../../domain/errors.js";
-import { defaultClassify, type VendorResponse } from "../kit/http.js";
-import { callCostMs, type ThroughputProfile } from "./throughput.js";
-import { IWS_PATHS, iwsCodeRow, type IwsEndpoint, UNKNOWN_IWS_CODE_REASON, type IwsCodeRow } from "./mapping.js";
-import { IdentySettingsSchema, IwsEnvelopeSchema, parseIwsBody, readIwsBody, type IdentySettings, type IwsEnvelope } from "./schemas.js";
+import type { VendorError } from "../../domain/errors.js";
+import { defaultClassify, joinUrl, jsonBody, multipartBody, type FilePart, type VendorResponse } from "../kit/http.js";
+import {
+  COLUMN,
+  IWS_PATHS,
+  LEVEL_BAND,
+  PROCESS_RPS,
+  SINGLE_ROW_RPS,
+  iwsCodeRow,
+  UNKNOWN_IWS_CODE_REASON,
+  type IwsCodeRow,
+  type IwsEndpoint,
+  type ThroughputKey,
+  type ThroughputProfile,
+} from "./mapping.js";
+import { IdentySettingsSchema, IwsEnvelopeSchema, parseIwsBody, readIwsBody, vendorError, type IdentySettings, type IwsEnvelope } from "./schemas.js";
 
-export { IWS_PATHS, type IwsEndpoint };
+export { vendorError };
+
+export { IWS_PATHS, type IwsEndpoint, type ThroughputProfile };
 
 /** The endpoints that take the user's encrypted BLOB: "no automatic resend" unless settings.resendBlob. */
 export const BLOB_ENDPOINTS: ReadonlySet<IwsEndpoint> = new Set(["process", "verify_with_picture_id", "secure_face_as"]);
@@ -47,7 +62,7 @@ export function iwsHeaders(c: IwsCallContext): Record<string, string> {
 }
 
 function urlOf(baseUrl: string, endpoint: IwsEndpoint): string {
-  return `${baseUrl.replace(/\/+$/, "")}${IWS_PATHS[endpoint]}`;
+  return joinUrl(baseUrl, IWS_PATHS[endpoint]);
 }
 
 /** The IWS `code` of an answer: `code`, or a non-zero numeric `error` (the /face/as family). */
@@ -65,9 +80,8 @@ function envelopeOf(text: string): IwsEnvelope | null {
 }
 
 export function technicalError(row: Extract<IwsCodeRow, { type: "technical" }>, code: number, endpoint: string, httpStatus: number | null, refid: string | null): VendorError {
-  return new VendorError({
+  return vendorError({
     kind: row.kind,
-    vendor: "identy",
     endpoint,
     httpStatus,
     retryable: row.retryable,
@@ -94,9 +108,8 @@ export function classifyIws(endpoint: IwsEndpoint) {
     const row = iwsCodeRow(code);
     const refid = env?.refid ?? null;
     if (!row)
-      return new VendorError({
+      return vendorError({
         kind: res.status >= 500 ? "unavailable" : "rejected",
-        vendor: "identy",
         endpoint,
         httpStatus: res.status,
         retryable: false,
@@ -111,7 +124,7 @@ export function classifyIws(endpoint: IwsEndpoint) {
 
 /**
  * One IWS call: technical and undocumented codes are VendorErrors (classifyIws); every other answer is
- * recorded as `identy.<endpoint>` and returned as received, for result.ts to read.
+ * recorded as `identy.<endpoint>` and returned as received, for outcome.ts to read.
  */
 async function send(c: IwsCallContext, endpoint: Exclude<IwsEndpoint, "face_health">, request: { data?: Buffer; headers?: Record<string, string> }): Promise<unknown> {
   const res = await c.ctx.http.call({
@@ -131,23 +144,12 @@ async function send(c: IwsCallContext, endpoint: Exclude<IwsEndpoint, "face_heal
   return raw;
 }
 
-function multipart(fields: [name: string, value: string | { bytes: Buffer; filename: string; contentType: string }][]): { data: Buffer; headers: Record<string, string> } {
-  const form = new FormData();
-  for (const [name, value] of fields) {
-    if (typeof value === "string") form.append(name, value);
-    else form.append(name, value.bytes, { filename: value.filename, contentType: value.contentType });
-  }
-  // a Buffer (not a stream) so that a retry can send it again
-  return { data: form.getBuffer(), headers: form.getHeaders() as Record<string, string> };
-}
-
-function json(body: unknown): { data: Buffer; headers: Record<string, string> } {
-  return { data: Buffer.from(JSON.stringify(body)), headers: { "Content-Type": "application/json" } };
-}
+const multipart = multipartBody;
+const json = jsonBody;
 
 /** the BLOB as the doc's sample sends it: `form_data.append("file", capresult, \`bdata\`)` */
-function blobPart(blob: Buffer) {
-  return { bytes: blob, filename: "bdata", contentType: "application/octet-stream" };
+function blobPart(blob: Buffer): FilePart {
+  return { data: blob, filename: "bdata", contentType: "application/octet-stream" };
 }
 
 export function postProcess(c: IwsCallContext, blob: Buffer) {
@@ -195,4 +197,178 @@ export async function getFaceHealth(c: IwsCallContext): Promise<{ status: number
     retry: false,
   });
   return { status: res.status, text: res.text };
+}
+
+// ---------------------------------------------------------------- the call's cost (mapping.ts throughput tables)
+
+function processRps(p: ThroughputProfile): number {
+  const band = PROCESS_RPS[LEVEL_BAND[p.livenessLevel]];
+  const col = COLUMN[p.hardware];
+  if (p.captureDevice === "either") return Math.min(band.mobile[col], band.desktop[col]);
+  return band[p.captureDevice][col];
+}
+
+/** Requests per second the account's IWS does for one kind of call (a fused call: the two shares in sequence). */
+export function requestsPerSecond(key: ThroughputKey, p: ThroughputProfile): number {
+  const override = p.overrides?.[key];
+  if (override !== undefined) return override;
+  const col = COLUMN[p.hardware];
+  switch (key) {
+    case "process":
+      return processRps(p);
+    case "verify_with_picture_id":
+      return 1 / (1 / processRps(p) + 1 / SINGLE_ROW_RPS.match_with_picture_id[col]);
+    case "sdk":
+      return SINGLE_ROW_RPS.generate_template[col];
+    default:
+      return SINGLE_ROW_RPS[key][col];
+  }
+}
+
+/** The share of the server one call takes, in ms (what core/account-rate.ts spaces calls by). */
+export function callCostMs(key: ThroughputKey, p: ThroughputProfile): number {
+  return 1000 / requestsPerSecond(key, p);
+}
+
+// ---------------------------------------------------------------- a selfie sized for the match endpoints
+// A plain selfie sized as the match endpoints ask for it. The doc (../shared/vendors/identy-web-solution-v6.txt):
+//   image.template "640 x 480 base64 encoded selfie to be verified against imageToVerifyAgainst. (No cropped and no padding)"
+//   "ERROR_WRONG_RESOLUTION, Code: 901, HTTP_CODE: 400 — Passed image isn't 480x640"
+// and its own captures are portrait: "width":480, "height":640, "resolution":"480x640x3" (the SDK: "Only Portrait
+// mode is supported"). So a selfie of any other size is scaled to cover 480 wide x 640 high and centre-cropped to it
+// (no padding, no distortion), in the format it came in (the request names it in `image.format`).
+// /api/v1/face/as no longer needs this: "The liveness endpoint for 3rd-party captures no longer enforces a fixed
+// 640×480 resolution" (710.620.131.420.3).
+
+export const SELFIE_WIDTH = 480;
+export const SELFIE_HEIGHT = 640;
+
+export type SizedSelfie = { data: Buffer; resized: boolean; width: number | null; height: number | null };
+
+/**
+ * The selfie at exactly 480x640, re-encoded as `format`; unchanged when it already is 480x640 (upright), or
+ * when it cannot be decoded (the IWS then says what is wrong with it: 504, a technical answer).
+ */
+export async function sizeSelfieForMatch(data: Buffer, format: "JPEG" | "PNG"): Promise<SizedSelfie> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(data).metadata();
+  } catch {
+    return { data, resized: false, width: null, height: null };
+  }
+  // EXIF orientations 5-8 swap width and height once applied
+  const rotated = (meta.orientation ?? 1) >= 5;
+  const width = rotated ? meta.height : meta.width;
+  const height = rotated ? meta.width : meta.height;
+  if (width === SELFIE_WIDTH && height === SELFIE_HEIGHT && (meta.orientation ?? 1) === 1) return { data, resized: false, width, height };
+  try {
+    const pipeline = sharp(data).rotate().resize(SELFIE_WIDTH, SELFIE_HEIGHT, { fit: "cover", position: "centre" });
+    const out = await (format === "PNG" ? pipeline.png() : pipeline.jpeg({ quality: 92, chromaSubsampling: "4:4:4" })).toBuffer();
+    return { data: out, resized: true, width: SELFIE_WIDTH, height: SELFIE_HEIGHT };
+  } catch {
+    return { data, resized: false, width: width ?? null, height: height ?? null };
+  }
+}
+
+// ---------------------------------------------------------------- the templates /process answers with
+// Decryption of IWS `encrypted_templates` (TEMPLATE_ENCRYPTION_ENABLED=true), exactly as the doc's
+// Java sample does it:
+//   Cipher.getInstance("RSA/ECB/OAEPWithSHA1AndMGF1Padding")  -> key = rsa(key1), iv = rsa(key2)
+//   Cipher.getInstance("AES/GCM/NoPadding"); new GCMParameterSpec(128, iv)
+//   data = cipher.doFinal(Base64.decode(output.getData()))    -> Java appends the 128-bit tag to the ciphertext
+// Only sizes and formats of the result ever leave this module for logs or payload records.
+
+export interface EncryptedTemplate {
+  data: string;
+  key1: string;
+  key2: string;
+}
+
+const GCM_TAG_BYTES = 16;
+
+function rsaOaepSha1Decrypt(key: KeyObject, b64: string): Buffer {
+  return privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" }, Buffer.from(b64, "base64"));
+}
+
+export function decryptTemplate(t: EncryptedTemplate, privateKeyPem: string | KeyObject): Buffer {
+  const key = typeof privateKeyPem === "string" ? createPrivateKey(privateKeyPem) : privateKeyPem;
+  const aesKey = rsaOaepSha1Decrypt(key, t.key1);
+  const iv = rsaOaepSha1Decrypt(key, t.key2);
+  if (![16, 24, 32].includes(aesKey.length)) throw new Error(`unwrapped AES key has ${aesKey.length} bytes`);
+  if (iv.length === 0) throw new Error("unwrapped IV is empty");
+  const sealed = Buffer.from(t.data, "base64");
+  if (sealed.length < GCM_TAG_BYTES) throw new Error("encrypted template shorter than its GCM tag");
+  const decipher = createDecipheriv(`aes-${aesKey.length * 8}-gcm` as "aes-256-gcm", aesKey, iv, { authTagLength: GCM_TAG_BYTES });
+  decipher.setAuthTag(sealed.subarray(sealed.length - GCM_TAG_BYTES));
+  return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - GCM_TAG_BYTES)), decipher.final()]);
+}
+
+/** Non-personal description of a template: what the audit record and logs may hold. */
+export interface TemplateInfo {
+  format: string;
+  encrypted: boolean;
+  decrypted: boolean;
+  bytes: number | null;
+  detectedType: "image/jpeg" | "image/png" | "unknown" | null;
+  width: number | null;
+  height: number | null;
+  error?: string;
+}
+
+export function describeTemplate(format: string, bytes: Buffer, encrypted: boolean): TemplateInfo {
+  const detectedType = bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))
+    ? "image/jpeg"
+    : bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+      ? "image/png"
+      : "unknown";
+  let width: number | null = null;
+  let height: number | null = null;
+  try {
+    const d = imageSize(bytes);
+    width = d.width ?? null;
+    height = d.height ?? null;
+  } catch {
+    // not an image with readable dimensions (ISO_19794_5, or truncated)
+  }
+  return { format, encrypted, decrypted: encrypted, bytes: bytes.length, detectedType, width, height };
+}
+
+export interface OpenedTemplates {
+  /** format -> bytes, for a later match call; never logged */
+  bytes: Map<string, Buffer>;
+  info: TemplateInfo[];
+}
+
+/**
+ * Opens the templates of a /process answer: plain base64 ones are decoded, encrypted ones are
+ * decrypted when a private key is configured. A template that cannot be opened is described, not thrown.
+ */
+export function openTemplates(
+  plain: Record<string, string> | undefined,
+  encrypted: Record<string, EncryptedTemplate> | undefined,
+  privateKeyPem: string | undefined,
+): OpenedTemplates {
+  const bytes = new Map<string, Buffer>();
+  const info: TemplateInfo[] = [];
+  for (const [format, b64] of Object.entries(plain ?? {})) {
+    const buf = Buffer.from(b64, "base64");
+    bytes.set(format, buf);
+    info.push({ ...describeTemplate(format, buf, false), decrypted: false });
+  }
+  const key = privateKeyPem ? createPrivateKey(privateKeyPem) : null;
+  for (const [format, t] of Object.entries(encrypted ?? {})) {
+    if (!key) {
+      info.push({ format, encrypted: true, decrypted: false, bytes: null, detectedType: null, width: null, height: null, error: "no templatePrivateKey configured" });
+      continue;
+    }
+    try {
+      const buf = decryptTemplate(t, key);
+      bytes.set(format, buf);
+      info.push(describeTemplate(format, buf, true));
+    } catch {
+      // the crypto error text carries no template bytes, but keep the record generic anyway
+      info.push({ format, encrypted: true, decrypted: false, bytes: null, detectedType: null, width: null, height: null, error: "decryption failed (wrong key or corrupted template)" });
+    }
+  }
+  return { bytes, info };
 }

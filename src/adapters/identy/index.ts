@@ -14,10 +14,13 @@
 //    no  |  yes   |    *     | liveness only          | /face/as on the selfie (threshold = settings.livenessLevel)
 //    no  |  yes   |   yes    | face_match only        | /matchWithPictureId (selfie vs portrait)
 //   face_match with neither a portrait nor (blob and selfie), a "document" check, or no check: refused by validateRequest.
-// A plain selfie sent to a match endpoint is first sized to 480x640 (images.ts): the IWS answers 901 otherwise.
-// The answers are read by result.ts, step by step, the same way renormalize() reads the recorded payloads.
-import { VendorError } from "../../domain/errors.js";
-import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, StoredVendorPayload, VendorAdapter, VerificationInputData } from "../types.js";
+// A plain selfie sent to a match endpoint is first sized to 480x640 (client.ts sizeSelfieForMatch): the IWS answers 901 otherwise.
+// The answers are read by outcome.ts, step by step, the same way renormalize() reads the recorded payloads.
+import { isVendorError } from "../../domain/errors.js";
+import type { AccountOf } from "../kit/define.js";
+import type { AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, StoredVendorPayload, VerificationInputData } from "../types.js";
+import { defineAdapter } from "../kit/define.js";
+import { manifest } from "./manifest.js";
 import type { CheckName } from "../../domain/model.js";
 import {
   getFaceHealth,
@@ -26,19 +29,22 @@ import {
   postMatchWithSelfie,
   postProcess,
   postVerifyWithPictureId,
+  openTemplates,
+  sizeSelfieForMatch,
   type IwsCallContext,
   type IwsEndpoint,
   type TemplateRef,
 } from "./client.js";
-import { sizeSelfieForMatch } from "./images.js";
 import { templateFormatOf } from "./mapping.js";
-import { matchableFormat, nextStep, outcomeFromPayloads, REQUEST_KIND, TEMPLATES_KIND, type CallingFlow, type FlowAnswers, type IdentyFlow, type IdentyRequestRecord } from "./result.js";
-import { IdentyCredentialsSchema, parseIdentySettings, ProcessSuccessSchema, type IdentyCredentials, type IdentySettings } from "./schemas.js";
-import { signSdkProxyToken } from "./sdk-proxy.js";
-import { openTemplates } from "./templates.js";
+import { matchableFormat, nextStep, outcomeFromPayloads, REQUEST_KIND, TEMPLATES_KIND, type CallingFlow, type FlowAnswers, type IdentyFlow, type IdentyRequestRecord } from "./outcome.js";
+import { ProcessSuccessSchema, vendorError, type IdentyCredentials, type IdentySettings } from "./schemas.js";
+import { createIdentySdkProxyRouter, signSdkProxyToken } from "./routes.js";
 
-export const IDENTY_DEFAULT_BASE_URL = "http://localhost:8080";
+export const IDENTY_DEFAULT_BASE_URL = manifest.defaultBaseUrl;
+type IdentyAccount = AccountOf<typeof manifest>;
 export const SDK_PROXY_KEY_PURPOSE = "identy-sdk-proxy";
+/** where the SDK proxy (routes.ts) is mounted on the gateway */
+export const SDK_PROXY_PATH = "/sdk/identy";
 
 export type { IdentyFlow };
 
@@ -87,7 +93,7 @@ function imageRef(img: { contentType: string; data: Buffer }): TemplateRef {
   return { template: img.data.toString("base64"), format: templateFormatOf(img.contentType) ?? "JPEG" };
 }
 
-/** The plain selfie as a match endpoint takes it: 480x640 (images.ts), in its own format. */
+/** The plain selfie as a match endpoint takes it: 480x640 (sizeSelfieForMatch), in its own format. */
 async function selfieRef(c: IwsCallContext, img: { contentType: string; data: Buffer }): Promise<TemplateRef> {
   const format = templateFormatOf(img.contentType) ?? "JPEG";
   const sized = await sizeSelfieForMatch(img.data, format);
@@ -97,19 +103,19 @@ async function selfieRef(c: IwsCallContext, img: { contentType: string; data: Bu
   return { template: sized.data.toString("base64"), format };
 }
 
-function awaitCapture(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext, settings: IdentySettings): Outcome {
+function awaitCapture(v: AdapterVerification, account: IdentyAccount, ctx: AdapterContext, settings: IdentySettings): Outcome {
   const expiresAt = new Date(ctx.now().getTime() + settings.captureTtlSeconds * 1000);
   const token = signSdkProxyToken({ verificationId: v.id, accountId: account.id, expiresAt }, ctx.deriveKey(SDK_PROXY_KEY_PURPOSE));
   return {
     status: "awaiting_user",
-    nextAction: { type: "identy_capture", sdkBaseUrl: `${ctx.publicBaseUrl.replace(/\/+$/, "")}/sdk/identy/${token}`, expiresAt: expiresAt.toISOString() },
+    nextAction: { type: "identy_capture", sdkBaseUrl: `${ctx.publicBaseUrl.replace(/\/+$/, "")}${SDK_PROXY_PATH}/${token}`, expiresAt: expiresAt.toISOString() },
     expiresAt,
     step: "identy_capture",
   };
 }
 
 /**
- * Runs a flow: result.ts says which endpoint comes next from the answers so far, this calls it. Records the
+ * Runs a flow: outcome.ts says which endpoint comes next from the answers so far, this calls it. Records the
  * request (flow, checks, levels) first and which templates /process gave, so renormalize() can replay it.
  */
 async function runFlow(c: IwsCallContext, v: AdapterVerification, flow: CallingFlow, creds: IdentyCredentials): Promise<Outcome> {
@@ -166,28 +172,17 @@ function callEndpoint(c: IwsCallContext, v: AdapterVerification, endpoint: IwsEn
   }
 }
 
-function callContext(v: AdapterVerification | null, account: AdapterAccount, ctx: AdapterContext, settings: IdentySettings): IwsCallContext {
+function callContext(v: AdapterVerification | null, account: IdentyAccount, ctx: AdapterContext, settings: IdentySettings): IwsCallContext {
   return { ctx, baseUrl: account.baseUrl || IDENTY_DEFAULT_BASE_URL, settings, requestId: v?.id ?? `health-${account.id}` };
 }
 
-/** The stored settings, or a VendorError naming the bad keys (stored before a key was retired: blobLivenessEndpoint "secure_face_as"). */
-function accountSettings(account: AdapterAccount): IdentySettings {
-  try {
-    return parseIdentySettings(account.settings);
-  } catch (e) {
-    const paths = ((e as { issues?: { path: PropertyKey[] }[] }).issues ?? []).map((i) => i.path.map(String).join(".") || "(root)");
-    throw new VendorError({ kind: "rejected", vendor: "identy", retryable: false, message: `IDENTY account settings are not valid at ${paths.join(", ") || "(unknown)"}` });
-  }
-}
-
-async function start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome> {
-  const settings = accountSettings(account);
-  const creds = IdentyCredentialsSchema.parse(account.credentials ?? {});
+async function start(v: AdapterVerification, account: IdentyAccount, ctx: AdapterContext): Promise<Outcome> {
+  const settings = account.settings;
+  const creds = account.credentials;
   const problems = validateIdentyRequest(v.input, v.checks);
   if (problems.length > 0)
-    throw new VendorError({
+    throw vendorError({
       kind: "rejected",
-      vendor: "identy",
       retryable: false,
       message: `request not supported by IDENTY: ${problems.map((p) => p.path).join(", ")}`,
     });
@@ -201,36 +196,36 @@ function renormalize(payloads: StoredVendorPayload[], v: AdapterVerification): O
   return outcomeFromPayloads(payloads, v.checks);
 }
 
-async function health(account: AdapterAccount, ctx: AdapterContext): Promise<HealthResult> {
+async function health(account: IdentyAccount, ctx: AdapterContext): Promise<HealthResult> {
   try {
-    const settings = accountSettings(account);
+    const settings = account.settings;
     // the doc: "invoking the face_health API to get back the OK response"
     const r = await getFaceHealth(callContext(null, account, ctx, settings));
     const ok = /\bOK\b/i.test(r.text);
     return { ok, detail: ok ? "face_health OK" : `face_health answered ${r.status} without OK` };
   } catch (e) {
-    return { ok: false, detail: e instanceof VendorError ? e.message : "face_health call failed" };
+    return { ok: false, detail: isVendorError(e) ? e.message : "face_health call failed" };
   }
 }
 
-export const identyAdapter: VendorAdapter = {
-  vendor: "identy",
+export const identyAdapter = defineAdapter({
+  manifest,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides);
   // 2026.12.3: /process spoof_score carried as spoofScore (not score), capture quality and ICAO signals carried
   mappingVersion: "identy-2026.12.3",
-  capabilities: { document: false, liveness: true, faceMatch: true, hosted: false, webhooks: false, polling: false },
-  defaultBaseUrl: IDENTY_DEFAULT_BASE_URL,
-  credentials: { parse: (x) => IdentyCredentialsSchema.parse(x ?? {}), secretKeys: ["templatePrivateKey"] },
-  settings: { parse: (x) => parseIdentySettings(x) },
   validateRequest: (input, checks) => validateIdentyRequest(input, checks),
   start,
   renormalize,
   health,
   // "The IDENTY Web Server does not save any information related with the processed image."
   // "queue rather than overload": a BLOB whose answer was lost is not sent again unless the account allows it
-  repeatsLostStart: (account) => accountSettings(account).resendBlob,
+  repeatsLostStart: (account) => account.settings.resendBlob,
   erase: async () => ({ ok: true, detail: "the IDENTY Web Server keeps no copy of processed images (nothing to delete)" }),
-};
+  // the Face Web SDK in the user's browser reaches the IWS's models, key and time through the gateway
+  routes: [{ path: SDK_PROXY_PATH, name: "sdk-proxy", keyPurpose: SDK_PROXY_KEY_PURPOSE, router: (deps) => createIdentySdkProxyRouter(deps) }],
+  // the BLOB the SDK's capture() gives the tenant's page, sent with POST /v1/verifications/:id/capture
+  capture: { nextAction: "identy_capture" },
+});
 
 export { IdentyCredentialsSchema, IdentySettingsSchema, parseIdentySettings } from "./schemas.js";
-export { createIdentySdkProxyRouter, signSdkProxyToken, verifySdkProxyToken } from "./sdk-proxy.js";
+export { createIdentySdkProxyRouter, signSdkProxyToken, verifySdkProxyToken } from "./routes.js";

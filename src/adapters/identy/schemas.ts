@@ -5,9 +5,14 @@
 // (a bare word) on the match endpoints.
 import { createPrivateKey } from "node:crypto";
 import { z } from "zod";
-import { VendorError } from "../../domain/errors.js";
+import type { VendorError } from "../../domain/errors.js";
+import { vendorErrorFor } from "../kit/http.js";
 import { DEFAULT_LIVENESS_LEVEL, DEFAULT_MATCH_LEVEL, LIVENESS_LEVELS, MATCH_REQUEST_LEVELS } from "./mapping.js";
-import { CAPTURE_DEVICES, IWS_HARDWARE, THROUGHPUT_KEYS, type ThroughputKey } from "./throughput.js";
+import { accountSettingsSchema, parseStrict } from "../kit/settings.js";
+import { CAPTURE_DEVICES, IWS_HARDWARE, THROUGHPUT_KEYS, type ThroughputKey } from "./mapping.js";
+
+/** a VendorError of IDENTY (the folder's lowest module: client.ts and outcome.ts take it from here) */
+export const vendorError = vendorErrorFor("identy");
 
 // ---------------------------------------------------------------- credentials and settings
 
@@ -28,7 +33,9 @@ export const IdentyCredentialsSchema = z
         },
         // never echo the value: it is a secret
         { message: "templatePrivateKey must be an RSA private key in PEM" },
-      ),
+      )
+      // only for an IWS that encrypts its templates: not in the console's starting template
+      .meta({ advanced: true }),
   })
   .strict();
 export type IdentyCredentials = z.infer<typeof IdentyCredentialsSchema>;
@@ -39,7 +46,7 @@ const rps = z.number().positive().max(10_000);
  * Account settings, validated strictly: an unknown key is refused with its path (parseIdentySettings), never
  * dropped (a dropped `maxRetries` once made the core fall back to its own default and resend BLOBs).
  */
-export const IdentySettingsSchema = z.strictObject({
+export const IdentySettingsSchema = accountSettingsSchema({
   /** the liveness level a capture must reach (as_highest_security_level_reached >= this); also picks the /process throughput row */
   livenessLevel: z.enum(LIVENESS_LEVELS).default(DEFAULT_LIVENESS_LEVEL),
   /** the `level` sent to the match endpoints */
@@ -92,12 +99,7 @@ export type IdentySettings = z.infer<typeof IdentySettingsSchema>;
  * the object holding it: the admin API answers `$.settings.throughput.proces`.
  */
 export function parseIdentySettings(input: unknown): IdentySettings {
-  const r = IdentySettingsSchema.safeParse(input ?? {});
-  if (r.success) return r.data;
-  const issues = r.error.issues.flatMap((i): z.core.$ZodIssue[] =>
-    i.code === "unrecognized_keys" ? i.keys.map((key) => ({ ...i, keys: [key], path: [...i.path, key], message: `unknown setting ${key}` })) : [i],
-  );
-  throw new z.ZodError(issues);
+  return parseStrict(IdentySettingsSchema, input ?? {});
 }
 
 // ---------------------------------------------------------------- tolerant body reading
@@ -144,9 +146,8 @@ export function readIwsBody(text: string): ReadResult {
 export function parseIwsBody(text: string, endpoint: string, httpStatus: number): unknown {
   const r = readIwsBody(text);
   if (!r.ok)
-    throw new VendorError({
+    throw vendorError({
       kind: "parse",
-      vendor: "identy",
       endpoint,
       httpStatus,
       retryable: false,
@@ -161,9 +162,8 @@ export function schemaError(endpoint: string, httpStatus: number | null, issues:
     .slice(0, 3)
     .map((i) => i.path.join(".") || "(root)")
     .join(", ");
-  return new VendorError({
+  return vendorError({
     kind: "parse",
-    vendor: "identy",
     endpoint,
     httpStatus,
     retryable: false,

@@ -1,32 +1,25 @@
 // ShareID HTTP: one multipart/form-data POST to {API}/flow/authenticity/photo. The credentials
 // travel inside the `data` JSON part ("api_key", "business_hash"), not in a header.
-import FormData from "form-data";
-import { readAccountSettings } from "../account-settings.js";
-import { VendorError } from "../../domain/errors.js";
 import { toAlpha2 } from "../../domain/countries.js";
-import type { VendorResponse } from "../kit/http.js";
-import type { AdapterAccount, AdapterContext, VerificationInputData } from "../types.js";
-import { DOC_TYPE_TO_SHAREID, FILE_EXTENSION_BY_MIME, HTTP_STATUS_CLASS_ERRORS, HTTP_STATUS_ERRORS, type HttpErrorRow } from "./mapping.js";
-import { ShareidCredentialsSchema, ShareidSettingsSchema, type ShareidCredentials, type ShareidRequestData, type ShareidSettings } from "./schemas.js";
-import { isAcceptedMime, normalizeMime } from "./validate.js";
+import { joinUrl, multipartBody, statusClassifier, vendorErrorFor, type VendorResponse } from "../kit/http.js";
+import type { AccountOf } from "../kit/define.js";
+import type { AdapterContext, VerificationInputData } from "../types.js";
+import type { manifest } from "./manifest.js";
+import { ACCEPTED_MIME_TYPES, DOC_TYPE_TO_SHAREID, FILE_EXTENSION_BY_MIME, HTTP_STATUS_CLASS_ERRORS, HTTP_STATUS_ERRORS, type AcceptedMimeType } from "./mapping.js";
+import type { ShareidCredentials, ShareidRequestData } from "./schemas.js";
+
+export type ShareidAccount = AccountOf<typeof manifest>;
+export const vendorError = vendorErrorFor("shareid");
 
 export const ENDPOINT = "authenticity_photo";
 
-export function readCredentials(account: AdapterAccount): ShareidCredentials {
-  const parsed = ShareidCredentialsSchema.safeParse(account.credentials);
-  if (!parsed.success)
-    throw new VendorError({
-      kind: "auth",
-      vendor: "shareid",
-      retryable: false,
-      endpoint: ENDPOINT,
-      message: "ShareID account credentials are incomplete (apiKey and businessHash are required)",
-    });
-  return parsed.data;
+/** "image/JPEG; charset=x" -> "image/jpeg" */
+export function normalizeMime(contentType: string): string {
+  return (contentType.split(";")[0] ?? "").trim().toLowerCase();
 }
 
-export function readSettings(account: AdapterAccount): ShareidSettings {
-  return readAccountSettings(ShareidSettingsSchema, account, ENDPOINT);
+export function isAcceptedMime(mime: string): mime is AcceptedMimeType {
+  return (ACCEPTED_MIME_TYPES as readonly string[]).includes(mime);
 }
 
 export function buildRequestData(input: VerificationInputData, creds: ShareidCredentials): ShareidRequestData {
@@ -59,69 +52,29 @@ export interface BuiltForm {
 
 /** The whole multipart body as one Buffer, so a resent attempt (settings.resendUpload) sends it again intact. */
 export function buildForm(input: VerificationInputData, creds: ShareidCredentials): BuiltForm {
-  const form = new FormData();
   const data = buildRequestData(input, creds);
-  // a plain form field, as in the doc's curl example (-F 'data={...}')
-  form.append("data", JSON.stringify(data));
-  const filenames: string[] = [];
-  (input.document?.images ?? []).forEach((img, i) => {
+  const photos = (input.document?.images ?? []).map((img, i) => {
     const mime = normalizeMime(img.contentType);
-    if (!isAcceptedMime(mime))
-      throw new VendorError({ kind: "rejected", vendor: "shareid", retryable: false, endpoint: ENDPOINT, message: `document.images[${i}] has a type ShareID does not accept` });
-    const filename = photoFilename(i, img.side, mime);
-    filenames.push(filename);
-    form.append("photos", img.data, { filename, contentType: mime, knownLength: img.data.length });
+    if (!isAcceptedMime(mime)) throw vendorError({ kind: "rejected", retryable: false, endpoint: ENDPOINT, message: `document.images[${i}] has a type ShareID does not accept` });
+    return ["photos", { data: img.data, filename: photoFilename(i, img.side, mime), contentType: mime }] as const;
   });
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(form.getHeaders())) headers[k] = String(v);
-  return { body: form.getBuffer(), headers, data, filenames };
+  // `data` a plain form field, as in the doc's curl example (-F 'data={...}')
+  const form = multipartBody([["data", JSON.stringify(data)], ...photos]);
+  return { body: form.data, headers: form.headers, data, filenames: photos.map(([, p]) => p.filename) };
 }
 
-function errorFromRow(row: HttpErrorRow, res: VendorResponse): VendorError {
-  return new VendorError({
-    kind: row.kind,
-    vendor: "shareid",
-    retryable: row.retryable,
-    endpoint: ENDPOINT,
-    httpStatus: res.status,
-    vendorCode: res.status,
-    message: `${row.message} (HTTP ${res.status})`,
-    retryAfterMs: row.kind === "rate_limited" ? retryAfterMs(res.headers["retry-after"]) : null,
-  });
-}
+/** HTTP status -> VendorError by table, every other status by its class; null for 2xx (the result is read by the adapter). */
+export const classifyShareid = statusClassifier("shareid", HTTP_STATUS_ERRORS, {
+  classes: HTTP_STATUS_CLASS_ERRORS,
+  message: (status, row) => `${row.message} (HTTP ${status})`,
+})(ENDPOINT);
 
-function retryAfterMs(value: string | undefined): number | null {
-  if (!value) return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
-}
-
-/** HTTP status -> VendorError by table; null for 2xx (the result is read by the adapter). */
-export function classifyShareid(res: VendorResponse): VendorError | null {
-  const s = res.status;
-  if (s >= 200 && s < 300) return null;
-  const exact = (HTTP_STATUS_ERRORS as Record<number, HttpErrorRow>)[s];
-  if (exact) return errorFromRow(exact, res);
-  const cls = s >= 500 ? "5xx" : s >= 400 ? "4xx" : "3xx";
-  return errorFromRow(HTTP_STATUS_CLASS_ERRORS[cls], res);
-}
-
-export function shareidUrl(account: AdapterAccount, settings: ShareidSettings): string {
-  return `${account.baseUrl.replace(/\/+$/, "")}${settings.path}`;
-}
-
-export async function postAuthenticityPhoto(
-  ctx: AdapterContext,
-  account: AdapterAccount,
-  settings: ShareidSettings,
-  form: BuiltForm,
-): Promise<VendorResponse> {
+export async function postAuthenticityPhoto(ctx: AdapterContext, account: ShareidAccount, form: BuiltForm): Promise<VendorResponse> {
+  const settings = account.settings;
   return ctx.http.call({
     endpoint: ENDPOINT,
     method: "POST",
-    url: shareidUrl(account, settings),
+    url: joinUrl(account.baseUrl, settings.path),
     headers: { ...form.headers, accept: "application/json" },
     data: form.body,
     timeoutMs: settings.timeoutMs,

@@ -1,7 +1,7 @@
 // ShareID authenticity-photo: the vendor's codes onto the normalized vocabulary, as data.
 // Source: ../shared/vendors/shareid-authenticity-photo.txt ("Reasons" table, result fields).
 import type { CheckOutcome, DocumentFields, DocumentType } from "../../domain/model.js";
-import type { VendorErrorKind } from "../../domain/errors.js";
+import type { StatusRow } from "../kit/http.js";
 import type { ReasonCode } from "../../domain/vocabulary.js";
 
 export const SHAREID_DOC_TYPES = ["id_card", "passport", "driver_permit", "residency_permit"] as const;
@@ -138,11 +138,7 @@ export type ShareidOcrKey = keyof typeof OCR_FIELD_MAP;
  * request the http code will be 408": a vendor-side timeout, retried. Anything else: 4xx rejected,
  * 5xx unavailable (see HTTP_STATUS_CLASS_ERRORS).
  */
-export interface HttpErrorRow {
-  kind: VendorErrorKind;
-  retryable: boolean;
-  message: string;
-}
+export type HttpErrorRow = StatusRow & { message: string };
 export const HTTP_STATUS_ERRORS = {
   401: { kind: "auth", retryable: false, message: "ShareID refused the api_key / business_hash" },
   403: { kind: "auth", retryable: false, message: "ShareID refused the api_key / business_hash" },

@@ -1,7 +1,7 @@
 // zod schemas of ShareID's payloads and of a ShareID vendor account's credentials and settings.
 // The result is parsed defensively: unknown extra fields are allowed, "" and null mean "absent".
 import { z } from "zod";
-import { CORE_ACCOUNT_SETTINGS } from "../account-settings.js";
+import { accountSettingsSchema } from "../kit/settings.js";
 
 export const ShareidCredentialsSchema = z.object({
   apiKey: z.string().min(1),
@@ -17,9 +17,7 @@ export const SHAREID_DEFAULT_PATH = "/flow/authenticity/photo";
  */
 export const SHAREID_DEFAULT_TIMEOUT_MS = 60_000;
 
-export const ShareidSettingsSchema = z
-  .object({
-    ...CORE_ACCOUNT_SETTINGS,
+export const ShareidSettingsSchema = accountSettingsSchema({
     /** the doc's "{API}/flow/authenticity/photo" */
     path: z.string().startsWith("/").default(SHAREID_DEFAULT_PATH),
     /** the call waits for the analysis ("As soon as the request processing is finished, you will receive an http code 200") */
@@ -30,8 +28,7 @@ export const ShareidSettingsSchema = z
      * first upload, and nothing in the doc lets a second one be recognised as the same request.
      */
     resendUpload: z.boolean().default(false),
-  })
-  .default({ path: SHAREID_DEFAULT_PATH, timeoutMs: SHAREID_DEFAULT_TIMEOUT_MS, resendUpload: false });
+});
 export type ShareidSettings = z.infer<typeof ShareidSettingsSchema>;
 
 /** The `data` part of the request ("a json encoded object with those properties"). */

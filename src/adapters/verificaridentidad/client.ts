@@ -5,11 +5,18 @@
 //   "Parameters are sent in the body of the POST request, either as a JSON object
 //    (Content-Type application/json, RECOMMENDED) or as an application/x-www-form-urlencoded form."
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
-import type { AdapterAccount, AdapterContext } from "../types.js";
-import { VendorError, isVendorError } from "../../domain/errors.js";
-import type { VendorResponse } from "../kit/http.js";
-import { VENDOR, classifyHttp, resError } from "./mapping.js";
-import { CredentialsSchema, SendResponseSchema, CreditsResponseSchema, canonicalKeys, type Credentials, type SendResult } from "./schemas.js";
+import type { ZodType } from "zod";
+import type { AdapterContext } from "../types.js";
+import { isVendorError, type VendorError } from "../../domain/errors.js";
+import { GENERIC_CODE_BY_CATEGORY } from "../../domain/vocabulary.js";
+import type { AccountOf } from "../kit/define.js";
+import { basicAuth, joinUrl, parseAnswer, rowOf, statusClassifier, vendorErrorFor, type VendorResponse } from "../kit/http.js";
+import type { manifest } from "./manifest.js";
+import { HTTP_STATUS, RES_CODES, VENDOR } from "./mapping.js";
+import { SendResponseSchema, CreditsResponseSchema, canonicalKeys, type Credentials, type SendResult } from "./schemas.js";
+
+export type VerificarIdentidadAccount = AccountOf<typeof manifest>;
+export const vendorError = vendorErrorFor(VENDOR);
 
 export const ENDPOINTS = {
   send: "VerificarIdentidad",
@@ -17,17 +24,13 @@ export const ENDPOINTS = {
   credits: "GetCreditos",
 } as const;
 
-export function basicAuthHeader(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
-}
-
-function url(account: AdapterAccount, endpoint: string): string {
-  return `${account.baseUrl.replace(/\/+$/, "")}/${endpoint}`;
+function url(account: VerificarIdentidadAccount, endpoint: string): string {
+  return joinUrl(account.baseUrl, endpoint);
 }
 
 function headers(creds: Credentials): Record<string, string> {
   return {
-    Authorization: basicAuthHeader(creds.apiUser, creds.apiToken),
+    ...basicAuth(creds.apiUser, creds.apiToken),
     "Content-Type": "application/json",
     Accept: "application/json, application/pdf",
   };
@@ -122,25 +125,17 @@ export function buildSendBody(p: SendParams): SendBody {
   };
 }
 
-function parseAnswer<T>(res: VendorResponse, schema: { safeParse(x: unknown): { success: true; data: T } | { success: false } }, endpoint: string, retryable: boolean): T {
-  const parsed = res.json === undefined ? ({ success: false } as const) : schema.safeParse(canonicalKeys(res.json));
-  if (!parsed.success)
-    throw new VendorError({ kind: "parse", vendor: VENDOR, endpoint, retryable, httpStatus: res.status, message: `${endpoint}: answer is not the documented JSON` });
-  return parsed.data;
-}
-
-export function credentialsOf(account: AdapterAccount): Credentials {
-  const parsed = CredentialsSchema.safeParse(account.credentials);
-  if (!parsed.success) throw new VendorError({ kind: "auth", vendor: VENDOR, retryable: false, message: "vendor account credentials are incomplete" });
-  return parsed.data;
+/** "Parameter names are case-insensitive": the answer's keys in the doc's spelling, then its schema; recorded as `kind`. */
+function readAnswer<T>(ctx: AdapterContext, res: VendorResponse, schema: ZodType<T>, endpoint: string, kind: string, retryable: boolean): T {
+  return parseAnswer(res, { vendor: VENDOR, endpoint, schema, retryable, body: res.json === undefined ? undefined : canonicalKeys(res.json), record: (b) => ctx.recordPayload(kind, b), message: () => `${endpoint}: answer is not the documented JSON` });
 }
 
 /**
  * Sends the SMS. Never repeated: `retry: false`, and any failure is returned as not
  * retryable, since after a timeout or a 5xx the SMS may already have gone out.
  */
-export async function sendVerification(ctx: AdapterContext, account: AdapterAccount, body: SendBody): Promise<SendResult> {
-  const creds = credentialsOf(account);
+export async function sendVerification(ctx: AdapterContext, account: VerificarIdentidadAccount, body: SendBody): Promise<SendResult> {
+  const creds = account.credentials;
   let res: VendorResponse;
   try {
     res = await ctx.http.call({
@@ -154,9 +149,8 @@ export async function sendVerification(ctx: AdapterContext, account: AdapterAcco
     });
   } catch (e) {
     if (isVendorError(e) && e.retryable)
-      throw new VendorError({
+      throw vendorError({
         kind: e.kind,
-        vendor: VENDOR,
         endpoint: ENDPOINTS.send,
         retryable: false,
         httpStatus: e.httpStatus,
@@ -165,13 +159,12 @@ export async function sendVerification(ctx: AdapterContext, account: AdapterAcco
       });
     throw e;
   }
-  const answer = parseAnswer(res, SendResponseSchema, ENDPOINTS.send, false);
-  ctx.recordPayload("send", answer);
+  const answer = readAnswer(ctx, res, SendResponseSchema, ENDPOINTS.send, "send", false);
   return answer;
 }
 
-export async function getCredits(ctx: AdapterContext, account: AdapterAccount): Promise<number> {
-  const creds = credentialsOf(account);
+export async function getCredits(ctx: AdapterContext, account: VerificarIdentidadAccount): Promise<number> {
+  const creds = account.credentials;
   const res = await ctx.http.call({
     endpoint: ENDPOINTS.credits,
     method: "POST",
@@ -180,12 +173,11 @@ export async function getCredits(ctx: AdapterContext, account: AdapterAccount): 
     data: { Resp: "JSON" },
     classify: classifyHttp(ENDPOINTS.credits),
   });
-  const answer = parseAnswer(res, CreditsResponseSchema, ENDPOINTS.credits, true);
-  ctx.recordPayload("credits", answer);
+  const answer = readAnswer(ctx, res, CreditsResponseSchema, ENDPOINTS.credits, "credits", true);
   const err = resError(answer.Res, ENDPOINTS.credits, false);
   if (err) throw err;
   if (answer.Cred === undefined)
-    throw new VendorError({ kind: "parse", vendor: VENDOR, endpoint: ENDPOINTS.credits, retryable: true, message: "GetCreditos: answer has no Cred" });
+    throw vendorError({ kind: "parse", endpoint: ENDPOINTS.credits, retryable: true, message: "GetCreditos: answer has no Cred" });
   return answer.Cred;
 }
 
@@ -195,8 +187,8 @@ const PDF_MAGIC = Buffer.from("%PDF");
  * "The PDF file is downloaded directly if the function executes successfully": the answer is
  * the PDF bytes; anything else (a JSON `Res` error, say) is a retryable failure.
  */
-export async function getCertificate(ctx: AdapterContext, account: AdapterAccount, id: string): Promise<Buffer> {
-  const creds = credentialsOf(account);
+export async function getCertificate(ctx: AdapterContext, account: VerificarIdentidadAccount, id: string): Promise<Buffer> {
+  const creds = account.credentials;
   const endpoint = ENDPOINTS.certificate;
   let res: VendorResponse;
   try {
@@ -211,7 +203,7 @@ export async function getCertificate(ctx: AdapterContext, account: AdapterAccoun
     });
   } catch (e) {
     if (isVendorError(e) && !e.retryable)
-      throw new VendorError({ kind: e.kind, vendor: VENDOR, endpoint, retryable: true, httpStatus: e.httpStatus, vendorCode: e.vendorCode, message: e.message });
+      throw vendorError({ kind: e.kind, endpoint, retryable: true, httpStatus: e.httpStatus, vendorCode: e.vendorCode, message: e.message });
     throw e;
   }
   if (res.rawBody.subarray(0, PDF_MAGIC.length).equals(PDF_MAGIC)) {
@@ -224,5 +216,24 @@ export async function getCertificate(ctx: AdapterContext, account: AdapterAccoun
     const err = resError(parsed.data.Res, endpoint, true);
     if (err) throw err;
   }
-  throw new VendorError({ kind: "parse", vendor: VENDOR, endpoint, retryable: true, httpStatus: res.status, message: `${endpoint}: answer is not a PDF` });
+  throw vendorError({ kind: "parse", endpoint, retryable: true, httpStatus: res.status, message: `${endpoint}: answer is not a PDF` });
 }
+
+// ---------------------------------------------------------------- Res and HTTP statuses, through mapping.ts
+
+/** The VendorError of a `Res` other than 1, or null for 1. An unknown code is a generic technical error that keeps its code. */
+export function resError(res: number, endpoint: string, retryable: boolean): VendorError | null {
+  const rule = rowOf(RES_CODES, res);
+  if (rule && rule.kind === null) return null;
+  return vendorError({
+    endpoint,
+    retryable,
+    kind: rule?.kind ?? "rejected",
+    reasonCode: rule?.reasonCode ?? GENERIC_CODE_BY_CATEGORY.technical,
+    vendorCode: res,
+    message: rule ? `${endpoint}: ${rule.message} (Res ${res})` : `${endpoint}: unknown answer (Res ${res})`,
+  });
+}
+
+/** HTTP statuses through HTTP_STATUS (a business answer is a 2xx whose `Res` the caller reads); others: the shared defaults. */
+export const classifyHttp = statusClassifier(VENDOR, HTTP_STATUS, { message: (status, _row, endpoint) => `${endpoint}: vendor answered HTTP ${status}` });

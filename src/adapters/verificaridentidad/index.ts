@@ -1,11 +1,13 @@
 // VerificarIdentidad API 3.0: the end user gets an SMS with a link, does a video liveness
 // test and shows both sides of the ID document; results arrive only by webhook.
-import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VendorAdapter, VerificationInputData } from "../types.js";
-import { VendorError } from "../../domain/errors.js";
+import type { AdapterAccount, AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, VerificationInputData } from "../types.js";
+import { defineAdapter } from "../kit/define.js";
+import { parseStrict } from "../kit/settings.js";
+import { manifest } from "./manifest.js";
+import { isVendorError } from "../../domain/errors.js";
 import { todayIso } from "../../domain/dates.js";
-import { VENDOR, resError } from "./mapping.js";
-import { CredentialsSchema, SENDER_MAX_LENGTH, SettingsSchema, type Settings } from "./schemas.js";
-import { buildSendBody, getCertificate, getCredits, parseSmsPhone, sendVerification } from "./client.js";
+import { SENDER_MAX_LENGTH, SettingsSchema, type Settings } from "./schemas.js";
+import { buildSendBody, getCertificate, getCredits, parseSmsPhone, resError, sendVerification, vendorError, type VerificarIdentidadAccount } from "./client.js";
 import { authenticateWebhook, parseWebhook } from "./webhooks.js";
 import { SMS_LINK_KIND, renormalize, smsLinkOutcome, type SmsLink } from "./outcome.js";
 
@@ -21,10 +23,6 @@ export const MIN_HEALTH_INTERVAL_MS = 15 * 60_000;
 /** "[LINK] which will be replaced by the access link" */
 export const LINK_PLACEHOLDER = "[LINK]";
 
-function settingsOf(account: AdapterAccount): Settings {
-  const parsed = SettingsSchema.safeParse(account.settings ?? {});
-  return parsed.success ? parsed.data : SettingsSchema.parse({});
-}
 
 function smsMessage(input: VerificationInputData, settings: Settings): string | undefined {
   return input.hosted?.smsMessage ?? settings.defaultMessage;
@@ -41,7 +39,12 @@ function smsSender(input: VerificationInputData, settings: Settings): string | u
  * past one is refused, naming the field, rather than sent as a date that already went by.
  */
 export function validateRequest(input: VerificationInputData, _checks: unknown, account: AdapterAccount, now: Date = new Date()): RequestProblem[] {
-  const problems = requestProblems(input, settingsOf(account));
+  // settings that do not parse are refused (they were silently replaced by the defaults)
+  return problemsAt(input, parseStrict(SettingsSchema, account.settings ?? {}), now);
+}
+
+function problemsAt(input: VerificationInputData, settings: Settings, now: Date): RequestProblem[] {
+  const problems = requestProblems(input, settings);
   const sendAt = input.hosted?.sendAt;
   if (sendAt !== undefined) {
     const at = Date.parse(sendAt);
@@ -77,13 +80,12 @@ function recordCreditsLeft(credits: number, settings: Settings, ctx: AdapterCont
     });
 }
 
-async function start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome> {
-  const settings = settingsOf(account);
+async function start(v: AdapterVerification, account: VerificarIdentidadAccount, ctx: AdapterContext): Promise<Outcome> {
+  const settings = account.settings;
   const problems = requestProblems(v.input, settings);
   if (problems.length)
-    throw new VendorError({
+    throw vendorError({
       kind: "rejected",
-      vendor: VENDOR,
       retryable: false,
       message: `request not accepted by this vendor (${problems.map((p) => p.path).join(", ")})`,
     });
@@ -103,7 +105,7 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
   const err = resError(answer.Res, "VerificarIdentidad", false);
   if (err) throw err;
   if (!answer.ID)
-    throw new VendorError({ kind: "parse", vendor: VENDOR, endpoint: "VerificarIdentidad", retryable: false, message: "VerificarIdentidad: Res 1 without an ID" });
+    throw vendorError({ kind: "parse", endpoint: "VerificarIdentidad", retryable: false, message: "VerificarIdentidad: Res 1 without an ID" });
   const from = v.input.hosted?.sendAt ? Math.max(ctx.now().getTime(), Date.parse(v.input.hosted.sendAt)) : ctx.now().getTime();
   const link: SmsLink = { vendorReference: answer.ID, phone: phone.masked, expiresAt: new Date(from + settings.linkTtlHours * 3_600_000).toISOString() };
   // what renormalize needs to give this outcome again (the send answer itself names no phone nor expiry)
@@ -111,51 +113,45 @@ async function start(v: AdapterVerification, account: AdapterAccount, ctx: Adapt
   return smsLinkOutcome(link);
 }
 
-async function runFollowUp(name: "certificate", v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<void> {
+async function runFollowUp(name: "certificate", v: AdapterVerification, account: VerificarIdentidadAccount, ctx: AdapterContext): Promise<void> {
   if (name !== "certificate") return;
   if (!v.vendorReference)
-    throw new VendorError({ kind: "rejected", vendor: VENDOR, endpoint: "GetCertificadoIdentidad", retryable: false, message: "no vendor reference to fetch a certificate for" });
+    throw vendorError({ kind: "rejected", endpoint: "GetCertificadoIdentidad", retryable: false, message: "no vendor reference to fetch a certificate for" });
   const data = await getCertificate(ctx, account, v.vendorReference);
   await ctx.saveArtifact({ kind: "certificate", contentType: "application/pdf", data });
 }
 
 const lastHealth = new Map<string, { at: number; result: HealthResult }>();
 
-async function health(account: AdapterAccount, ctx: AdapterContext): Promise<HealthResult> {
+async function health(account: VerificarIdentidadAccount, ctx: AdapterContext): Promise<HealthResult> {
   const now = ctx.now().getTime();
   const cached = lastHealth.get(account.id);
   if (cached && now - cached.at < MIN_HEALTH_INTERVAL_MS) return { ...cached.result, detail: `${cached.result.detail} (cached: GetCreditos is called at most every ${MIN_HEALTH_INTERVAL_MS / 60_000} min)` };
   let result: HealthResult;
   try {
     const credits = await getCredits(ctx, account);
-    recordCreditsLeft(credits, settingsOf(account), ctx);
+    recordCreditsLeft(credits, account.settings, ctx);
     result = { ok: true, detail: `${credits} credits left`, credits };
   } catch (e) {
-    result = { ok: false, detail: e instanceof VendorError ? e.message : "GetCreditos failed", credits: null };
+    result = { ok: false, detail: isVendorError(e) ? e.message : "GetCreditos failed", credits: null };
   }
   lastHealth.set(account.id, { at: now, result });
   return result;
 }
 
-export const verificaridentidadAdapter: VendorAdapter = {
-  vendor: VENDOR,
+export const verificaridentidadAdapter = defineAdapter({
+  manifest,
   // bump when a mapping table or a payload-to-outcome rule changes (recorded on each verification it decides)
   mappingVersion: "verificaridentidad-2026.12.3",
-  capabilities: { document: true, liveness: true, faceMatch: true, hosted: true, webhooks: true, polling: false },
-  // the doc names no host ("https://{SuDominio}" is the customer's own): an account must set its
-  // baseUrl; this default never resolves, so credentials are never sent to a guessed host
-  defaultBaseUrl: "https://verificaridentidad.invalid",
   minHealthIntervalMs: MIN_HEALTH_INTERVAL_MS,
   // POST /VerificarIdentidad sends the SMS: never twice for one verification
   startReachesUser: true,
   sendsSms: true,
-  credentials: { parse: (x) => CredentialsSchema.parse(x), secretKeys: ["apiToken", "webhookPassword"] },
-  settings: { parse: (x) => SettingsSchema.parse(x ?? {}) },
-  validateRequest,
+  validateRequest: (input, _checks, settings) => problemsAt(input, settings, new Date()),
   start,
   authenticateWebhook,
   parseWebhook,
   renormalize,
   runFollowUp,
   health,
-};
+});

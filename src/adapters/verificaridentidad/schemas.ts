@@ -2,7 +2,7 @@
 // extra fields are allowed, numbers may arrive as strings, and the nested
 // `Result`/`Acceso`/`Posicion`/`Dispositivo` fields may be JSON strings or objects.
 import { z } from "zod";
-import { vendorCallSettingsShape } from "../vendor-call-settings.js";
+import { accountSettingsSchema } from "../kit/settings.js";
 
 export const CredentialsSchema = z.object({
   apiUser: z.string().min(1),
@@ -14,9 +14,7 @@ export type Credentials = z.infer<typeof CredentialsSchema>;
 
 export const SENDER_MAX_LENGTH = 11;
 
-export const SettingsSchema = z.object({
-  // concurrency, timeoutMs, maxRetries: kept, never stripped on write
-  ...vendorCallSettingsShape,
+export const SettingsSchema = accountSettingsSchema({
   /** `Remitente` when the request names no `hosted.smsSender` ("Maximum 11 characters.") */
   defaultSender: z.string().min(1).max(SENDER_MAX_LENGTH).optional(),
   /** `Mensaje` when the request names no `hosted.smsMessage`; must contain [LINK] */

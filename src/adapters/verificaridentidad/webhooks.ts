@@ -6,27 +6,27 @@
 import { createHash } from "node:crypto";
 import { constantTimeEqual } from "../../domain/crypto.js";
 import type { AdapterAccount, ParsedWebhook, RawWebhookRequest } from "../types.js";
-import { VendorError } from "../../domain/errors.js";
-import { CredentialsSchema, canonicalKeys, type Webhook } from "./schemas.js";
+import type { VendorError } from "../../domain/errors.js";
+import { vendorError, type VerificarIdentidadAccount } from "./client.js";
+import { canonicalKeys, type Webhook } from "./schemas.js";
 import { VENDOR } from "./mapping.js";
 import { isIdentityReport, outcomeOf, readHook } from "./outcome.js";
 
-export function authenticateWebhook(req: RawWebhookRequest, account: AdapterAccount): boolean {
-  const creds = CredentialsSchema.safeParse(account.credentials);
-  if (!creds.success) return false;
+export function authenticateWebhook(req: RawWebhookRequest, account: VerificarIdentidadAccount): boolean {
+  const creds = account.credentials;
   const header = req.headers["authorization"] ?? "";
   const m = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
   const decoded = m ? Buffer.from(m[1]!, "base64").toString("utf8") : "";
   const colon = decoded.indexOf(":");
   const user = colon >= 0 ? decoded.slice(0, colon) : "";
   const password = colon >= 0 ? decoded.slice(colon + 1) : "";
-  const userOk = constantTimeEqual(user, creds.data.webhookUser);
-  const passwordOk = constantTimeEqual(password, creds.data.webhookPassword);
+  const userOk = constantTimeEqual(user, creds.webhookUser);
+  const passwordOk = constantTimeEqual(password, creds.webhookPassword);
   return m !== null && colon >= 0 && userOk && passwordOk;
 }
 
 function parseError(message: string): VendorError {
-  return new VendorError({ kind: "parse", vendor: VENDOR, endpoint: "webhook", retryable: false, message });
+  return vendorError({ kind: "parse", endpoint: "webhook", retryable: false, message });
 }
 
 function contentTypeOf(req: RawWebhookRequest): { mime: string; boundary: string | null } {

@@ -5,11 +5,12 @@ import { existsSync, readFileSync } from "node:fs";
 import express, { type Response, type Router } from "express";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { AppContext } from "../../app/context.js";
-import { ADAPTERS } from "../../adapters/registry.js";
+import { ADAPTERS, VENDOR_IDS } from "../../adapters/registry.js";
+import { vendorForm } from "../../adapters/kit/forms.js";
 import { circuitStateOf, concurrencyOf } from "../../core/vendor-http.js";
 import { circuitView, newestProbe, readSharedHealth, redisAccountHealth } from "../../core/account-health.js";
 import { toResource } from "../../core/verifications.js";
-import { VENDOR_IDS, VERIFICATION_STATUSES, type VendorId } from "../../domain/model.js";
+import { VERIFICATION_STATUSES } from "../../domain/model.js";
 import { z } from "../../domain/zod.js";
 import { replayDelivery } from "../../webhooks/outbound/deliver.js";
 import { QUEUE_NAMES } from "../../core/jobs.js";
@@ -62,15 +63,6 @@ export function adminConsoleRouter(_app: AppContext): Router {
   return r;
 }
 
-// What an operator types into the credentials box when adding an account (DESIGN.md "Admin API").
-const CREDENTIAL_TEMPLATES = {
-  dms: { apiKey: "", webhookSecrets: [""] },
-  shareid: { apiKey: "", businessHash: "" },
-  identomat: { companyKey: "", secretKey: "" },
-  verificaridentidad: { apiUser: "", apiToken: "", webhookUser: "", webhookPassword: "" },
-  identy: {},
-} as const satisfies Record<VendorId, Record<string, unknown>>;
-
 const id = z.string().min(1).max(100);
 const limit = (def: number) => z.coerce.number().int().min(1).max(200).default(def);
 
@@ -114,16 +106,11 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
   const r = express.Router();
   const healthBoard = redisAccountHealth(app.queues.connection, app.queues.prefix);
 
+  // Each vendor's account form, from its manifest: { vendor, displayName, defaultBaseUrl, capabilities, secretKeys,
+  // credentialsTemplate (what the credentials box starts with), credentialsSchema, settingsSchema (JSON Schema) }
+  const vendors = VENDOR_IDS.map((vendor) => vendorForm(ADAPTERS[vendor].manifest));
   r.get("/vendors", (_req, res) => {
-    res.json({
-      data: VENDOR_IDS.map((vendor) => ({
-        vendor,
-        defaultBaseUrl: ADAPTERS[vendor].defaultBaseUrl,
-        capabilities: ADAPTERS[vendor].capabilities,
-        secretKeys: [...ADAPTERS[vendor].credentials.secretKeys],
-        credentialsTemplate: CREDENTIAL_TEMPLATES[vendor],
-      })),
-    } satisfies Answer<typeof VendorInfoListSchema>);
+    res.json({ data: vendors.map((v) => ({ ...v, secretKeys: [...v.secretKeys] })) } satisfies Answer<typeof VendorInfoListSchema>);
   });
 
   // The public resource plus tenantId; the personal input (subject, images) is never read here.
@@ -218,7 +205,7 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
         return {
           id: a.id,
           name: a.name,
-          vendor: a.vendor as VendorId,
+          vendor: a.vendor,
           tenant: { id: a.tenant.id, name: a.tenant.name },
           disabled: a.disabledAt !== null,
           credits: a.credits,

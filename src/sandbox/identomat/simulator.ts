@@ -1,5 +1,5 @@
 // Identomat sandbox: a faithful fake of widget.identomat.com's external API
-// (vendors/identomat.txt + DESIGN.md's Identomat note), mounted at /identomat.
+// (../shared/vendors/identomat.txt + DESIGN.md's Identomat note), mounted at /identomat.
 //
 //   GET|POST /external-api/begin/   company_key + flags (+ steps, config_id) -> "<session_token>" (a JSON string)
 //   GET|POST /external-api/result/  company_key + session_token -> the result document

@@ -12,6 +12,7 @@ import { newId } from "../../domain/crypto.js";
 import { sealInboundBody } from "../../core/at-rest.js";
 import { enqueue } from "../../core/jobs.js";
 import { isDatabaseUnavailable } from "../../db/errors.js";
+import { isAccountConfigError } from "../../domain/errors.js";
 import { spoolWebhook } from "./spool.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 
@@ -59,8 +60,16 @@ export function createAccountCache(db: Db) {
 export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: string) => Promise<AccountRow | null>, vendor: string, accountId: string, raw: RawWebhookRequest): Promise<ReceiveResult> {
   const row = await accountOf(accountId);
   const adapter = adapterFor(vendor);
-  if (!row || row.vendor !== vendor || !adapter?.parseWebhook) return { kind: "unknown_account" };
-  const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
+  if (!row || row.vendor !== vendor || !adapter?.capabilities.webhooks || !adapter.parseWebhook) return { kind: "unknown_account" };
+  let account;
+  try {
+    account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
+  } catch (e) {
+    if (!isAccountConfigError(e)) throw e;
+    // its secrets cannot be read: nothing can be authenticated against them
+    deps.log.error({ vendor, vendorAccountId: row.id, err: e.message }, "vendor webhook refused: the account's configuration is not valid");
+    return { kind: "unauthenticated" };
+  }
   // fails closed: a vendor that parses webhooks without a way to authenticate them takes none
   if (!adapter.authenticateWebhook || !adapter.authenticateWebhook(raw, account)) {
     deps.log.warn({ vendor, vendorAccountId: account.id }, "vendor webhook refused: authentication failed");

@@ -11,15 +11,11 @@ import {
   REJECT_REASON_CODES,
   REJECT_REASON_WORDS,
   RESULT_RULES,
-  documentTypeOf,
-  errorFromCode,
-  languageFlagOf,
-  rejectReasonCodeOf,
-  rejectReasonOf,
-  resultRuleOf,
 } from "../../../../src/adapters/identomat/mapping.js";
+import { documentTypeOf, rejectReasonCodeOf, rejectReasonOf, resultRuleOf } from "../../../../src/adapters/identomat/outcome.js";
+import { errorFromCode, languageFlagOf } from "../../../../src/adapters/identomat/client.js";
 import { resultDoc } from "./result-doc.js";
-import { identomatDate, mapResult, personFields, type MapInput } from "../../../../src/adapters/identomat/result.js";
+import { identomatDate, mapResult, personFields, type MapInput } from "../../../../src/adapters/identomat/outcome.js";
 import { ResultAnswerSchema, type IdentomatResultAnswer } from "../../../../src/adapters/identomat/schemas.js";
 
 const ALL_CHECKS: MapInput["checks"] = ["document", "liveness", "face_match"];

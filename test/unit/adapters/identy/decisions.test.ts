@@ -9,7 +9,7 @@ import pino from "pino";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
-import { sizeSelfieForMatch } from "../../../../src/adapters/identy/images.js";
+import { sizeSelfieForMatch } from "../../../../src/adapters/identy/client.js";
 import type { Outcome, VerificationInputData } from "../../../../src/adapters/types.js";
 import type { CheckName } from "../../../../src/domain/model.js";
 import { isRetakeable } from "../../../../src/core/policy.js";

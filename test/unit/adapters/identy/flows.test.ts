@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { chooseFlow, identyAdapter, validateIdentyRequest } from "../../../../src/adapters/identy/index.js";
 import { IdentySettingsSchema } from "../../../../src/adapters/identy/schemas.js";
-import { verifySdkProxyToken } from "../../../../src/adapters/identy/sdk-proxy.js";
+import { verifySdkProxyToken } from "../../../../src/adapters/identy/routes.js";
 import type { VerificationInputData } from "../../../../src/adapters/types.js";
 import type { CheckName } from "../../../../src/domain/model.js";
 import { fakeJpeg, makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";

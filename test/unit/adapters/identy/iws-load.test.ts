@@ -3,7 +3,7 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter, parseIdentySettings } from "../../../../src/adapters/identy/index.js";
-import { callCostMs, requestsPerSecond, type ThroughputProfile } from "../../../../src/adapters/identy/throughput.js";
+import { callCostMs, requestsPerSecond, type ThroughputProfile } from "../../../../src/adapters/identy/client.js";
 import { VendorError } from "../../../../src/domain/errors.js";
 import { localAccountRate } from "../../../../src/core/account-rate.js";
 import { createVendorHttp } from "../../../../src/core/vendor-http.js";

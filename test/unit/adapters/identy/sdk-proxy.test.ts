@@ -4,7 +4,7 @@ import express from "express";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
-import { createIdentySdkProxyRouter, inspectSdkProxyToken, signSdkProxyToken, verifySdkProxyToken, type SdkProxyAccount } from "../../../../src/adapters/identy/sdk-proxy.js";
+import { createIdentySdkProxyRouter, inspectSdkProxyToken, signSdkProxyToken, verifySdkProxyToken, type SdkProxyAccount } from "../../../../src/adapters/identy/routes.js";
 import { vendorRouteHttp } from "../../../../src/core/vendor-http.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { SIM_MODELS_BYTES, SIM_PUB_KEY_BYTES, createIdentySimulator } from "../../../../src/sandbox/identy/simulator.js";

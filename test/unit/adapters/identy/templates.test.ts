@@ -1,6 +1,6 @@
 import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { decryptTemplate, openTemplates } from "../../../../src/adapters/identy/templates.js";
+import { decryptTemplate, openTemplates } from "../../../../src/adapters/identy/client.js";
 import { IdentyCredentialsSchema } from "../../../../src/adapters/identy/schemas.js";
 
 // Our own RSA 2048 key pair, as the doc asks integrators to make ("IDENTY ... does not undertake the

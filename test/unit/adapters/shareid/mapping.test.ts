@@ -12,7 +12,7 @@ import {
   REASON_MAP,
   VERDICT_OUTCOME,
 } from "../../../../src/adapters/shareid/mapping.js";
-import { mapDocType, mapOcr, mapReasonToken, mapShareidResult, splitReasons, tokensFromReasonIds } from "../../../../src/adapters/shareid/result.js";
+import { mapDocType, mapOcr, mapReasonToken, mapShareidResult, splitReasons, tokensFromReasonIds } from "../../../../src/adapters/shareid/outcome.js";
 import { parseLenientJson, ShareidResultSchema } from "../../../../src/adapters/shareid/schemas.js";
 import type { VendorResponse } from "../../../../src/core/vendor-http.js";
 

@@ -10,16 +10,9 @@ import {
   RESULTADO_CODES,
   RES_CODES,
   SI_NO,
-  classifyHttp,
-  documentFields,
-  documentType,
-  estadoRule,
-  mapResult,
-  resError,
-  resultadoRule,
-  siNo,
-  splitNombre,
 } from "../../../../src/adapters/verificaridentidad/mapping.js";
+import { documentFields, documentType, estadoRule, mapResult, resultadoRule, siNo, splitNombre } from "../../../../src/adapters/verificaridentidad/outcome.js";
+import { classifyHttp, resError } from "../../../../src/adapters/verificaridentidad/client.js";
 import { ResultSchema, canonicalKeys } from "../../../../src/adapters/verificaridentidad/schemas.js";
 import type { VendorResponse } from "../../../../src/core/vendor-http.js";
 

@@ -19,9 +19,8 @@ import express, { type Request, type Response, type Router } from "express";
 import { VendorError } from "../../domain/errors.js";
 import type { VendorHttp } from "../kit/http.js";
 import { allowOriginFor } from "../../domain/origins.js";
-import { DEFAULT_SETTINGS_FALLBACK, throughputProfile } from "./client.js";
+import { callCostMs, DEFAULT_SETTINGS_FALLBACK, throughputProfile } from "./client.js";
 import { parseIdentySettings, type IdentySettings } from "./schemas.js";
-import { callCostMs } from "./throughput.js";
 
 export interface SdkProxyClaims {
   verificationId: string;

@@ -8,10 +8,25 @@
 import { toAlpha2 } from "../../domain/countries.js";
 import { normalizeSex, toIsoDate } from "../../domain/dates.js";
 import { uniqueReasons } from "../../domain/decide.js";
-import { VendorError } from "../../domain/errors.js";
+import type { VendorError } from "../../domain/errors.js";
+import { vendorError } from "./client.js";
 import { reason, type CheckName, type Checks, type Decision, type DocumentFields, type Reason } from "../../domain/model.js";
 import type { AdapterVerification, Outcome, StoredVendorPayload } from "../types.js";
-import { UNKNOWN_REJECT_REASON_CODE, documentTypeOf, rejectReasonOf, resultRuleOf, type IdentomatResult } from "./mapping.js";
+import { GENERIC_CODE_BY_CATEGORY, categoryOf, type ReasonCode } from "../../domain/vocabulary.js";
+import type { DocumentType } from "../../domain/model.js";
+import {
+  CHECK_FAILED_BY_REASON,
+  DOCUMENT_TYPE_IN,
+  REJECT_REASON_CODES,
+  REJECT_REASON_WORDS,
+  RESULT_RULES,
+  UNKNOWN_REJECT_REASON_CODE,
+  type IdentomatDocumentType,
+  type IdentomatRejectReason,
+  type RejectReasonWord,
+  type IdentomatResult,
+  type ResultRule,
+} from "./mapping.js";
 import { IdentomatSettingsSchema, ResultAnswerSchema, type IdentomatPerson, type IdentomatResultAnswer } from "./schemas.js";
 
 const VENDOR = "identomat" as const;
@@ -144,7 +159,7 @@ export type MappedResult =
     };
 
 function parseError(endpoint: string, message: string, vendorCode: string | null = null): VendorError {
-  return new VendorError({ kind: "parse", vendor: VENDOR, retryable: false, endpoint, vendorCode, message });
+  return vendorError({ kind: "parse", retryable: false, endpoint, vendorCode, message });
 }
 
 export function mapResult(answer: IdentomatResultAnswer, input: MapInput): MappedResult {
@@ -274,4 +289,50 @@ export function renormalizeResults(payloads: StoredVendorPayload[], v: AdapterVe
     return null;
   }
   return mapped.status === "completed" ? completedOutcome(mapped, v.vendorReference) : null;
+}
+
+// ---------------------------------------------------------------------------
+// the tables read (own keys only)
+
+/** Identomat's own documents spell the result upper-case; public client code shows lower-case answers: compare upper-cased. */
+export function resultRuleOf(result: string): { result: IdentomatResult; rule: ResultRule } | null {
+  const key = result.trim().toUpperCase();
+  if (!Object.hasOwn(RESULT_RULES, key)) return null;
+  return { result: key as IdentomatResult, rule: RESULT_RULES[key as IdentomatResult] };
+}
+
+function rejectKey(value: string): string {
+  return value.trim().toUpperCase().replace(/[\s-]+/g, "_");
+}
+
+/** the check a known reason code fails: CHECK_FAILED_BY_REASON, else the document for document/image/data reasons */
+export function checkFailedBy(code: ReasonCode): keyof Checks | null {
+  if (Object.hasOwn(CHECK_FAILED_BY_REASON, code)) return CHECK_FAILED_BY_REASON[code as keyof typeof CHECK_FAILED_BY_REASON];
+  const c = categoryOf(code);
+  return c === "document" || c === "image" || c === "data" ? "document" : null;
+}
+
+/** `reject_reason.value` -> the reason code and the check it fails (known value, else by its words, else the document) */
+export function rejectReasonOf(value: string): { code: ReasonCode; fails: keyof Checks | null } {
+  const key = rejectKey(value);
+  if (Object.hasOwn(REJECT_REASON_CODES, key)) {
+    const code = REJECT_REASON_CODES[key as IdentomatRejectReason];
+    return { code, fails: checkFailedBy(code) };
+  }
+  for (const word of key.split("_")) {
+    if (!Object.hasOwn(REJECT_REASON_WORDS, word)) continue;
+    const row = REJECT_REASON_WORDS[word as RejectReasonWord];
+    return { code: GENERIC_CODE_BY_CATEGORY[row.category], fails: row.check };
+  }
+  return { code: UNKNOWN_REJECT_REASON_CODE, fails: checkFailedBy(UNKNOWN_REJECT_REASON_CODE) };
+}
+
+export function rejectReasonCodeOf(value: string): ReasonCode {
+  return rejectReasonOf(value).code;
+}
+
+export function documentTypeOf(value: string | null | undefined): DocumentType | null {
+  if (!value) return null;
+  const key = value.trim().toLowerCase();
+  return Object.hasOwn(DOCUMENT_TYPE_IN, key) ? DOCUMENT_TYPE_IN[key as IdentomatDocumentType] : "other";
 }
