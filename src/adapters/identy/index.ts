@@ -30,12 +30,12 @@ import {
   postProcess,
   postVerifyWithPictureId,
   openTemplates,
+  templateFormatOf,
   sizeSelfieForMatch,
   type IwsCallContext,
   type IwsEndpoint,
   type TemplateRef,
 } from "./client.js";
-import { templateFormatOf } from "./mapping.js";
 import { matchableFormat, nextStep, outcomeFromPayloads, REQUEST_KIND, TEMPLATES_KIND, type CallingFlow, type FlowAnswers, type IdentyFlow, type IdentyRequestRecord } from "./outcome.js";
 import { ProcessSuccessSchema, vendorError, type IdentyCredentials, type IdentySettings } from "./schemas.js";
 import { createIdentySdkProxyRouter, signSdkProxyToken } from "./routes.js";
