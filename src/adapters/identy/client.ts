@@ -55,7 +55,7 @@ export interface IwsCallContext {
 export function iwsHeaders(c: IwsCallContext): Record<string, string> {
   const h: Record<string, string> = {
     requestID: c.requestId,
-    Referer: c.settings.referer ?? `${c.ctx.publicBaseUrl.replace(/\/+$/, "")}/`,
+    Referer: c.settings.referer ?? joinUrl(c.ctx.publicBaseUrl, "/"),
     Accept: "application/json",
   };
   // doc: "include the `LogAPITrigger: true` header in each endpoint request"
