@@ -707,7 +707,16 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
   });
   // the domain names a vendor by id without listing them: the list is the adapter registry's
   const schemas = doc.components?.schemas;
-  if (schemas?.VendorId) schemas.VendorId = { type: "string", enum: [...VENDOR_IDS], description: "a vendor of the gateway's adapter registry (GET /admin/vendors)" };
+  if (schemas?.VendorId) {
+    // the component zod-to-openapi made is nullable when a field allows no vendor (`vendor: null`): keep that
+    const generated = schemas.VendorId as { type?: unknown };
+    const nullable = Array.isArray(generated.type) && generated.type.includes("null");
+    schemas.VendorId = {
+      type: nullable ? ["string", "null"] : "string",
+      enum: nullable ? [...VENDOR_IDS, null] : [...VENDOR_IDS],
+      description: "a vendor of the gateway's adapter registry (GET /admin/vendors)",
+    };
+  }
   return doc;
 }
 

@@ -33,8 +33,9 @@ export async function seedDemo(deps: { db: Db; env: Env; sandboxBaseUrl: string;
       });
     }
     tenant = await deps.db.tenant.findUniqueOrThrow({ where: { id }, include: { vendorAccounts: true } });
-    const dms = tenant.vendorAccounts.find((a) => a.vendor === "dms")!;
-    await deps.db.tenant.update({ where: { id }, data: { routing: { default: [dms.id], rules: [] } } });
+    // the registry's first vendor serves by default
+    const first = tenant.vendorAccounts.find((a) => a.vendor === VENDOR_IDS[0])!;
+    await deps.db.tenant.update({ where: { id }, data: { routing: { default: [first.id], rules: [] } } });
   }
   // the sandbox may listen on another port than last time
   for (const a of tenant.vendorAccounts) {
@@ -45,12 +46,11 @@ export async function seedDemo(deps: { db: Db; env: Env; sandboxBaseUrl: string;
   // a fresh key each start: keys are stored hashed, the old one cannot be shown again
   const key = generateApiKey();
   await deps.db.apiKey.create({ data: { id: key.id, tenantId: tenant.id, keyHash: key.hash, lastFour: key.lastFour } });
-  const vi = tenant.vendorAccounts.find((a) => a.vendor === "verificaridentidad");
-  if (vi) {
-    const creds = SANDBOX_CREDENTIALS.verificaridentidad;
-    await axios
-      .post(`${deps.sandboxBaseUrl}/verificaridentidad/_control/webhook-config`, { apiUser: creds.apiUser, url: webhookUrlOf(deps.env.PUBLIC_BASE_URL, "verificaridentidad", vi.id), user: creds.webhookUser, password: creds.webhookPassword, format: "json" }, { timeout: 5000 })
-      .catch(() => undefined);
+  // what a simulator needs to know of its account (its manifest says)
+  for (const a of tenant.vendorAccounts) {
+    const sandbox = ADAPTERS[a.vendor as (typeof VENDOR_IDS)[number]]?.manifest.sandbox;
+    const setup = sandbox?.setup?.({ webhookUrl: webhookUrlOf(deps.env.PUBLIC_BASE_URL, a.vendor, a.id), credentials: sandbox.credentials });
+    if (setup) await axios.post(`${a.baseUrl}${setup.path}`, setup.body, { timeout: 5000 }).catch(() => undefined);
   }
   return { tenantId: tenant.id, apiKey: key.key, accounts: tenant.vendorAccounts.map((a) => ({ id: a.id, vendor: a.vendor, baseUrl: a.baseUrl })) };
 }

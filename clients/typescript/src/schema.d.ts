@@ -1019,9 +1019,9 @@ export interface components {
         };
         /**
          * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
-         * @enum {string}
+         * @enum {string|null}
          */
-        VendorId: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
+        VendorId: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy" | null;
         Reason: {
             /** @enum {string} */
             code: "document_expired" | "document_missing" | "document_front_missing" | "document_back_missing" | "document_sides_mismatch" | "document_not_supported" | "mrz_missing" | "mrz_invalid" | "data_not_extracted" | "document_screen_capture" | "document_printed_copy" | "document_forged" | "document_suspicious" | "document_number_mismatch" | "document_type_mismatch" | "document_country_mismatch" | "image_low_quality" | "image_blurry" | "image_low_resolution" | "first_name_mismatch" | "last_name_mismatch" | "names_inverted" | "date_of_birth_mismatch" | "underage" | "liveness_failed" | "face_mismatch" | "face_similarity_low" | "different_person_in_session" | "no_face_detected" | "multiple_faces" | "capture_expired" | "capture_invalid" | "user_declined_terms" | "user_abandoned" | "manual_review_required" | "vendor_unavailable" | "vendor_timeout" | "vendor_auth_failed" | "vendor_out_of_credits" | "vendor_rejected_request" | "vendor_feature_disabled" | "vendor_error";

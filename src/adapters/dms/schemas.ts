@@ -19,7 +19,7 @@ export const DmsCredentialsSchema = z.object({
    * PATCH /admin/vendor-accounts/:id: stage `{ credentials: { webhookSecretNext } }` when DMS stages
    * it; once promoted at DMS, `{ credentials: { webhookSecrets: [<new>], webhookSecretNext: null } }`.
    */
-  webhookSecretNext: z.string().min(1).optional(),
+  webhookSecretNext: z.string().min(1).optional().meta({ advanced: true }),
 });
 export type DmsCredentials = z.infer<typeof DmsCredentialsSchema>;
 

@@ -56,8 +56,7 @@ export function accountConfig(account: IdentomatAccount): IdentomatAccountConfig
 }
 
 export function widgetUrlFor(cfg: IdentomatAccountConfig, sessionToken: string): string {
-  const base = (cfg.settings.widgetUrl ?? cfg.baseUrl).replace(/\/+$/, "");
-  return `${base}/?session_token=${encodeURIComponent(sessionToken)}`;
+  return `${joinUrl(cfg.settings.widgetUrl ?? cfg.baseUrl, "/")}?session_token=${encodeURIComponent(sessionToken)}`;
 }
 
 /**

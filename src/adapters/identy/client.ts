@@ -18,9 +18,11 @@ import {
   LEVEL_BAND,
   PROCESS_RPS,
   SINGLE_ROW_RPS,
-  iwsCodeRow,
+  IWS_ERROR_CODES,
+  TEMPLATE_FORMAT_BY_CONTENT_TYPE,
   UNKNOWN_IWS_CODE_REASON,
   type IwsCodeRow,
+  type IwsErrorCode,
   type IwsEndpoint,
   type ThroughputKey,
   type ThroughputProfile,
@@ -53,7 +55,7 @@ export interface IwsCallContext {
 export function iwsHeaders(c: IwsCallContext): Record<string, string> {
   const h: Record<string, string> = {
     requestID: c.requestId,
-    Referer: c.settings.referer ?? `${c.ctx.publicBaseUrl.replace(/\/+$/, "")}/`,
+    Referer: c.settings.referer ?? joinUrl(c.ctx.publicBaseUrl, "/"),
     Accept: "application/json",
   };
   // doc: "include the `LogAPITrigger: true` header in each endpoint request"
@@ -371,4 +373,15 @@ export function openTemplates(
     }
   }
   return { bytes, info };
+}
+
+// ---------------------------------------------------------------- codes and formats, through mapping.ts
+
+export function iwsCodeRow(code: number): IwsCodeRow | null {
+  return Object.hasOwn(IWS_ERROR_CODES, code) ? IWS_ERROR_CODES[code as IwsErrorCode] : null;
+}
+
+export function templateFormatOf(contentType: string): "JPEG" | "PNG" | null {
+  const ct = contentType.split(";")[0]!.trim().toLowerCase();
+  return Object.hasOwn(TEMPLATE_FORMAT_BY_CONTENT_TYPE, ct) ? TEMPLATE_FORMAT_BY_CONTENT_TYPE[ct as keyof typeof TEMPLATE_FORMAT_BY_CONTENT_TYPE] : null;
 }

@@ -17,6 +17,7 @@
 // A plain selfie sent to a match endpoint is first sized to 480x640 (client.ts sizeSelfieForMatch): the IWS answers 901 otherwise.
 // The answers are read by outcome.ts, step by step, the same way renormalize() reads the recorded payloads.
 import { isVendorError } from "../../domain/errors.js";
+import { joinUrl } from "../kit/http.js";
 import type { AccountOf } from "../kit/define.js";
 import type { AdapterContext, AdapterVerification, HealthResult, Outcome, RequestProblem, StoredVendorPayload, VerificationInputData } from "../types.js";
 import { defineAdapter } from "../kit/define.js";
@@ -30,12 +31,12 @@ import {
   postProcess,
   postVerifyWithPictureId,
   openTemplates,
+  templateFormatOf,
   sizeSelfieForMatch,
   type IwsCallContext,
   type IwsEndpoint,
   type TemplateRef,
 } from "./client.js";
-import { templateFormatOf } from "./mapping.js";
 import { matchableFormat, nextStep, outcomeFromPayloads, REQUEST_KIND, TEMPLATES_KIND, type CallingFlow, type FlowAnswers, type IdentyFlow, type IdentyRequestRecord } from "./outcome.js";
 import { ProcessSuccessSchema, vendorError, type IdentyCredentials, type IdentySettings } from "./schemas.js";
 import { createIdentySdkProxyRouter, signSdkProxyToken } from "./routes.js";
@@ -108,7 +109,7 @@ function awaitCapture(v: AdapterVerification, account: IdentyAccount, ctx: Adapt
   const token = signSdkProxyToken({ verificationId: v.id, accountId: account.id, expiresAt }, ctx.deriveKey(SDK_PROXY_KEY_PURPOSE));
   return {
     status: "awaiting_user",
-    nextAction: { type: "identy_capture", sdkBaseUrl: `${ctx.publicBaseUrl.replace(/\/+$/, "")}${SDK_PROXY_PATH}/${token}`, expiresAt: expiresAt.toISOString() },
+    nextAction: { type: "identy_capture", sdkBaseUrl: joinUrl(ctx.publicBaseUrl, SDK_PROXY_PATH, token), expiresAt: expiresAt.toISOString() },
     expiresAt,
     step: "identy_capture",
   };

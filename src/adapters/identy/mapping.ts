@@ -127,13 +127,8 @@ export const IWS_ERROR_CODES = {
   901: integration("ERROR_WRONG_RESOLUTION"),
 } as const satisfies Record<IwsErrorCode, IwsCodeRow>;
 
-
 /** An IWS code absent from the doc: never dropped, a technical failure keeping the code. */
 export const UNKNOWN_IWS_CODE_REASON: ReasonCode = "vendor_error";
-
-export function iwsCodeRow(code: number): IwsCodeRow | null {
-  return Object.hasOwn(IWS_ERROR_CODES, code) ? IWS_ERROR_CODES[code as IwsErrorCode] : null;
-}
 
 /**
  * The SDK's feedback names that a spoof answer (code 401) carries in `message`
@@ -148,33 +143,12 @@ export const IWS_RETRY_FEEDBACK = {
 } as const satisfies Record<string, ReasonCode>;
 export type IwsRetryFeedback = keyof typeof IWS_RETRY_FEEDBACK;
 
-export function retryFeedbackReason(message: string | null | undefined): ReasonCode {
-  if (message && Object.hasOwn(IWS_RETRY_FEEDBACK, message)) return IWS_RETRY_FEEDBACK[message as IwsRetryFeedback];
-  // an unknown retry feedback on a 401 is still the table's 401 row
-  return IWS_ERROR_CODES[401].reason;
-}
-
 /** Image content types to the IWS template `format` ("Supported are JPEG | PNG | ISO_19794_5"). */
 export const TEMPLATE_FORMAT_BY_CONTENT_TYPE = {
   "image/jpeg": "JPEG",
   "image/jpg": "JPEG",
   "image/png": "PNG",
 } as const satisfies Record<string, "JPEG" | "PNG" | "ISO_19794_5">;
-
-export function templateFormatOf(contentType: string): "JPEG" | "PNG" | null {
-  const ct = contentType.split(";")[0]!.trim().toLowerCase();
-  return Object.hasOwn(TEMPLATE_FORMAT_BY_CONTENT_TYPE, ct) ? TEMPLATE_FORMAT_BY_CONTENT_TYPE[ct as keyof typeof TEMPLATE_FORMAT_BY_CONTENT_TYPE] : null;
-}
-
-export function livenessRank(level: string | null | undefined): number | null {
-  if (!level) return null;
-  return Object.hasOwn(LIVENESS_LEVEL_RANK, level) ? LIVENESS_LEVEL_RANK[level as LivenessLevel] : null;
-}
-
-export function matchRank(level: string | null | undefined): number | null {
-  if (!level) return null;
-  return Object.hasOwn(MATCH_LEVEL_RANK, level) ? MATCH_LEVEL_RANK[level as MatchLevel] : null;
-}
 
 /** The IWS endpoints the gateway calls ("API Reference" of the IDENTY file). */
 export const IWS_PATHS = {

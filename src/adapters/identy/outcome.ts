@@ -11,20 +11,22 @@ import type { VendorError } from "../../domain/errors.js";
 import { reason, type CheckName, type Checks, type QualitySignals, type Reason } from "../../domain/model.js";
 import type { Outcome, StoredVendorPayload } from "../types.js";
 import { codeOf, technicalError, type IwsEndpoint, type TemplateInfo } from "./client.js";
+import type { ReasonCode } from "../../domain/vocabulary.js";
+import { iwsCodeRow } from "./client.js";
 import {
-  iwsCodeRow,
+  IWS_ERROR_CODES,
+  IWS_RETRY_FEEDBACK,
   LIVENESS_LEVEL_RANK,
   LIVENESS_LEVELS,
   MATCH_LEVEL_RANK,
   MATCH_REQUEST_LEVELS,
-  livenessRank,
-  matchRank,
-  retryFeedbackReason,
   SELFIE_VS_PICTURE_ID_SIMILARITY,
   SELFIE_VS_SELFIE_SIMILARITY,
   UNKNOWN_IWS_CODE_REASON,
   type IwsCodeRow,
+  type IwsRetryFeedback,
   type LivenessLevel,
+  type MatchLevel,
   type MatchRequestLevel,
 } from "./mapping.js";
 import {
@@ -533,4 +535,22 @@ function legacyOutcome(segment: StoredVendorPayload[], checks: CheckName[]): Out
           : { liveness: true, faceMatch: w.faceMatch };
   const r = fromDecisionCode(a.row, a.code, a.envelope, wanted);
   return completed(r.checks, r.reasons, a.envelope.refid ?? null);
+}
+
+// ---------------------------------------------------------------- levels and feedback, through mapping.ts
+
+export function retryFeedbackReason(message: string | null | undefined): ReasonCode {
+  if (message && Object.hasOwn(IWS_RETRY_FEEDBACK, message)) return IWS_RETRY_FEEDBACK[message as IwsRetryFeedback];
+  // an unknown retry feedback on a 401 is still the table's 401 row
+  return IWS_ERROR_CODES[401].reason;
+}
+
+export function livenessRank(level: string | null | undefined): number | null {
+  if (!level) return null;
+  return Object.hasOwn(LIVENESS_LEVEL_RANK, level) ? LIVENESS_LEVEL_RANK[level as LivenessLevel] : null;
+}
+
+export function matchRank(level: string | null | undefined): number | null {
+  if (!level) return null;
+  return Object.hasOwn(MATCH_LEVEL_RANK, level) ? MATCH_LEVEL_RANK[level as MatchLevel] : null;
 }

@@ -17,7 +17,7 @@ import { createHmac } from "node:crypto";
 import { constantTimeEqual } from "../../domain/crypto.js";
 import express, { type Request, type Response, type Router } from "express";
 import { VendorError } from "../../domain/errors.js";
-import type { VendorHttp } from "../kit/http.js";
+import { joinUrl, type VendorHttp } from "../kit/http.js";
 import { allowOriginFor } from "../../domain/origins.js";
 import { callCostMs, DEFAULT_SETTINGS_FALLBACK, throughputProfile } from "./client.js";
 import { parseIdentySettings, type IdentySettings } from "./schemas.js";
@@ -172,7 +172,7 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
       const upstream = await http.call({
         endpoint: `sdk_proxy_${resource}`,
         method: req.method === "GET" ? "GET" : "POST",
-        url: `${account.baseUrl.replace(/\/+$/, "")}/api/v1/${resource}`,
+        url: joinUrl(account.baseUrl, "/api/v1", resource),
         headers,
         data: body,
         // every IWS status goes back to the SDK unchanged

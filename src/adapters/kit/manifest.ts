@@ -29,7 +29,12 @@ export interface VendorManifest<Id extends string = string, C extends z.ZodType 
   /** the account's settings: accountSettingsSchema(vendor's own keys), the shared ones merged in */
   settings: S;
   /** the local sandbox (src/sandbox/<id>/): where its simulator is mounted and the account that works against it */
-  sandbox: { path: `/${string}`; credentials: z.input<C> };
+  sandbox: {
+    path: `/${string}`;
+    credentials: z.input<C>;
+    /** a control call the simulator needs once the sandbox account exists (VerificarIdentidad: where its webhooks go) */
+    setup?: (account: { webhookUrl: string; credentials: z.input<C> }) => { path: `/${string}`; body: unknown };
+  };
   /** the paths (as the simulator serves them) the sandbox's fault injection may be aimed at */
   faultPoints: readonly string[];
 }

@@ -11,10 +11,9 @@ import {
   SELFIE_VS_PICTURE_ID_SIMILARITY,
   SELFIE_VS_SELFIE_SIMILARITY,
   TEMPLATE_FORMAT_BY_CONTENT_TYPE,
-  iwsCodeRow,
-  retryFeedbackReason,
-  templateFormatOf,
 } from "../../../../src/adapters/identy/mapping.js";
+import { iwsCodeRow, templateFormatOf } from "../../../../src/adapters/identy/client.js";
+import { retryFeedbackReason } from "../../../../src/adapters/identy/outcome.js";
 import { VendorError } from "../../../../src/domain/errors.js";
 import type { VendorResponse } from "../../../../src/core/vendor-http.js";
 

@@ -23,6 +23,8 @@ describe("joinUrl", () => {
     ["https://v.test", ["/v1/livecheck", "face_verify"], "https://v.test/v1/livecheck/face_verify"],
     ["https://w.test", ["/external-api/begin/"], "https://w.test/external-api/begin/"],
     ["https://w.test/base", ["/api/v1/process"], "https://w.test/base/api/v1/process"],
+    ["https://g.test//", ["/"], "https://g.test/"],
+    ["https://g.test", ["/sdk/identy", "tok.en"], "https://g.test/sdk/identy/tok.en"],
   ])("%s + %j = %s", (base, paths, url) => {
     expect(joinUrl(base, ...paths)).toBe(url);
   });
