@@ -44,7 +44,16 @@ import {
   WebhookEventSchema,
   WEBHOOK_EVENT_TYPES,
 } from "./resources.js";
-import { CaptureSchema, CreateTenantSchema, CreateVendorAccountSchema, CreateVerificationSchema, CreateWebhookEndpointSchema, ListQuerySchema, RedecideSchema, RetakeSchema } from "./schemas.js";
+import {
+  CaptureSchema,
+  CreateTenantSchema,
+  CreateVendorAccountSchema,
+  CreateVerificationSchema,
+  CreateWebhookEndpointSchema,
+  ListQuerySchema,
+  RedecideSchema,
+  RetakeSchema,
+} from "./schemas.js";
 
 /** The exported document (clients/typescript/openapi.json) names no host: "/" is wherever it was fetched from. */
 export const DEFAULT_SERVER_URL = "/";
@@ -58,13 +67,19 @@ const TAGS = [
   { name: "Operations", description: "Operations reports the web console reads: verifications of every tenant, queues, deliveries, the audit log." },
   { name: "Console", description: "The operations web console's static page and assets (public; the page asks for the admin token)." },
   { name: "Vendor webhooks", description: "Where vendors send their webhooks; each vendor authenticates as it signs (see the security schemes)." },
-  { name: "IDENTY SDK proxy", description: "The IDENTY Face Web SDK in the end user's browser reaches the IDENTY server through these, for one verification, behind a short-lived token in the path." },
+  {
+    name: "IDENTY SDK proxy",
+    description:
+      "The IDENTY Face Web SDK in the end user's browser reaches the IDENTY server through these, for one verification, behind a short-lived token in the path.",
+  },
   { name: "Service", description: "Liveness, readiness, metrics and this document." },
   { name: "Outbound webhooks", description: "What the gateway sends to the tenant's endpoints (Standard Webhooks)." },
 ];
 
 const id = z.object({ id: z.string().openapi({ description: "the resource's id", example: "ver_01JD..." }) });
-const json = <T extends z.ZodType>(schema: T, example?: unknown) => ({ content: { "application/json": { schema, ...(example !== undefined ? { example } : {}) } } });
+const json = <T extends z.ZodType>(schema: T, example?: unknown) => ({
+  content: { "application/json": { schema, ...(example !== undefined ? { example } : {}) } },
+});
 const problem = { content: { "application/problem+json": { schema: ProblemSchema } } };
 const plain = (description: string) => ({ description, content: { "text/plain": { schema: z.string() } } });
 const retryAfter = z.object({ "Retry-After": z.string().openapi({ description: "seconds to wait before retrying", example: "5" }) });
@@ -85,7 +100,15 @@ const EXAMPLE_VERIFICATION: VerificationResource = {
   status: "completed",
   decision: "approved",
   reasons: [],
-  checks: { document: { outcome: "pass", type: "id_card", country: "ES", fields: { firstName: "Carlos", lastName: "García López", dateOfBirth: "1990-06-15", documentNumber: "B12345678" } }, liveness: { outcome: "pass", score: 0.98, level: null } },
+  checks: {
+    document: {
+      outcome: "pass",
+      type: "id_card",
+      country: "ES",
+      fields: { firstName: "Carlos", lastName: "García López", dateOfBirth: "1990-06-15", documentNumber: "B12345678" },
+    },
+    liveness: { outcome: "pass", score: 0.98, level: null },
+  },
   nextAction: null,
   vendorReference: "5f2c9a",
   metadata: {},
@@ -105,7 +128,11 @@ const EXAMPLE_CREATE = {
 
 export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
   const reg = new OpenAPIRegistry();
-  const tenantKey = reg.registerComponent("securitySchemes", "tenantApiKey", { type: "http", scheme: "bearer", description: "The tenant's API key (`Authorization: Bearer <key>`), shown once when the tenant or the key is created." });
+  const tenantKey = reg.registerComponent("securitySchemes", "tenantApiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "The tenant's API key (`Authorization: Bearer <key>`), shown once when the tenant or the key is created.",
+  });
   const adminToken = reg.registerComponent("securitySchemes", "adminToken", {
     type: "http",
     scheme: "bearer",
@@ -115,7 +142,8 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     type: "apiKey",
     in: "header",
     name: "X-Hillogy-Signature",
-    description: "DMS (Hillogy) webhooks: `t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">` with one of the account's `webhookSecrets`; `X-Hillogy-Timestamp` must equal `t`, and old timestamps are refused.",
+    description:
+      'DMS (Hillogy) webhooks: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with one of the account\'s `webhookSecrets`; `X-Hillogy-Timestamp` must equal `t`, and old timestamps are refused.',
   });
   const viBasic = reg.registerComponent("securitySchemes", "verificaridentidadWebhookBasic", {
     type: "http",
@@ -136,15 +164,27 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
   reg.register("Problem", ProblemSchema);
   const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
   const problemResponse = (name: string, description: string, headers?: Record<string, { description: string; schema: { type: "string" } }>) => {
-    reg.registerComponent("responses", name, { description, ...(headers ? { headers } : {}), content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } });
+    reg.registerComponent("responses", name, {
+      description,
+      ...(headers ? { headers } : {}),
+      content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+    });
     return ref(name);
   };
   const retryAfterHeader = { "Retry-After": { description: "seconds to wait before retrying", schema: { type: "string" as const } } };
   const BadRequest = problemResponse("BadRequest", "Invalid request: `errors[]` names each bad field by its JSON path");
   const Unauthorized = problemResponse("Unauthorized", "Missing or wrong credentials");
   const NotFound = problemResponse("NotFound", "No such resource (or not the caller's)");
-  const TooMany = problemResponse("TooManyRequests", "A request rate (per API key, or per client IP) or a daily quota is spent: see Retry-After and the RateLimit fields", retryAfterHeader);
-  const Unavailable = problemResponse("ServiceUnavailable", "The database is not reachable; nothing was stored, repeat the request after Retry-After", retryAfterHeader);
+  const TooMany = problemResponse(
+    "TooManyRequests",
+    "A request rate (per API key, or per client IP) or a daily quota is spent: see Retry-After and the RateLimit fields",
+    retryAfterHeader,
+  );
+  const Unavailable = problemResponse(
+    "ServiceUnavailable",
+    "The database is not reachable; nothing was stored, repeat the request after Retry-After",
+    retryAfterHeader,
+  );
   const tenantErrors = { 400: BadRequest, 401: Unauthorized, 429: TooMany, 503: Unavailable };
   const adminErrors = { 400: BadRequest, 401: Unauthorized, 429: TooMany, 503: Unavailable };
 
@@ -157,17 +197,42 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     operationId: "createVerification",
     tags: ["Verifications"],
     summary: "Start a verification",
-    description: "JSON, or multipart with the JSON body in a `request` part and the images as file parts. With `Idempotency-Key`, a repeat with the same body answers the first verification (`Idempotent-Replayed: true`).",
+    description:
+      "JSON, or multipart with the JSON body in a `request` part and the images as file parts. With `Idempotency-Key`, a repeat with the same body answers the first verification (`Idempotent-Replayed: true`).",
     security: asTenant,
     request: {
-      headers: z.object({ "Idempotency-Key": z.string().min(1).max(255).optional().openapi({ description: "1 to 255 characters; the same key with another body is a 409", example: "order-1234-attempt-1" }) }),
-      body: { required: true, content: { "application/json": { schema: CreateVerificationSchema, example: EXAMPLE_CREATE }, "multipart/form-data": { schema: multipartImages("the JSON body") } } },
+      headers: z.object({
+        "Idempotency-Key": z
+          .string()
+          .min(1)
+          .max(255)
+          .optional()
+          .openapi({ description: "1 to 255 characters; the same key with another body is a 409", example: "order-1234-attempt-1" }),
+      }),
+      body: {
+        required: true,
+        content: {
+          "application/json": { schema: CreateVerificationSchema, example: EXAMPLE_CREATE },
+          "multipart/form-data": { schema: multipartImages("the JSON body") },
+        },
+      },
     },
     responses: {
       202: {
         description: "Accepted: processing goes on asynchronously; follow it with GET or the webhooks",
-        headers: z.object({ Location: z.string().openapi({ description: "/v1/verifications/{id}" }), "Idempotent-Replayed": z.literal("true").optional().openapi({ description: "present when an earlier request with this Idempotency-Key answered" }) }),
-        ...json(VerificationResourceSchema, { ...EXAMPLE_VERIFICATION, status: "pending", decision: null, checks: {}, completedAt: null, decidedBy: null, vendorReference: null }),
+        headers: z.object({
+          Location: z.string().openapi({ description: "/v1/verifications/{id}" }),
+          "Idempotent-Replayed": z.literal("true").optional().openapi({ description: "present when an earlier request with this Idempotency-Key answered" }),
+        }),
+        ...json(VerificationResourceSchema, {
+          ...EXAMPLE_VERIFICATION,
+          status: "pending",
+          decision: null,
+          checks: {},
+          completedAt: null,
+          decidedBy: null,
+          vendorReference: null,
+        }),
       },
       409: { description: "Idempotency-Key reused with another body", ...problem },
       413: { description: "Too large", ...problem },
@@ -204,7 +269,12 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     summary: "Cancel a verification that is not final",
     security: asTenant,
     request: { params: id },
-    responses: { 200: { description: "Cancelled", ...json(VerificationResourceSchema) }, 404: NotFound, 409: { description: "Already final", ...problem }, ...tenantErrors },
+    responses: {
+      200: { description: "Cancelled", ...json(VerificationResourceSchema) },
+      404: NotFound,
+      409: { description: "Already final", ...problem },
+      ...tenantErrors,
+    },
   });
   path({
     method: "delete",
@@ -250,7 +320,12 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     summary: "Send the IDENTY SDK's capture",
     security: asTenant,
     request: { params: id, body: { required: true, ...json(CaptureSchema) } },
-    responses: { 202: { description: "Capture accepted", ...json(VerificationResourceSchema) }, 404: NotFound, 409: { description: "No capture expected", ...problem }, ...tenantErrors },
+    responses: {
+      202: { description: "Capture accepted", ...json(VerificationResourceSchema) },
+      404: NotFound,
+      409: { description: "No capture expected", ...problem },
+      ...tenantErrors,
+    },
   });
   path({
     method: "post",
@@ -260,8 +335,23 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     summary: "New images or capture after a user-fixable outcome",
     description: "When `nextAction.type` is `retake`: the create body's `document`, `selfie` or `faceCapture`, JSON or multipart.",
     security: asTenant,
-    request: { params: id, body: { required: true, content: { "application/json": { schema: RetakeSchema }, "multipart/form-data": { schema: multipartImages("the JSON body ({} when only files are sent)") } } } },
-    responses: { 202: { description: "Retake accepted", ...json(VerificationResourceSchema) }, 404: NotFound, 409: { description: "No retake expected", ...problem }, 415: { description: "Not JSON or multipart", ...problem }, ...tenantErrors },
+    request: {
+      params: id,
+      body: {
+        required: true,
+        content: {
+          "application/json": { schema: RetakeSchema },
+          "multipart/form-data": { schema: multipartImages("the JSON body ({} when only files are sent)") },
+        },
+      },
+    },
+    responses: {
+      202: { description: "Retake accepted", ...json(VerificationResourceSchema) },
+      404: NotFound,
+      409: { description: "No retake expected", ...problem },
+      415: { description: "Not JSON or multipart", ...problem },
+      ...tenantErrors,
+    },
   });
 
   // ---------- tenant: webhook endpoints ----------
@@ -272,8 +362,17 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     tags: ["Webhook endpoints"],
     summary: "Add a webhook endpoint",
     security: asTenant,
-    request: { body: { required: true, ...json(CreateWebhookEndpointSchema, { url: "https://shop.example/kyc-hook", events: ["verification.completed", "verification.failed"] }) } },
-    responses: { 201: { description: "Created; the secret is shown this once", ...json(WebhookEndpointWithSecretSchema) }, 422: { description: "URL refused (private address, not https in production...)", ...problem }, ...tenantErrors },
+    request: {
+      body: {
+        required: true,
+        ...json(CreateWebhookEndpointSchema, { url: "https://shop.example/kyc-hook", events: ["verification.completed", "verification.failed"] }),
+      },
+    },
+    responses: {
+      201: { description: "Created; the secret is shown this once", ...json(WebhookEndpointWithSecretSchema) },
+      422: { description: "URL refused (private address, not https in production...)", ...problem },
+      ...tenantErrors,
+    },
   });
   path({
     method: "get",
@@ -364,7 +463,18 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     summary: "Add a vendor account to the tenant",
     description: "The credentials are validated against the vendor's shape, encrypted, and only ever shown masked.",
     security: asAdmin,
-    request: { params: id, body: { required: true, ...json(CreateVendorAccountSchema, { vendor: "dms", name: "DMS production", credentials: { apiKey: "sk_live_...", webhookSecrets: ["whs_..."] }, settings: { concurrency: 4 } }) } },
+    request: {
+      params: id,
+      body: {
+        required: true,
+        ...json(CreateVendorAccountSchema, {
+          vendor: "dms",
+          name: "DMS production",
+          credentials: { apiKey: "sk_live_...", webhookSecrets: ["whs_..."] },
+          settings: { concurrency: 4 },
+        }),
+      },
+    },
     responses: { 201: { description: "Created; credentials masked", ...json(VendorAccountSchema) }, 404: NotFound, ...adminErrors },
   });
   path({
@@ -373,17 +483,29 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     operationId: "setRouting",
     tags: ["Tenants"],
     summary: "Set the tenant's routing",
-    description: "Ordered vendor-account lists, the default and per rule; the gateway falls over to the next account on a technical failure, never on a decision.",
+    description:
+      "Ordered vendor-account lists, the default and per rule; the gateway falls over to the next account on a technical failure, never on a decision.",
     security: asAdmin,
-    request: { params: id, body: { required: true, ...json(RoutingSchema, { default: ["va_01JD...", "va_01JE..."], rules: [{ country: "PT", accounts: ["va_01JE..."] }] }) } },
-    responses: { 200: { description: "Routing set", ...json(RoutingResourceSchema) }, 404: NotFound, 422: { description: "An account that is not the tenant's", ...problem }, ...adminErrors },
+    request: {
+      params: id,
+      body: { required: true, ...json(RoutingSchema, { default: ["va_01JD...", "va_01JE..."], rules: [{ country: "PT", accounts: ["va_01JE..."] }] }) },
+    },
+    responses: {
+      200: { description: "Routing set", ...json(RoutingResourceSchema) },
+      404: NotFound,
+      422: { description: "An account that is not the tenant's", ...problem },
+      ...adminErrors,
+    },
   });
   const AllowedOrigins = z
     .object({
       allowedOrigins: z
         .array(z.string())
         .max(50)
-        .openapi({ description: 'origins (http(s)://host[:port]) whose pages may call the IDENTY SDK proxy (CORS); "*" refused when NODE_ENV=production', example: ["https://shop.example"] }),
+        .openapi({
+          description: 'origins (http(s)://host[:port]) whose pages may call the IDENTY SDK proxy (CORS); "*" refused when NODE_ENV=production',
+          example: ["https://shop.example"],
+        }),
     })
     .openapi("AllowedOrigins");
   const AllowedOriginsResource = AllowedOrigins.extend({ tenantId: z.string() }).openapi("AllowedOriginsResource");
@@ -426,7 +548,13 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     summary: "A new version of the tenant's decision policy",
     description: "Every field optional; `null` = not enforced. New decisions use it at once.",
     security: asAdmin,
-    request: { params: id, body: { required: true, ...json(PolicyUpdateSchema, { minimumAge: 21, acceptedCountries: ["ES", "PT"], onMismatch: { first_name_mismatch: "decline" } }) } },
+    request: {
+      params: id,
+      body: {
+        required: true,
+        ...json(PolicyUpdateSchema, { minimumAge: 21, acceptedCountries: ["ES", "PT"], onMismatch: { first_name_mismatch: "decline" } }),
+      },
+    },
     responses: { 200: { description: "The whole policy with its new version", ...json(PolicyResourceSchema) }, 404: NotFound, ...adminErrors },
   });
   path({
@@ -437,7 +565,9 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     summary: "Re-run normalization and the current policy over stored vendor payloads",
     description: "No vendor is called. `apply: false` (the default) reports what would change and changes nothing.",
     security: asAdmin,
-    request: { body: { required: true, ...json(RedecideSchema, { tenantId: "ten_01JD...", from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z", apply: false }) } },
+    request: {
+      body: { required: true, ...json(RedecideSchema, { tenantId: "ten_01JD...", from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z", apply: false }) },
+    },
     responses: { 200: { description: "What changed (or would)", ...json(RedecideReportSchema) }, 404: NotFound, ...adminErrors },
   });
 
@@ -459,7 +589,10 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     tags: ["Vendor accounts"],
     summary: "A vendor account's circuit, credits, last health check and last 15 minutes of calls",
     security: asAdmin,
-    request: { params: id, query: z.object({ probe: z.enum(["true", "false"]).optional().openapi({ description: "true: call the vendor's health endpoint now" }) }) },
+    request: {
+      params: id,
+      query: z.object({ probe: z.enum(["true", "false"]).optional().openapi({ description: "true: call the vendor's health endpoint now" }) }),
+    },
     responses: { 200: { description: "The account's health", ...json(VendorAccountHealthSchema) }, 404: NotFound, ...adminErrors },
   });
   path({
@@ -492,7 +625,14 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     summary: "Verifications of every tenant, newest first",
     description: "The public resource plus tenantId; the personal input (subject, images) is never read.",
     security: asAdmin,
-    request: { query: z.object({ tenantId: z.string().min(1).max(100).optional(), status: z.enum(VERIFICATION_STATUSES).optional(), reference: z.string().min(1).max(200).optional(), ...cursorQuery }) },
+    request: {
+      query: z.object({
+        tenantId: z.string().min(1).max(100).optional(),
+        status: z.enum(VERIFICATION_STATUSES).optional(),
+        reference: z.string().min(1).max(200).optional(),
+        ...cursorQuery,
+      }),
+    },
     responses: { 200: { description: "A page", ...json(AdminVerificationPageSchema) }, ...adminErrors },
   });
   path({
@@ -531,7 +671,14 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     tags: ["Operations"],
     summary: "Outbound webhook deliveries of every tenant, newest first",
     security: asAdmin,
-    request: { query: z.object({ tenantId: z.string().min(1).max(100).optional(), status: z.enum(DELIVERY_STATUSES).optional(), verificationId: z.string().min(1).max(100).optional(), ...cursorQuery }) },
+    request: {
+      query: z.object({
+        tenantId: z.string().min(1).max(100).optional(),
+        status: z.enum(DELIVERY_STATUSES).optional(),
+        verificationId: z.string().min(1).max(100).optional(),
+        ...cursorQuery,
+      }),
+    },
     responses: { 200: { description: "A page", ...json(AdminDeliveryPageSchema) }, ...adminErrors },
   });
   path({
@@ -542,7 +689,12 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     summary: "Deliver an event again (audited)",
     security: asAdmin,
     request: { params: id },
-    responses: { 202: { description: "Replay queued", ...json(ReplayQueuedSchema) }, 404: NotFound, 409: { description: "The endpoint is deleted or disabled", ...problem }, ...adminErrors },
+    responses: {
+      202: { description: "Replay queued", ...json(ReplayQueuedSchema) },
+      404: NotFound,
+      409: { description: "The endpoint is deleted or disabled", ...problem },
+      ...adminErrors,
+    },
   });
   path({
     method: "get",
@@ -556,7 +708,15 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
 
   // ---------- the console's page ----------
   const asset = (p: string, operationId: string, summary: string, type: string) =>
-    path({ method: "get", path: p, operationId, tags: ["Console"], summary, security: open, responses: { 200: { description: summary, content: { [type]: { schema: z.string() } } }, 404: plain("Not found") } });
+    path({
+      method: "get",
+      path: p,
+      operationId,
+      tags: ["Console"],
+      summary,
+      security: open,
+      responses: { 200: { description: summary, content: { [type]: { schema: z.string() } } }, 404: plain("Not found") },
+    });
   asset("/admin", "getConsole", "The operations console's page (also at /admin/)", "text/html");
   asset("/admin/console.js", "getConsoleScript", "The console's script", "application/javascript");
   asset("/admin/console.css", "getConsoleStyles", "The console's styles", "text/css");
@@ -573,7 +733,11 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     security: [{ [dmsSignature.name]: [] }, { [viBasic.name]: [] }],
     request: {
       params: z.object({ vendor: VendorIdSchema, accountId: z.string().openapi({ example: "va_01JD..." }) }),
-      body: { required: true, description: "the vendor's payload, byte for byte", content: { "application/json": { schema: z.unknown() }, "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+      body: {
+        required: true,
+        description: "the vendor's payload, byte for byte",
+        content: { "application/json": { schema: z.unknown() }, "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
+      },
     },
     responses: {
       200: { description: "Stored for processing (or spooled while the database is away)", ...json(HookReceiptSchema) },
@@ -586,7 +750,11 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
   // ---------- IDENTY SDK proxy ----------
   const sdkParams = z.object({
     // the authentication of these routes: an HMAC token for one verification and account, expiring with the capture
-    token: z.string().openapi({ description: "the capture link's HMAC token, from `nextAction.sdkBaseUrl`: one verification and account, expires with the capture (401 after)" }),
+    token: z
+      .string()
+      .openapi({
+        description: "the capture link's HMAC token, from `nextAction.sdkBaseUrl`: one verification and account, expires with the capture (401 after)",
+      }),
     resource: z.enum(["models", "pub_key", "time"]).openapi({ description: "the three IDENTY server resources the SDK needs; nothing else is reachable" }),
   });
   const sdkErrors = {
@@ -595,7 +763,10 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     404: plain("Bad token, unknown account or resource"),
   };
   const sdkUpstream = {
-    200: { description: "The IDENTY server's answer, status and body passed on unchanged", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+    200: {
+      description: "The IDENTY server's answer, status and body passed on unchanged",
+      content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
+    },
     502: plain("IDENTY server unreachable"),
     504: plain("IDENTY server timeout"),
     ...sdkErrors,
@@ -627,12 +798,23 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     tags: ["IDENTY SDK proxy"],
     summary: "An IDENTY server resource (POST, as the SDK sends it)",
     security: open,
-    request: { params: sdkParams, body: { description: "the SDK's form, passed on byte for byte", content: { "multipart/form-data": { schema: z.object({}).catchall(z.string()) } } } },
+    request: {
+      params: sdkParams,
+      body: { description: "the SDK's form, passed on byte for byte", content: { "multipart/form-data": { schema: z.object({}).catchall(z.string()) } } },
+    },
     responses: sdkUpstream,
   });
 
   // ---------- service ----------
-  path({ method: "get", path: "/healthz", operationId: "getHealth", tags: ["Service"], summary: "Liveness", security: open, responses: { 200: { description: "The process answers", ...json(HealthSchema) }, 503: Unavailable } });
+  path({
+    method: "get",
+    path: "/healthz",
+    operationId: "getHealth",
+    tags: ["Service"],
+    summary: "Liveness",
+    security: open,
+    responses: { 200: { description: "The process answers", ...json(HealthSchema) }, 503: Unavailable },
+  });
   path({
     method: "get",
     path: "/readyz",
@@ -660,13 +842,25 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     security: open,
     responses: { 200: { description: "OpenAPI 3.1", ...json(z.record(z.string(), z.unknown())) }, 503: Unavailable },
   });
-  path({ method: "get", path: "/docs", operationId: "getDocs", tags: ["Service"], summary: "A readable page of this document", security: open, responses: { 200: { description: "HTML", content: { "text/html": { schema: z.string() } } }, 503: Unavailable } });
+  path({
+    method: "get",
+    path: "/docs",
+    operationId: "getDocs",
+    tags: ["Service"],
+    summary: "A readable page of this document",
+    security: open,
+    responses: { 200: { description: "HTML", content: { "text/html": { schema: z.string() } } }, 503: Unavailable },
+  });
 
   // ---------- outbound webhooks: what the tenant's endpoint receives ----------
   const webhookHeaders = z.object({
-    "webhook-id": z.string().openapi({ description: "the event's id (msg_...): the same on every retry, deduplicate on it", example: "msg_01JDXK2Y7M3S9QF4T6V8W0A1BC" }),
+    "webhook-id": z
+      .string()
+      .openapi({ description: "the event's id (msg_...): the same on every retry, deduplicate on it", example: "msg_01JDXK2Y7M3S9QF4T6V8W0A1BC" }),
     "webhook-timestamp": z.string().openapi({ description: "unix seconds of this attempt; refuse old ones", example: "1796292904" }),
-    "webhook-signature": z.string().openapi({ description: "space-separated `v1,<base64>` signatures", example: "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=" }),
+    "webhook-signature": z
+      .string()
+      .openapi({ description: "space-separated `v1,<base64>` signatures", example: "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=" }),
   });
   const WHEN: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
     "verification.updated": "The verification changed without becoming final (awaiting the user, processing, a retake asked...)",
@@ -677,12 +871,21 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     reg.registerWebhook({
       method: "post",
       path: type,
-      operationId: `on${type.split(".").map((p) => p[0]!.toUpperCase() + p.slice(1)).join("")}`,
+      operationId: `on${type
+        .split(".")
+        .map((p) => p[0]!.toUpperCase() + p.slice(1))
+        .join("")}`,
       tags: ["Outbound webhooks"],
       summary: WHEN[type],
       description: "At least once: retried with backoff for about a day, then marked failed and replayable. Verify the signature before trusting the body.",
       security: [{ [webhookSignature.name]: [] }],
-      request: { headers: webhookHeaders, body: { required: true, content: { "application/json": { schema: WebhookEventSchema, example: { type, timestamp: "2026-12-03T10:15:04.000Z", data: EXAMPLE_VERIFICATION } } } } },
+      request: {
+        headers: webhookHeaders,
+        body: {
+          required: true,
+          content: { "application/json": { schema: WebhookEventSchema, example: { type, timestamp: "2026-12-03T10:15:04.000Z", data: EXAMPLE_VERIFICATION } } },
+        },
+      },
       responses: {
         200: { description: "Any 2xx acknowledges the delivery" },
         400: { description: "Any other answer (or none within the timeout) is retried; an endpoint failing for days is disabled" },
@@ -690,7 +893,18 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     });
   }
 
-  registerLifecyclePaths({ path, json, asAdmin, asTenant, adminErrors, tenantErrors, NotFound, problemResponse, vendorAccountSchema: VendorAccountSchema, webhookEndpointSchema: WebhookEndpointSchema });
+  registerLifecyclePaths({
+    path,
+    json,
+    asAdmin,
+    asTenant,
+    adminErrors,
+    tenantErrors,
+    NotFound,
+    problemResponse,
+    vendorAccountSchema: VendorAccountSchema,
+    webhookEndpointSchema: WebhookEndpointSchema,
+  });
 
   const doc = new OpenApiGeneratorV31(reg.definitions).generateDocument({
     openapi: "3.1.0",
@@ -705,18 +919,22 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     servers: [{ url: serverUrl, description: "this gateway" }],
     tags: TAGS,
   });
-  // the domain names a vendor by id without listing them: the list is the adapter registry's
-  const schemas = doc.components?.schemas;
-  if (schemas?.VendorId) {
-    // the component zod-to-openapi made is nullable when a field allows no vendor (`vendor: null`): keep that
-    const generated = schemas.VendorId as { type?: unknown };
-    const nullable = Array.isArray(generated.type) && generated.type.includes("null");
-    schemas.VendorId = {
-      type: nullable ? ["string", "null"] : "string",
-      enum: nullable ? [...VENDOR_IDS, null] : [...VENDOR_IDS],
-      description: "a vendor of the gateway's adapter registry (GET /admin/vendors)",
-    };
-  }
+  // the domain names a vendor by id without listing them (it may not import the adapters): every schema it marked
+  // gets the adapter registry's list, null included where the field allows no vendor
+  const mark = "x-vendor-id";
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== "object") return;
+    const o = node as Record<string, unknown>;
+    if (o[mark] === true) {
+      delete o[mark];
+      delete o.minLength;
+      const nullable = Array.isArray(o.type) && o.type.includes("null");
+      o.enum = nullable ? [...VENDOR_IDS, null] : [...VENDOR_IDS];
+    }
+    for (const v of Object.values(o)) walk(v);
+  };
+  walk(doc);
   return doc;
 }
 

@@ -7,18 +7,10 @@ import { ALL_REASON_CODES, type ReasonCode, categoryOf, REASON_CODES } from "./v
  * A vendor's id. The domain does not list the vendors: the adapter registry does (src/adapters/registry.ts,
  * VENDOR_IDS, derived from the adapters' manifests), and /openapi.json gets the enum from there.
  */
-export const VendorIdSchema = z.string().min(1).openapi("VendorId");
+export const VendorIdSchema = z.string().min(1).openapi({ description: "a vendor of the gateway's adapter registry (GET /admin/vendors)", "x-vendor-id": true } as never);
 export type VendorId = string;
 
-export const VERIFICATION_STATUSES = [
-  "pending",
-  "awaiting_user",
-  "processing",
-  "completed",
-  "failed",
-  "expired",
-  "cancelled",
-] as const;
+export const VERIFICATION_STATUSES = ["pending", "awaiting_user", "processing", "completed", "failed", "expired", "cancelled"] as const;
 export const VerificationStatusSchema = z.enum(VERIFICATION_STATUSES);
 export type VerificationStatus = z.infer<typeof VerificationStatusSchema>;
 
@@ -54,12 +46,7 @@ export const ReasonSchema = z
   .openapi("Reason");
 export type Reason = z.infer<typeof ReasonSchema>;
 
-export function reason(
-  code: ReasonCode,
-  vendor: VendorId | null,
-  vendorCode: string | number | null = null,
-  message: string | null = null,
-): Reason {
+export function reason(code: ReasonCode, vendor: VendorId | null, vendorCode: string | number | null = null, message: string | null = null): Reason {
   return {
     code,
     category: categoryOf(code),
@@ -122,7 +109,12 @@ export const LivenessCheckSchema = z
 export type LivenessCheck = z.infer<typeof LivenessCheckSchema>;
 
 export const FaceMatchCheckSchema = z
-  .object({ outcome: CheckOutcomeSchema, similarity: z.number().min(0).max(1).nullable(), threshold: z.number().nullable(), quality: QualitySignalsSchema.optional() })
+  .object({
+    outcome: CheckOutcomeSchema,
+    similarity: z.number().min(0).max(1).nullable(),
+    threshold: z.number().nullable(),
+    quality: QualitySignalsSchema.optional(),
+  })
   .openapi("FaceMatchCheck");
 
 /**
@@ -157,7 +149,12 @@ export const NextActionSchema = z
     z.object({ type: z.literal("sms_sent"), phone: z.string() }),
     z.object({ type: z.literal("identy_capture"), sdkBaseUrl: z.string(), expiresAt: z.string().optional() }),
     // a user-fixable outcome: send new input with POST /v1/verifications/:id/retake
-    z.object({ type: z.literal("retake"), reasons: z.array(z.enum(ALL_REASON_CODES as [ReasonCode, ...ReasonCode[]])), attemptsLeft: z.number().int().min(0), expiresAt: z.string().optional() }),
+    z.object({
+      type: z.literal("retake"),
+      reasons: z.array(z.enum(ALL_REASON_CODES as [ReasonCode, ...ReasonCode[]])),
+      attemptsLeft: z.number().int().min(0),
+      expiresAt: z.string().optional(),
+    }),
   ])
   .openapi("NextAction");
 export type NextAction = z.infer<typeof NextActionSchema>;

@@ -996,7 +996,11 @@ export interface components {
             /** @example ver_01JD... */
             id: string;
             reference: string | null;
-            vendor: components["schemas"]["VendorId"];
+            /**
+             * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
+             * @enum {string|null}
+             */
+            vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy" | null;
             /** @enum {string} */
             status: "pending" | "awaiting_user" | "processing" | "completed" | "failed" | "expired" | "cancelled";
             /** @enum {string|null} */
@@ -1017,17 +1021,16 @@ export interface components {
             } | null;
             erasure: components["schemas"]["ErasureReceipt"];
         };
-        /**
-         * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
-         * @enum {string|null}
-         */
-        VendorId: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy" | null;
         Reason: {
             /** @enum {string} */
             code: "document_expired" | "document_missing" | "document_front_missing" | "document_back_missing" | "document_sides_mismatch" | "document_not_supported" | "mrz_missing" | "mrz_invalid" | "data_not_extracted" | "document_screen_capture" | "document_printed_copy" | "document_forged" | "document_suspicious" | "document_number_mismatch" | "document_type_mismatch" | "document_country_mismatch" | "image_low_quality" | "image_blurry" | "image_low_resolution" | "first_name_mismatch" | "last_name_mismatch" | "names_inverted" | "date_of_birth_mismatch" | "underage" | "liveness_failed" | "face_mismatch" | "face_similarity_low" | "different_person_in_session" | "no_face_detected" | "multiple_faces" | "capture_expired" | "capture_invalid" | "user_declined_terms" | "user_abandoned" | "manual_review_required" | "vendor_unavailable" | "vendor_timeout" | "vendor_auth_failed" | "vendor_out_of_credits" | "vendor_rejected_request" | "vendor_feature_disabled" | "vendor_error";
             /** @enum {string} */
             category: "document" | "image" | "data" | "face" | "user" | "review" | "technical";
-            vendor: components["schemas"]["VendorId"];
+            /**
+             * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
+             * @enum {string|null}
+             */
+            vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy" | null;
             vendorCode: string | null;
             message: string | null;
         };
@@ -1122,7 +1125,11 @@ export interface components {
             status: "pending" | "done" | "partial";
             requestedAt: string;
             vendors: {
-                vendor: components["schemas"]["VendorId"];
+                /**
+                 * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
+                 * @enum {string}
+                 */
+                vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
                 /** @enum {string} */
                 status: "requested" | "confirmed" | "not_supported" | "failed";
                 at: string;
@@ -1216,7 +1223,11 @@ export interface components {
         };
         VendorData: {
             data: {
-                vendor: components["schemas"]["VendorId"];
+                /**
+                 * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
+                 * @enum {string}
+                 */
+                vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
                 /** @description what the payload was (a vendor answer, a webhook...) */
                 kind: string;
                 /**
@@ -1371,7 +1382,11 @@ export interface components {
             /** @example va_01JD... */
             id: string;
             tenantId: string;
-            vendor: components["schemas"]["VendorId"];
+            /**
+             * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
+             * @enum {string}
+             */
+            vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
             name: string;
             baseUrl: string;
             /** @description where the vendor sends its webhooks for this account (POST /hooks/{vendor}/{accountId}) */
@@ -1524,7 +1539,11 @@ export interface components {
         VendorEvent: {
             id: string;
             vendorAccountId: string;
-            vendor: components["schemas"]["VendorId"];
+            /**
+             * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
+             * @enum {string}
+             */
+            vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
             type: string;
             externalId: string;
             /** @description any JSON value */
@@ -1543,7 +1562,11 @@ export interface components {
         };
         VendorAccountHealth: {
             id: string;
-            vendor: components["schemas"]["VendorId"];
+            /**
+             * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
+             * @enum {string}
+             */
+            vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
             /**
              * @description the newest transition any gateway process published (Redis); unknown: none has called the account lately
              * @enum {string}
@@ -1580,7 +1603,11 @@ export interface components {
         };
         VendorInfoList: {
             data: {
-                vendor: components["schemas"]["VendorId"];
+                /**
+                 * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
+                 * @enum {string}
+                 */
+                vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
                 displayName: string;
                 defaultBaseUrl: string;
                 capabilities: {
@@ -1611,7 +1638,11 @@ export interface components {
             data: {
                 id: string;
                 name: string;
-                vendor: components["schemas"]["VendorId"];
+                /**
+                 * @description a vendor of the gateway's adapter registry (GET /admin/vendors)
+                 * @enum {string}
+                 */
+                vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
                 tenant: {
                     id: string;
                     name: string;
@@ -3206,7 +3237,8 @@ export interface operations {
         parameters: {
             query?: {
                 tenantId?: string;
-                vendor?: components["schemas"]["VendorId"];
+                /** @description a vendor of the gateway's adapter registry (GET /admin/vendors) */
+                vendor?: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
             };
             header?: never;
             path?: never;
@@ -3522,7 +3554,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                vendor: components["schemas"]["VendorId"];
+                /** @description a vendor of the gateway's adapter registry (GET /admin/vendors) */
+                vendor: "dms" | "shareid" | "identomat" | "verificaridentidad" | "identy";
                 accountId: string;
             };
             cookie?: never;

@@ -5,7 +5,26 @@
 import { rulesEditor } from "./rules.js";
 import { accountActions, apiKeysPanel, type LifecycleDeps, loadOperators, showWhoAmI } from "./lifecycle.js";
 import { ApiError, type Auth, bearer, describe, gateway, opt, type Schemas, unwrap } from "./api.js";
-import { $, $$, badge, type Child, type Column, fill, fmtAge, fmtMs, fmtNum, fmtPct, fmtTime, h, idText, input, json, select, table, type TableOptions } from "./dom.js";
+import {
+  $,
+  $$,
+  badge,
+  type Child,
+  type Column,
+  fill,
+  fmtAge,
+  fmtMs,
+  fmtNum,
+  fmtPct,
+  fmtTime,
+  h,
+  idText,
+  input,
+  json,
+  select,
+  table,
+  type TableOptions,
+} from "./dom.js";
 
 type Tenant = Schemas["Tenant"];
 type VendorAccount = Schemas["VendorAccount"];
@@ -88,7 +107,8 @@ function showLogin(message?: string) {
   $("#whoami").textContent = "";
   for (const v of $$(".view")) v.hidden = true;
   // nothing fetched with the previous token stays on the page
-  for (const id of ["tenant-list", "health-list", "queues-list", "queues-stats", "ver-list", "dlv-list", "evt-list", "audit-list"]) $(`#${id}`).replaceChildren();
+  for (const id of ["tenant-list", "health-list", "queues-list", "queues-stats", "ver-list", "dlv-list", "evt-list", "audit-list"])
+    $(`#${id}`).replaceChildren();
   fill($("#tenant-detail"), h("p", { class: "muted" }, "Select a tenant to see its vendor accounts and routing."));
   fill($("#ver-detail"), h("p", { class: "muted" }, "Select a verification to see its event log."));
   $("#tenant-created").hidden = true;
@@ -176,17 +196,20 @@ async function loadVendors(): Promise<VendorInfo[]> {
   const v = await api((headers) => gateway.GET("/admin/vendors", { headers }));
   state.vendors = v.data;
   const sel = select("#health-vendor");
-  if (sel.options.length === 1) for (const x of v.data) sel.append(h("option", { value: x.vendor }, x.vendor));
+  if (sel.options.length === 1) for (const x of v.data) sel.append(h("option", { value: x.vendor ?? "" }, x.vendor ?? ""));
   return state.vendors;
 }
 
 const tenantById = (id: string | null) => state.tenants.find((t) => t.id === id);
-const accountLabel = (a: { vendor: string; name: string }) => `${a.vendor} · ${a.name}`;
+const accountLabel = (a: { vendor: string | null; name: string }) => `${a.vendor ?? "?"} · ${a.name}`;
 const defaultRoute = (t: Tenant): string[] => t.routing?.default ?? [];
 
 function renderTenantList() {
   const filter = input("#tenant-filter").value.trim().toLowerCase();
-  const rows = state.tenants.filter((t) => !filter || t.name.toLowerCase().includes(filter) || t.id.toLowerCase().includes(filter)).slice().reverse();
+  const rows = state.tenants
+    .filter((t) => !filter || t.name.toLowerCase().includes(filter) || t.id.toLowerCase().includes(filter))
+    .slice()
+    .reverse();
   const el = table<Tenant>(
     [
       { title: "Tenant", cell: (t) => [h("div", {}, t.name), idText(t.id)] },
@@ -196,7 +219,9 @@ function renderTenantList() {
         cell: (t) => {
           const first = defaultRoute(t)[0] ?? null;
           const a = first && t.vendorAccounts.find((x) => x.id === first);
-          return a ? [h("div", {}, a.vendor), h("div", { class: "muted small" }, a.name)] : h("span", { class: "muted" }, t.vendorAccounts.length ? "creation order" : "no accounts");
+          return a
+            ? [h("div", {}, a.vendor), h("div", { class: "muted small" }, a.name)]
+            : h("span", { class: "muted" }, t.vendorAccounts.length ? "creation order" : "no accounts");
         },
       },
     ],
@@ -238,9 +263,42 @@ function renderTenantDetail() {
       h(
         "div",
         { class: "toolbar" },
-        h("button", { class: "btn btn-small", type: "button", onclick: goto("verifications", () => { input("#ver-tenant").value = t.id; select("#ver-status").value = ""; }) }, "Verifications"),
-        h("button", { class: "btn btn-small", type: "button", onclick: goto("deliveries", () => { input("#dlv-tenant").value = t.id; select("#dlv-status").value = ""; }) }, "Deliveries"),
-        h("button", { class: "btn btn-small", type: "button", onclick: goto("health", () => { input("#health-tenant").value = t.id; select("#health-vendor").value = ""; }) }, "Vendor health"),
+        h(
+          "button",
+          {
+            class: "btn btn-small",
+            type: "button",
+            onclick: goto("verifications", () => {
+              input("#ver-tenant").value = t.id;
+              select("#ver-status").value = "";
+            }),
+          },
+          "Verifications",
+        ),
+        h(
+          "button",
+          {
+            class: "btn btn-small",
+            type: "button",
+            onclick: goto("deliveries", () => {
+              input("#dlv-tenant").value = t.id;
+              select("#dlv-status").value = "";
+            }),
+          },
+          "Deliveries",
+        ),
+        h(
+          "button",
+          {
+            class: "btn btn-small",
+            type: "button",
+            onclick: goto("health", () => {
+              input("#health-tenant").value = t.id;
+              select("#health-vendor").value = "";
+            }),
+          },
+          "Vendor health",
+        ),
         h("button", { class: "btn btn-small", type: "button", onclick: () => void issueApiKey(t) }, "New API key"),
       ),
     ),
@@ -253,7 +311,15 @@ function renderTenantDetail() {
       table<VendorAccount>(
         [
           { title: "Account", cell: (a) => [h("div", {}, accountLabel(a)), idText(a.id)] },
-          { title: "Credentials", cell: (a) => h("div", { class: "mono" }, Object.entries(a.credentials || {}).map(([k, v]) => h("div", {}, `${k}: ${Array.isArray(v) ? v.join(", ") : String(v)}`))) },
+          {
+            title: "Credentials",
+            cell: (a) =>
+              h(
+                "div",
+                { class: "mono" },
+                Object.entries(a.credentials || {}).map(([k, v]) => h("div", {}, `${k}: ${Array.isArray(v) ? v.join(", ") : String(v)}`)),
+              ),
+          },
           { title: "Credits", num: true, cell: (a) => fmtNum(a.credits) },
           { title: "Webhook URL", wrap: true, cell: (a) => h("span", { class: "mono" }, a.webhookUrl) },
           { title: "", cell: (a) => accountActions(a, lifecycle) },
@@ -287,13 +353,24 @@ function renderTenantDetail() {
 type Mismatch = keyof Policy["onMismatch"];
 type Level = NonNullable<Policy["requiredLivenessLevel"]>;
 type DocumentType = NonNullable<Policy["acceptedDocumentTypes"]>[number];
-const MISMATCHES = ["first_name_mismatch", "last_name_mismatch", "names_inverted", "date_of_birth_mismatch", "document_number_mismatch", "document_type_mismatch", "document_country_mismatch"] as const satisfies readonly Mismatch[];
+const MISMATCHES = [
+  "first_name_mismatch",
+  "last_name_mismatch",
+  "names_inverted",
+  "date_of_birth_mismatch",
+  "document_number_mismatch",
+  "document_type_mismatch",
+  "document_country_mismatch",
+] as const satisfies readonly Mismatch[];
 const LEVELS = ["LOW", "MEDIUM", "MODERATE", "BALANCED_HIGH", "HIGH", "BALANCED_VERY_HIGH", "VERY_HIGH", "HIGHEST"] as const satisfies readonly Level[];
 
 function policyEditor(t: Tenant) {
   const box = h("div", { id: "policy-box" }, h("p", { class: "muted" }, "Loading the decision policy…"));
   const errEl = h("p", { class: "form-error", role: "alert", hidden: true });
-  void run(async () => renderPolicy(box, t, await api((headers) => gateway.GET("/admin/tenants/{id}/policy", { headers, params: tenantPath(t) })), errEl), errEl);
+  void run(
+    async () => renderPolicy(box, t, await api((headers) => gateway.GET("/admin/tenants/{id}/policy", { headers, params: tenantPath(t) })), errEl),
+    errEl,
+  );
   return h("details", { class: "panel", id: "policy-panel" }, h("summary", {}, "Decision policy"), box, errEl);
 }
 
@@ -311,10 +388,31 @@ function renderPolicy(box: HTMLElement, t: Tenant, p: Policy, errEl: HTMLElement
   const minAge = h("input", { id: "pol-min-age", type: "number", min: "0", max: "120", value: p.minimumAge === null ? "" : String(p.minimumAge) });
   const types = h("input", { id: "pol-doc-types", type: "text", value: list(p.acceptedDocumentTypes), placeholder: "any (e.g. id_card, passport)" });
   const countries = h("input", { id: "pol-countries", type: "text", value: list(p.acceptedCountries), placeholder: "any (e.g. ES, PT)" });
-  const level = h("select", { id: "pol-liveness" }, h("option", { value: "" }, "not enforced"), LEVELS.map((l) => h("option", { value: l, selected: p.requiredLivenessLevel === l }, l)));
-  const similarity = h("input", { id: "pol-similarity", type: "number", min: "0", max: "1", step: "0.01", value: p.minimumFaceSimilarity === null ? "" : String(p.minimumFaceSimilarity) });
+  const level = h(
+    "select",
+    { id: "pol-liveness" },
+    h("option", { value: "" }, "not enforced"),
+    LEVELS.map((l) => h("option", { value: l, selected: p.requiredLivenessLevel === l }, l)),
+  );
+  const similarity = h("input", {
+    id: "pol-similarity",
+    type: "number",
+    min: "0",
+    max: "1",
+    step: "0.01",
+    value: p.minimumFaceSimilarity === null ? "" : String(p.minimumFaceSimilarity),
+  });
   const retakes = h("input", { id: "pol-retakes", type: "number", min: "0", max: "10", value: String(p.maxRetakes) });
-  const selects = Object.fromEntries(MISMATCHES.map((code) => [code, h("select", { id: `pol-${code}` }, (["review", "decline"] as const).map((a) => h("option", { value: a, selected: p.onMismatch[code] === a }, a)))])) as Record<Mismatch, HTMLSelectElement>;
+  const selects = Object.fromEntries(
+    MISMATCHES.map((code) => [
+      code,
+      h(
+        "select",
+        { id: `pol-${code}` },
+        (["review", "decline"] as const).map((a) => h("option", { value: a, selected: p.onMismatch[code] === a }, a)),
+      ),
+    ]),
+  ) as Record<Mismatch, HTMLSelectElement>;
   const status = h("span", { class: "muted", id: "policy-status" }, `Version ${p.version}${p.updatedAt ? `, set ${fmtTime(p.updatedAt)}` : " (defaults)"}`);
   const form = h(
     "form",
@@ -357,7 +455,11 @@ function renderPolicy(box: HTMLElement, t: Tenant, p: Policy, errEl: HTMLElement
       }
     }, errEl);
   });
-  fill(box, h("p", { class: "muted small" }, "Applied by the gateway to every vendor's result: it can only make a decision stricter. Empty = not enforced."), form);
+  fill(
+    box,
+    h("p", { class: "muted small" }, "Applied by the gateway to every vendor's result: it can only make a decision stricter. Empty = not enforced."),
+    form,
+  );
 }
 
 function routingEditor(t: Tenant) {
@@ -401,8 +503,32 @@ function routingEditor(t: Tenant) {
             },
             "Make primary",
           ),
-          h("button", { class: "btn btn-small", type: "button", dataset: { action: "up" }, disabled: i === 0, title: "Move up", "aria-label": `Move ${label} up`, onclick: () => move(i, i - 1) }, "↑"),
-          h("button", { class: "btn btn-small", type: "button", dataset: { action: "down" }, disabled: i === draft.length - 1, title: "Move down", "aria-label": `Move ${label} down`, onclick: () => move(i, i + 1) }, "↓"),
+          h(
+            "button",
+            {
+              class: "btn btn-small",
+              type: "button",
+              dataset: { action: "up" },
+              disabled: i === 0,
+              title: "Move up",
+              "aria-label": `Move ${label} up`,
+              onclick: () => move(i, i - 1),
+            },
+            "↑",
+          ),
+          h(
+            "button",
+            {
+              class: "btn btn-small",
+              type: "button",
+              dataset: { action: "down" },
+              disabled: i === draft.length - 1,
+              title: "Move down",
+              "aria-label": `Move ${label} down`,
+              onclick: () => move(i, i + 1),
+            },
+            "↓",
+          ),
           h(
             "button",
             {
@@ -424,33 +550,43 @@ function routingEditor(t: Tenant) {
   });
   if (!draft.length) list.append(h("li", { class: "muted" }, "Empty list: every active account is tried in creation order."));
   const unused = t.vendorAccounts.filter((a) => !draft.includes(a.id));
-  const addSel = h("select", { "aria-label": "Account to add to the routing", id: "route-add-select" }, unused.map((a) => h("option", { value: a.id }, `${accountLabel(a)} (${a.id})`)));
+  const addSel = h(
+    "select",
+    { "aria-label": "Account to add to the routing", id: "route-add-select" },
+    unused.map((a) => h("option", { value: a.id }, `${accountLabel(a)} (${a.id})`)),
+  );
   const msg = h("span", { class: dirty ? "dirty" : "muted", id: "route-status" }, dirty ? "Unsaved changes" : "Saved routing is in effect");
   const errEl = h("p", { class: "form-error", role: "alert", hidden: true });
   const saveBtn = h("button", { class: "btn btn-primary", type: "button", id: "route-save", disabled: !dirty }, "Save routing");
-  saveBtn.addEventListener("click", () =>
-    void run(async () => {
-      saveBtn.disabled = true;
-      const body: Routing = { default: [...state.draft!], rules: t.routing?.rules ?? [] };
-      const res = await api((headers) => gateway.PUT("/admin/tenants/{id}/routing", { headers, params: tenantPath(t), body }));
-      t.routing = res.routing;
-      state.draft = [...res.routing.default];
-      renderTenantDetail();
-      renderTenantList();
-      const s = document.querySelector<HTMLElement>("#route-status");
-      if (s) {
-        s.className = "saved";
-        s.textContent = "Routing saved: new verifications use this order now.";
-      }
-    }, errEl).finally(() => {
-      if (document.body.contains(saveBtn)) saveBtn.disabled = JSON.stringify(defaultRoute(t)) === JSON.stringify(state.draft);
-    }),
+  saveBtn.addEventListener(
+    "click",
+    () =>
+      void run(async () => {
+        saveBtn.disabled = true;
+        const body: Routing = { default: [...state.draft!], rules: t.routing?.rules ?? [] };
+        const res = await api((headers) => gateway.PUT("/admin/tenants/{id}/routing", { headers, params: tenantPath(t), body }));
+        t.routing = res.routing;
+        state.draft = [...res.routing.default];
+        renderTenantDetail();
+        renderTenantList();
+        const s = document.querySelector<HTMLElement>("#route-status");
+        if (s) {
+          s.className = "saved";
+          s.textContent = "Routing saved: new verifications use this order now.";
+        }
+      }, errEl).finally(() => {
+        if (document.body.contains(saveBtn)) saveBtn.disabled = JSON.stringify(defaultRoute(t)) === JSON.stringify(state.draft);
+      }),
   );
   return h(
     "div",
     {},
     h("h3", {}, "Routing: default vendor accounts"),
-    h("p", { class: "muted small" }, "Tried in this order; the gateway falls over to the next account on a technical failure, never on a decision. Saving takes effect immediately, no deploy needed."),
+    h(
+      "p",
+      { class: "muted small" },
+      "Tried in this order; the gateway falls over to the next account on a technical failure, never on a decision. Saving takes effect immediately, no deploy needed.",
+    ),
     list,
     unused.length
       ? h(
@@ -498,7 +634,11 @@ function routingEditor(t: Tenant) {
 
 function addAccountForm(t: Tenant) {
   const vendors = state.vendors || [];
-  const vendorSel = h("select", { id: "acct-vendor", name: "vendor", required: true }, vendors.map((v) => h("option", { value: v.vendor }, v.vendor)));
+  const vendorSel = h(
+    "select",
+    { id: "acct-vendor", name: "vendor", required: true },
+    vendors.map((v) => h("option", { value: v.vendor }, v.vendor)),
+  );
   const name = h("input", { id: "acct-name", name: "name", type: "text", required: true, maxlength: "200", placeholder: "e.g. DMS production" });
   const baseUrl = h("input", { id: "acct-baseurl", name: "baseUrl", type: "url", placeholder: "" });
   const creds = h("textarea", { id: "acct-credentials", name: "credentials", spellcheck: "false", autocomplete: "off" });
@@ -526,7 +666,12 @@ function addAccountForm(t: Tenant) {
     h("label", { for: "acct-settings" }, "Settings (JSON)"),
     settings,
     h("span"),
-    h("div", {}, h("button", { class: "btn btn-primary", type: "submit" }, "Add vendor account"), h("span", { class: "muted small" }, "  Credentials are write-only: they are encrypted and only shown masked.")),
+    h(
+      "div",
+      {},
+      h("button", { class: "btn btn-primary", type: "submit" }, "Add vendor account"),
+      h("span", { class: "muted small" }, "  Credentials are write-only: they are encrypted and only shown masked."),
+    ),
     errEl,
   );
   form.addEventListener("submit", (ev) => {
@@ -543,7 +688,12 @@ function addAccountForm(t: Tenant) {
       } catch {
         throw new Error("Settings must be valid JSON.");
       }
-      const body: Schemas["CreateVendorAccount"] = { vendor: vendorSel.value as VendorAccount["vendor"], name: name.value.trim(), credentials, settings: parsedSettings };
+      const body: Schemas["CreateVendorAccount"] = {
+        vendor: vendorSel.value as VendorAccount["vendor"],
+        name: name.value.trim(),
+        credentials,
+        settings: parsedSettings,
+      };
       if (baseUrl.value.trim()) body.baseUrl = baseUrl.value.trim();
       await api((headers) => gateway.POST("/admin/tenants/{id}/vendor-accounts", { headers, params: tenantPath(t), body }));
       creds.value = ""; // never keep a secret in the page longer than needed
@@ -557,7 +707,8 @@ async function issueApiKey(t: Tenant) {
   await run(async () => {
     const r = await api((headers) => gateway.POST("/admin/tenants/{id}/api-keys", { headers, params: tenantPath(t) }));
     const box = document.querySelector<HTMLElement>("#tenant-key-box");
-    if (box) fill(box, h("div", { class: "card notice" }, h("strong", {}, "New API key (shown once, copy it now): "), h("div", { class: "secret mono" }, r.apiKey)));
+    if (box)
+      fill(box, h("div", { class: "card notice" }, h("strong", {}, "New API key (shown once, copy it now): "), h("div", { class: "secret mono" }, r.apiKey)));
     document.querySelector("#api-keys")?.replaceWith(apiKeysPanel(t, lifecycle));
   });
 }
@@ -580,7 +731,11 @@ async function loadHealth() {
             title: "Circuit",
             cell: (a) => [
               a.circuit === "unknown"
-                ? h("span", { class: "badge", title: "No gateway process has called this account lately (each breaker publishes its transitions to Redis)." }, "not tracked")
+                ? h(
+                    "span",
+                    { class: "badge", title: "No gateway process has called this account lately (each breaker publishes its transitions to Redis)." },
+                    "not tracked",
+                  )
                 : h("span", { title: a.circuitSince ? `since ${fmtTime(a.circuitSince)}` : "" }, badge("circuit", a.circuit, a.circuit.replace("_", " "))),
               a.disabled ? h("span", { class: "badge bad" }, "disabled") : null,
             ],
@@ -590,7 +745,13 @@ async function loadHealth() {
             title: "Error rate",
             num: true,
             cell: (a) =>
-              a.last15Minutes.calls ? h("span", { class: a.last15Minutes.errorRate >= 0.2 ? "badge bad" : a.last15Minutes.errorRate > 0 ? "badge warn" : "badge ok" }, fmtPct(a.last15Minutes.errorRate)) : "—",
+              a.last15Minutes.calls
+                ? h(
+                    "span",
+                    { class: a.last15Minutes.errorRate >= 0.2 ? "badge bad" : a.last15Minutes.errorRate > 0 ? "badge warn" : "badge ok" },
+                    fmtPct(a.last15Minutes.errorRate),
+                  )
+                : "—",
           },
           { title: "p50", num: true, cell: (a) => fmtMs(a.last15Minutes.p50LatencyMs) },
           { title: "p95", num: true, cell: (a) => fmtMs(a.last15Minutes.p95LatencyMs) },
@@ -601,7 +762,11 @@ async function loadHealth() {
             nowrap: true,
             cell: (a) =>
               a.health && a.health.ok !== null
-                ? h("span", { class: a.health.ok ? "badge ok" : "badge bad", title: `${a.health.detail || ""} (${fmtTime(a.health.checkedAt)})` }, a.health.ok ? "healthy" : "unhealthy")
+                ? h(
+                    "span",
+                    { class: a.health.ok ? "badge ok" : "badge bad", title: `${a.health.detail || ""} (${fmtTime(a.health.checkedAt)})` },
+                    a.health.ok ? "healthy" : "unhealthy",
+                  )
                 : "—",
           },
         ],
@@ -618,8 +783,15 @@ async function loadQueues() {
   if (!el.firstChild) loading(el);
   await run(async () => {
     const r = await api((headers) => gateway.GET("/admin/queues", { headers }));
-    const stat = (label: string, value: string, cls?: string) => h("div", { class: "stat" }, h("div", { class: "label" }, label), h("div", { class: `value ${cls || ""}` }, value));
-    fill($("#queues-stats"), stat("Redis", r.redis), stat("Outbox backlog", String(r.outbox.backlog)), stat("Outbox due now", String(r.outbox.due)), stat("Oldest due job", fmtAge(r.outbox.oldestDueAgeMs)));
+    const stat = (label: string, value: string, cls?: string) =>
+      h("div", { class: "stat" }, h("div", { class: "label" }, label), h("div", { class: `value ${cls || ""}` }, value));
+    fill(
+      $("#queues-stats"),
+      stat("Redis", r.redis),
+      stat("Outbox backlog", String(r.outbox.backlog)),
+      stat("Outbox due now", String(r.outbox.due)),
+      stat("Oldest due job", fmtAge(r.outbox.oldestDueAgeMs)),
+    );
     $("#queues-at").textContent = `updated ${fmtTime(r.at)}`;
     type Queue = (typeof r.queues)[number];
     const c = (k: string) => (q: Queue) => (q.counts ? String(q.counts[k] || 0) : "—");
@@ -634,7 +806,15 @@ async function loadQueues() {
           { title: "Prioritized", num: true, cell: c("prioritized") },
           { title: "Failed", num: true, cell: c("failed") },
           { title: "Completed", num: true, cell: c("completed") },
-          { title: "Status", cell: (q) => (q.error ? h("span", { class: "badge bad" }, q.error) : q.paused ? h("span", { class: "badge warn" }, "paused") : h("span", { class: "badge ok" }, "running")) },
+          {
+            title: "Status",
+            cell: (q) =>
+              q.error
+                ? h("span", { class: "badge bad" }, q.error)
+                : q.paused
+                  ? h("span", { class: "badge warn" }, "paused")
+                  : h("span", { class: "badge ok" }, "running"),
+          },
         ],
         r.queues,
         { rowData: (q) => ({ queue: q.name }) },
@@ -661,17 +841,28 @@ async function loadVerifications(more = false) {
     loading(el);
   }
   await run(async () => {
-    const query = { tenantId: opt(input("#ver-tenant").value.trim()), status: opt<Status>(select("#ver-status").value), cursor: more ? (state.verCursor ?? undefined) : undefined };
+    const query = {
+      tenantId: opt(input("#ver-tenant").value.trim()),
+      status: opt<Status>(select("#ver-status").value),
+      cursor: more ? (state.verCursor ?? undefined) : undefined,
+    };
     const r = await api((headers) => gateway.GET("/admin/verifications", { headers, params: { query } }));
     state.verCursor = r.nextCursor;
     $("#ver-more").hidden = !r.nextCursor;
     const columns: Column<VerificationRow>[] = [
       { title: "Verification", cell: (v) => [idText(v.id), h("div", { class: "muted small" }, fmtTime(v.createdAt), " · tenant ", idText(v.tenantId))] },
-      { title: "Reference · vendor", cell: (v) => [h("div", { class: "wrap" }, v.reference || "—"), h("div", { class: "muted small" }, v.vendor || "no vendor yet")] },
+      {
+        title: "Reference · vendor",
+        cell: (v) => [h("div", { class: "wrap" }, v.reference || "—"), h("div", { class: "muted small" }, v.vendor || "no vendor yet")],
+      },
       { title: "Status", nowrap: true, cell: (v) => [badge("verification", v.status), v.decision ? [" ", badge("decision", v.decision)] : null] },
       { title: "Reasons", cell: (v) => (v.reasons.length ? v.reasons.map((x) => h("div", { class: "mono" }, x.code)) : "—") },
     ];
-    showPage(el, more, "tbody", columns, r.data, { empty: "No verifications match.", rowData: (v) => ({ verificationId: v.id }), onRowClick: (v) => void openVerification(v.id) });
+    showPage(el, more, "tbody", columns, r.data, {
+      empty: "No verifications match.",
+      rowData: (v) => ({ verificationId: v.id }),
+      onRowClick: (v) => void openVerification(v.id),
+    });
     markSelectedVerification();
   });
 }
@@ -689,7 +880,10 @@ async function openVerification(id: string) {
     const r = await api((headers) => gateway.GET("/admin/verifications/{id}/events", { headers, params: { path: { id } } }));
     const v = r.verification;
     const checks = v.checks || {};
-    const checkRow = (name: string, c: { outcome: string; type?: string | null; country?: string | null; similarity?: number | null; level?: string | null } | undefined): Child => {
+    const checkRow = (
+      name: string,
+      c: { outcome: string; type?: string | null; country?: string | null; similarity?: number | null; level?: string | null } | undefined,
+    ): Child => {
       if (!c) return null;
       const extra: string[] = [];
       if (c.type) extra.push(c.type);
@@ -726,7 +920,16 @@ async function openVerification(id: string) {
         checkRow("Liveness", checks.liveness),
         checkRow("Face match", checks.faceMatch),
         v.reasons.length
-          ? [h("dt", {}, "Reasons"), h("dd", {}, v.reasons.map((x) => h("div", {}, h("span", { class: "mono" }, x.code), x.vendorCode ? ` (${x.vendor} ${x.vendorCode})` : "", x.message ? ` — ${x.message}` : "")))]
+          ? [
+              h("dt", {}, "Reasons"),
+              h(
+                "dd",
+                {},
+                v.reasons.map((x) =>
+                  h("div", {}, h("span", { class: "mono" }, x.code), x.vendorCode ? ` (${x.vendor} ${x.vendorCode})` : "", x.message ? ` — ${x.message}` : ""),
+                ),
+              ),
+            ]
           : null,
       ),
       h("h3", {}, `Event log (${r.data.length})`),
@@ -758,9 +961,15 @@ async function openVerification(id: string) {
         table<Call>(
           [
             { title: "Time", nowrap: true, cell: (c) => fmtTime(c.createdAt).slice(11) },
-            { title: "Endpoint", cell: (c) => [h("span", { class: "mono" }, c.endpoint), c.attempt > 1 ? h("span", { class: "muted small" }, ` try ${c.attempt}`) : null] },
+            {
+              title: "Endpoint",
+              cell: (c) => [h("span", { class: "mono" }, c.endpoint), c.attempt > 1 ? h("span", { class: "muted small" }, ` try ${c.attempt}`) : null],
+            },
             { title: "HTTP", num: true, cell: (c) => fmtNum(c.httpStatus) },
-            { title: "Outcome", cell: (c) => h("span", { class: c.outcome === "ok" ? "badge ok" : "badge bad" }, c.errorKind ? `${c.outcome} (${c.errorKind})` : c.outcome) },
+            {
+              title: "Outcome",
+              cell: (c) => h("span", { class: c.outcome === "ok" ? "badge ok" : "badge bad" }, c.errorKind ? `${c.outcome} (${c.errorKind})` : c.outcome),
+            },
             { title: "Latency", num: true, cell: (c) => fmtMs(c.latencyMs) },
           ],
           r.vendorCalls,
@@ -779,14 +988,26 @@ async function loadDeliveries(more = false) {
     if (!el.firstChild) loading(el);
   }
   await run(async () => {
-    const query = { tenantId: opt(input("#dlv-tenant").value.trim()), status: opt<DeliveryStatus>(select("#dlv-status").value), cursor: more ? (state.dlvCursor ?? undefined) : undefined };
+    const query = {
+      tenantId: opt(input("#dlv-tenant").value.trim()),
+      status: opt<DeliveryStatus>(select("#dlv-status").value),
+      cursor: more ? (state.dlvCursor ?? undefined) : undefined,
+    };
     const r = await api((headers) => gateway.GET("/admin/webhook-deliveries", { headers, params: { query } }));
     state.dlvCursor = r.nextCursor;
     $("#dlv-more").hidden = !r.nextCursor;
     const columns: Column<Delivery>[] = [
       { title: "Delivery", cell: (d) => [idText(d.id), h("div", { class: "muted small" }, fmtTime(d.createdAt))] },
       { title: "Event", cell: (d) => [h("div", { class: "mono" }, d.eventType), d.verificationId ? idText(d.verificationId) : null] },
-      { title: "Tenant / endpoint", wrap: true, cell: (d) => [idText(d.tenantId), h("div", { class: "mono" }, d.endpointUrl), d.endpointDisabled ? h("span", { class: "badge bad" }, "endpoint disabled") : null] },
+      {
+        title: "Tenant / endpoint",
+        wrap: true,
+        cell: (d) => [
+          idText(d.tenantId),
+          h("div", { class: "mono" }, d.endpointUrl),
+          d.endpointDisabled ? h("span", { class: "badge bad" }, "endpoint disabled") : null,
+        ],
+      },
       { title: "Status", cell: (d) => badge("delivery", d.status) },
       { title: "Attempts", num: true, cell: (d) => h("span", { class: "attempt-count" }, String(d.attempts.length)) },
       { title: "Last HTTP", num: true, cell: (d) => fmtNum(d.lastHttpStatus) },
@@ -930,7 +1151,13 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#tenant-filter").addEventListener("input", renderTenantList);
   $("#ver-more").addEventListener("click", () => void loadVerifications(true));
   $("#dlv-more").addEventListener("click", () => void loadDeliveries(true));
-  const onEnter: Record<string, Tab> = { "ver-tenant": "verifications", "dlv-tenant": "deliveries", "health-tenant": "health", "evt-account": "events", "evt-type": "events" };
+  const onEnter: Record<string, Tab> = {
+    "ver-tenant": "verifications",
+    "dlv-tenant": "deliveries",
+    "health-tenant": "health",
+    "evt-account": "events",
+    "evt-type": "events",
+  };
   for (const [id, tab] of Object.entries(onEnter))
     $(`#${id}`).addEventListener("keydown", (ev) => {
       if ((ev as KeyboardEvent).key === "Enter") void loaders[tab]();
