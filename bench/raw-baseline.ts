@@ -59,7 +59,8 @@ class HttpError extends Error {
 // `timestamp(3)` columns hold UTC (Prisma's convention): read them as UTC whatever the machine's zone
 const TIMESTAMP_OID = 1114;
 const utcTypes = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === TIMESTAMP_OID ? (s: string) => new Date(`${s.replace(" ", "T")}Z`) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === TIMESTAMP_OID ? (s: string) => new Date(`${s.replace(" ", "T")}Z`) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -185,14 +186,27 @@ export async function startRawBaseline(o: RawBaselineOptions): Promise<RawBaseli
     if (!Array.isArray(checks) || checks.length === 0 || !checks.every((c) => CHECKS.has(c))) throw new HttpError(400, "invalid checks", "$.checks");
     const images = (body.document?.images ?? []) as Record<string, unknown>[];
     if (!Array.isArray(images) || images.length > 4) throw new HttpError(400, "invalid images", "$.document.images");
-    const sealedImages = images.map((img, i) => ({ side: img.side, contentType: img.contentType, data: decodeImage(img.data, img.contentType, `$.document.images[${i}].data`, maxImage).base64 }));
-    const selfie = body.selfie ? { contentType: body.selfie.contentType, data: decodeImage(body.selfie.data, body.selfie.contentType, "$.selfie.data", maxImage).base64 } : undefined;
+    const sealedImages = images.map((img, i) => ({
+      side: img.side,
+      contentType: img.contentType,
+      data: decodeImage(img.data, img.contentType, `$.document.images[${i}].data`, maxImage).base64,
+    }));
+    const selfie = body.selfie
+      ? { contentType: body.selfie.contentType, data: decodeImage(body.selfie.data, body.selfie.contentType, "$.selfie.data", maxImage).base64 }
+      : undefined;
 
     const routed = ((tenant.routing?.default ?? []) as string[]).filter((id) => (tenant.accounts as string[]).includes(id));
     const routePlan = { accounts: routed, resolved: routed.length };
     const id = newId("ver");
     // the gateway's sealed format: the input with images as base64, here the text as received (no re-encoding)
-    const plain = { subject: body.subject, document: body.document ? { type: body.document.type, country: body.document.country, images: sealedImages } : undefined, selfie, faceCapture: body.faceCapture, hosted: body.hosted, tags: body.tags };
+    const plain = {
+      subject: body.subject,
+      document: body.document ? { type: body.document.type, country: body.document.country, images: sealedImages } : undefined,
+      selfie,
+      faceCapture: body.faceCapture,
+      hosted: body.hosted,
+      tags: body.tags,
+    };
     const sealed = encryptBytes(o.masterKey, Buffer.from(JSON.stringify(plain)), `verification-input:${id}`);
     const now = new Date();
     const at = now.toISOString();
@@ -243,7 +257,16 @@ export async function startRawBaseline(o: RawBaselineOptions): Promise<RawBaseli
     const id = newId("iwh");
     // sealed at rest until ingested, bound to its row (the gateway's format)
     const sealedBody = raw.length === 0 ? raw : encryptBytes(o.masterKey, raw, `inbound-webhook:${id}`);
-    await pool.query(INGEST_SQL, [id, vendor, account.id, JSON.stringify(headers), JSON.stringify(Object.fromEntries(query)), sealedBody, new Date().toISOString(), JSON.stringify({ inboundWebhookId: id })]);
+    await pool.query(INGEST_SQL, [
+      id,
+      vendor,
+      account.id,
+      JSON.stringify(headers),
+      JSON.stringify(Object.fromEntries(query)),
+      sealedBody,
+      new Date().toISOString(),
+      JSON.stringify({ inboundWebhookId: id }),
+    ]);
     await redis.lpush(`${o.prefix}:baseline:ingest`, `ingest-${id}`);
     send(res, 200, { received: true, id });
   }
@@ -279,7 +302,13 @@ export async function startRawBaseline(o: RawBaselineOptions): Promise<RawBaseli
     };
     route().catch((e: unknown) => {
       if (res.headersSent) return res.destroy();
-      if (e instanceof HttpError) return send(res, e.status, { title: e.title, ...(e.path ? { errors: [{ path: e.path, message: e.title }] } : {}) }, { "content-type": "application/problem+json" });
+      if (e instanceof HttpError)
+        return send(
+          res,
+          e.status,
+          { title: e.title, ...(e.path ? { errors: [{ path: e.path, message: e.title }] } : {}) },
+          { "content-type": "application/problem+json" },
+        );
       send(res, 500, { title: "internal error" });
     });
   });
@@ -309,7 +338,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     console.error("raw baseline: DATABASE_URL and MASTER_KEY (32 bytes, hex or base64) are required");
     process.exit(2);
   }
-  const b = await startRawBaseline({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", masterKey, prefix: process.env.QUEUE_PREFIX ?? "bench", port: Number(process.env.PORT ?? 0) });
+  const b = await startRawBaseline({
+    databaseUrl: process.env.DATABASE_URL,
+    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    masterKey,
+    prefix: process.env.QUEUE_PREFIX ?? "bench",
+    port: Number(process.env.PORT ?? 0),
+  });
   console.log(`raw baseline listening on ${b.url}`);
   process.on("SIGTERM", () => void b.close().then(() => process.exit(0)));
 }

@@ -102,7 +102,12 @@ function commonEnv(databaseUrl: string, prefix: string): Record<string, string> 
 }
 
 async function startGateway(name: string, mode: string[], env: Record<string, string>, port: number): Promise<NodeProcess> {
-  const p = spawnNode(name, gatewayArgs(mode), { PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...env }, { profileHook: cfg.profile, logFile: logFileOf(name) });
+  const p = spawnNode(
+    name,
+    gatewayArgs(mode),
+    { PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...env },
+    { profileHook: cfg.profile, logFile: logFileOf(name) },
+  );
   processes.push(p);
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, p);
   return p;
@@ -140,7 +145,16 @@ async function measure(proc: NodeProcess, base: string, t: Target): Promise<Run>
   const startRssMb = rssMb(proc.pid);
   const cpu0 = cpuSeconds(proc.pid);
   const r = await load(base, t, cfg.seconds);
-  return { rps: Math.round(r.requests.average * 10) / 10, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, peakRssMb: peakRssMb(proc.pid), startRssMb, cpuSeconds: Math.round((cpuSeconds(proc.pid) - cpu0) * 10) / 10 };
+  return {
+    rps: Math.round(r.requests.average * 10) / 10,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    peakRssMb: peakRssMb(proc.pid),
+    startRssMb,
+    cpuSeconds: Math.round((cpuSeconds(proc.pid) - cpu0) * 10) / 10,
+  };
 }
 let rssResetRefused = false;
 
@@ -152,7 +166,13 @@ interface PathResult {
   profile?: string;
 }
 
-async function compare(path: string, title: string, sides: { gateway: [NodeProcess, string]; baseline: [NodeProcess, string] }, t: Target, profile: boolean): Promise<PathResult> {
+async function compare(
+  path: string,
+  title: string,
+  sides: { gateway: [NodeProcess, string]; baseline: [NodeProcess, string] },
+  t: Target,
+  profile: boolean,
+): Promise<PathResult> {
   log(`${title}: warm-up, then ${cfg.rounds} rounds of ${cfg.seconds} s each side`);
   if (cfg.warmupSeconds > 0) for (const [, base] of [sides.gateway, sides.baseline]) await load(base, t, cfg.warmupSeconds);
   const result: PathResult = { path, title, gateway: [], baseline: [] };
@@ -165,7 +185,8 @@ async function compare(path: string, title: string, sides: { gateway: [NodeProce
   return result;
 }
 
-const fmtRun = (r: Run) => `${r.rps} req/s p50 ${r.p50} p99 ${r.p99} ms rss ${r.peakRssMb} MB (from ${r.startRssMb})${r.non2xx || r.errors ? ` NON-2XX ${r.non2xx} errors ${r.errors}` : ""}`;
+const fmtRun = (r: Run) =>
+  `${r.rps} req/s p50 ${r.p50} p99 ${r.p99} ms rss ${r.peakRssMb} MB (from ${r.startRssMb})${r.non2xx || r.errors ? ` NON-2XX ${r.non2xx} errors ${r.errors}` : ""}`;
 
 async function profileRun(path: string, proc: NodeProcess, work: () => Promise<unknown>): Promise<string> {
   const file = `${PROFILES}/${path}.cpuprofile`;
@@ -191,8 +212,15 @@ function verificationBody(reference: string, front: Buffer, selfie: Buffer) {
 
 function multipartBody(request: unknown, files: { field: string; name: string; type: string; data: Buffer }[]): { boundary: string; body: Buffer } {
   const boundary = `bench${randomBytes(8).toString("hex")}`;
-  const parts: Buffer[] = [Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="request"\r\ncontent-type: application/json\r\n\r\n${JSON.stringify(request)}\r\n`)];
-  for (const f of files) parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${f.field}"; filename="${f.name}"\r\ncontent-type: ${f.type}\r\n\r\n`), f.data, Buffer.from("\r\n"));
+  const parts: Buffer[] = [
+    Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="request"\r\ncontent-type: application/json\r\n\r\n${JSON.stringify(request)}\r\n`),
+  ];
+  for (const f of files)
+    parts.push(
+      Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${f.field}"; filename="${f.name}"\r\ncontent-type: ${f.type}\r\n\r\n`),
+      f.data,
+      Buffer.from("\r\n"),
+    );
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return { boundary, body: Buffer.concat(parts) };
 }
@@ -253,7 +281,13 @@ async function startReceiver() {
 }
 
 const SHAREID_CREDENTIALS = { apiKey: "sandbox-shareid-key", businessHash: "sandbox-business" };
-const shareidBody = (front: Buffer) => JSON.stringify({ reference: "e2e", checks: ["document"], subject: { firstName: "Robert", lastName: "Martin" }, document: { type: "id_card", country: "FR", images: [{ side: "front", contentType: "image/jpeg", data: front.toString("base64") }] } });
+const shareidBody = (front: Buffer) =>
+  JSON.stringify({
+    reference: "e2e",
+    checks: ["document"],
+    subject: { firstName: "Robert", lastName: "Martin" },
+    document: { type: "id_card", country: "FR", images: [{ side: "front", contentType: "image/jpeg", data: front.toString("base64") }] },
+  });
 
 async function acceptMany(base: string, apiKey: string, body: string, count: number, concurrency = 16): Promise<string[]> {
   const ids: string[] = [];
@@ -280,7 +314,11 @@ let sandboxUrl = "";
 async function main() {
   log(`config ${JSON.stringify(cfg)}; load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}`);
   const sandboxPort = await freePort();
-  sandbox = spawnNode("sandbox", ["--import", "tsx", "src/sandbox/main.ts"], { SANDBOX_PORT: String(sandboxPort), SANDBOX_HOST: "127.0.0.1", LOG_LEVEL: "warn" });
+  sandbox = spawnNode("sandbox", ["--import", "tsx", "src/sandbox/main.ts"], {
+    SANDBOX_PORT: String(sandboxPort),
+    SANDBOX_HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+  });
   processes.push(sandbox);
   sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   await waitForHttp(`${sandboxUrl}/`, sandbox);
@@ -307,14 +345,23 @@ async function apiSection(paths: string[]) {
   const gw = await startGateway("gateway --api", ["--api"], { ...commonEnv(db, prefix), NODE_ENV: "production" }, gwPort);
   const gwUrl = `http://127.0.0.1:${gwPort}`;
   const blPort = await freePort();
-  const bl = spawnNode("raw baseline", ["--import", "tsx", "bench/raw-baseline.ts"], { DATABASE_URL: db, REDIS_URL, MASTER_KEY, QUEUE_PREFIX: prefix, PORT: String(blPort) }, { logFile: logFileOf("raw baseline") });
+  const bl = spawnNode(
+    "raw baseline",
+    ["--import", "tsx", "bench/raw-baseline.ts"],
+    { DATABASE_URL: db, REDIS_URL, MASTER_KEY, QUEUE_PREFIX: prefix, PORT: String(blPort) },
+    { logFile: logFileOf("raw baseline") },
+  );
   processes.push(bl);
   const blUrl = `http://127.0.0.1:${blPort}`;
   await waitForHttp(`${blUrl}/healthz`, bl);
 
   const t = await createTenant(gwUrl, ADMIN_TOKEN, [
     { vendor: "dms", baseUrl: `${sandboxUrl}/dms`, credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["bench"] } },
-    { vendor: "verificaridentidad", baseUrl: `${sandboxUrl}/verificaridentidad`, credentials: { apiUser: "bench", apiToken: "bench", webhookUser: "bench-hook", webhookPassword: "bench-hook-password" } },
+    {
+      vendor: "verificaridentidad",
+      baseUrl: `${sandboxUrl}/verificaridentidad`,
+      credentials: { apiUser: "bench", apiToken: "bench", webhookUser: "bench-hook", webhookPassword: "bench-hook-password" },
+    },
   ]);
   const vi = t.accounts.find((a) => a.vendor === "verificaridentidad")!;
   const auth = { authorization: `Bearer ${t.apiKey}`, "content-type": "application/json" };
@@ -323,18 +370,54 @@ async function apiSection(paths: string[]) {
 
   const small = verificationBody("bench", await jpegOf(8 * 1024, 1), await jpegOf(8 * 1024, 2));
   const big = verificationBody("bench", await jpegOf(1024 * 1024, 3), await jpegOf(1024 * 1024, 4));
-  if (paths.includes("accept-small")) out.push(await compare("accept-small", "accept, document + selfie of 8 KB", sides, { method: "POST", path: "/v1/verifications", headers: auth, body: small }, true));
-  if (paths.includes("accept-2mb")) out.push(await compare("accept-2mb", `accept, two 1 MB images (${(big.length / 1e6).toFixed(1)} MB body)`, sides, { method: "POST", path: "/v1/verifications", headers: auth, body: big }, true));
+  if (paths.includes("accept-small"))
+    out.push(
+      await compare(
+        "accept-small",
+        "accept, document + selfie of 8 KB",
+        sides,
+        { method: "POST", path: "/v1/verifications", headers: auth, body: small },
+        true,
+      ),
+    );
+  if (paths.includes("accept-2mb"))
+    out.push(
+      await compare(
+        "accept-2mb",
+        `accept, two 1 MB images (${(big.length / 1e6).toFixed(1)} MB body)`,
+        sides,
+        { method: "POST", path: "/v1/verifications", headers: auth, body: big },
+        true,
+      ),
+    );
   if (paths.includes("ingest")) {
     const hook = readFileSync(`${ROOT}src/adapters/verificaridentidad/fixtures/webhook-5001.json`, "utf8");
     const basic = `Basic ${Buffer.from("bench-hook:bench-hook-password").toString("base64")}`;
-    out.push(await compare("ingest", "vendor webhook ingest (VerificarIdentidad Estado, Basic auth)", sides, { method: "POST", path: `/hooks/verificaridentidad/${vi.id}`, headers: { authorization: basic, "content-type": "application/json" }, body: hook }, true));
+    out.push(
+      await compare(
+        "ingest",
+        "vendor webhook ingest (VerificarIdentidad Estado, Basic auth)",
+        sides,
+        { method: "POST", path: `/hooks/verificaridentidad/${vi.id}`, headers: { authorization: basic, "content-type": "application/json" }, body: hook },
+        true,
+      ),
+    );
   }
   if (paths.includes("read") || paths.includes("list")) {
     const ids = await acceptMany(gwUrl, t.apiKey, verificationBody("bench-list", await jpegOf(2048, 5), await jpegOf(2048, 6)), 25, 4);
     const get = { authorization: `Bearer ${t.apiKey}` };
-    if (paths.includes("read")) out.push(await compare("read", "read, GET /v1/verifications/:id", sides, { method: "GET", path: `/v1/verifications/${ids[0]}`, headers: get }, false));
-    if (paths.includes("list")) out.push(await compare("list", "list, GET /v1/verifications?reference=&limit=20", sides, { method: "GET", path: "/v1/verifications?reference=bench-list&limit=20", headers: get }, false));
+    if (paths.includes("read"))
+      out.push(await compare("read", "read, GET /v1/verifications/:id", sides, { method: "GET", path: `/v1/verifications/${ids[0]}`, headers: get }, false));
+    if (paths.includes("list"))
+      out.push(
+        await compare(
+          "list",
+          "list, GET /v1/verifications?reference=&limit=20",
+          sides,
+          { method: "GET", path: "/v1/verifications?reference=bench-list&limit=20", headers: get },
+          false,
+        ),
+      );
   }
   results.throughput = out;
 
@@ -354,7 +437,12 @@ async function apiSection(paths: string[]) {
 async function uploads(gw: NodeProcess, gwUrl: string, apiKey: string) {
   const front = await jpegOf(cfg.uploadBytes, 7);
   const { boundary, body } = multipartBody(
-    { reference: "upload", checks: ["document", "liveness", "face_match"], subject: { firstName: "Juan", lastName: "Aparicio Lopez" }, document: { type: "id_card", country: "ES" } },
+    {
+      reference: "upload",
+      checks: ["document", "liveness", "face_match"],
+      subject: { firstName: "Juan", lastName: "Aparicio Lopez" },
+      document: { type: "id_card", country: "ES" },
+    },
     [
       { field: "document_front", name: "front.jpg", type: "image/jpeg", data: front },
       { field: "selfie", name: "selfie.jpg", type: "image/jpeg", data: await jpegOf(8 * 1024, 8) },
@@ -366,18 +454,35 @@ async function uploads(gw: NodeProcess, gwUrl: string, apiKey: string) {
     resetPeakRss(gw.pid);
     const before = rssMb(gw.pid);
     const t0 = performance.now();
-    const statuses = await Promise.all(Array.from({ length: cfg.uploads }, () => post(`${gwUrl}/v1/verifications`, { authorization: `Bearer ${apiKey}`, "content-type": `multipart/form-data; boundary=${boundary}` }, body)));
-    rounds.push({ rssBeforeMb: before, peakRssMb: peakRssMb(gw.pid), seconds: Math.round(performance.now() - t0) / 1000, accepted: statuses.filter((s) => s === 202).length, statuses: [...new Set(statuses)] });
+    const statuses = await Promise.all(
+      Array.from({ length: cfg.uploads }, () =>
+        post(`${gwUrl}/v1/verifications`, { authorization: `Bearer ${apiKey}`, "content-type": `multipart/form-data; boundary=${boundary}` }, body),
+      ),
+    );
+    rounds.push({
+      rssBeforeMb: before,
+      peakRssMb: peakRssMb(gw.pid),
+      seconds: Math.round(performance.now() - t0) / 1000,
+      accepted: statuses.filter((s) => s === 202).length,
+      statuses: [...new Set(statuses)],
+    });
     log(`  round ${round + 1}: ${JSON.stringify(rounds.at(-1))}`);
   }
-  results.uploads = { bodyBytes: body.length, concurrent: cfg.uploads, rounds, note: "gateway only (a fresh --api process): the raw baseline takes JSON, not multipart" };
+  results.uploads = {
+    bodyBytes: body.length,
+    concurrent: cfg.uploads,
+    rounds,
+    note: "gateway only (a fresh --api process): the raw baseline takes JSON, not multipart",
+  };
 }
 
 /** A tenant routed to a ShareID account on the sandbox, and its webhook receiver. */
 async function shareidTenant(gatewayUrl: string) {
   const rx = await startReceiver();
   // the account's vendor concurrency out of the way: what is measured is the gateway
-  const t = await createTenant(gatewayUrl, ADMIN_TOKEN, [{ vendor: "shareid", baseUrl: `${sandboxUrl}/shareid`, credentials: SHAREID_CREDENTIALS, settings: { concurrency: 256 } }]);
+  const t = await createTenant(gatewayUrl, ADMIN_TOKEN, [
+    { vendor: "shareid", baseUrl: `${sandboxUrl}/shareid`, credentials: SHAREID_CREDENTIALS, settings: { concurrency: 256 } },
+  ]);
   const ep = await call(gatewayUrl, t.apiKey, "POST", "/v1/webhook-endpoints", { url: rx.url });
   rx.setSecret(ep.secret);
   return { rx, t };
@@ -409,7 +514,11 @@ async function e2eSection() {
     const c = new pg.Client({ connectionString: db });
     await c.connect();
     try {
-      return (await c.query("SELECT xact_commit::float8 AS transactions, tup_inserted::float8 AS inserted, tup_updated::float8 AS updated, tup_deleted::float8 AS deleted, tup_returned::float8 AS returned FROM pg_stat_database WHERE datname = current_database()")).rows[0] as Record<string, number>;
+      return (
+        await c.query(
+          "SELECT xact_commit::float8 AS transactions, tup_inserted::float8 AS inserted, tup_updated::float8 AS updated, tup_deleted::float8 AS deleted, tup_returned::float8 AS returned FROM pg_stat_database WHERE datname = current_database()",
+        )
+      ).rows[0] as Record<string, number>;
     } finally {
       await c.end();
     }
@@ -442,7 +551,9 @@ async function e2eSection() {
   const vendorCalls = (await call(sandboxUrl, "", "GET", "/_control/load")).shareid?.total ?? 0;
   await settle();
   const stats1 = await statsOf();
-  const postgresPerVerification = Object.fromEntries(Object.keys(stats0).map((k) => [k, Math.round(((stats1[k]! - stats0[k]!) / (sent.size + warm.size)) * 10) / 10]));
+  const postgresPerVerification = Object.fromEntries(
+    Object.keys(stats0).map((k) => [k, Math.round(((stats1[k]! - stats0[k]!) / (sent.size + warm.size)) * 10) / 10]),
+  );
   const profile = cfg.profile ? await profileRun("e2e", gw, openLoop) : undefined;
   const added: number[] = [];
   const types: Record<string, number> = {};
@@ -493,12 +604,22 @@ async function workersSection() {
       const ids = await acceptMany(apiUrl, t.apiKey, body, cfg.scaleCount);
       const workers: NodeProcess[] = [];
       const m0 = machineCpu();
-      const cpu0 = { pg: cpuSecondsOfCommand("postgres"), redis: cpuSecondsOfCommand("redis-server"), api: cpuSeconds(api.pid), sandbox: cpuSeconds(sandbox.pid) };
+      const cpu0 = {
+        pg: cpuSecondsOfCommand("postgres"),
+        redis: cpuSecondsOfCommand("redis-server"),
+        api: cpuSeconds(api.pid),
+        sandbox: cpuSeconds(sandbox.pid),
+      };
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: n }, async (_, i) => {
           const metricsPort = await freePort();
-          const w = spawnNode(`worker ${i + 1}/${n}`, gatewayArgs(["--worker"]), { ...env, WORKER_METRICS_PORT: String(metricsPort) }, { logFile: logFileOf(`worker ${i + 1} of ${n} round ${round + 1}`) });
+          const w = spawnNode(
+            `worker ${i + 1}/${n}`,
+            gatewayArgs(["--worker"]),
+            { ...env, WORKER_METRICS_PORT: String(metricsPort) },
+            { logFile: logFileOf(`worker ${i + 1} of ${n} round ${round + 1}`) },
+          );
           processes.push(w);
           workers.push(w);
           await waitForHttp(`http://127.0.0.1:${metricsPort}/healthz`, w, 120_000);
@@ -554,7 +675,14 @@ interface Row {
 }
 
 function summarizeRuns(runs: Run[]) {
-  return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)), startRssMb: Math.min(...runs.map((r) => r.startRssMb)), non2xx: runs.reduce((n, r) => n + r.non2xx + r.errors, 0) };
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+    startRssMb: Math.min(...runs.map((r) => r.startRssMb)),
+    non2xx: runs.reduce((n, r) => n + r.non2xx + r.errors, 0),
+  };
 }
 
 const TARGETS: Record<string, { ratio?: number; p99Factor?: number }> = {
@@ -572,22 +700,59 @@ function table(): { rows: Row[]; markdown: string } {
     const ratio = g.rps / b.rps;
     const target = TARGETS[p.path];
     const bad = g.non2xx || b.non2xx ? ` (non-2xx/errors: gateway ${g.non2xx}, baseline ${b.non2xx})` : "";
-    rows.push({ path: `${p.title}: req/s${bad}`, gateway: `${g.rps}`, baseline: `${b.rps}`, ratio: ratio.toFixed(2), target: target?.ratio ? `≥ ${target.ratio}` : "", result: target?.ratio ? mark(ratio >= target.ratio) : "—" });
-    rows.push({ path: `${p.title}: p50 / p99 ms`, gateway: `${g.p50} / ${g.p99}`, baseline: `${b.p50} / ${b.p99}`, ratio: `p99 ${(g.p99 / b.p99).toFixed(2)}×`, target: target?.p99Factor ? `p99 ≤ ${target.p99Factor}×` : "", result: target?.p99Factor ? mark(g.p99 <= target.p99Factor * b.p99) : "—" });
-    rows.push({ path: `${p.title}: peak RSS MB (resident when its rounds began)`, gateway: `${g.peakRssMb} (${g.startRssMb})`, baseline: `${b.peakRssMb} (${b.startRssMb})`, ratio: (g.peakRssMb / b.peakRssMb).toFixed(2), target: "", result: "—" });
+    rows.push({
+      path: `${p.title}: req/s${bad}`,
+      gateway: `${g.rps}`,
+      baseline: `${b.rps}`,
+      ratio: ratio.toFixed(2),
+      target: target?.ratio ? `≥ ${target.ratio}` : "",
+      result: target?.ratio ? mark(ratio >= target.ratio) : "—",
+    });
+    rows.push({
+      path: `${p.title}: p50 / p99 ms`,
+      gateway: `${g.p50} / ${g.p99}`,
+      baseline: `${b.p50} / ${b.p99}`,
+      ratio: `p99 ${(g.p99 / b.p99).toFixed(2)}×`,
+      target: target?.p99Factor ? `p99 ≤ ${target.p99Factor}×` : "",
+      result: target?.p99Factor ? mark(g.p99 <= target.p99Factor * b.p99) : "—",
+    });
+    rows.push({
+      path: `${p.title}: peak RSS MB (resident when its rounds began)`,
+      gateway: `${g.peakRssMb} (${g.startRssMb})`,
+      baseline: `${b.peakRssMb} (${b.startRssMb})`,
+      ratio: (g.peakRssMb / b.peakRssMb).toFixed(2),
+      target: "",
+      result: "—",
+    });
   }
   const up = results.uploads as { concurrent: number; bodyBytes: number; rounds: { peakRssMb: number; accepted: number }[] } | undefined;
   if (up) {
     const peak = Math.max(...up.rounds.map((r) => r.peakRssMb));
     const accepted = up.rounds.reduce((n, r) => n + r.accepted, 0);
-    rows.push({ path: `${up.concurrent} concurrent ${(up.bodyBytes / 1e6).toFixed(0)} MB multipart uploads: API peak RSS MB (${accepted}/${up.rounds.length * up.concurrent} accepted)`, gateway: `${peak}`, baseline: "n/a (JSON only)", ratio: "", target: "≤ 600", result: mark(peak <= 600 && accepted === up.rounds.length * up.concurrent) });
+    rows.push({
+      path: `${up.concurrent} concurrent ${(up.bodyBytes / 1e6).toFixed(0)} MB multipart uploads: API peak RSS MB (${accepted}/${up.rounds.length * up.concurrent} accepted)`,
+      gateway: `${peak}`,
+      baseline: "n/a (JSON only)",
+      ratio: "",
+      target: "≤ 600",
+      result: mark(peak <= 600 && accepted === up.rounds.length * up.concurrent),
+    });
   }
   const e2e = results.e2e as { rate: number; vendorMs: number; missing: number; sent: number; addedMs: { p50: number; p90: number; p99: number } } | undefined;
   if (e2e) {
     const lost = e2e.missing ? ` (${e2e.missing}/${e2e.sent} without a final webhook)` : "";
-    rows.push({ path: `end-to-end added latency at ${e2e.rate}/s, vendor ${e2e.vendorMs} ms: p50 / p90 / p99 ms${lost}`, gateway: `${e2e.addedMs.p50} / ${e2e.addedMs.p90} / ${e2e.addedMs.p99}`, baseline: "", ratio: "", target: "p50 ≤ 15, p99 ≤ 50", result: mark(e2e.addedMs.p50 <= 15 && e2e.addedMs.p99 <= 50 && !e2e.missing) });
+    rows.push({
+      path: `end-to-end added latency at ${e2e.rate}/s, vendor ${e2e.vendorMs} ms: p50 / p90 / p99 ms${lost}`,
+      gateway: `${e2e.addedMs.p50} / ${e2e.addedMs.p90} / ${e2e.addedMs.p99}`,
+      baseline: "",
+      ratio: "",
+      target: "p50 ≤ 15, p99 ≤ 50",
+      result: mark(e2e.addedMs.p50 <= 15 && e2e.addedMs.p99 <= 50 && !e2e.missing),
+    });
   }
-  const w = results.workers as { workers: number; perSecond: number; cores: { machine: number; machineCores: number; workers: number[]; postgres: number } }[] | undefined;
+  const w = results.workers as
+    | { workers: number; perSecond: number; cores: { machine: number; machineCores: number; workers: number[]; postgres: number } }[]
+    | undefined;
   if (w) {
     const one = median(w.filter((r) => r.workers === 1).map((r) => r.perSecond));
     const two = median(w.filter((r) => r.workers === 2).map((r) => r.perSecond));
@@ -596,10 +761,24 @@ function table(): { rows: Row[]; markdown: string } {
     const busy = median(twos.map((r) => r.cores.machine));
     const cores = twos[0]?.cores.machineCores ?? 0;
     const workersUsed = median(twos.map((r) => r.cores.workers.reduce((a, b) => a + b, 0)));
-    const saturated = busy >= 0.9 * cores ? `; machine CPU saturated: ${busy} of ${cores} cores busy, the two workers had ${workersUsed.toFixed(2)}, Postgres ${median(twos.map((r) => r.cores.postgres))}` : `; ${busy} of ${cores} cores busy`;
-    rows.push({ path: `end-to-end throughput, 0 ms vendor: 2 worker processes vs 1 (verifications/s${saturated})`, gateway: `${two} vs ${one}`, baseline: "", ratio: (two / one).toFixed(2), target: "≥ 1.7", result: mark(two / one >= 1.7) });
+    const saturated =
+      busy >= 0.9 * cores
+        ? `; machine CPU saturated: ${busy} of ${cores} cores busy, the two workers had ${workersUsed.toFixed(2)}, Postgres ${median(twos.map((r) => r.cores.postgres))}`
+        : `; ${busy} of ${cores} cores busy`;
+    rows.push({
+      path: `end-to-end throughput, 0 ms vendor: 2 worker processes vs 1 (verifications/s${saturated})`,
+      gateway: `${two} vs ${one}`,
+      baseline: "",
+      ratio: (two / one).toFixed(2),
+      target: "≥ 1.7",
+      result: mark(two / one >= 1.7),
+    });
   }
-  const markdown = ["| path | gateway | raw baseline | ratio | target | result |", "|---|---|---|---|---|---|", ...rows.map((r) => `| ${r.path} | ${r.gateway} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.result} |`)].join("\n");
+  const markdown = [
+    "| path | gateway | raw baseline | ratio | target | result |",
+    "|---|---|---|---|---|---|",
+    ...rows.map((r) => `| ${r.path} | ${r.gateway} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.result} |`),
+  ].join("\n");
   return { rows, markdown };
 }
 
@@ -631,21 +810,46 @@ try {
 // errors the processes logged (messages only: the logs carry no personal data), so a non-2xx has its cause at hand
 const logErrors: Record<string, { count: number; messages: string[] }> = {};
 for (const f of readdirSync(LOGS)) {
-  const lines = readFileSync(`${LOGS}/${f}`, "utf8").split("\n").filter((l) => /"level":(50|60)/.test(l));
-  if (lines.length) logErrors[f] = { count: lines.length, messages: [...new Set(lines.map((l) => { try { const j = JSON.parse(l); return `${j.msg ?? ""} ${j.err?.message ?? ""}`.trim(); } catch { return l.slice(0, 200); } }))].slice(0, 5) };
+  const lines = readFileSync(`${LOGS}/${f}`, "utf8")
+    .split("\n")
+    .filter((l) => /"level":(50|60)/.test(l));
+  if (lines.length)
+    logErrors[f] = {
+      count: lines.length,
+      messages: [
+        ...new Set(
+          lines.map((l) => {
+            try {
+              const j = JSON.parse(l);
+              return `${j.msg ?? ""} ${j.err?.message ?? ""}`.trim();
+            } catch {
+              return l.slice(0, 200);
+            }
+          }),
+        ),
+      ].slice(0, 5),
+    };
 }
 results.logErrors = logErrors;
 
 const { rows, markdown } = table();
 const profiles = Object.fromEntries(
-  [...((results.throughput as PathResult[] | undefined) ?? []).filter((p) => p.profile).map((p) => [p.path, p.profile!] as const), ...((results.e2e as { profile?: string } | undefined)?.profile ? [["e2e", (results.e2e as { profile: string }).profile] as const] : [])].map(([path, file]) => [path, { file, ...summarize(JSON.parse(readFileSync(file, "utf8")) as CpuProfile) }]),
+  [
+    ...((results.throughput as PathResult[] | undefined) ?? []).filter((p) => p.profile).map((p) => [p.path, p.profile!] as const),
+    ...((results.e2e as { profile?: string } | undefined)?.profile ? [["e2e", (results.e2e as { profile: string }).profile] as const] : []),
+  ].map(([path, file]) => [path, { file, ...summarize(JSON.parse(readFileSync(file, "utf8")) as CpuProfile) }]),
 );
 const notes = [
-  `Machine: ${machineCpu().cores} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} at the start, ${loadavg().map((l) => l.toFixed(2)).join(" ")} at the end (a busy machine makes every figure noisy; ratios from one run hold better than absolute figures).`,
+  `Machine: ${machineCpu().cores} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} at the start, ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} at the end (a busy machine makes every figure noisy; ratios from one run hold better than absolute figures).`,
   `Each side is its own node process (the gateway ${cfg.gateway === "dist" ? "dist/main.js" : "src/main.ts under tsx"}; the baseline bench/raw-baseline.ts under tsx); ${cfg.rounds} rounds of ${cfg.seconds} s per side alternating, ${cfg.connections} connections, medians of the rounds; peak RSS is VmHWM reset before each side's round (the max over its rounds)${rssResetRefused ? " — the kernel REFUSED the reset here, so RSS figures are since the process started" : ""}.`,
   "The gateway's accept paths run with workers off (--api); the rate limit counts in Redis on every request with its threshold out of the way; LOG_LEVEL=info to /dev/null.",
 ];
-writeFileSync(`${RESULTS}/latest.json`, `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), config: cfg, loadAverage: { start: loadAtStart, end: loadavg() }, error: failed?.message ?? null, table: rows, results, profiles, notes }, null, 2)}\n`);
+writeFileSync(
+  `${RESULTS}/latest.json`,
+  `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), config: cfg, loadAverage: { start: loadAtStart, end: loadavg() }, error: failed?.message ?? null, table: rows, results, profiles, notes }, null, 2)}\n`,
+);
 console.log(`\n${markdown}\n\n${notes.join("\n")}\n`);
 for (const [path, p] of Object.entries(profiles)) console.log(`${formatSummary(`profile ${path} (${p.file})`, p)}\n`);
 if (Object.keys(logErrors).length) console.log(`errors logged (bench/results/logs/): ${JSON.stringify(logErrors)}`);

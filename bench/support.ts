@@ -38,13 +38,14 @@ export function spawnNode(name: string, args: string[], env: Record<string, stri
     stderr.push(...d.toString().split("\n").filter(Boolean));
     if (stderr.length > 40) stderr.splice(0, stderr.length - 40);
   });
-  const reply = (type: string) => new Promise<void>((resolve, reject) => {
-    const onMessage = (m: { type?: string; error?: string }) => {
-      if (m.type === type) (child.off("message", onMessage), resolve());
-      else if (m.type === "profile:error") (child.off("message", onMessage), reject(new Error(`${name}: ${m.error}`)));
-    };
-    child.on("message", onMessage);
-  });
+  const reply = (type: string) =>
+    new Promise<void>((resolve, reject) => {
+      const onMessage = (m: { type?: string; error?: string }) => {
+        if (m.type === type) child.off("message", onMessage), resolve();
+        else if (m.type === "profile:error") child.off("message", onMessage), reject(new Error(`${name}: ${m.error}`));
+      };
+      child.on("message", onMessage);
+    });
   return {
     name,
     child,
@@ -147,24 +148,35 @@ export async function freshDatabase(url: string): Promise<void> {
 }
 
 export async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : null;
 }
 
 /** A tenant with the given vendor accounts (default routing in that order), made through the admin API. */
-export async function createTenant(gatewayUrl: string, adminToken: string, accounts: { vendor: string; baseUrl: string; credentials: Record<string, unknown>; settings?: Record<string, unknown> }[]) {
+export async function createTenant(
+  gatewayUrl: string,
+  adminToken: string,
+  accounts: { vendor: string; baseUrl: string; credentials: Record<string, unknown>; settings?: Record<string, unknown> }[],
+) {
   const t = await call(gatewayUrl, adminToken, "POST", "/admin/tenants", { name: `bench-${Date.now().toString(36)}` });
   const created: { id: string; vendor: string }[] = [];
-  for (const a of accounts) created.push(await call(gatewayUrl, adminToken, "POST", `/admin/tenants/${t.id}/vendor-accounts`, { name: `${a.vendor} bench`, settings: {}, ...a }));
+  for (const a of accounts)
+    created.push(await call(gatewayUrl, adminToken, "POST", `/admin/tenants/${t.id}/vendor-accounts`, { name: `${a.vendor} bench`, settings: {}, ...a }));
   await call(gatewayUrl, adminToken, "PUT", `/admin/tenants/${t.id}/routing`, { default: created.map((c) => c.id), rules: [] });
   return { tenantId: t.id as string, apiKey: t.apiKey as string, accounts: created };
 }
 
 /** A real JPEG (readable pixels, so image-size and the ShareID sandbox accept it) padded after its end marker to `bytes`. */
 export async function jpegOf(bytes: number, seed = 0): Promise<Buffer> {
-  const img = await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 90 + seed, g: 120, b: 150 } } }).jpeg({ quality: 80 }).toBuffer();
+  const img = await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 90 + seed, g: 120, b: 150 } } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
   if (img.length >= bytes) return img;
   const pad = Buffer.alloc(bytes - img.length);
   for (let i = 0; i < pad.length; i += 1) pad[i] = (i * 131 + seed) & 0xff;

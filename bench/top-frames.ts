@@ -121,7 +121,11 @@ export function formatSummary(title: string, s: ReturnType<typeof summarize>, to
     const c = s.callersOf[frame];
     return c?.length ? `  <- ${c.map((x) => `${x.frame} ${x.ms} ms`).join(", ")}` : "";
   };
-  const table = (rows: FrameTime[], callers = false) => rows.slice(0, top).map((r, i) => `  ${String(i + 1).padStart(2)}. ${String(r.ms).padStart(6)} ms ${String(r.pct).padStart(5)}%  ${r.frame}${callers ? via(r.frame) : ""}`).join("\n");
+  const table = (rows: FrameTime[], callers = false) =>
+    rows
+      .slice(0, top)
+      .map((r, i) => `  ${String(i + 1).padStart(2)}. ${String(r.ms).padStart(6)} ms ${String(r.pct).padStart(5)}%  ${r.frame}${callers ? via(r.frame) : ""}`)
+      .join("\n");
   return [
     `${title}: ${s.busyMs} ms busy, ${s.idleMs} ms idle`,
     `top self time (native frames with their nearest JavaScript callers):`,

@@ -11,7 +11,10 @@ import { fakeJpeg } from "../test/support/adapter-harness.js";
 const UPLOADS = Number(process.env.UPLOADS ?? 20);
 const IMAGE_BYTES = Math.round(Number(process.env.IMAGE_MB ?? 10) * 1_000_000);
 
-const child = spawn(process.execPath, ["--import", "tsx", new URL("./upload-rss-gateway.ts", import.meta.url).pathname], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_ENV: "test", WEBHOOK_ALLOW_PRIVATE_URLS: "true" } });
+const child = spawn(process.execPath, ["--import", "tsx", new URL("./upload-rss-gateway.ts", import.meta.url).pathname], {
+  stdio: ["ignore", "pipe", "inherit"],
+  env: { ...process.env, NODE_ENV: "test", WEBHOOK_ALLOW_PRIVATE_URLS: "true" },
+});
 const first = await new Promise<string>((resolve, reject) => {
   createInterface({ input: child.stdout! }).once("line", resolve);
   child.once("exit", (code) => reject(new Error(`gateway exited ${code}`)));
@@ -19,7 +22,13 @@ const first = await new Promise<string>((resolve, reject) => {
 const { url, apiKey } = JSON.parse(first) as { url: string; apiKey: string };
 
 const mb = (kb: number) => Math.round(kb / 1024);
-const status = () => Object.fromEntries(readFileSync(`/proc/${child.pid}/status`, "utf8").split("\n").filter((l) => /^Vm(HWM|RSS):/.test(l)).map((l) => [l.split(":")[0], Number(l.split(/\s+/)[1])]));
+const status = () =>
+  Object.fromEntries(
+    readFileSync(`/proc/${child.pid}/status`, "utf8")
+      .split("\n")
+      .filter((l) => /^Vm(HWM|RSS):/.test(l))
+      .map((l) => [l.split(":")[0], Number(l.split(/\s+/)[1])]),
+  );
 
 const image = Buffer.concat([fakeJpeg("bench"), Buffer.alloc(IMAGE_BYTES - fakeJpeg("bench").length, 7)]);
 // REFUSED=1: a request refused by validation after the upload (checks: []), so the figure is the
@@ -43,15 +52,17 @@ writeFileSync(`/proc/${child.pid}/clear_refs`, "5"); // resets VmHWM to the curr
 const started = Date.now();
 const statuses = await Promise.all(Array.from({ length: UPLOADS }, upload));
 const after = status();
-console.log(JSON.stringify({
-  uploads: UPLOADS,
-  imageMB: IMAGE_BYTES / 1_000_000,
-  statuses: Object.fromEntries([...new Set(statuses)].map((s) => [s, statuses.filter((x) => x === s).length])),
-  seconds: (Date.now() - started) / 1000,
-  rssBeforeMB: mb(idle.VmRSS!),
-  peakRssMB: mb(after.VmHWM!),
-  peakAboveIdleMB: mb(after.VmHWM! - idle.VmRSS!),
-  perUploadMB: Math.round((after.VmHWM! - idle.VmRSS!) / 1024 / UPLOADS),
-}));
+console.log(
+  JSON.stringify({
+    uploads: UPLOADS,
+    imageMB: IMAGE_BYTES / 1_000_000,
+    statuses: Object.fromEntries([...new Set(statuses)].map((s) => [s, statuses.filter((x) => x === s).length])),
+    seconds: (Date.now() - started) / 1000,
+    rssBeforeMB: mb(idle.VmRSS!),
+    peakRssMB: mb(after.VmHWM!),
+    peakAboveIdleMB: mb(after.VmHWM! - idle.VmRSS!),
+    perUploadMB: Math.round((after.VmHWM! - idle.VmRSS!) / 1024 / UPLOADS),
+  }),
+);
 child.kill("SIGTERM");
 await new Promise((r) => child.once("exit", r));

@@ -17,7 +17,11 @@ export function documentText(): string {
 
 /** openapi-typescript's output for a document file, as text. */
 export function generateTypes(documentPath: string): string {
-  return execFileSync(join(client, "node_modules/.bin/openapi-typescript"), [documentPath], { cwd: client, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync(join(client, "node_modules/.bin/openapi-typescript"), [documentPath], {
+    cwd: client,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

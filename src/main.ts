@@ -55,7 +55,9 @@ if (runApi) {
 if (env.SANDBOX_ENABLED) {
   const { seedDemo } = await import("./sandbox/seed.js");
   const demo = await seedDemo({ db, env, sandboxBaseUrl: `http://127.0.0.1:${env.SANDBOX_PORT}` });
-  console.log(`\nKYC gateway on ${env.PUBLIC_BASE_URL} (docs: ${env.PUBLIC_BASE_URL}/docs, console: ${env.PUBLIC_BASE_URL}/admin)\nDemo tenant ${demo.tenantId}: API key ${demo.apiKey}\n${demo.accounts.map((a) => `  ${a.vendor} account ${a.id} -> ${a.baseUrl}`).join("\n")}\nTry:\n  curl -s -X POST ${env.PUBLIC_BASE_URL}/v1/verifications -H "Authorization: Bearer ${demo.apiKey}" -H "Content-Type: application/json" -d @examples/dms-verification.json\n`);
+  console.log(
+    `\nKYC gateway on ${env.PUBLIC_BASE_URL} (docs: ${env.PUBLIC_BASE_URL}/docs, console: ${env.PUBLIC_BASE_URL}/admin)\nDemo tenant ${demo.tenantId}: API key ${demo.apiKey}\n${demo.accounts.map((a) => `  ${a.vendor} account ${a.id} -> ${a.baseUrl}`).join("\n")}\nTry:\n  curl -s -X POST ${env.PUBLIC_BASE_URL}/v1/verifications -H "Authorization: Bearer ${demo.apiKey}" -H "Content-Type: application/json" -d @examples/dms-verification.json\n`,
+  );
 }
 
 let stopping = false;

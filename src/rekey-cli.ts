@@ -14,7 +14,9 @@ try {
   const report = await rekey({ db, keys: env.keys }, { onBatch: (table, c) => console.log(`  ${table}: ${c.scanned} read, ${c.rekeyed} re-encrypted so far`) });
   let unreadable = 0;
   for (const [table, c] of Object.entries(report)) {
-    console.log(`${table.padEnd(24)} ${String(c.scanned).padStart(8)} rows  ${String(c.rekeyed).padStart(8)} re-encrypted${c.unreadable ? `  ${c.unreadable} under a key not configured` : ""}`);
+    console.log(
+      `${table.padEnd(24)} ${String(c.scanned).padStart(8)} rows  ${String(c.rekeyed).padStart(8)} re-encrypted${c.unreadable ? `  ${c.unreadable} under a key not configured` : ""}`,
+    );
     unreadable += c.unreadable;
   }
   if (unreadable) {

@@ -7,13 +7,7 @@ import { identomatAdapter } from "./identomat/index.js";
 import { verificaridentidadAdapter } from "./verificaridentidad/index.js";
 import { identyAdapter } from "./identy/index.js";
 
-export const REGISTERED = [
-  dmsAdapter,
-  shareidAdapter,
-  identomatAdapter,
-  verificaridentidadAdapter,
-  identyAdapter,
-] as const;
+export const REGISTERED = [dmsAdapter, shareidAdapter, identomatAdapter, verificaridentidadAdapter, identyAdapter] as const;
 
 export const { ADAPTERS, VENDOR_IDS, RegisteredVendorSchema, adapterFor } = registryOf(REGISTERED);
 export type RegisteredVendor = (typeof VENDOR_IDS)[number];

@@ -21,7 +21,8 @@ export function adminAuth(db: Db, bootstrapToken: string) {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
     const actor = m ? await actorOfToken(db, bootstrapToken, m[1]!) : null;
     if (!actor) return next(new Problem(401, "Unauthorized", "send Authorization: Bearer <ADMIN_TOKEN or an operator token>"));
-    if (actor.role === "viewer" && !READ_METHODS.has(req.method)) return next(new Problem(403, "Forbidden", `operator ${actor.name} has the viewer role: read only`));
+    if (actor.role === "viewer" && !READ_METHODS.has(req.method))
+      return next(new Problem(403, "Forbidden", `operator ${actor.name} has the viewer role: read only`));
     req.operator = actor;
     next();
   };

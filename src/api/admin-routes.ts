@@ -21,13 +21,29 @@ import { readPolicy, writePolicy } from "../core/policy-store.js";
 import { redecide } from "../core/redecide.js";
 import { operatorOf } from "./admin-auth.js";
 import type { VendorAdapter } from "../adapters/types.js";
-import { type Answer, AuditLogSchema, CreatedApiKeySchema, CreatedTenantSchema, PolicyResourceSchema, RedecideReportSchema, RoutingResourceSchema, TenantListSchema, VendorAccountHealthSchema, VendorAccountSchema, VendorEventListSchema } from "./resources.js";
+import {
+  type Answer,
+  AuditLogSchema,
+  CreatedApiKeySchema,
+  CreatedTenantSchema,
+  PolicyResourceSchema,
+  RedecideReportSchema,
+  RoutingResourceSchema,
+  TenantListSchema,
+  VendorAccountHealthSchema,
+  VendorAccountSchema,
+  VendorEventListSchema,
+} from "./resources.js";
 
 /**
  * The vendor's parse of an account's credentials and settings (its manifest's schemas, strict); every bad field of
  * both parts is a 400 naming its path in the request, never its value (it may be a secret).
  */
-function validateAccountConfig(vendor: string, credentials: unknown, settings: unknown): { credentials: Record<string, unknown>; settings: Record<string, unknown> } {
+function validateAccountConfig(
+  vendor: string,
+  credentials: unknown,
+  settings: unknown,
+): { credentials: Record<string, unknown>; settings: Record<string, unknown> } {
   try {
     return parseAccountConfig(vendor, { credentials, settings });
   } catch (e) {
@@ -65,7 +81,15 @@ export function adminRoutes(app: AppContext): Router {
 
   r.get("/tenants", async (_req, res) => {
     const rows = await app.db.tenant.findMany({ orderBy: { createdAt: "asc" }, include: { vendorAccounts: true } });
-    res.json({ data: rows.map((t) => ({ id: t.id, name: t.name, routing: t.routing as Routing, vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.keys, a)), createdAt: t.createdAt.toISOString() })) } satisfies Answer<typeof TenantListSchema>);
+    res.json({
+      data: rows.map((t) => ({
+        id: t.id,
+        name: t.name,
+        routing: t.routing as Routing,
+        vendorAccounts: t.vendorAccounts.map((a) => toAccountResource(app.env.PUBLIC_BASE_URL, app.env.keys, a)),
+        createdAt: t.createdAt.toISOString(),
+      })),
+    } satisfies Answer<typeof TenantListSchema>);
   });
 
   const findTenant = async (id: unknown) => {
@@ -78,7 +102,9 @@ export function adminRoutes(app: AppContext): Router {
   r.get("/tenants/:id/api-keys", async (req, res) => {
     const t = await findTenant(req.params.id);
     const keys = await app.db.apiKey.findMany({ where: { tenantId: t.id }, orderBy: { createdAt: "asc" } });
-    res.json({ data: keys.map((k) => ({ id: k.id, lastFour: k.lastFour, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null })) });
+    res.json({
+      data: keys.map((k) => ({ id: k.id, lastFour: k.lastFour, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null })),
+    });
   });
 
   r.post("/tenants/:id/api-keys", async (req, res) => {
@@ -86,7 +112,12 @@ export function adminRoutes(app: AppContext): Router {
     const key = generateApiKey();
     await app.db.$transaction(async (tx) => {
       await tx.apiKey.create({ data: { id: key.id, tenantId: t.id, keyHash: key.hash, lastFour: key.lastFour } });
-      await recordAudit(tx, operatorOf(req), { action: "api_key.created", entityType: "tenant", entityId: t.id, after: { keyId: key.id, lastFour: key.lastFour } });
+      await recordAudit(tx, operatorOf(req), {
+        action: "api_key.created",
+        entityType: "tenant",
+        entityId: t.id,
+        after: { keyId: key.id, lastFour: key.lastFour },
+      });
     });
     res.status(201).json({ id: key.id, apiKey: key.key } satisfies Answer<typeof CreatedApiKeySchema>);
   });
@@ -100,7 +131,13 @@ export function adminRoutes(app: AppContext): Router {
       const now = new Date();
       await app.db.$transaction(async (tx) => {
         await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: now } });
-        await recordAudit(tx, operatorOf(req), { action: "api_key.revoked", entityType: "tenant", entityId: t.id, before: { keyId: key.id, lastFour: key.lastFour }, after: { keyId: key.id, revokedAt: now.toISOString() } });
+        await recordAudit(tx, operatorOf(req), {
+          action: "api_key.revoked",
+          entityType: "tenant",
+          entityId: t.id,
+          before: { keyId: key.id, lastFour: key.lastFour },
+          after: { keyId: key.id, revokedAt: now.toISOString() },
+        });
       });
     }
     res.status(204).end();
@@ -114,7 +151,15 @@ export function adminRoutes(app: AppContext): Router {
     const { credentials, settings } = validateAccountConfig(p.data.vendor, p.data.credentials, p.data.settings);
     const id = newId("va");
     const row = await app.db.vendorAccount.create({
-      data: { id, tenantId: t.id, vendor: p.data.vendor, name: p.data.name, baseUrl: (p.data.baseUrl ?? adapter.defaultBaseUrl).replace(/\/$/, ""), credentialsEnc: sealCredentials(app.env.keys, id, credentials), settings: settings as Prisma.InputJsonValue },
+      data: {
+        id,
+        tenantId: t.id,
+        vendor: p.data.vendor,
+        name: p.data.name,
+        baseUrl: (p.data.baseUrl ?? adapter.defaultBaseUrl).replace(/\/$/, ""),
+        credentialsEnc: sealCredentials(app.env.keys, id, credentials),
+        settings: settings as Prisma.InputJsonValue,
+      },
     });
     const resource = accountResource(row);
     await recordAudit(app.db, operatorOf(req), { action: "vendor_account.created", entityType: "vendor_account", entityId: id, after: resource });
@@ -133,17 +178,34 @@ export function adminRoutes(app: AppContext): Router {
       const adapter = adapterFor(row.vendor);
       if (!adapter) throw new Problem(409, "Unknown vendor", `the account's vendor ${row.vendor} has no adapter`);
       // as stored, unparsed: a configuration that no longer parses is what this PATCH may be fixing
-      const current = { credentials: decryptJson<Record<string, unknown>>(app.env.keys, row.credentialsEnc, AAD.vendorCredentials(row.id)), settings: (row.settings ?? {}) as Record<string, unknown> };
-      const { credentials, settings } = validateAccountConfig(row.vendor, mergePatch(current.credentials, p.data.credentials), mergePatch(current.settings, p.data.settings));
+      const current = {
+        credentials: decryptJson<Record<string, unknown>>(app.env.keys, row.credentialsEnc, AAD.vendorCredentials(row.id)),
+        settings: (row.settings ?? {}) as Record<string, unknown>,
+      };
+      const { credentials, settings } = validateAccountConfig(
+        row.vendor,
+        mergePatch(current.credentials, p.data.credentials),
+        mergePatch(current.settings, p.data.settings),
+      );
       const disabledAt = p.data.disabled === undefined ? row.disabledAt : p.data.disabled ? (row.disabledAt ?? new Date()) : null;
       const updated = await tx.vendorAccount.update({
         where: { id: row.id },
-        data: { ...(p.data.credentials ? { credentialsEnc: sealCredentials(app.env.keys, row.id, credentials) } : {}), settings: settings as Prisma.InputJsonValue, disabledAt },
+        data: {
+          ...(p.data.credentials ? { credentialsEnc: sealCredentials(app.env.keys, row.id, credentials) } : {}),
+          settings: settings as Prisma.InputJsonValue,
+          disabledAt,
+        },
       });
       const before = accountResource(row);
       const after = accountResource(updated);
       // masked on both sides: the audit names which credential keys changed, never their values
-      await recordAudit(tx, operatorOf(req), { action: "vendor_account.updated", entityType: "vendor_account", entityId: row.id, before, after: { ...after, credentialsChanged: Object.keys(p.data.credentials ?? {}) } });
+      await recordAudit(tx, operatorOf(req), {
+        action: "vendor_account.updated",
+        entityType: "vendor_account",
+        entityId: row.id,
+        before,
+        after: { ...after, credentialsChanged: Object.keys(p.data.credentials ?? {}) },
+      });
       return after;
     });
     res.json(resource);
@@ -165,15 +227,34 @@ export function adminRoutes(app: AppContext): Router {
   r.get("/vendor-events", async (req, res) => {
     const accountId = typeof req.query.accountId === "string" ? req.query.accountId : undefined;
     const type = typeof req.query.type === "string" ? req.query.type : undefined;
-    const rows = await app.db.vendorEvent.findMany({ where: { ...(accountId ? { vendorAccountId: accountId } : {}), ...(type ? { type } : {}) }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 200 });
-    res.json({ data: rows.map((e) => ({ id: e.id, vendorAccountId: e.vendorAccountId, vendor: e.vendor as VendorId, type: e.type, externalId: e.externalId, payload: e.payload, deliveries: e.deliveries, createdAt: e.createdAt.toISOString(), lastSeenAt: e.lastSeenAt.toISOString() })) } satisfies Answer<typeof VendorEventListSchema>);
+    const rows = await app.db.vendorEvent.findMany({
+      where: { ...(accountId ? { vendorAccountId: accountId } : {}), ...(type ? { type } : {}) },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: 200,
+    });
+    res.json({
+      data: rows.map((e) => ({
+        id: e.id,
+        vendorAccountId: e.vendorAccountId,
+        vendor: e.vendor as VendorId,
+        type: e.type,
+        externalId: e.externalId,
+        payload: e.payload,
+        deliveries: e.deliveries,
+        createdAt: e.createdAt.toISOString(),
+        lastSeenAt: e.lastSeenAt.toISOString(),
+      })),
+    } satisfies Answer<typeof VendorEventListSchema>);
   });
 
   r.get("/vendor-accounts/:id/health", async (req, res) => {
     const row = await app.db.vendorAccount.findUnique({ where: { id: String(req.params.id) } });
     if (!row) throw new Problem(404, "Not found", "no such vendor account");
     const since = new Date(Date.now() - 15 * 60_000);
-    const calls = await app.db.vendorCall.findMany({ where: { vendorAccountId: row.id, createdAt: { gte: since } }, select: { latencyMs: true, outcome: true } });
+    const calls = await app.db.vendorCall.findMany({
+      where: { vendorAccountId: row.id, createdAt: { gte: since } },
+      select: { latencyMs: true, outcome: true },
+    });
     const latencies = calls.map((c) => c.latencyMs).sort((a, b) => a - b);
     const adapter = adapterFor(row.vendor);
     let probe = null;
@@ -186,7 +267,12 @@ export function adminRoutes(app: AppContext): Router {
       ...circuitView(shared, circuitStateOf(row.id)),
       credits: row.credits,
       health: newestProbe({ ok: row.healthOk, detail: row.healthDetail, checkedAt: row.healthCheckedAt?.toISOString() ?? null }, shared?.probe),
-      last15Minutes: { calls: calls.length, errorRate: calls.length ? calls.filter((c) => c.outcome !== "ok").length / calls.length : 0, p50LatencyMs: latencies[Math.floor(latencies.length / 2)] ?? null, p95LatencyMs: latencies[Math.floor(latencies.length * 0.95)] ?? null },
+      last15Minutes: {
+        calls: calls.length,
+        errorRate: calls.length ? calls.filter((c) => c.outcome !== "ok").length / calls.length : 0,
+        p50LatencyMs: latencies[Math.floor(latencies.length / 2)] ?? null,
+        p95LatencyMs: latencies[Math.floor(latencies.length * 0.95)] ?? null,
+      },
       probe,
     } satisfies Answer<typeof VendorAccountHealthSchema>);
   });
@@ -208,8 +294,15 @@ export function adminRoutes(app: AppContext): Router {
   r.post("/verifications/re-decide", async (req, res) => {
     const p = RedecideSchema.safeParse(req.body ?? {});
     if (!p.success) throw fromZod(p.error);
-    if (new Date(p.data.from) >= new Date(p.data.to)) throw new Problem(400, "Invalid range", "`from` must be before `to`", [{ path: "$.to", message: "must be after from" }]);
-    const report = await redecide(app, { tenantId: p.data.tenantId, from: new Date(p.data.from), to: new Date(p.data.to), apply: p.data.apply, actor: operatorOf(req) });
+    if (new Date(p.data.from) >= new Date(p.data.to))
+      throw new Problem(400, "Invalid range", "`from` must be before `to`", [{ path: "$.to", message: "must be after from" }]);
+    const report = await redecide(app, {
+      tenantId: p.data.tenantId,
+      from: new Date(p.data.from),
+      to: new Date(p.data.to),
+      apply: p.data.apply,
+      actor: operatorOf(req),
+    });
     if (!report) throw new Problem(404, "Not found", "no such tenant", [{ path: "$.tenantId", message: "no such tenant" }]);
     if (report.applied && report.changed.length) (app as { onEnqueued?: () => void }).onEnqueued?.();
     res.json(report satisfies Answer<typeof RedecideReportSchema>);

@@ -26,7 +26,13 @@ export function allowedOriginsRoutes(app: AppContext): Router {
     if (!p.success) throw fromZod(p.error);
     await app.db.$transaction(async (tx) => {
       await tx.tenant.update({ where: { id: t.id }, data: { allowedOrigins: p.data.allowedOrigins } });
-      await recordAudit(tx, operatorOf(req), { action: "tenant.allowed_origins.updated", entityType: "tenant", entityId: t.id, before: { allowedOrigins: t.allowedOrigins }, after: p.data });
+      await recordAudit(tx, operatorOf(req), {
+        action: "tenant.allowed_origins.updated",
+        entityType: "tenant",
+        entityId: t.id,
+        before: { allowedOrigins: t.allowedOrigins },
+        after: p.data,
+      });
     });
     res.json({ tenantId: t.id, allowedOrigins: p.data.allowedOrigins });
   });

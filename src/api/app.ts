@@ -47,7 +47,11 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
       },
       // only method, path (no query) and status: bodies and headers carry personal data and secrets
       serializers: {
-        req: (req: { id: string; method: string; url: string; raw?: { originalUrl?: string } }) => ({ id: req.id, method: req.method, path: pathForLog(req.raw?.originalUrl ?? req.url) }),
+        req: (req: { id: string; method: string; url: string; raw?: { originalUrl?: string } }) => ({
+          id: req.id,
+          method: req.method,
+          path: pathForLog(req.raw?.originalUrl ?? req.url),
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
@@ -59,13 +63,23 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   // NUL, lone surrogates and bad percent-encoding in the path, the query or Idempotency-Key: 400 before any route
   e.use(guardRequestLine);
   // the server leaves this check to the app (src/api/server.ts) so that the refusal is a problem too
-  e.use((req, _res, next) => (req.httpVersion === "1.1" && !req.headers.host ? next(new Problem(400, "Invalid request", "HTTP/1.1 requests need a Host header", [{ path: "header:Host", message: "required" }])) : next()));
+  e.use((req, _res, next) =>
+    req.httpVersion === "1.1" && !req.headers.host
+      ? next(new Problem(400, "Invalid request", "HTTP/1.1 requests need a Host header", [{ path: "header:Host", message: "required" }]))
+      : next(),
+  );
 
   e.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
   e.get("/readyz", async (_req, res) => {
     const [pg, redis] = await Promise.all([
-      app.db.$queryRaw`SELECT 1`.then(() => "ok", (err: Error) => `down: ${err.message.slice(0, 80)}`),
-      app.queues.connection.ping().then(() => "ok", (err: Error) => `down: ${err.message.slice(0, 80)}`),
+      app.db.$queryRaw`SELECT 1`.then(
+        () => "ok",
+        (err: Error) => `down: ${err.message.slice(0, 80)}`,
+      ),
+      app.queues.connection.ping().then(
+        () => "ok",
+        (err: Error) => `down: ${err.message.slice(0, 80)}`,
+      ),
     ]);
     // accepting needs Postgres only (the outbox holds the jobs while Redis is away): Redis is reported, not required
     const ok = pg === "ok";
@@ -115,12 +129,33 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key;
   // the per-IP limit before it, so failed authentications are bounded too
   const perIp = ipRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_IP_PER_SECOND);
-  e.use("/v1", perIp, tenantAuth(app.db), tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND), json, guardParsedBody, verificationRoutes(app), webhookEndpointRoutes(app));
+  e.use(
+    "/v1",
+    perIp,
+    tenantAuth(app.db),
+    tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND),
+    json,
+    guardParsedBody,
+    verificationRoutes(app),
+    webhookEndpointRoutes(app),
+  );
   e.use("/admin", adminConsoleRouter(app));
   // bull-board: the queues and their jobs, for operators (job data holds ids only, never personal data)
   const basic = basicAuthAsBearer();
   e.use("/admin/bull-board", perIp, basic.before, adminAuth(app.db, app.env.ADMIN_TOKEN), queuesBoard(app, "/admin/bull-board"), basic.challenge);
-  e.use("/admin", perIp, adminAuth(app.db, app.env.ADMIN_TOKEN), json, guardParsedBody, adminRoutes(app), adminOpsRoutes(app), allowedOriginsRoutes(app), operatorRoutes(app), tenantSettingsRoutes(app), opsReportRoutes(app));
+  e.use(
+    "/admin",
+    perIp,
+    adminAuth(app.db, app.env.ADMIN_TOKEN),
+    json,
+    guardParsedBody,
+    adminRoutes(app),
+    adminOpsRoutes(app),
+    allowedOriginsRoutes(app),
+    operatorRoutes(app),
+    tenantSettingsRoutes(app),
+    opsReportRoutes(app),
+  );
   e.use((_req, _res, next) => next(new Problem(404, "Not found", "no such route")));
   e.use(problemHandler);
   return e;

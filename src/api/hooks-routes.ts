@@ -18,12 +18,20 @@ export function hooksRoutes(app: AppContext & { onEnqueued?: () => void }): Rout
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k.toLowerCase()] = v;
     const query: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.query)) if (typeof v === "string") query[k] = v;
-    const raw: RawWebhookRequest = { method: req.method, headers, query, rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), receivedAt: new Date() };
+    const raw: RawWebhookRequest = {
+      method: req.method,
+      headers,
+      query,
+      rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      receivedAt: new Date(),
+    };
     const result = await receiveVendorWebhook(deps, accountOf, vendor, String(req.params.accountId), raw);
     if (result.kind === "unknown_account") throw new Problem(404, "Not found", "unknown vendor account");
     if (result.kind === "unauthenticated") throw new Problem(401, "Unauthorized", "webhook authentication failed");
     if (result.kind === "stored") app.onEnqueued?.();
-    res.status(200).json({ received: true, id: result.id, ...(result.kind === "spooled" ? { spooled: true as const } : {}) } satisfies Answer<typeof HookReceiptSchema>);
+    res
+      .status(200)
+      .json({ received: true, id: result.id, ...(result.kind === "spooled" ? { spooled: true as const } : {}) } satisfies Answer<typeof HookReceiptSchema>);
   });
   return r;
 }

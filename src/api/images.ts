@@ -10,14 +10,21 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function decodeBase64Image(data: string, path: string, maxBytes: number): Buffer {
   const clean = data.replace(/^data:[^;,]+;base64,/, "").replace(/\s+/g, "");
-  if (clean.length === 0 || clean.length % 4 !== 0 || !BASE64.test(clean)) throw new Problem(400, "Invalid image", `${path} is not valid base64`, [{ path, message: "not valid base64" }]);
-  if ((clean.length / 4) * 3 > maxBytes + 2) throw new Problem(413, "Image too large", `${path} is larger than ${maxBytes} bytes`, [{ path, message: `larger than ${maxBytes} bytes` }]);
+  if (clean.length === 0 || clean.length % 4 !== 0 || !BASE64.test(clean))
+    throw new Problem(400, "Invalid image", `${path} is not valid base64`, [{ path, message: "not valid base64" }]);
+  if ((clean.length / 4) * 3 > maxBytes + 2)
+    throw new Problem(413, "Image too large", `${path} is larger than ${maxBytes} bytes`, [{ path, message: `larger than ${maxBytes} bytes` }]);
   return Buffer.from(clean, "base64");
 }
 
 export function checkImageBytes(bytes: Buffer, declared: string, path: string, maxBytes: number): void {
-  if (bytes.length > maxBytes) throw new Problem(413, "Image too large", `${path} is larger than ${maxBytes} bytes`, [{ path, message: `larger than ${maxBytes} bytes` }]);
+  if (bytes.length > maxBytes)
+    throw new Problem(413, "Image too large", `${path} is larger than ${maxBytes} bytes`, [{ path, message: `larger than ${maxBytes} bytes` }]);
   const actual = sniffImageType(bytes);
-  if (actual === null) throw new Problem(415, "Unsupported image", `${path} is not a JPEG, PNG, WEBP or PDF`, [{ path, message: "bytes are not JPEG, PNG, WEBP or PDF" }]);
-  if (actual !== declared) throw new Problem(415, "Image type mismatch", `${path} is declared ${declared} but its bytes are ${actual}`, [{ path, message: `declared ${declared}, bytes are ${actual}` }]);
+  if (actual === null)
+    throw new Problem(415, "Unsupported image", `${path} is not a JPEG, PNG, WEBP or PDF`, [{ path, message: "bytes are not JPEG, PNG, WEBP or PDF" }]);
+  if (actual !== declared)
+    throw new Problem(415, "Image type mismatch", `${path} is declared ${declared} but its bytes are ${actual}`, [
+      { path, message: `declared ${declared}, bytes are ${actual}` },
+    ]);
 }

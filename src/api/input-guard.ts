@@ -45,7 +45,9 @@ export function assertStorableJson(value: unknown, prefix: readonly PropertyKey[
     if (v === null || typeof v !== "object") continue;
     if (node.depth >= MAX_JSON_DEPTH) {
       const path = pathOf(node);
-      throw new Problem(400, "Invalid request", `${path} is nested deeper than ${MAX_JSON_DEPTH} levels`, [{ path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` }]);
+      throw new Problem(400, "Invalid request", `${path} is nested deeper than ${MAX_JSON_DEPTH} levels`, [
+        { path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` },
+      ]);
     }
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: i, parent: node, depth: node.depth + 1 });

@@ -750,11 +750,9 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
   // ---------- IDENTY SDK proxy ----------
   const sdkParams = z.object({
     // the authentication of these routes: an HMAC token for one verification and account, expiring with the capture
-    token: z
-      .string()
-      .openapi({
-        description: "the capture link's HMAC token, from `nextAction.sdkBaseUrl`: one verification and account, expires with the capture (401 after)",
-      }),
+    token: z.string().openapi({
+      description: "the capture link's HMAC token, from `nextAction.sdkBaseUrl`: one verification and account, expires with the capture (401 after)",
+    }),
     resource: z.enum(["models", "pub_key", "time"]).openapi({ description: "the three IDENTY server resources the SDK needs; nothing else is reachable" }),
   });
   const sdkErrors = {

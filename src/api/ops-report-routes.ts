@@ -33,8 +33,16 @@ export function opsReportRoutes(app: AppContext): Router {
   r.get("/shadow-reports", async (req, res) => {
     const q = ShadowReportQuerySchema.safeParse(req.query);
     if (!q.success) throw fromZod(q.error, ["query"]);
-    if (!(await tenantExists(q.data.tenantId))) throw new Problem(404, "Not found", "no such tenant", [{ path: "$.query.tenantId", message: "no such tenant" }]);
-    res.json(await shadowReport(app.db, { tenantId: q.data.tenantId, ruleId: q.data.ruleId, from: q.data.from ? new Date(q.data.from) : undefined, to: q.data.to ? new Date(q.data.to) : undefined }));
+    if (!(await tenantExists(q.data.tenantId)))
+      throw new Problem(404, "Not found", "no such tenant", [{ path: "$.query.tenantId", message: "no such tenant" }]);
+    res.json(
+      await shadowReport(app.db, {
+        tenantId: q.data.tenantId,
+        ruleId: q.data.ruleId,
+        from: q.data.from ? new Date(q.data.from) : undefined,
+        to: q.data.to ? new Date(q.data.to) : undefined,
+      }),
+    );
   });
 
   r.get("/analytics", async (req, res) => {
@@ -44,8 +52,12 @@ export function opsReportRoutes(app: AppContext): Router {
     const to = new Date(q.data.to);
     if (from >= to) throw new Problem(400, "Invalid range", "`from` must be before `to`", [{ path: "$.query.to", message: "must be after from" }]);
     // an hourly report is for days, not years: a bounded number of buckets
-    if (q.data.bucket === "hour" && to.getTime() - from.getTime() > 93 * 86_400_000) throw new Problem(400, "Range too long", "hourly buckets cover at most 93 days", [{ path: "$.query.bucket", message: "use day for ranges over 93 days" }]);
-    if (!(await tenantExists(q.data.tenantId))) throw new Problem(404, "Not found", "no such tenant", [{ path: "$.query.tenantId", message: "no such tenant" }]);
+    if (q.data.bucket === "hour" && to.getTime() - from.getTime() > 93 * 86_400_000)
+      throw new Problem(400, "Range too long", "hourly buckets cover at most 93 days", [
+        { path: "$.query.bucket", message: "use day for ranges over 93 days" },
+      ]);
+    if (!(await tenantExists(q.data.tenantId)))
+      throw new Problem(404, "Not found", "no such tenant", [{ path: "$.query.tenantId", message: "no such tenant" }]);
     res.json(await analytics(app.db, { tenantId: q.data.tenantId, vendor: q.data.vendor, from, to, bucket: q.data.bucket, by: q.data.by }));
   });
   return r;

@@ -49,22 +49,33 @@ export function problemHandler(err: unknown, req: Request, res: Response, _next:
   if (err instanceof Problem) return sendProblem(res, err);
   const e = err as { type?: string; status?: number; statusCode?: number; code?: unknown };
   // body-parser errors (multipart errors are mapped where the parser runs, src/api/uploads.ts)
-  if (e.type === "entity.too.large") return sendProblem(res, new Problem(413, "Payload too large", "the request body is larger than allowed", [{ path: "$", message: "too large" }]));
-  if (e.type === "entity.parse.failed") return sendProblem(res, new Problem(400, "Malformed JSON", "the body is not valid JSON", [{ path: "$", message: "not valid JSON" }]));
+  if (e.type === "entity.too.large")
+    return sendProblem(res, new Problem(413, "Payload too large", "the request body is larger than allowed", [{ path: "$", message: "too large" }]));
+  if (e.type === "entity.parse.failed")
+    return sendProblem(res, new Problem(400, "Malformed JSON", "the body is not valid JSON", [{ path: "$", message: "not valid JSON" }]));
   if (e.type === "encoding.unsupported" || e.type === "charset.unsupported") return sendProblem(res, new Problem(415, "Unsupported encoding"));
   if (isDatabaseUnavailable(err)) {
     // nothing was written: every write is one transaction, so the request can be repeated as is
     req.log?.warn({ err: errorForLog(err) }, "database unavailable");
     res.setHeader("Retry-After", String(DATABASE_RETRY_AFTER_S));
-    return sendProblem(res, new Problem(503, "Service unavailable", "the database is not reachable right now; retry after the Retry-After delay (nothing was stored)"));
+    return sendProblem(
+      res,
+      new Problem(503, "Service unavailable", "the database is not reachable right now; retry after the Retry-After delay (nothing was stored)"),
+    );
   }
   if (isVendorError(err)) return sendProblem(res, new Problem(err.kind === "parse" ? 400 : 502, "Vendor error", err.message));
   const status = e.status ?? e.statusCode;
   // zlib's errors (Z_DATA_ERROR, ...): a body that is not what its Content-Encoding says
   if (status === 400 && typeof e.code === "string" && e.code.startsWith("Z_"))
-    return sendProblem(res, new Problem(400, "Invalid body encoding", "the body is not encoded as its Content-Encoding says", [{ path: "header:Content-Encoding", message: "does not match the body" }]));
+    return sendProblem(
+      res,
+      new Problem(400, "Invalid body encoding", "the body is not encoded as its Content-Encoding says", [
+        { path: "header:Content-Encoding", message: "does not match the body" },
+      ]),
+    );
   // what else the body parsers refuse with a 4xx (an aborted or short body): the body as a whole
-  if (status && status >= 400 && status < 500) return sendProblem(res, new Problem(status, "Bad request", "the request body could not be read", [{ path: "$", message: "could not be read" }]));
+  if (status && status >= 400 && status < 500)
+    return sendProblem(res, new Problem(status, "Bad request", "the request body could not be read", [{ path: "$", message: "could not be read" }]));
   req.log?.error({ err: errorForLog(err) }, "unhandled error");
   sendProblem(res, new Problem(500, "Internal error", "an unexpected error occurred; it has been logged"));
 }

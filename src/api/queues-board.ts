@@ -23,7 +23,9 @@ export function queuesBoard(app: AppContext, basePath: string): Router {
   });
   const r = express.Router();
   // read-only, and so never a target for a cross-site request carrying the browser's Basic credentials
-  r.use((req, _res, next) => (req.method === "GET" || req.method === "HEAD" ? next() : next(new Problem(405, "Method not allowed", "the queue board is read-only"))));
+  r.use((req, _res, next) =>
+    req.method === "GET" || req.method === "HEAD" ? next() : next(new Problem(405, "Method not allowed", "the queue board is read-only")),
+  );
   r.use(serverAdapter.getRouter() as Router);
   return r;
 }

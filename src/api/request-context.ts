@@ -16,7 +16,10 @@ function routeOf(req: Request): string | null {
 export function requestContext(): RequestHandler {
   return (req, res, next) => {
     const requestId = String(req.id);
-    const { span, context } = startSpan(req.method, { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: req.method, "kyc.request_id": requestId } });
+    const { span, context } = startSpan(req.method, {
+      kind: SpanKind.SERVER,
+      attributes: { [ATTR_HTTP_REQUEST_METHOD]: req.method, "kyc.request_id": requestId },
+    });
     res.once("finish", () => {
       const route = routeOf(req);
       span.updateName(`${req.method} ${route ?? "unmatched route"}`);

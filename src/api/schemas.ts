@@ -28,7 +28,10 @@ export const CreateVerificationSchema = z
         firstName: z.string().min(1).max(200).optional(),
         lastName: z.string().min(1).max(200).optional(),
         dateOfBirth: isoDate.optional(),
-        phone: z.string().refine((p) => isValidPhoneNumber(p), "an international phone number, e.g. +34600000001").optional(),
+        phone: z
+          .string()
+          .refine((p) => isValidPhoneNumber(p), "an international phone number, e.g. +34600000001")
+          .optional(),
         email: z.string().email().optional(),
         documentNumber: z.string().min(1).max(64).optional(),
       })
@@ -43,7 +46,10 @@ export const CreateVerificationSchema = z
       .strict()
       .optional(),
     selfie: ImageSchema.omit({ side: true }).optional(),
-    faceCapture: z.object({ identyBlob: z.string().min(1) }).strict().optional(),
+    faceCapture: z
+      .object({ identyBlob: z.string().min(1) })
+      .strict()
+      .optional(),
     hosted: z
       .object({
         returnUrl: z.string().url().optional(),
@@ -68,10 +74,16 @@ export type CreateVerificationBody = z.infer<typeof CreateVerificationSchema>;
 /** POST /v1/verifications/:id/retake: new input after a user-fixable outcome (the create body's document, selfie, faceCapture). */
 export const RetakeSchema = CreateVerificationSchema.pick({ document: true, selfie: true, faceCapture: true })
   .strict()
-  .refine((b) => Boolean(b.document?.images.length || b.selfie || b.faceCapture), { message: "send new document images, a selfie or a faceCapture", path: ["document"] })
+  .refine((b) => Boolean(b.document?.images.length || b.selfie || b.faceCapture), {
+    message: "send new document images, a selfie or a faceCapture",
+    path: ["document"],
+  })
   .openapi("Retake");
 
-export const CaptureSchema = z.object({ identyBlob: z.string().min(1) }).strict().openapi("Capture");
+export const CaptureSchema = z
+  .object({ identyBlob: z.string().min(1) })
+  .strict()
+  .openapi("Capture");
 
 export const ListQuerySchema = z.object({
   reference: z.string().max(200).optional(),
@@ -88,7 +100,10 @@ export const CreateWebhookEndpointSchema = z
   .strict()
   .openapi("CreateWebhookEndpoint");
 
-export const CreateTenantSchema = z.object({ name: z.string().min(1).max(200) }).strict().openapi("CreateTenant");
+export const CreateTenantSchema = z
+  .object({ name: z.string().min(1).max(200) })
+  .strict()
+  .openapi("CreateTenant");
 
 /**
  * A vendor's base URL: http(s) only, no credentials, query or fragment. Paths are appended to it
@@ -119,7 +134,13 @@ export const CreateVendorAccountSchema = z
 /** PATCH /admin/vendor-accounts/:id: credentials and settings merged key by key (null removes a key), then validated whole. */
 export const UpdateVendorAccountSchema = z
   .object({
-    credentials: z.record(z.string(), z.unknown()).optional().openapi({ description: "keys to set (null removes one); the others are kept. DMS rotation: stage `webhookSecretNext`, then promote with `webhookSecrets: [<new>]` and `webhookSecretNext: null`" }),
+    credentials: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({
+        description:
+          "keys to set (null removes one); the others are kept. DMS rotation: stage `webhookSecretNext`, then promote with `webhookSecrets: [<new>]` and `webhookSecretNext: null`",
+      }),
     settings: z.record(z.string(), z.unknown()).optional().openapi({ description: "keys to set (null returns one to its default); the others are kept" }),
     /** true: routing skips the account (its webhooks are still taken, for verifications in flight); false: back in its routes */
     disabled: z.boolean().optional(),

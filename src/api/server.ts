@@ -44,7 +44,11 @@ export function handleClientError(err: Error & { code?: string; reason?: string 
   const { status, path } = locate(err.code);
   // llhttp's reason is a fixed phrase ("Invalid header value char"), never the bytes it failed on
   const reason = err.reason ?? err.code ?? "malformed HTTP";
-  socket.end(rawProblemResponse(new Problem(status, STATUS_CODES[status] ?? "Bad Request", `the request could not be parsed: ${reason}`, path ? [{ path, message: reason }] : undefined)));
+  socket.end(
+    rawProblemResponse(
+      new Problem(status, STATUS_CODES[status] ?? "Bad Request", `the request could not be parsed: ${reason}`, path ? [{ path, message: reason }] : undefined),
+    ),
+  );
 }
 
 /** The API app behind a server whose protocol-level refusals are problem+json too. */
@@ -55,7 +59,13 @@ export function createApiServer(app: Express): Server {
   // an Expect other than 100-continue: Node would answer an empty 417
   server.on("checkExpectation", (_req, res) => {
     res.writeHead(417, { "Content-Type": "application/problem+json", Connection: "close" });
-    res.end(problemJson(new Problem(417, "Expectation failed", "only Expect: 100-continue is supported", [{ path: "header:Expect", message: "only 100-continue is supported" }])));
+    res.end(
+      problemJson(
+        new Problem(417, "Expectation failed", "only Expect: 100-continue is supported", [
+          { path: "header:Expect", message: "only 100-continue is supported" },
+        ]),
+      ),
+    );
   });
   return server;
 }

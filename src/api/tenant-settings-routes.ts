@@ -46,7 +46,13 @@ export function tenantSettingsRoutes(app: AppContext): Router {
       const t = await tx.tenant.findUnique({ where: { id }, select: { id: true, eraseAfterDays: true } });
       if (!t) throw notFound();
       const u = await tx.tenant.update({ where: { id }, data: { eraseAfterDays: p.data.eraseAfterDays }, select: { id: true, eraseAfterDays: true } });
-      await recordAudit(tx, operatorOf(req), { action: "tenant.retention.updated", entityType: "tenant", entityId: id, before: { eraseAfterDays: t.eraseAfterDays }, after: { eraseAfterDays: u.eraseAfterDays } });
+      await recordAudit(tx, operatorOf(req), {
+        action: "tenant.retention.updated",
+        entityType: "tenant",
+        entityId: id,
+        before: { eraseAfterDays: t.eraseAfterDays },
+        after: { eraseAfterDays: u.eraseAfterDays },
+      });
       return u;
     });
     res.json(retentionOf(updated));

@@ -46,7 +46,8 @@ export function multipartProblem(err: unknown): Problem | null {
   if (err instanceof multer.MulterError) {
     const code: string = err.code;
     const path = err.field !== undefined ? `$.${err.field}` : "$";
-    if (code === "LIMIT_FILE_SIZE" || code === "LIMIT_FIELD_VALUE") return new Problem(413, "Payload too large", `part ${err.field ?? "(unnamed)"} is larger than allowed`, [{ path, message: "too large" }]);
+    if (code === "LIMIT_FILE_SIZE" || code === "LIMIT_FIELD_VALUE")
+      return new Problem(413, "Payload too large", `part ${err.field ?? "(unnamed)"} is larger than allowed`, [{ path, message: "too large" }]);
     if (code === "STREAM_DESTROYED") return null;
     const message = MULTER_MESSAGES[code] ?? code;
     return new Problem(400, "Invalid multipart body", `${path}: ${message}`, [{ path, message }]);

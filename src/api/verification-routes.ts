@@ -7,7 +7,15 @@ import { toAdapterAccount } from "../core/accounts.js";
 import { isAccountConfigError } from "../domain/errors.js";
 import { newId, sha256Hex } from "../domain/crypto.js";
 import { planRoute, RoutingSchema } from "../core/routing.js";
-import { acceptNewInput, cancelVerification, createVerification, erasePersonalData, NotAccepting, toResource, type VerificationRow } from "../core/verifications.js";
+import {
+  acceptNewInput,
+  cancelVerification,
+  createVerification,
+  erasePersonalData,
+  NotAccepting,
+  toResource,
+  type VerificationRow,
+} from "../core/verifications.js";
 import { artifactOf, vendorPayloadOf } from "../core/at-rest.js";
 import { checkImageBytes, decodeBase64Image } from "./images.js";
 import { assertStorableJson } from "./input-guard.js";
@@ -34,7 +42,11 @@ function quotaProblem(res: Response, e: QuotaExceeded): Problem {
 
 function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   return JSON.stringify(v);
 }
 
@@ -48,19 +60,24 @@ async function readBody(req: Request): Promise<{ body: unknown; uploads: Map<str
   const uploads = new Map<string, Upload>();
   if (!req.is("multipart/form-data")) return { body: req.body, uploads };
   const raw = (req.body as Record<string, unknown>)?.request;
-  if (typeof raw !== "string") throw new Problem(400, "Invalid request", "multipart requests need a `request` part holding the JSON body", [{ path: "$.request", message: "required" }]);
+  if (typeof raw !== "string")
+    throw new Problem(400, "Invalid request", "multipart requests need a `request` part holding the JSON body", [{ path: "$.request", message: "required" }]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
     throw new Problem(400, "Malformed JSON", "the `request` part is not valid JSON", [{ path: "$.request", message: "not valid JSON" }]);
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Problem(400, "Invalid request", "the `request` part must be a JSON object", [{ path: "$.request", message: "must be a JSON object" }]);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new Problem(400, "Invalid request", "the `request` part must be a JSON object", [{ path: "$.request", message: "must be a JSON object" }]);
   assertStorableJson(parsed);
   const body = parsed as Record<string, unknown>;
   for (const f of uploadsOf(req)) {
     const part = FILE_PARTS[f.fieldname];
-    if (!part) throw new Problem(400, "Invalid request", `unknown file part ${f.fieldname}`, [{ path: `$.${f.fieldname}`, message: `use one of ${Object.keys(FILE_PARTS).join(", ")}` }]);
+    if (!part)
+      throw new Problem(400, "Invalid request", `unknown file part ${f.fieldname}`, [
+        { path: `$.${f.fieldname}`, message: `use one of ${Object.keys(FILE_PARTS).join(", ")}` },
+      ]);
     const token = `upload:sha256:${await sha256OfUpload(f)}`;
     uploads.set(token, f);
     const image = { contentType: f.mimetype, data: token };
@@ -82,7 +99,8 @@ async function imageBytes(img: { contentType: string; data: string }, path: stri
   let data: Buffer;
   if (upload) {
     // the parser already stopped a larger part; this keeps the bound explicit before the read
-    if (upload.size > maxImageBytes) throw new Problem(413, "Image too large", `${path} is larger than ${maxImageBytes} bytes`, [{ path, message: `larger than ${maxImageBytes} bytes` }]);
+    if (upload.size > maxImageBytes)
+      throw new Problem(413, "Image too large", `${path} is larger than ${maxImageBytes} bytes`, [{ path, message: `larger than ${maxImageBytes} bytes` }]);
     data = await readUpload(upload);
   } else data = decodeBase64Image(img.data, path, maxImageBytes);
   checkImageBytes(data, img.contentType, path, maxImageBytes);
@@ -91,8 +109,11 @@ async function imageBytes(img: { contentType: string; data: string }, path: stri
 
 async function toInput(body: CreateVerificationBody, uploads: Map<string, Upload>, maxImageBytes: number): Promise<VerificationInputData> {
   const images = [];
-  for (const [i, img] of (body.document?.images ?? []).entries()) images.push({ side: img.side, contentType: img.contentType, data: await imageBytes(img, `$.document.images[${i}].data`, uploads, maxImageBytes) });
-  const selfie = body.selfie ? { contentType: body.selfie.contentType, data: await imageBytes(body.selfie, "$.selfie.data", uploads, maxImageBytes) } : undefined;
+  for (const [i, img] of (body.document?.images ?? []).entries())
+    images.push({ side: img.side, contentType: img.contentType, data: await imageBytes(img, `$.document.images[${i}].data`, uploads, maxImageBytes) });
+  const selfie = body.selfie
+    ? { contentType: body.selfie.contentType, data: await imageBytes(body.selfie, "$.selfie.data", uploads, maxImageBytes) }
+    : undefined;
   return {
     subject: body.subject,
     document: body.document ? { type: body.document.type, country: body.document.country, images } : undefined,
@@ -115,17 +136,26 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       throw e;
     }
   };
-  const maybeMultipart = multipartUploads({ maxFileBytes: app.env.MAX_IMAGE_BYTES, files: 6, fields: 4, fieldBytes: 1024 * 1024, parts: 10, dir: app.env.UPLOAD_TMP_DIR });
+  const maybeMultipart = multipartUploads({
+    maxFileBytes: app.env.MAX_IMAGE_BYTES,
+    files: 6,
+    fields: 4,
+    fieldBytes: 1024 * 1024,
+    parts: 10,
+    dir: app.env.UPLOAD_TMP_DIR,
+  });
 
   r.post("/verifications", maybeMultipart, async (req, res) => {
     const tenantId = req.tenantId!;
-    if (!req.is("application/json") && !req.is("multipart/form-data")) throw new Problem(415, "Unsupported media type", "send application/json or multipart/form-data");
+    if (!req.is("application/json") && !req.is("multipart/form-data"))
+      throw new Problem(415, "Unsupported media type", "send application/json or multipart/form-data");
     const { body: rawBody, uploads } = await readBody(req);
     const parsed = CreateVerificationSchema.safeParse(rawBody);
     if (!parsed.success) throw fromZod(parsed.error);
     const body = parsed.data;
     const idempotencyKey = req.header("idempotency-key") ?? null;
-    if (idempotencyKey !== null && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) throw new Problem(400, "Invalid Idempotency-Key", "1 to 255 characters", [{ path: "header:Idempotency-Key", message: "1 to 255 characters" }]);
+    if (idempotencyKey !== null && (idempotencyKey.length < 1 || idempotencyKey.length > 255))
+      throw new Problem(400, "Invalid Idempotency-Key", "1 to 255 characters", [{ path: "header:Idempotency-Key", message: "1 to 255 characters" }]);
     // what a replay of this Idempotency-Key must match; without a key nothing is ever compared, so nothing is hashed
     // (the canonical JSON of a multi-megabyte body and its sha256 were a fifth of the accept's CPU)
     const requestHash = idempotencyKey ? sha256Hex(canonicalJson(body)) : null;
@@ -140,8 +170,16 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     // before any vendor call
     const id = newId("ver");
     const tenant = await app.db.tenant.findUniqueOrThrow({ where: { id: tenantId }, include: { vendorAccounts: true } });
-    const { plan: routePlan, accounts: route } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, { checks: body.checks, country: body.document?.country ?? null, requestedVendor: body.vendor ?? null, verificationId: id });
-    if (body.vendor && routePlan.resolved === 0) throw new Problem(422, "Vendor not configured", `the tenant has no active ${body.vendor} account`, [{ path: "$.vendor", message: "no account for this vendor" }]);
+    const { plan: routePlan, accounts: route } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, {
+      checks: body.checks,
+      country: body.document?.country ?? null,
+      requestedVendor: body.vendor ?? null,
+      verificationId: id,
+    });
+    if (body.vendor && routePlan.resolved === 0)
+      throw new Problem(422, "Vendor not configured", `the tenant has no active ${body.vendor} account`, [
+        { path: "$.vendor", message: "no account for this vendor" },
+      ]);
     const first = route[0];
     const adapter = first && adapterFor(first.vendor);
     // an account whose stored configuration does not parse is the gateway's fault, not the request's: the worker ends
@@ -151,12 +189,29 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       const problems = adapter.validateRequest(input, body.checks, account);
       if (problems.length > 0) {
         const status = Math.max(...problems.map((p) => p.status));
-        throw new Problem(status, "Request not supported by the vendor", problems.map((p) => `${p.path}: ${p.message}`).join("; "), problems.map((p) => ({ path: p.path.startsWith("$") ? p.path : `$.${p.path}`, message: p.message })));
+        throw new Problem(
+          status,
+          "Request not supported by the vendor",
+          problems.map((p) => `${p.path}: ${p.message}`).join("; "),
+          problems.map((p) => ({ path: p.path.startsWith("$") ? p.path : `$.${p.path}`, message: p.message })),
+        );
       }
     }
 
     try {
-      const created = await createVerification(app, { id, tenantId, reference: body.reference ?? null, checks: body.checks, requestedVendor: body.vendor ?? null, metadata: body.metadata ?? {}, documentCountry: body.document?.country ?? null, idempotencyKey, requestHash, input, routePlan });
+      const created = await createVerification(app, {
+        id,
+        tenantId,
+        reference: body.reference ?? null,
+        checks: body.checks,
+        requestedVendor: body.vendor ?? null,
+        metadata: body.metadata ?? {},
+        documentCountry: body.document?.country ?? null,
+        idempotencyKey,
+        requestHash,
+        input,
+        routePlan,
+      });
       app.onEnqueued?.();
       res.status(202).location(`/v1/verifications/${id}`).json(toResource(app.env.keys, created));
     } catch (e) {
@@ -172,7 +227,10 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     }
 
     function replay(existing: VerificationRow) {
-      if (existing.requestHash !== requestHash) throw new Problem(409, "Idempotency-Key reused", "this Idempotency-Key was used with a different request body", [{ path: "header:Idempotency-Key", message: "already used with another body" }]);
+      if (existing.requestHash !== requestHash)
+        throw new Problem(409, "Idempotency-Key reused", "this Idempotency-Key was used with a different request body", [
+          { path: "header:Idempotency-Key", message: "already used with another body" },
+        ]);
       res.status(202).setHeader("Idempotent-Replayed", "true").location(`/v1/verifications/${existing.id}`).json(toResource(app.env.keys, existing));
     }
   });
@@ -187,7 +245,9 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       take: limit + 1,
     });
     const page = rows.slice(0, limit);
-    res.json({ data: page.map((v) => toResource(app.env.keys, v)), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null } satisfies Answer<typeof VerificationPageSchema>);
+    res.json({ data: page.map((v) => toResource(app.env.keys, v)), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null } satisfies Answer<
+      typeof VerificationPageSchema
+    >);
   });
 
   const findOwn = async (req: Request) => {
@@ -223,7 +283,9 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
   r.get("/verifications/:id/vendor-data", async (req, res) => {
     const v = await findOwn(req);
     const rows = await app.db.vendorPayload.findMany({ where: { verificationId: v.id }, orderBy: { id: "asc" }, take: 500 });
-    res.json({ data: rows.map((p) => ({ vendor: p.vendor as VendorId, kind: p.kind, receivedAt: p.createdAt.toISOString(), body: vendorPayloadOf(app.env.keys, p) })) } satisfies Answer<typeof VendorDataSchema>);
+    res.json({
+      data: rows.map((p) => ({ vendor: p.vendor as VendorId, kind: p.kind, receivedAt: p.createdAt.toISOString(), body: vendorPayloadOf(app.env.keys, p) })),
+    } satisfies Answer<typeof VendorDataSchema>);
   });
 
   r.get("/verifications/:id/certificate", async (req, res) => {
@@ -240,7 +302,12 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       throw new Problem(404, "Not found", v.erasedAt ? "the certificate was erased with the personal data" : "this verification has no certificate");
     }
     // a fixed type, never the vendor's (a vendor answering text/html would make it a page of this origin), and no sniffing
-    res.status(200).type("application/pdf").setHeader("X-Content-Type-Options", "nosniff").setHeader("Content-Disposition", `attachment; filename="${v.id}.pdf"`).send(artifactOf(app.env.keys, art));
+    res
+      .status(200)
+      .type("application/pdf")
+      .setHeader("X-Content-Type-Options", "nosniff")
+      .setHeader("Content-Disposition", `attachment; filename="${v.id}.pdf"`)
+      .send(artifactOf(app.env.keys, art));
   });
 
   const newInput = (kind: "capture" | "retake") => async (req: Request, res: express.Response) => {
@@ -251,7 +318,8 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       if (!body.success) throw fromZod(body.error);
       patch = { faceCapture: { identyBlob: body.data.identyBlob } };
     } else {
-      if (!req.is("application/json") && !req.is("multipart/form-data")) throw new Problem(415, "Unsupported media type", "send application/json or multipart/form-data");
+      if (!req.is("application/json") && !req.is("multipart/form-data"))
+        throw new Problem(415, "Unsupported media type", "send application/json or multipart/form-data");
       const { body: raw, uploads } = await readBody(req);
       const body = RetakeSchema.safeParse(raw);
       if (!body.success) throw fromZod(body.error);
@@ -272,4 +340,3 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
 
   return r;
 }
-

@@ -7,7 +7,16 @@ import { generateWebhookSecret, type StoredSecret } from "../webhooks/outbound/s
 import { checkWebhookUrl } from "../webhooks/outbound/url-guard.js";
 import { Problem, fromZod } from "./problem.js";
 import { CreateWebhookEndpointSchema, UpdateWebhookEndpointSchema } from "./schemas.js";
-import { type Answer, type DeliveryStatus, ReplayQueuedSchema, RotatedWebhookEndpointSchema, WebhookDeliveryListSchema, WebhookEndpointListSchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema } from "./resources.js";
+import {
+  type Answer,
+  type DeliveryStatus,
+  ReplayQueuedSchema,
+  RotatedWebhookEndpointSchema,
+  WebhookDeliveryListSchema,
+  WebhookEndpointListSchema,
+  WebhookEndpointSchema,
+  WebhookEndpointWithSecretSchema,
+} from "./resources.js";
 
 /** how long the previous secret keeps signing after a rotation */
 const ROTATION_OVERLAP_MS = 24 * 3600_000;
@@ -41,7 +50,13 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
     const secret = generateWebhookSecret();
     const secrets: StoredSecret[] = [{ secret, createdAt: new Date().toISOString() }];
     const e = await app.db.webhookEndpoint.create({
-      data: { id, tenantId: req.tenantId!, url: parsed.data.url, events: parsed.data.events ?? [], secretsEnc: encryptJson(app.env.keys, secrets, endpointSecretsAad(id)) },
+      data: {
+        id,
+        tenantId: req.tenantId!,
+        url: parsed.data.url,
+        events: parsed.data.events ?? [],
+        secretsEnc: encryptJson(app.env.keys, secrets, endpointSecretsAad(id)),
+      },
     });
     res.status(201).json({ ...view(e), secret } satisfies Answer<typeof WebhookEndpointWithSecretSchema>);
   });
@@ -89,7 +104,12 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
 
   r.get("/webhook-endpoints/:id/deliveries", async (req, res) => {
     const e = await findOwn(req);
-    const rows = await app.db.webhookDelivery.findMany({ where: { endpointId: e.id }, orderBy: { createdAt: "desc" }, take: 100, include: { attempts: { orderBy: { attemptNo: "asc" } }, event: { select: { type: true, verificationId: true } } } });
+    const rows = await app.db.webhookDelivery.findMany({
+      where: { endpointId: e.id },
+      orderBy: { createdAt: "desc" },
+      take: 100,
+      include: { attempts: { orderBy: { attemptNo: "asc" } }, event: { select: { type: true, verificationId: true } } },
+    });
     res.json({
       data: rows.map((d) => ({
         id: d.id,
@@ -99,7 +119,13 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
         status: d.status as DeliveryStatus,
         attemptCount: d.attemptCount,
         nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
-        attempts: d.attempts.map((a) => ({ attemptNo: a.attemptNo, httpStatus: a.httpStatus, error: a.error, latencyMs: a.latencyMs, at: a.createdAt.toISOString() })),
+        attempts: d.attempts.map((a) => ({
+          attemptNo: a.attemptNo,
+          httpStatus: a.httpStatus,
+          error: a.error,
+          latencyMs: a.latencyMs,
+          at: a.createdAt.toISOString(),
+        })),
       })),
     } satisfies Answer<typeof WebhookDeliveryListSchema>);
   });

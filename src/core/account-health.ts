@@ -51,7 +51,9 @@ function parseCircuit(raw: string | undefined): SharedCircuit | null {
   if (!raw) return null;
   try {
     const v = JSON.parse(raw) as Partial<SharedCircuit>;
-    return typeof v.state === "string" && CIRCUIT_STATES.includes(v.state) && typeof v.since === "string" ? { state: v.state as CircuitStateName, since: v.since } : null;
+    return typeof v.state === "string" && CIRCUIT_STATES.includes(v.state) && typeof v.since === "string"
+      ? { state: v.state as CircuitStateName, since: v.since }
+      : null;
   } catch {
     return null;
   }
@@ -61,7 +63,9 @@ function parseProbe(raw: string | undefined): SharedProbe | null {
   if (!raw) return null;
   try {
     const v = JSON.parse(raw) as Partial<SharedProbe>;
-    return typeof v.ok === "boolean" && typeof v.detail === "string" && typeof v.checkedAt === "string" ? { ok: v.ok, detail: v.detail, checkedAt: v.checkedAt } : null;
+    return typeof v.ok === "boolean" && typeof v.detail === "string" && typeof v.checkedAt === "string"
+      ? { ok: v.ok, detail: v.detail, checkedAt: v.checkedAt }
+      : null;
   } catch {
     return null;
   }
@@ -105,12 +109,18 @@ export async function readSharedHealth(board: AccountHealthBoard, accountIds: re
 }
 
 /** The account's circuit: the newest transition of any process, else this process's own breaker. */
-export function circuitView(shared: SharedAccountHealth | undefined, local: CircuitStateName | "unknown"): { circuit: CircuitStateName | "unknown"; circuitSince: string | null } {
+export function circuitView(
+  shared: SharedAccountHealth | undefined,
+  local: CircuitStateName | "unknown",
+): { circuit: CircuitStateName | "unknown"; circuitSince: string | null } {
   return shared?.circuit ? { circuit: shared.circuit.state, circuitSince: shared.circuit.since } : { circuit: local, circuitSince: null };
 }
 
 /** The newer of two probe results (the database keeps the periodic probe's; Redis also an operator's on-demand one). */
-export function newestProbe(stored: { ok: boolean | null; detail: string | null; checkedAt: string | null }, shared: SharedProbe | null | undefined): { ok: boolean | null; detail: string | null; checkedAt: string | null } {
+export function newestProbe(
+  stored: { ok: boolean | null; detail: string | null; checkedAt: string | null },
+  shared: SharedProbe | null | undefined,
+): { ok: boolean | null; detail: string | null; checkedAt: string | null } {
   if (!shared) return stored;
   if (stored.checkedAt && Date.parse(stored.checkedAt) >= Date.parse(shared.checkedAt)) return stored;
   return shared;

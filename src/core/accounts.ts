@@ -30,10 +30,21 @@ export function inRouting(a: { disabledAt: Date | null; pausedAt: Date | null })
   return a.disabledAt === null && a.pausedAt === null;
 }
 
-export function parseAccountConfig(vendor: string, input: { credentials: unknown; settings: unknown }): { credentials: Record<string, unknown>; settings: Record<string, unknown> } {
+export function parseAccountConfig(
+  vendor: string,
+  input: { credentials: unknown; settings: unknown },
+): { credentials: Record<string, unknown>; settings: Record<string, unknown> } {
   const adapter = adapterFor(vendor);
   if (!adapter) throw new AccountConfigError(vendor, "credentials", [{ path: ["vendor"], message: "no such vendor" }]);
-  const draft: AdapterAccount = { id: "", tenantId: "", vendor, baseUrl: "", credentials: input.credentials as Record<string, unknown>, settings: (input.settings ?? {}) as Record<string, unknown>, webhookUrl: "" };
+  const draft: AdapterAccount = {
+    id: "",
+    tenantId: "",
+    vendor,
+    baseUrl: "",
+    credentials: input.credentials as Record<string, unknown>,
+    settings: (input.settings ?? {}) as Record<string, unknown>,
+    webhookUrl: "",
+  };
   const parsed = adapter.parseAccount(draft);
   return { credentials: parsed.credentials, settings: parsed.settings };
 }

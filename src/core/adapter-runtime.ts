@@ -37,7 +37,9 @@ export function buildAdapterContext(
   const requestId = currentRequestId();
   const pending: Promise<unknown>[] = [];
   const track = (p: Promise<unknown>) => {
-    pending.push(p.catch((e) => deps.log.error({ err: errorForLog(e), verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")));
+    pending.push(
+      p.catch((e) => deps.log.error({ err: errorForLog(e), verificationId, vendorAccountId: account.id }, "could not persist an adapter side effect")),
+    );
   };
   const s = coreSettingsOf(account);
   const shadowRunId = options.shadowRunId ?? null;
@@ -47,7 +49,22 @@ export function buildAdapterContext(
     track(
       deps.db.vendorCall.create({
         // createdAt is when the answer came (not when the row is written): created_at - latency_ms is the start
-        data: { verificationId: r.verificationId, vendorAccountId: account.id, vendor: r.vendor, endpoint: r.endpoint, httpStatus: r.httpStatus, latencyMs: r.latencyMs, attempt: r.attempt, outcome: r.outcome, errorKind: r.errorKind, cost: price?.cost ?? null, currency: price?.currency ?? null, shadowRunId, requestId: r.requestId, createdAt: new Date() },
+        data: {
+          verificationId: r.verificationId,
+          vendorAccountId: account.id,
+          vendor: r.vendor,
+          endpoint: r.endpoint,
+          httpStatus: r.httpStatus,
+          latencyMs: r.latencyMs,
+          attempt: r.attempt,
+          outcome: r.outcome,
+          errorKind: r.errorKind,
+          cost: price?.cost ?? null,
+          currency: price?.currency ?? null,
+          shadowRunId,
+          requestId: r.requestId,
+          createdAt: new Date(),
+        },
       }),
     );
   };
@@ -92,7 +109,13 @@ export function buildAdapterContext(
       if (erased) return;
       await deps.db.verificationArtifact.upsert({
         where: { verificationId_kind: { verificationId, kind: a.kind } },
-        create: { id: newId("art"), verificationId, kind: a.kind, contentType: a.contentType, data: sealArtifact(deps.env.keys, verificationId, a.kind, a.data) },
+        create: {
+          id: newId("art"),
+          verificationId,
+          kind: a.kind,
+          contentType: a.contentType,
+          data: sealArtifact(deps.env.keys, verificationId, a.kind, a.data),
+        },
         update: { contentType: a.contentType, data: sealArtifact(deps.env.keys, verificationId, a.kind, a.data) },
       });
     },
@@ -103,7 +126,14 @@ export function buildAdapterContext(
 }
 
 /** One row per (account, externalId) however often the vendor delivers it. */
-export async function recordAccountEvent(db: Db, vendorAccountId: string, vendor: string, type: string, externalId: string, payload: unknown): Promise<{ created: boolean }> {
+export async function recordAccountEvent(
+  db: Db,
+  vendorAccountId: string,
+  vendor: string,
+  type: string,
+  externalId: string,
+  payload: unknown,
+): Promise<{ created: boolean }> {
   const body = redactPayload(payload) as Prisma.InputJsonValue;
   const rows = await db.$queryRaw<{ inserted: boolean }[]>`
     INSERT INTO vendor_events (id, vendor_account_id, vendor, type, external_id, payload)
@@ -119,7 +149,15 @@ export async function recordAccountEvent(db: Db, vendorAccountId: string, vendor
  * personal data was erased: the check and the insert are one statement, so an erase that
  * commits first is always seen.
  */
-export async function recordVendorPayload(db: Db, keys: Keys, verificationId: string, vendor: string, kind: string, body: unknown, receivedAt = new Date()): Promise<void> {
+export async function recordVendorPayload(
+  db: Db,
+  keys: Keys,
+  verificationId: string,
+  vendor: string,
+  kind: string,
+  body: unknown,
+  receivedAt = new Date(),
+): Promise<void> {
   const sealed = sealVendorPayload(keys, verificationId, redactPayload(body));
   await db.$executeRaw`
     INSERT INTO vendor_payloads (verification_id, vendor, kind, body, created_at)
@@ -146,8 +184,14 @@ export async function probeAccount(
     throw e;
   }
   const { ctx, effects } = buildAdapterContext(deps, account, null);
-  const result = await adapter.health!(account, ctx).catch((e: unknown) => ({ ok: false, detail: toTechnicalReason(e, row.vendor).message ?? "health probe failed", credits: null }));
+  const result = await adapter.health!(account, ctx).catch((e: unknown) => ({
+    ok: false,
+    detail: toTechnicalReason(e, row.vendor).message ?? "health probe failed",
+    credits: null,
+  }));
   await effects.flush();
-  await deps.health?.probed(account.id, result, now).catch((e: unknown) => deps.log.debug({ err: errorForLog(e), vendorAccountId: account.id }, "health result not shared (Redis)"));
+  await deps.health
+    ?.probed(account.id, result, now)
+    .catch((e: unknown) => deps.log.debug({ err: errorForLog(e), vendorAccountId: account.id }, "health result not shared (Redis)"));
   return result;
 }

@@ -56,7 +56,8 @@ export async function evaluateAlerts(db: Db, now = new Date()): Promise<AlertCha
       const to = levelOf(metric, value, t);
       const from = before[metric] ?? "ok";
       after[metric] = to;
-      if (to !== from) accountChanges.push({ accountId: account.id, metric, from, to, value, threshold: (to === "ok" ? (from === "hard" ? t.hard : t.soft) : t[to]) ?? null });
+      if (to !== from)
+        accountChanges.push({ accountId: account.id, metric, from, to, value, threshold: (to === "ok" ? (from === "hard" ? t.hard : t.soft) : t[to]) ?? null });
     }
     const hard = METRICS.filter((m) => after[m] === "hard");
     const pause = hard.length > 0 && account.pausedAt === null;
@@ -65,23 +66,62 @@ export async function evaluateAlerts(db: Db, now = new Date()): Promise<AlertCha
     await db.$transaction(async (tx) => {
       await tx.vendorAccount.update({
         where: { id: account.id },
-        data: { alertState: after, ...(pause ? { pausedAt: now, pausedReason: `hard alert threshold: ${hard.join(", ")}` } : {}), ...(resume ? { pausedAt: null, pausedReason: null } : {}), ...(hard.length && !pause ? { pausedReason: `hard alert threshold: ${hard.join(", ")}` } : {}) },
+        data: {
+          alertState: after,
+          ...(pause ? { pausedAt: now, pausedReason: `hard alert threshold: ${hard.join(", ")}` } : {}),
+          ...(resume ? { pausedAt: null, pausedReason: null } : {}),
+          ...(hard.length && !pause ? { pausedReason: `hard alert threshold: ${hard.join(", ")}` } : {}),
+        },
       });
       for (const c of accountChanges) {
         const type = c.to === "ok" ? "alert_recovered" : `alert_${c.to}`;
         const detail = { metric: c.metric, from: c.from, to: c.to, value: c.value, threshold: c.threshold };
-        await recordAudit(tx, SYSTEM_ACTOR, { action: `vendor_account.${type}`, entityType: "vendor_account", entityId: account.id, before: { [c.metric]: c.from }, after: detail });
-        const notification = { id: newId("opn"), type: `vendor_account.${type}`, accountId: account.id, vendor: account.vendor, tenantId: account.tenantId, ...detail, at: now.toISOString() };
+        await recordAudit(tx, SYSTEM_ACTOR, {
+          action: `vendor_account.${type}`,
+          entityType: "vendor_account",
+          entityId: account.id,
+          before: { [c.metric]: c.from },
+          after: detail,
+        });
+        const notification = {
+          id: newId("opn"),
+          type: `vendor_account.${type}`,
+          accountId: account.id,
+          vendor: account.vendor,
+          tenantId: account.tenantId,
+          ...detail,
+          at: now.toISOString(),
+        };
         await enqueue(tx, "notify", notification.id, { notification });
       }
-      if (pause) await recordAudit(tx, SYSTEM_ACTOR, { action: "vendor_account.paused", entityType: "vendor_account", entityId: account.id, before: null, after: { reason: `hard alert threshold: ${hard.join(", ")}` } });
-      if (resume) await recordAudit(tx, SYSTEM_ACTOR, { action: "vendor_account.resumed", entityType: "vendor_account", entityId: account.id, before: { reason: account.pausedReason }, after: null });
+      if (pause)
+        await recordAudit(tx, SYSTEM_ACTOR, {
+          action: "vendor_account.paused",
+          entityType: "vendor_account",
+          entityId: account.id,
+          before: null,
+          after: { reason: `hard alert threshold: ${hard.join(", ")}` },
+        });
+      if (resume)
+        await recordAudit(tx, SYSTEM_ACTOR, {
+          action: "vendor_account.resumed",
+          entityType: "vendor_account",
+          entityId: account.id,
+          before: { reason: account.pausedReason },
+          after: null,
+        });
     });
     // vendor events outside the transaction (their writer is not transactional); one per change and moment
     for (const c of accountChanges)
-      await recordAccountEvent(db, account.id, account.vendor, c.to === "ok" ? "alert_recovered" : `alert_${c.to}`, `alert:${c.metric}:${c.to}:${now.toISOString()}`, { metric: c.metric, from: c.from, to: c.to, value: c.value, threshold: c.threshold });
+      await recordAccountEvent(
+        db,
+        account.id,
+        account.vendor,
+        c.to === "ok" ? "alert_recovered" : `alert_${c.to}`,
+        `alert:${c.metric}:${c.to}:${now.toISOString()}`,
+        { metric: c.metric, from: c.from, to: c.to, value: c.value, threshold: c.threshold },
+      );
     changes.push(...accountChanges);
   }
   return changes;
 }
-

@@ -8,14 +8,26 @@ import type { Db } from "../db/client.js";
 import { Prisma } from "../generated/prisma/client.js";
 
 /** latency histogram bucket bounds, ms: bucket k holds latencies in (bounds[k-1], bounds[k]]; the last, above all */
-export const LATENCY_BOUNDS_MS = [10, 20, 30, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 60000, 120000] as const;
+export const LATENCY_BOUNDS_MS = [
+  10, 20, 30, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 60000, 120000,
+] as const;
 const BOUNDS_SQL = Prisma.sql`ARRAY[${Prisma.join([...LATENCY_BOUNDS_MS])}]::int[]`;
 const ROLLUP = "vendor_calls";
 /** calls younger than this are left for the next sweep: every insert before them has committed */
 const SETTLE_MS = 60_000;
 const ROLLUP_BATCH = 100_000;
 
-type Bucketed = { vendor_account_id: string; vendor: string; hour: Date; bucket: number; n: number; errors: number; max: number; cost: string | null; currency: string | null };
+type Bucketed = {
+  vendor_account_id: string;
+  vendor: string;
+  hour: Date;
+  bucket: number;
+  n: number;
+  errors: number;
+  max: number;
+  cost: string | null;
+  currency: string | null;
+};
 
 /** Rolls the vendor calls the rollup has not read yet (and older than a minute) into vendor_call_hourly. Returns how many. */
 export async function rollUpVendorCalls(db: Db, now = new Date()): Promise<number> {
@@ -70,7 +82,21 @@ function mergeBuckets(rows: Bucketed[], key: (r: Bucketed) => string = (r) => `$
   for (const r of rows) {
     const k = key(r);
     let h = out.get(k);
-    if (!h) out.set(k, (h = { accountId: r.vendor_account_id, vendor: r.vendor, hour: r.hour, calls: 0, errors: 0, max: 0, hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0), cost: null, currency: null }));
+    if (!h)
+      out.set(
+        k,
+        (h = {
+          accountId: r.vendor_account_id,
+          vendor: r.vendor,
+          hour: r.hour,
+          calls: 0,
+          errors: 0,
+          max: 0,
+          hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0),
+          cost: null,
+          currency: null,
+        }),
+      );
     h.calls += r.n;
     h.errors += r.errors;
     h.max = Math.max(h.max, r.max);
@@ -105,7 +131,17 @@ export interface AnalyticsQuery {
 }
 
 type VerificationRow = { bucket: Date; vendor: string | null; account: string | null; status: string; decision: string | null; n: number };
-type RolledRow = { vendor_account_id: string; vendor: string; hour: Date; calls: number; errors: number; latency_ms_max: number; latency_hist: number[]; cost: string | null; currency: string | null };
+type RolledRow = {
+  vendor_account_id: string;
+  vendor: string;
+  hour: Date;
+  calls: number;
+  errors: number;
+  latency_ms_max: number;
+  latency_hist: number[];
+  cost: string | null;
+  currency: string | null;
+};
 
 export async function analytics(db: Db, q: AnalyticsQuery) {
   const accounts = await db.vendorAccount.findMany({ where: { tenantId: q.tenantId, ...(q.vendor ? { vendor: q.vendor } : {}) }, select: { id: true } });
@@ -135,10 +171,28 @@ export async function analytics(db: Db, q: AnalyticsQuery) {
   // one histogram per (report bucket, vendor), from the rolled-up hours and the fresh calls
   const perBucket = new Map<string, Hourly>();
   const byAccount = q.by === "account";
-  const add = (bucket: Date, vendor: string, h: { accountId: string; calls: number; errors: number; max: number; hist: readonly number[]; cost: number | null; currency: string | null }) => {
+  const add = (
+    bucket: Date,
+    vendor: string,
+    h: { accountId: string; calls: number; errors: number; max: number; hist: readonly number[]; cost: number | null; currency: string | null },
+  ) => {
     const k = `${bucket.toISOString()}|${vendor}|${byAccount ? h.accountId : ""}`;
     let e = perBucket.get(k);
-    if (!e) perBucket.set(k, (e = { accountId: byAccount ? h.accountId : "", vendor, hour: bucket, calls: 0, errors: 0, max: 0, hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0), cost: null, currency: null }));
+    if (!e)
+      perBucket.set(
+        k,
+        (e = {
+          accountId: byAccount ? h.accountId : "",
+          vendor,
+          hour: bucket,
+          calls: 0,
+          errors: 0,
+          max: 0,
+          hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0),
+          cost: null,
+          currency: null,
+        }),
+      );
     e.calls += h.calls;
     e.errors += h.errors;
     e.max = Math.max(e.max, h.max);
@@ -146,9 +200,28 @@ export async function analytics(db: Db, q: AnalyticsQuery) {
     if (h.cost !== null) e.cost = (e.cost ?? 0) + h.cost;
     e.currency ??= h.currency;
   };
-  for (const r of rolled) add(truncate(r.hour), r.vendor, { accountId: r.vendor_account_id, calls: r.calls, errors: r.errors, max: r.latency_ms_max, hist: r.latency_hist, cost: r.cost === null ? null : Number(r.cost), currency: r.currency });
+  for (const r of rolled)
+    add(truncate(r.hour), r.vendor, {
+      accountId: r.vendor_account_id,
+      calls: r.calls,
+      errors: r.errors,
+      max: r.latency_ms_max,
+      hist: r.latency_hist,
+      cost: r.cost === null ? null : Number(r.cost),
+      currency: r.currency,
+    });
   for (const h of mergeBuckets(fresh).values()) add(truncate(h.hour), h.vendor, h);
-  const calls = [...perBucket.values()].map((h) => ({ bucket: h.hour, vendor: h.vendor, accountId: h.accountId || null, calls: h.calls, errors: h.errors, p50: histogramPercentile(h.hist, 50, h.max), p95: histogramPercentile(h.hist, 95, h.max), cost: h.cost, currency: h.currency }));
+  const calls = [...perBucket.values()].map((h) => ({
+    bucket: h.hour,
+    vendor: h.vendor,
+    accountId: h.accountId || null,
+    calls: h.calls,
+    errors: h.errors,
+    p50: histogramPercentile(h.hist, 50, h.max),
+    p95: histogramPercentile(h.hist, 95, h.max),
+    cost: h.cost,
+    currency: h.currency,
+  }));
   const verifications = await db.$queryRaw<VerificationRow[]>`
       SELECT date_trunc(${q.bucket}, created_at) AS bucket, vendor, vendor_account_id AS account, status, decision, count(*)::int AS n
         FROM verifications
@@ -171,12 +244,32 @@ export async function analytics(db: Db, q: AnalyticsQuery) {
   const entry = (bucket: Date, vendor: string | null, account: string | null) => {
     const key = `${bucket.toISOString()}|${vendor ?? ""}|${byAccount ? (account ?? "") : ""}`;
     let e = buckets.get(key);
-    if (!e) buckets.set(key, (e = { bucket: bucket.toISOString(), vendor, ...(byAccount ? { accountId: account } : {}), calls: 0, errors: 0, p50LatencyMs: null, p95LatencyMs: null, cost: null, verifications: { byStatus: {}, byDecision: {}, approvalRate: null } }));
+    if (!e)
+      buckets.set(
+        key,
+        (e = {
+          bucket: bucket.toISOString(),
+          vendor,
+          ...(byAccount ? { accountId: account } : {}),
+          calls: 0,
+          errors: 0,
+          p50LatencyMs: null,
+          p95LatencyMs: null,
+          cost: null,
+          verifications: { byStatus: {}, byDecision: {}, approvalRate: null },
+        }),
+      );
     return e;
   };
   for (const c of calls) {
     const e = entry(c.bucket, c.vendor, c.accountId);
-    Object.assign(e, { calls: c.calls, errors: c.errors, p50LatencyMs: c.p50, p95LatencyMs: c.p95, cost: c.cost !== null && c.currency ? { amount: c.cost, currency: c.currency } : null });
+    Object.assign(e, {
+      calls: c.calls,
+      errors: c.errors,
+      p50LatencyMs: c.p50,
+      p95LatencyMs: c.p95,
+      cost: c.cost !== null && c.currency ? { amount: c.cost, currency: c.currency } : null,
+    });
   }
   for (const v of verifications) {
     const e = entry(v.bucket, v.vendor, v.account);
@@ -187,6 +280,8 @@ export async function analytics(db: Db, q: AnalyticsQuery) {
     const decided = Object.values(e.verifications.byDecision).reduce((a, b) => a + b, 0);
     e.verifications.approvalRate = decided ? (e.verifications.byDecision.approved ?? 0) / decided : null;
   }
-  const data = [...buckets.values()].sort((a, b) => a.bucket.localeCompare(b.bucket) || (a.vendor ?? "").localeCompare(b.vendor ?? "") || (a.accountId ?? "").localeCompare(b.accountId ?? ""));
+  const data = [...buckets.values()].sort(
+    (a, b) => a.bucket.localeCompare(b.bucket) || (a.vendor ?? "").localeCompare(b.vendor ?? "") || (a.accountId ?? "").localeCompare(b.accountId ?? ""),
+  );
   return { tenantId: q.tenantId, vendor: q.vendor ?? null, from: q.from.toISOString(), to: q.to.toISOString(), bucket: q.bucket, by: q.by ?? "vendor", data };
 }

@@ -10,11 +10,26 @@ import { currentRequestId } from "../observability/work-context.js";
 export const EVENT_TYPES = ["verification.updated", "verification.completed", "verification.failed"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export async function emitVerificationEvent(tx: Prisma.TransactionClient, keys: Keys, tenantId: string, type: EventType, resource: VerificationResource, now = new Date()): Promise<string> {
+export async function emitVerificationEvent(
+  tx: Prisma.TransactionClient,
+  keys: Keys,
+  tenantId: string,
+  type: EventType,
+  resource: VerificationResource,
+  now = new Date(),
+): Promise<string> {
   const eventId = newId("msg");
   const payload = { type, timestamp: now.toISOString(), data: resource };
   await tx.webhookEvent.create({
-    data: { id: eventId, tenantId, type, verificationId: resource.id, ...eventPayloadColumns(keys, eventId, payload), requestId: currentRequestId(), createdAt: now },
+    data: {
+      id: eventId,
+      tenantId,
+      type,
+      verificationId: resource.id,
+      ...eventPayloadColumns(keys, eventId, payload),
+      requestId: currentRequestId(),
+      createdAt: now,
+    },
   });
   const endpoints = await tx.webhookEndpoint.findMany({ where: { tenantId, disabledAt: null, deletedAt: null } });
   for (const ep of endpoints) {

@@ -13,21 +13,111 @@ export type MatchVerdict = "match" | "close" | "mismatch";
 // Russian, Ukrainian or Greek passport prints, so "Щербаков" meets "SHCHERBAKOV" and "Παπαδόπουλος"
 // meets "PAPADOPOULOS". Everything else is left to the library's own tables.
 const ICAO_REPLACEMENTS: [string, string][] = [
-  ["Щ", "Shch"], ["щ", "shch"], ["Ж", "Zh"], ["ж", "zh"], ["Х", "Kh"], ["х", "kh"], ["Ц", "Ts"], ["ц", "ts"],
-  ["Ч", "Ch"], ["ч", "ch"], ["Ш", "Sh"], ["ш", "sh"], ["Ю", "Iu"], ["ю", "iu"], ["Я", "Ia"], ["я", "ia"],
-  ["Й", "I"], ["й", "i"], ["Ы", "Y"], ["ы", "y"], ["Ъ", "Ie"], ["ъ", "ie"], ["Ь", ""], ["ь", ""], ["Ё", "E"], ["ё", "e"],
-  ["Є", "Ie"], ["є", "ie"], ["Ї", "I"], ["ї", "i"], ["І", "I"], ["і", "i"], ["Ґ", "G"], ["ґ", "g"], ["Г", "G"], ["г", "g"],
+  ["Щ", "Shch"],
+  ["щ", "shch"],
+  ["Ж", "Zh"],
+  ["ж", "zh"],
+  ["Х", "Kh"],
+  ["х", "kh"],
+  ["Ц", "Ts"],
+  ["ц", "ts"],
+  ["Ч", "Ch"],
+  ["ч", "ch"],
+  ["Ш", "Sh"],
+  ["ш", "sh"],
+  ["Ю", "Iu"],
+  ["ю", "iu"],
+  ["Я", "Ia"],
+  ["я", "ia"],
+  ["Й", "I"],
+  ["й", "i"],
+  ["Ы", "Y"],
+  ["ы", "y"],
+  ["Ъ", "Ie"],
+  ["ъ", "ie"],
+  ["Ь", ""],
+  ["ь", ""],
+  ["Ё", "E"],
+  ["ё", "e"],
+  ["Є", "Ie"],
+  ["є", "ie"],
+  ["Ї", "I"],
+  ["ї", "i"],
+  ["І", "I"],
+  ["і", "i"],
+  ["Ґ", "G"],
+  ["ґ", "g"],
+  ["Г", "G"],
+  ["г", "g"],
   // digraphs first, in every case documents print them (names are mostly in capitals)
-  ["ΟΥ", "OU"], ["ΟΎ", "OU"], ["Ου", "Ou"], ["Ού", "Ou"], ["ου", "ou"], ["ού", "ou"],
-  ["ΑΥ", "AV"], ["ΑΎ", "AV"], ["Αυ", "Av"], ["αυ", "av"], ["αύ", "av"], ["ΕΥ", "EV"], ["ΕΎ", "EV"], ["Ευ", "Ev"], ["ευ", "ev"], ["εύ", "ev"],
-  ["Ή", "I"], ["Ύ", "Y"], ["Ώ", "O"],
-  ["Θ", "Th"], ["θ", "th"], ["Χ", "Ch"], ["χ", "ch"], ["Ψ", "Ps"], ["ψ", "ps"], ["Ξ", "X"], ["ξ", "x"], ["Η", "I"], ["η", "i"], ["ή", "i"],
-  ["Υ", "Y"], ["υ", "y"], ["ύ", "y"], ["Β", "V"], ["β", "v"], ["Ω", "O"], ["ω", "o"], ["ώ", "o"],
+  ["ΟΥ", "OU"],
+  ["ΟΎ", "OU"],
+  ["Ου", "Ou"],
+  ["Ού", "Ou"],
+  ["ου", "ou"],
+  ["ού", "ou"],
+  ["ΑΥ", "AV"],
+  ["ΑΎ", "AV"],
+  ["Αυ", "Av"],
+  ["αυ", "av"],
+  ["αύ", "av"],
+  ["ΕΥ", "EV"],
+  ["ΕΎ", "EV"],
+  ["Ευ", "Ev"],
+  ["ευ", "ev"],
+  ["εύ", "ev"],
+  ["Ή", "I"],
+  ["Ύ", "Y"],
+  ["Ώ", "O"],
+  ["Θ", "Th"],
+  ["θ", "th"],
+  ["Χ", "Ch"],
+  ["χ", "ch"],
+  ["Ψ", "Ps"],
+  ["ψ", "ps"],
+  ["Ξ", "X"],
+  ["ξ", "x"],
+  ["Η", "I"],
+  ["η", "i"],
+  ["ή", "i"],
+  ["Υ", "Y"],
+  ["υ", "y"],
+  ["ύ", "y"],
+  ["Β", "V"],
+  ["β", "v"],
+  ["Ω", "O"],
+  ["ω", "o"],
+  ["ώ", "o"],
 ];
 
 // Particles that may be written, dropped or moved between the given name and the surname:
 // Spanish/Portuguese "de", "de la", "del", "y", "e"; Dutch/German "van", "von", "der", "den"; Italian/French "di", "da", "du", "le"...
-const PARTICLES = new Set(["de", "del", "la", "las", "los", "y", "e", "da", "das", "do", "dos", "di", "du", "van", "von", "der", "den", "ter", "ten", "le", "el", "al", "bin", "ibn"]);
+const PARTICLES = new Set([
+  "de",
+  "del",
+  "la",
+  "las",
+  "los",
+  "y",
+  "e",
+  "da",
+  "das",
+  "do",
+  "dos",
+  "di",
+  "du",
+  "van",
+  "von",
+  "der",
+  "den",
+  "ter",
+  "ten",
+  "le",
+  "el",
+  "al",
+  "bin",
+  "ibn",
+]);
 
 /** the close-but-not-equal band: similarity at or above this is for review */
 export const CLOSE_NAME_SIMILARITY = 0.8;
@@ -84,7 +174,10 @@ export interface NameComparison {
 }
 
 /** First and last name together, so a swap is told apart from two mismatches. A side not given on both sides is null. */
-export function compareNames(claimed: { firstName?: string | null; lastName?: string | null }, doc: { firstName?: string | null; lastName?: string | null }): NameComparison {
+export function compareNames(
+  claimed: { firstName?: string | null; lastName?: string | null },
+  doc: { firstName?: string | null; lastName?: string | null },
+): NameComparison {
   const first = claimed.firstName && doc.firstName ? compareName(claimed.firstName, doc.firstName) : null;
   const last = claimed.lastName && doc.lastName ? compareName(claimed.lastName, doc.lastName) : null;
   if (claimed.firstName && claimed.lastName && doc.firstName && doc.lastName && first !== "match" && last !== "match") {
@@ -100,7 +193,9 @@ export function compareNames(claimed: { firstName?: string | null; lastName?: st
 
 /** A document number without separators, spaces or case: "00000000-t" and "00000000T" are one number. */
 export function normalizeDocumentNumber(value: string): string {
-  return transliterate(value).toUpperCase().replace(/[^A-Z0-9]/g, "");
+  return transliterate(value)
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, "");
 }
 
 export function compareDocumentNumber(claimed: string, onDocument: string): MatchVerdict {

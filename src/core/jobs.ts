@@ -18,7 +18,21 @@ export interface JobPayloads {
   followup: { verificationId: string; name: "certificate" };
   erase: { erasureId: string };
   /** an operations webhook (an alert threshold crossed): ids, metric and figures only, nothing personal */
-  notify: { notification: { id: string; type: string; accountId: string; vendor: string; tenantId: string; metric: string; from: string; to: string; value: number; threshold: number | null; at: string } };
+  notify: {
+    notification: {
+      id: string;
+      type: string;
+      accountId: string;
+      vendor: string;
+      tenantId: string;
+      metric: string;
+      from: string;
+      to: string;
+      value: number;
+      threshold: number | null;
+      at: string;
+    };
+  };
   /** a shadow run of a decided verification on its rule's shadow account */
   shadow: { shadowRunId: string };
   /** the durable sweeper, run by a BullMQ job scheduler (one at a time across processes) */

@@ -35,7 +35,14 @@ export interface OperatorResource {
 type OperatorRow = { id: string; name: string; role: string; createdBy: string; createdAt: Date; revokedAt: Date | null };
 
 function toOperatorResource(o: OperatorRow): OperatorResource {
-  return { id: o.id, name: o.name, role: o.role as OperatorRole, createdBy: o.createdBy, createdAt: o.createdAt.toISOString(), revokedAt: o.revokedAt?.toISOString() ?? null };
+  return {
+    id: o.id,
+    name: o.name,
+    role: o.role as OperatorRole,
+    createdBy: o.createdBy,
+    createdAt: o.createdAt.toISOString(),
+    revokedAt: o.revokedAt?.toISOString() ?? null,
+  };
 }
 
 export async function createOperator(db: Db, by: Actor, input: z.infer<typeof CreateOperatorSchema>): Promise<OperatorResource & { token: string }> {
@@ -59,7 +66,13 @@ export async function revokeOperator(db: Db, by: Actor, id: string, now = new Da
     if (!row) return false;
     if (row.revokedAt) return true;
     await tx.operator.update({ where: { id }, data: { revokedAt: now } });
-    await recordAudit(tx, by, { action: "operator.revoked", entityType: "operator", entityId: id, before: { name: row.name, role: row.role }, after: { revokedAt: now.toISOString() } });
+    await recordAudit(tx, by, {
+      action: "operator.revoked",
+      entityType: "operator",
+      entityId: id,
+      before: { name: row.name, role: row.role },
+      after: { revokedAt: now.toISOString() },
+    });
     return true;
   });
 }

@@ -23,7 +23,6 @@ export type MismatchCode = (typeof MISMATCH_CODES)[number];
 const MismatchActionSchema = z.enum(["review", "decline"]);
 export type MismatchAction = z.infer<typeof MismatchActionSchema>;
 
-
 export const DEFAULT_ON_MISMATCH = {
   first_name_mismatch: "review",
   last_name_mismatch: "review",
@@ -34,17 +33,25 @@ export const DEFAULT_ON_MISMATCH = {
   document_country_mismatch: "decline",
 } as const satisfies Record<MismatchCode, MismatchAction>;
 
-const country = z.string().regex(/^[A-Za-z]{2}$/, "ISO 3166-1 alpha-2").transform((c) => c.toUpperCase());
+const country = z
+  .string()
+  .regex(/^[A-Za-z]{2}$/, "ISO 3166-1 alpha-2")
+  .transform((c) => c.toUpperCase());
 
 /** The whole policy (every field present); `null` = not enforced. */
 export const DecisionPolicySchema = z
   .object({
     minimumAge: z.number().int().min(0).max(120).nullable(),
-    acceptedDocumentTypes: z.array(z.enum(["id_card", "passport", "driving_license", "residence_permit", "other"])).min(1).nullable(),
+    acceptedDocumentTypes: z
+      .array(z.enum(["id_card", "passport", "driving_license", "residence_permit", "other"]))
+      .min(1)
+      .nullable(),
     acceptedCountries: z.array(country).min(1).nullable(),
     requiredLivenessLevel: z.enum(LIVENESS_LEVELS).nullable(),
     minimumFaceSimilarity: z.number().min(0).max(1).nullable(),
-    onMismatch: z.object(Object.fromEntries(MISMATCH_CODES.map((c) => [c, MismatchActionSchema])) as Record<MismatchCode, typeof MismatchActionSchema>).strict(),
+    onMismatch: z
+      .object(Object.fromEntries(MISMATCH_CODES.map((c) => [c, MismatchActionSchema])) as Record<MismatchCode, typeof MismatchActionSchema>)
+      .strict(),
     /** how many times the end user may retake a user-fixable capture (blurry, low quality, expired) before it is a decline */
     maxRetakes: z.number().int().min(0).max(10),
   })
@@ -63,7 +70,10 @@ export const DEFAULT_POLICY: DecisionPolicy = {
 };
 
 /** `PUT /admin/tenants/:id/policy`: every field optional, unknown fields refused with their path. */
-export const PolicyUpdateSchema = DecisionPolicySchema.extend({ onMismatch: DecisionPolicySchema.shape.onMismatch.partial() }).partial().strict().openapi("DecisionPolicyUpdate");
+export const PolicyUpdateSchema = DecisionPolicySchema.extend({ onMismatch: DecisionPolicySchema.shape.onMismatch.partial() })
+  .partial()
+  .strict()
+  .openapi("DecisionPolicyUpdate");
 export type PolicyUpdate = z.infer<typeof PolicyUpdateSchema>;
 
 /** The stored policy of a tenant (any older shape) completed with today's defaults. */
@@ -113,8 +123,15 @@ const effectOf = (action: MismatchAction): Decision => (action === "decline" ? "
 
 type CheckWithOutcome = Exclude<keyof Checks, "session">;
 /** The reason a failing check carries when the vendor gave none of its category. */
-const FAILING_CHECK_REASON = { document: "document_suspicious", liveness: "liveness_failed", faceMatch: "face_mismatch" } as const satisfies Record<CheckWithOutcome, ReasonCode>;
-const CHECK_CATEGORIES: Record<CheckWithOutcome, readonly string[]> = { document: ["document", "data", "image"], liveness: ["face", "image"], faceMatch: ["face", "image"] };
+const FAILING_CHECK_REASON = { document: "document_suspicious", liveness: "liveness_failed", faceMatch: "face_mismatch" } as const satisfies Record<
+  CheckWithOutcome,
+  ReasonCode
+>;
+const CHECK_CATEGORIES: Record<CheckWithOutcome, readonly string[]> = {
+  document: ["document", "data", "image"],
+  liveness: ["face", "image"],
+  faceMatch: ["face", "image"],
+};
 
 export function applyPolicy(input: PolicyInput): PolicyResult {
   const { policy, checks, claim } = input;
@@ -146,11 +163,13 @@ export function applyPolicy(input: PolicyInput): PolicyResult {
     }
     if (policy.acceptedDocumentTypes) {
       if (!doc.type) find("data_not_extracted", "review", "the vendor did not report the document type the policy restricts");
-      else if (!policy.acceptedDocumentTypes.includes(doc.type)) find("document_not_supported", "declined", `document type ${doc.type} is not accepted by the tenant's policy`);
+      else if (!policy.acceptedDocumentTypes.includes(doc.type))
+        find("document_not_supported", "declined", `document type ${doc.type} is not accepted by the tenant's policy`);
     }
     if (policy.acceptedCountries) {
       if (!doc.country) find("data_not_extracted", "review", "the vendor did not report the document country the policy restricts");
-      else if (!policy.acceptedCountries.includes(doc.country.toUpperCase())) find("document_not_supported", "declined", `documents of ${doc.country.toUpperCase()} are not accepted by the tenant's policy`);
+      else if (!policy.acceptedCountries.includes(doc.country.toUpperCase()))
+        find("document_not_supported", "declined", `documents of ${doc.country.toUpperCase()} are not accepted by the tenant's policy`);
     }
 
     // the claimed identity against the document; a field the tenant did not send is not compared
@@ -159,23 +178,28 @@ export function applyPolicy(input: PolicyInput): PolicyResult {
       else if (verdict === "close") find(code, "review", `${what} on the document is close to, but not the same as, the claimed one`);
     };
     const names = compareNames(claim, fields);
-    if (names.inverted) find("names_inverted", effectOf(policy.onMismatch.names_inverted), "the given names and surnames on the document are swapped against the claim");
+    if (names.inverted)
+      find("names_inverted", effectOf(policy.onMismatch.names_inverted), "the given names and surnames on the document are swapped against the claim");
     else {
       mismatch("first_name_mismatch", names.firstName, "the first name");
       mismatch("last_name_mismatch", names.lastName, "the last name");
     }
     if (claim.dateOfBirth && fields.dateOfBirth) mismatch("date_of_birth_mismatch", compareDates(claim.dateOfBirth, fields.dateOfBirth), "the date of birth");
-    if (claim.documentNumber && fields.documentNumber) mismatch("document_number_mismatch", compareDocumentNumber(claim.documentNumber, fields.documentNumber), "the document number");
+    if (claim.documentNumber && fields.documentNumber)
+      mismatch("document_number_mismatch", compareDocumentNumber(claim.documentNumber, fields.documentNumber), "the document number");
     // "other" is the vendor's way of saying it could not name the type: nothing to compare
-    if (claim.documentType && doc.type && doc.type !== "other" && claim.documentType !== doc.type) mismatch("document_type_mismatch", "mismatch", "the document type");
-    if (claim.documentCountry && doc.country && claim.documentCountry.toUpperCase() !== doc.country.toUpperCase()) mismatch("document_country_mismatch", "mismatch", "the document country");
+    if (claim.documentType && doc.type && doc.type !== "other" && claim.documentType !== doc.type)
+      mismatch("document_type_mismatch", "mismatch", "the document type");
+    if (claim.documentCountry && doc.country && claim.documentCountry.toUpperCase() !== doc.country.toUpperCase())
+      mismatch("document_country_mismatch", "mismatch", "the document country");
   }
 
   if (policy.requiredLivenessLevel && input.requestedChecks.includes("liveness")) {
     const level = checks.liveness?.level ?? null;
     const rank = level ? LIVENESS_LEVELS.indexOf(level as LivenessLevel) : -1;
     if (rank < 0) find("manual_review_required", "review", `the vendor did not report a liveness level; the policy requires ${policy.requiredLivenessLevel}`);
-    else if (rank < LIVENESS_LEVELS.indexOf(policy.requiredLivenessLevel)) find("liveness_failed", "declined", `liveness level ${level} is below the required ${policy.requiredLivenessLevel}`);
+    else if (rank < LIVENESS_LEVELS.indexOf(policy.requiredLivenessLevel))
+      find("liveness_failed", "declined", `liveness level ${level} is below the required ${policy.requiredLivenessLevel}`);
   }
 
   // a gateway similarity threshold can at most ask a human
@@ -197,7 +221,13 @@ export function applyPolicy(input: PolicyInput): PolicyResult {
 }
 
 /** Reasons the end user can fix by capturing again: a non-hosted vendor asks for a retake instead of declining. */
-export const USER_FIXABLE_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>(["image_low_quality", "image_blurry", "image_low_resolution", "capture_expired", "no_face_detected"]);
+export const USER_FIXABLE_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  "image_low_quality",
+  "image_blurry",
+  "image_low_resolution",
+  "capture_expired",
+  "no_face_detected",
+]);
 
 /**
  * A spoof verdict on a capture of poor quality is a retake too: "poor-quality images may cause the

@@ -27,9 +27,10 @@ export function redisConnection(url: string, opts: { failFast: boolean }): Redis
 export function createQueues(redisUrl: string, prefix = "kyc"): Queues {
   const connection = redisConnection(redisUrl, { failFast: true });
   connection.on("error", () => undefined); // reported by /readyz and the relay, not as crashes
-  const byName = Object.fromEntries(
-    QUEUE_NAMES.map((name) => [name, new Queue(name, { connection: connection as ConnectionOptions, prefix })]),
-  ) as Record<QueueName, Queue>;
+  const byName = Object.fromEntries(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection: connection as ConnectionOptions, prefix })])) as Record<
+    QueueName,
+    Queue
+  >;
   for (const q of Object.values(byName)) q.on("error", () => undefined);
   return {
     byName,

@@ -27,7 +27,11 @@ export const QuotasSchema = z
     verificationsPerDay: z.number().int().nullable(),
     smsPerDay: z.number().int().nullable(),
     /** what was used (and refused) of each quota today (UTC) */
-    today: z.object({ day: z.string(), verifications: z.object({ used: z.number().int(), refused: z.number().int() }), sms: z.object({ used: z.number().int(), refused: z.number().int() }) }),
+    today: z.object({
+      day: z.string(),
+      verifications: z.object({ used: z.number().int(), refused: z.number().int() }),
+      sms: z.object({ used: z.number().int(), refused: z.number().int() }),
+    }),
   })
   .openapi("Quotas");
 
@@ -80,7 +84,13 @@ export async function noteQuotaRefused(db: Db, tenantId: string, e: QuotaExceede
     ON CONFLICT (tenant_id, day, kind) DO UPDATE SET refused = tenant_usage.refused + 1, exhausted_at = COALESCE(tenant_usage.exhausted_at, now())
     RETURNING refused`;
   const first = rows[0]?.refused === 1;
-  if (first) await recordAudit(db, SYSTEM_ACTOR, { action: "quota.exhausted", entityType: "tenant", entityId: tenantId, after: { quota: QUOTA_KINDS[e.kind], limit: e.limit, day: e.day, ...detail } });
+  if (first)
+    await recordAudit(db, SYSTEM_ACTOR, {
+      action: "quota.exhausted",
+      entityType: "tenant",
+      entityId: tenantId,
+      after: { quota: QUOTA_KINDS[e.kind], limit: e.limit, day: e.day, ...detail },
+    });
   return first;
 }
 
@@ -93,5 +103,10 @@ export async function readQuotas(db: Db, tenantId: string, now = new Date()): Pr
     const u = usage.find((x) => x.kind === kind);
     return { used: u?.used ?? 0, refused: u?.refused ?? 0 };
   };
-  return { tenantId: t.id, verificationsPerDay: t.verificationsPerDay, smsPerDay: t.smsPerDay, today: { day, verifications: of("verifications"), sms: of("sms") } };
+  return {
+    tenantId: t.id,
+    verificationsPerDay: t.verificationsPerDay,
+    smsPerDay: t.smsPerDay,
+    today: { day, verifications: of("verifications"), sms: of("sms") },
+  };
 }

@@ -64,10 +64,20 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
         continue;
       }
       const payloads = await deps.db.vendorPayload.findMany({ where: { verificationId: id }, orderBy: { id: "asc" } });
-      let vendorOutcome: Outcome | null = adapter.renormalize?.(payloads.map((p) => ({ kind: p.kind, body: vendorPayloadOf(deps.env.keys, p), receivedAt: p.createdAt })), adapterView) ?? null;
+      let vendorOutcome: Outcome | null =
+        adapter.renormalize?.(
+          payloads.map((p) => ({ kind: p.kind, body: vendorPayloadOf(deps.env.keys, p), receivedAt: p.createdAt })),
+          adapterView,
+        ) ?? null;
       if (!vendorOutcome && row.vendorDecision) {
         // the adapter cannot normalize its payloads again: the vendor's verdict as stored, under today's policy
-        vendorOutcome = { status: "completed", decision: row.vendorDecision as Decision, reasons: ((row.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null), checks: checksOf(deps.env.keys, row), humanDecision: row.humanDecision };
+        vendorOutcome = {
+          status: "completed",
+          decision: row.vendorDecision as Decision,
+          reasons: ((row.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null),
+          checks: checksOf(deps.env.keys, row),
+          humanDecision: row.humanDecision,
+        };
       }
       if (!vendorOutcome || vendorOutcome.status !== "completed") {
         skip(vendorOutcome ? "not_a_decision" : "no_vendor_payloads");
@@ -88,16 +98,51 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
         if (cur.status !== "completed" || cur.decision !== before) return; // moved meanwhile: its own event decided it
         const u = await tx.verification.update({
           where: { id },
-          data: { decision: result.decision, reasons: result.reasons as unknown as Prisma.InputJsonValue, ...checksColumns(deps.env.keys, id, checks), decidedMapping: adapter.mappingVersion, decidedPolicy: tenant.policyVersion, vendorDecision: vendorOutcome.decision, humanDecision, updatedAt: now },
+          data: {
+            decision: result.decision,
+            reasons: result.reasons as unknown as Prisma.InputJsonValue,
+            ...checksColumns(deps.env.keys, id, checks),
+            decidedMapping: adapter.mappingVersion,
+            decidedPolicy: tenant.policyVersion,
+            vendorDecision: vendorOutcome.decision,
+            humanDecision,
+            updatedAt: now,
+          },
         });
         await tx.verificationEvent.create({
-          data: { verificationId: id, source: "api", type: "re_decided", fromStatus: cur.status, toStatus: u.status, detail: { from: before, to: result.decision, mapping: adapter.mappingVersion, policy: tenant.policyVersion, findings: result.findings, actor: req.actor.name, operatorId: req.actor.id } as unknown as Prisma.InputJsonValue },
+          data: {
+            verificationId: id,
+            source: "api",
+            type: "re_decided",
+            fromStatus: cur.status,
+            toStatus: u.status,
+            detail: {
+              from: before,
+              to: result.decision,
+              mapping: adapter.mappingVersion,
+              policy: tenant.policyVersion,
+              findings: result.findings,
+              actor: req.actor.name,
+              operatorId: req.actor.id,
+            } as unknown as Prisma.InputJsonValue,
+          },
         });
         await emitVerificationEvent(tx, deps.env.keys, u.tenantId, "verification.updated", toResource(deps.env.keys, u), now);
       });
     }
   }
-  await recordAudit(deps.db, req.actor, { action: req.apply ? "verifications.re_decided" : "verifications.re_decide_dry_run", entityType: "tenant", entityId: req.tenantId, after: { from: req.from.toISOString(), to: req.to.toISOString(), compared: report.compared, changed: report.changed.length, byChange: report.byChange, policyVersion: tenant.policyVersion } });
+  await recordAudit(deps.db, req.actor, {
+    action: req.apply ? "verifications.re_decided" : "verifications.re_decide_dry_run",
+    entityType: "tenant",
+    entityId: req.tenantId,
+    after: {
+      from: req.from.toISOString(),
+      to: req.to.toISOString(),
+      compared: report.compared,
+      changed: report.changed.length,
+      byChange: report.byChange,
+      policyVersion: tenant.policyVersion,
+    },
+  });
   return report;
 }
-

@@ -141,32 +141,39 @@ export async function rekey(deps: { db: Db; keys: Keys }, opts: RekeyOptions = {
     let cursor: string | null = null;
     for (;;) {
       const after: string | null = cursor;
-      const done = await deps.db.$transaction(async (tx): Promise<{ rows: Row[]; rekeyed: number; unreadable: number }> => {
-        let rekeyed = 0;
-        let unreadable = 0;
-        // the table, key and column names are this file's constants, never input
-        const batch: Row[] = await tx.$queryRawUnsafe<Row[]>(
-          `SELECT ${[t.pk, ...t.columns.filter((c) => c !== t.pk)].join(", ")} FROM ${t.table} WHERE $1::text IS NULL OR ${t.pk} > $1::${t.pkType} ORDER BY ${t.pk} LIMIT ${batchSize} FOR UPDATE`,
-          after,
-        );
-        for (const row of batch) {
-          let next: Row | null;
-          try {
-            next = t.convert(deps.keys, row);
-          } catch (e) {
-            if (!(e instanceof UnknownKeyError)) throw e;
-            unreadable++;
-            continue;
+      const done = await deps.db.$transaction(
+        async (tx): Promise<{ rows: Row[]; rekeyed: number; unreadable: number }> => {
+          let rekeyed = 0;
+          let unreadable = 0;
+          // the table, key and column names are this file's constants, never input
+          const batch: Row[] = await tx.$queryRawUnsafe<Row[]>(
+            `SELECT ${[t.pk, ...t.columns.filter((c) => c !== t.pk)].join(", ")} FROM ${t.table} WHERE $1::text IS NULL OR ${t.pk} > $1::${t.pkType} ORDER BY ${t.pk} LIMIT ${batchSize} FOR UPDATE`,
+            after,
+          );
+          for (const row of batch) {
+            let next: Row | null;
+            try {
+              next = t.convert(deps.keys, row);
+            } catch (e) {
+              if (!(e instanceof UnknownKeyError)) throw e;
+              unreadable++;
+              continue;
+            }
+            if (!next) continue;
+            const names = Object.keys(next);
+            const sets = names.map((c, i) => `${c} = $${i + 1}${t.casts?.[c] ? `::${t.casts[c]}` : ""}`);
+            const values = names.map((c) => (t.casts?.[c] === "jsonb" ? JSON.stringify(next[c]) : next[c]));
+            await tx.$executeRawUnsafe(
+              `UPDATE ${t.table} SET ${sets.join(", ")} WHERE ${t.pk} = $${names.length + 1}::${t.pkType}`,
+              ...values,
+              String(row[t.pk]),
+            );
+            rekeyed++;
           }
-          if (!next) continue;
-          const names = Object.keys(next);
-          const sets = names.map((c, i) => `${c} = $${i + 1}${t.casts?.[c] ? `::${t.casts[c]}` : ""}`);
-          const values = names.map((c) => (t.casts?.[c] === "jsonb" ? JSON.stringify(next[c]) : next[c]));
-          await tx.$executeRawUnsafe(`UPDATE ${t.table} SET ${sets.join(", ")} WHERE ${t.pk} = $${names.length + 1}::${t.pkType}`, ...values, String(row[t.pk]));
-          rekeyed++;
-        }
-        return { rows: batch, rekeyed, unreadable };
-      }, { timeout: 60_000 });
+          return { rows: batch, rekeyed, unreadable };
+        },
+        { timeout: 60_000 },
+      );
       const { rows } = done;
       counts.scanned += rows.length;
       counts.rekeyed += done.rekeyed;

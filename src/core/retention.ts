@@ -34,7 +34,10 @@ export async function eraseExpiredPersonalData(deps: Pick<VerificationDeps, "db"
   let erased = 0;
   for (const v of due) {
     try {
-      await erasePersonalData(deps, v.id, now, { source: "worker", audit: { actor: SYSTEM_ACTOR, why: { reason: "retention", eraseAfterDays: v.erase_after_days, completedAt: v.completed_at.toISOString() } } });
+      await erasePersonalData(deps, v.id, now, {
+        source: "worker",
+        audit: { actor: SYSTEM_ACTOR, why: { reason: "retention", eraseAfterDays: v.erase_after_days, completedAt: v.completed_at.toISOString() } },
+      });
       erased++;
     } catch (e) {
       // one verification that cannot be erased now (a lock timeout) does not hold back the others; the next sweep retries it

@@ -16,11 +16,20 @@ export const ShadowSchema = z.strictObject({
 export const RoutingRuleSchema = z
   .object({
     /** names the rule in reports (shadow reports, analytics); given one when saved without */
-    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .optional(),
     /** the rule applies when the request's checks equal this set (order ignored) */
-    checks: z.array(z.enum(["document", "liveness", "face_match"])).min(1).optional(),
+    checks: z
+      .array(z.enum(["document", "liveness", "face_match"]))
+      .min(1)
+      .optional(),
     /** ... and the document country is this ISO alpha-2 code */
-    country: z.string().regex(/^[A-Z]{2}$/).optional(),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .optional(),
     accounts: z.array(z.string().min(1)).min(1),
     /** a split between `accounts` (an A/B trial): each verification starts on one account, chosen with these weights */
     weights: z.array(z.number().int().min(0).max(1_000_000)).optional(),
@@ -28,7 +37,8 @@ export const RoutingRuleSchema = z
   })
   .superRefine((rule, ctx) => {
     if (rule.weights === undefined) return;
-    if (rule.weights.length !== rule.accounts.length) ctx.addIssue({ code: "custom", path: ["weights"], message: `one weight per account: ${rule.accounts.length} expected` });
+    if (rule.weights.length !== rule.accounts.length)
+      ctx.addIssue({ code: "custom", path: ["weights"], message: `one weight per account: ${rule.accounts.length} expected` });
     else if (rule.weights.every((w) => w === 0)) ctx.addIssue({ code: "custom", path: ["weights"], message: "at least one weight above 0" });
   });
 export type RoutingRule = z.infer<typeof RoutingRuleSchema>;
@@ -169,7 +179,8 @@ export function routingProblems(routing: Routing, accounts: readonly VendorAccou
   const own = new Map(accounts.map((a) => [a.id, a]));
   const problems: { path: string; message: string }[] = [];
   const lists = [["default", routing.default] as const, ...routing.rules.map((rule, i) => [`rules[${i}].accounts`, rule.accounts] as const)];
-  for (const [path, ids] of lists) ids.forEach((id, j) => own.has(id) || problems.push({ path: `$.${path}[${j}]`, message: `${id} is not a vendor account of this tenant` }));
+  for (const [path, ids] of lists)
+    ids.forEach((id, j) => own.has(id) || problems.push({ path: `$.${path}[${j}]`, message: `${id} is not a vendor account of this tenant` }));
   const seen = new Set<string>();
   routing.rules.forEach((rule, i) => {
     if (rule.id !== undefined) {
@@ -181,7 +192,11 @@ export function routingProblems(routing: Routing, accounts: readonly VendorAccou
     const shadow = own.get(rule.shadow.accountId);
     if (!shadow) problems.push({ path, message: `${rule.shadow.accountId} is not a vendor account of this tenant` });
     else if (rule.accounts.includes(shadow.id)) problems.push({ path, message: "the shadow account is one of the rule's own accounts" });
-    else if (!SHADOW_VENDORS.has(shadow.vendor)) problems.push({ path, message: `a ${shadow.vendor} account cannot shadow: it needs the end user again (shadow vendors: ${[...SHADOW_VENDORS].join(", ")})` });
+    else if (!SHADOW_VENDORS.has(shadow.vendor))
+      problems.push({
+        path,
+        message: `a ${shadow.vendor} account cannot shadow: it needs the end user again (shadow vendors: ${[...SHADOW_VENDORS].join(", ")})`,
+      });
   });
   return problems;
 }

@@ -39,7 +39,14 @@ export function verificationDueAt(v: { status: string; decision?: string | null;
 }
 
 /** A job about a verification, and the verification's next due time with it, in one transaction. */
-export async function scheduleForVerification<Q extends "submit" | "poll">(tx: Tx, verificationId: string, queue: Q, jobId: string, payload: JobPayloads[Q], at: Date): Promise<void> {
+export async function scheduleForVerification<Q extends "submit" | "poll">(
+  tx: Tx,
+  verificationId: string,
+  queue: Q,
+  jobId: string,
+  payload: JobPayloads[Q],
+  at: Date,
+): Promise<void> {
   await enqueue(tx, queue as QueueName, jobId, payload as never, at);
   await tx.verification.updateMany({ where: { id: verificationId }, data: { nextDueAt: at } });
 }

@@ -9,10 +9,17 @@ import type { Decision, Reason } from "../domain/model.js";
 import { effectivePolicy } from "./policy.js";
 import { openInput, policyOver, type VerificationRow } from "./verifications.js";
 
-export type ShadowEnd = { status: "done"; outcome: Outcome; latencyMs: number } | { status: "dropped" | "failed" | "skipped"; detail: string; latencyMs?: number };
+export type ShadowEnd =
+  | { status: "done"; outcome: Outcome; latencyMs: number }
+  | { status: "dropped" | "failed" | "skipped"; detail: string; latencyMs?: number };
 
 /** The shadow's decision under the tenant's policy, judged as if it were the first and only vendor of the verification. */
-async function shadowDecision(db: Db, keys: Keys, v: VerificationRow, outcome: Extract<Outcome, { status: "completed" }>): Promise<{ decision: Decision; reasons: Reason[] }> {
+async function shadowDecision(
+  db: Db,
+  keys: Keys,
+  v: VerificationRow,
+  outcome: Extract<Outcome, { status: "completed" }>,
+): Promise<{ decision: Decision; reasons: Reason[] }> {
   const tenant = await db.tenant.findUniqueOrThrow({ where: { id: v.tenantId }, select: { policy: true } });
   const sealed = await db.verificationInput.findUnique({ where: { verificationId: v.id } });
   const input = sealed ? openInput(keys, v.id, sealed.payloadEnc) : {};
@@ -26,20 +33,45 @@ async function shadowDecision(db: Db, keys: Keys, v: VerificationRow, outcome: E
 export async function finishShadowRun(db: Db, keys: Keys, runId: string, end: ShadowEnd, now = new Date()): Promise<void> {
   const run = await db.shadowRun.findUniqueOrThrow({ where: { id: runId } });
   const v = await db.verification.findUnique({ where: { id: run.verificationId } });
-  const primary = v ? { primaryVendor: v.vendor, primaryDecision: v.decision, primaryReasons: ((v.reasons ?? []) as unknown as Reason[]).map((r) => r.code) } : {};
+  const primary = v
+    ? { primaryVendor: v.vendor, primaryDecision: v.decision, primaryReasons: ((v.reasons ?? []) as unknown as Reason[]).map((r) => r.code) }
+    : {};
   if (end.status !== "done") {
-    await db.shadowRun.update({ where: { id: runId }, data: { ...primary, status: end.status, detail: end.detail, latencyMs: end.latencyMs ?? null, completedAt: now } });
+    await db.shadowRun.update({
+      where: { id: runId },
+      data: { ...primary, status: end.status, detail: end.detail, latencyMs: end.latencyMs ?? null, completedAt: now },
+    });
     return;
   }
   const o = end.outcome;
   if (o.status === "completed" && v) {
     const d = await shadowDecision(db, keys, v, o);
-    await db.shadowRun.update({ where: { id: runId }, data: { ...primary, status: "done", decision: d.decision, reasons: [...new Set(d.reasons.map((r) => r.code))], latencyMs: end.latencyMs, completedAt: now } });
+    await db.shadowRun.update({
+      where: { id: runId },
+      data: {
+        ...primary,
+        status: "done",
+        decision: d.decision,
+        reasons: [...new Set(d.reasons.map((r) => r.code))],
+        latencyMs: end.latencyMs,
+        completedAt: now,
+      },
+    });
     return;
   }
   // a technical end, or a vendor that wants the user again: nothing to compare
   const reasons = "reasons" in o && o.reasons ? o.reasons.map((r) => r.code) : [];
-  await db.shadowRun.update({ where: { id: runId }, data: { ...primary, status: o.status === "failed" ? "failed" : "skipped", reasons, detail: `the shadow vendor answered ${o.status}`, latencyMs: end.latencyMs, completedAt: now } });
+  await db.shadowRun.update({
+    where: { id: runId },
+    data: {
+      ...primary,
+      status: o.status === "failed" ? "failed" : "skipped",
+      reasons,
+      detail: `the shadow vendor answered ${o.status}`,
+      latencyMs: end.latencyMs,
+      completedAt: now,
+    },
+  });
 }
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : null);
@@ -47,7 +79,11 @@ const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math
 /** The agreement report of a tenant's shadow runs (one rule, or all): GET /admin/shadow-reports. */
 export async function shadowReport(db: Db, q: { tenantId: string; ruleId?: string; from?: Date; to?: Date }) {
   const runs = await db.shadowRun.findMany({
-    where: { tenantId: q.tenantId, ...(q.ruleId ? { ruleId: q.ruleId } : {}), ...(q.from || q.to ? { createdAt: { ...(q.from ? { gte: q.from } : {}), ...(q.to ? { lt: q.to } : {}) } } : {}) },
+    where: {
+      tenantId: q.tenantId,
+      ...(q.ruleId ? { ruleId: q.ruleId } : {}),
+      ...(q.from || q.to ? { createdAt: { ...(q.from ? { gte: q.from } : {}), ...(q.to ? { lt: q.to } : {}) } } : {}),
+    },
     orderBy: { createdAt: "asc" },
   });
   const byRule = new Map<string, typeof runs>();
@@ -68,7 +104,11 @@ export async function shadowReport(db: Db, q: { tenantId: string; ruleId?: strin
       for (const c of p) if (!s.has(c)) (reasonsDiffer[c] ??= { primaryOnly: 0, shadowOnly: 0 }).primaryOnly++;
       for (const c of s) if (!p.has(c)) (reasonsDiffer[c] ??= { primaryOnly: 0, shadowOnly: 0 }).shadowOnly++;
     }
-    const sides = await sideFigures(db, compared.map((r) => r.verificationId), compared.map((r) => r.id));
+    const sides = await sideFigures(
+      db,
+      compared.map((r) => r.verificationId),
+      compared.map((r) => r.id),
+    );
     const statuses: Record<string, number> = {};
     for (const r of list) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     const shadowLatencies = compared.map((r) => r.latencyMs ?? 0).sort((a, b) => a - b);

@@ -18,9 +18,7 @@ export interface StatusSnapshot {
   decision: Decision | null;
 }
 
-export type TransitionVerdict =
-  | { allowed: true; kind: "advance" | "settle_review" | "same_status_update" }
-  | { allowed: false; why: string };
+export type TransitionVerdict = { allowed: true; kind: "advance" | "settle_review" | "same_status_update" } | { allowed: false; why: string };
 
 export function judgeTransition(from: StatusSnapshot, to: StatusSnapshot): TransitionVerdict {
   if (from.status === "completed" && to.status === "completed") {

@@ -83,7 +83,9 @@ function policiesFor(accountId: string, s: ResilienceSettings, board: AccountHea
   if (board && !policies.shared.board) {
     policies.shared.board = board;
     // a new breaker is closed: said where no process has said anything yet, never over another's transition
-    void board.circuitChanged(accountId, stateName(policies.breaker.state), new Date(), { initial: policies.breaker.state === CircuitState.Closed }).catch(() => undefined);
+    void board
+      .circuitChanged(accountId, stateName(policies.breaker.state), new Date(), { initial: policies.breaker.state === CircuitState.Closed })
+      .catch(() => undefined);
   }
   return policies;
 }
@@ -95,7 +97,10 @@ function newBreaker(accountId: string, s: ResilienceSettings): CircuitBreakerPol
   );
   breaker.onStateChange((state) => {
     // Redis unreachable: this process still has its breaker; the shared view catches up at the next transition
-    void policiesByAccount.get(accountId)?.shared.board?.circuitChanged(accountId, stateName(state), new Date()).catch(() => undefined);
+    void policiesByAccount
+      .get(accountId)
+      ?.shared.board?.circuitChanged(accountId, stateName(state), new Date())
+      .catch(() => undefined);
   });
   return breaker;
 }
@@ -236,7 +241,12 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
       res = toResponse(r.status, r.headers as Record<string, unknown>, r.data);
     } catch (e) {
       const code = (e as { code?: string }).code;
-      const timedOut = code === "ECONNABORTED" || code === "ERR_CANCELED" || code === "ETIMEDOUT" || (e as Error).name === "AbortError" || (e as Error).name === "CanceledError";
+      const timedOut =
+        code === "ECONNABORTED" ||
+        code === "ERR_CANCELED" ||
+        code === "ETIMEDOUT" ||
+        (e as Error).name === "AbortError" ||
+        (e as Error).name === "CanceledError";
       const err = new VendorError({
         kind: timedOut ? "timeout" : "unavailable",
         vendor: opts.vendor,
@@ -290,11 +300,29 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
           if (e instanceof VendorFault) error = e.error;
           else if (e instanceof VendorError) error = e;
           else if (e instanceof BrokenCircuitError)
-            throw new VendorError({ kind: "unavailable", vendor: opts.vendor, endpoint: req.endpoint, retryable: true, message: "circuit open: vendor account failing, call not attempted" });
+            throw new VendorError({
+              kind: "unavailable",
+              vendor: opts.vendor,
+              endpoint: req.endpoint,
+              retryable: true,
+              message: "circuit open: vendor account failing, call not attempted",
+            });
           else if (e instanceof SlotWaitTimeout)
-            throw new VendorError({ kind: "unavailable", vendor: opts.vendor, endpoint: req.endpoint, retryable: true, message: "vendor account busy: no free call slot in time" });
+            throw new VendorError({
+              kind: "unavailable",
+              vendor: opts.vendor,
+              endpoint: req.endpoint,
+              retryable: true,
+              message: "vendor account busy: no free call slot in time",
+            });
           else if (e instanceof BulkheadRejectedError)
-            throw new VendorError({ kind: "unavailable", vendor: opts.vendor, endpoint: req.endpoint, retryable: true, message: "vendor account call queue full" });
+            throw new VendorError({
+              kind: "unavailable",
+              vendor: opts.vendor,
+              endpoint: req.endpoint,
+              retryable: true,
+              message: "vendor account call queue full",
+            });
           else throw e;
         }
         if (!error.retryable || attempt >= maxAttempts) throw error;

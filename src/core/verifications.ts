@@ -72,7 +72,11 @@ interface SealedImage {
 }
 
 export function sealInput(key: Keys, verificationId: string, input: VerificationInputData): Buffer {
-  const img = (i: { side?: "front" | "back" | "single"; contentType: string; data: Buffer }): SealedImage => ({ side: i.side, contentType: i.contentType, data: i.data.toString("base64") });
+  const img = (i: { side?: "front" | "back" | "single"; contentType: string; data: Buffer }): SealedImage => ({
+    side: i.side,
+    contentType: i.contentType,
+    data: i.data.toString("base64"),
+  });
   const plain = {
     ...input,
     document: input.document ? { ...input.document, images: input.document.images.map(img) } : undefined,
@@ -138,29 +142,49 @@ export type ApplyResult = { applied: true; resource: VerificationResource } | { 
 const json = (v: unknown) => v as Prisma.InputJsonValue;
 
 export async function applyOutcome(deps: VerificationDeps, id: string, vendorOutcome: Outcome, opts: ApplyOptions, now = new Date()): Promise<ApplyResult> {
-  const { db, log, env: { keys } } = deps;
+  const {
+    db,
+    log,
+    env: { keys },
+  } = deps;
   const result = await db.$transaction(
     async (tx) => {
       await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
       const current = await tx.verification.findUnique({ where: { id } });
       if (!current) return { applied: false as const, why: "not found", resource: null };
       const from = { status: current.status as VerificationStatus, decision: (current.decision as Decision | null) ?? null };
-      const decided = vendorOutcome.status === "completed" ? await decide(tx, deps.env.keys, current, vendorOutcome, opts.vendor ?? (current.vendor as VendorId | null), now) : null;
+      const decided =
+        vendorOutcome.status === "completed"
+          ? await decide(tx, deps.env.keys, current, vendorOutcome, opts.vendor ?? (current.vendor as VendorId | null), now)
+          : null;
       const outcome: Outcome = decided?.outcome ?? vendorOutcome;
       const toDecision = outcome.status === "completed" ? outcome.decision : null;
       // a retake request takes a capture being processed back to the user: the one backward step, and only before any decision
-      const verdict = decided?.retake && !isTerminal(from.status) ? ({ allowed: true, kind: "advance" } as const) : judgeTransition(from, { status: outcome.status, decision: toDecision });
+      const verdict =
+        decided?.retake && !isTerminal(from.status)
+          ? ({ allowed: true, kind: "advance" } as const)
+          : judgeTransition(from, { status: outcome.status, decision: toDecision });
       const eventBase = { verificationId: id, source: opts.source, type: opts.eventType, fromStatus: current.status };
       if (opts.dedupeKey) {
-        const seen = await tx.verificationEvent.findFirst({ where: { verificationId: id, type: opts.eventType, detail: { path: ["dedupeKey"], equals: opts.dedupeKey } } });
+        const seen = await tx.verificationEvent.findFirst({
+          where: { verificationId: id, type: opts.eventType, detail: { path: ["dedupeKey"], equals: opts.dedupeKey } },
+        });
         if (seen) {
-          await tx.verificationEvent.create({ data: { ...eventBase, type: `${opts.eventType}_duplicate`, toStatus: current.status, detail: json({ ...opts.detail, dedupeKey: opts.dedupeKey }) } });
+          await tx.verificationEvent.create({
+            data: { ...eventBase, type: `${opts.eventType}_duplicate`, toStatus: current.status, detail: json({ ...opts.detail, dedupeKey: opts.dedupeKey }) },
+          });
           return { applied: false as const, why: "duplicate", resource: toResource(keys, current) };
         }
       }
       if (!verdict.allowed) {
         // a late or repeated vendor event changes nothing but the event log
-        await tx.verificationEvent.create({ data: { ...eventBase, toStatus: current.status, detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ignored: verdict.why, outcomeStatus: outcome.status }) } });
+        await tx.verificationEvent.create({
+          data: {
+            ...eventBase,
+            toStatus: current.status,
+            detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ignored: verdict.why, outcomeStatus: outcome.status }),
+          },
+        });
         return { applied: false as const, why: verdict.why, resource: toResource(keys, current) };
       }
       const data: Prisma.VerificationUpdateInput = { status: outcome.status, updatedAt: now };
@@ -215,7 +239,17 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       const updated = await tx.verification.update({ where: { id }, data });
       const step = "step" in outcome ? outcome.step : undefined;
       await tx.verificationEvent.create({
-        data: { ...eventBase, toStatus: updated.status, detail: json({ ...opts.detail, ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ...(step ? { step } : {}), ...(outcome.status === "completed" ? { decision: outcome.decision } : {}), ...(decided ? { policy: decided.policyDetail } : {}) }) },
+        data: {
+          ...eventBase,
+          toStatus: updated.status,
+          detail: json({
+            ...opts.detail,
+            ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}),
+            ...(step ? { step } : {}),
+            ...(outcome.status === "completed" ? { decision: outcome.decision } : {}),
+            ...(decided ? { policy: decided.policyDetail } : {}),
+          }),
+        },
       });
       const resource = toResource(keys, updated);
       const changed = current.status !== updated.status || current.decision !== updated.decision || verdict.kind === "settle_review";
@@ -226,7 +260,10 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       if (outcome.status === "completed" && outcome.followUps) {
         for (const name of outcome.followUps) {
           // a row per follow-up: its attempts and next due time survive any loss of its job
-          const created = await tx.followUp.createMany({ data: [{ id: newId("fup"), verificationId: id, name, status: "pending", nextDueAt: now }], skipDuplicates: true });
+          const created = await tx.followUp.createMany({
+            data: [{ id: newId("fup"), verificationId: id, name, status: "pending", nextDueAt: now }],
+            skipDuplicates: true,
+          });
           if (created.count > 0) await enqueue(tx, "followup", `followup-${id}-${name}`, { verificationId: id, name });
         }
       }
@@ -236,7 +273,10 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
   );
   if (result.applied && isTerminal(result.resource.status) && "changed" in result && result.changed) {
     verificationOutcomes.inc({ vendor: result.resource.vendor ?? "none", status: result.resource.status, decision: result.resource.decision ?? "none" });
-    log.info({ verificationId: id, status: result.resource.status, decision: result.resource.decision, vendor: result.resource.vendor }, "verification finished");
+    log.info(
+      { verificationId: id, status: result.resource.status, decision: result.resource.decision, vendor: result.resource.vendor },
+      "verification finished",
+    );
   }
   if (result.applied) return { applied: true, resource: result.resource };
   return result;
@@ -264,11 +304,33 @@ interface Decided {
  * merged (a later event never erases data), and the reasons an earlier, undecided event reported
  * (a 5001 before its 5100) kept; a settled review starts afresh. Used by applyOutcome and re-decision.
  */
-export function policyOver(keys: Keys, row: VerificationRow, input: VerificationInputData, vendorOutcome: CompletedOutcome, policy: DecisionPolicy, now: Date, humanDecision = vendorOutcome.humanDecision === true): PolicyResult & { checks: Checks; humanDecision: boolean } {
+export function policyOver(
+  keys: Keys,
+  row: VerificationRow,
+  input: VerificationInputData,
+  vendorOutcome: CompletedOutcome,
+  policy: DecisionPolicy,
+  now: Date,
+  humanDecision = vendorOutcome.humanDecision === true,
+): PolicyResult & { checks: Checks; humanDecision: boolean } {
   const stillOpen = !isTerminal(row.status as VerificationStatus);
-  const reasons = stillOpen ? mergeReasons(((row.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null), vendorOutcome.reasons) : vendorOutcome.reasons;
+  const reasons = stillOpen
+    ? mergeReasons(
+        ((row.reasons ?? []) as unknown as Reason[]).filter((r) => r.vendor !== null),
+        vendorOutcome.reasons,
+      )
+    : vendorOutcome.reasons;
   const checks = mergeChecks(checksOf(keys, row), vendorOutcome.checks, row.erasedAt !== null);
-  const result = applyPolicy({ decision: vendorOutcome.decision, reasons, checks, humanDecision, requestedChecks: row.requestedChecks, claim: claimOf(input, row.documentCountry), policy, today: now });
+  const result = applyPolicy({
+    decision: vendorOutcome.decision,
+    reasons,
+    checks,
+    humanDecision,
+    requestedChecks: row.requestedChecks,
+    claim: claimOf(input, row.documentCountry),
+    policy,
+    today: now,
+  });
   return { ...result, checks, humanDecision };
 }
 
@@ -281,14 +343,26 @@ async function decide(tx: Tx, inputKey: Keys, current: VerificationRow, vendorOu
   const result = policyOver(inputKey, current, input, vendorOutcome, policy, now);
   const { checks, humanDecision } = result;
   const adapter = vendor ? adapterFor(vendor) : null;
-  const columns: Prisma.VerificationUpdateInput = { decidedMapping: adapter?.mappingVersion ?? null, decidedPolicy: tenant.policyVersion, vendorDecision: vendorOutcome.decision, humanDecision };
+  const columns: Prisma.VerificationUpdateInput = {
+    decidedMapping: adapter?.mappingVersion ?? null,
+    decidedPolicy: tenant.policyVersion,
+    vendorDecision: vendorOutcome.decision,
+    humanDecision,
+  };
   const policyDetail = { version: tenant.policyVersion, vendorDecision: vendorOutcome.decision, findings: result.findings };
   const attemptsLeft = policy.maxRetakes - current.retakeCount;
   if (stillOpen && adapter && !adapter.capabilities.hosted && !humanDecision && attemptsLeft > 0 && isRetakeable(result)) {
     const codes = [...new Set(result.reasons.map((r) => r.code))];
     const expiresAt = new Date(now.getTime() + RETAKE_WINDOW_MS);
     return {
-      outcome: { status: "awaiting_user", nextAction: { type: "retake", reasons: codes, attemptsLeft, expiresAt: expiresAt.toISOString() }, checks: vendorOutcome.checks, vendorReference: vendorOutcome.vendorReference, expiresAt, step: "retake_requested" },
+      outcome: {
+        status: "awaiting_user",
+        nextAction: { type: "retake", reasons: codes, attemptsLeft, expiresAt: expiresAt.toISOString() },
+        checks: vendorOutcome.checks,
+        vendorReference: vendorOutcome.vendorReference,
+        expiresAt,
+        step: "retake_requested",
+      },
       retake: { reasons: result.reasons },
       columns: { decidedMapping: columns.decidedMapping, vendorDecision: vendorOutcome.decision },
       policyDetail: { ...policyDetail, retake: { attemptsLeft, reasons: codes } },
@@ -309,7 +383,21 @@ async function scheduleShadowRun(tx: Tx, v: VerificationRow, now: Date): Promise
   const reasons = ((v.reasons ?? []) as unknown as Reason[]).map((r) => r.code);
   const id = newId("shd");
   const created = await tx.shadowRun.createMany({
-    data: [{ id, verificationId: v.id, tenantId: v.tenantId, ruleId: plan.ruleId ?? "default", vendorAccountId: plan.shadow.accountId, vendor: account.vendor, status: "pending", primaryVendor: v.vendor, primaryDecision: v.decision, primaryReasons: reasons, createdAt: now }],
+    data: [
+      {
+        id,
+        verificationId: v.id,
+        tenantId: v.tenantId,
+        ruleId: plan.ruleId ?? "default",
+        vendorAccountId: plan.shadow.accountId,
+        vendor: account.vendor,
+        status: "pending",
+        primaryVendor: v.vendor,
+        primaryDecision: v.decision,
+        primaryReasons: reasons,
+        createdAt: now,
+      },
+    ],
     skipDuplicates: true,
   });
   if (created.count > 0) await enqueue(tx, "shadow", `shadow-${v.id}`, { shadowRunId: id });
@@ -325,7 +413,13 @@ async function processingDeadlineOf(tx: Tx, accountId: string | null, now: Date)
 export const RETAKE_WINDOW_MS = 24 * 3600_000;
 
 /** An event-log entry that does not change the status (a vendor failure, a follow-up, a duplicate). */
-export async function noteEvent(db: Db, v: { id: string; status: string }, source: EventSource, type: string, detail: Record<string, unknown> = {}): Promise<void> {
+export async function noteEvent(
+  db: Db,
+  v: { id: string; status: string },
+  source: EventSource,
+  type: string,
+  detail: Record<string, unknown> = {},
+): Promise<void> {
   await db.verificationEvent.create({ data: { verificationId: v.id, source, type, fromStatus: v.status, toStatus: v.status, detail: json(detail) } });
 }
 
@@ -341,7 +435,13 @@ export class NotAccepting extends Error {
  * policy's maxRetakes and counted). Under the row lock: the sealed input is replaced in part,
  * the verification moves to processing, and the submit job goes to the same vendor account.
  */
-export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "capture" | "retake", patch: Pick<VerificationInputData, "document" | "selfie" | "faceCapture">, now = new Date()): Promise<VerificationResource> {
+export async function acceptNewInput(
+  deps: VerificationDeps,
+  id: string,
+  kind: "capture" | "retake",
+  patch: Pick<VerificationInputData, "document" | "selfie" | "faceCapture">,
+  now = new Date(),
+): Promise<VerificationResource> {
   return deps.db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
     const cur = await tx.verification.findUniqueOrThrow({ where: { id }, include: { input: true } });
@@ -349,9 +449,16 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     if (cur.status !== "awaiting_user") throw new NotAccepting(`the verification is ${cur.status}`);
     if (kind === "retake" && next?.type !== "retake") throw new NotAccepting("this verification is not waiting for a retake");
     const capture = cur.vendor ? adapterFor(cur.vendor)?.capture : undefined;
-    if (kind === "capture" && !(capture && (next?.type === capture.nextAction || next?.type === "retake"))) throw new NotAccepting("this verification is not waiting for a capture");
+    if (kind === "capture" && !(capture && (next?.type === capture.nextAction || next?.type === "retake")))
+      throw new NotAccepting("this verification is not waiting for a capture");
     const input = cur.input ? openInput(deps.env.keys, id, cur.input.payloadEnc) : {};
-    if (patch.document) input.document = { ...input.document, ...patch.document, type: patch.document.type ?? input.document?.type, country: patch.document.country ?? input.document?.country };
+    if (patch.document)
+      input.document = {
+        ...input.document,
+        ...patch.document,
+        type: patch.document.type ?? input.document?.type,
+        country: patch.document.country ?? input.document?.country,
+      };
     if (patch.selfie) input.selfie = patch.selfie;
     if (patch.faceCapture) input.faceCapture = patch.faceCapture;
     const payloadEnc = bytesView(sealInput(deps.env.keys, id, input));
@@ -360,10 +467,29 @@ export async function acceptNewInput(deps: VerificationDeps, id: string, kind: "
     const u = await tx.verification.update({
       where: { id },
       // the wait for the user is over: a capture queued for a vendor slot is not expired by the user's deadline, only by the vendor's
-      data: { status: "processing", nextAction: Prisma.DbNull, reasons: [], expiresAt: await processingDeadlineOf(tx, cur.vendorAccountId, now), nextDueAt: now, startClaimedUntil: null, startClaims: 0, updatedAt: now, ...(retake ? { retakeCount: { increment: 1 } } : {}) },
+      data: {
+        status: "processing",
+        nextAction: Prisma.DbNull,
+        reasons: [],
+        expiresAt: await processingDeadlineOf(tx, cur.vendorAccountId, now),
+        nextDueAt: now,
+        startClaimedUntil: null,
+        startClaims: 0,
+        updatedAt: now,
+        ...(retake ? { retakeCount: { increment: 1 } } : {}),
+      },
     });
     const changed = [patch.document ? "document" : null, patch.selfie ? "selfie" : null, patch.faceCapture ? "faceCapture" : null].filter(Boolean);
-    await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: retake ? "retake_received" : "capture_received", fromStatus: cur.status, toStatus: "processing", detail: json({ inputs: changed, ...(retake ? { attempt: u.retakeCount } : {}) }) } });
+    await tx.verificationEvent.create({
+      data: {
+        verificationId: id,
+        source: "api",
+        type: retake ? "retake_received" : "capture_received",
+        fromStatus: cur.status,
+        toStatus: "processing",
+        detail: json({ inputs: changed, ...(retake ? { attempt: u.retakeCount } : {}) }),
+      },
+    });
     const resource = toResource(deps.env.keys, u);
     await emitVerificationEvent(tx, deps.env.keys, u.tenantId, "verification.updated", resource, now);
     await enqueue(tx, "submit", `submit-${retake ? `retake-${u.retakeCount}` : "capture"}-${id}`, { verificationId: id, mode: retake ? "retake" : "capture" });
@@ -413,7 +539,15 @@ export async function createVerification(deps: VerificationDeps, v: NewVerificat
     // counted in this transaction: an idempotent replay or a failed insert gives its unit back
     const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: v.tenantId }, select: { verificationsPerDay: true } });
     await takeQuota(tx, v.tenantId, "verifications", tenant.verificationsPerDay, now);
-    await tx.verificationEvent.create({ data: { verificationId: v.id, source: "api", type: "created", toStatus: "pending", detail: json({ checks: v.checks, requestedVendor: v.requestedVendor, route: v.routePlan.accounts }) } });
+    await tx.verificationEvent.create({
+      data: {
+        verificationId: v.id,
+        source: "api",
+        type: "created",
+        toStatus: "pending",
+        detail: json({ checks: v.checks, requestedVendor: v.requestedVendor, route: v.routePlan.accounts }),
+      },
+    });
     await enqueue(tx, "submit", `submit-${v.id}`, { verificationId: v.id });
     return row;
   });
@@ -424,9 +558,15 @@ export async function cancelVerification(deps: VerificationDeps, id: string, now
   return deps.db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
     const cur = await tx.verification.findUniqueOrThrow({ where: { id } });
-    const verdict = judgeTransition({ status: cur.status as VerificationStatus, decision: (cur.decision as Decision | null) ?? null }, { status: "cancelled", decision: null });
+    const verdict = judgeTransition(
+      { status: cur.status as VerificationStatus, decision: (cur.decision as Decision | null) ?? null },
+      { status: "cancelled", decision: null },
+    );
     if (!verdict.allowed) throw new NotAccepting(`the verification is already ${cur.status}`);
-    const u = await tx.verification.update({ where: { id }, data: { status: "cancelled", nextAction: Prisma.DbNull, completedAt: now, nextDueAt: null, updatedAt: now } });
+    const u = await tx.verification.update({
+      where: { id },
+      data: { status: "cancelled", nextAction: Prisma.DbNull, completedAt: now, nextDueAt: null, updatedAt: now },
+    });
     await tx.verificationEvent.create({ data: { verificationId: id, source: "api", type: "cancelled", fromStatus: cur.status, toStatus: "cancelled" } });
     const resource = toResource(deps.env.keys, u);
     await emitVerificationEvent(tx, deps.env.keys, u.tenantId, "verification.updated", resource, now);
@@ -437,7 +577,16 @@ export async function cancelVerification(deps: VerificationDeps, id: string, now
 /** Erasure status from the receipts: pending while a vendor is still asked, partial when one failed, done otherwise. */
 export function erasureSummary(requestedAt: Date, receipts: { vendor: string; status: string; updatedAt: Date; detail: string | null }[]): ErasureReceipt {
   const status = receipts.some((r) => r.status === "requested") ? "pending" : receipts.some((r) => r.status === "failed") ? "partial" : "done";
-  return { status, requestedAt: requestedAt.toISOString(), vendors: receipts.map((r) => ({ vendor: r.vendor as VendorId, status: r.status as ErasureReceipt["vendors"][number]["status"], at: r.updatedAt.toISOString(), detail: r.detail })) };
+  return {
+    status,
+    requestedAt: requestedAt.toISOString(),
+    vendors: receipts.map((r) => ({
+      vendor: r.vendor as VendorId,
+      status: r.status as ErasureReceipt["vendors"][number]["status"],
+      at: r.updatedAt.toISOString(),
+      detail: r.detail,
+    })),
+  };
 }
 
 /** Rewrites the tenant-visible receipt from the erasure rows (under the caller's transaction). */
@@ -462,7 +611,12 @@ export interface ErasureRequest {
   audit?: { actor: Actor; why: Record<string, unknown> };
 }
 
-export async function erasePersonalData(deps: Pick<VerificationDeps, "db" | "env">, id: string, now = new Date(), request: ErasureRequest = {}): Promise<VerificationRow> {
+export async function erasePersonalData(
+  deps: Pick<VerificationDeps, "db" | "env">,
+  id: string,
+  now = new Date(),
+  request: ErasureRequest = {},
+): Promise<VerificationRow> {
   return deps.db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
     const cur = await tx.verification.findUniqueOrThrow({ where: { id } });
@@ -479,14 +633,42 @@ export async function erasePersonalData(deps: Pick<VerificationDeps, "db" | "env
       const adapter = adapterFor(cur.vendor);
       const erasable = Boolean(adapter?.erase && cur.vendorReference);
       const erasureId = newId("era");
-      await tx.vendorErasure.create({ data: { id: erasureId, verificationId: id, vendor: cur.vendor, vendorAccountId: cur.vendorAccountId, status: erasable ? "requested" : "not_supported", nextDueAt: erasable ? now : null, detail: erasable ? null : adapter?.erase ? "the vendor never created a session for it" : "the vendor offers no erasure API" } });
+      await tx.vendorErasure.create({
+        data: {
+          id: erasureId,
+          verificationId: id,
+          vendor: cur.vendor,
+          vendorAccountId: cur.vendorAccountId,
+          status: erasable ? "requested" : "not_supported",
+          nextDueAt: erasable ? now : null,
+          detail: erasable ? null : adapter?.erase ? "the vendor never created a session for it" : "the vendor offers no erasure API",
+        },
+      });
       if (erasable) await enqueue(tx, "erase", `erase-${erasureId}`, { erasureId });
     }
     const erasedAt = cur.erasedAt ?? now;
     const receipts = await tx.vendorErasure.findMany({ where: { verificationId: id }, orderBy: { createdAt: "asc" } });
-    const u = await tx.verification.update({ where: { id }, data: { checks: json(checks), checksEnc: null, erasedAt, erasure: json(erasureSummary(erasedAt, receipts)) } });
-    await tx.verificationEvent.create({ data: { verificationId: id, source: request.source ?? "api", type: "personal_data_erased", fromStatus: cur.status, toStatus: cur.status, detail: json({ vendors: receipts.map((r) => ({ vendor: r.vendor, status: r.status })), ...(request.audit ? { why: request.audit.why } : {}) }) } });
-    if (request.audit) await recordAudit(tx, request.audit.actor, { action: "verification.personal_data_erased", entityType: "verification", entityId: id, after: { tenantId: cur.tenantId, ...request.audit.why } });
+    const u = await tx.verification.update({
+      where: { id },
+      data: { checks: json(checks), checksEnc: null, erasedAt, erasure: json(erasureSummary(erasedAt, receipts)) },
+    });
+    await tx.verificationEvent.create({
+      data: {
+        verificationId: id,
+        source: request.source ?? "api",
+        type: "personal_data_erased",
+        fromStatus: cur.status,
+        toStatus: cur.status,
+        detail: json({ vendors: receipts.map((r) => ({ vendor: r.vendor, status: r.status })), ...(request.audit ? { why: request.audit.why } : {}) }),
+      },
+    });
+    if (request.audit)
+      await recordAudit(tx, request.audit.actor, {
+        action: "verification.personal_data_erased",
+        entityType: "verification",
+        entityId: id,
+        after: { tenantId: cur.tenantId, ...request.audit.why },
+      });
     return u;
   });
 }

@@ -7,16 +7,31 @@
 // ran out of time (rolled back): either way nothing was written and the request can be repeated.
 const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028", "P2037"]);
 // @prisma/adapter-pg's DriverAdapterError kinds for the same situations
-const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "DatabaseAccessDenied", "ConnectionClosed", "SocketTimeout", "TooManyConnections", "TransactionAlreadyClosed"]);
+const ADAPTER_KINDS = new Set([
+  "DatabaseNotReachable",
+  "DatabaseAccessDenied",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TooManyConnections",
+  "TransactionAlreadyClosed",
+]);
 // SQLSTATE: class 08 connection exception, 53300 too many connections, 57P01-57P03 shutdown /
 // cannot connect now, 57014 query canceled (statement_timeout)
 const SQLSTATE = /^(08\d{3}|53300|57P0[123]|57014)$/;
 const NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ENOTFOUND", "EAI_AGAIN"]);
-const MESSAGES = /(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Can't reach database server|connection to server .* failed)/i;
+const MESSAGES =
+  /(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Can't reach database server|connection to server .* failed)/i;
 
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== "object" || depth > 4) return false;
-  const e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } }; kind?: unknown };
+  const e = err as {
+    code?: unknown;
+    name?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } };
+    kind?: unknown;
+  };
   if (typeof e.code === "string" && (PRISMA_CODES.has(e.code) || NODE_CODES.has(e.code) || SQLSTATE.test(e.code))) return true;
   if (e.name === "PrismaClientInitializationError") return true;
   const adapterCause = e.meta?.driverAdapterError?.cause;

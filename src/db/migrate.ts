@@ -46,9 +46,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   await client.connect();
   try {
     const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((e: { code?: string }) => {
-      if (e.code !== "42P04") throw e; // created concurrently
-    });
+    if (!rowCount)
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((e: { code?: string }) => {
+        if (e.code !== "42P04") throw e; // created concurrently
+      });
   } finally {
     await client.end();
   }
@@ -78,7 +79,11 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       const id = randomUUID();
       await client.query("BEGIN");
       try {
-        await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)`, [id, m.checksum, m.name]);
+        await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)`, [
+          id,
+          m.checksum,
+          m.name,
+        ]);
         await client.query(m.sql);
         await client.query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [id]);
         await client.query("COMMIT");
@@ -100,14 +105,16 @@ export async function pendingMigrations(databaseUrl: string, dir = MIGRATIONS_DI
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ migration_name: string }>(
-      `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
-    ).catch((e: { code?: string }) => {
-      if (e.code === "42P01") return { rows: [] }; // no migration table yet
-      throw e;
-    });
+    const { rows } = await client
+      .query<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`)
+      .catch((e: { code?: string }) => {
+        if (e.code === "42P01") return { rows: [] }; // no migration table yet
+        throw e;
+      });
     const applied = new Set(rows.map((r) => r.migration_name));
-    return listMigrations(dir).map((m) => m.name).filter((n) => !applied.has(n));
+    return listMigrations(dir)
+      .map((m) => m.name)
+      .filter((n) => !applied.has(n));
   } finally {
     await client.end();
   }

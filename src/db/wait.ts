@@ -18,7 +18,10 @@ export async function migrateWhenReachable(databaseUrl: string, log: Logger, opt
   const started = Date.now();
   const policy = retry(
     handleWhen((e) => isDatabaseUnavailable(e) && (!opts.giveUpAfterMs || Date.now() - started < opts.giveUpAfterMs)),
-    { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: opts.initialDelayMs ?? 500, maxDelay: opts.maxDelayMs ?? 10_000 }) },
+    {
+      maxAttempts: Number.MAX_SAFE_INTEGER,
+      backoff: new ExponentialBackoff({ initialDelay: opts.initialDelayMs ?? 500, maxDelay: opts.maxDelayMs ?? 10_000 }),
+    },
   );
   policy.onRetry(({ delay, attempt }) => log.warn({ attempt, retryInMs: Math.round(delay) }, "Postgres not reachable yet: waiting before migrating"));
   policy.onFailure(({ reason }) => {

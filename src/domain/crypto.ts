@@ -63,7 +63,13 @@ export function decryptBytes(keys: Keys, sealed: Buffer, aad = ""): Buffer {
     const key = allKeys(ring).find((k) => masterKeyId(k) === id);
     if (!key) throw new UnknownKeyError(id);
     const at = 1 + KEY_ID_BYTES;
-    return gcmOpen(key, sealed.subarray(at, at + IV_BYTES), sealed.subarray(at + IV_BYTES, at + IV_BYTES + TAG_BYTES), sealed.subarray(at + IV_BYTES + TAG_BYTES), aad);
+    return gcmOpen(
+      key,
+      sealed.subarray(at, at + IV_BYTES),
+      sealed.subarray(at + IV_BYTES, at + IV_BYTES + TAG_BYTES),
+      sealed.subarray(at + IV_BYTES + TAG_BYTES),
+      aad,
+    );
   }
   if (sealed[0] === 1 && sealed.length >= 1 + IV_BYTES + TAG_BYTES) {
     // written before key ids: whichever configured key authenticates it, the current one first
@@ -85,7 +91,12 @@ export function decryptBytes(keys: Keys, sealed: Buffer, aad = ""): Buffer {
 
 /** The key id a binary or text ciphertext was written under; null for a v1 ciphertext (no key id) or anything else. */
 export function sealedKeyId(sealed: Buffer | Uint8Array | string): string | null {
-  const bytes = typeof sealed === "string" ? (sealed.startsWith("v2.") ? Buffer.from(sealed.slice(3, 3 + 8), "base64url") : null) : Buffer.from(sealed.buffer, sealed.byteOffset, Math.min(sealed.byteLength, 1 + KEY_ID_BYTES));
+  const bytes =
+    typeof sealed === "string"
+      ? sealed.startsWith("v2.")
+        ? Buffer.from(sealed.slice(3, 3 + 8), "base64url")
+        : null
+      : Buffer.from(sealed.buffer, sealed.byteOffset, Math.min(sealed.byteLength, 1 + KEY_ID_BYTES));
   if (!bytes || bytes[0] !== 2 || bytes.length < 1 + KEY_ID_BYTES) return null;
   return bytes.subarray(1, 1 + KEY_ID_BYTES).toString("hex");
 }

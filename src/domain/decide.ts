@@ -6,9 +6,7 @@ import type { Checks, Decision, Reason } from "./model.js";
  * review when a review reason is present or a check is inconclusive; approved otherwise.
  */
 export function decide(checks: Checks, reasons: Reason[]): Decision {
-  const outcomes = [checks.document?.outcome, checks.liveness?.outcome, checks.faceMatch?.outcome].filter(
-    (o): o is NonNullable<typeof o> => o !== undefined,
-  );
+  const outcomes = [checks.document?.outcome, checks.liveness?.outcome, checks.faceMatch?.outcome].filter((o): o is NonNullable<typeof o> => o !== undefined);
   const blocking = reasons.filter((r) => r.category !== "review" && r.category !== "technical");
   if (outcomes.includes("fail") || blocking.length > 0) return "declined";
   if (reasons.some((r) => r.category === "review") || outcomes.includes("inconclusive")) return "review";

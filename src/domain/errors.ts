@@ -3,15 +3,7 @@
 import { reason, type Reason, type VendorId } from "./model.js";
 import type { ReasonCode } from "./vocabulary.js";
 
-export type VendorErrorKind =
-  | "auth"
-  | "rejected"
-  | "unavailable"
-  | "timeout"
-  | "parse"
-  | "rate_limited"
-  | "out_of_credits"
-  | "feature_disabled";
+export type VendorErrorKind = "auth" | "rejected" | "unavailable" | "timeout" | "parse" | "rate_limited" | "out_of_credits" | "feature_disabled";
 
 const REASON_BY_KIND = {
   auth: "vendor_auth_failed",

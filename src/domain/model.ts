@@ -7,7 +7,10 @@ import { ALL_REASON_CODES, type ReasonCode, categoryOf, REASON_CODES } from "./v
  * A vendor's id. The domain does not list the vendors: the adapter registry does (src/adapters/registry.ts,
  * VENDOR_IDS, derived from the adapters' manifests), and /openapi.json gets the enum from there.
  */
-export const VendorIdSchema = z.string().min(1).openapi({ description: "a vendor of the gateway's adapter registry (GET /admin/vendors)", "x-vendor-id": true } as never);
+export const VendorIdSchema = z
+  .string()
+  .min(1)
+  .openapi({ description: "a vendor of the gateway's adapter registry (GET /admin/vendors)", "x-vendor-id": true } as never);
 export type VendorId = string;
 
 export const VERIFICATION_STATUSES = ["pending", "awaiting_user", "processing", "completed", "failed", "expired", "cancelled"] as const;

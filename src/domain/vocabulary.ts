@@ -50,9 +50,7 @@ export type ReasonCode = (typeof REASON_CODES)[ReasonCategory][number];
 export const ALL_REASON_CODES: readonly ReasonCode[] = Object.values(REASON_CODES).flat();
 
 const categoryByCode = new Map<string, ReasonCategory>(
-  (Object.entries(REASON_CODES) as [ReasonCategory, readonly ReasonCode[]][]).flatMap(([category, codes]) =>
-    codes.map((code) => [code, category] as const),
-  ),
+  (Object.entries(REASON_CODES) as [ReasonCategory, readonly ReasonCode[]][]).flatMap(([category, codes]) => codes.map((code) => [code, category] as const)),
 );
 
 export function categoryOf(code: ReasonCode): ReasonCategory {

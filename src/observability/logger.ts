@@ -50,7 +50,11 @@ export function errorForLog(e: unknown): { type: string; code?: string; message?
   const err = e instanceof Error ? e : new Error(String(e));
   const code = (err as { code?: unknown }).code;
   const quotesData = err.name.startsWith("PrismaClient") || err instanceof SyntaxError;
-  const frames = err.stack?.split("\n").filter((l) => /^\s+at /.test(l)).slice(0, 8).join("\n");
+  const frames = err.stack
+    ?.split("\n")
+    .filter((l) => /^\s+at /.test(l))
+    .slice(0, 8)
+    .join("\n");
   return {
     type: err.name,
     ...(typeof code === "string" ? { code } : {}),

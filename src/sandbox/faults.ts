@@ -41,7 +41,9 @@ export class FaultInjector {
   }
 
   private take(vendor: string, path: string): Fault | null {
-    const i = this.faults.findIndex((f) => f.vendor === vendor && (!f.endpoint || path.endsWith(f.endpoint)) && f.remaining > 0 && (f.rate === undefined || Math.random() < f.rate));
+    const i = this.faults.findIndex(
+      (f) => f.vendor === vendor && (!f.endpoint || path.endsWith(f.endpoint)) && f.remaining > 0 && (f.rate === undefined || Math.random() < f.rate),
+    );
     if (i < 0) return null;
     const f = this.faults[i]!;
     f.remaining -= 1;

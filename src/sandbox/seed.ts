@@ -8,9 +8,12 @@ import { sealCredentials, webhookUrlOf } from "../core/accounts.js";
 import { generateApiKey, newId } from "../domain/crypto.js";
 
 /** The sandbox account of each vendor: its manifest's sandbox credentials. */
-export const SANDBOX_CREDENTIALS = Object.fromEntries(VENDOR_IDS.map((v) => [v, ADAPTERS[v].manifest.sandbox.credentials as Record<string, unknown>])) as Record<(typeof VENDOR_IDS)[number], Record<string, unknown>>;
+export const SANDBOX_CREDENTIALS = Object.fromEntries(
+  VENDOR_IDS.map((v) => [v, ADAPTERS[v].manifest.sandbox.credentials as Record<string, unknown>]),
+) as Record<(typeof VENDOR_IDS)[number], Record<string, unknown>>;
 
-const sandboxUrlOf = (sandboxBaseUrl: string, vendor: string) => `${sandboxBaseUrl}${ADAPTERS[vendor as (typeof VENDOR_IDS)[number]]?.manifest.sandbox.path ?? `/${vendor}`}`;
+const sandboxUrlOf = (sandboxBaseUrl: string, vendor: string) =>
+  `${sandboxBaseUrl}${ADAPTERS[vendor as (typeof VENDOR_IDS)[number]]?.manifest.sandbox.path ?? `/${vendor}`}`;
 
 export async function seedDemo(deps: { db: Db; env: Env; sandboxBaseUrl: string; tenantName?: string }) {
   const name = deps.tenantName ?? "Demo tenant (sandbox)";

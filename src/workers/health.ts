@@ -12,7 +12,11 @@ import { probeAccount, recordAccountEvent } from "../core/adapter-runtime.js";
 import type { AccountHealthBoard } from "../core/account-health.js";
 import { runWithRequestId } from "../observability/work-context.js";
 
-export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; redis?: Redis; health?: AccountHealthBoard }, intervalMs: number, now = new Date()): Promise<number> {
+export async function probeVendorHealth(
+  deps: { db: Db; env: Env; log: Logger; redis?: Redis; health?: AccountHealthBoard },
+  intervalMs: number,
+  now = new Date(),
+): Promise<number> {
   const rows = await deps.db.vendorAccount.findMany({ where: { disabledAt: null } });
   let probed = 0;
   for (const row of rows) {
@@ -29,13 +33,19 @@ export async function probeVendorHealth(deps: { db: Db; env: Env; log: Logger; r
     const result = await runWithRequestId(null, () => probeAccount(deps, adapter, row, now));
     await deps.db.vendorAccount.update({
       where: { id: row.id },
-      data: { healthOk: result.ok, healthDetail: result.detail.slice(0, 500), healthCheckedAt: now, ...(typeof result.credits === "number" ? { credits: result.credits, creditsCheckedAt: now } : {}) },
+      data: {
+        healthOk: result.ok,
+        healthDetail: result.detail.slice(0, 500),
+        healthCheckedAt: now,
+        ...(typeof result.credits === "number" ? { credits: result.credits, creditsCheckedAt: now } : {}),
+      },
     });
     if (row.healthOk !== null && row.healthOk !== result.ok) {
-      await recordAccountEvent(deps.db, row.id, row.vendor, result.ok ? "health_recovered" : "health_down", `health:${now.toISOString()}`, { detail: result.detail });
+      await recordAccountEvent(deps.db, row.id, row.vendor, result.ok ? "health_recovered" : "health_down", `health:${now.toISOString()}`, {
+        detail: result.detail,
+      });
     }
     probed += 1;
   }
   return probed;
 }
-

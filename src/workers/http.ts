@@ -19,14 +19,23 @@ export interface WorkerHttp {
   close(): Promise<void>;
 }
 
-export function workerHealth(workers: readonly RunningWorker[]): { ok: boolean; body: { status: "ok" | "unhealthy"; workers: Record<string, "running" | "stopped"> } } {
+export function workerHealth(workers: readonly RunningWorker[]): {
+  ok: boolean;
+  body: { status: "ok" | "unhealthy"; workers: Record<string, "running" | "stopped"> };
+} {
   const states = Object.fromEntries(workers.map((w) => [w.name, w.isRunning() ? "running" : "stopped"] as const));
   const ok = workers.length > 0 && Object.values(states).every((s) => s === "running");
   return { ok, body: { status: ok ? "ok" : "unhealthy", workers: states } };
 }
 
 /** Listens on `port` (0: any free port); rejects when the port cannot be bound. */
-export function startWorkerHttp(opts: { port: number; host?: string; log: Logger; workers: () => readonly RunningWorker[]; /** when set, /metrics answers only `Authorization: Bearer <metricsToken>` */ metricsToken?: string }): Promise<WorkerHttp> {
+export function startWorkerHttp(opts: {
+  port: number;
+  host?: string;
+  log: Logger;
+  workers: () => readonly RunningWorker[] /** when set, /metrics answers only `Authorization: Bearer <metricsToken>` */;
+  metricsToken?: string;
+}): Promise<WorkerHttp> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -35,7 +44,16 @@ export function startWorkerHttp(opts: { port: number; host?: string; log: Logger
       const h = workerHealth(opts.workers());
       res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(h.body));
     } else if (path === "/metrics" && opts.metricsToken && !bearerMatches(req.headers.authorization, opts.metricsToken)) {
-      res.writeHead(401, { "content-type": "application/problem+json", "www-authenticate": 'Bearer realm="metrics"' }).end(JSON.stringify({ type: "https://kyc-gateway.dev/problems/unauthorized", title: "Unauthorized", status: 401, detail: "send Authorization: Bearer $METRICS_TOKEN" }));
+      res
+        .writeHead(401, { "content-type": "application/problem+json", "www-authenticate": 'Bearer realm="metrics"' })
+        .end(
+          JSON.stringify({
+            type: "https://kyc-gateway.dev/problems/unauthorized",
+            title: "Unauthorized",
+            status: 401,
+            detail: "send Authorization: Bearer $METRICS_TOKEN",
+          }),
+        );
     } else if (path === "/metrics") {
       registry.metrics().then(
         (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),

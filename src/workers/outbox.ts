@@ -44,7 +44,9 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
     if (queues.connection.status !== "ready") throw new Error(`redis ${queues.connection.status}`);
     return db.$transaction(
       async (tx) => {
-        const rows = await tx.$queryRaw<{ id: bigint; queue: string; job_id: string; payload: unknown; available_at: Date; request_id: string | null; traceparent: string | null }[]>`
+        const rows = await tx.$queryRaw<
+          { id: bigint; queue: string; job_id: string; payload: unknown; available_at: Date; request_id: string | null; traceparent: string | null }[]
+        >`
           SELECT id, queue, job_id, payload, available_at, request_id, traceparent FROM outbox
           WHERE published_at IS NULL AND available_at <= ${new Date(Date.now() + PUBLISH_HORIZON_MS)}
           ORDER BY available_at, id
@@ -52,22 +54,36 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
           FOR UPDATE SKIP LOCKED`;
         if (rows.length === 0) return 0;
         const now = Date.now();
-        await withTimeout(5_000, Promise.all(
-          rows.map((r) =>
-            // the publish is a span of the trace that asked for the job; the job continues from it
-            inSpan(`outbox publish ${r.queue}`, { kind: SpanKind.PRODUCER, parent: contextOf(r.traceparent), attributes: { "kyc.queue": r.queue, "kyc.job_id": r.job_id, ...(r.request_id ? { "kyc.request_id": r.request_id } : {}) } }, () =>
-              queues.byName[r.queue as QueueName].add(r.queue, jobData(r.payload, { requestId: r.request_id, traceparent: traceparentOf() ?? r.traceparent }), {
-                jobId: r.job_id,
-                delay: Math.max(0, r.available_at.getTime() - now),
-                removeOnComplete: { age: 3600, count: 10_000 },
-                removeOnFail: { age: 7 * 86400 },
-                // processors schedule their own retries (poll backoff, follow-up and erasure rows); these attempts cover crashes
-                attempts: 5,
-                backoff: { type: "exponential", delay: 2000 },
-              }),
+        await withTimeout(
+          5_000,
+          Promise.all(
+            rows.map((r) =>
+              // the publish is a span of the trace that asked for the job; the job continues from it
+              inSpan(
+                `outbox publish ${r.queue}`,
+                {
+                  kind: SpanKind.PRODUCER,
+                  parent: contextOf(r.traceparent),
+                  attributes: { "kyc.queue": r.queue, "kyc.job_id": r.job_id, ...(r.request_id ? { "kyc.request_id": r.request_id } : {}) },
+                },
+                () =>
+                  queues.byName[r.queue as QueueName].add(
+                    r.queue,
+                    jobData(r.payload, { requestId: r.request_id, traceparent: traceparentOf() ?? r.traceparent }),
+                    {
+                      jobId: r.job_id,
+                      delay: Math.max(0, r.available_at.getTime() - now),
+                      removeOnComplete: { age: 3600, count: 10_000 },
+                      removeOnFail: { age: 7 * 86400 },
+                      // processors schedule their own retries (poll backoff, follow-up and erasure rows); these attempts cover crashes
+                      attempts: 5,
+                      backoff: { type: "exponential", delay: 2000 },
+                    },
+                  ),
+              ),
             ),
           ),
-        ));
+        );
         await tx.$executeRaw`UPDATE outbox SET published_at = now() WHERE id = ANY(${rows.map((r) => r.id)}::bigint[])`;
         return rows.length;
       },
@@ -184,5 +200,7 @@ export function createDoneMarker(db: Db, log: Logger, intervalMs = 250): { mark(
 
 function withTimeout<T>(ms: number, p: Promise<T>): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms)))]).finally(
+    () => clearTimeout(t),
+  );
 }

@@ -68,7 +68,6 @@ function loadAccount(deps: ProcessorDeps, row: Parameters<typeof toAdapterAccoun
   }
 }
 
-
 export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submit"]): Promise<void> {
   const loaded = await loadForAdapter(deps.db, deps.env.keys, job.verificationId);
   if (!loaded) return;
@@ -82,7 +81,14 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
   // finds the claim held and comes back when it lapses (if its holder died before storing an answer).
   const claim = await claimStart(deps, row.id, expected);
   if (claim === "held") {
-    await scheduleForVerification(deps.db, row.id, "submit", `submit-${row.id}-after-claim-${Date.now()}`, job, new Date(Date.now() + deps.env.START_CLAIM_LEASE_MS + 1000));
+    await scheduleForVerification(
+      deps.db,
+      row.id,
+      "submit",
+      `submit-${row.id}-after-claim-${Date.now()}`,
+      job,
+      new Date(Date.now() + deps.env.START_CLAIM_LEASE_MS + 1000),
+    );
     return;
   }
   if (claim === "gone") return;
@@ -95,7 +101,13 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
 }
 
 /** Routing, the vendor start with fail-over, and its outcome, under the start claim. */
-async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loaded: NonNullable<Awaited<ReturnType<typeof loadForAdapter>>>, capture: boolean, claim: { repeat: boolean; claims: number }): Promise<void> {
+async function startClaimed(
+  deps: ProcessorDeps,
+  job: JobPayloads["submit"],
+  loaded: NonNullable<Awaited<ReturnType<typeof loadForAdapter>>>,
+  capture: boolean,
+  claim: { repeat: boolean; claims: number },
+): Promise<void> {
   const { row, adapterView } = loaded;
 
   // the verification's one routing decision (taken by the API); a capture continues on the account that served it
@@ -115,11 +127,20 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
     } else {
       // accepted before routing decisions were stored
       const tenant = await deps.db.tenant.findUniqueOrThrow({ where: { id: row.tenantId }, include: { vendorAccounts: true } });
-      ({ plan, accounts: capable } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, { checks: adapterView.checks, country: row.documentCountry, requestedVendor: row.requestedVendor }));
+      ({ plan, accounts: capable } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, {
+        checks: adapterView.checks,
+        country: row.documentCountry,
+        requestedVendor: row.requestedVendor,
+      }));
     }
   }
   if (capable.length === 0) {
-    await applyOutcome(deps, row.id, { status: "failed", reasons: [reason("vendor_feature_disabled", (row.requestedVendor as VendorId) ?? null, null, noAccountMessage(plan))] }, { source: "worker", eventType: "routing_failed" });
+    await applyOutcome(
+      deps,
+      row.id,
+      { status: "failed", reasons: [reason("vendor_feature_disabled", (row.requestedVendor as VendorId) ?? null, null, noAccountMessage(plan))] },
+      { source: "worker", eventType: "routing_failed" },
+    );
     return;
   }
   const failures: Reason[] = [];
@@ -134,32 +155,75 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
     if (isAccountConfigError(account)) {
       // the gateway's configuration of this account: technical, before any vendor call; the next account may serve
       failures.push(account.toReason());
-      await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: accountRow.vendor, vendorAccountId: accountRow.id, reason: account.reasonCode, configuration: account.issues.map((x) => x.path.join(".")), fallover: i < last });
+      await noteEvent(deps.db, row, "worker", "vendor_failed", {
+        vendor: accountRow.vendor,
+        vendorAccountId: accountRow.id,
+        reason: account.reasonCode,
+        configuration: account.issues.map((x) => x.path.join(".")),
+        fallover: i < last,
+      });
       continue;
     }
     if (adapter.startReachesUser && !capture) {
-      const earlier = await deps.db.verificationEvent.findFirst({ where: { verificationId: row.id, type: "vendor_start_attempted", detail: { path: ["vendorAccountId"], equals: account.id } } });
+      const earlier = await deps.db.verificationEvent.findFirst({
+        where: { verificationId: row.id, type: "vendor_start_attempted", detail: { path: ["vendorAccountId"], equals: account.id } },
+      });
       if (earlier) {
         // a worker died between the vendor call and storing its answer: the user may already have the SMS
-        await awaitUnknownStart(deps, row.id, account, "start_not_repeated", "the outcome of an earlier start is unknown (worker interrupted); not sent again to avoid a second message to the user");
+        await awaitUnknownStart(
+          deps,
+          row.id,
+          account,
+          "start_not_repeated",
+          "the outcome of an earlier start is unknown (worker interrupted); not sent again to avoid a second message to the user",
+        );
         return;
       }
       const quotaRefusal = adapter.sendsSms ? await takeSmsQuota(deps, row.tenantId, account) : null;
       if (quotaRefusal) {
         // refused before the vendor is called: no SMS, the next account (if any) may still do it
         failures.push(quotaRefusal);
-        await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: account.vendor, vendorAccountId: account.id, reason: quotaRefusal.code, vendorCode: null, quota: "smsPerDay", fallover: i < last });
+        await noteEvent(deps.db, row, "worker", "vendor_failed", {
+          vendor: account.vendor,
+          vendorAccountId: account.id,
+          reason: quotaRefusal.code,
+          vendorCode: null,
+          quota: "smsPerDay",
+          fallover: i < last,
+        });
         continue;
       }
       await noteEvent(deps.db, row, "worker", "vendor_start_attempted", { vendor: account.vendor, vendorAccountId: account.id });
     } else if (claim.repeat && i === first) {
       if (adapter.repeatsLostStart && !adapter.repeatsLostStart(account)) {
         // not sent twice: the verification ends technical (the tenant may start a new one), operations are told
-        await applyOutcome(deps, row.id, { status: "failed", reasons: [reason("vendor_error", account.vendor, null, "the vendor's answer to this start was lost (its worker stopped) and the account does not send it again")] }, { source: "worker", eventType: "start_not_repeated", vendor: account.vendor, vendorAccountId: account.id, detail: { claims: claim.claims } });
-        await recordAccountEvent(deps.db, account.id, account.vendor, "start_outcome_unknown", `start-unknown:${row.id}:${claim.claims}`, { verificationId: row.id });
+        await applyOutcome(
+          deps,
+          row.id,
+          {
+            status: "failed",
+            reasons: [
+              reason(
+                "vendor_error",
+                account.vendor,
+                null,
+                "the vendor's answer to this start was lost (its worker stopped) and the account does not send it again",
+              ),
+            ],
+          },
+          { source: "worker", eventType: "start_not_repeated", vendor: account.vendor, vendorAccountId: account.id, detail: { claims: claim.claims } },
+        );
+        await recordAccountEvent(deps.db, account.id, account.vendor, "start_outcome_unknown", `start-unknown:${row.id}:${claim.claims}`, {
+          verificationId: row.id,
+        });
         return;
       }
-      await noteEvent(deps.db, row, "worker", "vendor_start_repeated", { vendor: account.vendor, vendorAccountId: account.id, claims: claim.claims, why: "the worker holding the start died before storing the vendor's answer" });
+      await noteEvent(deps.db, row, "worker", "vendor_start_repeated", {
+        vendor: account.vendor,
+        vendorAccountId: account.id,
+        claims: claim.claims,
+        why: "the worker holding the start died before storing the vendor's answer",
+      });
     }
     const { ctx, effects } = buildAdapterContext(deps, account, row.id);
     let outcome: Outcome;
@@ -171,20 +235,50 @@ async function startClaimed(deps: ProcessorDeps, job: JobPayloads["submit"], loa
       await effects.flush();
       if (adapter.startReachesUser && !capture && mayHaveReachedUser(e)) {
         // "the SMS may have been sent": never a second one from the next account, never failed while the link may be followed
-        await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: account.vendor, vendorAccountId: account.id, reason: r.code, vendorCode: r.vendorCode, fallover: false });
+        await noteEvent(deps.db, row, "worker", "vendor_failed", {
+          vendor: account.vendor,
+          vendorAccountId: account.id,
+          reason: r.code,
+          vendorCode: r.vendorCode,
+          fallover: false,
+        });
         await awaitUnknownStart(deps, row.id, account, "start_outcome_unknown", r.message ?? "the vendor's answer to the start was lost");
         return;
       }
       failures.push(r);
-      await noteEvent(deps.db, row, "worker", "vendor_failed", { vendor: account.vendor, vendorAccountId: account.id, reason: r.code, vendorCode: r.vendorCode, fallover: i < last });
+      await noteEvent(deps.db, row, "worker", "vendor_failed", {
+        vendor: account.vendor,
+        vendorAccountId: account.id,
+        reason: r.code,
+        vendorCode: r.vendorCode,
+        fallover: i < last,
+      });
       continue; // fall over to the next account: technical failure, never a decision
     }
     await effects.flush();
-    await applyOutcome(deps, row.id, outcome, { source: "worker", eventType: job.mode === "capture" ? "capture_result" : job.mode === "retake" ? "retake_result" : "vendor_result", vendor: account.vendor, vendorAccountId: account.id, routeIndex: i, detail: { vendor: account.vendor, vendorAccountId: account.id } });
+    await applyOutcome(deps, row.id, outcome, {
+      source: "worker",
+      eventType: job.mode === "capture" ? "capture_result" : job.mode === "retake" ? "retake_result" : "vendor_result",
+      vendor: account.vendor,
+      vendorAccountId: account.id,
+      routeIndex: i,
+      detail: { vendor: account.vendor, vendorAccountId: account.id },
+    });
     return;
   }
   const lastTried = capable[last]!;
-  await applyOutcome(deps, row.id, { status: "failed", reasons: failures.length ? [failures[failures.length - 1]!] : [reason("vendor_error", null)] }, { source: "worker", eventType: "all_vendors_failed", vendor: lastTried.vendor as VendorId, vendorAccountId: lastTried.id, detail: { attempts: failures.map((f) => ({ vendor: f.vendor, code: f.code })) } });
+  await applyOutcome(
+    deps,
+    row.id,
+    { status: "failed", reasons: failures.length ? [failures[failures.length - 1]!] : [reason("vendor_error", null)] },
+    {
+      source: "worker",
+      eventType: "all_vendors_failed",
+      vendor: lastTried.vendor as VendorId,
+      vendorAccountId: lastTried.id,
+      detail: { attempts: failures.map((f) => ({ vendor: f.vendor, code: f.code })) },
+    },
+  );
 }
 
 /**
@@ -200,7 +294,11 @@ async function takeSmsQuota(deps: ProcessorDeps, tenantId: string, account: Adap
   } catch (e) {
     if (!(e instanceof QuotaExceeded)) throw e;
     await noteQuotaRefused(deps.db, tenantId, e, { vendorAccountId: account.id });
-    await recordAccountEvent(deps.db, account.id, account.vendor, "quota_exhausted", `quota:${QUOTA_KINDS.sms}:${tenantId}:${e.day}`, { quota: QUOTA_KINDS.sms, limit: e.limit, day: e.day });
+    await recordAccountEvent(deps.db, account.id, account.vendor, "quota_exhausted", `quota:${QUOTA_KINDS.sms}:${tenantId}:${e.day}`, {
+      quota: QUOTA_KINDS.sms,
+      limit: e.limit,
+      day: e.day,
+    });
     // the gateway refused, not the vendor: vendor null (DESIGN "Contract additions")
     return reason("vendor_rejected_request", null, null, e.message);
   }
@@ -218,7 +316,12 @@ function mayHaveReachedUser(e: unknown): boolean {
  */
 async function awaitUnknownStart(deps: ProcessorDeps, id: string, account: AdapterAccount, eventType: string, why: string): Promise<void> {
   const ttlHours = typeof account.settings.linkTtlHours === "number" ? account.settings.linkTtlHours : 72;
-  await applyOutcome(deps, id, { status: "awaiting_user", nextAction: null, expiresAt: new Date(Date.now() + ttlHours * 3_600_000), step: "start_outcome_unknown" }, { source: "worker", eventType, vendor: account.vendor, vendorAccountId: account.id, detail: { why } });
+  await applyOutcome(
+    deps,
+    id,
+    { status: "awaiting_user", nextAction: null, expiresAt: new Date(Date.now() + ttlHours * 3_600_000), step: "start_outcome_unknown" },
+    { source: "worker", eventType, vendor: account.vendor, vendorAccountId: account.id, detail: { why } },
+  );
   await recordAccountEvent(deps.db, account.id, account.vendor, "start_outcome_unknown", `start-unknown:${id}`, { verificationId: id });
 }
 
@@ -252,14 +355,28 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
   const now = new Date();
   // only a wait for the user expires by time, and the vendor is asked one last time first
   const pastDeadline = row.status === "awaiting_user" && row.expiresAt !== null && row.expiresAt <= now;
-  const expire = () => applyOutcome(deps, row.id, { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] }, { source: "poll", eventType: "expired" });
+  const expire = () =>
+    applyOutcome(
+      deps,
+      row.id,
+      { status: "expired", reasons: [reason("user_abandoned", account.vendor, null, "the user did not finish before the session expired")] },
+      { source: "poll", eventType: "expired" },
+    );
   if (pastDeadline && !(adapter.capabilities.polling && adapter.poll)) {
     await expire();
     return;
   }
   if (row.status === "processing" && row.expiresAt && row.expiresAt <= now) {
     // the user finished; the vendor (its operator review) never answered: a technical end, never user_abandoned
-    await applyOutcome(deps, row.id, { status: "failed", reasons: [reason("vendor_timeout", account.vendor, null, "the vendor did not settle the verification before its processing deadline")] }, { source: "poll", eventType: "processing_deadline" });
+    await applyOutcome(
+      deps,
+      row.id,
+      {
+        status: "failed",
+        reasons: [reason("vendor_timeout", account.vendor, null, "the vendor did not settle the verification before its processing deadline")],
+      },
+      { source: "poll", eventType: "processing_deadline" },
+    );
     await recordAccountEvent(deps.db, account.id, account.vendor, "processing_deadline", `processing-deadline:${row.id}`, { verificationId: row.id });
     return;
   }
@@ -267,7 +384,14 @@ export async function processPoll(deps: ProcessorDeps, job: JobPayloads["poll"])
   const wait = pastDeadline ? 0 : await takePollBudget(deps.redis, account.id, account.settings.maxPollsPerMinute).catch(() => 0);
   if (wait > 0) {
     // over the account's budget: try again next minute without calling the vendor
-    await scheduleForVerification(deps.db, row.id, "poll", `poll-${row.id}-${row.pollCount}-deferred-${Date.now()}`, { verificationId: row.id }, new Date(Date.now() + wait));
+    await scheduleForVerification(
+      deps.db,
+      row.id,
+      "poll",
+      `poll-${row.id}-${row.pollCount}-deferred-${Date.now()}`,
+      { verificationId: row.id },
+      new Date(Date.now() + wait),
+    );
     return;
   }
   const { ctx, effects } = buildAdapterContext(deps, account, row.id);
@@ -320,23 +444,41 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
   if (!hook || hook.status === "processed") return;
   const loaded = hook.vendorAccountId ? await accountFor(deps, hook.vendorAccountId) : null;
   if (isAccountConfigError(loaded)) {
-    await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: loaded.message.slice(0, 500), processedAt: new Date(), nextDueAt: null } });
+    await deps.db.inboundWebhook.update({
+      where: { id: hook.id },
+      data: { status: "failed", error: loaded.message.slice(0, 500), processedAt: new Date(), nextDueAt: null },
+    });
     return;
   }
   const account = loaded;
   const adapter = account && adapterFor(account.vendor);
   if (!account || !adapter?.parseWebhook) {
-    await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: "no adapter for this account", processedAt: new Date(), nextDueAt: null } });
+    await deps.db.inboundWebhook.update({
+      where: { id: hook.id },
+      data: { status: "failed", error: "no adapter for this account", processedAt: new Date(), nextDueAt: null },
+    });
     return;
   }
-  const req: RawWebhookRequest = { method: "POST", headers: hook.headers as Record<string, string>, query: (hook.query ?? {}) as Record<string, string>, rawBody: inboundBodyOf(deps.env.keys, hook), receivedAt: hook.receivedAt };
+  const req: RawWebhookRequest = {
+    method: "POST",
+    headers: hook.headers as Record<string, string>,
+    query: (hook.query ?? {}) as Record<string, string>,
+    rawBody: inboundBodyOf(deps.env.keys, hook),
+    receivedAt: hook.receivedAt,
+  };
   let parsed;
   try {
     parsed = adapter.parseWebhook(req, account);
   } catch (e) {
     const r = toTechnicalReason(e, account.vendor);
-    await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "failed", error: `${r.code}: ${r.message ?? ""}`.slice(0, 500), processedAt: new Date(), nextDueAt: null } });
-    await recordAccountEvent(deps.db, account.id, account.vendor, "unreadable_webhook", `unreadable:${hook.id}`, { inboundWebhookId: hook.id, reason: r.message });
+    await deps.db.inboundWebhook.update({
+      where: { id: hook.id },
+      data: { status: "failed", error: `${r.code}: ${r.message ?? ""}`.slice(0, 500), processedAt: new Date(), nextDueAt: null },
+    });
+    await recordAccountEvent(deps.db, account.id, account.vendor, "unreadable_webhook", `unreadable:${hook.id}`, {
+      inboundWebhookId: hook.id,
+      reason: r.message,
+    });
     return;
   }
   let deferred = false;
@@ -348,7 +490,10 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     }
     const v = p.verificationId
       ? await deps.db.verification.findFirst({ where: { id: p.verificationId, tenantId: account.tenantId } })
-      : await deps.db.verification.findFirst({ where: { vendorAccountId: account.id, vendorReference: p.vendorReference ?? "\u0000" }, orderBy: { createdAt: "desc" } });
+      : await deps.db.verification.findFirst({
+          where: { vendorAccountId: account.id, vendorReference: p.vendorReference ?? "\u0000" },
+          orderBy: { createdAt: "desc" },
+        });
     if (!v) {
       // a fast vendor can call back before the start call's answer is stored: wait a little
       const age = Date.now() - hook.receivedAt.getTime();
@@ -356,13 +501,23 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
         deferred = true;
         continue;
       }
-      await recordAccountEvent(deps.db, account.id, account.vendor, "unknown_reference", `unknown:${p.dedupeKey}`, { vendorReference: p.vendorReference ?? null, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id });
+      await recordAccountEvent(deps.db, account.id, account.vendor, "unknown_reference", `unknown:${p.dedupeKey}`, {
+        vendorReference: p.vendorReference ?? null,
+        vendorStatus: p.vendorStatus,
+        inboundWebhookId: hook.id,
+      });
       continue;
     }
     linkedTo = v.id;
-    const applied = await applyOutcome(deps, v.id, p.outcome, { source: "webhook", eventType: "vendor_webhook", dedupeKey: p.dedupeKey, detail: { ...p.detail, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id } });
+    const applied = await applyOutcome(deps, v.id, p.outcome, {
+      source: "webhook",
+      eventType: "vendor_webhook",
+      dedupeKey: p.dedupeKey,
+      detail: { ...p.detail, vendorStatus: p.vendorStatus, inboundWebhookId: hook.id },
+    });
     // kept for audit and re-decision (redacted); a duplicate delivery is not kept twice, nor anything after erasure
-    if (p.payload !== undefined && applied.applied) await recordVendorPayload(deps.db, deps.env.keys, v.id, account.vendor, "webhook", p.payload, hook.receivedAt);
+    if (p.payload !== undefined && applied.applied)
+      await recordVendorPayload(deps.db, deps.env.keys, v.id, account.vendor, "webhook", p.payload, hook.receivedAt);
   }
   if (deferred) {
     // the whole request is processed again later: every step above is idempotent
@@ -376,7 +531,10 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
   }
   // the raw body (a VerificarIdentidad webhook carries the DNI, name, address, GPS...) is kept only until ingested:
   // what it said lives on as the redacted "webhook" payload of its verification, which erasure removes
-  await deps.db.inboundWebhook.update({ where: { id: hook.id }, data: { status: "processed", processedAt: new Date(), rawBody: new Uint8Array(0), nextDueAt: null, verificationId: linkedTo } });
+  await deps.db.inboundWebhook.update({
+    where: { id: hook.id },
+    data: { status: "processed", processedAt: new Date(), rawBody: new Uint8Array(0), nextDueAt: null, verificationId: linkedTo },
+  });
 }
 
 /** Backoff between attempts of a follow-up or a vendor erasure: RETRY_BASE_MS doubling, at most RETRY_MAX_MS. */
@@ -425,7 +583,10 @@ export async function processFollowUp(deps: ProcessorDeps, job: JobPayloads["fol
     await noteEvent(deps.db, loaded.row, "worker", `${job.name}_failed`, { reason: r.code, vendorCode: r.vendorCode, attempts, givenUp });
     if (givenUp) {
       await settle({ status: "failed", attempts, lastError: `${r.code}: ${r.message ?? ""}`.slice(0, 500), nextDueAt: null });
-      await recordAccountEvent(deps.db, account.id, account.vendor, `${job.name}_failed`, `${job.name}-failed:${loaded.row.id}`, { verificationId: loaded.row.id, reason: r.code });
+      await recordAccountEvent(deps.db, account.id, account.vendor, `${job.name}_failed`, `${job.name}-failed:${loaded.row.id}`, {
+        verificationId: loaded.row.id,
+        reason: r.code,
+      });
       return;
     }
     const at = new Date(Date.now() + retryDelayMs(deps.env, attempts));
@@ -447,7 +608,16 @@ export async function processErase(deps: ProcessorDeps, job: JobPayloads["erase"
     await deps.db.$transaction(async (tx) => {
       await tx.vendorErasure.update({ where: { id: row.id }, data: { status, detail: detail.slice(0, 500), attempts, nextDueAt: null } });
       await refreshErasureSummary(tx, row.verificationId);
-      await tx.verificationEvent.create({ data: { verificationId: row.verificationId, source: "worker", type: `vendor_erasure_${status}`, fromStatus: null, toStatus: null, detail: { vendor: row.vendor, vendorAccountId: row.vendorAccountId, attempts } } });
+      await tx.verificationEvent.create({
+        data: {
+          verificationId: row.verificationId,
+          source: "worker",
+          type: `vendor_erasure_${status}`,
+          fromStatus: null,
+          toStatus: null,
+          detail: { vendor: row.vendor, vendorAccountId: row.vendorAccountId, attempts },
+        },
+      });
     });
   };
   const account = await accountFor(deps, row.vendorAccountId);
@@ -511,6 +681,10 @@ export async function processShadow(deps: ProcessorDeps, job: JobPayloads["shado
     const busy = isVendorError(e) && e.kind === "unavailable" && /no free call slot/.test(e.message);
     if (!isVendorError(e)) deps.log.error({ err: errorForLog(e), shadowRunId: run.id, vendor: account.vendor }, "adapter crashed in a shadow run");
     const r = toTechnicalReason(e, account.vendor);
-    await finish({ status: busy ? "dropped" : "failed", detail: busy ? "the shadow account was saturated" : `${r.code}${r.vendorCode ? ` (${r.vendorCode})` : ""}`, latencyMs: Date.now() - started });
+    await finish({
+      status: busy ? "dropped" : "failed",
+      detail: busy ? "the shadow account was saturated" : `${r.code}${r.vendorCode ? ` (${r.vendorCode})` : ""}`,
+      latencyMs: Date.now() - started,
+    });
   }
 }

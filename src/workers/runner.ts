@@ -36,7 +36,10 @@ export interface WorkerRuntime {
 
 const SCHEDULER_ID = "durable-sweep";
 
-export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queues }, opts: { sweepIntervalMs?: number; healthIntervalMs?: number } = {}): WorkerRuntime {
+export function startWorkers(
+  deps: { db: Db; env: Env; log: Logger; queues: Queues },
+  opts: { sweepIntervalMs?: number; healthIntervalMs?: number } = {},
+): WorkerRuntime {
   const { db, env, log, queues } = deps;
   const connection = redisConnection(env.REDIS_URL, { failFast: false });
   // a process started (or running) while Redis is down waits and reconnects (ioredis' bounded backoff); said once in a while
@@ -53,7 +56,15 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   // waits for its connection rather than failing a vendor call that races the connect
   const budgetRedis = redisConnection(env.REDIS_URL, { failFast: false });
   budgetRedis.on("error", () => undefined);
-  const pdeps = { db, env, log, redis: budgetRedis, slots: redisAccountSlots(budgetRedis, queues.prefix), rate: redisAccountRate(budgetRedis, queues.prefix), health: redisAccountHealth(budgetRedis, queues.prefix) };
+  const pdeps = {
+    db,
+    env,
+    log,
+    redis: budgetRedis,
+    slots: redisAccountSlots(budgetRedis, queues.prefix),
+    rate: redisAccountRate(budgetRedis, queues.prefix),
+    health: redisAccountHealth(budgetRedis, queues.prefix),
+  };
   const sweepIntervalMs = opts.sweepIntervalMs ?? env.SWEEP_INTERVAL_MS;
   const sweepDeps = { db, env, queues, log, graceMs: env.SWEEP_GRACE_MS };
   const runSweep = async () => {
@@ -87,14 +98,19 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
         const { payload, context } = splitJobData(job.data);
         const attributes = { "kyc.queue": name, "kyc.job_id": job.id ?? "", "kyc.attempt": job.attemptsMade + 1, ...subjectAttribute(payload) };
         await runWithRequestId(context.requestId, () =>
-          inSpan(`job ${name}`, { kind: SpanKind.CONSUMER, parent: contextOf(context.traceparent), attributes: { ...attributes, "kyc.request_id": currentRequestId()! } }, () => handlers[name](payload as never)),
+          inSpan(
+            `job ${name}`,
+            { kind: SpanKind.CONSUMER, parent: contextOf(context.traceparent), attributes: { ...attributes, "kyc.request_id": currentRequestId()! } },
+            () => handlers[name](payload as never),
+          ),
         );
         if (job.id && name !== "maintenance") done.mark(job.id);
       },
       {
         connection: connection as ConnectionOptions,
         prefix: queues.prefix,
-        concurrency: name === "maintenance" ? 1 : name === "submit" || name === "deliver" ? env.WORKER_CONCURRENCY : Math.max(2, Math.floor(env.WORKER_CONCURRENCY / 2)),
+        concurrency:
+          name === "maintenance" ? 1 : name === "submit" || name === "deliver" ? env.WORKER_CONCURRENCY : Math.max(2, Math.floor(env.WORKER_CONCURRENCY / 2)),
         // Processes die (deploys, OOM, SIGKILL): a job whose process was killed is "stalled" and run
         // again. BullMQ's default fails it for good at the second stall; every handler is idempotent
         // (a start is guarded by its claim), so a killed job is retried instead of lost.
@@ -118,7 +134,11 @@ export function startWorkers(deps: { db: Db; env: Env; log: Logger; queues: Queu
   const ensureScheduler = async () => {
     try {
       if (await maintenance.getJobScheduler(SCHEDULER_ID)) return;
-      await maintenance.upsertJobScheduler(SCHEDULER_ID, { every: sweepIntervalMs }, { name: "sweep", data: { task: "sweep" }, opts: { removeOnComplete: 50, removeOnFail: 50 } });
+      await maintenance.upsertJobScheduler(
+        SCHEDULER_ID,
+        { every: sweepIntervalMs },
+        { name: "sweep", data: { task: "sweep" }, opts: { removeOnComplete: 50, removeOnFail: 50 } },
+      );
     } catch (e) {
       log.debug({ err: errorForLog(e) }, "sweep scheduler not registered yet");
     }

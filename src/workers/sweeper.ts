@@ -45,20 +45,36 @@ export interface SweepReport {
 const BATCH = 500;
 
 /** An open verification whose job chain died: the job that moves it on from where it is. */
-function jobFor(v: { id: string; status: string; vendor: string | null; retake_count: number }): { queue: "submit"; payload: JobPayloads["submit"] } | { queue: "poll"; payload: JobPayloads["poll"] } {
+function jobFor(v: {
+  id: string;
+  status: string;
+  vendor: string | null;
+  retake_count: number;
+}): { queue: "submit"; payload: JobPayloads["submit"] } | { queue: "poll"; payload: JobPayloads["poll"] } {
   if (v.status === "pending") return { queue: "submit", payload: { verificationId: v.id, mode: "start" } };
   const adapter = v.vendor ? adapterFor(v.vendor) : null;
   // processing at a synchronous vendor is a capture or retake whose submit was lost; its start claim
   // keeps a still-running one from being repeated. Elsewhere processing waits for the vendor: a poll
   // (or, for a vendor that is never polled, the check of its processing deadline).
-  if (v.status === "processing" && adapter && !adapter.capabilities.hosted) return { queue: "submit", payload: { verificationId: v.id, mode: v.retake_count > 0 ? "retake" : "capture" } };
+  if (v.status === "processing" && adapter && !adapter.capabilities.hosted)
+    return { queue: "submit", payload: { verificationId: v.id, mode: v.retake_count > 0 ? "retake" : "capture" } };
   return { queue: "poll", payload: { verificationId: v.id } };
 }
 
 export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepReport> {
   const { db, queues, graceMs } = deps;
   const overdue = new Date(now.getTime() - graceMs);
-  const report: SweepReport = { republished: 0, stalled: 0, confirmed: 0, verifications: 0, inboundWebhooks: 0, deliveries: 0, followUps: 0, erasures: 0, retained: 0 };
+  const report: SweepReport = {
+    republished: 0,
+    stalled: 0,
+    confirmed: 0,
+    verifications: 0,
+    inboundWebhooks: 0,
+    deliveries: 0,
+    followUps: 0,
+    erasures: 0,
+    retained: 0,
+  };
 
   // 1. published rows whose job should have run by now
   const published = await db.$queryRaw<{ id: bigint; queue: string; job_id: string }[]>`
@@ -81,7 +97,10 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
     else if (state === "active" && !(await hasLock(queues, row.queue, row.job_id))) {
       // active with no lock: its process died mid-job. BullMQ's own stall check needs a worker that
       // lives through two of its intervals; processes killed faster than that would leave it active for good
-      const removed = await job.remove().then(() => true, () => false);
+      const removed = await job.remove().then(
+        () => true,
+        () => false,
+      );
       if (removed) {
         lost.push(row.id);
         stalled++;
@@ -120,7 +139,10 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
   }
 
   // 2b. inbound vendor webhooks not yet ingested
-  const hooks = await db.$queryRawUnsafe<{ id: string }[]>(`SELECT t.id FROM inbound_webhooks t WHERE t.status = 'received' AND t.next_due_at < $1 AND ${noOpenJob("ingest")} LIMIT ${BATCH}`, overdue);
+  const hooks = await db.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT t.id FROM inbound_webhooks t WHERE t.status = 'received' AND t.next_due_at < $1 AND ${noOpenJob("ingest")} LIMIT ${BATCH}`,
+    overdue,
+  );
   for (const h of hooks) {
     await db.$transaction(async (tx) => {
       await enqueue(tx, "ingest", `ingest-${h.id}-swept-${stamp}`, { inboundWebhookId: h.id });
@@ -143,9 +165,16 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
        AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.subject_id = t.verification_id AND o.queue = 'followup' AND o.done_at IS NULL) LIMIT ${BATCH}`,
     overdue,
   );
-  for (const f of followUps) await enqueue(db, "followup", `followup-${f.verification_id}-${f.name}-swept-${stamp}`, { verificationId: f.verification_id, name: f.name as "certificate" });
+  for (const f of followUps)
+    await enqueue(db, "followup", `followup-${f.verification_id}-${f.name}-swept-${stamp}`, {
+      verificationId: f.verification_id,
+      name: f.name as "certificate",
+    });
   report.followUps = followUps.length;
-  const erasures = await db.$queryRawUnsafe<{ id: string }[]>(`SELECT t.id FROM vendor_erasures t WHERE t.status = 'requested' AND t.next_due_at < $1 AND ${noOpenJob("erase")} LIMIT ${BATCH}`, overdue);
+  const erasures = await db.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT t.id FROM vendor_erasures t WHERE t.status = 'requested' AND t.next_due_at < $1 AND ${noOpenJob("erase")} LIMIT ${BATCH}`,
+    overdue,
+  );
   for (const e of erasures) await enqueue(db, "erase", `erase-${e.id}-swept-${stamp}`, { erasureId: e.id });
   report.erasures = erasures.length;
 

@@ -132,7 +132,14 @@ describe("admin ops endpoints", () => {
     const r = await gw.admin("GET", `/admin/verifications?tenantId=${tenant.tenantId}`);
     expect(r.status).toBe(200);
     expect(r.body.data).toHaveLength(1);
-    expect(r.body.data[0]).toMatchObject({ id: verificationId, tenantId: tenant.tenantId, status: "completed", decision: "approved", vendor: "dms", reference: "console-test" });
+    expect(r.body.data[0]).toMatchObject({
+      id: verificationId,
+      tenantId: tenant.tenantId,
+      status: "completed",
+      decision: "approved",
+      vendor: "dms",
+      reference: "console-test",
+    });
     const text = JSON.stringify(r.body);
     expect(text).not.toContain(img("doc").slice(0, 40));
     expect(text).not.toContain("subject");
@@ -152,7 +159,17 @@ describe("admin ops endpoints", () => {
     expect(other.last15Minutes).toMatchObject({ calls: 0, p95LatencyMs: null });
     const q = await gw.admin("GET", "/admin/queues");
     expect(q.status).toBe(200);
-    expect(q.body.queues.map((x: { name: string }) => x.name)).toEqual(["submit", "poll", "ingest", "deliver", "followup", "erase", "maintenance", "shadow", "notify"]);
+    expect(q.body.queues.map((x: { name: string }) => x.name)).toEqual([
+      "submit",
+      "poll",
+      "ingest",
+      "deliver",
+      "followup",
+      "erase",
+      "maintenance",
+      "shadow",
+      "notify",
+    ]);
     expect(q.body.queues.every((x: { counts: Record<string, number> | null }) => x.counts && typeof x.counts.waiting === "number")).toBe(true);
     expect(typeof q.body.outbox.backlog).toBe("number");
   });
@@ -213,7 +230,10 @@ describe("console in the browser", () => {
 
     const row = await gw.db.tenant.findUniqueOrThrow({ where: { id: tenant.tenantId } });
     expect(row.routing).toEqual({ default: [otherId, goodId], rules: [] });
-    const audit = await gw.db.auditLog.findFirstOrThrow({ where: { entityType: "tenant", entityId: tenant.tenantId, action: "routing.updated" }, orderBy: { id: "desc" } });
+    const audit = await gw.db.auditLog.findFirstOrThrow({
+      where: { entityType: "tenant", entityId: tenant.tenantId, action: "routing.updated" },
+      orderBy: { id: "desc" },
+    });
     expect(audit.actor).toBe("admin");
     expect(audit.before).toMatchObject({ default: [goodId, otherId] });
     expect(audit.after).toMatchObject({ default: [otherId, goodId] });
@@ -243,14 +263,25 @@ describe("console in the browser", () => {
     await page.locator("#policy-status.saved").waitFor();
     expect(await page.textContent("#policy-status")).toContain("version 2");
     const api = await gw.admin("GET", `/admin/tenants/${tenant.tenantId}/policy`);
-    expect(api.body).toMatchObject({ version: 2, minimumAge: 21, acceptedCountries: ["ES", "PT"], requiredLivenessLevel: "HIGH", onMismatch: { first_name_mismatch: "decline", last_name_mismatch: "review" } });
+    expect(api.body).toMatchObject({
+      version: 2,
+      minimumAge: 21,
+      acceptedCountries: ["ES", "PT"],
+      requiredLivenessLevel: "HIGH",
+      onMismatch: { first_name_mismatch: "decline", last_name_mismatch: "review" },
+    });
     const history = await gw.db.tenantPolicy.findMany({ where: { tenantId: tenant.tenantId }, orderBy: { version: "asc" } });
     expect(history.map((h) => h.version)).toEqual([2]);
     const audit = await gw.db.auditLog.findFirstOrThrow({ where: { entityId: tenant.tenantId, action: "policy.updated" } });
     expect(audit.before).toMatchObject({ version: 1, minimumAge: 18 });
     expect(audit.after).toMatchObject({ version: 2, minimumAge: 21 });
     // back to the defaults for the screens that follow
-    await gw.admin("PUT", `/admin/tenants/${tenant.tenantId}/policy`, { minimumAge: 18, acceptedCountries: null, requiredLivenessLevel: null, onMismatch: { first_name_mismatch: "review" } });
+    await gw.admin("PUT", `/admin/tenants/${tenant.tenantId}/policy`, {
+      minimumAge: 18,
+      acceptedCountries: null,
+      requiredLivenessLevel: null,
+      onMismatch: { first_name_mismatch: "review" },
+    });
   });
 
   it("creates a tenant showing the API key once and renders hostile names as text", async () => {
@@ -345,16 +376,25 @@ describe("console in the browser", () => {
     expect(await row.textContent()).toContain("succeeded");
     expect(await row.locator(".attempt-count").textContent()).toBe("1");
     await row.locator('button[data-action="replay"]').click();
-    const attempts = await waitUntil(async () => {
-      const n = await gw.db.webhookAttempt.count({ where: { deliveryId: delivery.id } });
-      return n >= 2 ? n : null;
-    }, 15_000, "the replayed attempt");
+    const attempts = await waitUntil(
+      async () => {
+        const n = await gw.db.webhookAttempt.count({ where: { deliveryId: delivery.id } });
+        return n >= 2 ? n : null;
+      },
+      15_000,
+      "the replayed attempt",
+    );
     expect(attempts).toBe(2);
     await rx.waitFor(() => rx.received.length > before);
     // the list refreshes itself and shows the second attempt
     await page.locator(`#dlv-list tr[data-delivery-id="${delivery.id}"] .attempt-count`).filter({ hasText: /^2$/ }).waitFor({ timeout: 10_000 });
     const audit = await gw.db.auditLog.findFirstOrThrow({ where: { action: "webhook_delivery.replayed", entityId: delivery.id } });
-    expect(audit).toMatchObject({ actor: "admin", entityType: "webhook_delivery", before: { status: "succeeded", attemptCount: 1 }, after: { status: "pending" } });
+    expect(audit).toMatchObject({
+      actor: "admin",
+      entityType: "webhook_delivery",
+      before: { status: "succeeded", attemptCount: 1 },
+      after: { status: "pending" },
+    });
     // the attempts open under the row
     await row.click();
     const sub = page.locator(`#dlv-list tr.attempts-row[data-for="${delivery.id}"]`);
@@ -365,8 +405,23 @@ describe("console in the browser", () => {
   it("shows vendor events newest first", async () => {
     await gw.db.vendorEvent.createMany({
       data: [
-        { id: `vev_console_a_${Date.now()}`, vendorAccountId: goodId, vendor: "dms", type: "anomaly.detected", externalId: `c-${Date.now()}-a`, payload: { note: "<b>older</b>" }, createdAt: new Date(Date.now() - 60_000) },
-        { id: `vev_console_b_${Date.now()}`, vendorAccountId: goodId, vendor: "dms", type: "credits.low", externalId: `c-${Date.now()}-b`, payload: { credits: 3 } },
+        {
+          id: `vev_console_a_${Date.now()}`,
+          vendorAccountId: goodId,
+          vendor: "dms",
+          type: "anomaly.detected",
+          externalId: `c-${Date.now()}-a`,
+          payload: { note: "<b>older</b>" },
+          createdAt: new Date(Date.now() - 60_000),
+        },
+        {
+          id: `vev_console_b_${Date.now()}`,
+          vendorAccountId: goodId,
+          vendor: "dms",
+          type: "credits.low",
+          externalId: `c-${Date.now()}-b`,
+          payload: { credits: 3 },
+        },
       ],
     });
     await page.click('#tabs a[data-tab="events"]');

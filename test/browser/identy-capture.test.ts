@@ -19,7 +19,11 @@ async function tenantSite(): Promise<{ server: Server; origin: string }> {
   const app = express();
   app.get("/", (_req, res) => {
     res.setHeader("Content-Security-Policy", "default-src 'self'; connect-src *");
-    res.type("html").send('<!doctype html><html><head><script src="/stand-in-face-sdk.js" defer></script><script src="/page.js" defer></script></head><body><output id="result" data-state="pending"></output></body></html>');
+    res
+      .type("html")
+      .send(
+        '<!doctype html><html><head><script src="/stand-in-face-sdk.js" defer></script><script src="/page.js" defer></script></head><body><output id="result" data-state="pending"></output></body></html>',
+      );
   });
   app.get("/stand-in-face-sdk.js", (_req, res) => void res.type("text/javascript").send(asset("stand-in-face-sdk.js")));
   app.get("/page.js", (_req, res) => void res.type("text/javascript").send(asset("page.js")));
@@ -50,10 +54,14 @@ async function awaitingCapture() {
   const set = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/allowed-origins`, { allowedOrigins: [allowed.origin] });
   expect(set.status).toBe(200);
   const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"] });
-  const waiting = await waitUntil(async () => {
-    const r = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}`);
-    return r.body.status === "awaiting_user" ? r.body : null;
-  }, 20_000, "awaiting_user");
+  const waiting = await waitUntil(
+    async () => {
+      const r = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}`);
+      return r.body.status === "awaiting_user" ? r.body : null;
+    },
+    20_000,
+    "awaiting_user",
+  );
   expect(waiting.nextAction.type).toBe("identy_capture");
   return { t, id: created.body.id as string, sdk: waiting.nextAction.sdkBaseUrl as string };
 }
@@ -68,7 +76,12 @@ async function runPage(origin: string, sdk: string, session: string) {
   await page.goto(`${origin}/?sdk=${encodeURIComponent(sdk)}&session=${encodeURIComponent(session)}`);
   const out = page.locator("#result");
   await waitUntil(async () => ((await out.getAttribute("data-state")) !== "pending" ? true : null), 20_000, "the page to finish");
-  const result = { state: await out.getAttribute("data-state"), blob: await out.getAttribute("data-blob"), error: await out.getAttribute("data-error"), models: await out.getAttribute("data-models") };
+  const result = {
+    state: await out.getAttribute("data-state"),
+    blob: await out.getAttribute("data-blob"),
+    error: await out.getAttribute("data-error"),
+    models: await out.getAttribute("data-models"),
+  };
   await page.close();
   return { ...result, methods, problems };
 }
@@ -86,10 +99,14 @@ describe("IDENTY Face Web SDK in a real browser, on the tenant's origin", () => 
     expect(r.methods.filter((m) => m.startsWith("POST"))).toEqual(["POST models", "POST pub_key", "POST time"]);
     const capture = await gw.tenant(t.apiKey, "POST", `/v1/verifications/${id}/capture`, { identyBlob: r.blob });
     expect(capture.status).toBe(202);
-    const done = await waitUntil(async () => {
-      const v = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${id}`);
-      return v.body.status === "completed" ? v.body : null;
-    }, 20_000, "completed");
+    const done = await waitUntil(
+      async () => {
+        const v = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${id}`);
+        return v.body.status === "completed" ? v.body : null;
+      },
+      20_000,
+      "completed",
+    );
     expect(done).toMatchObject({ decision: "approved", checks: { liveness: { outcome: "pass", level: "HIGHEST" } } });
   });
 
@@ -103,7 +120,10 @@ describe("IDENTY Face Web SDK in a real browser, on the tenant's origin", () => 
   it("the preflight answer: the tenant's origin, POST, the SDK's headers; another origin or resource gets no CORS headers", async () => {
     const { sdk } = await awaitingCapture();
     const preflight = (path: string, origin: string) =>
-      fetch(`${sdk}${path}`, { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "logapitrigger,requestid" } });
+      fetch(`${sdk}${path}`, {
+        method: "OPTIONS",
+        headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "logapitrigger,requestid" },
+      });
     for (const path of ["/api/v1/models", "/api/v1/pub_key", "/api/v1/time"]) {
       const ok = await preflight(path, allowed.origin);
       expect(ok.status, path).toBe(204);

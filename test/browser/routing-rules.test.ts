@@ -4,7 +4,15 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, waitForFinal, waitUntil, type TestGateway } from "../support/gateway.js";
+import {
+  createTenantWithAccounts,
+  DMS_SANDBOX_DOCUMENT,
+  DMS_SANDBOX_SUBJECT,
+  startTestGateway,
+  waitForFinal,
+  waitUntil,
+  type TestGateway,
+} from "../support/gateway.js";
 import { launchChromium, signIn, watchPage, type PageProblems } from "./helpers.js";
 
 const DMS = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["dms-secret-one"] } };
@@ -61,7 +69,15 @@ describe("routing rules in the console", () => {
     await page.click("#rules-save");
     await page.locator("#rules-status.saved").waitFor();
     const routing = (await gw.db.tenant.findUniqueOrThrow({ where: { id: tenant.tenantId } })).routing as { rules: { id: string }[] };
-    expect(routing.rules).toEqual([{ id: expect.stringMatching(/^rule_/), checks: ["document", "liveness", "face_match"], country: "ES", accounts: [primary.id], shadow: { accountId: shadow.id, sampleRate: 1 } }]);
+    expect(routing.rules).toEqual([
+      {
+        id: expect.stringMatching(/^rule_/),
+        checks: ["document", "liveness", "face_match"],
+        country: "ES",
+        accounts: [primary.id],
+        shadow: { accountId: shadow.id, sampleRate: 1 },
+      },
+    ]);
     const audit = await gw.db.auditLog.findFirstOrThrow({ where: { entityId: tenant.tenantId, action: "routing.updated" }, orderBy: { id: "desc" } });
     expect(audit.before).toMatchObject({ rules: [] });
     expect(audit.after).toMatchObject({ rules: [{ country: "ES", shadow: { accountId: shadow.id } }] });
@@ -81,7 +97,11 @@ describe("routing rules in the console", () => {
       ids.push(r.body.id);
     }
     for (const id of ids) expect(await waitForFinal(gw, tenant.apiKey, id)).toMatchObject({ status: "completed", decision: "approved" });
-    await waitUntil(async () => (await gw.db.shadowRun.count({ where: { tenantId: tenant.tenantId, status: "done" } })) === 3 || null, 20_000, "three shadow runs");
+    await waitUntil(
+      async () => (await gw.db.shadowRun.count({ where: { tenantId: tenant.tenantId, status: "done" } })) === 3 || null,
+      20_000,
+      "three shadow runs",
+    );
 
     await openTenant();
     const ruleId = ((await gw.db.tenant.findUniqueOrThrow({ where: { id: tenant.tenantId } })).routing as { rules: { id: string }[] }).rules[0]!.id;

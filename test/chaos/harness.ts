@@ -80,7 +80,19 @@ function ownRedis(port: number, persistence: boolean) {
   const dir = mkdtempSync(join(tmpdir(), "kyc-chaos-redis-"));
   let proc: ChildProcess | null = null;
   const start = async () => {
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--maxmemory-policy", "noeviction", ...(persistence ? ["--appendonly", "yes", "--appendfsync", "everysec"] : ["--appendonly", "no"])];
+    const args = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--maxmemory-policy",
+      "noeviction",
+      ...(persistence ? ["--appendonly", "yes", "--appendfsync", "everysec"] : ["--appendonly", "no"]),
+    ];
     proc = spawn("redis-server", args, { stdio: "ignore" });
     const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
     probe.on("error", () => undefined);
@@ -212,9 +224,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       process.exit(1);
     });
   const spawnRole = (role: "api" | "worker") => {
-    const logTo = process.env.CHAOS_LOG_DIR ? openSync(join(process.env.CHAOS_LOG_DIR, `${role}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`), "a") : "ignore";
+    const logTo = process.env.CHAOS_LOG_DIR
+      ? openSync(join(process.env.CHAOS_LOG_DIR, `${role}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`), "a")
+      : "ignore";
     // the built gateway (dist/, as the image runs it): a process started every 2 s must not spend it compiling
-    const child = spawn(process.execPath, ["dist/main.js", `--${role}`], { env: { ...env, ...(process.env.CHAOS_LOG_DIR ? { LOG_LEVEL: "info" } : {}) }, stdio: ["ignore", logTo, logTo] });
+    const child = spawn(process.execPath, ["dist/main.js", `--${role}`], {
+      env: { ...env, ...(process.env.CHAOS_LOG_DIR ? { LOG_LEVEL: "info" } : {}) },
+      stdio: ["ignore", logTo, logTo],
+    });
     children.add(child);
     child.once("exit", () => children.delete(child));
     return child;
@@ -222,7 +239,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   let api = spawnRole("api");
   const workers = [spawnRole("worker"), spawnRole("worker")];
   const admin = (method: string, path: string, body?: unknown) =>
-    fetch(`${apiUrl}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json().catch(() => null)) as any }));
+    fetch(`${apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: (await r.json().catch(() => null)) as any }));
   for (let i = 0; ; i++) {
     if ((await fetch(`${apiUrl}/readyz`).catch(() => null))?.ok) break;
     if (i > 600) throw new Error("the API did not become ready");
@@ -235,33 +256,87 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const accountBodies = {
     dms: { credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["chaos-dms-secret"] }, settings: {} },
     shareid: { credentials: { apiKey: "sandbox-shareid-key", businessHash: "sandbox-business" }, settings: {} },
-    identomat: { credentials: { companyKey: "sandbox-identomat-key" }, settings: { pollScheduleSeconds: [1, 2, 3], maxPollsPerMinute: 100_000, pollBackoffMaxSeconds: 5 } },
+    identomat: {
+      credentials: { companyKey: "sandbox-identomat-key" },
+      settings: { pollScheduleSeconds: [1, 2, 3], maxPollsPerMinute: 100_000, pollBackoffMaxSeconds: 5 },
+    },
     // a lost webhook (the API was down when the vendor called) ends the verification by its deadlines, kept short here
-    verificaridentidad: { credentials: { apiUser: "sandboxchaos", apiToken: "sandboxchaos-token", ...VI_HOOK }, settings: { linkTtlHours: opts.viLinkTtlHours, processingDeadlineHours: opts.viLinkTtlHours } },
+    verificaridentidad: {
+      credentials: { apiUser: "sandboxchaos", apiToken: "sandboxchaos-token", ...VI_HOOK },
+      settings: { linkTtlHours: opts.viLinkTtlHours, processingDeadlineHours: opts.viLinkTtlHours },
+    },
   };
   for (const vendor of VENDORS) {
-    const r = await admin("POST", `/admin/tenants/${tenant.body.id}/vendor-accounts`, { vendor, name: `${vendor} chaos`, baseUrl: `${sandboxUrl}/${vendor}`, ...accountBodies[vendor] });
+    const r = await admin("POST", `/admin/tenants/${tenant.body.id}/vendor-accounts`, {
+      vendor,
+      name: `${vendor} chaos`,
+      baseUrl: `${sandboxUrl}/${vendor}`,
+      ...accountBodies[vendor],
+    });
     if (r.status !== 201) throw new Error(`account ${vendor}: ${r.status} ${JSON.stringify(r.body)}`);
     accounts[vendor] = r.body;
   }
   await admin("PUT", `/admin/tenants/${tenant.body.id}/routing`, { default: VENDORS.map((v) => accounts[v]!.id), rules: [] });
   // a credit per SMS: enough for the run (a run out of credits would end them vendor_out_of_credits)
-  await fetch(`${sandboxUrl}/verificaridentidad/_control/credits`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiUser: "sandboxchaos", credits: 1_000_000 }) });
-  await fetch(`${sandboxUrl}/verificaridentidad/_control/webhook-config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiUser: "sandboxchaos", url: accounts.verificaridentidad!.webhookUrl, user: VI_HOOK.webhookUser, password: VI_HOOK.webhookPassword, format: "json", stepDelayMs: 100 }) });
+  await fetch(`${sandboxUrl}/verificaridentidad/_control/credits`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ apiUser: "sandboxchaos", credits: 1_000_000 }),
+  });
+  await fetch(`${sandboxUrl}/verificaridentidad/_control/webhook-config`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      apiUser: "sandboxchaos",
+      url: accounts.verificaridentidad!.webhookUrl,
+      user: VI_HOOK.webhookUser,
+      password: VI_HOOK.webhookPassword,
+      format: "json",
+      stepDelayMs: 100,
+    }),
+  });
   const apiKey = tenant.body.apiKey as string;
-  const ep = await fetch(`${apiUrl}/v1/webhook-endpoints`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ url: `http://127.0.0.1:${rx.port}/hook` }) }).then((r) => r.json() as Promise<{ secret: string }>);
+  const ep = await fetch(`${apiUrl}/v1/webhook-endpoints`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ url: `http://127.0.0.1:${rx.port}/hook` }),
+  }).then((r) => r.json() as Promise<{ secret: string }>);
   secret = ep.secret;
 
   const bodyFor = (vendor: (typeof VENDORS)[number], i: number) => {
     switch (vendor) {
       case "dms":
-        return { vendor, reference: `c${i}`, checks: ["document"], subject: DMS_SANDBOX_SUBJECT, document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg(`doc${i}`).toString("base64") }] } };
+        return {
+          vendor,
+          reference: `c${i}`,
+          checks: ["document"],
+          subject: DMS_SANDBOX_SUBJECT,
+          document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg(`doc${i}`).toString("base64") }] },
+        };
       case "shareid":
-        return { vendor, reference: `c${i}`, checks: ["document"], subject: { firstName: "Robert", lastName: "Martin" }, document: { type: "id_card", country: "FR", images: [{ side: "front", contentType: "image/png", data: png(400, 260, 0x80).toString("base64") }] } };
+        return {
+          vendor,
+          reference: `c${i}`,
+          checks: ["document"],
+          subject: { firstName: "Robert", lastName: "Martin" },
+          document: { type: "id_card", country: "FR", images: [{ side: "front", contentType: "image/png", data: png(400, 260, 0x80).toString("base64") }] },
+        };
       case "identomat":
-        return { vendor, reference: `c${i}`, checks: ["document", "liveness", "face_match"], document: { country: "GE" }, hosted: { returnUrl: `https://tenant.example/done?polls=${i % 3}` } };
+        return {
+          vendor,
+          reference: `c${i}`,
+          checks: ["document", "liveness", "face_match"],
+          document: { country: "GE" },
+          hosted: { returnUrl: `https://tenant.example/done?polls=${i % 3}` },
+        };
       case "verificaridentidad":
-        return { vendor, reference: `c${i}`, checks: ["document", "liveness", "face_match"], subject: { phone: "+34600000001", documentNumber: "00000000T" }, hosted: { smsMessage: "Verifique su identidad: [LINK]", smsSender: "Chaos" } };
+        return {
+          vendor,
+          reference: `c${i}`,
+          checks: ["document", "liveness", "face_match"],
+          subject: { phone: "+34600000001", documentNumber: "00000000T" },
+          hosted: { smsMessage: "Verifique su identidad: [LINK]", smsSender: "Chaos" },
+        };
     }
   };
 
@@ -323,12 +398,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const body = JSON.stringify(bodyFor(vendor, i));
     for (let attempt = 0; ; attempt++) {
       const duringPgDown = postgresDown;
-      const r = await fetch(`${apiUrl}/v1/verifications`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "idempotency-key": key }, body, signal: AbortSignal.timeout(20_000) }).catch(() => null);
+      const r = await fetch(`${apiUrl}/v1/verifications`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "idempotency-key": key },
+        body,
+        signal: AbortSignal.timeout(20_000),
+      }).catch(() => null);
       if (r && r.status === 202) {
         accepted.push(((await r.json()) as { id: string }).id);
         return;
       }
-      if (duringPgDown || postgresDown) responsesWhilePostgresDown[r ? String(r.status) : "no answer"] = (responsesWhilePostgresDown[r ? String(r.status) : "no answer"] ?? 0) + 1;
+      if (duringPgDown || postgresDown)
+        responsesWhilePostgresDown[r ? String(r.status) : "no answer"] = (responsesWhilePostgresDown[r ? String(r.status) : "no answer"] ?? 0) + 1;
       if (r && r.status >= 500 && (duringPgDown || postgresDown)) {
         fiveXx.total++;
         if (r.status !== 503) fiveXx.not503++;
@@ -354,9 +435,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const deadline = Date.now() + opts.settleMs;
   let rows: { id: string; status: string; decision: string | null; vendor: string | null; start_claims: number; reason: string | null }[] = [];
   for (;;) {
-    rows = (await db.query("SELECT id, status, decision, vendor, start_claims, reasons->0->>'code' AS reason FROM verifications WHERE id = ANY($1)", [accepted])).rows;
+    rows = (
+      await db.query("SELECT id, status, decision, vendor, start_claims, reasons->0->>'code' AS reason FROM verifications WHERE id = ANY($1)", [accepted])
+    ).rows;
     const open = rows.filter((r) => !TERMINAL.has(r.status)).length;
-    const untold = rows.filter((r) => TERMINAL.has(r.status) && !(received.get(r.id) ?? []).some((e) => e.status === r.status && e.decision === r.decision)).length;
+    const untold = rows.filter(
+      (r) => TERMINAL.has(r.status) && !(received.get(r.id) ?? []).some((e) => e.status === r.status && e.decision === r.decision),
+    ).length;
     if ((open === 0 && untold === 0) || Date.now() > deadline) break;
     await sleep(1000);
   }
@@ -381,8 +466,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       if (backwards || endChanged) regressions.push(`${id}: ${a.status}/${a.decision} -> ${b.status}/${b.decision}`);
     }
   }
-  const viSends = (await db.query(`SELECT verification_id, count(*)::int AS n FROM vendor_calls WHERE vendor = 'verificaridentidad' AND endpoint = 'VerificarIdentidad' AND verification_id = ANY($1) GROUP BY verification_id`, [accepted])).rows as { verification_id: string; n: number }[];
-  const repeated = (await db.query(`SELECT v.vendor, count(*)::int AS n FROM verification_events e JOIN verifications v ON v.id = e.verification_id WHERE e.type = 'vendor_start_repeated' AND v.id = ANY($1) GROUP BY v.vendor`, [accepted])).rows as { vendor: string; n: number }[];
+  const viSends = (
+    await db.query(
+      `SELECT verification_id, count(*)::int AS n FROM vendor_calls WHERE vendor = 'verificaridentidad' AND endpoint = 'VerificarIdentidad' AND verification_id = ANY($1) GROUP BY verification_id`,
+      [accepted],
+    )
+  ).rows as { verification_id: string; n: number }[];
+  const repeated = (
+    await db.query(
+      `SELECT v.vendor, count(*)::int AS n FROM verification_events e JOIN verifications v ON v.id = e.verification_id WHERE e.type = 'vendor_start_repeated' AND v.id = ANY($1) GROUP BY v.vendor`,
+      [accepted],
+    )
+  ).rows as { vendor: string; n: number }[];
   const stuckIds = rows.filter((r) => !TERMINAL.has(r.status)).map((r) => r.id);
   const stuckDetail: string[] = [];
   const redisProbe = new Redis({ port: redisPort });
@@ -398,10 +493,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       states.push(`${o.job_id}=${job ? await job.getState() : "missing"} lock=${lock} attemptsMade=${job?.attemptsMade} stalled=${job?.stalledCounter}`);
       await q.close();
     }
-    stuckDetail.push(`${id} ${JSON.stringify(v)} jobs: ${states.join(", ")}\n  events: ${ev.map((e) => `${e.type}>${e.to_status}@${new Date(e.created_at).toISOString().slice(11, 23)}`).join(" ")}\n  outbox: ${ob.map((o) => `${o.queue}:${o.job_id} avail ${new Date(o.available_at).toISOString().slice(11, 23)} pub ${o.published_at ? "y" : "n"} done ${o.done_at ? "y" : "n"}`).join(" | ")}`);
+    stuckDetail.push(
+      `${id} ${JSON.stringify(v)} jobs: ${states.join(", ")}\n  events: ${ev.map((e) => `${e.type}>${e.to_status}@${new Date(e.created_at).toISOString().slice(11, 23)}`).join(" ")}\n  outbox: ${ob.map((o) => `${o.queue}:${o.job_id} avail ${new Date(o.available_at).toISOString().slice(11, 23)} pub ${o.published_at ? "y" : "n"} done ${o.done_at ? "y" : "n"}`).join(" | ")}`,
+    );
   }
   redisProbe.disconnect();
-  const sweeps = (await db.query(`SELECT count(*)::int AS n FROM verification_events WHERE type = 'swept' AND verification_id = ANY($1)`, [accepted])).rows[0].n as number;
+  const sweeps = (await db.query(`SELECT count(*)::int AS n FROM verification_events WHERE type = 'swept' AND verification_id = ANY($1)`, [accepted])).rows[0]
+    .n as number;
   await db.end();
 
   const report: ChaosReport = {
@@ -411,8 +509,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     stuck: rows.filter((r) => !TERMINAL.has(r.status)).map((r) => `${r.id} ${r.vendor} ${r.status}`),
     lost: accepted.filter((id) => !found.has(id)),
     regressions,
-    withoutFinalWebhook: rows.filter((r) => TERMINAL.has(r.status) && !(received.get(r.id) ?? []).some((e) => e.status === r.status && e.decision === r.decision)).map((r) => `${r.id} ${r.vendor} ${r.status}`),
-    viStarts: { verifications: viSends.length, maxSendsPerVerification: Math.max(0, ...viSends.map((s) => s.n)), over1: viSends.filter((s) => s.n > 1).map((s) => s.verification_id) },
+    withoutFinalWebhook: rows
+      .filter((r) => TERMINAL.has(r.status) && !(received.get(r.id) ?? []).some((e) => e.status === r.status && e.decision === r.decision))
+      .map((r) => `${r.id} ${r.vendor} ${r.status}`),
+    viStarts: {
+      verifications: viSends.length,
+      maxSendsPerVerification: Math.max(0, ...viSends.map((s) => s.n)),
+      over1: viSends.filter((s) => s.n > 1).map((s) => s.verification_id),
+    },
     repeatedStarts: { total: repeated.reduce((a, r) => a + r.n, 0), byVendor: Object.fromEntries(repeated.map((r) => [r.vendor, r.n])) },
     sweeps,
     stuckDetail,
@@ -439,17 +543,39 @@ export function chaosChecks(r: ChaosReport): { name: string; ok: boolean; detail
   return [
     { name: "stuck", ok: r.stuck.length === 0, detail: `${r.stuck.length}${r.stuck.length ? `: ${r.stuck.slice(0, 5).join(", ")}` : ""}` },
     { name: "lost", ok: r.lost.length === 0, detail: String(r.lost.length) },
-    { name: "status regressions seen by the receiver", ok: r.regressions.length === 0, detail: `${r.regressions.length}${r.regressions.length ? `: ${r.regressions.slice(0, 5).join("; ")}` : ""}` },
-    { name: "verifications without a final webhook", ok: r.withoutFinalWebhook.length === 0, detail: `${r.withoutFinalWebhook.length}${r.withoutFinalWebhook.length ? `: ${r.withoutFinalWebhook.slice(0, 5).join(", ")}` : ""}` },
-    { name: "VerificarIdentidad sends per verification", ok: r.viStarts.maxSendsPerVerification <= 1, detail: `max ${r.viStarts.maxSendsPerVerification} over ${r.viStarts.verifications} verifications` },
-    { name: "5xx while Postgres was down are 503 with Retry-After", ok: r.fiveXxWhilePostgresDown.not503 === 0 && r.fiveXxWhilePostgresDown.withoutRetryAfter === 0, detail: JSON.stringify(r.fiveXxWhilePostgresDown) },
+    {
+      name: "status regressions seen by the receiver",
+      ok: r.regressions.length === 0,
+      detail: `${r.regressions.length}${r.regressions.length ? `: ${r.regressions.slice(0, 5).join("; ")}` : ""}`,
+    },
+    {
+      name: "verifications without a final webhook",
+      ok: r.withoutFinalWebhook.length === 0,
+      detail: `${r.withoutFinalWebhook.length}${r.withoutFinalWebhook.length ? `: ${r.withoutFinalWebhook.slice(0, 5).join(", ")}` : ""}`,
+    },
+    {
+      name: "VerificarIdentidad sends per verification",
+      ok: r.viStarts.maxSendsPerVerification <= 1,
+      detail: `max ${r.viStarts.maxSendsPerVerification} over ${r.viStarts.verifications} verifications`,
+    },
+    {
+      name: "5xx while Postgres was down are 503 with Retry-After",
+      ok: r.fiveXxWhilePostgresDown.not503 === 0 && r.fiveXxWhilePostgresDown.withoutRetryAfter === 0,
+      detail: JSON.stringify(r.fiveXxWhilePostgresDown),
+    },
   ];
 }
 
 export function printChaos(r: ChaosReport, say: (s: string) => void): void {
-  say(`accepted ${r.accepted}, terminal ${r.terminal} (${Object.entries(r.byStatus).map(([k, v]) => `${k} ${v}`).join(", ")}), in ${(r.durationMs / 1000).toFixed(0)} s`);
+  say(
+    `accepted ${r.accepted}, terminal ${r.terminal} (${Object.entries(r.byStatus)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}), in ${(r.durationMs / 1000).toFixed(0)} s`,
+  );
   say(`faults: ${JSON.stringify(r.faults)}`);
-  say(`vendor starts repeated after a kill during the call: ${r.repeatedStarts.total} ${JSON.stringify(r.repeatedStarts.byVendor)}; verifications the sweeper re-enqueued: ${r.sweeps}`);
+  say(
+    `vendor starts repeated after a kill during the call: ${r.repeatedStarts.total} ${JSON.stringify(r.repeatedStarts.byVendor)}; verifications the sweeper re-enqueued: ${r.sweeps}`,
+  );
   say(`deliveries received ${r.deliveries.received} (duplicates of a webhook-id ${r.deliveries.duplicates})`);
   say(`answers to POST /v1/verifications while Postgres was down: ${JSON.stringify(r.responsesWhilePostgresDown)}`);
   for (const d of r.stuckDetail) say(`stuck: ${d}`);

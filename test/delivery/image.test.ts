@@ -9,7 +9,10 @@ import { describe, expect, it } from "vitest";
 const root = join(import.meta.dirname, "../..");
 const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
 const stages = Object.fromEntries(
-  dockerfile.split(/^(?=FROM )/m).filter((s) => s.startsWith("FROM ")).map((s) => [/^FROM \S+ AS (\S+)/.exec(s)![1]!, s]),
+  dockerfile
+    .split(/^(?=FROM )/m)
+    .filter((s) => s.startsWith("FROM "))
+    .map((s) => [/^FROM \S+ AS (\S+)/.exec(s)![1]!, s]),
 );
 
 describe("Dockerfile", () => {
@@ -42,8 +45,11 @@ describe("Dockerfile", () => {
 describe("the image check (scripts/image-check.sh)", () => {
   it("builds, stages, installs production dependencies in a clean directory and serves health from the built code", async () => {
     const out = await new Promise<string>((resolve, reject) =>
-      execFile("bash", [join(root, "scripts/image-check.sh")], { cwd: root, env: { ...process.env, IMAGE_CHECK_BUILD_DEPS: "link", NODE_ENV: "" }, maxBuffer: 4 << 20 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+      execFile(
+        "bash",
+        [join(root, "scripts/image-check.sh")],
+        { cwd: root, env: { ...process.env, IMAGE_CHECK_BUILD_DEPS: "link", NODE_ENV: "" }, maxBuffer: 4 << 20 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
       ),
     );
     expect(out).toMatch(/API \/readyz: +200/);

@@ -11,9 +11,29 @@ import { describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "../..");
 type Deps = Record<string, string>;
-interface LockEntry { version?: string; dependencies?: Deps; optionalDependencies?: Deps; peerDependencies?: Deps; peerDependenciesMeta?: Record<string, { optional?: boolean }>; devDependencies?: Deps; engines?: unknown }
-const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string; version: string; dependencies?: Deps; devDependencies?: Deps; optionalDependencies?: Deps; engines?: unknown };
-const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { name: string; version: string; lockfileVersion: number; packages: Record<string, LockEntry> };
+interface LockEntry {
+  version?: string;
+  dependencies?: Deps;
+  optionalDependencies?: Deps;
+  peerDependencies?: Deps;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  devDependencies?: Deps;
+  engines?: unknown;
+}
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  name: string;
+  version: string;
+  dependencies?: Deps;
+  devDependencies?: Deps;
+  optionalDependencies?: Deps;
+  engines?: unknown;
+};
+const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as {
+  name: string;
+  version: string;
+  lockfileVersion: number;
+  packages: Record<string, LockEntry>;
+};
 
 /** Where Node (and npm) would find `name` from the package at `from` in the lockfile's tree. */
 function resolveInLock(from: string, name: string): string | null {
@@ -52,7 +72,10 @@ describe("package.json and package-lock.json", () => {
     const dir = mkdtempSync(join(tmpdir(), "kyc-lockfile-"));
     try {
       for (const f of ["package.json", "package-lock.json"]) copyFileSync(join(root, f), join(dir, f));
-      const problems = await promisify(execFile)("npm", ["ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, env: { ...process.env, npm_config_update_notifier: "false" } }).then(
+      const problems = await promisify(execFile)("npm", ["ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], {
+        cwd: dir,
+        env: { ...process.env, npm_config_update_notifier: "false" },
+      }).then(
         () => [],
         (e: { stderr?: string; message: string }) => (e.stderr ?? e.message).split("\n").filter((l) => /in sync|Missing:|Invalid:|ERR/i.test(l)),
       );

@@ -25,7 +25,10 @@ describe("redocly lint of the OpenAPI document", () => {
         env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
         maxBuffer: 20 * 1024 * 1024,
       }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "" })); // exit 1 on errors: the JSON says which
-      const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number; ignored: number }; problems: { ruleId: string; message: string; location: { pointer: string }[] }[] };
+      const report = JSON.parse(stdout) as {
+        totals: { errors: number; warnings: number; ignored: number };
+        problems: { ruleId: string; message: string; location: { pointer: string }[] }[];
+      };
       const findings = report.problems.map((p) => `${p.ruleId} ${p.location[0]?.pointer}: ${p.message}`);
       expect(findings).toEqual([]);
       expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });

@@ -8,7 +8,17 @@ import { chaosChecks, printChaos, runChaos } from "../chaos/harness.js";
 describe("chaos, small", () => {
   it("every verification reaches an end and is told, none lost, none regressed, one SMS each", async () => {
     const lines: string[] = [];
-    const report = await runChaos({ n: 100, loadMs: 30_000, workerKillEveryMs: 5_000, vendorOutageMs: 10_000, postgresDownMs: 5_000, redisPersistence: true, settleMs: 150_000, viLinkTtlHours: 0.01, log: (s) => lines.push(s) });
+    const report = await runChaos({
+      n: 100,
+      loadMs: 30_000,
+      workerKillEveryMs: 5_000,
+      vendorOutageMs: 10_000,
+      postgresDownMs: 5_000,
+      redisPersistence: true,
+      settleMs: 150_000,
+      viLinkTtlHours: 0.01,
+      log: (s) => lines.push(s),
+    });
     printChaos(report, (s) => lines.push(s));
     console.log(lines.join("\n"));
     expect(report.accepted).toBe(100);

@@ -23,7 +23,11 @@ let exit: Promise<number | null>;
 const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrlNamed(`kyc_e2e_${Date.now()}`) };
 
 async function call(key: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
@@ -38,10 +42,14 @@ const request = (over: Record<string, unknown> = {}) => ({
 });
 
 async function finished(key: string, id: string, timeoutMs = 20_000) {
-  return waitUntil(async () => {
-    const r = await call(key, "GET", `/v1/verifications/${id}`);
-    return ["completed", "failed", "expired", "cancelled"].includes(r.body.status) ? r.body : null;
-  }, timeoutMs, `verification ${id}`);
+  return waitUntil(
+    async () => {
+      const r = await call(key, "GET", `/v1/verifications/${id}`);
+      return ["completed", "failed", "expired", "cancelled"].includes(r.body.status) ? r.body : null;
+    },
+    timeoutMs,
+    `verification ${id}`,
+  );
 }
 
 beforeAll(async () => {
@@ -49,7 +57,15 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   sandbox = `http://127.0.0.1:${sandboxPort}`;
   child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--local"], {
-    env: { ...env, PORT: String(port), SANDBOX_PORT: String(sandboxPort), PUBLIC_BASE_URL: base, LOG_LEVEL: "debug", NODE_ENV: "development", QUEUE_PREFIX: `e2e${Date.now()}` },
+    env: {
+      ...env,
+      PORT: String(port),
+      SANDBOX_PORT: String(sandboxPort),
+      PUBLIC_BASE_URL: base,
+      LOG_LEVEL: "debug",
+      NODE_ENV: "development",
+      QUEUE_PREFIX: `e2e${Date.now()}`,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d) => (output += d.toString()));
@@ -78,7 +94,11 @@ describe("the local gateway as a user starts it", () => {
     const ep = await call(apiKey, "POST", "/v1/webhook-endpoints", { url: rx.url });
     expect(ep.status).toBe(201);
     rx.setSecrets([ep.body.secret]);
-    await fetch(`${sandbox}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor: "dms", endpoint: "face_detection", fault: "http_503", times: 1 }) });
+    await fetch(`${sandbox}/_control/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ vendor: "dms", endpoint: "face_detection", fault: "http_503", times: 1 }),
+    });
     const created = await call(apiKey, "POST", "/v1/verifications", request());
     expect(created.status).toBe(202);
     const hook = await rx.waitFor((r) => r.json.type === "verification.completed" && r.json.data.id === created.body.id, 20_000);
@@ -87,8 +107,14 @@ describe("the local gateway as a user starts it", () => {
     const db = new pg.Client({ connectionString: env.DATABASE_URL });
     await db.connect();
     try {
-      const { rows } = await db.query(`SELECT endpoint, http_status, attempt FROM vendor_calls WHERE verification_id = $1 AND endpoint LIKE '%face_detection%' ORDER BY id`, [created.body.id]);
-      expect(rows.map((r) => [r.http_status, r.attempt])).toEqual([[503, 1], [200, 2]]);
+      const { rows } = await db.query(
+        `SELECT endpoint, http_status, attempt FROM vendor_calls WHERE verification_id = $1 AND endpoint LIKE '%face_detection%' ORDER BY id`,
+        [created.body.id],
+      );
+      expect(rows.map((r) => [r.http_status, r.attempt])).toEqual([
+        [503, 1],
+        [200, 2],
+      ]);
     } finally {
       await db.end();
     }
@@ -98,7 +124,12 @@ describe("the local gateway as a user starts it", () => {
   it("a vendor auth failure ends failed with vendor_auth_failed", async () => {
     const admin = env.ADMIN_TOKEN!;
     const t = await call(admin, "POST", "/admin/tenants", { name: "e2e wrong key" });
-    const acct = await call(admin, "POST", `/admin/tenants/${t.body.id}/vendor-accounts`, { vendor: "dms", name: "bad", baseUrl: `${sandbox}/dms`, credentials: { apiKey: "revoked-key-123", webhookSecrets: ["s"] } });
+    const acct = await call(admin, "POST", `/admin/tenants/${t.body.id}/vendor-accounts`, {
+      vendor: "dms",
+      name: "bad",
+      baseUrl: `${sandbox}/dms`,
+      credentials: { apiKey: "revoked-key-123", webhookSecrets: ["s"] },
+    });
     expect(acct.status).toBe(201);
     const created = await call(t.body.apiKey, "POST", "/v1/verifications", request({ checks: ["document"], selfie: undefined }));
     const v = await finished(t.body.apiKey, created.body.id);
@@ -114,14 +145,22 @@ describe("the local gateway as a user starts it", () => {
   });
 
   it("drains in-flight work on SIGTERM", async () => {
-    await fetch(`${sandbox}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor: "dms", endpoint: "idcard_recognition_base64", fault: "latency", latencyMs: 1500, times: 1 }) });
+    await fetch(`${sandbox}/_control/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ vendor: "dms", endpoint: "idcard_recognition_base64", fault: "latency", latencyMs: 1500, times: 1 }),
+    });
     const created = await call(apiKey, "POST", "/v1/verifications", request({ checks: ["document"], selfie: undefined, reference: "drain" }));
     expect(created.status).toBe(202);
     const db = new pg.Client({ connectionString: env.DATABASE_URL });
     await db.connect();
     try {
       // wait until the vendor call is under way, then ask the process to stop
-      await waitUntil(async () => (await db.query(`SELECT 1 FROM outbox WHERE job_id = $1 AND published_at IS NOT NULL`, [`submit-${created.body.id}`])).rowCount, 10_000, "the job to be published");
+      await waitUntil(
+        async () => (await db.query(`SELECT 1 FROM outbox WHERE job_id = $1 AND published_at IS NOT NULL`, [`submit-${created.body.id}`])).rowCount,
+        10_000,
+        "the job to be published",
+      );
       await new Promise((r) => setTimeout(r, 400));
       child.kill("SIGTERM");
       expect(await exit).toBe(0);
@@ -134,7 +173,16 @@ describe("the local gateway as a user starts it", () => {
 
   it("wrote no personal data, image or secret into its logs", () => {
     expect(output.length).toBeGreaterThan(1000);
-    for (const value of [...Object.values(PERSONAL), PERSONAL.phone.slice(1), DOC_IMAGE.slice(0, 24), SELFIE.slice(0, 24), "revoked-key-123", "sandbox-dms-key", env.ADMIN_TOKEN!, "whsec_"]) {
+    for (const value of [
+      ...Object.values(PERSONAL),
+      PERSONAL.phone.slice(1),
+      DOC_IMAGE.slice(0, 24),
+      SELFIE.slice(0, 24),
+      "revoked-key-123",
+      "sandbox-dms-key",
+      env.ADMIN_TOKEN!,
+      "whsec_",
+    ]) {
       expect(output.includes(value), `logs contain ${value}`).toBe(false);
     }
     // and the logs are JSON lines with request ids

@@ -23,7 +23,14 @@ describe("a process started while Postgres is down", () => {
     const apiPort = await freePort();
     let out = "";
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--api"], {
-      env: { ...process.env, DATABASE_URL: viaProxy.toString(), PORT: String(apiPort), PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`, LOG_LEVEL: "info", QUEUE_PREFIX: `nopg${Date.now()}` },
+      env: {
+        ...process.env,
+        DATABASE_URL: viaProxy.toString(),
+        PORT: String(apiPort),
+        PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
+        LOG_LEVEL: "info",
+        QUEUE_PREFIX: `nopg${Date.now()}`,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout!.on("data", (d) => (out += d));
@@ -53,7 +60,14 @@ describe("a worker process started while Redis is down", () => {
     const prefix = `noredis${Date.now()}`;
     let out = "";
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--worker"], {
-      env: { ...process.env, DATABASE_URL: dbUrl, REDIS_URL: `redis://127.0.0.1:${redisPort}`, LOG_LEVEL: "info", QUEUE_PREFIX: prefix, SWEEP_INTERVAL_MS: "500" },
+      env: {
+        ...process.env,
+        DATABASE_URL: dbUrl,
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        LOG_LEVEL: "info",
+        QUEUE_PREFIX: prefix,
+        SWEEP_INTERVAL_MS: "500",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout!.on("data", (d) => (out += d));
@@ -68,7 +82,11 @@ describe("a worker process started while Redis is down", () => {
       await redisProxy.listen();
       await redis.connect();
       // the sweep's job scheduler is in Redis, and sweeps run (their jobs complete)
-      await waitUntil(async () => ((await redis.keys(`${prefix}:maintenance:*`)).length > 0 && /Redis reachable again/.test(out)) || null, 30_000, "the worker working");
+      await waitUntil(
+        async () => ((await redis.keys(`${prefix}:maintenance:*`)).length > 0 && /Redis reachable again/.test(out)) || null,
+        30_000,
+        "the worker working",
+      );
       await waitUntil(async () => (await redis.zcard(`${prefix}:maintenance:completed`)) > 0 || null, 30_000, "a sweep completed");
     } finally {
       child.kill("SIGTERM");

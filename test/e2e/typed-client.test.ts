@@ -6,10 +6,26 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { Middleware } from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient, newIdempotencyKey, verifyWebhook, withIdempotencyKey, WebhookVerificationError, type CreateVerification, type GatewayClient } from "../../clients/typescript/src/index.js";
+import {
+  createClient,
+  newIdempotencyKey,
+  verifyWebhook,
+  withIdempotencyKey,
+  WebhookVerificationError,
+  type CreateVerification,
+  type GatewayClient,
+} from "../../clients/typescript/src/index.js";
 import { buildOpenApi } from "../../src/api/openapi.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
+import {
+  createTenantWithAccounts,
+  DMS_SANDBOX_DOCUMENT,
+  DMS_SANDBOX_SUBJECT,
+  startTestGateway,
+  startWebhookReceiver,
+  waitUntil,
+  type TestGateway,
+} from "../support/gateway.js";
 
 const img = (tag: string) => fakeJpeg(tag).toString("base64");
 const body: CreateVerification = {
@@ -43,7 +59,8 @@ function conformsToDocument(): Middleware {
       // a shared response (components/responses/BadRequest...) or the operation's own
       const name = declared.$ref?.replace("#/components/responses/", "");
       const where = name ? ["components", "responses", name] : ["paths", schemaPath, method, "responses", status];
-      if (!(name ? doc.components.responses[name]! : declared).content?.[type]) return void schemaFailures.push(`${request.method} ${schemaPath} ${status}: ${type} not in the document`);
+      if (!(name ? doc.components.responses[name]! : declared).content?.[type])
+        return void schemaFailures.push(`${request.method} ${schemaPath} ${status}: ${type} not in the document`);
       const validate = ajv.getSchema(`https://kyc-gateway.dev/openapi.json#/${pointer(...where, "content", type, "schema")}`)!;
       if (!validate(await response.clone().json())) schemaFailures.push(`${request.method} ${schemaPath} ${status}: ${ajv.errorsText(validate.errors)}`);
       checked.push(`${request.method} ${schemaPath} ${status}`);
@@ -92,10 +109,14 @@ describe("@kyc-gateway/client against a running gateway", () => {
   });
 
   it("reads it back until the sandbox vendor has decided", async () => {
-    const done = await waitUntil(async () => {
-      const { data } = await kyc.GET("/v1/verifications/{id}", { params: { path: { id } } });
-      return data?.status === "completed" ? data : null;
-    }, 25_000, "the verification to complete");
+    const done = await waitUntil(
+      async () => {
+        const { data } = await kyc.GET("/v1/verifications/{id}", { params: { path: { id } } });
+        return data?.status === "completed" ? data : null;
+      },
+      25_000,
+      "the verification to complete",
+    );
     expect(done).toMatchObject({ id, vendor: "dms", decision: "approved" });
     const list = await kyc.GET("/v1/verifications", { params: { query: { reference: "typed-client" } } });
     expect(list.data!.data.map((v) => v.id)).toEqual([id]);

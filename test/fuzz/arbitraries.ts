@@ -28,7 +28,12 @@ type JsonSchema = {
 export type Hints = Record<string, fc.Arbitrary<unknown>>;
 
 const ipUrl = fc
-  .tuple(fc.constantFrom("http", "https"), fc.constantFrom("127.0.0.1", "10.0.0.7", "93.184.215.14", "[::1]", "[2001:db8::1]", "localhost"), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }), fc.webPath())
+  .tuple(
+    fc.constantFrom("http", "https"),
+    fc.constantFrom("127.0.0.1", "10.0.0.7", "93.184.215.14", "[::1]", "[2001:db8::1]", "localhost"),
+    fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+    fc.webPath(),
+  )
   .map(([scheme, host, port, path]) => `${scheme}://${host}${port ? `:${port}` : ""}${path}`);
 
 function stringOf(s: JsonSchema): fc.Arbitrary<string> {
@@ -87,7 +92,33 @@ const LONE_SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff", "a\ud83d", "\ud
 export const nastyString: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 20 }).map((s) => `${s}\u0000${s}`) },
   { weight: 3, arbitrary: fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom(...LONE_SURROGATES)).map(([s, l]) => `${s}${l}${s}`) },
-  { weight: 3, arbitrary: fc.constantFrom("", " ", "\u0000", "\uFEFF", "\u202E", "%00", "%", "%ZZ", "..", "../../etc/passwd", "__proto__", "constructor", "null", "true", "0", "-1", "1e309", "<script>", "'; DROP TABLE x;--", "😀".repeat(50), "\r\n", "\t") },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      "",
+      " ",
+      "\u0000",
+      "\uFEFF",
+      "\u202E",
+      "%00",
+      "%",
+      "%ZZ",
+      "..",
+      "../../etc/passwd",
+      "__proto__",
+      "constructor",
+      "null",
+      "true",
+      "0",
+      "-1",
+      "1e309",
+      "<script>",
+      "'; DROP TABLE x;--",
+      "😀".repeat(50),
+      "\r\n",
+      "\t",
+    ),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 200, max: 70_000 }).map((n) => "x".repeat(n)) },
   { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 30 }) },
 );
@@ -97,9 +128,12 @@ export const nastyString: fc.Arbitrary<string> = fc.oneof(
 const DEEP = "\u0001deep";
 
 /** JSON nested `depth` levels, arrays or objects. */
-export const deepValue: fc.Arbitrary<unknown> = fc.tuple(fc.integer({ min: 30, max: 6000 }), fc.boolean()).map(([depth, arrays]) => ({ [DEEP]: depth, arrays }));
+export const deepValue: fc.Arbitrary<unknown> = fc
+  .tuple(fc.integer({ min: 30, max: 6000 }), fc.boolean())
+  .map(([depth, arrays]) => ({ [DEEP]: depth, arrays }));
 
-const isDeep = (x: unknown): x is { [DEEP]: number; arrays: boolean } => !!x && typeof x === "object" && typeof (x as Record<string, unknown>)[DEEP] === "number";
+const isDeep = (x: unknown): x is { [DEEP]: number; arrays: boolean } =>
+  !!x && typeof x === "object" && typeof (x as Record<string, unknown>)[DEEP] === "number";
 
 /** JSON.stringify, with deep markers written out as the nesting they stand for. */
 export function toJsonText(v: unknown): string | undefined {
@@ -119,7 +153,10 @@ export function toJsonText(v: unknown): string | undefined {
 export const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: nastyString },
   { weight: 2, arbitrary: deepValue },
-  { weight: 2, arbitrary: fc.constantFrom(null, true, false, 0, -1, 1.5, 1e300, -0, [], {}, [null], { "": null }, { __proto__: 1 }, { constructor: { prototype: 1 } }) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(null, true, false, 0, -1, 1.5, 1e300, -0, [], {}, [null], { "": null }, { __proto__: 1 }, { constructor: { prototype: 1 } }),
+  },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   { weight: 1, arbitrary: fc.dictionary(nastyString, fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }) },
 );
@@ -144,21 +181,29 @@ function setAt(root: unknown, path: Path, value: unknown, op: "replace" | "delet
     else delete parent[last];
   } else if (op === "addKey") {
     const target = parent[last];
-    if (target && typeof target === "object" && !Array.isArray(target)) Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+    if (target && typeof target === "object" && !Array.isArray(target))
+      Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
   } else parent[last] = value;
   return root;
 }
 
-const mutation = fc.record({ pick: fc.nat(), op: fc.constantFrom("replace", "replace", "replace", "delete", "addKey"), value: nastyValue, key: fc.oneof(nastyString, fc.constantFrom("extra", "__proto__", "")) });
+const mutation = fc.record({
+  pick: fc.nat(),
+  op: fc.constantFrom("replace", "replace", "replace", "delete", "addKey"),
+  value: nastyValue,
+  key: fc.oneof(nastyString, fc.constantFrom("extra", "__proto__", "")),
+});
 
 /** A schema-shaped value, untouched half of the time, else with up to three fields broken. */
 export function mutated(base: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
-  return fc.tuple(base, fc.oneof({ weight: 1, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) })).map(([value, muts]) => {
-    let v = structuredClone(value);
-    for (const m of muts) {
-      const paths = pathsOf(v);
-      v = setAt(v, paths[m.pick % paths.length]!, m.value, m.op as "replace" | "delete" | "addKey", m.key);
-    }
-    return v;
-  });
+  return fc
+    .tuple(base, fc.oneof({ weight: 1, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) }))
+    .map(([value, muts]) => {
+      let v = structuredClone(value);
+      for (const m of muts) {
+        const paths = pathsOf(v);
+        v = setAt(v, paths[m.pick % paths.length]!, m.value, m.op as "replace" | "delete" | "addKey", m.key);
+      }
+      return v;
+    });
 }

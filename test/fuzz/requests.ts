@@ -3,7 +3,16 @@
 // multipart framing and HTTP framing.
 import fc from "fast-check";
 import type { z } from "zod";
-import { CaptureSchema, CreateTenantSchema, CreateVendorAccountSchema, CreateVerificationSchema, CreateWebhookEndpointSchema, ListQuerySchema, RedecideSchema, RetakeSchema } from "../../src/api/schemas.js";
+import {
+  CaptureSchema,
+  CreateTenantSchema,
+  CreateVendorAccountSchema,
+  CreateVerificationSchema,
+  CreateWebhookEndpointSchema,
+  ListQuerySchema,
+  RedecideSchema,
+  RetakeSchema,
+} from "../../src/api/schemas.js";
 import { RoutingSchema } from "../../src/core/routing.js";
 import { PolicyUpdateSchema } from "../../src/core/policy.js";
 import { allowedOriginsSchema } from "../../src/domain/origins.js";
@@ -44,9 +53,28 @@ interface Route {
   example?: fc.Arbitrary<unknown>;
 }
 
-const document = fc.record({ type: fc.constantFrom("passport", "id_card"), country: fc.constantFrom("ES", "FR"), images: fc.array(fc.record({ side: fc.constantFrom("front", "back"), contentType: fc.constant("image/jpeg"), data: fc.string({ maxLength: 8 }).map((t) => fakeJpeg(t).toString("base64")) }), { minLength: 1, maxLength: 2 }).map((imgs) => imgs.map((img, i) => ({ ...img, side: i === 0 ? "front" : "back" }))) });
+const document = fc.record({
+  type: fc.constantFrom("passport", "id_card"),
+  country: fc.constantFrom("ES", "FR"),
+  images: fc
+    .array(
+      fc.record({
+        side: fc.constantFrom("front", "back"),
+        contentType: fc.constant("image/jpeg"),
+        data: fc.string({ maxLength: 8 }).map((t) => fakeJpeg(t).toString("base64")),
+      }),
+      { minLength: 1, maxLength: 2 },
+    )
+    .map((imgs) => imgs.map((img, i) => ({ ...img, side: i === 0 ? "front" : "back" }))),
+});
 const createExample = fc.record(
-  { reference: fc.string({ minLength: 1, maxLength: 30 }), checks: fc.constant(["document"]), document, metadata: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }), tags: fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }) },
+  {
+    reference: fc.string({ minLength: 1, maxLength: 30 }),
+    checks: fc.constant(["document"]),
+    document,
+    metadata: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+    tags: fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }),
+  },
   { requiredKeys: ["checks", "document"] },
 );
 
@@ -102,18 +130,31 @@ function hintsFor(w: FuzzWorld): Hints {
     data: fc.oneof({ weight: 9, arbitrary: jpegBase64 }, { weight: 1, arbitrary: fc.base64String({ maxLength: 40 }) }),
     language: fc.constantFrom("es", "en", "es-ES"),
     // mostly valid (to get past zod to the deeper code), sometimes what a refinement refuses
-    checks: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(["document"], ["document", "liveness"], ["document", "liveness", "face_match"], ["liveness"]) }, { weight: 1, arbitrary: fc.constantFrom([], ["document", "document"], ["x"]) }),
-    contentType: fc.oneof({ weight: 9, arbitrary: fc.constant("image/jpeg") }, { weight: 1, arbitrary: fc.constantFrom("image/png", "image/webp", "application/pdf") }),
+    checks: fc.oneof(
+      { weight: 9, arbitrary: fc.constantFrom(["document"], ["document", "liveness"], ["document", "liveness", "face_match"], ["liveness"]) },
+      { weight: 1, arbitrary: fc.constantFrom([], ["document", "document"], ["x"]) },
+    ),
+    contentType: fc.oneof(
+      { weight: 9, arbitrary: fc.constant("image/jpeg") },
+      { weight: 1, arbitrary: fc.constantFrom("image/png", "image/webp", "application/pdf") },
+    ),
     phone: fc.oneof({ weight: 9, arbitrary: fc.constantFrom("+34600000001", "+14155550100") }, { weight: 1, arbitrary: fc.constantFrom("600000001", "+999") }),
     email: fc.oneof({ weight: 9, arbitrary: fc.constant("ana@example.com") }, { weight: 1, arbitrary: fc.emailAddress() }),
     country: fc.oneof({ weight: 9, arbitrary: fc.constantFrom("ES", "FR", "DE") }, { weight: 1, arbitrary: fc.constantFrom("XX", "es") }),
-    dateOfBirth: fc.oneof({ weight: 9, arbitrary: fc.constantFrom("1990-06-15", "2010-01-01") }, { weight: 1, arbitrary: fc.constantFrom("1990-02-30", "15/06/1990") }),
+    dateOfBirth: fc.oneof(
+      { weight: 9, arbitrary: fc.constantFrom("1990-06-15", "2010-01-01") },
+      { weight: 1, arbitrary: fc.constantFrom("1990-02-30", "15/06/1990") },
+    ),
     identyBlob: fc.base64String({ minLength: 4, maxLength: 40 }),
     tenantId: fc.constantFrom(w.tenantId, "ten_nope"),
     default: fc.array(fc.constantFrom(...w.accounts.map((a) => a.id), "va_nope"), { maxLength: 3 }),
     accounts: fc.array(fc.constantFrom(...w.accounts.map((a) => a.id), "va_nope"), { minLength: 1, maxLength: 3 }),
     allowedOrigins: fc.array(fc.constantFrom("https://shop.example", "http://localhost:3000", "*", "not a url", "https://a.example/path"), { maxLength: 3 }),
-    credentials: fc.oneof(fc.constant({ apiKey: "k", webhookSecrets: ["s"] }), fc.constant({ apiUser: "u", apiToken: "t", webhookUser: "wu", webhookPassword: "wp" }), fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 })),
+    credentials: fc.oneof(
+      fc.constant({ apiKey: "k", webhookSecrets: ["s"] }),
+      fc.constant({ apiUser: "u", apiToken: "t", webhookUser: "wu", webhookPassword: "wp" }),
+      fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+    ),
   };
 }
 
@@ -134,7 +175,8 @@ function percentEncode(s: string): string {
     const c = s.charCodeAt(i);
     const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
     if (pair) out += encodeURIComponent(s.slice(i, ++i + 1));
-    else if (c >= 0xd800 && c <= 0xdfff) out += `%${(0xe0 | (c >> 12)).toString(16)}%${(0x80 | ((c >> 6) & 0x3f)).toString(16)}%${(0x80 | (c & 0x3f)).toString(16)}`.toUpperCase();
+    else if (c >= 0xd800 && c <= 0xdfff)
+      out += `%${(0xe0 | (c >> 12)).toString(16)}%${(0x80 | ((c >> 6) & 0x3f)).toString(16)}%${(0x80 | (c & 0x3f)).toString(16)}`.toUpperCase();
     else out += encodeURIComponent(s[i]!);
   }
   return out;
@@ -158,42 +200,125 @@ function fillPath(template: string, w: FuzzWorld): fc.Arbitrary<string> {
 const queryArb = (schema?: z.ZodType) =>
   fc.oneof(
     { weight: schema ? 3 : 12, arbitrary: fc.constant("") },
-    { weight: 3, arbitrary: (schema ? mutated(schemaArbitrary(schema)) : fc.dictionary(fc.constantFrom("tenantId", "status", "reference", "cursor", "limit", "accountId", "type", "vendor", "probe"), nastyString, { maxKeys: 3 })).map((q) => `?${new URLSearchParams(flatQuery(q)).toString()}`) },
-    { weight: 1, arbitrary: fc.constantFrom("?a=%00", "?reference=%ED%A0%80", "?limit=abc", "?limit=1e9", "?status=x&status=y", "?%ZZ=1", "?a[b][c]=1", "?=&&=", `?x=${"y".repeat(9000)}`) },
+    {
+      weight: 3,
+      arbitrary: (schema
+        ? mutated(schemaArbitrary(schema))
+        : fc.dictionary(fc.constantFrom("tenantId", "status", "reference", "cursor", "limit", "accountId", "type", "vendor", "probe"), nastyString, {
+            maxKeys: 3,
+          })
+      ).map((q) => `?${new URLSearchParams(flatQuery(q)).toString()}`),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "?a=%00",
+        "?reference=%ED%A0%80",
+        "?limit=abc",
+        "?limit=1e9",
+        "?status=x&status=y",
+        "?%ZZ=1",
+        "?a[b][c]=1",
+        "?=&&=",
+        `?x=${"y".repeat(9000)}`,
+      ),
+    },
   );
 
 function flatQuery(q: unknown): Record<string, string> {
   if (!q || typeof q !== "object" || Array.isArray(q)) return { q: String(q) };
-  return Object.fromEntries(Object.entries(q).map(([k, v]) => [k, typeof v === "string" ? v : toJsonText(v) ?? ""]));
+  return Object.fromEntries(Object.entries(q).map(([k, v]) => [k, typeof v === "string" ? v : (toJsonText(v) ?? "")]));
 }
 
 function authHeader(auth: Auth, w: FuzzWorld): fc.Arbitrary<string | undefined> {
   const right = auth === "tenant" ? `Bearer ${w.apiKey}` : auth === "admin" ? `Bearer ${w.adminToken}` : undefined;
   return fc.oneof(
     { weight: 12, arbitrary: fc.constant(right) },
-    { weight: 1, arbitrary: fc.constantFrom(undefined, "", "Bearer", "Bearer ", `Basic ${Buffer.from("a:b").toString("base64")}`, `Bearer ${w.adminToken}`, `Bearer ${w.apiKey}`, "Bearer kyc_0123456789abcdef_x", `Bearer ${w.apiKey}x`, `bearer  ${w.apiKey}`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        undefined,
+        "",
+        "Bearer",
+        "Bearer ",
+        `Basic ${Buffer.from("a:b").toString("base64")}`,
+        `Bearer ${w.adminToken}`,
+        `Bearer ${w.apiKey}`,
+        "Bearer kyc_0123456789abcdef_x",
+        `Bearer ${w.apiKey}x`,
+        `bearer  ${w.apiKey}`,
+      ),
+    },
   );
 }
 
 const contentTypeArb = fc.oneof(
   { weight: 10, arbitrary: fc.constantFrom("application/json", "application/json", "application/json", "application/json; charset=utf-8") },
   { weight: 1, arbitrary: fc.constantFrom("application/problem+json", "application/merge-patch+json", "APPLICATION/JSON") },
-  { weight: 1, arbitrary: fc.constantFrom(undefined, "text/plain", "application/xml", "application/x-www-form-urlencoded", "application/json; charset=latin1", "application/json; charset=utf-16", "application/octet-stream", "multipart/form-data", "multipart/form-data; boundary=", "*/*", ";;;", "application/json; charset") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      undefined,
+      "text/plain",
+      "application/xml",
+      "application/x-www-form-urlencoded",
+      "application/json; charset=latin1",
+      "application/json; charset=utf-16",
+      "application/octet-stream",
+      "multipart/form-data",
+      "multipart/form-data; boundary=",
+      "*/*",
+      ";;;",
+      "application/json; charset",
+    ),
+  },
 );
 
 /** The body text: JSON of the value mostly, else text JSON cannot parse. */
 const bodyText = (value: fc.Arbitrary<unknown>) =>
   fc.oneof(
     { weight: 12, arbitrary: value.map((v) => toJsonText(v) ?? "null") },
-    { weight: 1, arbitrary: fc.tuple(value, fc.nat()).map(([v, n]) => { const s = toJsonText(v) ?? ""; return s.slice(0, n % (s.length + 1)); }) },
-    { weight: 1, arbitrary: fc.constantFrom("", "{", "}", "[", "nul", "\uFEFF{}", "{\"a\":1,}", "{'a':1}", "NaN", "1e999999", '"\\ud800"', '{"a":"\\u0000"}', '{"__proto__":{"x":1}}', "{\"checks\":[\"document\"]}".repeat(3)) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(value, fc.nat()).map(([v, n]) => {
+        const s = toJsonText(v) ?? "";
+        return s.slice(0, n % (s.length + 1));
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "",
+        "{",
+        "}",
+        "[",
+        "nul",
+        "\uFEFF{}",
+        '{"a":1,}',
+        "{'a':1}",
+        "NaN",
+        "1e999999",
+        '"\\ud800"',
+        '{"a":"\\u0000"}',
+        '{"__proto__":{"x":1}}',
+        '{"checks":["document"]}'.repeat(3),
+      ),
+    },
     { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 200 }) },
   );
 
 const FILE_PARTS = ["document_front", "document_back", "document", "selfie"];
 const fileBytes = fc.oneof(
   { weight: 4, arbitrary: fc.string({ maxLength: 8 }).map((t) => fakeJpeg(t)) },
-  { weight: 1, arbitrary: fc.constantFrom(Buffer.from("%PDF-1.4 x"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]), Buffer.alloc(0), Buffer.from("not an image")) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      Buffer.from("%PDF-1.4 x"),
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]),
+      Buffer.alloc(0),
+      Buffer.from("not an image"),
+    ),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)) },
 );
 
@@ -202,40 +327,82 @@ const crlf = "\r\n";
 /** A multipart body: well framed with a `request` part and image parts, or broken on purpose. */
 function multipartArb(value: fc.Arbitrary<unknown>): fc.Arbitrary<{ contentType: string; body: Buffer }> {
   const part = fc.record({
-    name: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...FILE_PARTS) }, { weight: 1, arbitrary: fc.constantFrom("", "request", "other", "a[b]", "x".repeat(300), "na\u00e9me", "%22") }),
-    filename: fc.oneof({ weight: 5, arbitrary: fc.constant("img.jpg") }, { weight: 1, arbitrary: fc.constantFrom(undefined, "", "../../x", "a\u00e9.jpg", "x".repeat(500)) }),
-    type: fc.oneof({ weight: 5, arbitrary: fc.constant("image/jpeg") }, { weight: 1, arbitrary: fc.constantFrom(undefined, "image/png", "application/pdf", "text/plain", "image/gif") }),
+    name: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...FILE_PARTS) },
+      { weight: 1, arbitrary: fc.constantFrom("", "request", "other", "a[b]", "x".repeat(300), "na\u00e9me", "%22") },
+    ),
+    filename: fc.oneof(
+      { weight: 5, arbitrary: fc.constant("img.jpg") },
+      { weight: 1, arbitrary: fc.constantFrom(undefined, "", "../../x", "a\u00e9.jpg", "x".repeat(500)) },
+    ),
+    type: fc.oneof(
+      { weight: 5, arbitrary: fc.constant("image/jpeg") },
+      { weight: 1, arbitrary: fc.constantFrom(undefined, "image/png", "application/pdf", "text/plain", "image/gif") },
+    ),
     bytes: fileBytes,
   });
   const framing = fc.oneof(
     { weight: 10, arbitrary: fc.constant("ok") },
-    { weight: 1, arbitrary: fc.constantFrom("no-final", "no-colon", "wrong-boundary", "no-disposition", "no-boundary-param", "empty", "bare-lf", "garbage-preamble-only", "too-many-parts", "two-requests") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "no-final",
+        "no-colon",
+        "wrong-boundary",
+        "no-disposition",
+        "no-boundary-param",
+        "empty",
+        "bare-lf",
+        "garbage-preamble-only",
+        "too-many-parts",
+        "two-requests",
+      ),
+    },
   );
-  return fc.record({ request: fc.oneof({ weight: 8, arbitrary: bodyText(value) }, { weight: 1, arbitrary: fc.constant(undefined) }), files: fc.array(part, { maxLength: 4 }), framing, boundary: fc.constantFrom("XyZ", "----b0undary", "a b", "x".repeat(70)) }).map(({ request, files, framing, boundary }) => {
-    const chunks: Buffer[] = [];
-    const nl = framing === "bare-lf" ? "\n" : crlf;
-    const open = (headers: string[]) => chunks.push(Buffer.from(`--${boundary}${nl}${headers.join(nl)}${nl}${nl}`, "latin1"));
-    if (request !== undefined) {
-      open([framing === "no-colon" ? `Content-Disposition form-data; name="request"` : framing === "no-disposition" ? "X-Part: 1" : `Content-Disposition: form-data; name="request"`]);
-      chunks.push(Buffer.from(request, "utf8"), Buffer.from(nl));
-      if (framing === "two-requests") {
-        open([`Content-Disposition: form-data; name="request"`]);
-        chunks.push(Buffer.from("{}"), Buffer.from(nl));
+  return fc
+    .record({
+      request: fc.oneof({ weight: 8, arbitrary: bodyText(value) }, { weight: 1, arbitrary: fc.constant(undefined) }),
+      files: fc.array(part, { maxLength: 4 }),
+      framing,
+      boundary: fc.constantFrom("XyZ", "----b0undary", "a b", "x".repeat(70)),
+    })
+    .map(({ request, files, framing, boundary }) => {
+      const chunks: Buffer[] = [];
+      const nl = framing === "bare-lf" ? "\n" : crlf;
+      const open = (headers: string[]) => chunks.push(Buffer.from(`--${boundary}${nl}${headers.join(nl)}${nl}${nl}`, "latin1"));
+      if (request !== undefined) {
+        open([
+          framing === "no-colon"
+            ? `Content-Disposition form-data; name="request"`
+            : framing === "no-disposition"
+              ? "X-Part: 1"
+              : `Content-Disposition: form-data; name="request"`,
+        ]);
+        chunks.push(Buffer.from(request, "utf8"), Buffer.from(nl));
+        if (framing === "two-requests") {
+          open([`Content-Disposition: form-data; name="request"`]);
+          chunks.push(Buffer.from("{}"), Buffer.from(nl));
+        }
       }
-    }
-    const all = framing === "too-many-parts" ? Array.from({ length: 12 }, () => files[0] ?? { name: "selfie", filename: "a.jpg", type: "image/jpeg", bytes: fakeJpeg() }) : files;
-    for (const f of all) {
-      open([`Content-Disposition: form-data; name="${f.name}"${f.filename !== undefined ? `; filename="${f.filename}"` : ""}`, ...(f.type ? [`Content-Type: ${f.type}`] : [])]);
-      chunks.push(f.bytes, Buffer.from(nl));
-    }
-    if (framing !== "no-final") chunks.push(Buffer.from(`--${boundary}--${nl}`));
-    let body = Buffer.concat(chunks);
-    if (framing === "empty") body = Buffer.alloc(0);
-    if (framing === "garbage-preamble-only") body = Buffer.from("just some text, no parts at all");
-    const sent = framing === "wrong-boundary" ? `${boundary}X` : boundary;
-    const contentType = framing === "no-boundary-param" ? "multipart/form-data" : `multipart/form-data; boundary=${sent.includes(" ") ? `"${sent}"` : sent}`;
-    return { contentType, body };
-  });
+      const all =
+        framing === "too-many-parts"
+          ? Array.from({ length: 12 }, () => files[0] ?? { name: "selfie", filename: "a.jpg", type: "image/jpeg", bytes: fakeJpeg() })
+          : files;
+      for (const f of all) {
+        open([
+          `Content-Disposition: form-data; name="${f.name}"${f.filename !== undefined ? `; filename="${f.filename}"` : ""}`,
+          ...(f.type ? [`Content-Type: ${f.type}`] : []),
+        ]);
+        chunks.push(f.bytes, Buffer.from(nl));
+      }
+      if (framing !== "no-final") chunks.push(Buffer.from(`--${boundary}--${nl}`));
+      let body = Buffer.concat(chunks);
+      if (framing === "empty") body = Buffer.alloc(0);
+      if (framing === "garbage-preamble-only") body = Buffer.from("just some text, no parts at all");
+      const sent = framing === "wrong-boundary" ? `${boundary}X` : boundary;
+      const contentType = framing === "no-boundary-param" ? "multipart/form-data" : `multipart/form-data; boundary=${sent.includes(" ") ? `"${sent}"` : sent}`;
+      return { contentType, body };
+    });
 }
 
 /** Extra headers, mostly none. */
@@ -245,7 +412,11 @@ const extraHeaders = fc.oneof(
     weight: 2,
     arbitrary: fc.dictionary(
       fc.constantFrom("idempotency-key", "x-request-id", "content-encoding", "accept", "origin", "x-forwarded-for", "accept-charset"),
-      fc.oneof(fc.constantFrom("gzip", "deflate", "br", "bogus", "identity", "*/*", "", "x".repeat(300), "https://shop.example", "1.2.3.4, ::1"), fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, "")), fc.string({ unit: "binary-ascii", maxLength: 20 }).map((s) => s.replace(/[\x00-\x1f\x7f]/g, "").replace(/[^\x00-\xff]/g, ""))),
+      fc.oneof(
+        fc.constantFrom("gzip", "deflate", "br", "bogus", "identity", "*/*", "", "x".repeat(300), "https://shop.example", "1.2.3.4, ::1"),
+        fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, "")),
+        fc.string({ unit: "binary-ascii", maxLength: 20 }).map((s) => s.replace(/[\x00-\x1f\x7f]/g, "").replace(/[^\x00-\xff]/g, "")),
+      ),
       { maxKeys: 2 },
     ),
   },
@@ -260,30 +431,68 @@ function serialize(method: string, target: string, headers: Record<string, strin
 function apiRequest(w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
   const hints = hintsFor(w);
   return fc.constantFrom(...ROUTES).chain((route) => {
-    const value = route.body ? mutated(route.example ? fc.oneof(schemaArbitrary(route.body, hints), route.example) : schemaArbitrary(route.body, hints)) : fc.constant(undefined);
-    const bodyArb: fc.Arbitrary<{ contentType?: string; body: Buffer }> =
-      route.multipart
-        ? fc.oneof({ weight: 2, arbitrary: fc.record({ contentType: contentTypeArb, text: bodyText(value) }).map(({ contentType, text }) => ({ contentType, body: Buffer.from(text, "utf8") })) }, { weight: 1, arbitrary: multipartArb(value) })
-        : route.body || route.method !== "GET"
-          ? fc.record({ contentType: contentTypeArb, text: route.body ? bodyText(value) : fc.oneof(fc.constant(""), bodyText(fc.jsonValue({ maxDepth: 2 }))) }).map(({ contentType, text }) => ({ contentType, body: Buffer.from(text, "utf8") }))
-          : fc.constant({ body: Buffer.alloc(0) });
-    return fc.record({ path: fillPath(route.path, w), query: queryArb(route.query), auth: authHeader(route.auth, w), body: bodyArb, extra: extraHeaders }).map(({ path, query, auth, body, extra }) => ({
-      route: `${route.method} ${route.path}`,
-      proxied: false,
-      bytes: serialize(route.method, path + query, { host: w.host, connection: "close", authorization: auth, ...(body.contentType ? { "content-type": body.contentType } : {}), "content-length": String(body.body.length), ...extra }, body.body),
-    }));
+    const value = route.body
+      ? mutated(route.example ? fc.oneof(schemaArbitrary(route.body, hints), route.example) : schemaArbitrary(route.body, hints))
+      : fc.constant(undefined);
+    const bodyArb: fc.Arbitrary<{ contentType?: string; body: Buffer }> = route.multipart
+      ? fc.oneof(
+          {
+            weight: 2,
+            arbitrary: fc
+              .record({ contentType: contentTypeArb, text: bodyText(value) })
+              .map(({ contentType, text }) => ({ contentType, body: Buffer.from(text, "utf8") })),
+          },
+          { weight: 1, arbitrary: multipartArb(value) },
+        )
+      : route.body || route.method !== "GET"
+        ? fc
+            .record({ contentType: contentTypeArb, text: route.body ? bodyText(value) : fc.oneof(fc.constant(""), bodyText(fc.jsonValue({ maxDepth: 2 }))) })
+            .map(({ contentType, text }) => ({ contentType, body: Buffer.from(text, "utf8") }))
+        : fc.constant({ body: Buffer.alloc(0) });
+    return fc
+      .record({ path: fillPath(route.path, w), query: queryArb(route.query), auth: authHeader(route.auth, w), body: bodyArb, extra: extraHeaders })
+      .map(({ path, query, auth, body, extra }) => ({
+        route: `${route.method} ${route.path}`,
+        proxied: false,
+        bytes: serialize(
+          route.method,
+          path + query,
+          {
+            host: w.host,
+            connection: "close",
+            authorization: auth,
+            ...(body.contentType ? { "content-type": body.contentType } : {}),
+            "content-length": String(body.body.length),
+            ...extra,
+          },
+          body.body,
+        ),
+      }));
   });
 }
 
 /** POST /hooks/:vendor/:accountId: forged, wrongly signed, rightly signed and unsigned deliveries. */
 function hookRequest(w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
-  const vendor = fc.oneof({ weight: 8, arbitrary: fc.constantFrom("dms", "verificaridentidad", "shareid", "identomat", "identy") }, { weight: 1, arbitrary: fc.constantFrom("nope", "%00", "DMS", "%ED%A0%80") });
+  const vendor = fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom("dms", "verificaridentidad", "shareid", "identomat", "identy") },
+    { weight: 1, arbitrary: fc.constantFrom("nope", "%00", "DMS", "%ED%A0%80") },
+  );
   return fc
     .record({
       vendor,
       accountPick: fc.nat(),
       accountBroken: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: idArb(["va_nope"]) }),
-      body: bodyText(fc.oneof(fc.record({ event: fc.constantFrom("test", "anomaly.detected", "invoice.paid"), deliveryId: fc.uuid(), timestamp: fc.constant(new Date().toISOString()) }), fc.jsonValue({ maxDepth: 3 }), fc.record({ Estado: fc.integer({ min: -1, max: 9 }), Referencia: nastyString, Result: nastyString }))),
+      body: bodyText(
+        fc.oneof(
+          fc.record({
+            event: fc.constantFrom("test", "anomaly.detected", "invoice.paid"),
+            deliveryId: fc.uuid(),
+            timestamp: fc.constant(new Date().toISOString()),
+          }),
+          fc.jsonValue({ maxDepth: 3 }),
+          fc.record({ Estado: fc.integer({ min: -1, max: 9 }), Referencia: nastyString, Result: nastyString }),
+        ),
+      ),
       contentType: fc.constantFrom("application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain", undefined),
       signing: fc.constantFrom("right", "wrong-secret", "old", "future", "garbage", "none", "basic-right", "basic-wrong"),
       query: fc.oneof(fc.constant(""), fc.constantFrom("?a=%00", "?x=1", "?Estado=3&Referencia=%ED%A0%80")),
@@ -297,12 +506,17 @@ function hookRequest(w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
       if (["right", "wrong-secret", "old", "future"].includes(signing)) {
         const sig = signHillogy(signing === "wrong-secret" ? "not-the-secret" : w.dmsWebhookSecret, ts, Buffer.from(body, "utf8"));
         Object.assign(headers, { "x-hillogy-timestamp": String(ts), "x-hillogy-signature": `t=${ts},v1=${sig}`, "x-hillogy-delivery-id": `d-${accountPick}` });
-      } else if (signing === "garbage") Object.assign(headers, { "x-hillogy-timestamp": "abc", "x-hillogy-signature": "t=,v1=zz,=,,", authorization: "Basic ###" });
+      } else if (signing === "garbage")
+        Object.assign(headers, { "x-hillogy-timestamp": "abc", "x-hillogy-signature": "t=,v1=zz,=,,", authorization: "Basic ###" });
       else if (signing === "basic-right") headers.authorization = w.viBasic;
       else if (signing === "basic-wrong") headers.authorization = `Basic ${Buffer.from("wu:wrong").toString("base64")}`;
       const b = Buffer.from(body, "utf8");
       headers["content-length"] = String(b.length);
-      return { route: `POST /hooks/${vendor.length < 20 ? vendor : "?"}/:accountId`, proxied: false, bytes: serialize("POST", `/hooks/${vendor}/${accountId}${query}`, headers, b) };
+      return {
+        route: `POST /hooks/${vendor.length < 20 ? vendor : "?"}/:accountId`,
+        proxied: false,
+        bytes: serialize("POST", `/hooks/${vendor}/${accountId}${query}`, headers, b),
+      };
     });
 }
 
@@ -310,16 +524,32 @@ function hookRequest(w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
 function sdkProxyRequest(w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
   return fc
     .record({
-      token: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...w.sdkTokens) }, { weight: 1, arbitrary: fc.constantFrom(...w.sdkTokens).map((t) => `${t.slice(0, -2)}xx`) }, { weight: 2, arbitrary: idArb(["a.b", "nonsense"]) }),
-      resource: fc.oneof({ weight: 4, arbitrary: fc.constantFrom("models", "pub_key", "time") }, { weight: 1, arbitrary: fc.constantFrom("other", "../time", "%00", "time%2F..", "") }),
+      token: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...w.sdkTokens) },
+        { weight: 1, arbitrary: fc.constantFrom(...w.sdkTokens).map((t) => `${t.slice(0, -2)}xx`) },
+        { weight: 2, arbitrary: idArb(["a.b", "nonsense"]) },
+      ),
+      resource: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom("models", "pub_key", "time") },
+        { weight: 1, arbitrary: fc.constantFrom("other", "../time", "%00", "time%2F..", "") },
+      ),
       method: fc.constantFrom("POST", "POST", "GET", "OPTIONS", "PUT", "DELETE"),
       origin: fc.constantFrom(undefined, "https://shop.example", "https://evil.example", "null", ""),
-      body: fc.oneof(fc.constant(Buffer.alloc(0)), fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), fc.constant(Buffer.from("--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--x--\r\n"))),
+      body: fc.oneof(
+        fc.constant(Buffer.alloc(0)),
+        fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+        fc.constant(Buffer.from('--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n')),
+      ),
     })
     .map(({ token, resource, method, origin, body }) => ({
       route: `${method} /sdk/identy/:token/api/v1/:resource`,
       proxied: true,
-      bytes: serialize(method, `/sdk/identy/${token}/api/v1/${resource}`, { host: w.host, connection: "close", origin, "content-type": "multipart/form-data; boundary=x", "content-length": String(body.length) }, body),
+      bytes: serialize(
+        method,
+        `/sdk/identy/${token}/api/v1/${resource}`,
+        { host: w.host, connection: "close", origin, "content-type": "multipart/form-data; boundary=x", "content-length": String(body.length) },
+        body,
+      ),
     }));
 }
 
@@ -332,7 +562,14 @@ const framingDamage = fc.oneof(
       (b) => Buffer.concat([Buffer.from("GET\u0000 / HTTP/1.1\r\n"), b]),
       (b) => Buffer.from(b.toString("latin1").replace("\r\n", "\r\nx-bad: a\u0001b\r\n"), "latin1"),
       (b) => Buffer.from(b.toString("latin1").replace("\r\n", `\r\nx-big: ${"a".repeat(17_000)}\r\n`), "latin1"),
-      (b) => Buffer.from(b.toString("latin1").replace(/content-length: \d+\r\n/i, "transfer-encoding: chunked\r\n").replace(/\r\n\r\n([\s\S]*)$/, (_m, body: string) => `\r\n\r\nzz\r\n${body}\r\n0\r\n\r\n`), "latin1"),
+      (b) =>
+        Buffer.from(
+          b
+            .toString("latin1")
+            .replace(/content-length: \d+\r\n/i, "transfer-encoding: chunked\r\n")
+            .replace(/\r\n\r\n([\s\S]*)$/, (_m, body: string) => `\r\n\r\nzz\r\n${body}\r\n0\r\n\r\n`),
+          "latin1",
+        ),
       (b) => Buffer.from(b.toString("latin1").replace(/content-length: \d+\r\n/i, "content-length: 2\r\ntransfer-encoding: chunked\r\n"), "latin1"),
       (b) => Buffer.from(b.toString("latin1").replace(/content-length: \d+/i, "content-length: abc"), "latin1"),
       (b) => Buffer.from(b.toString("latin1").replace(/content-length: \d+/i, "content-length: 1, 2"), "latin1"),
@@ -342,7 +579,11 @@ const framingDamage = fc.oneof(
       (b) => Buffer.from(b.toString("latin1").replace(" HTTP/1.1\r\n", " HTTP/1.1\r\nexpect: 200-ok\r\n"), "latin1"),
       (b) => Buffer.from(b.toString("latin1").replace(" HTTP/1.1\r\n", " HTTP/1.1\r\nx-folded: a\r\n  b\r\n"), "latin1"),
       (b) => Buffer.from(b.toString("latin1").replace(/^(\w+) \//, "$1 http://evil.example/"), "latin1"),
-      (b) => Buffer.from(b.toString("latin1").replace(/^(\w+) /, (m: string) => m.toLowerCase()), "latin1"),
+      (b) =>
+        Buffer.from(
+          b.toString("latin1").replace(/^(\w+) /, (m: string) => m.toLowerCase()),
+          "latin1",
+        ),
       (b) => Buffer.from(b.toString("latin1").replace(/^(\w+) \S+/, "$1 /v1/verifications/\u00e9\u0007"), "latin1"),
       (b) => Buffer.from(b.toString("latin1").replace(/\r\n/g, "\n"), "latin1"),
       (b) => Buffer.concat([b, Buffer.from("GARBAGE AFTER THE BODY\r\n\r\n")]),
@@ -353,7 +594,10 @@ const framingDamage = fc.oneof(
 /** One fuzzed request against any part of the gateway. */
 export function fuzzRequest(w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
   return fc
-    .tuple(fc.oneof({ weight: 14, arbitrary: apiRequest(w) }, { weight: 3, arbitrary: hookRequest(w) }, { weight: 2, arbitrary: sdkProxyRequest(w) }), framingDamage)
+    .tuple(
+      fc.oneof({ weight: 14, arbitrary: apiRequest(w) }, { weight: 3, arbitrary: hookRequest(w) }, { weight: 2, arbitrary: sdkProxyRequest(w) }),
+      framingDamage,
+    )
     .map(([r, damage]) => {
       const bytes = damage(r.bytes);
       return { ...r, bytes, route: bytes === r.bytes ? r.route : `${r.route} [framing]` };

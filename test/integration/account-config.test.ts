@@ -12,13 +12,21 @@ beforeAll(async () => {
 afterAll(async () => gw?.close());
 
 const DMS = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } };
-const request = { checks: ["document"], subject: DMS_SANDBOX_SUBJECT, document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] } };
+const request = {
+  checks: ["document"],
+  subject: DMS_SANDBOX_SUBJECT,
+  document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] },
+};
 
 async function finished(apiKey: string, id: string) {
-  return waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return ["completed", "failed", "expired"].includes(r.body.status) ? r.body : null;
-  }, 20_000, `verification ${id}`);
+  return waitUntil(
+    async () => {
+      const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return ["completed", "failed", "expired"].includes(r.body.status) ? r.body : null;
+    },
+    20_000,
+    `verification ${id}`,
+  );
 }
 
 describe("writing an account", () => {
@@ -29,18 +37,33 @@ describe("writing an account", () => {
     ["shareid", { apiKey: "a", businessHash: "b" }],
   ])("%s: an unknown setting is a 400 naming it (it used to be dropped silently); the shared ones are kept", async (vendor, credentials) => {
     const t = await gw.admin("POST", "/admin/tenants", { name: `cfg-${vendor}` });
-    const bad = await gw.admin("POST", `/admin/tenants/${t.body.id}/vendor-accounts`, { vendor, name: "x", credentials, settings: { maxRetries: 1, concurency: 2 } });
+    const bad = await gw.admin("POST", `/admin/tenants/${t.body.id}/vendor-accounts`, {
+      vendor,
+      name: "x",
+      credentials,
+      settings: { maxRetries: 1, concurency: 2 },
+    });
     expect(bad.status).toBe(400);
     expect(bad.headers.get("content-type")).toContain("application/problem+json");
     expect(bad.body.errors).toEqual([{ path: "$.settings.concurency", message: "unknown key concurency" }]);
-    const good = await gw.admin("POST", `/admin/tenants/${t.body.id}/vendor-accounts`, { vendor, name: "x", credentials, settings: { concurrency: 2, timeoutMs: 9_000, maxRetries: 1 } });
+    const good = await gw.admin("POST", `/admin/tenants/${t.body.id}/vendor-accounts`, {
+      vendor,
+      name: "x",
+      credentials,
+      settings: { concurrency: 2, timeoutMs: 9_000, maxRetries: 1 },
+    });
     expect(good.status).toBe(201);
     expect(good.body.settings).toMatchObject({ concurrency: 2, timeoutMs: 9_000, maxRetries: 1 });
   });
 
   it("every bad field of credentials and settings at once", async () => {
     const t = await gw.admin("POST", "/admin/tenants", { name: "cfg-both" });
-    const r = await gw.admin("POST", `/admin/tenants/${t.body.id}/vendor-accounts`, { vendor: "identy", name: "x", credentials: { nope: 1 }, settings: { throughput: { proces: 3 } } });
+    const r = await gw.admin("POST", `/admin/tenants/${t.body.id}/vendor-accounts`, {
+      vendor: "identy",
+      name: "x",
+      credentials: { nope: 1 },
+      settings: { throughput: { proces: 3 } },
+    });
     expect(r.status).toBe(400);
     expect(r.body.errors.map((e: { path: string }) => e.path)).toEqual(["$.credentials.nope", "$.settings.throughput.proces"]);
   });
@@ -57,7 +80,12 @@ describe("an account whose stored configuration no longer parses", () => {
     const done = await finished(t.apiKey, created.body.id);
     expect(done).toMatchObject({ status: "completed", decision: "approved" });
     const failed = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: created.body.id, type: "vendor_failed" } });
-    expect(failed.detail).toMatchObject({ vendorAccountId: broken!.id, reason: "vendor_rejected_request", configuration: ["settings.retiredKey"], fallover: true });
+    expect(failed.detail).toMatchObject({
+      vendorAccountId: broken!.id,
+      reason: "vendor_rejected_request",
+      configuration: ["settings.retiredKey"],
+      fallover: true,
+    });
     expect(await gw.db.vendorCall.count({ where: { vendorAccountId: broken!.id } })).toBe(0);
     expect(await gw.db.vendorCall.count({ where: { vendorAccountId: spare!.id } })).toBeGreaterThan(0);
   });
@@ -69,7 +97,15 @@ describe("an account whose stored configuration no longer parses", () => {
     const done = await finished(t.apiKey, created.body.id);
     expect(done.status).toBe("failed");
     expect(done.decision).toBeNull();
-    expect(done.reasons).toEqual([{ code: "vendor_rejected_request", category: "technical", vendor: "dms", vendorCode: null, message: "dms account settings are not valid at settings.retiredKey" }]);
+    expect(done.reasons).toEqual([
+      {
+        code: "vendor_rejected_request",
+        category: "technical",
+        vendor: "dms",
+        vendorCode: null,
+        message: "dms account settings are not valid at settings.retiredKey",
+      },
+    ]);
     const health = await gw.admin("GET", `/admin/vendor-accounts/${t.accounts[0].id}/health?probe=true`);
     expect(health.status).toBe(200);
     expect(health.body.probe).toMatchObject({ ok: false, detail: "dms account settings are not valid at settings.retiredKey" });

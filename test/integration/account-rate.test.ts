@@ -42,7 +42,15 @@ describe("account rate across processes (Redis)", () => {
     const account = `va_rate_${randomBytes(3).toString("hex")}`;
     // two processes: their own Redis connections, in-process bulkheads and breakers (distinct keys), one shared account
     const clients = [a, b].map((redis, i) =>
-      createVendorHttp({ vendor: "identy", vendorAccountId: `${account}#p${i}`, sharedKey: account, verificationId: null, sharedSlots: redisAccountSlots(redis, prefix), sharedRate: redisAccountRate(redis, prefix), settings: { concurrency: 4 } }),
+      createVendorHttp({
+        vendor: "identy",
+        vendorAccountId: `${account}#p${i}`,
+        sharedKey: account,
+        verificationId: null,
+        sharedSlots: redisAccountSlots(redis, prefix),
+        sharedRate: redisAccountRate(redis, prefix),
+        settings: { concurrency: 4 },
+      }),
     );
     // a cost that is not a whole number of ms (1000 / 7.49 req/s) must not break the shared slot's lease
     await Promise.all(Array.from({ length: 12 }, (_, i) => clients[i % 2]!.call({ endpoint: "process", url, costMs: 100.1234 })));

@@ -23,7 +23,14 @@ afterAll(async () => {
 });
 
 const planOf = async (apiKey: string) => {
-  const created = await gw.tenant(apiKey, "POST", "/v1/verifications", { checks: ["document"], document: { type: "id_card", country: "ES", images: [{ side: "front", contentType: "image/jpeg", data: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]).toString("base64") }] } });
+  const created = await gw.tenant(apiKey, "POST", "/v1/verifications", {
+    checks: ["document"],
+    document: {
+      type: "id_card",
+      country: "ES",
+      images: [{ side: "front", contentType: "image/jpeg", data: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]).toString("base64") }],
+    },
+  });
   expect(created.status).toBe(202);
   return (await gw.db.verification.findUniqueOrThrow({ where: { id: created.body.id } })).routePlan as { accounts: string[] };
 };
@@ -33,7 +40,18 @@ describe("alerts that act", () => {
     const t = await createTenantWithAccounts(gw, [DMS({ alerts: { callsPerDay: { soft: 2, hard: 3 } } }), DMS()]);
     const [capped, next] = t.accounts as [{ id: string }, { id: string }];
     const now = new Date("2026-12-02T12:00:00Z");
-    const calls = (n: number, at = now) => gw.db.vendorCall.createMany({ data: Array.from({ length: n }, () => ({ vendorAccountId: capped.id, vendor: "dms", endpoint: "face_verify", httpStatus: 200, latencyMs: 100, outcome: "ok", createdAt: at })) });
+    const calls = (n: number, at = now) =>
+      gw.db.vendorCall.createMany({
+        data: Array.from({ length: n }, () => ({
+          vendorAccountId: capped.id,
+          vendor: "dms",
+          endpoint: "face_verify",
+          httpStatus: 200,
+          latencyMs: 100,
+          outcome: "ok",
+          createdAt: at,
+        })),
+      });
 
     await calls(1);
     expect(await evaluateAlerts(gw.db, now)).toEqual([]);
@@ -58,7 +76,11 @@ describe("alerts that act", () => {
     const events = await gw.db.vendorEvent.findMany({ where: { vendorAccountId: capped.id }, orderBy: { createdAt: "asc" } });
     expect(events.map((e) => e.type)).toEqual(["alert_soft", "alert_hard", "alert_recovered"]);
     const audit = await gw.db.auditLog.findMany({ where: { entityId: capped.id, action: { startsWith: "vendor_account.alert" } }, orderBy: { id: "asc" } });
-    expect(audit.map((a) => [a.action, a.actor])).toEqual([["vendor_account.alert_soft", "system"], ["vendor_account.alert_hard", "system"], ["vendor_account.alert_recovered", "system"]]);
+    expect(audit.map((a) => [a.action, a.actor])).toEqual([
+      ["vendor_account.alert_soft", "system"],
+      ["vendor_account.alert_hard", "system"],
+      ["vendor_account.alert_recovered", "system"],
+    ]);
     expect(await gw.db.auditLog.count({ where: { entityId: capped.id, action: { in: ["vendor_account.paused", "vendor_account.resumed"] } } })).toBe(2);
 
     // each change is an operations webhook, signed like tenant webhooks
@@ -87,7 +109,13 @@ describe("alerts that act", () => {
 
   it("refuses thresholds it does not know, naming the field", async () => {
     const t = await createTenantWithAccounts(gw, []);
-    const r = await gw.admin("POST", `/admin/tenants/${t.tenantId}/vendor-accounts`, { vendor: "dms", name: "x", baseUrl: `${gw.sandboxUrl}/dms`, credentials: { apiKey: "k", webhookSecrets: ["s"] }, settings: { alerts: { scans: { hard: 1 } } } });
+    const r = await gw.admin("POST", `/admin/tenants/${t.tenantId}/vendor-accounts`, {
+      vendor: "dms",
+      name: "x",
+      baseUrl: `${gw.sandboxUrl}/dms`,
+      credentials: { apiKey: "k", webhookSecrets: ["s"] },
+      settings: { alerts: { scans: { hard: 1 } } },
+    });
     expect(r.status).toBe(400);
     expect(JSON.stringify(r.body.errors)).toContain("alerts");
   });

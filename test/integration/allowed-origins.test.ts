@@ -14,16 +14,23 @@ afterAll(async () => gw?.close());
 
 describe("PUT|GET /admin/tenants/:id/allowed-origins", () => {
   it("stores canonical origins, audits the change, and reads them back", async () => {
-    const put = await gw.admin("PUT", `/admin/tenants/${tenantId}/allowed-origins`, { allowedOrigins: ["https://Shop.Example", "http://127.0.0.1:4200", "https://shop.example:443"] });
+    const put = await gw.admin("PUT", `/admin/tenants/${tenantId}/allowed-origins`, {
+      allowedOrigins: ["https://Shop.Example", "http://127.0.0.1:4200", "https://shop.example:443"],
+    });
     expect(put.status).toBe(200);
     expect(put.body).toEqual({ tenantId, allowedOrigins: ["https://shop.example", "http://127.0.0.1:4200"] });
-    expect((await gw.admin("GET", `/admin/tenants/${tenantId}/allowed-origins`)).body.allowedOrigins).toEqual(["https://shop.example", "http://127.0.0.1:4200"]);
+    expect((await gw.admin("GET", `/admin/tenants/${tenantId}/allowed-origins`)).body.allowedOrigins).toEqual([
+      "https://shop.example",
+      "http://127.0.0.1:4200",
+    ]);
     const audit = await gw.db.auditLog.findFirst({ where: { entityId: tenantId, action: "tenant.allowed_origins.updated" } });
     expect(audit?.after).toEqual({ allowedOrigins: ["https://shop.example", "http://127.0.0.1:4200"] });
   });
 
   it("answers problem+json 400 naming each bad entry", async () => {
-    const r = await gw.admin("PUT", `/admin/tenants/${tenantId}/allowed-origins`, { allowedOrigins: ["https://ok.example", "https://shop.example/checkout", "ftp://x.example", 7] });
+    const r = await gw.admin("PUT", `/admin/tenants/${tenantId}/allowed-origins`, {
+      allowedOrigins: ["https://ok.example", "https://shop.example/checkout", "ftp://x.example", 7],
+    });
     expect(r.status).toBe(400);
     expect(r.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     expect(r.body.errors.map((e: { path: string }) => e.path)).toEqual(["$.allowedOrigins[1]", "$.allowedOrigins[2]", "$.allowedOrigins[3]"]);
@@ -33,7 +40,7 @@ describe("PUT|GET /admin/tenants/:id/allowed-origins", () => {
     expect((await gw.admin("PUT", "/admin/tenants/ten_nope/allowed-origins", { allowedOrigins: [] })).status).toBe(404);
   });
 
-  it("accepts \"*\" outside production", async () => {
+  it('accepts "*" outside production', async () => {
     expect((await gw.admin("PUT", `/admin/tenants/${tenantId}/allowed-origins`, { allowedOrigins: ["*"] })).body.allowedOrigins).toEqual(["*"]);
   });
 
@@ -43,7 +50,7 @@ describe("PUT|GET /admin/tenants/:id/allowed-origins", () => {
   });
 });
 
-describe("\"*\" in production", () => {
+describe('"*" in production', () => {
   it("is refused on write with the entry's path", () => {
     const r = allowedOriginsSchema(true).safeParse({ allowedOrigins: ["https://shop.example", "*"] });
     expect(r.success).toBe(false);

@@ -19,7 +19,16 @@ describe("GET /admin/analytics", () => {
     const [dms, shareid] = t.accounts as [{ id: string }, { id: string }];
     const day1 = new Date("2026-11-01T10:00:00Z");
     const day2 = new Date("2026-11-02T10:00:00Z");
-    const call = (vendorAccountId: string, vendor: string, at: Date, latencyMs: number, outcome: string, cost: number | null) => ({ vendorAccountId, vendor, endpoint: "x", latencyMs, outcome, createdAt: at, cost, currency: cost === null ? null : "EUR" });
+    const call = (vendorAccountId: string, vendor: string, at: Date, latencyMs: number, outcome: string, cost: number | null) => ({
+      vendorAccountId,
+      vendor,
+      endpoint: "x",
+      latencyMs,
+      outcome,
+      createdAt: at,
+      cost,
+      currency: cost === null ? null : "EUR",
+    });
     await gw.db.vendorCall.createMany({
       data: [
         ...[100, 200, 300, 400].map((l) => call(dms.id, "dms", day1, l, "ok", 0.1)),
@@ -30,9 +39,23 @@ describe("GET /admin/analytics", () => {
         call((other.accounts[0] as { id: string }).id, "dms", day1, 5, "ok", 9),
       ],
     });
-    const v = (id: string, vendor: string, status: string, decision: string | null, at: Date) => ({ id, tenantId: t.tenantId, requestedChecks: ["document"], vendor, status, decision, createdAt: at });
+    const v = (id: string, vendor: string, status: string, decision: string | null, at: Date) => ({
+      id,
+      tenantId: t.tenantId,
+      requestedChecks: ["document"],
+      vendor,
+      status,
+      decision,
+      createdAt: at,
+    });
     await gw.db.verification.createMany({
-      data: [v("ver_a1", "dms", "completed", "approved", day1), v("ver_a2", "dms", "completed", "approved", day1), v("ver_a3", "dms", "completed", "declined", day1), v("ver_a4", "dms", "failed", null, day1), v("ver_a5", "shareid", "completed", "review", day1)],
+      data: [
+        v("ver_a1", "dms", "completed", "approved", day1),
+        v("ver_a2", "dms", "completed", "approved", day1),
+        v("ver_a3", "dms", "completed", "declined", day1),
+        v("ver_a4", "dms", "failed", null, day1),
+        v("ver_a5", "shareid", "completed", "review", day1),
+      ],
     });
 
     const expected = [
@@ -47,8 +70,26 @@ describe("GET /admin/analytics", () => {
         cost: { amount: expect.closeTo(0.4, 6), currency: "EUR" },
         verifications: { byStatus: { completed: 3, failed: 1 }, byDecision: { approved: 2, declined: 1 }, approvalRate: 2 / 3 },
       },
-      { bucket: "2026-11-01T00:00:00.000Z", vendor: "shareid", calls: 1, errors: 0, p50LatencyMs: 50, p95LatencyMs: 50, cost: null, verifications: { byStatus: { completed: 1 }, byDecision: { review: 1 }, approvalRate: 0 } },
-      { bucket: "2026-11-02T00:00:00.000Z", vendor: "dms", calls: 1, errors: 0, p50LatencyMs: 70, p95LatencyMs: 70, cost: { amount: expect.closeTo(0.1, 6), currency: "EUR" }, verifications: { byStatus: {}, byDecision: {}, approvalRate: null } },
+      {
+        bucket: "2026-11-01T00:00:00.000Z",
+        vendor: "shareid",
+        calls: 1,
+        errors: 0,
+        p50LatencyMs: 50,
+        p95LatencyMs: 50,
+        cost: null,
+        verifications: { byStatus: { completed: 1 }, byDecision: { review: 1 }, approvalRate: 0 },
+      },
+      {
+        bucket: "2026-11-02T00:00:00.000Z",
+        vendor: "dms",
+        calls: 1,
+        errors: 0,
+        p50LatencyMs: 70,
+        p95LatencyMs: 70,
+        cost: { amount: expect.closeTo(0.1, 6), currency: "EUR" },
+        verifications: { byStatus: {}, byDecision: {}, approvalRate: null },
+      },
     ];
     const report = () => gw.admin("GET", `/admin/analytics?tenantId=${t.tenantId}&from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z&bucket=day`);
     // before the sweeper rolled the calls up (read raw), after (read from the hourly rollup), and with both halves
@@ -62,7 +103,10 @@ describe("GET /admin/analytics", () => {
     await gw.db.vendorCall.create({ data: call(dms.id, "dms", day2, 70, "ok", 0.1) });
     const merged = (await report()).body.data;
     expect(merged[2]).toMatchObject({ calls: 2, cost: { amount: expect.closeTo(0.2, 6) } });
-    const onlyShareid = await gw.admin("GET", `/admin/analytics?tenantId=${t.tenantId}&vendor=shareid&from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z&bucket=hour`);
+    const onlyShareid = await gw.admin(
+      "GET",
+      `/admin/analytics?tenantId=${t.tenantId}&vendor=shareid&from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z&bucket=hour`,
+    );
     expect(onlyShareid.body.data).toEqual([expect.objectContaining({ bucket: "2026-11-01T10:00:00.000Z", vendor: "shareid", calls: 1 })]);
   });
 

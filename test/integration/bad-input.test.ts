@@ -21,7 +21,13 @@ afterAll(async () => gw?.close());
 
 const auth = () => ({ authorization: `Bearer ${t.apiKey}`, host: "gateway.test" });
 const isProblem = (ct: string | null | undefined) => (ct ?? "").startsWith("application/problem+json");
-const multipart = (boundary: string, parts: string) => httpRequest("POST", "/v1/verifications", { ...auth(), "content-type": `multipart/form-data; boundary=${boundary}`, "content-length": String(Buffer.byteLength(parts)) }, parts);
+const multipart = (boundary: string, parts: string) =>
+  httpRequest(
+    "POST",
+    "/v1/verifications",
+    { ...auth(), "content-type": `multipart/form-data; boundary=${boundary}`, "content-length": String(Buffer.byteLength(parts)) },
+    parts,
+  );
 
 describe("multipart the parser refuses is a 400 naming the part, never a 500", () => {
   it.each(["no boundary", "an empty body", "a part header without a colon", "a form cut short"])("%s", async (name) => {
@@ -37,8 +43,14 @@ describe("multipart the parser refuses is a 400 naming the part, never a 500", (
     expect(JSON.parse(r.body).errors[0].path).toBeTruthy();
   });
 
-  it("a part named \"\" is refused naming it", async () => {
-    const r = await rawRequest(gw.url, multipart("b3", `--b3\r\nContent-Disposition: form-data; name=""; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\nxx\r\n--b3\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"checks":["document"]}\r\n--b3--\r\n`));
+  it('a part named "" is refused naming it', async () => {
+    const r = await rawRequest(
+      gw.url,
+      multipart(
+        "b3",
+        `--b3\r\nContent-Disposition: form-data; name=""; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\nxx\r\n--b3\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"checks":["document"]}\r\n--b3--\r\n`,
+      ),
+    );
     expect(r.status).toBe(400);
     expect(isProblem(r.headers["content-type"])).toBe(true);
     expect(JSON.parse(r.body).errors[0].path).toMatch(/^\$/);
@@ -70,13 +82,17 @@ describe("multipart the parser refuses is a 400 naming the part, never a 500", (
   });
 
   it("a form refused after its files were written (too many files, cut short) leaves no file and no crash", async () => {
-    const file = (i: number) => `--b4\r\nContent-Disposition: form-data; name="selfie"; filename="${i}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n${fakeJpeg().toString("latin1")}\r\n`;
+    const file = (i: number) =>
+      `--b4\r\nContent-Disposition: form-data; name="selfie"; filename="${i}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n${fakeJpeg().toString("latin1")}\r\n`;
     const tooMany = await rawRequest(gw.url, multipart("b4", `${Array.from({ length: 8 }, (_, i) => file(i)).join("")}--b4--\r\n`));
     expect(tooMany.status).toBe(400);
     expect(JSON.parse(tooMany.body).errors[0].message).toBe("too many files");
     // the form ends inside a file part (no closing boundary): multer removes the file, and the
     // cleanup at the end of the response must not trip over it (it threw, uncaught, and took the process down)
-    const cut = await rawRequest(gw.url, multipart("b4", `--b4\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"checks":["document"]}\r\n${file(1)}`));
+    const cut = await rawRequest(
+      gw.url,
+      multipart("b4", `--b4\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"checks":["document"]}\r\n${file(1)}`),
+    );
     expect(cut.status).toBe(400);
     expect(JSON.parse(cut.body).errors[0].message).toMatch(/Unexpected end of form/);
     await new Promise((r) => setTimeout(r, 200));
@@ -89,7 +105,11 @@ describe("multipart the parser refuses is a 400 naming the part, never a 500", (
       const form = new FormData();
       form.append("request", JSON.stringify({ checks: ["document"], document: { type: "passport", country: "FR" } }));
       form.append("document_front", new Blob([new Uint8Array(fakeJpeg(tag))], { type: "image/jpeg" }), "front.jpg");
-      return fetch(`${gw.url}/v1/verifications`, { method: "POST", headers: { authorization: `Bearer ${t.apiKey}`, "idempotency-key": "mp-idem-1" }, body: form });
+      return fetch(`${gw.url}/v1/verifications`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.apiKey}`, "idempotency-key": "mp-idem-1" },
+        body: form,
+      });
     };
     const a = await send("front");
     const b = await send("front");
@@ -100,7 +120,11 @@ describe("multipart the parser refuses is a 400 naming the part, never a 500", (
 });
 
 describe("strings Postgres cannot store are a 400 naming the field", () => {
-  const body = (over: Record<string, unknown>) => ({ checks: ["document"], document: { type: "passport", country: "FR", images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg().toString("base64") }] }, ...over });
+  const body = (over: Record<string, unknown>) => ({
+    checks: ["document"],
+    document: { type: "passport", country: "FR", images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg().toString("base64") }] },
+    ...over,
+  });
 
   it.each([
     ["a NUL in reference", { reference: "ref\u0000x" }, "$.reference"],
@@ -131,7 +155,12 @@ describe("strings Postgres cannot store are a 400 naming the field", () => {
     expect([list.status, list.body.errors[0].path]).toEqual([400, "$.query.reference"]);
     const hook = await gw.tenant(t.apiKey, "POST", "/v1/webhook-endpoints", { url: "http://127.0.0.1:9/h\u0000ook" });
     expect([hook.status, hook.body.errors[0].path]).toEqual([400, "$.url"]);
-    const account = await gw.admin("POST", `/admin/tenants/${t.tenantId}/vendor-accounts`, { vendor: "dms", name: "x", baseUrl: "http://127.0.0.1:9/\u0000", credentials: { apiKey: "k" } });
+    const account = await gw.admin("POST", `/admin/tenants/${t.tenantId}/vendor-accounts`, {
+      vendor: "dms",
+      name: "x",
+      baseUrl: "http://127.0.0.1:9/\u0000",
+      credentials: { apiKey: "k" },
+    });
     expect([account.status, account.body.errors[0].path]).toEqual([400, "$.baseUrl"]);
     const adminById = await gw.admin("GET", "/admin/tenants/%00/policy");
     expect([adminById.status, adminById.body.errors[0].path]).toEqual([400, "path[2]"]);
@@ -147,8 +176,20 @@ describe("what Node refuses before the app is answered as a problem too", () => 
     ["a header with a NUL byte", httpRequest("GET", "/v1/verifications", { host: "h", "x-a": "a\u0000b" }), 400, "headers"],
     ["headers over Node's limit", httpRequest("GET", "/healthz", { host: "h", "x-big": "a".repeat(20_000) }), 431, "headers"],
     ["a request line that is not HTTP", Buffer.from("HELLO there\r\n\r\n"), 400, "request-line"],
-    ["a broken chunked body", Buffer.from("POST /admin/tenants HTTP/1.1\r\nhost: h\r\nauthorization: Bearer test-admin-token-0123456789\r\ntransfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"), 400, "$"],
-    ["Content-Length and chunked together", Buffer.from("POST /healthz HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n"), 400, "headers"],
+    [
+      "a broken chunked body",
+      Buffer.from(
+        "POST /admin/tenants HTTP/1.1\r\nhost: h\r\nauthorization: Bearer test-admin-token-0123456789\r\ntransfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+      ),
+      400,
+      "$",
+    ],
+    [
+      "Content-Length and chunked together",
+      Buffer.from("POST /healthz HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n"),
+      400,
+      "headers",
+    ],
   ])("%s", async (_name, request, status, path) => {
     const r = await rawRequest(gw.url, request);
     expect(r.status).toBe(status);

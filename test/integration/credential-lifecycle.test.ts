@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signHillogy } from "../../src/adapters/dms/webhooks.js";
 import { decryptJson } from "../../src/domain/crypto.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startGatewayWithSecondApi, startSecondApi, waitUntil, type TestGateway } from "../support/gateway.js";
+import {
+  createTenantWithAccounts,
+  DMS_SANDBOX_DOCUMENT,
+  DMS_SANDBOX_SUBJECT,
+  startGatewayWithSecondApi,
+  startSecondApi,
+  waitUntil,
+  type TestGateway,
+} from "../support/gateway.js";
 
 let gw: TestGateway;
 let other: Awaited<ReturnType<typeof startSecondApi>>;
@@ -24,7 +32,8 @@ const dmsRequest = () => ({
 });
 const get = (base: string, key: string, path: string) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
 /** what an audit row says, as text (its id is a BigInt) */
-const auditText = (rows: { before: unknown; after: unknown } | { before: unknown; after: unknown }[]) => JSON.stringify([rows].flat().map((a) => [a.before, a.after]));
+const auditText = (rows: { before: unknown; after: unknown } | { before: unknown; after: unknown }[]) =>
+  JSON.stringify([rows].flat().map((a) => [a.before, a.after]));
 const paths = (body: { errors?: { path: string }[] }) => (body.errors ?? []).map((e) => e.path);
 
 describe("tenant API keys", () => {
@@ -80,14 +89,20 @@ describe("PATCH /admin/vendor-accounts/:id", () => {
   it("merges credentials and settings key by key, validates them with the vendor's schemas, answers them masked and audits without secrets", async () => {
     const t = await createTenantWithAccounts(gw, [DMS()]);
     const acct = t.accounts[0];
-    const r = await gw.admin("PATCH", `/admin/vendor-accounts/${acct.id}`, { credentials: { apiKey: "rotated-dms-key-123456" }, settings: { timeoutMs: 5000 } });
+    const r = await gw.admin("PATCH", `/admin/vendor-accounts/${acct.id}`, {
+      credentials: { apiKey: "rotated-dms-key-123456" },
+      settings: { timeoutMs: 5000 },
+    });
     expect(r.status).toBe(200);
     expect(r.body.credentials).toEqual({ apiKey: "••••", webhookSecrets: ["••••"] });
     expect(r.body.settings).toMatchObject({ timeoutMs: 5000, idverifrPrefix: "/idcard_recognition_v2" });
     expect(JSON.stringify(r.body)).not.toContain("rotated-dms-key");
     const row = await gw.db.vendorAccount.findUniqueOrThrow({ where: { id: acct.id } });
     // the secret not sent is kept
-    expect(decryptJson(gw.env.masterKey, row.credentialsEnc, `vendor-account:${acct.id}`)).toEqual({ apiKey: "rotated-dms-key-123456", webhookSecrets: ["old-secret"] });
+    expect(decryptJson(gw.env.masterKey, row.credentialsEnc, `vendor-account:${acct.id}`)).toEqual({
+      apiKey: "rotated-dms-key-123456",
+      webhookSecrets: ["old-secret"],
+    });
     const audit = await gw.db.auditLog.findFirstOrThrow({ where: { action: "vendor_account.updated", entityId: acct.id } });
     expect(audit).toMatchObject({ actor: "admin", operatorId: "bootstrap", after: { credentialsChanged: ["apiKey"], settings: { timeoutMs: 5000 } } });
     expect(auditText(audit)).not.toContain("rotated-dms-key");
@@ -121,10 +136,14 @@ describe("PATCH /admin/vendor-accounts/:id", () => {
     const routedTo = async () => {
       const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest());
       expect(created.status).toBe(202);
-      const v = await waitUntil(async () => {
-        const row = await gw.db.verification.findUnique({ where: { id: created.body.id } });
-        return row?.status === "completed" ? row : null;
-      }, 20_000, "completed");
+      const v = await waitUntil(
+        async () => {
+          const row = await gw.db.verification.findUnique({ where: { id: created.body.id } });
+          return row?.status === "completed" ? row : null;
+        },
+        20_000,
+        "completed",
+      );
       return v.vendorAccountId;
     };
     expect(await routedTo()).toBe(a.id);
@@ -151,10 +170,22 @@ describe("PATCH /admin/vendor-accounts/:id", () => {
       const deliveryId = `rot-${acct.id}-${n++}`;
       const body = JSON.stringify({ event: "test", deliveryId, timestamp: new Date().toISOString() });
       const url = acct.webhookUrl.replace(gw.url, base);
-      const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-hillogy-delivery-id": deliveryId, "x-hillogy-timestamp": String(ts), "x-hillogy-signature": `t=${ts},v1=${signHillogy(secret, ts, body)}` }, body });
+      const r = await fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-hillogy-delivery-id": deliveryId,
+          "x-hillogy-timestamp": String(ts),
+          "x-hillogy-signature": `t=${ts},v1=${signHillogy(secret, ts, body)}`,
+        },
+        body,
+      });
       return r.status;
     };
-    const phase = async () => ({ old: [await send(gw.url, "old-secret"), await send(other.url, "old-secret")], next: [await send(gw.url, "new-secret"), await send(other.url, "new-secret")] });
+    const phase = async () => ({
+      old: [await send(gw.url, "old-secret"), await send(other.url, "old-secret")],
+      next: [await send(gw.url, "new-secret"), await send(other.url, "new-secret")],
+    });
 
     expect(await phase()).toEqual({ old: [200, 200], next: [401, 401] });
 
@@ -169,9 +200,15 @@ describe("PATCH /admin/vendor-accounts/:id", () => {
     expect(await phase()).toEqual({ old: [401, 401], next: [200, 200] });
 
     const row = await gw.db.vendorAccount.findUniqueOrThrow({ where: { id: acct.id } });
-    expect(decryptJson(gw.env.masterKey, row.credentialsEnc, `vendor-account:${acct.id}`)).toEqual({ apiKey: "sandbox-dms-key", webhookSecrets: ["new-secret"] });
+    expect(decryptJson(gw.env.masterKey, row.credentialsEnc, `vendor-account:${acct.id}`)).toEqual({
+      apiKey: "sandbox-dms-key",
+      webhookSecrets: ["new-secret"],
+    });
     const audit = await gw.db.auditLog.findMany({ where: { action: "vendor_account.updated", entityId: acct.id }, orderBy: { id: "asc" } });
-    expect(audit.map((a) => (a.after as { credentialsChanged: string[] }).credentialsChanged)).toEqual([["webhookSecretNext"], ["webhookSecrets", "webhookSecretNext"]]);
+    expect(audit.map((a) => (a.after as { credentialsChanged: string[] }).credentialsChanged)).toEqual([
+      ["webhookSecretNext"],
+      ["webhookSecrets", "webhookSecretNext"],
+    ]);
     expect(auditText(audit)).not.toContain("new-secret");
   });
 });
@@ -180,7 +217,10 @@ describe("PATCH /v1/webhook-endpoints/:id", () => {
   it("edits url and events, disables, and re-enables an endpoint the gateway disabled (disabledAt and the failing clock cleared)", async () => {
     const t = await createTenantWithAccounts(gw, []);
     const ep = await gw.tenant(t.apiKey, "POST", "/v1/webhook-endpoints", { url: "http://127.0.0.1:9/hook" });
-    const edited = await gw.tenant(t.apiKey, "PATCH", `/v1/webhook-endpoints/${ep.body.id}`, { url: "http://127.0.0.1:9/other", events: ["verification.completed"] });
+    const edited = await gw.tenant(t.apiKey, "PATCH", `/v1/webhook-endpoints/${ep.body.id}`, {
+      url: "http://127.0.0.1:9/other",
+      events: ["verification.completed"],
+    });
     expect(edited.status).toBe(200);
     expect(edited.body).toMatchObject({ id: ep.body.id, url: "http://127.0.0.1:9/other", events: ["verification.completed"], disabled: false });
     expect(edited.body.secret).toBeUndefined();
@@ -188,7 +228,10 @@ describe("PATCH /v1/webhook-endpoints/:id", () => {
     const off = await gw.tenant(t.apiKey, "PATCH", `/v1/webhook-endpoints/${ep.body.id}`, { enabled: false });
     expect(off.body.disabled).toBe(true);
     // as the delivery worker leaves an endpoint that failed for too long
-    await gw.db.webhookEndpoint.update({ where: { id: ep.body.id }, data: { disabledAt: new Date(Date.now() - 3600_000), failingSince: new Date(Date.now() - 6 * 86_400_000) } });
+    await gw.db.webhookEndpoint.update({
+      where: { id: ep.body.id },
+      data: { disabledAt: new Date(Date.now() - 3600_000), failingSince: new Date(Date.now() - 6 * 86_400_000) },
+    });
     const on = await gw.tenant(t.apiKey, "PATCH", `/v1/webhook-endpoints/${ep.body.id}`, { enabled: true });
     expect(on.status).toBe(200);
     expect(on.body.disabled).toBe(false);
@@ -208,7 +251,9 @@ describe("PATCH /v1/webhook-endpoints/:id", () => {
     expect(paths(creds.body)).toEqual(["$.url"]);
     const ftp = await gw.tenant(t.apiKey, "PATCH", `/v1/webhook-endpoints/${ep.body.id}`, { url: "ftp://127.0.0.1/hook" });
     expect(ftp.status).toBe(422);
-    expect(paths((await gw.tenant(t.apiKey, "PATCH", `/v1/webhook-endpoints/${ep.body.id}`, { events: ["verification.exploded"] })).body)).toEqual(["$.events[0]"]);
+    expect(paths((await gw.tenant(t.apiKey, "PATCH", `/v1/webhook-endpoints/${ep.body.id}`, { events: ["verification.exploded"] })).body)).toEqual([
+      "$.events[0]",
+    ]);
     expect(paths((await gw.tenant(t.apiKey, "PATCH", `/v1/webhook-endpoints/${ep.body.id}`, { enabled: "true" })).body)).toEqual(["$.enabled"]);
     expect((await gw.tenant(t.apiKey, "PATCH", `/v1/webhook-endpoints/${ep.body.id}`, { secret: "mine" })).status).toBe(400);
     expect((await gw.tenant(u.apiKey, "PATCH", `/v1/webhook-endpoints/${ep.body.id}`, { enabled: true })).status).toBe(404);
@@ -220,7 +265,9 @@ describe("PATCH /v1/webhook-endpoints/:id", () => {
 
 describe("/openapi.json", () => {
   it("documents every lifecycle route with its request and answer schemas", async () => {
-    const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, unknown> }>> };
+    const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, unknown> }>>;
+    };
     const methods = (p: string) => Object.keys(doc.paths[p] ?? {}).sort();
     expect(methods("/admin/tenants/{id}/api-keys")).toEqual(["get", "post"]);
     expect(methods("/admin/tenants/{id}/api-keys/{keyId}")).toEqual(["delete"]);

@@ -39,8 +39,16 @@ afterAll(async () => {
   await gw?.close();
 });
 
-const body = () => ({ checks: ["document"], document: { type: "id_card", country: "ES", images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] } });
-const post = (apiKey: string) => fetch(`${api.url}/v1/verifications`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: JSON.stringify(body()) });
+const body = () => ({
+  checks: ["document"],
+  document: { type: "id_card", country: "ES", images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] },
+});
+const post = (apiKey: string) =>
+  fetch(`${api.url}/v1/verifications`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body()),
+  });
 
 describe("the database stopped or partitioned under the API", () => {
   it("answers 503 with Retry-After and writes nothing while Postgres is stopped; works again when it is back", async () => {

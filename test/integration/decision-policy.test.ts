@@ -5,7 +5,15 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeJpeg } from "../support/adapter-harness.js";
 import { png } from "../unit/adapters/shareid/images.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
+import {
+  createTenantWithAccounts,
+  DMS_SANDBOX_DOCUMENT,
+  DMS_SANDBOX_SUBJECT,
+  startTestGateway,
+  startWebhookReceiver,
+  waitUntil,
+  type TestGateway,
+} from "../support/gateway.js";
 
 let gw: TestGateway;
 const DMS = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["dms-secret-one"] } };
@@ -18,10 +26,14 @@ const dmsRequest = (over: { subject?: Record<string, unknown>; document?: Record
   selfie: jpeg(over.selfieTag ?? "selfie"),
 });
 const settled = (apiKey: string, id: string, statuses = ["completed", "failed", "expired", "cancelled"]) =>
-  waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return statuses.includes(r.body.status) ? r.body : null;
-  }, 20_000, `verification ${id} in ${statuses.join("|")}`);
+  waitUntil(
+    async () => {
+      const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return statuses.includes(r.body.status) ? r.body : null;
+    },
+    20_000,
+    `verification ${id} in ${statuses.join("|")}`,
+  );
 const codes = (v: { reasons: { code: string }[] }) => v.reasons.map((r) => r.code).sort();
 
 beforeAll(async () => {
@@ -58,9 +70,18 @@ describe("the claimed identity against the document", () => {
     expect(put.status).toBe(200);
     const number = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ subject: { ...DMS_SANDBOX_SUBJECT, documentNumber: "B12345679" } }));
     const close = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ subject: { ...DMS_SANDBOX_SUBJECT, lastName: "Garcia Lopes" } }));
-    const partial = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ subject: { lastName: "GARCÍA-LÓPEZ" }, document: { type: undefined, country: undefined } }));
+    const partial = await gw.tenant(
+      t.apiKey,
+      "POST",
+      "/v1/verifications",
+      dmsRequest({ subject: { lastName: "GARCÍA-LÓPEZ" }, document: { type: undefined, country: undefined } }),
+    );
     const inverted = await gw.tenant(t.apiKey, "POST", "/v1/verifications", dmsRequest({ subject: { firstName: "García López", lastName: "Carlos" } }));
-    expect(await settled(t.apiKey, number.body.id)).toMatchObject({ decision: "review", decidedBy: { policy: 2 }, reasons: [{ code: "document_number_mismatch", vendor: null }] });
+    expect(await settled(t.apiKey, number.body.id)).toMatchObject({
+      decision: "review",
+      decidedBy: { policy: 2 },
+      reasons: [{ code: "document_number_mismatch", vendor: null }],
+    });
     expect(await settled(t.apiKey, close.body.id)).toMatchObject({ decision: "review", reasons: [{ code: "last_name_mismatch", vendor: null }] });
     expect(await settled(t.apiKey, partial.body.id)).toMatchObject({ decision: "approved", reasons: [] });
     expect(await settled(t.apiKey, inverted.body.id)).toMatchObject({ decision: "review", reasons: [{ code: "names_inverted" }] });
@@ -97,9 +118,23 @@ describe("the policy as data", () => {
     const t = await createTenantWithAccounts(gw, []);
     const first = await gw.admin("GET", `/admin/tenants/${t.tenantId}/policy`);
     expect(first.body).toEqual({
-      minimumAge: 18, acceptedDocumentTypes: null, acceptedCountries: null, requiredLivenessLevel: null, minimumFaceSimilarity: null, maxRetakes: 2,
-      onMismatch: { first_name_mismatch: "review", last_name_mismatch: "review", names_inverted: "review", date_of_birth_mismatch: "decline", document_number_mismatch: "decline", document_type_mismatch: "review", document_country_mismatch: "decline" },
-      version: 1, updatedAt: null,
+      minimumAge: 18,
+      acceptedDocumentTypes: null,
+      acceptedCountries: null,
+      requiredLivenessLevel: null,
+      minimumFaceSimilarity: null,
+      maxRetakes: 2,
+      onMismatch: {
+        first_name_mismatch: "review",
+        last_name_mismatch: "review",
+        names_inverted: "review",
+        date_of_birth_mismatch: "decline",
+        document_number_mismatch: "decline",
+        document_type_mismatch: "review",
+        document_country_mismatch: "decline",
+      },
+      version: 1,
+      updatedAt: null,
     });
     const put = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/policy`, { acceptedCountries: ["es"], minimumFaceSimilarity: 0.85 });
     expect(put.body).toMatchObject({ version: 2, acceptedCountries: ["ES"], minimumFaceSimilarity: 0.85, minimumAge: 18 });
@@ -107,7 +142,10 @@ describe("the policy as data", () => {
     expect(again.body).toMatchObject({ version: 3, acceptedCountries: ["ES"], minimumAge: 21 });
     expect((await gw.admin("GET", `/admin/tenants/${t.tenantId}/policy`)).body).toMatchObject({ version: 3, minimumAge: 21 });
     const history = await gw.db.tenantPolicy.findMany({ where: { tenantId: t.tenantId }, orderBy: { version: "asc" } });
-    expect(history.map((h) => [h.version, (h.policy as { minimumAge: number }).minimumAge, h.actor])).toEqual([[2, 18, "admin"], [3, 21, "admin"]]);
+    expect(history.map((h) => [h.version, (h.policy as { minimumAge: number }).minimumAge, h.actor])).toEqual([
+      [2, 18, "admin"],
+      [3, 21, "admin"],
+    ]);
     const audits = await gw.db.auditLog.findMany({ where: { entityId: t.tenantId, action: "policy.updated" }, orderBy: { id: "asc" } });
     expect(audits.map((a) => (a.after as { version: number }).version)).toEqual([2, 3]);
   });
@@ -126,7 +164,10 @@ describe("the policy as data", () => {
       const r = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/policy`, body);
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.headers.get("content-type")).toMatch(/application\/problem\+json/);
-      expect(r.body.errors.map((e: { path: string }) => e.path), JSON.stringify(body)).toContain(path);
+      expect(
+        r.body.errors.map((e: { path: string }) => e.path),
+        JSON.stringify(body),
+      ).toContain(path);
     }
     expect((await gw.admin("GET", `/admin/tenants/${t.tenantId}/policy`)).body.version).toBe(1);
     expect((await gw.admin("GET", "/admin/tenants/ten_nope/policy")).status).toBe(404);
@@ -149,7 +190,12 @@ describe("retakes of user-fixable captures", () => {
     const v = await settled(t.apiKey, created.body.id);
     expect(v).toMatchObject({ status: "completed", decision: "approved", reasons: [] });
     const events = await gw.db.verificationEvent.findMany({ where: { verificationId: v.id }, orderBy: { id: "asc" } });
-    expect(events.map((e) => [e.type, e.toStatus])).toEqual([["created", "pending"], ["vendor_result", "awaiting_user"], ["retake_received", "processing"], ["retake_result", "completed"]]);
+    expect(events.map((e) => [e.type, e.toStatus])).toEqual([
+      ["created", "pending"],
+      ["vendor_result", "awaiting_user"],
+      ["retake_received", "processing"],
+      ["retake_result", "completed"],
+    ]);
     expect(events[2]!.detail).toEqual({ inputs: ["selfie"], attempt: 1 });
     // a second retake is not expected any more
     const late = await gw.tenant(t.apiKey, "POST", `/v1/verifications/${created.body.id}/retake`, { selfie: jpeg("again") });
@@ -167,7 +213,11 @@ describe("retakes of user-fixable captures", () => {
     const form = new FormData();
     form.append("request", JSON.stringify({}));
     form.append("selfie", new Blob([new Uint8Array(fakeJpeg("MAGIC:lowquality still"))], { type: "image/jpeg" }), "selfie.jpg");
-    const res = await fetch(`${gw.url}/v1/verifications/${created.body.id}/retake`, { method: "POST", headers: { authorization: `Bearer ${t.apiKey}` }, body: form });
+    const res = await fetch(`${gw.url}/v1/verifications/${created.body.id}/retake`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.apiKey}` },
+      body: form,
+    });
     expect(res.status).toBe(202);
     const v = await settled(t.apiKey, created.body.id);
     expect(v).toMatchObject({ status: "completed", decision: "declined", reasons: [{ code: "image_low_quality", vendor: "dms" }] });
@@ -181,7 +231,11 @@ describe("retakes of user-fixable captures", () => {
       document: { type: "id_card", country: "FR", images: [{ side: "front", contentType: "image/png", data: png(400, 260, 0x80).toString("base64") }] },
     });
     const v = await settled(t.apiKey, created.body.id, ["awaiting_user", "completed", "failed"]);
-    expect(v).toMatchObject({ status: "awaiting_user", nextAction: { type: "retake", reasons: ["image_blurry"], attemptsLeft: 2 }, reasons: [{ code: "image_blurry", vendor: "shareid", vendorCode: "blur_img" }] });
+    expect(v).toMatchObject({
+      status: "awaiting_user",
+      nextAction: { type: "retake", reasons: ["image_blurry"], attemptsLeft: 2 },
+      reasons: [{ code: "image_blurry", vendor: "shareid", vendorCode: "blur_img" }],
+    });
   });
 });
 
@@ -214,13 +268,24 @@ describe("re-decision from stored vendor payloads", () => {
     expect(applied.body).toMatchObject({ compared: 3, applied: true, byChange: { "approved→declined": 2 } });
     for (const id of approved) {
       const v = (await gw.tenant(t.apiKey, "GET", `/v1/verifications/${id}`)).body;
-      expect(v).toMatchObject({ status: "completed", decision: "declined", decidedBy: { policy: 2 }, reasons: [{ code: "document_not_supported", vendor: null }] });
+      expect(v).toMatchObject({
+        status: "completed",
+        decision: "declined",
+        decidedBy: { policy: 2 },
+        reasons: [{ code: "document_not_supported", vendor: null }],
+      });
     }
     await waitUntil(async () => rx.received.filter((r) => r.json.type === "verification.updated").length === 2 || null, 10_000, "two updated webhooks");
-    const updated = rx.received.filter((r) => r.json.type === "verification.updated").map((r) => r.json.data.id).sort();
+    const updated = rx.received
+      .filter((r) => r.json.type === "verification.updated")
+      .map((r) => r.json.data.id)
+      .sort();
     expect(updated).toEqual([...approved].sort());
     expect(await gw.db.vendorCall.count()).toBe(callsBefore);
-    const audit = await gw.db.auditLog.findMany({ where: { entityId: t.tenantId, action: { in: ["verifications.re_decided", "verifications.re_decide_dry_run"] } }, orderBy: { id: "asc" } });
+    const audit = await gw.db.auditLog.findMany({
+      where: { entityId: t.tenantId, action: { in: ["verifications.re_decided", "verifications.re_decide_dry_run"] } },
+      orderBy: { id: "asc" },
+    });
     expect(audit.map((a) => a.action)).toEqual(["verifications.re_decide_dry_run", "verifications.re_decided"]);
     // a second run finds nothing left to change
     expect((await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: t.tenantId, from, to, apply: true })).body.changed).toEqual([]);
@@ -230,7 +295,9 @@ describe("re-decision from stored vendor payloads", () => {
   });
 
   it("refuses a bad request with field paths", async () => {
-    expect((await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: "x", from: "yesterday", to: new Date().toISOString() })).body.errors[0].path).toBe("$.from");
+    expect(
+      (await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: "x", from: "yesterday", to: new Date().toISOString() })).body.errors[0].path,
+    ).toBe("$.from");
     const now = new Date().toISOString();
     expect((await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: "x", from: now, to: now })).status).toBe(400);
     expect((await gw.admin("POST", "/admin/verifications/re-decide", { tenantId: "ten_nope", from: "2026-01-01T00:00:00Z", to: now })).status).toBe(404);
@@ -245,9 +312,25 @@ describe("VerificarIdentidad: the operator's decision, and stored data kept", ()
   async function viVerification(phone: string) {
     const t = await createTenantWithAccounts(gw, [VI]);
     // steps far enough apart that the ingest worker sees them in order
-    const r = await fetch(`${gw.sandboxUrl}/verificaridentidad/_control/webhook-config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiUser: "sandbox", url: t.accounts[0].webhookUrl, user: WEBHOOK.webhookUser, password: WEBHOOK.webhookPassword, format: "json", stepDelayMs: 250 }) });
+    const r = await fetch(`${gw.sandboxUrl}/verificaridentidad/_control/webhook-config`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        apiUser: "sandbox",
+        url: t.accounts[0].webhookUrl,
+        user: WEBHOOK.webhookUser,
+        password: WEBHOOK.webhookPassword,
+        format: "json",
+        stepDelayMs: 250,
+      }),
+    });
     expect(r.status).toBeLessThan(300);
-    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["document", "liveness", "face_match"], subject: { ...JUAN, phone }, document: { type: "id_card", country: "ES" }, hosted: { smsMessage: "Verifique: [LINK]", smsSender: "MiEmpresa" } });
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", {
+      checks: ["document", "liveness", "face_match"],
+      subject: { ...JUAN, phone },
+      document: { type: "id_card", country: "ES" },
+      hosted: { smsMessage: "Verifique: [LINK]", smsSender: "MiEmpresa" },
+    });
     expect(created.status).toBe(202);
     return { t, id: created.body.id as string };
   }
@@ -255,7 +338,11 @@ describe("VerificarIdentidad: the operator's decision, and stored data kept", ()
   it("a 5100 without Result keeps the checks stored at 5001 and is approved", async () => {
     const { t, id } = await viVerification("+34600000015");
     const v = await settled(t.apiKey, id);
-    expect(v).toMatchObject({ status: "completed", decision: "approved", checks: { document: { fields: { firstName: expect.any(String), expiryDate: expect.any(String) } }, faceMatch: { similarity: expect.any(Number) } } });
+    expect(v).toMatchObject({
+      status: "completed",
+      decision: "approved",
+      checks: { document: { fields: { firstName: expect.any(String), expiryDate: expect.any(String) } }, faceMatch: { similarity: expect.any(Number) } },
+    });
     expect(await gw.db.verification.findUniqueOrThrow({ where: { id } })).toMatchObject({ humanDecision: true, vendorDecision: "approved" });
   });
 
@@ -279,7 +366,12 @@ describe("VerificarIdentidad: the operator's decision, and stored data kept", ()
     const { t, id } = await viVerification("+34600000019");
     const v = await settled(t.apiKey, id);
     expect(v.decision).toBe("declined");
-    expect(v.reasons.filter((r: { vendor: unknown }) => r.vendor === null).map((r: { code: string }) => r.code).sort()).toEqual(["date_of_birth_mismatch", "first_name_mismatch", "last_name_mismatch"]);
+    expect(
+      v.reasons
+        .filter((r: { vendor: unknown }) => r.vendor === null)
+        .map((r: { code: string }) => r.code)
+        .sort(),
+    ).toEqual(["date_of_birth_mismatch", "first_name_mismatch", "last_name_mismatch"]);
     // the event that completed it (not a later one on the completed verification, such as certificate_stored)
     const event = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: id, toStatus: "completed", fromStatus: { not: "completed" } } });
     expect(event.detail).toMatchObject({ policy: { vendorDecision: "approved" } });
@@ -289,9 +381,26 @@ describe("VerificarIdentidad: the operator's decision, and stored data kept", ()
 describe("erasure is final", () => {
   it("webhooks after an erase change status and decision only: no document field, payload or certificate is written back; raw bodies are not kept", async () => {
     const WEBHOOK = { webhookUser: "vi-hook", webhookPassword: "vi-hook-password-1" };
-    const t = await createTenantWithAccounts(gw, [{ vendor: "verificaridentidad", credentials: { apiUser: "sandbox", apiToken: "sandbox-token", ...WEBHOOK } }]);
-    await fetch(`${gw.sandboxUrl}/verificaridentidad/_control/webhook-config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiUser: "sandbox", url: t.accounts[0].webhookUrl, user: WEBHOOK.webhookUser, password: WEBHOOK.webhookPassword, format: "json", stepDelayMs: 200 }) });
-    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["document", "liveness", "face_match"], subject: { phone: "+34600000001" }, hosted: { smsMessage: "Verifique: [LINK]", smsSender: "MiEmpresa" } });
+    const t = await createTenantWithAccounts(gw, [
+      { vendor: "verificaridentidad", credentials: { apiUser: "sandbox", apiToken: "sandbox-token", ...WEBHOOK } },
+    ]);
+    await fetch(`${gw.sandboxUrl}/verificaridentidad/_control/webhook-config`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        apiUser: "sandbox",
+        url: t.accounts[0].webhookUrl,
+        user: WEBHOOK.webhookUser,
+        password: WEBHOOK.webhookPassword,
+        format: "json",
+        stepDelayMs: 200,
+      }),
+    });
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", {
+      checks: ["document", "liveness", "face_match"],
+      subject: { phone: "+34600000001" },
+      hosted: { smsMessage: "Verifique: [LINK]", smsSender: "MiEmpresa" },
+    });
     await settled(t.apiKey, created.body.id, ["awaiting_user", "processing"]);
     const erased = await gw.tenant(t.apiKey, "DELETE", `/v1/verifications/${created.body.id}/personal-data`);
     expect(erased.status).toBe(200);
@@ -310,19 +419,32 @@ describe("erasure is final", () => {
 });
 
 describe("Identomat: the vendor's human decision wins", () => {
-  const IDM = (settings: Record<string, unknown> = {}) => ({ vendor: "identomat", credentials: { companyKey: "sandbox-identomat-key" }, settings: { pollScheduleSeconds: [0.2], maxPollsPerMinute: 600, ...settings } });
+  const IDM = (settings: Record<string, unknown> = {}) => ({
+    vendor: "identomat",
+    credentials: { companyKey: "sandbox-identomat-key" },
+    settings: { pollScheduleSeconds: [0.2], maxPollsPerMinute: 600, ...settings },
+  });
   // the Identomat sandbox's document (see src/sandbox/identomat/simulator.ts)
   const SPECIMEN = { firstName: "Sandbox", lastName: "Specimen", dateOfBirth: "1979-11-25", documentNumber: "SBX000001" };
   const start = (t: { apiKey: string }, query: string, subject: Record<string, string> = SPECIMEN) =>
-    gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["document", "liveness", "face_match"], subject, document: { country: "GE" }, hosted: { returnUrl: `https://tenant.example/done?${query}` } });
+    gw.tenant(t.apiKey, "POST", "/v1/verifications", {
+      checks: ["document", "liveness", "face_match"],
+      subject,
+      document: { country: "GE" },
+      hosted: { returnUrl: `https://tenant.example/done?${query}` },
+    });
 
   it("the operator's APPROVED after a MANUAL_CHECK at similarity 0.62 is approved, not declined by a gateway threshold", async () => {
     const t = await createTenantWithAccounts(gw, [IDM({ manualCheckPollSeconds: 0.3 })]);
     const created = await start(t, "magic=MANUAL_CHECK_THEN_APPROVED_LOW&settle=1&polls=0");
-    const v = await waitUntil(async () => {
-      const r = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}`);
-      return r.body.decision === "approved" || r.body.decision === "declined" ? r.body : null;
-    }, 20_000, "the operator's decision");
+    const v = await waitUntil(
+      async () => {
+        const r = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}`);
+        return r.body.decision === "approved" || r.body.decision === "declined" ? r.body : null;
+      },
+      20_000,
+      "the operator's decision",
+    );
     expect(v).toMatchObject({ status: "completed", decision: "approved", checks: { faceMatch: { similarity: 0.62 } } });
     expect(await gw.db.verification.findUniqueOrThrow({ where: { id: v.id } })).toMatchObject({ humanDecision: true });
   });
@@ -344,7 +466,9 @@ describe("Identomat: the vendor's human decision wins", () => {
     const other = await start(t, "doc=MISMATCH&polls=0");
     const v = await settled(t.apiKey, other.body.id);
     expect(v.decision).toBe("declined");
-    expect(v.reasons.map((r: { code: string }) => r.code)).toEqual(expect.arrayContaining(["first_name_mismatch", "last_name_mismatch", "date_of_birth_mismatch", "document_number_mismatch"]));
+    expect(v.reasons.map((r: { code: string }) => r.code)).toEqual(
+      expect.arrayContaining(["first_name_mismatch", "last_name_mismatch", "date_of_birth_mismatch", "document_number_mismatch"]),
+    );
   });
 });
 
@@ -356,7 +480,11 @@ describe("IDENTY: technical is never a decision", () => {
     const t = await createTenantWithAccounts(gw, [IWS, IWS]);
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob(`MAGIC:code=${code}`) } });
     const v = await settled(t.apiKey, created.body.id);
-    expect(v).toMatchObject({ status: "failed", decision: null, reasons: [{ code: "vendor_rejected_request", category: "technical", vendor: "identy", vendorCode: String(code) }] });
+    expect(v).toMatchObject({
+      status: "failed",
+      decision: null,
+      reasons: [{ code: "vendor_rejected_request", category: "technical", vendor: "identy", vendorCode: String(code) }],
+    });
     const calls = await gw.db.vendorCall.findMany({ where: { verificationId: v.id } });
     expect(new Set(calls.map((c) => c.vendorAccountId))).toEqual(new Set([t.accounts[0].id]));
   });

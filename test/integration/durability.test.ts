@@ -4,13 +4,25 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenantWithAccounts, startTestGateway, waitUntil, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;
-const IDM = (settings: Record<string, unknown> = {}) => ({ vendor: "identomat", credentials: { companyKey: "sandbox-identomat-key" }, settings: { pollScheduleSeconds: [0.2], maxPollsPerMinute: 600, maxRetries: 0, pollBackoffMaxSeconds: 0.2, ...settings } });
-const request = (query: string) => ({ checks: ["document", "liveness", "face_match"], document: { country: "GE" }, hosted: { returnUrl: `https://tenant.example/done?${query}` } });
+const IDM = (settings: Record<string, unknown> = {}) => ({
+  vendor: "identomat",
+  credentials: { companyKey: "sandbox-identomat-key" },
+  settings: { pollScheduleSeconds: [0.2], maxPollsPerMinute: 600, maxRetries: 0, pollBackoffMaxSeconds: 0.2, ...settings },
+});
+const request = (query: string) => ({
+  checks: ["document", "liveness", "face_match"],
+  document: { country: "GE" },
+  hosted: { returnUrl: `https://tenant.example/done?${query}` },
+});
 const until = (apiKey: string, id: string, wanted: (v: any) => boolean, ms = 20_000) =>
-  waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return wanted(r.body) ? r.body : null;
-  }, ms, `verification ${id}`);
+  waitUntil(
+    async () => {
+      const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return wanted(r.body) ? r.body : null;
+    },
+    ms,
+    `verification ${id}`,
+  );
 
 beforeAll(async () => {
   gw = await startTestGateway();
@@ -84,7 +96,11 @@ describe("one vendor start per verification", () => {
     const quiet = await startTestGateway({ workers: false });
     try {
       const t = await createTenantWithAccounts(quiet, [{ vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } }]);
-      const created = await quiet.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["document"], subject: DMS_SANDBOX_SUBJECT, document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] } });
+      const created = await quiet.tenant(t.apiKey, "POST", "/v1/verifications", {
+        checks: ["document"],
+        subject: DMS_SANDBOX_SUBJECT,
+        document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] },
+      });
       expect(created.status).toBe(202);
       // a slow vendor: both jobs are inside the start at once
       quiet.faults.add({ vendor: "dms", fault: "latency", latencyMs: 400, times: 2 });
@@ -110,7 +126,10 @@ describe("one vendor start per verification", () => {
     const quiet = await startTestGateway({ workers: false });
     try {
       const t = await createTenantWithAccounts(quiet, [{ vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } }]);
-      const created = await quiet.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["document"], document: { images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] } });
+      const created = await quiet.tenant(t.apiKey, "POST", "/v1/verifications", {
+        checks: ["document"],
+        document: { images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] },
+      });
       // a worker took the claim and died: its lease has already lapsed
       await quiet.db.verification.update({ where: { id: created.body.id }, data: { startClaims: 1, startClaimedUntil: new Date(Date.now() - 1000) } });
       await processSubmit({ db: quiet.db, env: quiet.env, log: pino({ level: "silent" }) }, { verificationId: created.body.id });

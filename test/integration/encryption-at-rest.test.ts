@@ -11,7 +11,15 @@ import { decryptJson, masterKeyId, sealedKeyId } from "../../src/domain/crypto.j
 import { rekey, REKEYED_TABLES } from "../../src/core/rekey.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
 import { signHillogy } from "../../src/adapters/dms/webhooks.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
+import {
+  createTenantWithAccounts,
+  DMS_SANDBOX_DOCUMENT,
+  DMS_SANDBOX_SUBJECT,
+  startTestGateway,
+  startWebhookReceiver,
+  waitUntil,
+  type TestGateway,
+} from "../support/gateway.js";
 
 let gw: TestGateway;
 const DMS = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["dms-secret-one"] } };
@@ -23,19 +31,31 @@ const request = () => ({
   selfie: { contentType: "image/jpeg", data: img("selfie") },
 });
 // what the DMS sandbox's document says (names, number, date of birth), in the forms a column could hold it
-const PERSONAL = [DMS_SANDBOX_SUBJECT.firstName, "García", "garc\\u00eda", DMS_SANDBOX_SUBJECT.documentNumber, DMS_SANDBOX_SUBJECT.dateOfBirth].map((p) => p.toLowerCase());
+const PERSONAL = [DMS_SANDBOX_SUBJECT.firstName, "García", "garc\\u00eda", DMS_SANDBOX_SUBJECT.documentNumber, DMS_SANDBOX_SUBJECT.dateOfBirth].map((p) =>
+  p.toLowerCase(),
+);
 const PDF = Buffer.from(`%PDF-1.4 certificate of ${DMS_SANDBOX_SUBJECT.firstName} ${DMS_SANDBOX_SUBJECT.documentNumber}`);
 
 async function waitFinal(apiKey: string, id: string) {
-  return waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return ["completed", "failed", "expired", "cancelled"].includes(r.body.status) ? r.body : null;
-  }, 20_000, `verification ${id} to finish`);
+  return waitUntil(
+    async () => {
+      const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return ["completed", "failed", "expired", "cancelled"].includes(r.body.status) ? r.body : null;
+    },
+    20_000,
+    `verification ${id} to finish`,
+  );
 }
 
 /** Every raw column that can hold personal data or a secret, as Postgres returns it, as text. */
 async function rawColumns(): Promise<Record<string, string>> {
-  const q = (sql: string) => gw.db.$queryRawUnsafe<{ t: string | null }[]>(sql).then((rows) => rows.map((r) => r.t ?? "").join("\n").toLowerCase());
+  const q = (sql: string) =>
+    gw.db.$queryRawUnsafe<{ t: string | null }[]>(sql).then((rows) =>
+      rows
+        .map((r) => r.t ?? "")
+        .join("\n")
+        .toLowerCase(),
+    );
   return {
     "verifications.checks": await q(`SELECT checks::text || coalesce(checks_enc, '') AS t FROM verifications`),
     "webhook_events.payload": await q(`SELECT payload::text || coalesce(payload_enc, '') AS t FROM webhook_events`),
@@ -133,22 +153,43 @@ describe("vendor webhooks' raw bodies", () => {
     await gw.stopWorkers();
     try {
       const send = async (deliveryId: string) => {
-        const body = JSON.stringify({ event: "test", deliveryId, timestamp: new Date().toISOString(), data: { name: DMS_SANDBOX_SUBJECT.firstName, documentNumber: DMS_SANDBOX_SUBJECT.documentNumber } });
+        const body = JSON.stringify({
+          event: "test",
+          deliveryId,
+          timestamp: new Date().toISOString(),
+          data: { name: DMS_SANDBOX_SUBJECT.firstName, documentNumber: DMS_SANDBOX_SUBJECT.documentNumber },
+        });
         const ts = Math.floor(Date.now() / 1000);
-        const res = await fetch(tenant.accounts[0].webhookUrl, { method: "POST", headers: { "content-type": "application/json", "x-hillogy-delivery-id": deliveryId, "x-hillogy-timestamp": String(ts), "x-hillogy-signature": `t=${ts},v1=${signHillogy("dms-secret-one", ts, body)}` }, body });
+        const res = await fetch(tenant.accounts[0].webhookUrl, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-hillogy-delivery-id": deliveryId,
+            "x-hillogy-timestamp": String(ts),
+            "x-hillogy-signature": `t=${ts},v1=${signHillogy("dms-secret-one", ts, body)}`,
+          },
+          body,
+        });
         expect(res.status).toBe(200);
         return { id: ((await res.json()) as { id: string }).id, body };
       };
       const sealed = await send(`sealed-${Date.now()}`);
       const legacy = await send(`legacy-${Date.now()}`);
       await gw.db.$executeRawUnsafe(`UPDATE inbound_webhooks SET raw_body = $1 WHERE id = $2`, Buffer.from(legacy.body), legacy.id);
-      const [row] = await gw.db.$queryRawUnsafe<{ t: string; raw_body: Uint8Array }[]>(`SELECT lower(encode(raw_body, 'escape')) AS t, raw_body FROM inbound_webhooks WHERE id = $1`, sealed.id);
+      const [row] = await gw.db.$queryRawUnsafe<{ t: string; raw_body: Uint8Array }[]>(
+        `SELECT lower(encode(raw_body, 'escape')) AS t, raw_body FROM inbound_webhooks WHERE id = $1`,
+        sealed.id,
+      );
       for (const p of PERSONAL) expect(row!.t).not.toContain(p);
       expect(sealedKeyId(row!.raw_body)).toBe(masterKeyId(gw.env.keys.current));
     } finally {
       gw.startWorkers();
     }
-    await waitUntil(async () => (await gw.db.inboundWebhook.count({ where: { vendorAccountId: tenant.accounts[0].id, status: { not: "processed" } } })) === 0, 15_000, "ingested");
+    await waitUntil(
+      async () => (await gw.db.inboundWebhook.count({ where: { vendorAccountId: tenant.accounts[0].id, status: { not: "processed" } } })) === 0,
+      15_000,
+      "ingested",
+    );
     const hooks = await gw.db.inboundWebhook.findMany({ where: { vendorAccountId: tenant.accounts[0].id } });
     expect(hooks.length).toBe(2);
     expect(hooks.every((h) => h.rawBody.length === 0 && h.error === null)).toBe(true);
@@ -162,7 +203,15 @@ describe("rekey", () => {
     gw.env.keys = { current: KEY_B, previous: [KEY_A] };
     const first = await rekey({ db: gw.db, keys: gw.env.keys });
     expect(Object.keys(first)).toEqual(REKEYED_TABLES);
-    for (const table of ["vendor_accounts", "webhook_endpoints", "verification_inputs", "verifications", "webhook_events", "vendor_payloads", "verification_artifacts"]) {
+    for (const table of [
+      "vendor_accounts",
+      "webhook_endpoints",
+      "verification_inputs",
+      "verifications",
+      "webhook_events",
+      "vendor_payloads",
+      "verification_artifacts",
+    ]) {
       expect(first[table]!.rekeyed, table).toBeGreaterThan(0);
       expect(first[table]!.unreadable, table).toBe(0);
     }
@@ -213,15 +262,24 @@ describe("rekey", () => {
     const creds = decryptJson(keys, account.credentialsEnc, `vendor-account:${account.id}`);
     // as the previous release wrote them
     await gw.db.$executeRawUnsafe(`UPDATE verifications SET checks = $1::jsonb, checks_enc = NULL WHERE id = $2`, JSON.stringify(fullChecks), done.id);
-    for (const e of events) await gw.db.$executeRawUnsafe(`UPDATE webhook_events SET payload = $1::jsonb, payload_enc = NULL WHERE id = $2`, JSON.stringify(eventPayloadOf(keys, e)), e.id);
+    for (const e of events)
+      await gw.db.$executeRawUnsafe(
+        `UPDATE webhook_events SET payload = $1::jsonb, payload_enc = NULL WHERE id = $2`,
+        JSON.stringify(eventPayloadOf(keys, e)),
+        e.id,
+      );
     const { vendorPayloadOf } = await import("../../src/core/at-rest.js");
-    for (const p of payloads) await gw.db.$executeRawUnsafe(`UPDATE vendor_payloads SET body = $1 WHERE id = $2`, JSON.stringify(vendorPayloadOf(keys, p)), p.id);
+    for (const p of payloads)
+      await gw.db.$executeRawUnsafe(`UPDATE vendor_payloads SET body = $1 WHERE id = $2`, JSON.stringify(vendorPayloadOf(keys, p)), p.id);
     await gw.db.$executeRawUnsafe(`UPDATE verification_artifacts SET data = $1 WHERE verification_id = $2`, PDF, done.id);
     const iv = randomBytes(12);
     const c = createCipheriv("aes-256-gcm", keys.current, iv);
     c.setAAD(Buffer.from(`vendor-account:${account.id}`));
     const ct = Buffer.concat([c.update(JSON.stringify(creds)), c.final()]);
-    await gw.db.vendorAccount.update({ where: { id: account.id }, data: { credentialsEnc: `v1.${Buffer.concat([Buffer.from([1]), iv, c.getAuthTag(), ct]).toString("base64url")}` } });
+    await gw.db.vendorAccount.update({
+      where: { id: account.id },
+      data: { credentialsEnc: `v1.${Buffer.concat([Buffer.from([1]), iv, c.getAuthTag(), ct]).toString("base64url")}` },
+    });
     expect(Object.values(await rawColumns()).join("\n")).toContain(DMS_SANDBOX_SUBJECT.documentNumber.toLowerCase());
 
     const legacy = await gw.tenant(tenant.apiKey, "GET", `/v1/verifications/${done.id}`);
@@ -249,7 +307,10 @@ describe("rekey", () => {
     expect(erased.body.checks.document).toMatchObject({ outcome: "pass", fields: {} });
     const [row] = await gw.db.$queryRawUnsafe<{ checks_enc: string | null }[]>(`SELECT checks_enc FROM verifications WHERE id = $1`, done.id);
     expect(row!.checks_enc).toBeNull();
-    const sealedEvents = await gw.db.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM webhook_events WHERE verification_id = $1 AND payload_enc IS NOT NULL`, done.id);
+    const sealedEvents = await gw.db.$queryRawUnsafe<{ n: bigint }[]>(
+      `SELECT count(*) AS n FROM webhook_events WHERE verification_id = $1 AND payload_enc IS NOT NULL`,
+      done.id,
+    );
     expect(Number(sealedEvents[0]!.n)).toBe(0);
     expect(await gw.db.verificationArtifact.count({ where: { verificationId: done.id } })).toBe(0);
   });

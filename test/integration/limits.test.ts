@@ -14,14 +14,20 @@ describe("limits", () => {
   it("a request without a valid key is refused before its body is read: malformed JSON without a key is a 401, not a 400", async () => {
     const noKey = await fetch(`${gw.url}/v1/verifications`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
     expect(noKey.status).toBe(401);
-    const badAdmin = await fetch(`${gw.url}/admin/tenants`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer wrong" }, body: "{not json" });
+    const badAdmin = await fetch(`${gw.url}/admin/tenants`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer wrong" },
+      body: "{not json",
+    });
     expect(badAdmin.status).toBe(401);
   });
 
   it("a burst over the key's rate is answered 429 problem+json with Retry-After; another tenant's key is not affected", async () => {
     const a = await createTenantWithAccounts(gw, []);
     const b = await createTenantWithAccounts(gw, []);
-    const burst = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gw.url}/v1/verifications`, { headers: { authorization: `Bearer ${a.apiKey}` } })));
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, () => fetch(`${gw.url}/v1/verifications`, { headers: { authorization: `Bearer ${a.apiKey}` } })),
+    );
     const statuses = burst.map((r) => r.status);
     expect(statuses.filter((s) => s === 200).length).toBe(5);
     expect(statuses.filter((s) => s === 429).length).toBe(15);

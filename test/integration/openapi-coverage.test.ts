@@ -24,7 +24,8 @@ export function routesOf(stack: Layer[], prefix = ""): string[] {
   for (const layer of stack) {
     if (layer.route) {
       for (const p of paths(layer.route.path))
-        for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== "_all") out.push(`${method.toUpperCase()} ${toOpenApiPath(prefix + p)}`);
+        for (const [method, on] of Object.entries(layer.route.methods))
+          if (on && method !== "_all") out.push(`${method.toUpperCase()} ${toOpenApiPath(prefix + p)}`);
     } else if (layer.handle.stack) {
       // a mounted router ("/" mounts add nothing)
       for (const p of paths(layer.rawPath)) out.push(...routesOf(layer.handle.stack, prefix + (p === "/" ? "" : p)));
@@ -81,7 +82,9 @@ describe("the OpenAPI document covers the app", () => {
   });
 
   it("gives every operation a unique id, a summary and a security requirement", () => {
-    const doc = buildOpenApi("http://127.0.0.1:0") as unknown as { paths: Record<string, Record<string, { operationId?: string; summary?: string; security?: unknown[]; responses: Record<string, unknown> }>> };
+    const doc = buildOpenApi("http://127.0.0.1:0") as unknown as {
+      paths: Record<string, Record<string, { operationId?: string; summary?: string; security?: unknown[]; responses: Record<string, unknown> }>>;
+    };
     const ops = Object.values(doc.paths).flatMap((item) => Object.values(item));
     expect(ops.filter((o) => !o.operationId || !o.summary || !Array.isArray(o.security))).toEqual([]);
     expect(new Set(ops.map((o) => o.operationId)).size).toBe(ops.length);

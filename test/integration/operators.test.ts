@@ -14,7 +14,11 @@ beforeAll(async () => {
 afterAll(async () => close?.());
 
 const as = async (base: string, token: string, method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, type: res.headers.get("content-type") ?? "", body: text ? JSON.parse(text) : null };
 };
@@ -28,7 +32,12 @@ async function operator(role: "viewer" | "admin", name = `${role}-${Math.random(
 describe("operators", () => {
   it("are created by the bootstrap token: the token is shown once and stored as its sha256 only; the list never shows it", async () => {
     const op = await operator("admin", "alice");
-    expect(op).toMatchObject({ id: expect.stringMatching(/^op_[0-9a-f]{16}$/), name: "alice", role: "admin", token: expect.stringMatching(/^kop_[0-9a-f]{16}_/) });
+    expect(op).toMatchObject({
+      id: expect.stringMatching(/^op_[0-9a-f]{16}$/),
+      name: "alice",
+      role: "admin",
+      token: expect.stringMatching(/^kop_[0-9a-f]{16}_/),
+    });
     const row = await gw.db.operator.findUniqueOrThrow({ where: { id: op.id } });
     expect(row.tokenHash).toBe(sha256Hex(op.token));
     expect(JSON.stringify(row)).not.toContain(op.token);
@@ -58,7 +67,8 @@ describe("operators", () => {
 
   it("an operator token works wherever ADMIN_TOKEN does, within its role: viewer reads, every write is 403 problem+json", async () => {
     const viewer = await operator("viewer");
-    for (const path of ["/admin/tenants", "/admin/audit-log", "/admin/vendor-accounts", "/admin/queues", "/admin/operators"]) expect((await as(gw.url, viewer.token, "GET", path)).status, path).toBe(200);
+    for (const path of ["/admin/tenants", "/admin/audit-log", "/admin/vendor-accounts", "/admin/queues", "/admin/operators"])
+      expect((await as(gw.url, viewer.token, "GET", path)).status, path).toBe(200);
     const writes = [
       ["POST", "/admin/tenants", { name: "x" }],
       ["PUT", "/admin/tenants/ten_x/routing", { default: [] }],
@@ -84,11 +94,21 @@ describe("operators", () => {
     expect(rows.find((r) => r.entityId === byBootstrap.body.id)).toMatchObject({ actor: "admin", operatorId: "bootstrap" });
     // the policy history and the re-decision audit too
     await as(gw.url, op.token, "PUT", `/admin/tenants/${byOp.body.id}/policy`, { minimumAge: 21 });
-    expect(await gw.db.auditLog.findFirst({ where: { action: "policy.updated", entityId: byOp.body.id } })).toMatchObject({ actor: "carol", operatorId: op.id });
+    expect(await gw.db.auditLog.findFirst({ where: { action: "policy.updated", entityId: byOp.body.id } })).toMatchObject({
+      actor: "carol",
+      operatorId: op.id,
+    });
     expect((await gw.db.tenantPolicy.findFirstOrThrow({ where: { tenantId: byOp.body.id } })).actor).toBe("carol");
-    const redecided = await as(gw.url, op.token, "POST", "/admin/verifications/re-decide", { tenantId: byOp.body.id, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z" });
+    const redecided = await as(gw.url, op.token, "POST", "/admin/verifications/re-decide", {
+      tenantId: byOp.body.id,
+      from: "2026-01-01T00:00:00Z",
+      to: "2027-01-01T00:00:00Z",
+    });
     expect(redecided.status).toBe(200);
-    expect(await gw.db.auditLog.findFirst({ where: { action: "verifications.re_decide_dry_run", entityId: byOp.body.id } })).toMatchObject({ actor: "carol", operatorId: op.id });
+    expect(await gw.db.auditLog.findFirst({ where: { action: "verifications.re_decide_dry_run", entityId: byOp.body.id } })).toMatchObject({
+      actor: "carol",
+      operatorId: op.id,
+    });
   });
 
   it("only the bootstrap token manages operators: an admin operator cannot mint or revoke tokens", async () => {

@@ -20,7 +20,11 @@ describe("the outbox relay", () => {
     // another process: its own connection pool, no relay, no nudge
     const other = createDb(gw.env.DATABASE_URL);
     try {
-      await waitUntil(async () => (await gw.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'LISTEN kyc_outbox'`)[0]!.n > 0, 5_000, "the relay listening");
+      await waitUntil(
+        async () => (await gw.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'LISTEN kyc_outbox'`)[0]!.n > 0,
+        5_000,
+        "the relay listening",
+      );
       await other.$transaction((tx) => enqueue(tx, "deliver", "deliver-wakeup-test", { deliveryId: "whd_wakeup" }));
       // within 5 s, where the poll is 60 s away: only the notification can have published it
       const job = await waitUntil(() => gw.queues.byName.deliver.getJob("deliver-wakeup-test"), 5_000, "the job in Redis");

@@ -9,7 +9,15 @@ import { createQueues } from "../../src/core/queues.js";
 import { startWorkers } from "../../src/workers/runner.js";
 import { createOutboxRelay } from "../../src/workers/outbox.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
+import {
+  createTenantWithAccounts,
+  DMS_SANDBOX_DOCUMENT,
+  DMS_SANDBOX_SUBJECT,
+  startTestGateway,
+  startWebhookReceiver,
+  waitUntil,
+  type TestGateway,
+} from "../support/gateway.js";
 import pino from "pino";
 
 let gw: TestGateway;
@@ -26,10 +34,14 @@ const fullRequest = (docTag = "doc", selfieTag = "selfie") => ({
 });
 
 async function waitFinal(apiKey: string, id: string) {
-  return waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return ["completed", "failed", "expired", "cancelled"].includes(r.body.status) ? r.body : null;
-  }, 20_000, `verification ${id} to finish`);
+  return waitUntil(
+    async () => {
+      const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return ["completed", "failed", "expired", "cancelled"].includes(r.body.status) ? r.body : null;
+    },
+    20_000,
+    `verification ${id} to finish`,
+  );
 }
 
 beforeAll(async () => {
@@ -78,12 +90,19 @@ describe("DMS end to end through the pipeline", () => {
 
   it("retries a sandbox 500 and completes; both attempts are recorded", async () => {
     const t = await createTenantWithAccounts(gw, [GOOD]);
-    await fetch(`${gw.sandboxUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor: "dms", endpoint: "idcard_recognition_base64", fault: "http_500", times: 1 }) });
+    await fetch(`${gw.sandboxUrl}/_control/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ vendor: "dms", endpoint: "idcard_recognition_base64", fault: "http_500", times: 1 }),
+    });
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { ...fullRequest(), checks: ["document"] });
     const v = await waitFinal(t.apiKey, created.body.id);
     expect(v).toMatchObject({ status: "completed", decision: "approved" });
     const calls = await gw.db.vendorCall.findMany({ where: { verificationId: created.body.id, endpoint: { contains: "idcard" } }, orderBy: { id: "asc" } });
-    expect(calls.map((c) => [c.attempt, c.httpStatus])).toEqual([[1, 500], [2, 200]]);
+    expect(calls.map((c) => [c.attempt, c.httpStatus])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
   });
 
   it("a vendor auth failure ends failed with vendor_auth_failed and a verification.failed webhook", async () => {
@@ -216,7 +235,11 @@ describe("outbound webhooks", () => {
 
 describe("DMS account webhooks", () => {
   const sendSigned = (url: string, secret: string, event: string, deliveryId: string) =>
-    fetch(`${gw.sandboxUrl}/dms/_control/send-webhook`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url, secret, event, deliveryId }) }).then((r) => r.json() as Promise<{ status: number }>);
+    fetch(`${gw.sandboxUrl}/dms/_control/send-webhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url, secret, event, deliveryId }),
+    }).then((r) => r.json() as Promise<{ status: number }>);
 
   it("verifies the signature against either secret, dedupes by delivery id and lists the events", async () => {
     const t = await createTenantWithAccounts(gw, [GOOD]);
@@ -240,10 +263,28 @@ describe("DMS account webhooks", () => {
     expect((await sendSigned(acct.webhookUrl, "not-the-secret", "test", `bad-${Date.now()}`)).status).toBe(401);
     const body = JSON.stringify({ event: "test", deliveryId: "stale-1", timestamp: new Date().toISOString() });
     const old = Math.floor(Date.now() / 1000) - 600;
-    const stale = await fetch(acct.webhookUrl, { method: "POST", headers: { "content-type": "application/json", "x-hillogy-delivery-id": "stale-1", "x-hillogy-timestamp": String(old), "x-hillogy-signature": `t=${old},v1=${signHillogy("dms-secret-one", old, body)}` }, body });
+    const stale = await fetch(acct.webhookUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-hillogy-delivery-id": "stale-1",
+        "x-hillogy-timestamp": String(old),
+        "x-hillogy-signature": `t=${old},v1=${signHillogy("dms-secret-one", old, body)}`,
+      },
+      body,
+    });
     expect(stale.status).toBe(401);
     const now = Math.floor(Date.now() / 1000);
-    const tampered = await fetch(acct.webhookUrl, { method: "POST", headers: { "content-type": "application/json", "x-hillogy-delivery-id": "t-1", "x-hillogy-timestamp": String(now), "x-hillogy-signature": `t=${now},v1=${signHillogy("dms-secret-one", now, body)}` }, body: body.replace("test", "retry") });
+    const tampered = await fetch(acct.webhookUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-hillogy-delivery-id": "t-1",
+        "x-hillogy-timestamp": String(now),
+        "x-hillogy-signature": `t=${now},v1=${signHillogy("dms-secret-one", now, body)}`,
+      },
+      body: body.replace("test", "retry"),
+    });
     expect(tampered.status).toBe(401);
     expect(await gw.db.inboundWebhook.count({ where: { vendorAccountId: acct.id } })).toBe(0);
     expect(await gw.db.vendorEvent.count({ where: { vendorAccountId: acct.id } })).toBe(0);
@@ -263,7 +304,13 @@ describe("DMS account without webhook secrets", () => {
     const sent = await fetch(`${gw.sandboxUrl}/dms/_control/send-webhook`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ url: acct.webhookUrl, secret: "any-secret-at-all", event: "test", deliveryId: `nosecret-${Date.now()}`, retry: { maxAttempts: 1 } }),
+      body: JSON.stringify({
+        url: acct.webhookUrl,
+        secret: "any-secret-at-all",
+        event: "test",
+        deliveryId: `nosecret-${Date.now()}`,
+        retry: { maxAttempts: 1 },
+      }),
     }).then((r) => r.json() as Promise<{ status: number }>);
     expect(sent.status).toBe(401);
     expect(await gw.db.vendorEvent.count({ where: { vendorAccountId: acct.id } })).toBe(0);
@@ -310,9 +357,19 @@ describe("durability and the state machine", () => {
     const t = await createTenantWithAccounts(gw, [GOOD]);
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { ...fullRequest(), checks: ["document"] });
     const done = await waitFinal(t.apiKey, created.body.id);
-    const late = await applyOutcome({ db: gw.db, log: pino({ level: "silent" }), env: gw.env }, created.body.id, { status: "processing" }, { source: "webhook", eventType: "vendor_webhook", detail: { vendorStatus: "3001" } });
+    const late = await applyOutcome(
+      { db: gw.db, log: pino({ level: "silent" }), env: gw.env },
+      created.body.id,
+      { status: "processing" },
+      { source: "webhook", eventType: "vendor_webhook", detail: { vendorStatus: "3001" } },
+    );
     expect(late.applied).toBe(false);
-    const again = await applyOutcome({ db: gw.db, log: pino({ level: "silent" }), env: gw.env }, created.body.id, { status: "failed", reasons: [reason("vendor_error", "dms")] }, { source: "worker", eventType: "vendor_result" });
+    const again = await applyOutcome(
+      { db: gw.db, log: pino({ level: "silent" }), env: gw.env },
+      created.body.id,
+      { status: "failed", reasons: [reason("vendor_error", "dms")] },
+      { source: "worker", eventType: "vendor_result" },
+    );
     expect(again.applied).toBe(false);
     const after = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}`);
     expect(after.body).toMatchObject({ status: "completed", decision: done.decision, updatedAt: done.updatedAt });

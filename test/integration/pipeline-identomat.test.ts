@@ -8,14 +8,27 @@ import { createTenantWithAccounts, startTestGateway, startWebhookReceiver, waitU
 
 let gw: TestGateway;
 const FAST = { pollScheduleSeconds: [0.2], maxPollsPerMinute: 600 };
-const account = (settings: Record<string, unknown> = {}) => ({ vendor: "identomat", credentials: { companyKey: "sandbox-identomat-key" }, settings: { ...FAST, ...settings } });
-const request = (returnUrl: string) => ({ reference: "idm", checks: ["document", "liveness", "face_match"], document: { type: "passport", country: "ES" }, hosted: { returnUrl, language: "es" } });
+const account = (settings: Record<string, unknown> = {}) => ({
+  vendor: "identomat",
+  credentials: { companyKey: "sandbox-identomat-key" },
+  settings: { ...FAST, ...settings },
+});
+const request = (returnUrl: string) => ({
+  reference: "idm",
+  checks: ["document", "liveness", "face_match"],
+  document: { type: "passport", country: "ES" },
+  hosted: { returnUrl, language: "es" },
+});
 
 async function statusOf(apiKey: string, id: string, wanted: (v: any) => boolean, timeoutMs = 15_000) {
-  return waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return wanted(r.body) ? r.body : null;
-  }, timeoutMs, `verification ${id}`);
+  return waitUntil(
+    async () => {
+      const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return wanted(r.body) ? r.body : null;
+    },
+    timeoutMs,
+    `verification ${id}`,
+  );
 }
 
 beforeAll(async () => {
@@ -36,7 +49,12 @@ describe("Identomat end to end", () => {
     expect(awaiting.nextAction.url).toContain(awaiting.vendorReference);
     const hook = await rx.waitFor((r) => r.json.type === "verification.completed" && r.json.data.id === created.body.id);
     expect(new Webhook(ep.body.secret).verify(hook.body, hook.headers)).toBeTruthy();
-    expect(hook.json.data).toMatchObject({ status: "completed", decision: "approved", vendor: "identomat", checks: { liveness: { outcome: "pass" }, faceMatch: { outcome: "pass" } } });
+    expect(hook.json.data).toMatchObject({
+      status: "completed",
+      decision: "approved",
+      vendor: "identomat",
+      checks: { liveness: { outcome: "pass" }, faceMatch: { outcome: "pass" } },
+    });
     const polls = await gw.db.verificationEvent.count({ where: { verificationId: created.body.id, source: "poll" } });
     expect(polls).toBeGreaterThanOrEqual(1);
     const session = (await (await fetch(`${gw.sandboxUrl}/identomat/_control/sessions/${awaiting.vendorReference}`)).json()) as { resultCalls: number };
@@ -49,7 +67,12 @@ describe("Identomat end to end", () => {
     const rx = await startWebhookReceiver();
     const ep = await gw.tenant(t.apiKey, "POST", "/v1/webhook-endpoints", { url: rx.url, events: ["verification.completed"] });
     rx.setSecrets([ep.body.secret]);
-    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("https://tenant.example/done?magic=MANUAL_CHECK_THEN_APPROVED&settle=2&polls=0"));
+    const created = await gw.tenant(
+      t.apiKey,
+      "POST",
+      "/v1/verifications",
+      request("https://tenant.example/done?magic=MANUAL_CHECK_THEN_APPROVED&settle=2&polls=0"),
+    );
     const review = await rx.waitFor((r) => r.json.data.id === created.body.id && r.json.data.decision === "review");
     expect(review.json.data.reasons.map((r: { code: string }) => r.code)).toContain("manual_review_required");
     const settled = await rx.waitFor((r) => r.json.data.id === created.body.id && r.json.data.decision === "approved");
@@ -67,7 +90,12 @@ describe("Identomat end to end", () => {
 
   it("an unknown face reject_reason fails the face check, not the document; the operator's comment reaches the resource and is erased with the personal data (issue 10)", async () => {
     const t = await createTenantWithAccounts(gw, [account()]);
-    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("https://tenant.example/done?magic=REJECTED:FACE_TOO_SMALL&polls=0&comment=Selfie%20too%20far%20from%20the%20camera"));
+    const created = await gw.tenant(
+      t.apiKey,
+      "POST",
+      "/v1/verifications",
+      request("https://tenant.example/done?magic=REJECTED:FACE_TOO_SMALL&polls=0&comment=Selfie%20too%20far%20from%20the%20camera"),
+    );
     const v = await statusOf(t.apiKey, created.body.id, (x) => x.status === "completed");
     expect(v.decision).toBe("declined");
     expect(v.reasons).toContainEqual(expect.objectContaining({ code: "capture_invalid", category: "face", vendor: "identomat", vendorCode: "FACE_TOO_SMALL" }));

@@ -10,10 +10,14 @@ const blob = (marker = "") => Buffer.from(`IDENTY-SDK-BLOB v6 ${marker} ${Math.r
 const account = (settings: Record<string, unknown> = {}) => ({ vendor: "identy", credentials: {}, settings: { livenessLevel: "HIGH", ...settings } });
 
 async function until(apiKey: string, id: string, wanted: (v: any) => boolean, timeoutMs = 20_000) {
-  return waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return wanted(r.body) ? r.body : null;
-  }, timeoutMs, `verification ${id}`);
+  return waitUntil(
+    async () => {
+      const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return wanted(r.body) ? r.body : null;
+    },
+    timeoutMs,
+    `verification ${id}`,
+  );
 }
 
 beforeAll(async () => {
@@ -31,14 +35,22 @@ describe("IDENTY end to end", () => {
     expect(created.status).toBe(202);
     const hook = await rx.waitFor((r) => r.json.type === "verification.completed" && r.json.data.id === created.body.id);
     expect(new Webhook(ep.body.secret).verify(hook.body, hook.headers)).toBeTruthy();
-    expect(hook.json.data).toMatchObject({ status: "completed", decision: "approved", vendor: "identy", checks: { liveness: { outcome: "pass", level: "HIGHEST" } } });
+    expect(hook.json.data).toMatchObject({
+      status: "completed",
+      decision: "approved",
+      vendor: "identy",
+      checks: { liveness: { outcome: "pass", level: "HIGHEST" } },
+    });
     await rx.close();
   });
 
   it("declines a spoof, and a capture below the account's required level", async () => {
     const t = await createTenantWithAccounts(gw, [account({ livenessLevel: "VERY_HIGH" })]);
     const spoof = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob("MAGIC:spoof_lowquality") } });
-    const low = await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob("MAGIC:level=BALANCED_HIGH") } });
+    const low = await gw.tenant(t.apiKey, "POST", "/v1/verifications", {
+      checks: ["liveness"],
+      faceCapture: { identyBlob: blob("MAGIC:level=BALANCED_HIGH") },
+    });
     // a spoof verdict on a poor-quality capture is a retake ("poor-quality images may cause the capture to be flagged as a spoof")
     const s = await until(t.apiKey, spoof.body.id, (v) => v.status !== "pending" && v.status !== "processing");
     expect(s).toMatchObject({ status: "awaiting_user", nextAction: { type: "retake", reasons: ["image_low_quality"] } });
@@ -143,9 +155,18 @@ describe("IDENTY end to end", () => {
     // a measured deployment far faster than the tables: only the in-flight limit holds the burst back
     const t = await createTenantWithAccounts(gw, [account({ throughput: { process: 1000 } })]);
     await fetch(`${gw.sandboxUrl}/_control/load`, { method: "DELETE" });
-    await fetch(`${gw.sandboxUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor: "identy", endpoint: "/api/v1/process", fault: "latency", latencyMs: 60, times: 0 }) });
+    await fetch(`${gw.sandboxUrl}/_control/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ vendor: "identy", endpoint: "/api/v1/process", fault: "latency", latencyMs: 60, times: 0 }),
+    });
     try {
-      const ids = await Promise.all(Array.from({ length: 50 }, async () => (await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob() } })).body.id as string));
+      const ids = await Promise.all(
+        Array.from(
+          { length: 50 },
+          async () => (await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob() } })).body.id as string,
+        ),
+      );
       for (const id of ids) await until(t.apiKey, id, (v) => v.status === "completed", 60_000);
       const calls = await gw.db.vendorCall.findMany({ where: { vendorAccountId: t.accounts[0].id, endpoint: { contains: "process" } } });
       expect(calls).toHaveLength(50);
@@ -165,15 +186,28 @@ describe("IDENTY end to end", () => {
     // the simulator models the file's benchmark for that server; the account declares the same hardware
     const capacity = { hardware: "cpu-32", device: "desktop", level: "HIGH" };
     const sim = (method: string, body?: unknown) =>
-      fetch(`${gw.sandboxUrl}/identy/_sim/capacity`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, any>>);
+      fetch(`${gw.sandboxUrl}/identy/_sim/capacity`, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }).then((r) => r.json() as Promise<Record<string, any>>);
     await sim("PUT", capacity);
     await fetch(`${gw.sandboxUrl}/_control/load`, { method: "DELETE" });
     // each /process takes 300 ms to answer (a server busy on its cores), so the in-flight limit is exercised too
-    await fetch(`${gw.sandboxUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor: "identy", endpoint: "/api/v1/process", fault: "latency", latencyMs: 300, times: 0 }) });
+    await fetch(`${gw.sandboxUrl}/_control/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ vendor: "identy", endpoint: "/api/v1/process", fault: "latency", latencyMs: 300, times: 0 }),
+    });
     try {
       const t = await createTenantWithAccounts(gw, [account({ hardware: "cpu-32", captureDevice: "desktop", livenessLevel: "HIGH" })]);
       const started = Date.now();
-      const ids = await Promise.all(Array.from({ length: 200 }, async () => (await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob() } })).body.id as string));
+      const ids = await Promise.all(
+        Array.from(
+          { length: 200 },
+          async () => (await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob() } })).body.id as string,
+        ),
+      );
       for (const id of ids) await until(t.apiKey, id, (v) => v.status === "completed", 120_000);
       const seconds = (Date.now() - started) / 1000;
       const stats = await sim("GET");
@@ -199,10 +233,19 @@ describe("IDENTY end to end", () => {
   }, 180_000);
 
   it("control: the same simulator is pushed past its capacity by an account that declares a faster server", async () => {
-    await fetch(`${gw.sandboxUrl}/identy/_sim/capacity`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ hardware: "cpu-4", device: "desktop", level: "HIGH" }) });
+    await fetch(`${gw.sandboxUrl}/identy/_sim/capacity`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ hardware: "cpu-4", device: "desktop", level: "HIGH" }),
+    });
     try {
       const t = await createTenantWithAccounts(gw, [account({ throughput: { process: 1000 } })]);
-      const ids = await Promise.all(Array.from({ length: 30 }, async () => (await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob() } })).body.id as string));
+      const ids = await Promise.all(
+        Array.from(
+          { length: 30 },
+          async () => (await gw.tenant(t.apiKey, "POST", "/v1/verifications", { checks: ["liveness"], faceCapture: { identyBlob: blob() } })).body.id as string,
+        ),
+      );
       const final = await Promise.all(ids.map((id) => until(t.apiKey, id, (v) => v.status === "completed" || v.status === "failed", 60_000)));
       const stats = (await (await fetch(`${gw.sandboxUrl}/identy/_sim/capacity`)).json()) as { rejected: number };
       expect(stats.rejected).toBeGreaterThan(0);

@@ -17,10 +17,14 @@ const request = (lastName: string, images = [image()], over: Record<string, unkn
   ...over,
 });
 async function final(apiKey: string, id: string) {
-  return waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return ["completed", "failed"].includes(r.body.status) ? r.body : null;
-  }, 15_000, `verification ${id}`);
+  return waitUntil(
+    async () => {
+      const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return ["completed", "failed"].includes(r.body.status) ? r.body : null;
+    },
+    15_000,
+    `verification ${id}`,
+  );
 }
 
 beforeAll(async () => {
@@ -38,7 +42,12 @@ describe("ShareID end to end", () => {
     expect(created.status).toBe(202);
     const hook = await rx.waitFor((r) => r.json.type === "verification.completed" && r.json.data.id === created.body.id);
     expect(new Webhook(ep.body.secret).verify(hook.body, hook.headers)).toBeTruthy();
-    expect(hook.json.data).toMatchObject({ status: "completed", decision: "approved", vendor: "shareid", checks: { document: { outcome: "pass", country: "FR", type: "id_card" } } });
+    expect(hook.json.data).toMatchObject({
+      status: "completed",
+      decision: "approved",
+      vendor: "shareid",
+      checks: { document: { outcome: "pass", country: "FR", type: "id_card" } },
+    });
     expect(hook.json.data.vendorReference).toBeTruthy();
     await rx.close();
   });

@@ -7,7 +7,11 @@ import { createTenantWithAccounts, startTestGateway, startWebhookReceiver, waitU
 
 let gw: TestGateway;
 const WEBHOOK = { webhookUser: "vi-hook", webhookPassword: "vi-hook-password-1" };
-const account = (apiUser = "sandbox", settings: Record<string, unknown> = {}) => ({ vendor: "verificaridentidad", credentials: { apiUser, apiToken: apiUser === "sandbox" ? "sandbox-token" : `${apiUser}-token`, ...WEBHOOK }, settings });
+const account = (apiUser = "sandbox", settings: Record<string, unknown> = {}) => ({
+  vendor: "verificaridentidad",
+  credentials: { apiUser, apiToken: apiUser === "sandbox" ? "sandbox-token" : `${apiUser}-token`, ...WEBHOOK },
+  settings,
+});
 const request = (phone: string, over: Record<string, unknown> = {}) => ({
   reference: "vi",
   checks: ["document", "liveness", "face_match"],
@@ -15,16 +19,25 @@ const request = (phone: string, over: Record<string, unknown> = {}) => ({
   hosted: { smsMessage: "Verifique su identidad: [LINK]", smsSender: "MiEmpresa" },
   ...over,
 });
-const control = (path: string, body: unknown) => fetch(`${gw.sandboxUrl}/verificaridentidad/_control/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const control = (path: string, body: unknown) =>
+  fetch(`${gw.sandboxUrl}/verificaridentidad/_control/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 async function configure(apiUser: string, webhookUrl: string, format: "json" | "form" | "multipart" = "json", password = WEBHOOK.webhookPassword) {
   const r = await control("webhook-config", { apiUser, url: webhookUrl, user: WEBHOOK.webhookUser, password, format, stepDelayMs: 30 });
   expect(r.status).toBeLessThan(300);
 }
 async function until(apiKey: string, id: string, wanted: (v: any) => boolean) {
-  return waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return wanted(r.body) ? r.body : null;
-  }, 15_000, `verification ${id}`);
+  return waitUntil(
+    async () => {
+      const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return wanted(r.body) ? r.body : null;
+    },
+    15_000,
+    `verification ${id}`,
+  );
 }
 
 beforeAll(async () => {
@@ -55,19 +68,31 @@ describe("VerificarIdentidad end to end", () => {
     });
     expect(hook.json.data.checks.document.model).toBe("ID-1");
     // every Estado the user went through is in the event log (webhooks are ingested in parallel: any order)
-    const events = await waitUntil(async () => {
-      const e = await gw.db.verificationEvent.findMany({ where: { verificationId: created.body.id, source: "webhook" } });
-      return e.length === 7 ? e : null;
-    }, 15_000, "7 webhook events");
+    const events = await waitUntil(
+      async () => {
+        const e = await gw.db.verificationEvent.findMany({ where: { verificationId: created.body.id, source: "webhook" } });
+        return e.length === 7 ? e : null;
+      },
+      15_000,
+      "7 webhook events",
+    );
     expect(events.map((e) => (e.detail as { vendorStatus?: string }).vendorStatus).sort()).toEqual(["3000", "3001", "3002", "3003", "5000", "5001", "5100"]);
     expect(events.find((e) => (e.detail as { vendorStatus?: string }).vendorStatus === "3001")?.detail).toMatchObject({ step: expect.any(String) });
     // the certificate is fetched after 5100 and served as a PDF
-    const pdf = await waitUntil(async () => {
-      const res = await fetch(`${gw.url}/v1/verifications/${created.body.id}/certificate`, { headers: { authorization: `Bearer ${t.apiKey}` } });
-      return res.status === 200 ? res : null;
-    }, 15_000, "the certificate");
+    const pdf = await waitUntil(
+      async () => {
+        const res = await fetch(`${gw.url}/v1/verifications/${created.body.id}/certificate`, { headers: { authorization: `Bearer ${t.apiKey}` } });
+        return res.status === 200 ? res : null;
+      },
+      15_000,
+      "the certificate",
+    );
     expect(pdf.headers.get("content-type")).toBe("application/pdf");
-    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe("%PDF-");
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe("%PDF-");
     const acct = await gw.db.vendorAccount.findUniqueOrThrow({ where: { id: t.accounts[0].id } });
     expect(acct.credits).toBeGreaterThan(0);
     await rx.close();
@@ -76,11 +101,19 @@ describe("VerificarIdentidad end to end", () => {
   it("retries a failed certificate download without holding back the decision", async () => {
     const t = await createTenantWithAccounts(gw, [account("sandboxcert")]);
     await configure("sandboxcert", t.accounts[0].webhookUrl);
-    await fetch(`${gw.sandboxUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor: "verificaridentidad", endpoint: "GetCertificadoIdentidad", fault: "http_500", times: 3 }) });
+    await fetch(`${gw.sandboxUrl}/_control/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ vendor: "verificaridentidad", endpoint: "GetCertificadoIdentidad", fault: "http_500", times: 3 }),
+    });
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000001"));
     const done = await until(t.apiKey, created.body.id, (v) => v.status === "completed");
     expect(done.decision).toBe("approved");
-    const stored = await waitUntil(async () => gw.db.verificationEvent.findFirst({ where: { verificationId: created.body.id, type: "certificate_stored" } }), 20_000, "the certificate after a retry");
+    const stored = await waitUntil(
+      async () => gw.db.verificationEvent.findFirst({ where: { verificationId: created.body.id, type: "certificate_stored" } }),
+      20_000,
+      "the certificate after a retry",
+    );
     const failed = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: created.body.id, type: "certificate_failed" } });
     expect(failed.id < stored.id).toBe(true);
     const completedAt = new Date(done.completedAt).getTime();
@@ -110,7 +143,11 @@ describe("VerificarIdentidad end to end", () => {
     const done = await until(t.apiKey, created.body.id, (x) => x.status === "completed");
     expect((await control("replay", { id: done.vendorReference, estado: 5100 })).status).toBeLessThan(300);
     expect((await control("replay", { id: done.vendorReference, estado: 3001 })).status).toBeLessThan(300);
-    await waitUntil(async () => (await gw.db.inboundWebhook.count({ where: { vendorAccountId: t.accounts[0].id, status: "processed" } })) === 9, 10_000, "both replays processed");
+    await waitUntil(
+      async () => (await gw.db.inboundWebhook.count({ where: { vendorAccountId: t.accounts[0].id, status: "processed" } })) === 9,
+      10_000,
+      "both replays processed",
+    );
     const after = await gw.tenant(t.apiKey, "GET", `/v1/verifications/${created.body.id}`);
     expect(after.body).toMatchObject({ status: "completed", decision: "approved", updatedAt: done.updatedAt });
     const dup = await gw.db.verificationEvent.findMany({ where: { verificationId: created.body.id, type: "vendor_webhook_duplicate" } });
@@ -134,7 +171,16 @@ describe("VerificarIdentidad end to end", () => {
     try {
       const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000001"));
       // what a worker killed right after the vendor call leaves behind
-      await gw.db.verificationEvent.create({ data: { verificationId: created.body.id, source: "worker", type: "vendor_start_attempted", fromStatus: "pending", toStatus: "pending", detail: { vendor: "verificaridentidad", vendorAccountId: t.accounts[0].id } } });
+      await gw.db.verificationEvent.create({
+        data: {
+          verificationId: created.body.id,
+          source: "worker",
+          type: "vendor_start_attempted",
+          fromStatus: "pending",
+          toStatus: "pending",
+          detail: { vendor: "verificaridentidad", vendorAccountId: t.accounts[0].id },
+        },
+      });
       gw.startWorkers();
       // the user may already have the link: the verification waits for its webhooks until the link's life ends
       const v = await until(t.apiKey, created.body.id, (x) => x.status !== "pending");
@@ -173,9 +219,17 @@ describe("VerificarIdentidad end to end", () => {
 
   it("refuses a webhook with the wrong Basic credentials (401) and stores nothing", async () => {
     const t = await createTenantWithAccounts(gw, [account("sandboxbad")]);
-    const res = await fetch(t.accounts[0].webhookUrl, { method: "POST", headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from("vi-hook:wrong").toString("base64")}` }, body: JSON.stringify({ ID: "1", Estado: "5100" }) });
+    const res = await fetch(t.accounts[0].webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from("vi-hook:wrong").toString("base64")}` },
+      body: JSON.stringify({ ID: "1", Estado: "5100" }),
+    });
     expect(res.status).toBe(401);
-    const none = await fetch(t.accounts[0].webhookUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ID: "1", Estado: "5100" }) });
+    const none = await fetch(t.accounts[0].webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ID: "1", Estado: "5100" }),
+    });
     expect(none.status).toBe(401);
     expect(await gw.db.inboundWebhook.count({ where: { vendorAccountId: t.accounts[0].id } })).toBe(0);
   });
@@ -183,7 +237,11 @@ describe("VerificarIdentidad end to end", () => {
   it("stores a webhook for an unknown ID and reports it to operations, without a 500", async () => {
     const t = await createTenantWithAccounts(gw, [account("sandboxunk")]);
     const auth = `Basic ${Buffer.from(`${WEBHOOK.webhookUser}:${WEBHOOK.webhookPassword}`).toString("base64")}`;
-    const res = await fetch(t.accounts[0].webhookUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: auth }, body: "id=777000111&estado=5100" });
+    const res = await fetch(t.accounts[0].webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: auth },
+      body: "id=777000111&estado=5100",
+    });
     expect(res.status).toBe(200);
     const events = await waitUntil(async () => {
       const r = await gw.admin("GET", `/admin/vendor-events?accountId=${t.accounts[0].id}&type=unknown_reference`);
@@ -211,10 +269,20 @@ describe("VerificarIdentidad end to end", () => {
 
   it("refuses, before any vendor call, an SMS text without [LINK] or a sender over 11 characters", async () => {
     const t = await createTenantWithAccounts(gw, [account("sandboxval")]);
-    const noLink = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000001", { hosted: { smsMessage: "Verify please", smsSender: "MiEmpresa" } }));
+    const noLink = await gw.tenant(
+      t.apiKey,
+      "POST",
+      "/v1/verifications",
+      request("+34600000001", { hosted: { smsMessage: "Verify please", smsSender: "MiEmpresa" } }),
+    );
     expect(noLink.status).toBe(400);
     expect(noLink.body.errors.map((e: { path: string }) => e.path)).toContain("$.hosted.smsMessage");
-    const longSender = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000001", { hosted: { smsMessage: "Go [LINK]", smsSender: "ABCDEFGHIJKL" } }));
+    const longSender = await gw.tenant(
+      t.apiKey,
+      "POST",
+      "/v1/verifications",
+      request("+34600000001", { hosted: { smsMessage: "Go [LINK]", smsSender: "ABCDEFGHIJKL" } }),
+    );
     expect(longSender.status).toBe(400);
     expect(longSender.body.errors.map((e: { path: string }) => e.path)).toContain("$.hosted.smsSender");
     expect(await gw.db.vendorCall.count({ where: { vendorAccountId: t.accounts[0].id } })).toBe(0);
@@ -222,7 +290,12 @@ describe("VerificarIdentidad end to end", () => {
 
   it("refuses a hosted.sendAt in the past with 400 naming the field, before any vendor call (issue 10)", async () => {
     const t = await createTenantWithAccounts(gw, [account("sandboxpast")]);
-    const past = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("+34600000001", { hosted: { smsMessage: "Go [LINK]", sendAt: "2022-05-01T15:10:00+02:00" } }));
+    const past = await gw.tenant(
+      t.apiKey,
+      "POST",
+      "/v1/verifications",
+      request("+34600000001", { hosted: { smsMessage: "Go [LINK]", sendAt: "2022-05-01T15:10:00+02:00" } }),
+    );
     expect(past.status).toBe(400);
     expect(past.headers.get("content-type")).toContain("application/problem+json");
     expect(past.body.errors).toEqual([{ path: "$.hosted.sendAt", message: "is in the past: omit it to send the SMS now" }]);
@@ -235,10 +308,18 @@ describe("VerificarIdentidad end to end", () => {
     const auth = `Basic ${Buffer.from(`${WEBHOOK.webhookUser}:${WEBHOOK.webhookPassword}`).toString("base64")}`;
     const body = new URLSearchParams({ Servicio: "FIRMA_CONTRATO", ID: "299846400", Estado: "3000", Telefono: "34600000000" }).toString();
     for (let i = 0; i < 2; i++) {
-      const res = await fetch(t.accounts[0].webhookUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: auth }, body });
+      const res = await fetch(t.accounts[0].webhookUrl, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: auth },
+        body,
+      });
       expect(res.status).toBe(200);
     }
-    await waitUntil(async () => (await gw.db.inboundWebhook.count({ where: { vendorAccountId: t.accounts[0].id, status: "processed" } })) === 2, 10_000, "both deliveries processed");
+    await waitUntil(
+      async () => (await gw.db.inboundWebhook.count({ where: { vendorAccountId: t.accounts[0].id, status: "processed" } })) === 2,
+      10_000,
+      "both deliveries processed",
+    );
     const r = await gw.admin("GET", `/admin/vendor-events?accountId=${t.accounts[0].id}&type=other_service_report`);
     expect(r.body.data).toHaveLength(1);
     expect(r.body.data[0].payload).toEqual({ servicio: "FIRMA_CONTRATO", id: "299846400", estado: 3000 });

@@ -12,7 +12,10 @@ const basic = (token: string) => `Basic ${Buffer.from(`operator:${token}`).toStr
 
 describe("the queue board", () => {
   it("answers 401 without the token (with a Basic challenge for browsers) and with a wrong one", async () => {
-    for (const headers of [{}, { authorization: "Bearer not-the-token-at-all" }, { authorization: basic("not-the-token-at-all") }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: "Bearer not-the-token-at-all" }, { authorization: basic("not-the-token-at-all") }] as Record<
+      string,
+      string
+    >[]) {
       const res = await fetch(`${gw.url}/admin/bull-board`, { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get("content-type")).toContain("application/problem+json");
@@ -40,7 +43,10 @@ describe("the queue board", () => {
 
   it("is read-only: no job added, queue paused or cleaned through it, even by an admin", async () => {
     const auth = { authorization: `Bearer ${gw.env.ADMIN_TOKEN}`, "content-type": "application/json" };
-    expect((await fetch(`${gw.url}/admin/bull-board/api/queues/submit/add`, { method: "POST", headers: auth, body: JSON.stringify({ name: "x", data: {} }) })).status).toBe(405);
+    expect(
+      (await fetch(`${gw.url}/admin/bull-board/api/queues/submit/add`, { method: "POST", headers: auth, body: JSON.stringify({ name: "x", data: {} }) }))
+        .status,
+    ).toBe(405);
     expect((await fetch(`${gw.url}/admin/bull-board/api/queues/submit/pause`, { method: "PUT", headers: auth })).status).toBe(405);
     expect(await gw.queues.byName.submit.isPaused()).toBe(false);
   });

@@ -16,15 +16,31 @@ beforeAll(async () => {
 afterAll(async () => close?.());
 
 const post = (base: string, key: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${base}/v1/verifications`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-const VI = { vendor: "verificaridentidad", credentials: { apiUser: "sandbox", apiToken: "sandbox-token", webhookUser: "vi-hook", webhookPassword: "vi-hook-password-1" } };
-const viRequest = (phone: string) => ({ checks: ["document", "liveness", "face_match"], subject: { phone, documentNumber: "00000000T" }, hosted: { smsMessage: "Verifique su identidad: [LINK]", smsSender: "MiEmpresa" } });
+  fetch(`${base}/v1/verifications`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+const VI = {
+  vendor: "verificaridentidad",
+  credentials: { apiUser: "sandbox", apiToken: "sandbox-token", webhookUser: "vi-hook", webhookPassword: "vi-hook-password-1" },
+};
+const viRequest = (phone: string) => ({
+  checks: ["document", "liveness", "face_match"],
+  subject: { phone, documentNumber: "00000000T" },
+  hosted: { smsMessage: "Verifique su identidad: [LINK]", smsSender: "MiEmpresa" },
+});
 
 describe("PUT /admin/tenants/:id/quotas", () => {
   it("sets and reads the quotas (null = unlimited); every change audited with the operator", async () => {
     const t = await createTenantWithAccounts(gw, []);
     const initial = await gw.admin("GET", `/admin/tenants/${t.tenantId}/quotas`);
-    expect(initial.body).toMatchObject({ tenantId: t.tenantId, verificationsPerDay: null, smsPerDay: null, today: { verifications: { used: 0, refused: 0 }, sms: { used: 0, refused: 0 } } });
+    expect(initial.body).toMatchObject({
+      tenantId: t.tenantId,
+      verificationsPerDay: null,
+      smsPerDay: null,
+      today: { verifications: { used: 0, refused: 0 }, sms: { used: 0, refused: 0 } },
+    });
     const set = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/quotas`, { verificationsPerDay: 100, smsPerDay: 20 });
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({ verificationsPerDay: 100, smsPerDay: 20 });
@@ -49,7 +65,11 @@ describe("PUT /admin/tenants/:id/quotas", () => {
     expect((await gw.admin("GET", "/admin/tenants/ten_nope/quotas")).status).toBe(404);
     expect((await fetch(`${gw.url}/admin/tenants/${t.tenantId}/quotas`, { method: "PUT" })).status).toBe(401);
     const viewer = (await gw.admin("POST", "/admin/operators", { name: "quota-viewer", role: "viewer" })).body.token;
-    const refused = await fetch(`${gw.url}/admin/tenants/${t.tenantId}/quotas`, { method: "PUT", headers: { authorization: `Bearer ${viewer}`, "content-type": "application/json" }, body: JSON.stringify({ smsPerDay: 1 }) });
+    const refused = await fetch(`${gw.url}/admin/tenants/${t.tenantId}/quotas`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${viewer}`, "content-type": "application/json" },
+      body: JSON.stringify({ smsPerDay: 1 }),
+    });
     expect(refused.status).toBe(403);
     expect((await gw.db.tenant.findUniqueOrThrow({ where: { id: t.tenantId } })).smsPerDay).toBeNull();
   });
@@ -59,7 +79,9 @@ describe("the verifications quota", () => {
   it("a burst through two API processes gets exactly the quota accepted; the rest is 429 problem+json naming the quota, once in the audit log", async () => {
     const t = await createTenantWithAccounts(gw, []);
     await gw.admin("PUT", `/admin/tenants/${t.tenantId}/quotas`, { verificationsPerDay: 3 });
-    const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => post(i % 2 ? other.url : gw.url, t.apiKey, { checks: ["document"], reference: `q-${i}` })));
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => post(i % 2 ? other.url : gw.url, t.apiKey, { checks: ["document"], reference: `q-${i}` })),
+    );
     const statuses = burst.map((r) => r.status);
     expect(statuses.filter((s) => s === 202)).toHaveLength(3);
     expect(statuses.filter((s) => s === 429)).toHaveLength(9);
@@ -113,13 +135,21 @@ describe("the SMS quota", () => {
     await gw.admin("PUT", `/admin/tenants/${t.tenantId}/quotas`, { smsPerDay: 1 });
     const sent = await gw.tenant(t.apiKey, "POST", "/v1/verifications", viRequest("+34600000001"));
     expect(sent.status).toBe(202);
-    await waitUntil(async () => (await gw.tenant(t.apiKey, "GET", `/v1/verifications/${sent.body.id}`)).body.status === "awaiting_user", 15_000, "first SMS sent");
+    await waitUntil(
+      async () => (await gw.tenant(t.apiKey, "GET", `/v1/verifications/${sent.body.id}`)).body.status === "awaiting_user",
+      15_000,
+      "first SMS sent",
+    );
     const over = await gw.tenant(t.apiKey, "POST", "/v1/verifications", viRequest("+34600000002"));
     expect(over.status).toBe(202);
-    const failed = await waitUntil(async () => {
-      const v = (await gw.tenant(t.apiKey, "GET", `/v1/verifications/${over.body.id}`)).body;
-      return v.status === "failed" ? v : null;
-    }, 15_000, "second refused");
+    const failed = await waitUntil(
+      async () => {
+        const v = (await gw.tenant(t.apiKey, "GET", `/v1/verifications/${over.body.id}`)).body;
+        return v.status === "failed" ? v : null;
+      },
+      15_000,
+      "second refused",
+    );
     expect(failed.reasons).toEqual([expect.objectContaining({ code: "vendor_rejected_request", category: "technical", vendor: null, vendorCode: null })]);
     expect(failed.reasons[0].message).toContain("smsPerDay");
     // the vendor was called for the first only

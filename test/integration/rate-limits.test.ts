@@ -8,14 +8,18 @@ let gw: TestGateway;
 let other: Awaited<ReturnType<typeof startSecondApi>>;
 let close: () => Promise<void>;
 beforeAll(async () => {
-  ({ gw, other, close } = await startGatewayWithSecondApi({ workers: false, envOverrides: { RATE_LIMIT_PER_IP_PER_SECOND: "6", RATE_LIMIT_PER_KEY_PER_SECOND: "4" } }));
+  ({ gw, other, close } = await startGatewayWithSecondApi({
+    workers: false,
+    envOverrides: { RATE_LIMIT_PER_IP_PER_SECOND: "6", RATE_LIMIT_PER_KEY_PER_SECOND: "4" },
+  }));
 });
 afterAll(async () => close?.());
 
 let ipCounter = 0;
 /** a fresh client address per test (documentation range), as a trusted proxy reports it */
 const freshIp = () => `203.0.113.${++ipCounter}`;
-const hit = (base: string, ip: string, key = "not-a-key", path = "/v1/verifications") => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, "x-forwarded-for": ip } });
+const hit = (base: string, ip: string, key = "not-a-key", path = "/v1/verifications") =>
+  fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, "x-forwarded-for": ip } });
 
 describe("per-IP rate limit", () => {
   it("counts before authentication: a burst of bad keys from one address is 401 up to the limit, then 429 problem+json with Retry-After", async () => {

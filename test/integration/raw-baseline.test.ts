@@ -50,10 +50,14 @@ afterAll(async () => {
 async function rowsOf(id: string) {
   const one = async (q: string) => (await sql.query(q, [id])).rows;
   return {
-    verification: await one("SELECT tenant_id, reference, requested_checks, requested_vendor, vendor, status, metadata, document_country, route_plan, route_index, next_due_at IS NOT NULL AS due, updated_at >= created_at AS dated FROM verifications WHERE id = $1"),
+    verification: await one(
+      "SELECT tenant_id, reference, requested_checks, requested_vendor, vendor, status, metadata, document_country, route_plan, route_index, next_due_at IS NOT NULL AS due, updated_at >= created_at AS dated FROM verifications WHERE id = $1",
+    ),
     inputs: await one("SELECT count(*)::int AS n FROM verification_inputs WHERE verification_id = $1"),
     events: await one("SELECT source, type, from_status, to_status, detail FROM verification_events WHERE verification_id = $1"),
-    outbox: await one("SELECT queue, job_id = 'submit-' || $1 AS job_id_ok, payload->>'verificationId' = $1 AS payload_ok, subject_id = $1 AS subject_ok, published_at, done_at FROM outbox WHERE subject_id = $1"),
+    outbox: await one(
+      "SELECT queue, job_id = 'submit-' || $1 AS job_id_ok, payload->>'verificationId' = $1 AS payload_ok, subject_id = $1 AS subject_ok, published_at, done_at FROM outbox WHERE subject_id = $1",
+    ),
   };
 }
 
@@ -82,7 +86,8 @@ describe("the raw baseline writes what the gateway writes", () => {
     expect(baselineShape).toEqual(gatewayShape);
 
     // the sealed inputs open to the same input
-    const sealed = async (id: string) => (await sql.query("SELECT payload_enc FROM verification_inputs WHERE verification_id = $1", [id])).rows[0].payload_enc as Buffer;
+    const sealed = async (id: string) =>
+      (await sql.query("SELECT payload_enc FROM verification_inputs WHERE verification_id = $1", [id])).rows[0].payload_enc as Buffer;
     const gatewayInput = openInput(gw.env.masterKey, viaGateway.body.id, await sealed(viaGateway.body.id));
     const baselineInput = openInput(gw.env.masterKey, viaBaseline.body.id, await sealed(viaBaseline.body.id));
     expect(baselineInput).toEqual(gatewayInput);
@@ -92,7 +97,9 @@ describe("the raw baseline writes what the gateway writes", () => {
   });
 
   it("refuses what the gateway refuses on the hot path: a bad key, bytes that are not the declared type", async () => {
-    expect((await post(baseline.url, "/v1/verifications", body, { authorization: "Bearer kyc_0123456789abcdef_notthekeynotthekeynotthekey" })).status).toBe(401);
+    expect((await post(baseline.url, "/v1/verifications", body, { authorization: "Bearer kyc_0123456789abcdef_notthekeynotthekeynotthekey" })).status).toBe(
+      401,
+    );
     const png = { ...body, selfie: { contentType: "image/png", data: body.selfie.data } };
     const refused = await post(baseline.url, "/v1/verifications", png, { authorization: `Bearer ${t.apiKey}` });
     expect(refused.status).toBe(415);
@@ -108,7 +115,12 @@ describe("the raw baseline writes what the gateway writes", () => {
     expect(viaGateway).toMatchObject({ status: 200, body: { received: true } });
     expect(viaBaseline).toMatchObject({ status: 200, body: { received: true } });
     const stored = async (id: string) =>
-      (await sql.query("SELECT w.vendor, w.vendor_account_id, w.query, w.raw_body, w.status, w.next_due_at IS NOT NULL AS due, o.queue, o.payload->>'inboundWebhookId' = w.id AS payload_ok, w.headers FROM inbound_webhooks w JOIN outbox o ON o.subject_id = w.id WHERE w.id = $1", [id])).rows[0];
+      (
+        await sql.query(
+          "SELECT w.vendor, w.vendor_account_id, w.query, w.raw_body, w.status, w.next_due_at IS NOT NULL AS due, o.queue, o.payload->>'inboundWebhookId' = w.id AS payload_ok, w.headers FROM inbound_webhooks w JOIN outbox o ON o.subject_id = w.id WHERE w.id = $1",
+          [id],
+        )
+      ).rows[0];
     const g = await stored(viaGateway.body.id);
     const b = await stored(viaBaseline.body.id);
     expect(g).toBeTruthy();

@@ -4,7 +4,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signHillogy } from "../../src/adapters/dms/webhooks.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
+import {
+  createTenantWithAccounts,
+  DMS_SANDBOX_DOCUMENT,
+  DMS_SANDBOX_SUBJECT,
+  startTestGateway,
+  startWebhookReceiver,
+  waitUntil,
+  type TestGateway,
+} from "../support/gateway.js";
 
 let gw: TestGateway;
 const DMS = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["dms-secret-one"] } };
@@ -76,13 +84,21 @@ describe("the request id across processes", () => {
     await gw.db.verification.update({ where: { id: created.body.id }, data: { nextDueAt: new Date(Date.now() - 60_000) } });
     gw.startWorkers();
     try {
-      const swept = await waitUntil(() => gw.db.outboxMessage.findFirst({ where: { subjectId: created.body.id, jobId: { contains: "swept" } } }), 20_000, "the sweeper's job");
+      const swept = await waitUntil(
+        () => gw.db.outboxMessage.findFirst({ where: { subjectId: created.body.id, jobId: { contains: "swept" } } }),
+        20_000,
+        "the sweeper's job",
+      );
       expect(swept.requestId).toMatch(UUID);
       expect(swept.requestId).not.toBe("lost-job");
-      const calls = await waitUntil(async () => {
-        const rows = await gw.db.vendorCall.findMany({ where: { verificationId: created.body.id } });
-        return rows.length >= 3 ? rows : null;
-      }, 20_000, "the swept start's vendor calls");
+      const calls = await waitUntil(
+        async () => {
+          const rows = await gw.db.vendorCall.findMany({ where: { verificationId: created.body.id } });
+          return rows.length >= 3 ? rows : null;
+        },
+        20_000,
+        "the swept start's vendor calls",
+      );
       expect(new Set(calls.map((c) => c.requestId))).toEqual(new Set([swept.requestId]));
     } finally {
       await gw.stopWorkers();
@@ -94,7 +110,16 @@ describe("the request id across processes", () => {
     const acct = t.accounts[0];
     const now = Math.floor(Date.now() / 1000);
     const body = JSON.stringify({ event: "test", deliveryId: `rid-${now}`, timestamp: new Date().toISOString() });
-    const res = await fetch(acct.webhookUrl, { method: "POST", headers: { "content-type": "application/json", "x-hillogy-delivery-id": `rid-${now}`, "x-hillogy-timestamp": String(now), "x-hillogy-signature": `t=${now},v1=${signHillogy("dms-secret-one", now, body)}` }, body });
+    const res = await fetch(acct.webhookUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-hillogy-delivery-id": `rid-${now}`,
+        "x-hillogy-timestamp": String(now),
+        "x-hillogy-signature": `t=${now},v1=${signHillogy("dms-secret-one", now, body)}`,
+      },
+      body,
+    });
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as { id: string };
     const hookRequestId = res.headers.get("x-request-id")!;

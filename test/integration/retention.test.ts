@@ -12,7 +12,11 @@ beforeAll(async () => {
 afterAll(async () => gw?.close());
 
 const DMS = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key" } };
-const dmsRequest = () => ({ checks: ["document"], subject: DMS_SANDBOX_SUBJECT, document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] } });
+const dmsRequest = () => ({
+  checks: ["document"],
+  subject: DMS_SANDBOX_SUBJECT,
+  document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] },
+});
 const DAY = 86_400_000;
 
 /** a completed DMS verification whose end is moved `daysAgo` into the past */
@@ -35,7 +39,11 @@ describe("retention", () => {
     }
     expect((await gw.admin("PUT", "/admin/tenants/ten_nope/retention", { eraseAfterDays: 30 })).status).toBe(404);
     const viewer = (await gw.admin("POST", "/admin/operators", { name: "retention-viewer", role: "viewer" })).body.token;
-    const refused = await fetch(`${gw.url}/admin/tenants/${t.tenantId}/retention`, { method: "PUT", headers: { authorization: `Bearer ${viewer}`, "content-type": "application/json" }, body: JSON.stringify({ eraseAfterDays: 1 }) });
+    const refused = await fetch(`${gw.url}/admin/tenants/${t.tenantId}/retention`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${viewer}`, "content-type": "application/json" },
+      body: JSON.stringify({ eraseAfterDays: 1 }),
+    });
     expect(refused.status).toBe(403);
     const set = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/retention`, { eraseAfterDays: 30 });
     expect(set.body).toEqual({ tenantId: t.tenantId, eraseAfterDays: 30 });
@@ -52,10 +60,14 @@ describe("retention", () => {
     expect((await gw.db.verification.findUniqueOrThrow({ where: { id: old } })).erasedAt).toBeNull();
     await gw.admin("PUT", `/admin/tenants/${t.tenantId}/retention`, { eraseAfterDays: 30 });
 
-    const erased = await waitUntil(async () => {
-      const v = await gw.db.verification.findUniqueOrThrow({ where: { id: old } });
-      return v.erasedAt ? v : null;
-    }, 15_000, "retention erasure");
+    const erased = await waitUntil(
+      async () => {
+        const v = await gw.db.verification.findUniqueOrThrow({ where: { id: old } });
+        return v.erasedAt ? v : null;
+      },
+      15_000,
+      "retention erasure",
+    );
     expect(await gw.db.verificationInput.count({ where: { verificationId: old } })).toBe(0);
     expect(await gw.db.vendorPayload.count({ where: { verificationId: old } })).toBe(0);
     expect((erased.checks as { document: { fields: unknown } }).document.fields).toEqual({});
@@ -64,7 +76,12 @@ describe("retention", () => {
     expect(resource).toMatchObject({ status: "completed", decision: erased.decision, erasure: { status: "done" } });
     const audit = await gw.db.auditLog.findMany({ where: { entityType: "verification", entityId: old } });
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ actor: "system", operatorId: null, action: "verification.personal_data_erased", after: { tenantId: t.tenantId, reason: "retention", eraseAfterDays: 30 } });
+    expect(audit[0]).toMatchObject({
+      actor: "system",
+      operatorId: null,
+      action: "verification.personal_data_erased",
+      after: { tenantId: t.tenantId, reason: "retention", eraseAfterDays: 30 },
+    });
     const event = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: old, type: "personal_data_erased" } });
     expect(event).toMatchObject({ source: "worker", detail: { why: { reason: "retention" } } });
 

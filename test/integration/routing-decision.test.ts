@@ -52,7 +52,10 @@ describe("one routing decision per verification", () => {
     const [first, second] = t.accounts as [{ id: string }, { id: string }];
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request());
     expect(created.status).toBe(202);
-    expect((await gw.db.verification.findUniqueOrThrow({ where: { id: created.body.id } })).routePlan).toEqual({ accounts: [first.id, second.id], resolved: 2 });
+    expect((await gw.db.verification.findUniqueOrThrow({ where: { id: created.body.id } })).routePlan).toEqual({
+      accounts: [first.id, second.id],
+      resolved: 2,
+    });
     await gw.db.vendorAccount.update({ where: { id: first.id }, data: { disabledAt: new Date() } });
     gw.startWorkers();
     try {

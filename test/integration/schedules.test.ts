@@ -5,24 +5,58 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
+import {
+  createTenantWithAccounts,
+  DMS_SANDBOX_DOCUMENT,
+  DMS_SANDBOX_SUBJECT,
+  startTestGateway,
+  startWebhookReceiver,
+  waitUntil,
+  type TestGateway,
+} from "../support/gateway.js";
 import { startTcpProxy } from "../support/tcp-proxy.js";
 
 let gw: TestGateway;
-const IDM = (settings: Record<string, unknown> = {}) => ({ vendor: "identomat", credentials: { companyKey: "sandbox-identomat-key" }, settings: { pollScheduleSeconds: [2], maxPollsPerMinute: 600, maxRetries: 0, ...settings } });
-const idmRequest = (query: string) => ({ checks: ["document", "liveness", "face_match"], document: { country: "GE" }, hosted: { returnUrl: `https://tenant.example/done?${query}` } });
+const IDM = (settings: Record<string, unknown> = {}) => ({
+  vendor: "identomat",
+  credentials: { companyKey: "sandbox-identomat-key" },
+  settings: { pollScheduleSeconds: [2], maxPollsPerMinute: 600, maxRetries: 0, ...settings },
+});
+const idmRequest = (query: string) => ({
+  checks: ["document", "liveness", "face_match"],
+  document: { country: "GE" },
+  hosted: { returnUrl: `https://tenant.example/done?${query}` },
+});
 const DMS = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } };
-const dmsRequest = () => ({ checks: ["document"], subject: DMS_SANDBOX_SUBJECT, document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] } });
+const dmsRequest = () => ({
+  checks: ["document"],
+  subject: DMS_SANDBOX_SUBJECT,
+  document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: fakeJpeg("doc").toString("base64") }] },
+});
 const VI_HOOK = { webhookUser: "vi-hook", webhookPassword: "vi-hook-password-1" };
-const VI = (apiUser: string, settings: Record<string, unknown> = {}) => ({ vendor: "verificaridentidad", credentials: { apiUser, apiToken: `${apiUser}-token`, ...VI_HOOK }, settings });
-const viRequest = (phone: string) => ({ reference: "vi", checks: ["document", "liveness", "face_match"], subject: { phone, documentNumber: "00000000T" }, hosted: { smsMessage: "Verifique su identidad: [LINK]", smsSender: "MiEmpresa" } });
-const viControl = (g: TestGateway, path: string, body: unknown) => fetch(`${g.sandboxUrl}/verificaridentidad/_control/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const VI = (apiUser: string, settings: Record<string, unknown> = {}) => ({
+  vendor: "verificaridentidad",
+  credentials: { apiUser, apiToken: `${apiUser}-token`, ...VI_HOOK },
+  settings,
+});
+const viRequest = (phone: string) => ({
+  reference: "vi",
+  checks: ["document", "liveness", "face_match"],
+  subject: { phone, documentNumber: "00000000T" },
+  hosted: { smsMessage: "Verifique su identidad: [LINK]", smsSender: "MiEmpresa" },
+});
+const viControl = (g: TestGateway, path: string, body: unknown) =>
+  fetch(`${g.sandboxUrl}/verificaridentidad/_control/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 const until = (g: TestGateway, apiKey: string, id: string, wanted: (v: any) => boolean, ms = 20_000) =>
-  waitUntil(async () => {
-    const r = await g.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return wanted(r.body) ? r.body : null;
-  }, ms, `verification ${id}`);
+  waitUntil(
+    async () => {
+      const r = await g.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return wanted(r.body) ? r.body : null;
+    },
+    ms,
+    `verification ${id}`,
+  );
 
 /** What a Redis flush or a failover without persistence does to this gateway: every key of its prefix gone. */
 async function loseRedisData(g: TestGateway) {
@@ -41,12 +75,20 @@ describe("the sweeper re-enqueues what lost its job", () => {
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", idmRequest("polls=0"));
     await until(gw, t.apiKey, created.body.id, (v) => v.status === "awaiting_user");
     // the delayed poll is in Redis by now; then Redis loses everything
-    await waitUntil(async () => (await gw.db.outboxMessage.count({ where: { subjectId: created.body.id, queue: "poll", publishedAt: { not: null } } })) > 0, 5000, "poll published");
+    await waitUntil(
+      async () => (await gw.db.outboxMessage.count({ where: { subjectId: created.body.id, queue: "poll", publishedAt: { not: null } } })) > 0,
+      5000,
+      "poll published",
+    );
     await loseRedisData(gw);
     const v = await until(gw, t.apiKey, created.body.id, (x) => x.status === "completed");
     expect(v.decision).toBe("approved");
     // the row of the lost job was published again, ran, and is done
-    await waitUntil(async () => (await gw.db.outboxMessage.findFirstOrThrow({ where: { subjectId: created.body.id, queue: "poll" }, orderBy: { id: "asc" } })).doneAt, 5000, "poll row done");
+    await waitUntil(
+      async () => (await gw.db.outboxMessage.findFirstOrThrow({ where: { subjectId: created.body.id, queue: "poll" }, orderBy: { id: "asc" } })).doneAt,
+      5000,
+      "poll row done",
+    );
   });
 
   it("a verification whose job chain died (its last job failed for good, nothing open) is polled again from its due time", async () => {
@@ -100,7 +142,11 @@ describe("the sweeper re-enqueues what lost its job", () => {
       await gw.db.outboxMessage.updateMany({ where: { subjectId: delivery.id }, data: { doneAt: new Date(), publishedAt: new Date() } });
       gw.startWorkers();
       await waitUntil(async () => rx.received.some((r) => r.json.data.id === created.body.id), 15_000, "delivered");
-      await waitUntil(async () => (await gw.db.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).status === "succeeded", 5000, "delivery succeeded");
+      await waitUntil(
+        async () => (await gw.db.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).status === "succeeded",
+        5000,
+        "delivery succeeded",
+      );
     } finally {
       if (!gw.workers) gw.startWorkers();
       await rx.close();
@@ -111,16 +157,27 @@ describe("the sweeper re-enqueues what lost its job", () => {
 describe("follow-ups and vendor erasure retry on their own rows", () => {
   it("a certificate the vendor refuses ten times (more than a job's attempts) is still fetched", async () => {
     const t = await createTenantWithAccounts(gw, [VI("sandboxcert")]);
-    const cfg = await viControl(gw, "webhook-config", { apiUser: "sandboxcert", url: t.accounts[0].webhookUrl, user: VI_HOOK.webhookUser, password: VI_HOOK.webhookPassword, format: "json", stepDelayMs: 20 });
+    const cfg = await viControl(gw, "webhook-config", {
+      apiUser: "sandboxcert",
+      url: t.accounts[0].webhookUrl,
+      user: VI_HOOK.webhookUser,
+      password: VI_HOOK.webhookPassword,
+      format: "json",
+      stepDelayMs: 20,
+    });
     expect(cfg.status).toBeLessThan(300);
     // unreadable answers (not outages: the circuit stays closed), ten in a row
     gw.faults.add({ vendor: "verificaridentidad", endpoint: "GetCertificadoIdentidad", fault: "malformed", times: 10, latencyMs: 0 });
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", viRequest("+34600000001"));
     await until(gw, t.apiKey, created.body.id, (v) => v.status === "completed");
-    const cert = await waitUntil(async () => {
-      const r = await fetch(`${gw.url}/v1/verifications/${created.body.id}/certificate`, { headers: { authorization: `Bearer ${t.apiKey}` } });
-      return r.status === 200 ? r : null;
-    }, 20_000, "certificate");
+    const cert = await waitUntil(
+      async () => {
+        const r = await fetch(`${gw.url}/v1/verifications/${created.body.id}/certificate`, { headers: { authorization: `Bearer ${t.apiKey}` } });
+        return r.status === 200 ? r : null;
+      },
+      20_000,
+      "certificate",
+    );
     expect(cert.headers.get("content-type")).toContain("application/pdf");
     const fu = await gw.db.followUp.findFirstOrThrow({ where: { verificationId: created.body.id } });
     expect(fu).toMatchObject({ status: "done", attempts: 11 });
@@ -174,7 +231,14 @@ describe("vendor webhooks while Postgres is down", () => {
     try {
       // the link lives 1.8 s; the operator's review takes longer
       const t = await createTenantWithAccounts(pgw, [VI("sandboxreview", { linkTtlHours: 0.0005 })]);
-      await viControl(pgw, "webhook-config", { apiUser: "sandboxreview", url: t.accounts[0].webhookUrl, user: VI_HOOK.webhookUser, password: VI_HOOK.webhookPassword, format: "json", stepDelayMs: 20 });
+      await viControl(pgw, "webhook-config", {
+        apiUser: "sandboxreview",
+        url: t.accounts[0].webhookUrl,
+        user: VI_HOOK.webhookUser,
+        password: VI_HOOK.webhookPassword,
+        format: "json",
+        stepDelayMs: 20,
+      });
       const created = await pgw.tenant(t.apiKey, "POST", "/v1/verifications", viRequest("+34600000009"));
       const processing = await until(pgw, t.apiKey, created.body.id, (v) => v.status === "processing");
       await new Promise((r) => setTimeout(r, 2500));
@@ -186,10 +250,14 @@ describe("vendor webhooks while Postgres is down", () => {
       await proxy.cut();
       const replay = await viControl(pgw, "replay", { id: processing.vendorReference, estado: 5100 });
       expect(replay.status).toBeLessThan(300);
-      const spooledLen = await waitUntil(async () => {
-        const n = await pgw.queues.connection.xlen(`${pgw.queues.prefix}:webhook-spool`);
-        return n > 0 ? n : null;
-      }, 10_000, "spooled");
+      const spooledLen = await waitUntil(
+        async () => {
+          const n = await pgw.queues.connection.xlen(`${pgw.queues.prefix}:webhook-spool`);
+          return n > 0 ? n : null;
+        },
+        10_000,
+        "spooled",
+      );
       expect(spooledLen).toBe(1);
       await proxy.restore();
       const v = await until(pgw, t.apiKey, created.body.id, (x) => x.status === "completed", 30_000);

@@ -32,7 +32,17 @@ const dmmf = JSON.parse(wasm.get_dmmf(JSON.stringify({ prismaSchema: [["schema.p
 const models: DmmfModel[] = dmmf.datamodel.models;
 const indexes: { model: string; type: "id" | "unique" | "normal" | "fulltext"; fields: { name: string }[] }[] = dmmf.datamodel.indexes;
 
-const PG_TYPE: Record<string, string> = { String: "text", Int: "integer", BigInt: "bigint", DateTime: "timestamp without time zone", Json: "jsonb", Bytes: "bytea", Boolean: "boolean", Float: "double precision", Decimal: "numeric" };
+const PG_TYPE: Record<string, string> = {
+  String: "text",
+  Int: "integer",
+  BigInt: "bigint",
+  DateTime: "timestamp without time zone",
+  Json: "jsonb",
+  Bytes: "bytea",
+  Boolean: "boolean",
+  Float: "double precision",
+  Decimal: "numeric",
+};
 const table = (m: DmmfModel) => m.dbName ?? m.name;
 const col = (m: DmmfModel, fieldName: string) => {
   const f = m.fields.find((x) => x.name === fieldName)!;
@@ -72,7 +82,9 @@ describe("schema.prisma and the migrated database", () => {
   });
 
   it("has exactly the tables of the models", async () => {
-    const { rows } = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'`);
+    const { rows } = await client.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'`,
+    );
     expect(rows.map((r) => r.table_name).sort()).toEqual(models.map(table).sort());
   });
 
@@ -88,7 +100,9 @@ describe("schema.prisma and the migrated database", () => {
       if (f.isList) {
         expect(c.data_type, `${m.name}.${f.name}`).toBe("ARRAY");
         // an array column names its element type by its internal name (int4[] is `_int4`)
-        expect(c.udt_name).toBe(`_${({ text: "text", integer: "int4", bigint: "int8", boolean: "bool" } as Record<string, string>)[PG_TYPE[f.type]!] ?? PG_TYPE[f.type]}`);
+        expect(c.udt_name).toBe(
+          `_${({ text: "text", integer: "int4", bigint: "int8", boolean: "bool" } as Record<string, string>)[PG_TYPE[f.type]!] ?? PG_TYPE[f.type]}`,
+        );
       } else {
         expect(c.data_type, `${m.name}.${f.name}`).toBe(PG_TYPE[f.type]);
         expect(c.is_nullable, `${m.name}.${f.name} nullability`).toBe(f.isRequired ? "NO" : "YES");

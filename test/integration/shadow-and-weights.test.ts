@@ -4,10 +4,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisAccountSlots } from "../../src/core/account-slots.js";
 import { planRoute, RoutingSchema } from "../../src/core/routing.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, waitForFinal, waitUntil, type TestGateway } from "../support/gateway.js";
+import {
+  createTenantWithAccounts,
+  DMS_SANDBOX_DOCUMENT,
+  DMS_SANDBOX_SUBJECT,
+  startTestGateway,
+  waitForFinal,
+  waitUntil,
+  type TestGateway,
+} from "../support/gateway.js";
 
 let gw: TestGateway;
-const DMS = (settings: Record<string, unknown> = {}) => ({ vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["dms-secret-one"] }, settings });
+const DMS = (settings: Record<string, unknown> = {}) => ({
+  vendor: "dms",
+  credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["dms-secret-one"] },
+  settings,
+});
 const CHECKS = ["document", "liveness", "face_match"];
 const img = (tag: string) => fakeJpeg(tag).toString("base64");
 const request = (n: number) => ({
@@ -27,7 +39,10 @@ describe("weighted routing", () => {
   it("splits a rule's traffic by weight, the same way for the same verification, the others staying fall-overs", async () => {
     const t = await createTenantWithAccounts(gw, [DMS(), DMS()]);
     const [a, b] = t.accounts as [{ id: string }, { id: string }];
-    const put = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/routing`, { default: [a.id], rules: [{ checks: CHECKS, accounts: [a.id, b.id], weights: [3, 1] }] });
+    const put = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/routing`, {
+      default: [a.id],
+      rules: [{ checks: CHECKS, accounts: [a.id, b.id], weights: [3, 1] }],
+    });
     expect(put.status).toBe(200);
     const ruleId = put.body.routing.rules[0].id;
     expect(ruleId).toMatch(/^rule_[0-9a-f]{8}$/);
@@ -36,7 +51,14 @@ describe("weighted routing", () => {
     for (let i = 0; i < 40; i++) {
       const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request(i));
       expect(created.status).toBe(202);
-      plans.push({ id: created.body.id as string, plan: (await gw.db.verification.findUniqueOrThrow({ where: { id: created.body.id } })).routePlan as { accounts: string[]; weighted: string; ruleId: string } });
+      plans.push({
+        id: created.body.id as string,
+        plan: (await gw.db.verification.findUniqueOrThrow({ where: { id: created.body.id } })).routePlan as {
+          accounts: string[];
+          weighted: string;
+          ruleId: string;
+        },
+      });
     }
     const onA = plans.filter((p) => p.plan.weighted === a.id).length;
     // 3:1 over 40 verifications: about 30 on A (binomial, p = 0.75: 20..38 holds with overwhelming probability)
@@ -49,7 +71,12 @@ describe("weighted routing", () => {
     // deterministic: routing the same verification again gives the same split
     const tenant = await gw.db.tenant.findUniqueOrThrow({ where: { id: t.tenantId }, include: { vendorAccounts: true } });
     for (const p of plans.slice(0, 10)) {
-      const again = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, { checks: CHECKS as never, country: "ES", requestedVendor: null, verificationId: p.id });
+      const again = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, {
+        checks: CHECKS as never,
+        country: "ES",
+        requestedVendor: null,
+        verificationId: p.id,
+      });
       expect(again.plan.weighted).toBe(p.plan.weighted);
     }
 
@@ -61,22 +88,36 @@ describe("weighted routing", () => {
       await gw.stopWorkers();
     }
     const day = new Date().toISOString().slice(0, 10);
-    const report = await gw.admin("GET", `/admin/analytics?tenantId=${t.tenantId}&from=${day}T00:00:00Z&to=${new Date(Date.now() + 86_400_000).toISOString()}&bucket=day&by=account`);
+    const report = await gw.admin(
+      "GET",
+      `/admin/analytics?tenantId=${t.tenantId}&from=${day}T00:00:00Z&to=${new Date(Date.now() + 86_400_000).toISOString()}&bucket=day&by=account`,
+    );
     expect(report.status).toBe(200);
-    const completed = (accountId: string) => report.body.data.filter((d: { accountId: string }) => d.accountId === accountId).reduce((n: number, d: { verifications: { byStatus: Record<string, number> } }) => n + (d.verifications.byStatus.completed ?? 0), 0);
+    const completed = (accountId: string) =>
+      report.body.data
+        .filter((d: { accountId: string }) => d.accountId === accountId)
+        .reduce((n: number, d: { verifications: { byStatus: Record<string, number> } }) => n + (d.verifications.byStatus.completed ?? 0), 0);
     expect(completed(a.id)).toBe(onA);
     expect(completed(b.id)).toBe(plans.length - onA);
   });
 
   it("refuses weights that do not match the accounts, and a shadow account that cannot shadow, naming the field", async () => {
-    const t = await createTenantWithAccounts(gw, [DMS(), { vendor: "verificaridentidad", credentials: { apiUser: "sandbox", apiToken: "sandbox-token", webhookUser: "u", webhookPassword: "p" } }]);
+    const t = await createTenantWithAccounts(gw, [
+      DMS(),
+      { vendor: "verificaridentidad", credentials: { apiUser: "sandbox", apiToken: "sandbox-token", webhookUser: "u", webhookPassword: "p" } },
+    ]);
     const [a, vi] = t.accounts as [{ id: string }, { id: string }];
     const weights = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/routing`, { default: [], rules: [{ accounts: [a.id], weights: [1, 2] }] });
     expect(weights.status).toBe(400);
     expect(weights.body.errors).toEqual([expect.objectContaining({ path: "$.rules[0].weights" })]);
-    const shadow = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/routing`, { default: [], rules: [{ accounts: [a.id], shadow: { accountId: vi.id, sampleRate: 1 } }] });
+    const shadow = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/routing`, {
+      default: [],
+      rules: [{ accounts: [a.id], shadow: { accountId: vi.id, sampleRate: 1 } }],
+    });
     expect(shadow.status).toBe(422);
-    expect(shadow.body.errors).toEqual([expect.objectContaining({ path: "$.rules[0].shadow.accountId", message: expect.stringContaining("needs the end user again") })]);
+    expect(shadow.body.errors).toEqual([
+      expect.objectContaining({ path: "$.rules[0].shadow.accountId", message: expect.stringContaining("needs the end user again") }),
+    ]);
   });
 });
 
@@ -84,7 +125,10 @@ describe("shadow runs", () => {
   it("decide a sample again on the shadow account after the primary, beside the verification, and report agreement", async () => {
     const t = await createTenantWithAccounts(gw, [DMS(), DMS({ prices: { currency: "EUR", calls: {}, default: 0.05 } })]);
     const [primary, shadow] = t.accounts as [{ id: string }, { id: string }];
-    const put = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/routing`, { default: [primary.id], rules: [{ id: "es-trial", checks: CHECKS, accounts: [primary.id], shadow: { accountId: shadow.id, sampleRate: 0.5 } }] });
+    const put = await gw.admin("PUT", `/admin/tenants/${t.tenantId}/routing`, {
+      default: [primary.id],
+      rules: [{ id: "es-trial", checks: CHECKS, accounts: [primary.id], shadow: { accountId: shadow.id, sampleRate: 0.5 } }],
+    });
     expect(put.status).toBe(200);
     const ids: string[] = [];
     for (let i = 0; i < 16; i++) ids.push((await gw.tenant(t.apiKey, "POST", "/v1/verifications", request(i))).body.id);
@@ -96,7 +140,13 @@ describe("shadow runs", () => {
     gw.startWorkers();
     try {
       for (const id of ids) expect(await waitForFinal(gw, t.apiKey, id)).toMatchObject({ status: "completed", decision: "approved", vendor: "dms" });
-      await waitUntil(async () => (await gw.db.shadowRun.count({ where: { tenantId: t.tenantId, status: "pending" } })) === 0 && (await gw.db.shadowRun.count({ where: { tenantId: t.tenantId } })) === sampled.length, 20_000, "the shadow runs");
+      await waitUntil(
+        async () =>
+          (await gw.db.shadowRun.count({ where: { tenantId: t.tenantId, status: "pending" } })) === 0 &&
+          (await gw.db.shadowRun.count({ where: { tenantId: t.tenantId } })) === sampled.length,
+        20_000,
+        "the shadow runs",
+      );
     } finally {
       await gw.stopWorkers();
     }
@@ -130,7 +180,10 @@ describe("shadow runs", () => {
         confusion: { approved: { approved: sampled.length } },
         reasonsDiffer: {},
         primary: expect.objectContaining({ p50LatencyMs: expect.any(Number), cost: null }),
-        shadow: expect.objectContaining({ p50LatencyMs: expect.any(Number), cost: { total: expect.closeTo(0.05 * shadowCalls.filter((c) => c.outcome === "ok").length, 6), currency: "EUR" } }),
+        shadow: expect.objectContaining({
+          p50LatencyMs: expect.any(Number),
+          cost: { total: expect.closeTo(0.05 * shadowCalls.filter((c) => c.outcome === "ok").length, 6), currency: "EUR" },
+        }),
       }),
     ]);
   });
@@ -138,14 +191,21 @@ describe("shadow runs", () => {
   it("is dropped, not queued, when the shadow account is saturated", async () => {
     const t = await createTenantWithAccounts(gw, [DMS(), DMS({ concurrency: 1 })]);
     const [primary, shadow] = t.accounts as [{ id: string }, { id: string }];
-    await gw.admin("PUT", `/admin/tenants/${t.tenantId}/routing`, { default: [primary.id], rules: [{ id: "busy", checks: CHECKS, accounts: [primary.id], shadow: { accountId: shadow.id, sampleRate: 1 } }] });
+    await gw.admin("PUT", `/admin/tenants/${t.tenantId}/routing`, {
+      default: [primary.id],
+      rules: [{ id: "busy", checks: CHECKS, accounts: [primary.id], shadow: { accountId: shadow.id, sampleRate: 1 } }],
+    });
     // real traffic holds the shadow account's only slot (shared by every process, in Redis)
     const release = await redisAccountSlots(gw.queues.connection, gw.queues.prefix).acquire(shadow.id, 1, 60_000, 1000);
     try {
       const id = (await gw.tenant(t.apiKey, "POST", "/v1/verifications", request(99))).body.id;
       gw.startWorkers();
       expect(await waitForFinal(gw, t.apiKey, id)).toMatchObject({ status: "completed", decision: "approved" });
-      const run = await waitUntil(async () => gw.db.shadowRun.findFirst({ where: { verificationId: id, status: { not: "pending" } } }), 20_000, "the shadow run");
+      const run = await waitUntil(
+        async () => gw.db.shadowRun.findFirst({ where: { verificationId: id, status: { not: "pending" } } }),
+        20_000,
+        "the shadow run",
+      );
       expect(run).toMatchObject({ status: "dropped", detail: "the shadow account was saturated" });
       expect(await gw.db.vendorCall.count({ where: { shadowRunId: run.id, httpStatus: { not: null } } })).toBe(0);
     } finally {

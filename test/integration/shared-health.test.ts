@@ -47,7 +47,8 @@ describe("circuit state across processes", () => {
     try {
       const account = toAdapterAccount(gw.env.masterKey, gw.env.PUBLIC_BASE_URL, row);
       const { ctx, effects } = buildAdapterContext({ db: gw.db, env: gw.env, log, health: redisAccountHealth(workerRedis, gw.queues.prefix) }, account, null);
-      for (let i = 0; i < 6; i++) await ctx.http.call({ endpoint: "face_health", method: "GET", url: "http://127.0.0.1:1/api/v1/face_health", retry: false }).catch(() => undefined);
+      for (let i = 0; i < 6; i++)
+        await ctx.http.call({ endpoint: "face_health", method: "GET", url: "http://127.0.0.1:1/api/v1/face_health", retry: false }).catch(() => undefined);
       await effects.flush();
       expect(circuitStateOf(row.id)).toBe("open");
       // the sixth call was refused by the open circuit: only five reached the network
@@ -76,7 +77,11 @@ describe("circuit state across processes", () => {
   it("a probe run by one API process is the last health another one shows", async () => {
     const t = await createTenantWithAccounts(gw, [{ vendor: "identy", credentials: {} }]);
     const id = t.accounts[0].id;
-    await fetch(`${gw.sandboxUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor: "identy", endpoint: "face_health", fault: "http_503", times: 0 }) });
+    await fetch(`${gw.sandboxUrl}/_control/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ vendor: "identy", endpoint: "face_health", fault: "http_503", times: 0 }),
+    });
     try {
       const probed = await adminOf(gw.url)(`/admin/vendor-accounts/${id}/health?probe=true`);
       expect(probed.body.probe.ok).toBe(false);

@@ -86,7 +86,9 @@ describe("a sixth vendor, from its folders and one line", () => {
     });
 
     // every field naming a vendor lists the registry's, the new one included
-    const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { components: { schemas: { VendorAccount: { properties: { vendor: { enum: string[] } } } } } };
+    const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as {
+      components: { schemas: { VendorAccount: { properties: { vendor: { enum: string[] } } } } };
+    };
     expect(doc.components.schemas.VendorAccount.properties.vendor.enum).toContain("acme");
   });
 

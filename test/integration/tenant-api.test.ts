@@ -44,7 +44,11 @@ describe("admin API", () => {
   });
 
   it("masks vendor credentials in every answer and encrypts them at rest", async () => {
-    const r = await gw.admin("POST", `/admin/tenants/${t1.tenantId}/vendor-accounts`, { vendor: "dms", name: "second", credentials: { apiKey: "sk_test_supersecretvalue", webhookSecrets: ["whsec-a", "whsec-b"] } });
+    const r = await gw.admin("POST", `/admin/tenants/${t1.tenantId}/vendor-accounts`, {
+      vendor: "dms",
+      name: "second",
+      credentials: { apiKey: "sk_test_supersecretvalue", webhookSecrets: ["whsec-a", "whsec-b"] },
+    });
     expect(r.status).toBe(201);
     expect(r.body.webhookUrl).toBe(`${gw.url}/hooks/dms/${r.body.id}`);
     expect(JSON.stringify(r.body)).not.toContain("supersecret");
@@ -65,7 +69,13 @@ describe("admin API", () => {
   });
 
   it("refuses a vendor base URL with a query string, a fragment, credentials or another scheme, naming the field", async () => {
-    for (const baseUrl of ["https://iws.tenant.example/base?x=", "https://iws.tenant.example/#frag", "https://u:p@iws.tenant.example", "file:///etc/passwd", "gopher://iws.tenant.example"]) {
+    for (const baseUrl of [
+      "https://iws.tenant.example/base?x=",
+      "https://iws.tenant.example/#frag",
+      "https://u:p@iws.tenant.example",
+      "file:///etc/passwd",
+      "gopher://iws.tenant.example",
+    ]) {
       const r = await gw.admin("POST", `/admin/tenants/${t1.tenantId}/vendor-accounts`, { vendor: "identy", name: "x", baseUrl, credentials: {} });
       expect(r.status, baseUrl).toBe(400);
       expect(r.headers.get("content-type")).toContain("application/problem+json");
@@ -118,7 +128,12 @@ describe("POST /v1/verifications validation", () => {
   });
 
   it("bytes that are no image at all are a 415", async () => {
-    const r = await gw.tenant(t1.apiKey, "POST", "/v1/verifications", body({ selfie: { contentType: "image/jpeg", data: Buffer.from("hello world").toString("base64") } }));
+    const r = await gw.tenant(
+      t1.apiKey,
+      "POST",
+      "/v1/verifications",
+      body({ selfie: { contentType: "image/jpeg", data: Buffer.from("hello world").toString("base64") } }),
+    );
     expect(r.status).toBe(415);
     expect(r.body.errors[0].path).toBe("$.selfie.data");
   });
@@ -156,7 +171,12 @@ describe("POST /v1/verifications validation", () => {
 
 describe("accepting a verification", () => {
   it("answers 202 pending and writes the verification, its encrypted input and an outbox row in one go", async () => {
-    const r = await gw.tenant(t1.apiKey, "POST", "/v1/verifications", body({ subject: { firstName: "Juan", lastName: "Aparicio Lopez", documentNumber: "00000000T" }, metadata: { plan: "gold" } }));
+    const r = await gw.tenant(
+      t1.apiKey,
+      "POST",
+      "/v1/verifications",
+      body({ subject: { firstName: "Juan", lastName: "Aparicio Lopez", documentNumber: "00000000T" }, metadata: { plan: "gold" } }),
+    );
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ status: "pending", reference: "customer-42", decision: null, reasons: [], metadata: { plan: "gold" }, nextAction: null });
     expect(r.body.id).toMatch(/^ver_/);
@@ -209,7 +229,9 @@ describe("accepting a verification", () => {
 
   it("concurrent duplicates with one Idempotency-Key create one verification", async () => {
     const key = `race-${Date.now()}`;
-    const results = await Promise.all(Array.from({ length: 12 }, () => gw.tenant(t1.apiKey, "POST", "/v1/verifications", body({ reference: key }), { "idempotency-key": key })));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => gw.tenant(t1.apiKey, "POST", "/v1/verifications", body({ reference: key }), { "idempotency-key": key })),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(12).fill(202));
     expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
     expect(await gw.db.verification.count({ where: { tenantId: t1.tenantId, reference: key } })).toBe(1);
@@ -251,14 +273,21 @@ describe("reading, listing, cancelling", () => {
     expect(c.body.status).toBe("cancelled");
     expect((await gw.tenant(t1.apiKey, "POST", `/v1/verifications/${r.body.id}/cancel`)).status).toBe(409);
     const events = await gw.db.verificationEvent.findMany({ where: { verificationId: r.body.id }, orderBy: { id: "asc" } });
-    expect(events.map((e) => [e.source, e.type, e.toStatus])).toEqual([["api", "created", "pending"], ["api", "cancelled", "cancelled"]]);
+    expect(events.map((e) => [e.source, e.type, e.toStatus])).toEqual([
+      ["api", "created", "pending"],
+      ["api", "cancelled", "cancelled"],
+    ]);
   });
 
   it("another tenant's webhook endpoints and deliveries are 404s, and the secret is shown only once", async () => {
     const ep = await gw.tenant(t1.apiKey, "POST", "/v1/webhook-endpoints", { url: "http://127.0.0.1:9/hook" });
     expect(ep.status).toBe(201);
     expect(ep.body.secret).toMatch(/^whsec_/);
-    for (const [method, path] of [["GET", `/v1/webhook-endpoints/${ep.body.id}/deliveries`], ["DELETE", `/v1/webhook-endpoints/${ep.body.id}`], ["POST", `/v1/webhook-endpoints/${ep.body.id}/rotate-secret`]] as const) {
+    for (const [method, path] of [
+      ["GET", `/v1/webhook-endpoints/${ep.body.id}/deliveries`],
+      ["DELETE", `/v1/webhook-endpoints/${ep.body.id}`],
+      ["POST", `/v1/webhook-endpoints/${ep.body.id}/rotate-secret`],
+    ] as const) {
       expect((await gw.tenant(t2.apiKey, method, path)).status, `${method} ${path}`).toBe(404);
     }
     const list2 = await gw.tenant(t2.apiKey, "GET", "/v1/webhook-endpoints");
@@ -282,7 +311,15 @@ describe("operability", () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
     const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as any;
     expect(doc.paths["/v1/verifications"].post).toBeDefined();
-    expect(doc.components.schemas.Verification.properties.status.enum).toEqual(["pending", "awaiting_user", "processing", "completed", "failed", "expired", "cancelled"]);
+    expect(doc.components.schemas.Verification.properties.status.enum).toEqual([
+      "pending",
+      "awaiting_user",
+      "processing",
+      "completed",
+      "failed",
+      "expired",
+      "cancelled",
+    ]);
     expect(doc.components.schemas.Reason.properties.code.enum).toContain("document_expired");
     const docs = await fetch(`${gw.url}/docs`);
     expect(docs.headers.get("content-type")).toContain("text/html");

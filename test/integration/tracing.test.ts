@@ -7,7 +7,15 @@ import { SpanKind } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTracing, tracesExporterOf, type Tracing } from "../../src/observability/tracing.js";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, startWebhookReceiver, waitUntil, type TestGateway } from "../support/gateway.js";
+import {
+  createTenantWithAccounts,
+  DMS_SANDBOX_DOCUMENT,
+  DMS_SANDBOX_SUBJECT,
+  startTestGateway,
+  startWebhookReceiver,
+  waitUntil,
+  type TestGateway,
+} from "../support/gateway.js";
 
 const exporter = new InMemorySpanExporter();
 let tracing: Tracing;
@@ -44,31 +52,49 @@ describe("tracing", () => {
     const rx = await startWebhookReceiver();
     await gw.tenant(t.apiKey, "POST", "/v1/webhook-endpoints", { url: rx.url });
     exporter.reset();
-    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", {
-      reference: "trace-1",
-      checks: ["document", "liveness", "face_match"],
-      subject: PERSONAL,
-      document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: documentImage }] },
-      selfie: { contentType: "image/jpeg", data: selfieImage },
-    }, { "X-Request-Id": "trace-req-1" });
+    const created = await gw.tenant(
+      t.apiKey,
+      "POST",
+      "/v1/verifications",
+      {
+        reference: "trace-1",
+        checks: ["document", "liveness", "face_match"],
+        subject: PERSONAL,
+        document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: documentImage }] },
+        selfie: { contentType: "image/jpeg", data: selfieImage },
+      },
+      { "X-Request-Id": "trace-req-1" },
+    );
     expect(created.status).toBe(202);
     await rx.waitFor((r) => r.json.type === "verification.completed" && r.json.data.id === created.body.id);
     // the delivery's span ends once its attempt is stored, a moment after the receiver has the webhook
-    const spans = await waitUntil(async () => {
-      const all = exporter.getFinishedSpans();
-      return all.some((s) => s.name === "job deliver") ? all : null;
-    }, 10_000, "the deliver job's span");
+    const spans = await waitUntil(
+      async () => {
+        const all = exporter.getFinishedSpans();
+        return all.some((s) => s.name === "job deliver") ? all : null;
+      },
+      10_000,
+      "the deliver job's span",
+    );
 
     const request = spans.find((s) => s.name === "POST /v1/verifications");
     expect(request, spans.map((s) => s.name).join(", ")).toBeDefined();
     expect(request!.kind).toBe(SpanKind.SERVER);
     expect(parentOf(request!)).toBeNull();
-    expect(request!.attributes).toMatchObject({ "http.route": "/v1/verifications", "http.response.status_code": 202, "kyc.request_id": "trace-req-1", "kyc.tenant_id": t.tenantId });
+    expect(request!.attributes).toMatchObject({
+      "http.route": "/v1/verifications",
+      "http.response.status_code": 202,
+      "kyc.request_id": "trace-req-1",
+      "kyc.tenant_id": t.tenantId,
+    });
     const traceId = request!.spanContext().traceId;
     const trace = spans.filter((s) => s.spanContext().traceId === traceId);
     const one = (name: string, parent: ReadableSpan) => {
       const found = trace.filter((s) => s.name === name && parentOf(s) === idOf(parent));
-      expect(found, `${name} under ${parent.name}; trace: ${trace.map((s) => `${s.name}<${trace.find((p) => idOf(p) === parentOf(s))?.name ?? "root"}`).join(", ")}`).toHaveLength(1);
+      expect(
+        found,
+        `${name} under ${parent.name}; trace: ${trace.map((s) => `${s.name}<${trace.find((p) => idOf(p) === parentOf(s))?.name ?? "root"}`).join(", ")}`,
+      ).toHaveLength(1);
       return found[0]!;
     };
 
@@ -83,7 +109,13 @@ describe("tracing", () => {
     expect(callRows).toBeGreaterThanOrEqual(3);
     for (const call of vendorCalls) {
       expect(call.kind).toBe(SpanKind.CLIENT);
-      expect(call.attributes).toMatchObject({ "kyc.vendor": "dms", "kyc.vendor_account_id": t.accounts[0].id, "kyc.verification_id": created.body.id, "kyc.outcome": "ok", "http.response.status_code": 200 });
+      expect(call.attributes).toMatchObject({
+        "kyc.vendor": "dms",
+        "kyc.vendor_account_id": t.accounts[0].id,
+        "kyc.verification_id": created.body.id,
+        "kyc.outcome": "ok",
+        "http.response.status_code": 200,
+      });
     }
     const publishDeliver = trace.filter((s) => s.name === "outbox publish deliver" && parentOf(s) === idOf(submit));
     expect(publishDeliver.length).toBeGreaterThanOrEqual(1);
@@ -97,7 +129,11 @@ describe("tracing", () => {
     // nothing personal in any attribute of any span (names, birth date, document number, phone, email, images)
     const values = spans.flatMap((s) => [s.name, ...Object.values(s.attributes).map(String)]);
     const personal = [...Object.values(PERSONAL), "Carlos", "García", documentImage.slice(0, 24), selfieImage.slice(0, 24)];
-    for (const p of personal) expect(values.filter((v) => v.includes(p)), p).toEqual([]);
+    for (const p of personal)
+      expect(
+        values.filter((v) => v.includes(p)),
+        p,
+      ).toEqual([]);
     await rx.close();
   });
 });

@@ -21,7 +21,11 @@ describe("vendor health", () => {
     const t0 = new Date();
     expect(await probeVendorHealth({ db: gw.db, env: gw.env, log }, 5 * MIN, t0)).toBeGreaterThanOrEqual(1);
     expect(await gw.db.vendorAccount.findUniqueOrThrow({ where: { id } })).toMatchObject({ healthOk: true });
-    await fetch(`${gw.sandboxUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor: "identy", endpoint: "face_health", fault: "http_503", times: 0 }) });
+    await fetch(`${gw.sandboxUrl}/_control/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ vendor: "identy", endpoint: "face_health", fault: "http_503", times: 0 }),
+    });
     try {
       await probeVendorHealth({ db: gw.db, env: gw.env, log }, 5 * MIN, new Date(t0.getTime() + 6 * MIN));
     } finally {
@@ -36,7 +40,9 @@ describe("vendor health", () => {
   });
 
   it("calls GetCreditos at most once in 15 minutes however often it is probed, and records the credits", async () => {
-    const t = await createTenantWithAccounts(gw, [{ vendor: "verificaridentidad", credentials: { apiUser: "sandboxhealth", apiToken: "sandboxhealth-token", webhookUser: "u", webhookPassword: "p" } }]);
+    const t = await createTenantWithAccounts(gw, [
+      { vendor: "verificaridentidad", credentials: { apiUser: "sandboxhealth", apiToken: "sandboxhealth-token", webhookUser: "u", webhookPassword: "p" } },
+    ]);
     const id = t.accounts[0].id;
     const t0 = Date.now();
     for (let i = 0; i < 3; i++) await probeVendorHealth({ db: gw.db, env: gw.env, log }, 1 * MIN, new Date(t0 + i * 2 * MIN));

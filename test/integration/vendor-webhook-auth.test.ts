@@ -32,7 +32,8 @@ beforeAll(async () => {
 });
 afterAll(async () => gw?.close());
 
-const accountOf = (tenant: typeof t, vendor: string) => tenant.accounts.find((a: { vendor: string }) => a.vendor === vendor) as { id: string; webhookUrl: string };
+const accountOf = (tenant: typeof t, vendor: string) =>
+  tenant.accounts.find((a: { vendor: string }) => a.vendor === vendor) as { id: string; webhookUrl: string };
 const stored = () => gw.db.inboundWebhook.count();
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -58,7 +59,12 @@ async function expectAllRefused(attempts: Attempt[]) {
 
 describe("DMS: HMAC-SHA256 over timestamp and raw body, 5-minute replay window", () => {
   const body = JSON.stringify({ event: "test", deliveryId: "c9f4b8d2-2a1a-4a7b-bbd2-f0b7d8e4a311", timestamp: new Date().toISOString() });
-  const signed = (secret: string, ts: number, raw = body) => ({ "content-type": "application/json", "x-hillogy-delivery-id": "d-1", "x-hillogy-timestamp": String(ts), "x-hillogy-signature": `t=${ts},v1=${signHillogy(secret, ts, raw)}` });
+  const signed = (secret: string, ts: number, raw = body) => ({
+    "content-type": "application/json",
+    "x-hillogy-delivery-id": "d-1",
+    "x-hillogy-timestamp": String(ts),
+    "x-hillogy-signature": `t=${ts},v1=${signHillogy(secret, ts, raw)}`,
+  });
 
   it("a rightly signed fresh delivery is taken (the control for the refusals below)", async () => {
     const before = await stored();
@@ -72,13 +78,23 @@ describe("DMS: HMAC-SHA256 over timestamp and raw body, 5-minute replay window",
     const ts = now();
     const answers = await expectAllRefused([
       { name: "no signature headers", url, headers: { "content-type": "application/json" }, body },
-      { name: "signature without timestamp header", url, headers: { "content-type": "application/json", "x-hillogy-signature": `t=${ts},v1=${signHillogy(DMS_SECRET, ts, body)}` }, body },
+      {
+        name: "signature without timestamp header",
+        url,
+        headers: { "content-type": "application/json", "x-hillogy-signature": `t=${ts},v1=${signHillogy(DMS_SECRET, ts, body)}` },
+        body,
+      },
       { name: "another secret", url, headers: signed("not-the-secret", ts), body },
       { name: "another tenant's account secret", url, headers: signed("whs-dms-other-tenant", ts), body },
       { name: "body changed after signing", url, headers: signed(DMS_SECRET, ts), body: body.replace("test", "invoice.paid") },
       { name: "timestamp header differs from t=", url, headers: { ...signed(DMS_SECRET, ts), "x-hillogy-timestamp": String(ts - 1) }, body },
       { name: "v1 not hex", url, headers: { ...signed(DMS_SECRET, ts), "x-hillogy-signature": `t=${ts},v1=zz` }, body },
-      { name: "v1 truncated", url, headers: { ...signed(DMS_SECRET, ts), "x-hillogy-signature": `t=${ts},v1=${signHillogy(DMS_SECRET, ts, body).slice(0, 32)}` }, body },
+      {
+        name: "v1 truncated",
+        url,
+        headers: { ...signed(DMS_SECRET, ts), "x-hillogy-signature": `t=${ts},v1=${signHillogy(DMS_SECRET, ts, body).slice(0, 32)}` },
+        body,
+      },
       { name: "empty signature", url, headers: { ...signed(DMS_SECRET, ts), "x-hillogy-signature": "" }, body },
       { name: "v0 scheme only", url, headers: { ...signed(DMS_SECRET, ts), "x-hillogy-signature": `t=${ts},v0=${signHillogy(DMS_SECRET, ts, body)}` }, body },
       { name: "right signature on another account's URL", url: accountOf(other, "dms").webhookUrl, headers: signed(DMS_SECRET, ts), body },
@@ -105,7 +121,11 @@ describe("VerificarIdentidad: HTTP Basic with the account's webhook credentials"
 
   it("the right credentials are taken (the control)", async () => {
     const before = await stored();
-    const res = await fetch(accountOf(t, "verificaridentidad").webhookUrl, { method: "POST", headers: { "content-type": "application/json", authorization: basic(VI.webhookUser, VI.webhookPassword) }, body });
+    const res = await fetch(accountOf(t, "verificaridentidad").webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: basic(VI.webhookUser, VI.webhookPassword) },
+      body,
+    });
     expect(res.status).toBe(200);
     expect(await stored()).toBe(before + 1);
   });
@@ -125,8 +145,18 @@ describe("VerificarIdentidad: HTTP Basic with the account's webhook credentials"
       { name: "credentials in the query", url: `${url}?user=${VI.webhookUser}&password=${VI.webhookPassword}`, headers: json, body },
       { name: "not base64", url, headers: { ...json, authorization: "Basic ###" }, body },
       { name: "another tenant's account credentials", url, headers: { ...json, authorization: basic(VI_OTHER.webhookUser, VI_OTHER.webhookPassword) }, body },
-      { name: "right credentials on another tenant's account", url: accountOf(other, "verificaridentidad").webhookUrl, headers: { ...json, authorization: basic(VI.webhookUser, VI.webhookPassword) }, body },
-      { name: "right credentials to the DMS account", url: accountOf(t, "dms").webhookUrl, headers: { ...json, authorization: basic(VI.webhookUser, VI.webhookPassword) }, body },
+      {
+        name: "right credentials on another tenant's account",
+        url: accountOf(other, "verificaridentidad").webhookUrl,
+        headers: { ...json, authorization: basic(VI.webhookUser, VI.webhookPassword) },
+        body,
+      },
+      {
+        name: "right credentials to the DMS account",
+        url: accountOf(t, "dms").webhookUrl,
+        headers: { ...json, authorization: basic(VI.webhookUser, VI.webhookPassword) },
+        body,
+      },
     ]);
   });
 });
@@ -138,9 +168,28 @@ describe("ShareID, Identomat and IDENTY describe no webhooks: the gateway takes 
     const ts = now();
     await expectAllRefused([
       { name: "plain", url, headers: { "content-type": "application/json" }, body },
-      { name: "with the account's API key", url, headers: { "content-type": "application/json", authorization: "Bearer sandbox-shareid-key", "x-api-key": "sandbox-shareid-key" }, body },
-      { name: "Basic with the company key and secret", url, headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from("sandbox-identomat-key:identomat-secret").toString("base64")}` }, body },
-      { name: "a DMS-style signature", url, headers: { "content-type": "application/json", "x-hillogy-timestamp": String(ts), "x-hillogy-signature": `t=${ts},v1=${signHillogy(DMS_SECRET, ts, body)}` }, body },
+      {
+        name: "with the account's API key",
+        url,
+        headers: { "content-type": "application/json", authorization: "Bearer sandbox-shareid-key", "x-api-key": "sandbox-shareid-key" },
+        body,
+      },
+      {
+        name: "Basic with the company key and secret",
+        url,
+        headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from("sandbox-identomat-key:identomat-secret").toString("base64")}` },
+        body,
+      },
+      {
+        name: "a DMS-style signature",
+        url,
+        headers: {
+          "content-type": "application/json",
+          "x-hillogy-timestamp": String(ts),
+          "x-hillogy-signature": `t=${ts},v1=${signHillogy(DMS_SECRET, ts, body)}`,
+        },
+        body,
+      },
       { name: "form encoded", url, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "status=APPROVED&id=x-1" },
     ]);
   });

@@ -29,6 +29,8 @@ describe("waiting for the migrate job", () => {
   });
 
   it("gives up when told to", async () => {
-    await expect(waitForMigrations(databaseUrlNamed("kyc_never_created"), pino({ level: "silent" }), { initialDelayMs: 20, giveUpAfterMs: 100 })).rejects.toThrow(/gave up waiting/);
+    await expect(
+      waitForMigrations(databaseUrlNamed("kyc_never_created"), pino({ level: "silent" }), { initialDelayMs: 20, giveUpAfterMs: 100 }),
+    ).rejects.toThrow(/gave up waiting/);
   });
 });

@@ -50,7 +50,12 @@ export function makeVerification(input: VerificationInputData, checks: CheckName
   };
 }
 
-export function makeHarness(account: AdapterAccount, verificationId: string | null = null, resilience: Partial<ResilienceSettings> = {}, now: () => Date = () => new Date()): Harness {
+export function makeHarness(
+  account: AdapterAccount,
+  verificationId: string | null = null,
+  resilience: Partial<ResilienceSettings> = {},
+  now: () => Date = () => new Date(),
+): Harness {
   const h: Omit<Harness, "ctx"> = { calls: [], payloads: [], credits: [], accountEvents: [], artifacts: [] };
   const ctx: AdapterContext = {
     http: createVendorHttp({
@@ -81,7 +86,27 @@ export function makeHarness(account: AdapterAccount, verificationId: string | nu
 export function sizedJpeg(tag = "x", width = 480, height = 640): Buffer {
   const text = Buffer.from(tag || "x");
   const com = Buffer.concat([Buffer.from([0xff, 0xfe, (text.length + 2) >> 8, (text.length + 2) & 0xff]), text]);
-  const sof = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+  const sof = Buffer.from([
+    0xff,
+    0xc0,
+    0x00,
+    0x11,
+    0x08,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    0x03,
+    0x01,
+    0x22,
+    0x00,
+    0x02,
+    0x11,
+    0x01,
+    0x03,
+    0x11,
+    0x01,
+  ]);
   return Buffer.concat([Buffer.from([0xff, 0xd8]), com, sof, Buffer.from([0xff, 0xd9])]);
 }
 

@@ -29,7 +29,13 @@ export interface TestGateway {
   faults: FaultInjector;
   logLines: string[];
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }>;
-  tenant(apiKey: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  tenant(
+    apiKey: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   startWorkers(): void;
   stopWorkers(): Promise<void>;
   close(): Promise<void>;
@@ -40,7 +46,13 @@ const listen = (app: express.Express, server: Server = createServer(app)) =>
     server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
   });
 
-export async function startTestGateway(opts: { workers?: boolean; envOverrides?: Record<string, string>; /** the runtime's database URL (e.g. through a TCP proxy); migrations use the real one */ runtimeDatabaseUrl?: (url: string) => string } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  opts: {
+    workers?: boolean;
+    envOverrides?: Record<string, string> /** the runtime's database URL (e.g. through a TCP proxy); migrations use the real one */;
+    runtimeDatabaseUrl?: (url: string) => string;
+  } = {},
+): Promise<TestGateway> {
   resetResilience();
   const logLines: string[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
@@ -51,7 +63,9 @@ export async function startTestGateway(opts: { workers?: boolean; envOverrides?:
   const env = loadEnv({ ...process.env, DATABASE_URL: databaseUrl, PUBLIC_BASE_URL: "http://127.0.0.1:0", ...opts.envOverrides });
   await ensureDatabase(env.DATABASE_URL);
   await migrate(env.DATABASE_URL);
-  const db = opts.runtimeDatabaseUrl ? createDb(opts.runtimeDatabaseUrl(env.DATABASE_URL), { max: 10, connectTimeoutMs: 2000, statementTimeoutMs: 5000 }) : createDb(env.DATABASE_URL);
+  const db = opts.runtimeDatabaseUrl
+    ? createDb(opts.runtimeDatabaseUrl(env.DATABASE_URL), { max: 10, connectTimeoutMs: 2000, statementTimeoutMs: 5000 })
+    : createDb(env.DATABASE_URL);
   const queues = createQueues(env.REDIS_URL, `t${randomBytes(4).toString("hex")}`);
   let workers: WorkerRuntime | null = null;
   const ctx = { env, db, log, queues, onEnqueued: () => workers?.relay.nudge() };
@@ -117,7 +131,11 @@ export async function redisReady(queues: Queues): Promise<void> {
  * Another API process of the same gateway: its own app, Postgres pool and Redis connection on the
  * same database and queue prefix (what a second replica behind a load balancer is).
  */
-export async function startSecondApi(gw: TestGateway, envOverrides: Partial<Env> = {}, opts: { queuePrefix?: string } = {}): Promise<{ url: string; close(): Promise<void> }> {
+export async function startSecondApi(
+  gw: TestGateway,
+  envOverrides: Partial<Env> = {},
+  opts: { queuePrefix?: string } = {},
+): Promise<{ url: string; close(): Promise<void> }> {
   const db = createDb(gw.env.DATABASE_URL);
   const queues = createQueues(gw.env.REDIS_URL, opts.queuePrefix ?? gw.queues.prefix);
   // connected before it takes requests (until then Redis-backed limits count in process memory)
@@ -134,7 +152,9 @@ export async function startSecondApi(gw: TestGateway, envOverrides: Partial<Env>
 }
 
 /** A test gateway plus a second API process on it (for what must hold across processes). */
-export async function startGatewayWithSecondApi(opts: Parameters<typeof startTestGateway>[0] = {}): Promise<{ gw: TestGateway; other: Awaited<ReturnType<typeof startSecondApi>>; close(): Promise<void> }> {
+export async function startGatewayWithSecondApi(
+  opts: Parameters<typeof startTestGateway>[0] = {},
+): Promise<{ gw: TestGateway; other: Awaited<ReturnType<typeof startSecondApi>>; close(): Promise<void> }> {
   const gw = await startTestGateway(opts);
   const other = await startSecondApi(gw);
   await redisReady(gw.queues);
@@ -178,12 +198,21 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-export async function createTenantWithAccounts(gw: TestGateway, accounts: { vendor: string; credentials: Record<string, unknown>; settings?: Record<string, unknown> }[]) {
+export async function createTenantWithAccounts(
+  gw: TestGateway,
+  accounts: { vendor: string; credentials: Record<string, unknown>; settings?: Record<string, unknown> }[],
+) {
   const t = await gw.admin("POST", "/admin/tenants", { name: `tenant-${randomBytes(3).toString("hex")}` });
   if (t.status !== 201) throw new Error(`tenant: ${t.status} ${JSON.stringify(t.body)}`);
   const created = [];
   for (const a of accounts) {
-    const r = await gw.admin("POST", `/admin/tenants/${t.body.id}/vendor-accounts`, { vendor: a.vendor, name: `${a.vendor} test`, baseUrl: `${gw.sandboxUrl}/${a.vendor}`, credentials: a.credentials, settings: a.settings ?? {} });
+    const r = await gw.admin("POST", `/admin/tenants/${t.body.id}/vendor-accounts`, {
+      vendor: a.vendor,
+      name: `${a.vendor} test`,
+      baseUrl: `${gw.sandboxUrl}/${a.vendor}`,
+      credentials: a.credentials,
+      settings: a.settings ?? {},
+    });
     if (r.status !== 201) throw new Error(`account: ${r.status} ${JSON.stringify(r.body)}`);
     created.push(r.body);
   }
@@ -261,8 +290,12 @@ const FINAL_STATUSES = ["completed", "failed", "expired", "cancelled"];
 
 /** The verification's resource once it has reached a final status. */
 export async function waitForFinal(gw: TestGateway, apiKey: string, id: string, timeoutMs = 20_000) {
-  return waitUntil(async () => {
-    const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
-    return FINAL_STATUSES.includes(r.body.status) ? r.body : null;
-  }, timeoutMs, `verification ${id} to finish`);
+  return waitUntil(
+    async () => {
+      const r = await gw.tenant(apiKey, "GET", `/v1/verifications/${id}`);
+      return FINAL_STATUSES.includes(r.body.status) ? r.body : null;
+    },
+    timeoutMs,
+    `verification ${id} to finish`,
+  );
 }

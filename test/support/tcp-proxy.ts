@@ -61,4 +61,3 @@ export function startTcpProxy(target: { host: string; port: number }, listenPort
     },
   };
 }
-

@@ -67,7 +67,12 @@ export class DmsClient {
     return this.account.settings;
   }
 
-  private async post<T>(endpoint: DmsEndpoint, product: "idverifr" | "liveverifr", body: { data: unknown; headers: Record<string, string> }, schema: ZodType<T>): Promise<DmsAnswer<T>> {
+  private async post<T>(
+    endpoint: DmsEndpoint,
+    product: "idverifr" | "liveverifr",
+    body: { data: unknown; headers: Record<string, string> },
+    schema: ZodType<T>,
+  ): Promise<DmsAnswer<T>> {
     const idv = product === "idverifr";
     const s = this.account.settings;
     const res = await this.ctx.http.call({
@@ -83,7 +88,10 @@ export class DmsClient {
       this.ctx.recordPayload(endpoint, unprocessableRecord(res.json ?? res.text));
       return { kind: "unprocessable" };
     }
-    return { kind: "ok", body: parseAnswer(res, { vendor: "dms", endpoint, schema, label: `DMS ${endpoint}`, record: (b) => this.ctx.recordPayload(endpoint, b) }) };
+    return {
+      kind: "ok",
+      body: parseAnswer(res, { vendor: "dms", endpoint, schema, label: `DMS ${endpoint}`, record: (b) => this.ctx.recordPayload(endpoint, b) }),
+    };
   }
 
   /** `POST idcard_recognition_base64` `{"image_base64": "..."}` (the doc's quickstart body). */

@@ -55,8 +55,7 @@ export function validateRequest(input: VerificationInputData, checks: AdapterVer
   const needsSelfie = checks.includes("liveness") || checks.includes("face_match");
   if (needsDocument && images.length === 0)
     problems.push({ path: "document.images", message: "DMS needs a document image for the document and face_match checks", status: 422 });
-  if (images.length > 2)
-    problems.push({ path: "document.images[2]", message: "DMS takes at most two document images (front and back)", status: 422 });
+  if (images.length > 2) problems.push({ path: "document.images[2]", message: "DMS takes at most two document images (front and back)", status: 422 });
   if (images.length === 2 && images[0]?.side && images[0].side !== "single" && images[0].side === images[1]?.side)
     problems.push({ path: "document.images[1].side", message: "two document images must be a front and a back", status: 422 });
   if (needsSelfie && !input.selfie) problems.push({ path: "selfie", message: "DMS needs a selfie for the liveness and face_match checks", status: 422 });

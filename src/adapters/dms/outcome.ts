@@ -7,7 +7,16 @@
 import { toAlpha2 } from "../../domain/countries.js";
 import { isBeforeToday, normalizeSex, toIsoDate } from "../../domain/dates.js";
 import { decide, uniqueReasons } from "../../domain/decide.js";
-import { reason, type CheckName, type Checks, type DocumentCheck, type FaceMatchCheck, type LivenessCheck, type QualitySignals, type Reason } from "../../domain/model.js";
+import {
+  reason,
+  type CheckName,
+  type Checks,
+  type DocumentCheck,
+  type FaceMatchCheck,
+  type LivenessCheck,
+  type QualitySignals,
+  type Reason,
+} from "../../domain/model.js";
 import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../domain/vocabulary.js";
 import { rowOf } from "../kit/http.js";
 import type { Outcome, StoredVendorPayload } from "../types.js";
@@ -44,8 +53,7 @@ import {
 
 const up = (s: string | null | undefined) => (s ?? "").trim().toUpperCase();
 const outcomeOf = (reasons: Reason[]): "pass" | "fail" => (reasons.length > 0 ? "fail" : "pass");
-const fromRow = (row: { code: ReasonCode; message: string }, vendorCode: string | number | null) =>
-  reason(row.code, "dms", vendorCode, row.message);
+const fromRow = (row: { code: ReasonCode; message: string }, vendorCode: string | number | null) => reason(row.code, "dms", vendorCode, row.message);
 
 // ---------- document ----------
 
@@ -88,7 +96,9 @@ export function evaluateDocument(body: DmsDocumentResponse, now: Date): Document
     }
     // never dropped, whatever the verdict beside it: the generic code with the vendor's item name
     security[name] = null;
-    (UNKNOWN_FRAUD_CHECK.outcome === "fail" ? failing : unconfirmed).push(reason(UNKNOWN_FRAUD_CHECK.code, "dms", name, `${UNKNOWN_FRAUD_CHECK.message} (FraudCheck.Result ${resultCode || "missing"})`));
+    (UNKNOWN_FRAUD_CHECK.outcome === "fail" ? failing : unconfirmed).push(
+      reason(UNKNOWN_FRAUD_CHECK.code, "dms", name, `${UNKNOWN_FRAUD_CHECK.message} (FraudCheck.Result ${resultCode || "missing"})`),
+    );
   }
 
   // "The gateway itself also checks DateOfExpiry against today" (DESIGN.md): DMS only reads the date.
@@ -108,8 +118,7 @@ export function evaluateDocument(body: DmsDocumentResponse, now: Date): Document
     nationality: toAlpha2(body.Nationality),
     issuingCountry,
   };
-  if (!fields.firstName && !fields.lastName && !fields.dateOfBirth && !fields.documentNumber)
-    unconfirmed.push(fromRow(NO_DOCUMENT_DATA, null));
+  if (!fields.firstName && !fields.lastName && !fields.dateOfBirth && !fields.documentNumber) unconfirmed.push(fromRow(NO_DOCUMENT_DATA, null));
 
   const reasons = [...failing, ...unconfirmed];
   const quality = signalsOf(body, DOCUMENT_QUALITY_FIELDS);
@@ -134,7 +143,8 @@ export function signalsOf(body: Record<string, unknown>, paths: readonly string[
   const out: QualitySignals = {};
   for (const path of paths) {
     let value: unknown = body;
-    for (const key of path.split(".")) value = value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+    for (const key of path.split("."))
+      value = value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
     if (value === null || typeof value === "boolean" || typeof value === "string" || (typeof value === "number" && Number.isFinite(value))) out[path] = value;
   }
   return Object.keys(out).length > 0 ? out : undefined;
@@ -152,7 +162,9 @@ export function decodePortrait(value: string | null | undefined): Buffer | null 
 // ---------- faces ----------
 
 /** One face found, or the verdict row of why not (no face, several faces). */
-export type FaceFinding = { ok: true; template: string | null } | { ok: false; row: VerdictRow & { code: NonNullable<VerdictRow["code"]> }; vendorCode: string };
+export type FaceFinding =
+  | { ok: true; template: string | null }
+  | { ok: false; row: VerdictRow & { code: NonNullable<VerdictRow["code"]> }; vendorCode: string };
 
 function faceCountFinding(count: number, template: string | null): FaceFinding {
   if (count === 0) return { ok: false, row: FACE_COUNT_MAP.none, vendorCode: "face_count=0" };
@@ -205,8 +217,7 @@ export function templateFinding(answer: DmsAnswer<DmsTemplateResponse>, endpoint
   const template = body.template ?? body.faces?.[0]?.template ?? null;
   const count = body.face_count ?? body.faces?.length ?? (template ? 1 : 0);
   const finding = faceCountFinding(count, template);
-  if (finding.ok && !finding.template)
-    throw vendorError({ kind: "parse", retryable: false, endpoint, message: `DMS ${endpoint} answer carries no template` });
+  if (finding.ok && !finding.template) throw vendorError({ kind: "parse", retryable: false, endpoint, message: `DMS ${endpoint} answer carries no template` });
   return finding;
 }
 
@@ -352,7 +363,11 @@ const DOCUMENT_KINDS: readonly string[] = [ENDPOINTS.document, ENDPOINTS.documen
 const DEFAULT_MIN_FACE_QUALITY = DmsSettingsSchema.parse({}).minFaceQuality;
 
 /** An answer as recorded (client.ts): the parsed body, a 422, or undefined when it is not a usable answer. */
-function answerOf<T>(body: unknown, parse: (b: unknown) => { success: true; data: T } | { success: false }, legacy422: (b: unknown) => boolean): DmsAnswer<T> | undefined {
+function answerOf<T>(
+  body: unknown,
+  parse: (b: unknown) => { success: true; data: T } | { success: false },
+  legacy422: (b: unknown) => boolean,
+): DmsAnswer<T> | undefined {
   if (body && typeof body === "object" && !Array.isArray(body)) {
     const o = body as Record<string, unknown>;
     const keys = Object.keys(o);
@@ -386,7 +401,10 @@ function readRequest(body: unknown, v: { checks: CheckName[] }): DmsRequestRecor
  * kept before this mapping have none: their last start begins with its first call's endpoint.
  * null when a payload is not a usable answer.
  */
-export function transcriptFromPayloads(payloads: StoredVendorPayload[], v: { checks: CheckName[] }): { transcript: DmsTranscript; request: DmsRequestRecord } | null {
+export function transcriptFromPayloads(
+  payloads: StoredVendorPayload[],
+  v: { checks: CheckName[] },
+): { transcript: DmsTranscript; request: DmsRequestRecord } | null {
   let from = payloads.map((p) => p.kind).lastIndexOf(REQUEST_KIND);
   let request: DmsRequestRecord;
   if (from >= 0) request = readRequest(payloads[from]?.body, v);

@@ -119,10 +119,22 @@ export async function callIdentomat(
   if (ok && secret) {
     const code = parseSignatureHeader(res.headers.authorization);
     if (code === null && res.headers.authorization !== undefined) {
-      throw vendorError({ kind: "auth", retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer carries an unreadable signature` });
+      throw vendorError({
+        kind: "auth",
+        retryable: false,
+        endpoint,
+        httpStatus: res.status,
+        message: `identomat ${endpoint} answer carries an unreadable signature`,
+      });
     }
     if (code !== null && !signatureMatches(secret, res.rawBody, code)) {
-      throw vendorError({ kind: "auth", retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer signature does not match: answer not trusted` });
+      throw vendorError({
+        kind: "auth",
+        retryable: false,
+        endpoint,
+        httpStatus: res.status,
+        message: `identomat ${endpoint} answer signature does not match: answer not trusted`,
+      });
     }
     if (code === null && cfg.settings.requireAnswerSignature) {
       throw vendorError({ kind: "auth", retryable: false, endpoint, httpStatus: res.status, message: `identomat ${endpoint} answer is not signed` });

@@ -7,7 +7,16 @@ import { manifest } from "./manifest.js";
 import { toAlpha2, toAlpha3 } from "../../domain/countries.js";
 import { isVendorError, type VendorError } from "../../domain/errors.js";
 import { reason, type CheckName } from "../../domain/model.js";
-import { accountConfig, callIdentomat, errorFromCode, languageFlagOf, vendorError, widgetUrlFor, type IdentomatAccount, type IdentomatAccountConfig } from "./client.js";
+import {
+  accountConfig,
+  callIdentomat,
+  errorFromCode,
+  languageFlagOf,
+  vendorError,
+  widgetUrlFor,
+  type IdentomatAccount,
+  type IdentomatAccountConfig,
+} from "./client.js";
 import { DOCUMENT_TYPE_OUT, ERROR_CODES } from "./mapping.js";
 import { RESULT_PAYLOAD_KIND, completedOutcome, mapInputOf, mapResult, renormalizeResults } from "./outcome.js";
 import { BeginAnswerSchema, DeleteAnswerSchema, IdentomatSettingsSchema, ResultAnswerSchema, type IdentomatSettings } from "./schemas.js";
@@ -140,7 +149,11 @@ async function poll(v: AdapterVerification, account: IdentomatAccount, ctx: Adap
     const tokenDead = now.getTime() >= sessionCreatedAt + cfg.settings.sessionTtlMinutes * MINUTE_MS;
     // the token outlived its 15 minutes before the user finished: the user abandoned the widget
     if (answer.errorCode === "SESSION_INVALID" && tokenDead && v.status !== "completed") {
-      return { status: "expired", reasons: [reason("user_abandoned", VENDOR, "SESSION_INVALID", "the session token expired before the user finished")], vendorReference: token };
+      return {
+        status: "expired",
+        reasons: [reason("user_abandoned", VENDOR, "SESSION_INVALID", "the session token expired before the user finished")],
+        vendorReference: token,
+      };
     }
     throw errorFromCode(answer.errorCode, "result", answer.httpStatus);
   }
@@ -159,7 +172,11 @@ async function poll(v: AdapterVerification, account: IdentomatAccount, ctx: Adap
     // IN_PROGRESS covers "undergoing check or has quit the process before completion": nothing
     // in the answer tells a submitted session from an open widget, so it stays awaiting_user
     if (now.getTime() > expiresAt.getTime()) {
-      return { status: "expired", reasons: [reason("user_abandoned", VENDOR, "IN_PROGRESS", "the user did not finish the identification in time")], vendorReference: token };
+      return {
+        status: "expired",
+        reasons: [reason("user_abandoned", VENDOR, "IN_PROGRESS", "the user did not finish the identification in time")],
+        vendorReference: token,
+      };
     }
     return {
       status: "awaiting_user",

@@ -34,9 +34,23 @@ export const RESULT_RULES = {
   // "The person was unacceptable": the vendor's verdict stands, with the vendor's reasons
   REJECTED: { status: "completed", verdict: "declined", reason: null, checksPerformed: true, faceMatch: "inconclusive", operatorVerdict: true },
   // "Human review required": review now; the operator's later APPROVED/REJECTED settles it
-  MANUAL_CHECK: { status: "completed", verdict: "review", reason: "manual_review_required", checksPerformed: true, faceMatch: "inconclusive", operatorVerdict: false },
+  MANUAL_CHECK: {
+    status: "completed",
+    verdict: "review",
+    reason: "manual_review_required",
+    checksPerformed: true,
+    faceMatch: "inconclusive",
+    operatorVerdict: false,
+  },
   // "The person disagreed with terms": nothing was checked
-  DISAGREED_WITH_TERMS: { status: "completed", verdict: "declined", reason: "user_declined_terms", checksPerformed: false, faceMatch: "not_performed", operatorVerdict: false },
+  DISAGREED_WITH_TERMS: {
+    status: "completed",
+    verdict: "declined",
+    reason: "user_declined_terms",
+    checksPerformed: false,
+    faceMatch: "not_performed",
+    operatorVerdict: false,
+  },
   // "The person is undergoing check or has quit the process before completion"
   IN_PROGRESS: { status: "awaiting_user", verdict: null, reason: null, checksPerformed: false, faceMatch: "not_performed", operatorVerdict: false },
 } as const satisfies Record<IdentomatResult, ResultRule>;

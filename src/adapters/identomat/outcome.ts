@@ -302,7 +302,10 @@ export function resultRuleOf(result: string): { result: IdentomatResult; rule: R
 }
 
 function rejectKey(value: string): string {
-  return value.trim().toUpperCase().replace(/[\s-]+/g, "_");
+  return value
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, "_");
 }
 
 /** the check a known reason code fails: CHECK_FAILED_BY_REASON, else the document for document/image/data reasons */

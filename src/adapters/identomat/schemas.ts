@@ -33,7 +33,10 @@ export const IdentomatSettingsSchema = accountSettingsSchema({
   /** optional predefined configuration (`config_id` of Identomat's API reference) */
   configId: z.string().min(1).optional(),
   /** delays between result polls, by poll number; the last one repeats */
-  pollScheduleSeconds: z.array(z.number().positive()).min(1).default([...DEFAULT_POLL_SCHEDULE_SECONDS]),
+  pollScheduleSeconds: z
+    .array(z.number().positive())
+    .min(1)
+    .default([...DEFAULT_POLL_SCHEDULE_SECONDS]),
   /** per-account poll budget shared by every session being polled */
   maxPollsPerMinute: z.number().int().positive().default(60),
   /** how long a session_token lives at Identomat ("valid for 15 minutes by default") */
@@ -60,10 +63,7 @@ export type IdentomatSettings = z.infer<typeof IdentomatSettingsSchema>;
  * (`"47fjzxvvzapi4ztasth3c2ozfucli3l0qx13hisc"`); an object carrying `session_token` is
  * also accepted.
  */
-export const BeginAnswerSchema = z.union([
-  z.string().min(1),
-  z.looseObject({ session_token: z.string().min(1) }).transform((o) => o.session_token),
-]);
+export const BeginAnswerSchema = z.union([z.string().min(1), z.looseObject({ session_token: z.string().min(1) }).transform((o) => o.session_token)]);
 
 /** Strings, or numbers some deployments send for numeric-looking fields. */
 const text = z

@@ -81,7 +81,13 @@ function envelopeOf(text: string): IwsEnvelope | null {
   return env.success ? env.data : null;
 }
 
-export function technicalError(row: Extract<IwsCodeRow, { type: "technical" }>, code: number, endpoint: string, httpStatus: number | null, refid: string | null): VendorError {
+export function technicalError(
+  row: Extract<IwsCodeRow, { type: "technical" }>,
+  code: number,
+  endpoint: string,
+  httpStatus: number | null,
+  refid: string | null,
+): VendorError {
   return vendorError({
     kind: row.kind,
     endpoint,
@@ -128,7 +134,11 @@ export function classifyIws(endpoint: IwsEndpoint) {
  * One IWS call: technical and undocumented codes are VendorErrors (classifyIws); every other answer is
  * recorded as `identy.<endpoint>` and returned as received, for outcome.ts to read.
  */
-async function send(c: IwsCallContext, endpoint: Exclude<IwsEndpoint, "face_health">, request: { data?: Buffer; headers?: Record<string, string> }): Promise<unknown> {
+async function send(
+  c: IwsCallContext,
+  endpoint: Exclude<IwsEndpoint, "face_health">,
+  request: { data?: Buffer; headers?: Record<string, string> },
+): Promise<unknown> {
   const res = await c.ctx.http.call({
     endpoint,
     method: "POST",
@@ -155,7 +165,14 @@ function blobPart(blob: Buffer): FilePart {
 }
 
 export function postProcess(c: IwsCallContext, blob: Buffer) {
-  return send(c, "process", multipart([["file", blobPart(blob)], ["enableQuality", String(c.settings.enableQuality)]]));
+  return send(
+    c,
+    "process",
+    multipart([
+      ["file", blobPart(blob)],
+      ["enableQuality", String(c.settings.enableQuality)],
+    ]),
+  );
 }
 
 export function postVerifyWithPictureId(c: IwsCallContext, blob: Buffer, picId: { base64: string; format: string }, level: string) {
@@ -173,7 +190,14 @@ export function postVerifyWithPictureId(c: IwsCallContext, blob: Buffer, picId: 
 }
 
 export function postFaceAs(c: IwsCallContext, imageBase64: string, threshold: string) {
-  return send(c, "face_as", multipart([["image", imageBase64], ["threshold", threshold]]));
+  return send(
+    c,
+    "face_as",
+    multipart([
+      ["image", imageBase64],
+      ["threshold", threshold],
+    ]),
+  );
 }
 
 export interface TemplateRef {
@@ -360,7 +384,16 @@ export function openTemplates(
   const key = privateKeyPem ? createPrivateKey(privateKeyPem) : null;
   for (const [format, t] of Object.entries(encrypted ?? {})) {
     if (!key) {
-      info.push({ format, encrypted: true, decrypted: false, bytes: null, detectedType: null, width: null, height: null, error: "no templatePrivateKey configured" });
+      info.push({
+        format,
+        encrypted: true,
+        decrypted: false,
+        bytes: null,
+        detectedType: null,
+        width: null,
+        height: null,
+        error: "no templatePrivateKey configured",
+      });
       continue;
     }
     try {
@@ -369,7 +402,16 @@ export function openTemplates(
       info.push(describeTemplate(format, buf, true));
     } catch {
       // the crypto error text carries no template bytes, but keep the record generic anyway
-      info.push({ format, encrypted: true, decrypted: false, bytes: null, detectedType: null, width: null, height: null, error: "decryption failed (wrong key or corrupted template)" });
+      info.push({
+        format,
+        encrypted: true,
+        decrypted: false,
+        bytes: null,
+        detectedType: null,
+        width: null,
+        height: null,
+        error: "decryption failed (wrong key or corrupted template)",
+      });
     }
   }
   return { bytes, info };

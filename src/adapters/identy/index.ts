@@ -37,7 +37,17 @@ import {
   type IwsEndpoint,
   type TemplateRef,
 } from "./client.js";
-import { matchableFormat, nextStep, outcomeFromPayloads, REQUEST_KIND, TEMPLATES_KIND, type CallingFlow, type FlowAnswers, type IdentyFlow, type IdentyRequestRecord } from "./outcome.js";
+import {
+  matchableFormat,
+  nextStep,
+  outcomeFromPayloads,
+  REQUEST_KIND,
+  TEMPLATES_KIND,
+  type CallingFlow,
+  type FlowAnswers,
+  type IdentyFlow,
+  type IdentyRequestRecord,
+} from "./outcome.js";
 import { ProcessSuccessSchema, vendorError, type IdentyCredentials, type IdentySettings } from "./schemas.js";
 import { createIdentySdkProxyRouter, signSdkProxyToken } from "./routes.js";
 
@@ -63,13 +73,16 @@ export function validateIdentyRequest(input: VerificationInputData, checks: Chec
   const blob = input.faceCapture?.identyBlob;
   if (blob !== undefined && (blob.replace(/\s+/g, "").length === 0 || !BASE64.test(blob.replace(/\s+/g, ""))))
     problems.push({ path: "faceCapture.identyBlob", message: "must be the base64 BLOB returned by the IDENTY Face Web SDK capture()", status: 400 });
-  if (input.selfie && !templateFormatOf(input.selfie.contentType))
-    problems.push({ path: "selfie", message: "IDENTY takes JPEG or PNG images", status: 415 });
+  if (input.selfie && !templateFormatOf(input.selfie.contentType)) problems.push({ path: "selfie", message: "IDENTY takes JPEG or PNG images", status: 415 });
   const portrait = input.document?.images[0];
   if (w.faceMatch && portrait && !templateFormatOf(portrait.contentType))
     problems.push({ path: "document.images[0]", message: "IDENTY takes JPEG or PNG images", status: 415 });
   if (w.faceMatch && !portrait && !(blob && input.selfie))
-    problems.push({ path: "document.images", message: "face_match needs the document portrait (document.images[0]), or a selfie beside faceCapture", status: 422 });
+    problems.push({
+      path: "document.images",
+      message: "face_match needs the document portrait (document.images[0]), or a selfie beside faceCapture",
+      status: 422,
+    });
   return problems;
 }
 
@@ -100,7 +113,8 @@ async function selfieRef(c: IwsCallContext, img: { contentType: string; data: Bu
   const sized = await sizeSelfieForMatch(img.data, format);
   // sizes only: never the image
   if (sized.resized) c.ctx.log.info({ vendor: "identy", requestId: c.requestId, bytes: img.data.length }, "identy selfie resized to 480x640 for matching");
-  else if (sized.width === null) c.ctx.log.warn({ vendor: "identy", requestId: c.requestId }, "identy selfie could not be decoded for resizing; sent as received");
+  else if (sized.width === null)
+    c.ctx.log.warn({ vendor: "identy", requestId: c.requestId }, "identy selfie could not be decoded for resizing; sent as received");
   return { template: sized.data.toString("base64"), format };
 }
 
@@ -120,7 +134,13 @@ function awaitCapture(v: AdapterVerification, account: IdentyAccount, ctx: Adapt
  * request (flow, checks, levels) first and which templates /process gave, so renormalize() can replay it.
  */
 async function runFlow(c: IwsCallContext, v: AdapterVerification, flow: CallingFlow, creds: IdentyCredentials): Promise<Outcome> {
-  const req: IdentyRequestRecord = { flow, checks: [...v.checks], livenessLevel: c.settings.livenessLevel, matchLevel: c.settings.matchLevel, multipleFaces: c.settings.multipleFaces };
+  const req: IdentyRequestRecord = {
+    flow,
+    checks: [...v.checks],
+    livenessLevel: c.settings.livenessLevel,
+    matchLevel: c.settings.matchLevel,
+    multipleFaces: c.settings.multipleFaces,
+  };
   c.ctx.recordPayload(REQUEST_KIND, req);
   const blob = v.input.faceCapture ? Buffer.from(v.input.faceCapture.identyBlob.replace(/\s+/g, ""), "base64") : null;
   const got: FlowAnswers = { answers: {} };
@@ -149,7 +169,13 @@ async function runFlow(c: IwsCallContext, v: AdapterVerification, flow: CallingF
   }
 }
 
-function callEndpoint(c: IwsCallContext, v: AdapterVerification, endpoint: IwsEndpoint, blob: Buffer | null, capturedTemplate: () => TemplateRef): Promise<unknown> {
+function callEndpoint(
+  c: IwsCallContext,
+  v: AdapterVerification,
+  endpoint: IwsEndpoint,
+  blob: Buffer | null,
+  capturedTemplate: () => TemplateRef,
+): Promise<unknown> {
   const portrait = () => imageRef(v.input.document!.images[0]!);
   const fromBlob = v.input.faceCapture !== undefined;
   switch (endpoint) {
@@ -165,7 +191,9 @@ function callEndpoint(c: IwsCallContext, v: AdapterVerification, endpoint: IwsEn
     case "face_as":
       return postFaceAs(c, v.input.selfie!.data.toString("base64"), c.settings.livenessLevel);
     case "match_with_picture_id":
-      return (fromBlob ? Promise.resolve(capturedTemplate()) : selfieRef(c, v.input.selfie!)).then((probe) => postMatchWithPictureId(c, probe, portrait(), c.settings.matchLevel));
+      return (fromBlob ? Promise.resolve(capturedTemplate()) : selfieRef(c, v.input.selfie!)).then((probe) =>
+        postMatchWithPictureId(c, probe, portrait(), c.settings.matchLevel),
+      );
     case "match_with_selfie":
       return selfieRef(c, v.input.selfie!).then((reference) => postMatchWithSelfie(c, capturedTemplate(), reference, c.settings.matchLevel));
     case "face_health":

@@ -95,7 +95,15 @@ export const IWS_ERROR_CODES = {
   404: integration("ERROR_CLIENT_NOT_EXISTS"),
   // "ERROR_SERVER_INTERNAL, Code: 500, HTTP_CODE: 500" (also "FEEDBACK_MATCHING_ERROR, Code: 500 ... Error thrown in
   // matching API" and the verifyWithPictureId list's "500 for ERROR_INTERNAL_SERVER"): the IWS failed, retried
-  500: { name: "ERROR_SERVER_INTERNAL", httpStatus: 500, type: "technical", cause: "vendor", kind: "unavailable", retryable: true, reason: "vendor_unavailable" },
+  500: {
+    name: "ERROR_SERVER_INTERNAL",
+    httpStatus: 500,
+    type: "technical",
+    cause: "vendor",
+    kind: "unavailable",
+    retryable: true,
+    reason: "vendor_unavailable",
+  },
   // "ERROR_INVALID_JSON, Code:501, HTTP_CODE: 400 — ... does not adhere to the schema ... "Referer header not found"":
   // our request (the verifyWithPictureId list calls 501 FEEDBACK_MATCHING_ERROR; either way not about the user)
   501: integration("ERROR_INVALID_JSON"),
@@ -224,7 +232,15 @@ export const SINGLE_ROW_RPS = {
  * models, pub_key and time (counted as the lightest benchmarked call: they share the server too).
  */
 export type ThroughputKey = Exclude<IwsEndpoint, "face_health"> | "sdk";
-export const THROUGHPUT_KEYS = ["process", "secure_face_as", "verify_with_picture_id", "face_as", "match_with_picture_id", "match_with_selfie", "sdk"] as const satisfies readonly ThroughputKey[];
+export const THROUGHPUT_KEYS = [
+  "process",
+  "secure_face_as",
+  "verify_with_picture_id",
+  "face_as",
+  "match_with_picture_id",
+  "match_with_selfie",
+  "sdk",
+] as const satisfies readonly ThroughputKey[];
 
 export interface ThroughputProfile {
   hardware: IwsHardware;

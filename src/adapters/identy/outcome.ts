@@ -98,7 +98,9 @@ export function livenessFromLevel(
   if (level === null)
     return {
       check: { outcome: "fail", ...scores, level: null },
-      reasons: [reason("liveness_failed", "identy", "as_highest_security_level_reached=null", `no liveness level reached (AS off or below LOW)${refNote(refid)}`)],
+      reasons: [
+        reason("liveness_failed", "identy", "as_highest_security_level_reached=null", `no liveness level reached (AS off or below LOW)${refNote(refid)}`),
+      ],
     };
   const rank = livenessRank(level);
   if (rank === null)
@@ -110,7 +112,14 @@ export function livenessFromLevel(
   if (rank < LIVENESS_LEVEL_RANK[required])
     return {
       check: { outcome: "fail", ...scores, level },
-      reasons: [reason("liveness_failed", "identy", `as_highest_security_level_reached=${level}`, `liveness level ${level} below the required ${required}${refNote(refid)}`)],
+      reasons: [
+        reason(
+          "liveness_failed",
+          "identy",
+          `as_highest_security_level_reached=${level}`,
+          `liveness level ${level} below the required ${required}${refNote(refid)}`,
+        ),
+      ],
     };
   return { check: { outcome: "pass", ...scores, level }, reasons: [] };
 }
@@ -176,7 +185,9 @@ export function livenessFromSpoof(env: IwsEnvelope, code: number): Evaluated<Liv
   if (env.quality === false)
     return {
       check: { outcome: "inconclusive", score, spoofScore, level, ...quality },
-      reasons: [reason("image_low_quality", "identy", code, `${feedback} with quality=false: a poor-quality capture, ask the user to retake${refNote(env.refid)}`)],
+      reasons: [
+        reason("image_low_quality", "identy", code, `${feedback} with quality=false: a poor-quality capture, ask the user to retake${refNote(env.refid)}`),
+      ],
     };
   const main = retryFeedbackReason(feedback);
   return {
@@ -197,7 +208,12 @@ export function livenessFromAs(body: AsResponse, required: LivenessLevel): Evalu
 }
 
 /** A documented code about the capture (no face, expired, decryption failed ...): the checks were not performed. */
-export function fromDecisionCode(row: Extract<IwsCodeRow, { type: "decision" }>, code: number, env: IwsEnvelope, wanted: { liveness: boolean; faceMatch: boolean }): { checks: Checks; reasons: Reason[] } {
+export function fromDecisionCode(
+  row: Extract<IwsCodeRow, { type: "decision" }>,
+  code: number,
+  env: IwsEnvelope,
+  wanted: { liveness: boolean; faceMatch: boolean },
+): { checks: Checks; reasons: Reason[] } {
   if (code === 401) {
     const l = livenessFromSpoof(env, code);
     const checks: Checks = { liveness: l.check };
@@ -375,7 +391,13 @@ interface Before {
  * One answer of a flow: not called yet, a technical failure, or a documented code that ends the flow (the
  * checks `wanted` not performed, after what the earlier answers found); otherwise its body.
  */
-function answerStep<T>(endpoint: IwsEndpoint, got: FlowAnswers, schema: z.ZodType<T>, wanted: { liveness: boolean; faceMatch: boolean }, before?: Before): { step: Step } | { body: T } {
+function answerStep<T>(
+  endpoint: IwsEndpoint,
+  got: FlowAnswers,
+  schema: z.ZodType<T>,
+  wanted: { liveness: boolean; faceMatch: boolean },
+  before?: Before,
+): { step: Step } | { body: T } {
   const raw = got.answers[endpoint];
   if (raw === undefined) return { step: call(endpoint) };
   const a = readAnswer(endpoint, raw, schema);
@@ -420,7 +442,8 @@ export function nextStep(req: IdentyRequestRecord, got: FlowAnswers): Step {
       const reasons = [...l.reasons, ...multipleFacesReason(p.body.icao_data?.multiple_faces, req.multipleFaces, refid)];
       if (!alsoMatch) return done(completed({ liveness: l.check }, reasons, refid));
       // no match call for a capture that is not live or asks for a retake: the IWS does a few requests per second
-      if (l.check.outcome !== "pass" || p.body.data.quality?.qc_passed === false) return done(completed({ liveness: l.check, faceMatch: NOT_MATCHED }, reasons, refid));
+      if (l.check.outcome !== "pass" || p.body.data.quality?.qc_passed === false)
+        return done(completed({ liveness: l.check, faceMatch: NOT_MATCHED }, reasons, refid));
       if (!matchableFormat(got.templates?.opened))
         return fail(
           vendorError({
@@ -503,7 +526,8 @@ export function outcomeFromPayloads(payloads: StoredVendorPayload[], checks: Che
     if (endpoint) got.answers[endpoint] = p.body;
     else if (p.kind === TEMPLATES_KIND) {
       const t = TemplatesRecordSchema.safeParse(p.body);
-      if (t.success) got.templates = { opened: t.data.opened.map((o) => ({ format: o.format, bytes: o.bytes, error: typeof o.error === "string" ? o.error : undefined })) };
+      if (t.success)
+        got.templates = { opened: t.data.opened.map((o) => ({ format: o.format, bytes: o.bytes, error: typeof o.error === "string" ? o.error : undefined })) };
     }
   }
   if (lastRequest < 0) return legacyOutcome(segment, checks);

@@ -118,20 +118,20 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
   /** the link's account, or an answer already sent */
   const resolve = async (req: Request, res: Response): Promise<{ claims: SdkProxyClaims; account: SdkProxyAccount; resource: string } | null> => {
     const resource = String(req.params.resource);
-    if (!(SDK_PROXY_RESOURCES as readonly string[]).includes(resource)) return notFound(res), null;
+    if (!(SDK_PROXY_RESOURCES as readonly string[]).includes(resource)) return (notFound(res), null);
     const check = inspectSdkProxyToken(String(req.params.token), opts.key, now());
     if (!check.ok) {
-      if (check.error === "expired") return refuse(res, 401, "Capture link expired", "this capture link has expired; ask for a new one"), null;
-      return notFound(res), null;
+      if (check.error === "expired") return (refuse(res, 401, "Capture link expired", "this capture link has expired; ask for a new one"), null);
+      return (notFound(res), null);
     }
     const account = await opts.resolveAccount(check.claims.accountId).catch(() => null);
-    if (!account) return notFound(res), null;
+    if (!account) return (notFound(res), null);
     // CORS: a browser says where the page is; an origin the tenant did not allow gets nothing from the IWS
     const origin = req.get("origin");
     if (origin !== undefined) {
       const allow = allowOriginFor(origin, account.allowedOrigins ?? [], opts.production ?? false);
       res.setHeader("Vary", "Origin");
-      if (allow === null) return refuse(res, 403, "Origin not allowed", "this page's origin is not allowed for this tenant", "header:Origin"), null;
+      if (allow === null) return (refuse(res, 403, "Origin not allowed", "this page's origin is not allowed for this tenant", "header:Origin"), null);
       res.setHeader("Access-Control-Allow-Origin", allow);
     }
     return { claims: check.claims, account, resource };
@@ -205,7 +205,10 @@ export function createIdentySdkProxyRouter(opts: IdentySdkProxyOptions): Router 
  */
 function refuse(res: Response, status: number, title: string, detail: string, field?: string) {
   const type = `https://kyc-gateway.dev/problems/${title.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
-  res.status(status).type("application/problem+json").send(JSON.stringify({ type, title, status, detail, ...(field ? { errors: [{ path: field, message: detail }] } : {}) }));
+  res
+    .status(status)
+    .type("application/problem+json")
+    .send(JSON.stringify({ type, title, status, detail, ...(field ? { errors: [{ path: field, message: detail }] } : {}) }));
 }
 
 function notFound(res: Response) {

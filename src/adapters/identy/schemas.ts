@@ -66,7 +66,9 @@ export const IdentySettingsSchema = accountSettingsSchema({
   /** the device the users capture on ("(Mobile / Desktop)" columns of /process); `either`: the slower */
   captureDevice: z.enum(CAPTURE_DEVICES).default("either"),
   /** measured requests per second by call, replacing the table's figure for the declared hardware */
-  throughput: z.strictObject(Object.fromEntries(THROUGHPUT_KEYS.map((k) => [k, rps.optional()])) as Record<ThroughputKey, z.ZodOptional<typeof rps>>).optional(),
+  throughput: z
+    .strictObject(Object.fromEntries(THROUGHPUT_KEYS.map((k) => [k, rps.optional()])) as Record<ThroughputKey, z.ZodOptional<typeof rps>>)
+    .optional(),
   /** life of the SDK proxy link handed out with `identy_capture` */
   captureTtlSeconds: z.number().int().min(60).max(86_400).default(900),
   /**
@@ -173,7 +175,14 @@ export function schemaError(endpoint: string, httpStatus: number | null, issues:
 
 // ---------------------------------------------------------------- payload schemas
 
-const num = z.union([z.number(), z.string().trim().regex(/^-?\d+([.,]\d+)?([eE][-+]?\d+)?$/).transform((s) => Number(s.replace(",", ".")))]);
+const num = z.union([
+  z.number(),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+([.,]\d+)?([eE][-+]?\d+)?$/)
+    .transform((s) => Number(s.replace(",", "."))),
+]);
 const bool = z.union([z.boolean(), z.enum(["true", "false"]).transform((s) => s === "true")]);
 const level = z.string().trim().toUpperCase();
 

@@ -85,11 +85,15 @@ export function defineAdapter<M extends VendorManifest>(def: AdapterDefinition<M
     return account;
   };
   const checkDeclared = (capability: "webhooks" | "polling", present: boolean) => {
-    if (m.capabilities[capability] !== present) throw new Error(`${m.id}: capabilities.${capability} is ${m.capabilities[capability]} but the adapter ${present ? "has" : "has no"} ${capability === "webhooks" ? "parseWebhook" : "poll"}`);
+    if (m.capabilities[capability] !== present)
+      throw new Error(
+        `${m.id}: capabilities.${capability} is ${m.capabilities[capability]} but the adapter ${present ? "has" : "has no"} ${capability === "webhooks" ? "parseWebhook" : "poll"}`,
+      );
   };
   checkDeclared("webhooks", Boolean(def.parseWebhook));
   checkDeclared("polling", Boolean(def.poll));
-  if (def.parseWebhook && !def.authenticateWebhook) throw new Error(`${m.id}: parseWebhook without authenticateWebhook (every vendor webhook is authenticated)`);
+  if (def.parseWebhook && !def.authenticateWebhook)
+    throw new Error(`${m.id}: parseWebhook without authenticateWebhook (every vendor webhook is authenticated)`);
 
   const a = (account: AdapterAccount) => parseAccount(account);
   const settingsOf = (account: AdapterAccount): SettingsOf<M> => {
@@ -128,7 +132,9 @@ export function defineAdapter<M extends VendorManifest>(def: AdapterDefinition<M
     ...(def.runFollowUp ? { runFollowUp: async (name, v, account, ctx) => def.runFollowUp!(name, v, a(account), ctx) } : {}),
     ...(def.erase ? { erase: async (v, account, ctx) => def.erase!(v, a(account), ctx) } : {}),
     // a probe of an account whose configuration does not parse reports it, as any failed probe
-    ...(def.health ? { health: (account, ctx) => (configured(account) ? def.health!(a(account), ctx) : Promise.resolve({ ok: false, detail: configProblem(account) })) } : {}),
+    ...(def.health
+      ? { health: (account, ctx) => (configured(account) ? def.health!(a(account), ctx) : Promise.resolve({ ok: false, detail: configProblem(account) })) }
+      : {}),
     ...(def.startReachesUser ? { startReachesUser: true } : {}),
     ...(def.sendsSms ? { sendsSms: true } : {}),
     ...(def.repeatsLostStart ? { repeatsLostStart: (account) => def.repeatsLostStart!(a(account)) } : {}),

@@ -240,7 +240,14 @@ export function parseAnswer<T>(res: VendorResponse, opts: ParseAnswerOptions<T>)
   const body = "body" in opts ? opts.body : res.json;
   const label = opts.label ?? `${opts.vendor} ${opts.endpoint}`;
   const fail = (detail: string, paths?: string) =>
-    new VendorError({ kind: "parse", vendor: opts.vendor, endpoint: opts.endpoint, retryable: opts.retryable ?? false, httpStatus: res.status, message: opts.message ? opts.message({ paths }) : `${label} answer ${detail}` });
+    new VendorError({
+      kind: "parse",
+      vendor: opts.vendor,
+      endpoint: opts.endpoint,
+      retryable: opts.retryable ?? false,
+      httpStatus: res.status,
+      message: opts.message ? opts.message({ paths }) : `${label} answer ${detail}`,
+    });
   if (body === undefined) {
     opts.record?.({ status: res.status, body: res.text });
     throw fail("is not JSON");

@@ -39,7 +39,6 @@ export interface VendorManifest<Id extends string = string, C extends z.ZodType 
   faultPoints: readonly string[];
 }
 
-
 /** A manifest, its literal id kept in the type. */
 export function defineManifest<const Id extends string, C extends z.ZodType, S extends z.ZodType>(m: VendorManifest<Id, C, S>): VendorManifest<Id, C, S> {
   return m;

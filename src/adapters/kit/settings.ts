@@ -18,7 +18,11 @@ const ThresholdsSchema = z.strictObject({ soft: z.number().int().min(0).optional
  * calls per UTC day and month (a DMS scan allowance, an IWS licence). Soft: an event and an operations webhook;
  * hard: the same, and the account leaves routing until it recovers.
  */
-export const AlertsSchema = z.strictObject({ credits: ThresholdsSchema.optional(), callsPerDay: ThresholdsSchema.optional(), callsPerMonth: ThresholdsSchema.optional() });
+export const AlertsSchema = z.strictObject({
+  credits: ThresholdsSchema.optional(),
+  callsPerDay: ThresholdsSchema.optional(),
+  callsPerMonth: ThresholdsSchema.optional(),
+});
 export type Alerts = z.infer<typeof AlertsSchema>;
 
 export const CORE_SETTINGS_SHAPE = {

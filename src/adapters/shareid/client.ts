@@ -5,7 +5,14 @@ import { joinUrl, multipartBody, statusClassifier, vendorErrorFor, type VendorRe
 import type { AccountOf } from "../kit/define.js";
 import type { AdapterContext, VerificationInputData } from "../types.js";
 import type { manifest } from "./manifest.js";
-import { ACCEPTED_MIME_TYPES, DOC_TYPE_TO_SHAREID, FILE_EXTENSION_BY_MIME, HTTP_STATUS_CLASS_ERRORS, HTTP_STATUS_ERRORS, type AcceptedMimeType } from "./mapping.js";
+import {
+  ACCEPTED_MIME_TYPES,
+  DOC_TYPE_TO_SHAREID,
+  FILE_EXTENSION_BY_MIME,
+  HTTP_STATUS_CLASS_ERRORS,
+  HTTP_STATUS_ERRORS,
+  type AcceptedMimeType,
+} from "./mapping.js";
 import type { ShareidCredentials, ShareidRequestData } from "./schemas.js";
 
 export type ShareidAccount = AccountOf<typeof manifest>;
@@ -55,7 +62,8 @@ export function buildForm(input: VerificationInputData, creds: ShareidCredential
   const data = buildRequestData(input, creds);
   const photos = (input.document?.images ?? []).map((img, i) => {
     const mime = normalizeMime(img.contentType);
-    if (!isAcceptedMime(mime)) throw vendorError({ kind: "rejected", retryable: false, endpoint: ENDPOINT, message: `document.images[${i}] has a type ShareID does not accept` });
+    if (!isAcceptedMime(mime))
+      throw vendorError({ kind: "rejected", retryable: false, endpoint: ENDPOINT, message: `document.images[${i}] has a type ShareID does not accept` });
     return ["photos", { data: img.data, filename: photoFilename(i, img.side, mime), contentType: mime }] as const;
   });
   // `data` a plain form field, as in the doc's curl example (-F 'data={...}')

@@ -29,8 +29,6 @@ export const MIN_SIDE_PX = 224;
 /** "A tag must be match by this regular expression "^[a-z0-9_]{4,16}$"" */
 export const TAG_PATTERN = /^[a-z0-9_]{4,16}$/;
 
-
-
 /** Pixel size of a PNG/JPEG/WEBP, or null when the bytes cannot be read as an image. */
 export function pixelSize(data: Buffer): { width: number; height: number } | null {
   try {
@@ -131,7 +129,10 @@ export const shareidAdapter = defineAdapter({
     });
     const outcome = mapShareidResult(result, v.checks);
     // normalized codes only: an undocumented reason's vendorCode is ShareID's free text, which may name the person
-    ctx.log.info({ vendor: "shareid", flowId: outcome.vendorReference, decision: outcome.decision, reasons: outcome.reasons.map((r) => r.code) }, "shareid result");
+    ctx.log.info(
+      { vendor: "shareid", flowId: outcome.vendorReference, decision: outcome.decision, reasons: outcome.reasons.map((r) => r.code) },
+      "shareid result",
+    );
     return outcome;
   },
 });

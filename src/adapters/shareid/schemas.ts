@@ -18,16 +18,16 @@ export const SHAREID_DEFAULT_PATH = "/flow/authenticity/photo";
 export const SHAREID_DEFAULT_TIMEOUT_MS = 60_000;
 
 export const ShareidSettingsSchema = accountSettingsSchema({
-    /** the doc's "{API}/flow/authenticity/photo" */
-    path: z.string().startsWith("/").default(SHAREID_DEFAULT_PATH),
-    /** the call waits for the analysis ("As soon as the request processing is finished, you will receive an http code 200") */
-    timeoutMs: z.number().int().min(1_000).max(300_000).default(SHAREID_DEFAULT_TIMEOUT_MS),
-    /**
-     * Send the whole upload again (up to maxRetries times) after a timeout, a 408, a 429 or a 5xx.
-     * Off by default: after a timeout on our side ShareID may still be analysing (and billing) the
-     * first upload, and nothing in the doc lets a second one be recognised as the same request.
-     */
-    resendUpload: z.boolean().default(false),
+  /** the doc's "{API}/flow/authenticity/photo" */
+  path: z.string().startsWith("/").default(SHAREID_DEFAULT_PATH),
+  /** the call waits for the analysis ("As soon as the request processing is finished, you will receive an http code 200") */
+  timeoutMs: z.number().int().min(1_000).max(300_000).default(SHAREID_DEFAULT_TIMEOUT_MS),
+  /**
+   * Send the whole upload again (up to maxRetries times) after a timeout, a 408, a 429 or a 5xx.
+   * Off by default: after a timeout on our side ShareID may still be analysing (and billing) the
+   * first upload, and nothing in the doc lets a second one be recognised as the same request.
+   */
+  resendUpload: z.boolean().default(false),
 });
 export type ShareidSettings = z.infer<typeof ShareidSettingsSchema>;
 
@@ -51,10 +51,7 @@ const optionalText = z
   .nullish()
   .transform((v) => (v === null || v === undefined || String(v).trim() === "" ? null : String(v).trim()));
 
-const booleanish = z.union([
-  z.boolean(),
-  z.enum(["true", "false", "True", "False", "TRUE", "FALSE"]).transform((v) => v.toLowerCase() === "true"),
-]);
+const booleanish = z.union([z.boolean(), z.enum(["true", "false", "True", "False", "TRUE", "FALSE"]).transform((v) => v.toLowerCase() === "true")]);
 
 /** `security`: "detailed security checks", true / false / null ("Not verified"). */
 const securityValue = z.unknown().transform((v): boolean | null => {

@@ -127,7 +127,15 @@ export function buildSendBody(p: SendParams): SendBody {
 
 /** "Parameter names are case-insensitive": the answer's keys in the doc's spelling, then its schema; recorded as `kind`. */
 function readAnswer<T>(ctx: AdapterContext, res: VendorResponse, schema: ZodType<T>, endpoint: string, kind: string, retryable: boolean): T {
-  return parseAnswer(res, { vendor: VENDOR, endpoint, schema, retryable, body: res.json === undefined ? undefined : canonicalKeys(res.json), record: (b) => ctx.recordPayload(kind, b), message: () => `${endpoint}: answer is not the documented JSON` });
+  return parseAnswer(res, {
+    vendor: VENDOR,
+    endpoint,
+    schema,
+    retryable,
+    body: res.json === undefined ? undefined : canonicalKeys(res.json),
+    record: (b) => ctx.recordPayload(kind, b),
+    message: () => `${endpoint}: answer is not the documented JSON`,
+  });
 }
 
 /**
@@ -176,8 +184,7 @@ export async function getCredits(ctx: AdapterContext, account: VerificarIdentida
   const answer = readAnswer(ctx, res, CreditsResponseSchema, ENDPOINTS.credits, "credits", true);
   const err = resError(answer.Res, ENDPOINTS.credits, false);
   if (err) throw err;
-  if (answer.Cred === undefined)
-    throw vendorError({ kind: "parse", endpoint: ENDPOINTS.credits, retryable: true, message: "GetCreditos: answer has no Cred" });
+  if (answer.Cred === undefined) throw vendorError({ kind: "parse", endpoint: ENDPOINTS.credits, retryable: true, message: "GetCreditos: answer has no Cred" });
   return answer.Cred;
 }
 

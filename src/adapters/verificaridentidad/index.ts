@@ -23,7 +23,6 @@ export const MIN_HEALTH_INTERVAL_MS = 15 * 60_000;
 /** "[LINK] which will be replaced by the access link" */
 export const LINK_PLACEHOLDER = "[LINK]";
 
-
 function smsMessage(input: VerificationInputData, settings: Settings): string | undefined {
   return input.hosted?.smsMessage ?? settings.defaultMessage;
 }
@@ -104,8 +103,7 @@ async function start(v: AdapterVerification, account: VerificarIdentidadAccount,
   if (answer.Cred !== undefined) recordCreditsLeft(answer.Cred, settings, ctx);
   const err = resError(answer.Res, "VerificarIdentidad", false);
   if (err) throw err;
-  if (!answer.ID)
-    throw vendorError({ kind: "parse", endpoint: "VerificarIdentidad", retryable: false, message: "VerificarIdentidad: Res 1 without an ID" });
+  if (!answer.ID) throw vendorError({ kind: "parse", endpoint: "VerificarIdentidad", retryable: false, message: "VerificarIdentidad: Res 1 without an ID" });
   const from = v.input.hosted?.sendAt ? Math.max(ctx.now().getTime(), Date.parse(v.input.hosted.sendAt)) : ctx.now().getTime();
   const link: SmsLink = { vendorReference: answer.ID, phone: phone.masked, expiresAt: new Date(from + settings.linkTtlHours * 3_600_000).toISOString() };
   // what renormalize needs to give this outcome again (the send answer itself names no phone nor expiry)
@@ -126,7 +124,8 @@ const lastHealth = new Map<string, { at: number; result: HealthResult }>();
 async function health(account: VerificarIdentidadAccount, ctx: AdapterContext): Promise<HealthResult> {
   const now = ctx.now().getTime();
   const cached = lastHealth.get(account.id);
-  if (cached && now - cached.at < MIN_HEALTH_INTERVAL_MS) return { ...cached.result, detail: `${cached.result.detail} (cached: GetCreditos is called at most every ${MIN_HEALTH_INTERVAL_MS / 60_000} min)` };
+  if (cached && now - cached.at < MIN_HEALTH_INTERVAL_MS)
+    return { ...cached.result, detail: `${cached.result.detail} (cached: GetCreditos is called at most every ${MIN_HEALTH_INTERVAL_MS / 60_000} min)` };
   let result: HealthResult;
   try {
     const credits = await getCredits(ctx, account);

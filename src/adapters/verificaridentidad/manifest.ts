@@ -16,7 +16,10 @@ export const manifest = defineManifest({
     path: "/verificaridentidad",
     credentials: { apiUser: "sandbox", apiToken: "sandbox-token", webhookUser: "vi-webhook", webhookPassword: "sandbox-webhook-password" },
     // the simulator sends its reports where the account's webhooks go, with the account's Basic credentials
-    setup: ({ webhookUrl, credentials: c }) => ({ path: "/_control/webhook-config", body: { apiUser: c.apiUser, url: webhookUrl, user: c.webhookUser, password: c.webhookPassword, format: "json" } }),
+    setup: ({ webhookUrl, credentials: c }) => ({
+      path: "/_control/webhook-config",
+      body: { apiUser: c.apiUser, url: webhookUrl, user: c.webhookUser, password: c.webhookPassword, format: "json" },
+    }),
   },
   faultPoints: ["/VerificarIdentidad", "/GetCertificadoIdentidad", "/GetCreditos"],
 });

@@ -124,8 +124,20 @@ export const RESULTADO_CODES = {
     message: "The similarity is less than 80% and must be validated by an operator",
   },
   "-2": { reasons: ["underage"], settledByOperator: [], check: null, outcome: null, message: "The recipient is a minor" },
-  "-3": { reasons: ["document_sides_mismatch"], settledByOperator: [], check: "document", outcome: "fail", message: "The Front and Back of the document do not seem to match" },
-  "-4": { reasons: ["different_person_in_session"], settledByOperator: [], check: "liveness", outcome: "fail", message: "The liveness test seems to have been performed by different people" },
+  "-3": {
+    reasons: ["document_sides_mismatch"],
+    settledByOperator: [],
+    check: "document",
+    outcome: "fail",
+    message: "The Front and Back of the document do not seem to match",
+  },
+  "-4": {
+    reasons: ["different_person_in_session"],
+    settledByOperator: [],
+    check: "liveness",
+    outcome: "fail",
+    message: "The liveness test seems to have been performed by different people",
+  },
   "-5": { reasons: ["document_expired"], settledByOperator: [], check: "document", outcome: "fail", message: "Expired ID document" },
   "-6": { reasons: ["liveness_failed"], settledByOperator: [], check: "liveness", outcome: "fail", message: "The liveness test did not obtain a valid result" },
   // "Process not yet finished": on a final Estado it means the user never finished the steps
@@ -222,4 +234,3 @@ export const SEVERITY: Record<CheckOutcome, number> = { not_performed: 0, pass: 
 export interface OperatorDecision {
   rejection: Rejection | null;
 }
-

@@ -30,7 +30,7 @@ import { maskWebhookPhone } from "./client.js";
 // ---------------------------------------------------------------- Result
 
 export type ResultRead =
-  | { state: "present"; result: Result; /** fields left out because they did not parse (names only, never values) */ invalidFields: string[] }
+  | { state: "present"; result: Result /** fields left out because they did not parse (names only, never values) */; invalidFields: string[] }
   | { state: "missing" }
   | { state: "unparseable" };
 
@@ -144,7 +144,13 @@ export function outcomeOf(hook: Webhook): HookOutcome {
       return {
         step: rule.step,
         notes: {},
-        outcome: { status: "awaiting_user", nextAction: phone ? { type: "sms_sent", phone } : null, vendorReference, step: rule.step, ...(Object.keys(checks).length ? { checks } : {}) },
+        outcome: {
+          status: "awaiting_user",
+          nextAction: phone ? { type: "sms_sent", phone } : null,
+          vendorReference,
+          step: rule.step,
+          ...(Object.keys(checks).length ? { checks } : {}),
+        },
       };
     }
     case "processing": {
@@ -191,12 +197,18 @@ export interface SmsLink {
 export const SMS_LINK_KIND = "sms_link";
 
 export function smsLinkOutcome(link: SmsLink): Outcome {
-  return { status: "awaiting_user", nextAction: { type: "sms_sent", phone: link.phone }, vendorReference: link.vendorReference, expiresAt: new Date(link.expiresAt) };
+  return {
+    status: "awaiting_user",
+    nextAction: { type: "sms_sent", phone: link.phone },
+    vendorReference: link.vendorReference,
+    expiresAt: new Date(link.expiresAt),
+  };
 }
 
 function readSmsLink(body: unknown): SmsLink | null {
   const b = body as Partial<SmsLink> | null;
-  if (!b || typeof b.vendorReference !== "string" || typeof b.phone !== "string" || typeof b.expiresAt !== "string" || Number.isNaN(Date.parse(b.expiresAt))) return null;
+  if (!b || typeof b.vendorReference !== "string" || typeof b.phone !== "string" || typeof b.expiresAt !== "string" || Number.isNaN(Date.parse(b.expiresAt)))
+    return null;
   return { vendorReference: b.vendorReference, phone: b.phone, expiresAt: b.expiresAt };
 }
 
@@ -261,9 +273,7 @@ export function renormalize(payloads: StoredVendorPayload[], v: AdapterVerificat
 export function estadoRule(estado: number): EstadoRule {
   const known: EstadoRule | undefined = (ESTADOS as Record<string, EstadoRule>)[String(estado)];
   if (known) return known;
-  return estado < 5000
-    ? { status: "awaiting_user", step: `unknown_${estado}` }
-    : { status: "processing", step: `unknown_${estado}`, readResult: false };
+  return estado < 5000 ? { status: "awaiting_user", step: `unknown_${estado}` } : { status: "processing", step: `unknown_${estado}`, readResult: false };
 }
 
 /** ">80": a similarity in percent passes only strictly above the vendor's threshold */
@@ -280,7 +290,11 @@ export function resultadoRule(resultado: number): ResultadoRule | null {
 
 export function siNo(value: string | undefined): boolean | null {
   if (value === undefined) return null;
-  const v = value.trim().toLowerCase().normalize("NFD").replace(/\p{Diacritic}/gu, "");
+  const v = value
+    .trim()
+    .toLowerCase()
+    .normalize("NFD")
+    .replace(/\p{Diacritic}/gu, "");
   for (const [k, b] of Object.entries(SI_NO)) if (k.toLowerCase() === v) return b;
   return null;
 }

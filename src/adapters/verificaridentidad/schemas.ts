@@ -31,15 +31,47 @@ export type Settings = z.infer<typeof SettingsSchema>;
 /** Every parameter name the doc uses; incoming names in any case are mapped onto these. */
 export const CANONICAL_NAMES = [
   // responses
-  "Res", "ID", "Cred", "Error",
+  "Res",
+  "ID",
+  "Cred",
+  "Error",
   // webhook
-  "Servicio", "FechaEnvio", "Estado", "UltimaActualizacion", "Acceso", "Telefono", "DNIAnverso", "DNIReverso",
-  "DNISolicitado", "Posicion", "Dispositivo", "Result",
+  "Servicio",
+  "FechaEnvio",
+  "Estado",
+  "UltimaActualizacion",
+  "Acceso",
+  "Telefono",
+  "DNIAnverso",
+  "DNIReverso",
+  "DNISolicitado",
+  "Posicion",
+  "Dispositivo",
+  "Result",
   // Result
-  "Resultado", "AnversoReversoCoinciden", "DNISolicitadoCoincide", "DNI", "ProcesoRelizadoMismaPersona", "Barba",
-  "Bigote", "GafasLectura", "GafasSol", "Sexo", "RangoAparenteEdad", "ParecidoPersonaDNI", "PruebaDeVida",
+  "Resultado",
+  "AnversoReversoCoinciden",
+  "DNISolicitadoCoincide",
+  "DNI",
+  "ProcesoRelizadoMismaPersona",
+  "Barba",
+  "Bigote",
+  "GafasLectura",
+  "GafasSol",
+  "Sexo",
+  "RangoAparenteEdad",
+  "ParecidoPersonaDNI",
+  "PruebaDeVida",
   // Result.DNI
-  "Edad", "FechaNacimiento", "Nacionalidad", "Pais", "Nombre", "NumeroSerie", "TipoDocumento", "FechaExpira", "Caducado",
+  "Edad",
+  "FechaNacimiento",
+  "Nacionalidad",
+  "Pais",
+  "Nombre",
+  "NumeroSerie",
+  "TipoDocumento",
+  "FechaExpira",
+  "Caducado",
 ] as const;
 
 const CANONICAL_BY_LOWER = new Map<string, string>(CANONICAL_NAMES.map((n) => [n.toLowerCase(), n]));
@@ -104,9 +136,7 @@ export const SendResultSchema = z.looseObject({
 export type SendResult = z.infer<typeof SendResultSchema>;
 
 /** "Response Schema: Array": the answer is a one-element array; a bare object is accepted too. */
-export const SendResponseSchema = z
-  .union([z.array(SendResultSchema).min(1), SendResultSchema])
-  .transform((x) => (Array.isArray(x) ? x[0]! : x));
+export const SendResponseSchema = z.union([z.array(SendResultSchema).min(1), SendResultSchema]).transform((x) => (Array.isArray(x) ? x[0]! : x));
 
 export const CreditsResponseSchema = SendResponseSchema;
 

@@ -133,7 +133,10 @@ function canonicalContent(value: unknown, depth = 0): unknown {
 
 /** a short hash of what a report says: a repeated delivery has the same, a corrected re-send another */
 export function contentHash(body: Record<string, unknown>): string {
-  return createHash("sha256").update(JSON.stringify(canonicalContent(canonicalKeys(body)))).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify(canonicalContent(canonicalKeys(body))))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 export function parseWebhook(req: RawWebhookRequest, _account: AdapterAccount): ParsedWebhook[] {
@@ -147,7 +150,11 @@ export function parseWebhook(req: RawWebhookRequest, _account: AdapterAccount): 
     return [
       {
         type: "account_event",
-        event: { type: "other_service_report", externalId: `other_service:${servicio}:${hook.ID}:${hook.Estado}:${hash}`, payload: { servicio, id: hook.ID, estado: hook.Estado } },
+        event: {
+          type: "other_service_report",
+          externalId: `other_service:${servicio}:${hook.ID}:${hook.Estado}:${hash}`,
+          payload: { servicio, id: hook.ID, estado: hook.Estado },
+        },
       },
     ];
   }

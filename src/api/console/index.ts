@@ -17,7 +17,19 @@ import { QUEUE_NAMES } from "../../core/jobs.js";
 import { Problem, fromZod } from "../problem.js";
 import { recordAudit } from "../../core/audit.js";
 import { operatorOf } from "../admin-auth.js";
-import { type Answer, AdminDeliveryPageSchema, QUEUE_STATES, AdminVerificationPageSchema, AdminVerificationSchema, type DeliveryStatus, QueuesReportSchema, ReplayQueuedSchema, VendorAccountStatusListSchema, VendorInfoListSchema, VerificationEventLogSchema } from "../resources.js";
+import {
+  type Answer,
+  AdminDeliveryPageSchema,
+  QUEUE_STATES,
+  AdminVerificationPageSchema,
+  AdminVerificationSchema,
+  type DeliveryStatus,
+  QueuesReportSchema,
+  ReplayQueuedSchema,
+  VendorAccountStatusListSchema,
+  VendorInfoListSchema,
+  VerificationEventLogSchema,
+} from "../resources.js";
 
 function asset(name: string): Buffer {
   const file = new URL(`./${name}`, import.meta.url);
@@ -98,7 +110,9 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
 
 function withTimeout<T>(ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 /** Extra admin API endpoints the console needs, mounted behind the admin token. */
@@ -117,12 +131,20 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
   r.get("/verifications", async (req, res) => {
     const q = parse(VerificationsQuery, req.query);
     const rows = await app.db.verification.findMany({
-      where: { ...(q.tenantId ? { tenantId: q.tenantId } : {}), ...(q.status ? { status: q.status } : {}), ...(q.reference ? { reference: q.reference } : {}), ...(q.cursor ? { id: { lt: q.cursor } } : {}) },
+      where: {
+        ...(q.tenantId ? { tenantId: q.tenantId } : {}),
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.reference ? { reference: q.reference } : {}),
+        ...(q.cursor ? { id: { lt: q.cursor } } : {}),
+      },
       orderBy: { id: "desc" },
       take: q.limit + 1,
     });
     const page = rows.slice(0, q.limit);
-    res.json({ data: page.map((v) => ({ ...toResource(app.env.keys, v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId })), nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null });
+    res.json({
+      data: page.map((v) => ({ ...toResource(app.env.keys, v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId })),
+      nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
+    });
   });
 
   r.get("/verifications/:id", async (req, res) => {
@@ -142,8 +164,27 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
     ]);
     res.json({
       verification: { ...toResource(app.env.keys, v), tenantId: v.tenantId, vendorAccountId: v.vendorAccountId },
-      data: events.map((e) => ({ id: e.id.toString(), source: e.source, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, detail: e.detail, createdAt: e.createdAt.toISOString() })),
-      vendorCalls: calls.map((c) => ({ id: c.id.toString(), vendorAccountId: c.vendorAccountId, vendor: c.vendor, endpoint: c.endpoint, httpStatus: c.httpStatus, attempt: c.attempt, outcome: c.outcome, errorKind: c.errorKind, latencyMs: c.latencyMs, createdAt: c.createdAt.toISOString() })),
+      data: events.map((e) => ({
+        id: e.id.toString(),
+        source: e.source,
+        type: e.type,
+        fromStatus: e.fromStatus,
+        toStatus: e.toStatus,
+        detail: e.detail,
+        createdAt: e.createdAt.toISOString(),
+      })),
+      vendorCalls: calls.map((c) => ({
+        id: c.id.toString(),
+        vendorAccountId: c.vendorAccountId,
+        vendor: c.vendor,
+        endpoint: c.endpoint,
+        httpStatus: c.httpStatus,
+        attempt: c.attempt,
+        outcome: c.outcome,
+        errorKind: c.errorKind,
+        latencyMs: c.latencyMs,
+        createdAt: c.createdAt.toISOString(),
+      })),
     } satisfies Answer<typeof VerificationEventLogSchema>);
   });
 
@@ -163,12 +204,22 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
     const [due, scheduled, oldest] = await Promise.all([
       app.db.outboxMessage.count({ where: { publishedAt: null, availableAt: { lte: now } } }),
       app.db.outboxMessage.count({ where: { publishedAt: null, availableAt: { gt: now } } }),
-      app.db.outboxMessage.findFirst({ where: { publishedAt: null, availableAt: { lte: now } }, orderBy: { availableAt: "asc" }, select: { availableAt: true } }),
+      app.db.outboxMessage.findFirst({
+        where: { publishedAt: null, availableAt: { lte: now } },
+        orderBy: { availableAt: "asc" },
+        select: { availableAt: true },
+      }),
     ]);
     res.json({
       redis: app.queues.connection.status,
       queues,
-      outbox: { backlog: due + scheduled, due, scheduled, oldestDueAt: oldest?.availableAt.toISOString() ?? null, oldestDueAgeMs: oldest ? now.getTime() - oldest.availableAt.getTime() : null },
+      outbox: {
+        backlog: due + scheduled,
+        due,
+        scheduled,
+        oldestDueAt: oldest?.availableAt.toISOString() ?? null,
+        oldestDueAgeMs: oldest ? now.getTime() - oldest.availableAt.getTime() : null,
+      },
       at: now.toISOString(),
     } satisfies Answer<typeof QueuesReportSchema>);
   });
@@ -237,7 +288,11 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
       },
       orderBy: { id: "desc" },
       take: q.limit + 1,
-      include: { attempts: { orderBy: { attemptNo: "asc" } }, event: { select: { type: true, verificationId: true } }, endpoint: { select: { id: true, tenantId: true, url: true, disabledAt: true } } },
+      include: {
+        attempts: { orderBy: { attemptNo: "asc" } },
+        event: { select: { type: true, verificationId: true } },
+        endpoint: { select: { id: true, tenantId: true, url: true, disabledAt: true } },
+      },
     });
     const page = rows.slice(0, q.limit);
     res.json({
@@ -255,7 +310,13 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
         lastHttpStatus: d.lastHttpStatus,
         nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
         createdAt: d.createdAt.toISOString(),
-        attempts: d.attempts.map((a) => ({ attemptNo: a.attemptNo, httpStatus: a.httpStatus, error: a.error, latencyMs: a.latencyMs, at: a.createdAt.toISOString() })),
+        attempts: d.attempts.map((a) => ({
+          attemptNo: a.attemptNo,
+          httpStatus: a.httpStatus,
+          error: a.error,
+          latencyMs: a.latencyMs,
+          at: a.createdAt.toISOString(),
+        })),
       })),
       nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
     } satisfies Answer<typeof AdminDeliveryPageSchema>);
@@ -266,9 +327,16 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
     const d = await app.db.webhookDelivery.findUnique({ where: { id: did }, include: { endpoint: { select: { disabledAt: true, deletedAt: true } } } });
     if (!d) throw new Problem(404, "Not found", "no such webhook delivery");
     if (d.endpoint.deletedAt) throw new Problem(409, "Endpoint deleted", "the delivery's webhook endpoint was deleted by the tenant");
-    if (d.endpoint.disabledAt) throw new Problem(409, "Endpoint disabled", "the delivery's webhook endpoint is disabled; it must be re-enabled before a replay");
+    if (d.endpoint.disabledAt)
+      throw new Problem(409, "Endpoint disabled", "the delivery's webhook endpoint is disabled; it must be re-enabled before a replay");
     await replayDelivery(app.db, d.id);
-    await recordAudit(app.db, operatorOf(req), { action: "webhook_delivery.replayed", entityType: "webhook_delivery", entityId: d.id, before: { status: d.status, attemptCount: d.attemptCount }, after: { status: "pending" } });
+    await recordAudit(app.db, operatorOf(req), {
+      action: "webhook_delivery.replayed",
+      entityType: "webhook_delivery",
+      entityId: d.id,
+      before: { status: d.status, attemptCount: d.attemptCount },
+      after: { status: "pending" },
+    });
     app.onEnqueued?.();
     res.status(202).json({ id: d.id, status: "pending" } satisfies Answer<typeof ReplayQueuedSchema>);
   });

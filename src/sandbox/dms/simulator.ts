@@ -57,7 +57,16 @@ import { z } from "zod";
 import type { SimulatorFactory } from "../types.js";
 
 /** the doc's "Event catalog" */
-const DMS_WEBHOOK_EVENTS = ["anomaly.detected", "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_failed", "invoice.voided", "test", "retry"] as const;
+const DMS_WEBHOOK_EVENTS = [
+  "anomaly.detected",
+  "invoice.created",
+  "invoice.finalized",
+  "invoice.paid",
+  "invoice.payment_failed",
+  "invoice.voided",
+  "test",
+  "retry",
+] as const;
 type DmsWebhookEvent = (typeof DMS_WEBHOOK_EVENTS)[number];
 
 /** "The v1 value is HMAC-SHA256(secret, timestamp + "." + rawBody) in hex." */
@@ -82,11 +91,25 @@ export const MAGIC_INPUTS = [
   { input: "MAGIC:multiface", outcome: "selfie or document portrait: face_count 2 (gateway: multiple_faces)" },
   { input: "MAGIC:mismatch", outcome: "selfie or document image: face_verify match false, similarity 0.3127 (gateway: face_mismatch)" },
   { input: "MAGIC:noexpiry", outcome: "document image: GENUINE without DateOfExpiry (gateway: never approved, review with data_not_extracted)" },
-  { input: "MAGIC:bare", outcome: "document image: only {\"FraudCheck\":{\"Result\":\"GENUINE\"}} (gateway: review, no document data)" },
+  { input: "MAGIC:bare", outcome: 'document image: only {"FraudCheck":{"Result":"GENUINE"}} (gateway: review, no document data)' },
   { input: "MAGIC:juan", outcome: "document image: the README example subject (JUAN APARICIO LOPEZ, 1955-12-18, NATIONAL_ID 00000000T of ESP), GENUINE" },
 ] as const satisfies readonly { input: string; outcome: string }[];
 
-type Marker = "juan" | "expired" | "suspicious" | "screen" | "nodoc" | "quota" | "quota402" | "spoof" | "lowquality" | "noface" | "multiface" | "mismatch" | "noexpiry" | "bare";
+type Marker =
+  | "juan"
+  | "expired"
+  | "suspicious"
+  | "screen"
+  | "nodoc"
+  | "quota"
+  | "quota402"
+  | "spoof"
+  | "lowquality"
+  | "noface"
+  | "multiface"
+  | "mismatch"
+  | "noexpiry"
+  | "bare";
 const MARKERS = new Set<string>(MAGIC_INPUTS.map((m) => m.input.slice("MAGIC:".length)));
 /** markers a document image hands on to its Portrait crop */
 const FACE_MARKERS: readonly Marker[] = ["noface", "multiface", "mismatch"];
@@ -104,7 +127,9 @@ const TEMPLATE_BYTES = 2048; // "2048-byte biometric vector for 1:1 matching"
 const TEMPLATE_MAGIC = "DMSTPL1";
 
 function portraitOf(markers: Set<Marker>): string {
-  const tags = FACE_MARKERS.filter((m) => markers.has(m)).map((m) => `MAGIC:${m}`).join(" ");
+  const tags = FACE_MARKERS.filter((m) => markers.has(m))
+    .map((m) => `MAGIC:${m}`)
+    .join(" ");
   return Buffer.concat([JPEG_HEADER, Buffer.from(`DMS-PORTRAIT ${tags}`.padEnd(96, "."))]).toString("base64");
 }
 
@@ -274,7 +299,14 @@ interface DeliveryAttempt {
 const MAX_ATTEMPTS_KEPT = 500;
 
 /** One signed POST of `body`; the timestamp (signed and sent) is `ts`. */
-async function deliverOnce(url: string, secrets: string[], deliveryId: string, ts: number, body: string, timeoutMs: number): Promise<{ status: number | null; error: string | null }> {
+async function deliverOnce(
+  url: string,
+  secrets: string[],
+  deliveryId: string,
+  ts: number,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number | null; error: string | null }> {
   // "Both are used to sign outbound deliveries during the rollover window"
   const signature = [`t=${ts}`, ...secrets.map((s) => `v1=${signHillogy(s, ts, body)}`)].join(",");
   try {
@@ -341,10 +373,13 @@ export const createDmsSimulator: SimulatorFactory = (opts) => {
     const delivered = result.status !== null && result.status >= 200 && result.status < 300;
     const retrying = !delivered && n < req.retry.maxAttempts;
     if (retrying) {
-      const timer = setTimeout(() => {
-        pending.delete(timer);
-        void attemptDelivery(req, deliveryId, body, n + 1, Math.floor(Date.now() / 1000));
-      }, req.retry.baseDelayMs * 2 ** (n - 1));
+      const timer = setTimeout(
+        () => {
+          pending.delete(timer);
+          void attemptDelivery(req, deliveryId, body, n + 1, Math.floor(Date.now() / 1000));
+        },
+        req.retry.baseDelayMs * 2 ** (n - 1),
+      );
       timer.unref();
       pending.add(timer);
     }
@@ -366,7 +401,8 @@ export const createDmsSimulator: SimulatorFactory = (opts) => {
       ...(payload ?? {}),
     });
     const first = await attemptDelivery(parsed.data, deliveryId, body, 1, ts);
-    if (first.status === null) return void res.status(502).json({ error: "delivery failed", detail: first.error, deliveryId, attempt: 1, retrying: first.retrying });
+    if (first.status === null)
+      return void res.status(502).json({ error: "delivery failed", detail: first.error, deliveryId, attempt: 1, retrying: first.retrying });
     res.json({ status: first.status, deliveryId, timestamp: ts, attempt: 1, retrying: first.retrying });
   });
 

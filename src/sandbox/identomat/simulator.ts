@@ -75,13 +75,25 @@ export const MAGIC_INPUTS: readonly { input: string; outcome: string }[] = [
   { input: "hosted.returnUrl ?magic=REJECTED:<VALUE> (e.g. REJECTED:DOCUMENT_EXPIRED)", outcome: "REJECTED with reject_reason.value <VALUE>" },
   { input: "hosted.returnUrl ?magic=REJECTED", outcome: "REJECTED with reject_reason null" },
   { input: "hosted.returnUrl ?magic=MANUAL_CHECK", outcome: "MANUAL_CHECK, never settled (settle it with the control route)" },
-  { input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_APPROVED[&settle=n]", outcome: "MANUAL_CHECK for n result calls (default 1), then the operator's APPROVED" },
-  { input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_APPROVED_LOW[&settle=n]", outcome: "MANUAL_CHECK with similarity 0.62 for n result calls (default 1), then the operator's APPROVED with similarity 0.62" },
-  { input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_REJECTED[&settle=n]", outcome: "MANUAL_CHECK for n result calls (default 1), then REJECTED (FACE_MISMATCH)" },
+  {
+    input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_APPROVED[&settle=n]",
+    outcome: "MANUAL_CHECK for n result calls (default 1), then the operator's APPROVED",
+  },
+  {
+    input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_APPROVED_LOW[&settle=n]",
+    outcome: "MANUAL_CHECK with similarity 0.62 for n result calls (default 1), then the operator's APPROVED with similarity 0.62",
+  },
+  {
+    input: "hosted.returnUrl ?magic=MANUAL_CHECK_THEN_REJECTED[&settle=n]",
+    outcome: "MANUAL_CHECK for n result calls (default 1), then REJECTED (FACE_MISMATCH)",
+  },
   { input: "hosted.returnUrl ?magic=DISAGREED_WITH_TERMS", outcome: "DISAGREED_WITH_TERMS" },
   { input: "hosted.returnUrl ?magic=NEVER", outcome: "IN_PROGRESS forever; SESSION_INVALID once the token is 15 minutes old" },
-  { input: "hosted.returnUrl ?magic=SPOOF", outcome: "REJECTED, live false, reject_reason LIVENESS_FAILED (APPROVED when flags.liveness is not true: no liveness check ran)" },
-  { input: "flags.skip_document true", outcome: "no document scanned: document_type \"\", person {}, no similarity" },
+  {
+    input: "hosted.returnUrl ?magic=SPOOF",
+    outcome: "REJECTED, live false, reject_reason LIVENESS_FAILED (APPROVED when flags.liveness is not true: no liveness check ran)",
+  },
+  { input: "flags.skip_document true", outcome: 'no document scanned: document_type "", person {}, no similarity' },
   { input: "flags.skip_face true", outcome: "no face scanned: no live, no similarity" },
   { input: "flags.liveness not true (the default)", outcome: "no liveness check: no live member" },
   { input: "hosted.returnUrl ?magic=LOW_SIMILARITY", outcome: "a plain APPROVED with similarity 0.62" },
@@ -89,7 +101,10 @@ export const MAGIC_INPUTS: readonly { input: string; outcome: string }[] = [
   { input: "hosted.returnUrl &polls=<n>", outcome: "the first n result calls answer IN_PROGRESS (default 1)" },
   { input: "hosted.returnUrl &similarity=<0..1>", outcome: "every answer of the session carries that similarity" },
   { input: "hosted.returnUrl &comment=<text>", outcome: "the final APPROVED/REJECTED carries result_comment <text> (an operator's comment)" },
-  { input: "hosted.returnUrl without doc", outcome: "the sandbox document: SANDBOX SPECIMEN, born 1979-11-25, SBX000001, expires 2031-08-02, country of flags.document_countries (else GEO)" },
+  {
+    input: "hosted.returnUrl without doc",
+    outcome: "the sandbox document: SANDBOX SPECIMEN, born 1979-11-25, SBX000001, expires 2031-08-02, country of flags.document_countries (else GEO)",
+  },
   { input: "hosted.returnUrl &doc=MISMATCH", outcome: "another person's document: NINO BERIDZE, born 1990-01-02, SBX999999" },
   { input: "hosted.returnUrl &doc=INVERTED", outcome: "first_name SPECIMEN, last_name SANDBOX" },
   { input: "hosted.returnUrl &doc=NO_EXPIRY", outcome: "no document_expires / document_expires_time" },
@@ -301,7 +316,13 @@ function resultDocument(s: Session, state: { result: Result; rejectReason: strin
         ? { value: state.rejectReason, description: REJECT_DESCRIPTIONS[state.rejectReason] ?? "" }
         : null;
   const live = o?.live ?? (steps.liveness ? s.plan.live : undefined);
-  const similarity = o?.similarity ?? (steps.face && steps.document ? (state.result === "REJECTED" && state.rejectReason === "FACE_MISMATCH" && !s.plan.similarityGiven ? 0.31 : s.plan.similarity) : undefined);
+  const similarity =
+    o?.similarity ??
+    (steps.face && steps.document
+      ? state.result === "REJECTED" && state.rejectReason === "FACE_MISMATCH" && !s.plan.similarityGiven
+        ? 0.31
+        : s.plan.similarity
+      : undefined);
   const scanned = steps.document;
   return {
     result: state.result,
@@ -309,31 +330,33 @@ function resultDocument(s: Session, state: { result: Result; rejectReason: strin
     ...(similarity === undefined ? {} : { similarity }),
     document_type: o?.document_type ?? (!scanned ? "" : typeof documentTypes[0] === "string" ? documentTypes[0] : "id"),
     reject_reason: rejectReason,
-    person: !scanned ? {} : {
-      local_first_name: "სენდბოქსი",
-      local_last_name: "სპეციმენი",
-      first_name: "SANDBOX",
-      last_name: "SPECIMEN",
-      birthday: "11/25/1979",
-      birthday_time: "1979-11-25T00:00:00.000Z",
-      age: 45,
-      birth_place: "TBILISI",
-      citizenship: country,
-      nationality: country,
-      document_number: "SBX000001",
-      document_issued: "2/8/2021",
-      document_expires: expired ? "3/1/2020" : "8/2/2031",
-      document_expires_time: expired ? "2020-03-01T00:00:00.000Z" : "2031-08-02T00:00:00.000Z",
-      personal_number: "01001000001",
-      authority: "SANDBOX AUTHORITY",
-      issuing_state: country,
-      sex: "M",
-      address: "1 SANDBOX STREET",
-      email: "",
-      phone: "",
-      status: "",
-      ...DOCUMENT_VARIANTS[s.plan.doc],
-    },
+    person: !scanned
+      ? {}
+      : {
+          local_first_name: "სენდბოქსი",
+          local_last_name: "სპეციმენი",
+          first_name: "SANDBOX",
+          last_name: "SPECIMEN",
+          birthday: "11/25/1979",
+          birthday_time: "1979-11-25T00:00:00.000Z",
+          age: 45,
+          birth_place: "TBILISI",
+          citizenship: country,
+          nationality: country,
+          document_number: "SBX000001",
+          document_issued: "2/8/2021",
+          document_expires: expired ? "3/1/2020" : "8/2/2031",
+          document_expires_time: expired ? "2020-03-01T00:00:00.000Z" : "2031-08-02T00:00:00.000Z",
+          personal_number: "01001000001",
+          authority: "SANDBOX AUTHORITY",
+          issuing_state: country,
+          sex: "M",
+          address: "1 SANDBOX STREET",
+          email: "",
+          phone: "",
+          status: "",
+          ...DOCUMENT_VARIANTS[s.plan.doc],
+        },
     ...base,
   };
 }

@@ -11,7 +11,14 @@
 
 export type SimHardware = "cpu-4" | "cpu-8" | "cpu-16" | "cpu-32" | "gpu";
 export type SimDevice = "mobile" | "desktop";
-export type SimEndpoint = "process" | "verifyWithPictureId" | "secure/face/as" | "face/as" | "matchWithSelfie" | "matchWithPictureId" | "face/generateTemplateFromImage";
+export type SimEndpoint =
+  | "process"
+  | "verifyWithPictureId"
+  | "secure/face/as"
+  | "face/as"
+  | "matchWithSelfie"
+  | "matchWithPictureId"
+  | "face/generateTemplateFromImage";
 
 /** One column of the tables per instance size: "4 cores/8 GB RAM (c5a.xlarge)" ... "32 cores/64 GB RAM (c5a.8xlarge)". */
 interface Column {
@@ -24,10 +31,38 @@ interface Column {
   generateTemplate: number;
 }
 
-const CPU_4: Column = { process: { upToHigh: [1.34, 1.24], bvh: [0.83, 0.46], highest: [0.83, 0.27] }, matchWithSelfie: 2.13, matchWithPictureId: 1.47, secureFaceAs: 0.7, faceAs: 0.45, generateTemplate: 4.04 };
-const CPU_8: Column = { process: { upToHigh: [2.98, 2.73], bvh: [1.81, 1.03], highest: [1.81, 1.0] }, matchWithSelfie: 4.2, matchWithPictureId: 3.02, secureFaceAs: 1.49, faceAs: 0.9, generateTemplate: 8.24 };
-const CPU_16: Column = { process: { upToHigh: [4.35, 5.11], bvh: [3.05, 1.76], highest: [3.05, 1.69] }, matchWithSelfie: 8.2, matchWithPictureId: 5.88, secureFaceAs: 2.5, faceAs: 1.73, generateTemplate: 16.25 };
-const CPU_32: Column = { process: { upToHigh: [9.0, 7.49], bvh: [5.12, 2.95], highest: [5.12, 2.28] }, matchWithSelfie: 15.96, matchWithPictureId: 11.29, secureFaceAs: 5.11, faceAs: 3.26, generateTemplate: 31.45 };
+const CPU_4: Column = {
+  process: { upToHigh: [1.34, 1.24], bvh: [0.83, 0.46], highest: [0.83, 0.27] },
+  matchWithSelfie: 2.13,
+  matchWithPictureId: 1.47,
+  secureFaceAs: 0.7,
+  faceAs: 0.45,
+  generateTemplate: 4.04,
+};
+const CPU_8: Column = {
+  process: { upToHigh: [2.98, 2.73], bvh: [1.81, 1.03], highest: [1.81, 1.0] },
+  matchWithSelfie: 4.2,
+  matchWithPictureId: 3.02,
+  secureFaceAs: 1.49,
+  faceAs: 0.9,
+  generateTemplate: 8.24,
+};
+const CPU_16: Column = {
+  process: { upToHigh: [4.35, 5.11], bvh: [3.05, 1.76], highest: [3.05, 1.69] },
+  matchWithSelfie: 8.2,
+  matchWithPictureId: 5.88,
+  secureFaceAs: 2.5,
+  faceAs: 1.73,
+  generateTemplate: 16.25,
+};
+const CPU_32: Column = {
+  process: { upToHigh: [9.0, 7.49], bvh: [5.12, 2.95], highest: [5.12, 2.28] },
+  matchWithSelfie: 15.96,
+  matchWithPictureId: 11.29,
+  secureFaceAs: 5.11,
+  faceAs: 3.26,
+  generateTemplate: 31.45,
+};
 
 // "Generally, a single GPU delivers performance equivalent 16 CPU cores"
 const COLUMNS: Record<SimHardware, Column> = { "cpu-4": CPU_4, "cpu-8": CPU_8, "cpu-16": CPU_16, "cpu-32": CPU_32, gpu: CPU_16 };
@@ -93,7 +128,10 @@ export class SimCapacity {
   private inFlight = 0;
   private stats = { requests: 0, rejected: 0, delayed: 0, peakQueueMs: 0, peakRequestsPerSecond: 0, peakInFlight: 0 };
 
-  constructor(cfg: CapacityConfig | null = null, private readonly now: () => number = Date.now) {
+  constructor(
+    cfg: CapacityConfig | null = null,
+    private readonly now: () => number = Date.now,
+  ) {
     this.configure(cfg);
   }
 

@@ -69,10 +69,13 @@ export const MAGIC_INPUTS: readonly MagicInput[] = [
   { input: "MAGIC:expired", outcome: "604 ERROR_REQUEST_EXPIRED, HTTP 500" },
   { input: "MAGIC:code=<n>", outcome: "IWS code n (401 404 500 501 503 504 505 506 507 509 510 601 604 900 901) with its HTTP status" },
   { input: "MAGIC:http200", outcome: "error answers with HTTP 200, the code only in the body" },
-  { input: "MAGIC:badjson", outcome: "the doc's invalid JSON: `\"score\": 0,12345` and unquoted level values" },
+  { input: "MAGIC:badjson", outcome: 'the doc\'s invalid JSON: `"score": 0,12345` and unquoted level values' },
   { input: "MAGIC:garbage", outcome: "HTTP 200 with the doc's truncated /process sample (unreadable)" },
   { input: "MAGIC:lowqc", outcome: "/process: legitimate capture with data.quality.qc_passed false (quality_metric 12.5)" },
-  { input: "MAGIC:encrypted", outcome: "/process answers encrypted_templates for a key no gateway holds (every answer is encrypted when IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY is set)" },
+  {
+    input: "MAGIC:encrypted",
+    outcome: "/process answers encrypted_templates for a key no gateway holds (every answer is encrypted when IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY is set)",
+  },
 ];
 
 const LEVELS = ["LOW", "MEDIUM", "MODERATE", "BALANCED_HIGH", "HIGH", "BALANCED_VERY_HIGH", "VERY_HIGH", "HIGHEST"] as const;
@@ -142,7 +145,19 @@ interface Magic {
 }
 
 function magicOf(...sources: (Buffer | string | undefined)[]): Magic {
-  const m: Magic = { spoof: null, level: null, similarity: null, multiface: false, code: null, http200: false, badjson: false, garbage: false, encrypted: false, lowqc: false, carry: [] };
+  const m: Magic = {
+    spoof: null,
+    level: null,
+    similarity: null,
+    multiface: false,
+    code: null,
+    http200: false,
+    badjson: false,
+    garbage: false,
+    encrypted: false,
+    lowqc: false,
+    carry: [],
+  };
   for (const src of sources) {
     if (src === undefined) continue;
     const text = Buffer.isBuffer(src) ? src.toString("latin1") : src;
@@ -275,7 +290,8 @@ function packagedAt(blob: Buffer): number | null {
   return m ? Number(m[1]) : null;
 }
 
-const TOMCAT_503 = "<!doctype html><html lang=\"en\"><head><title>HTTP Status 503 – Service Unavailable</title></head><body><h1>HTTP Status 503 – Service Unavailable</h1></body></html>";
+const TOMCAT_503 =
+  '<!doctype html><html lang="en"><head><title>HTTP Status 503 – Service Unavailable</title></head><body><h1>HTTP Status 503 – Service Unavailable</h1></body></html>';
 
 export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
   const router = express.Router();
@@ -358,14 +374,24 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
   // ---- SDK bootstrap: "This response has to be returned exactly as it is to the SDK"; "Method: POST"
   router.post("/api/v1/models", (_req, res) => void res.status(200).type("application/octet-stream").send(SIM_MODELS_BYTES));
   router.post("/api/v1/pub_key", (_req, res) => void res.status(200).type("application/octet-stream").send(SIM_PUB_KEY_BYTES));
-  router.post("/api/v1/time", (_req, res) => void res.status(200).type("application/octet-stream").send(Buffer.from(String(now()))));
+  router.post(
+    "/api/v1/time",
+    (_req, res) =>
+      void res
+        .status(200)
+        .type("application/octet-stream")
+        .send(Buffer.from(String(now()))),
+  );
   router.get("/api/v1/face_health", (_req, res) => void res.status(200).type("text/plain").send("OK"));
   // every documented endpoint is POST but face_health: another method is refused, not served
-  router.all(/^\/api\/v1\/(models|pub_key|time|process|secure\/face\/as|verifyWithPictureId|face\/as|matchWithSelfie|matchWithPictureId|face\/generateTemplateFromImage)$/, (req, res, next) => {
-    if (req.method === "POST") return next();
-    res.setHeader("Allow", "POST");
-    return void res.status(405).type("text/html").send("<!doctype html><html><body><h1>HTTP Status 405 – Method Not Allowed</h1></body></html>");
-  });
+  router.all(
+    /^\/api\/v1\/(models|pub_key|time|process|secure\/face\/as|verifyWithPictureId|face\/as|matchWithSelfie|matchWithPictureId|face\/generateTemplateFromImage)$/,
+    (req, res, next) => {
+      if (req.method === "POST") return next();
+      res.setHeader("Allow", "POST");
+      return void res.status(405).type("text/html").send("<!doctype html><html><body><h1>HTTP Status 405 – Method Not Allowed</h1></body></html>");
+    },
+  );
 
   const fileOf = (req: Request): Buffer | null => {
     const files = (req.files as Express.Multer.File[] | undefined) ?? [];
@@ -402,7 +428,13 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
       spoof_score: [0.9757902],
     };
     if (enableQuality)
-      data.quality = { eyes_status: "OPEN", eyes_open_metric: 59.93526, head_pose_check: true, quality_metric: m.lowqc ? 12.5 : 67.966354, qc_passed: !m.lowqc };
+      data.quality = {
+        eyes_status: "OPEN",
+        eyes_open_metric: 59.93526,
+        head_pose_check: true,
+        quality_metric: m.lowqc ? 12.5 : 67.966354,
+        qc_passed: !m.lowqc,
+      };
     if (encryptWith) data.encrypted_templates = { PNG: encryptTemplateForSim(ONE_PIXEL_PNG, encryptWith), JPEG: encryptTemplateForSim(jpeg, encryptWith) };
     else data.templates = { JPEG: jpeg.toString("base64"), PNG: ONE_PIXEL_PNG.toString("base64") };
     return sendBody(res, m, {
@@ -505,8 +537,13 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
       } catch {
         return sendError(res, "match", 501, "MATCH121", magicOf(), "JSON EXCEPTION");
       }
-      const b = (body ?? {}) as { image?: { template?: unknown; format?: unknown }; imageToVerifyAgainst?: { template?: unknown; format?: unknown }; level?: unknown };
-      if (!b.image || !b.imageToVerifyAgainst || typeof b.level !== "string") return sendError(res, "match", 501, "MATCH121", magicOf(), "INVALID ARGUMENT EXCEPTION");
+      const b = (body ?? {}) as {
+        image?: { template?: unknown; format?: unknown };
+        imageToVerifyAgainst?: { template?: unknown; format?: unknown };
+        level?: unknown;
+      };
+      if (!b.image || !b.imageToVerifyAgainst || typeof b.level !== "string")
+        return sendError(res, "match", 501, "MATCH121", magicOf(), "INVALID ARGUMENT EXCEPTION");
       if (!FORMATS.includes(String(b.image.format)) || !FORMATS.includes(String(b.imageToVerifyAgainst.format)))
         return sendError(res, "match", 504, "MATCH121", magicOf(), "(/image/format) unsupported");
       const probe = fromBase64(b.image.template);
@@ -544,26 +581,38 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
   router.post("/api/v1/matchWithPictureId", modelled("matchWithPictureId"), requireReferer("match", "MATCH121"), rawJson, matchEndpoint("picture_id"));
 
   // ---- /api/v1/face/generateTemplateFromImage (the only documented source of 509 and 510)
-  router.post("/api/v1/face/generateTemplateFromImage", modelled("face/generateTemplateFromImage"), requireReferer("match", "GENERATE"), rawJson, (req, res) => {
-    let body: { image?: unknown; qualityMode?: unknown };
-    try {
-      body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "") as typeof body;
-    } catch {
-      return sendError(res, "match", 501, "GENERATE", magicOf(), "JSON EXCEPTION");
-    }
-    const image = fromBase64(body.image);
-    if (!image) return sendError(res, "match", 504, "GENERATE", magicOf(), "(/image) Could not decode image.");
-    const m = magicOf(image);
-    if (m.code !== null) return sendError(res, "match", m.code, "GENERATE", m);
-    if (m.multiface && body.qualityMode !== "DISABLED") return sendError(res, "match", 509, "GENERATE", m);
-    return sendBody(res, m, {
-      code: 200,
-      feedbackCode: "FEEDBACK_CAPTURED",
-      data: { height: 640, width: 480, channels: 3, templates: { IDENTY_TYPE_1: Buffer.from(`IDENTY_TYPE_1:${image.length}`).toString("base64") }, bits_per_pixel: 8 },
-      icao_data: { multiple_faces: m.multiface, eyes_full_visibility: true },
-      refid: refid("GENERATE"),
-    });
-  });
+  router.post(
+    "/api/v1/face/generateTemplateFromImage",
+    modelled("face/generateTemplateFromImage"),
+    requireReferer("match", "GENERATE"),
+    rawJson,
+    (req, res) => {
+      let body: { image?: unknown; qualityMode?: unknown };
+      try {
+        body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "") as typeof body;
+      } catch {
+        return sendError(res, "match", 501, "GENERATE", magicOf(), "JSON EXCEPTION");
+      }
+      const image = fromBase64(body.image);
+      if (!image) return sendError(res, "match", 504, "GENERATE", magicOf(), "(/image) Could not decode image.");
+      const m = magicOf(image);
+      if (m.code !== null) return sendError(res, "match", m.code, "GENERATE", m);
+      if (m.multiface && body.qualityMode !== "DISABLED") return sendError(res, "match", 509, "GENERATE", m);
+      return sendBody(res, m, {
+        code: 200,
+        feedbackCode: "FEEDBACK_CAPTURED",
+        data: {
+          height: 640,
+          width: 480,
+          channels: 3,
+          templates: { IDENTY_TYPE_1: Buffer.from(`IDENTY_TYPE_1:${image.length}`).toString("base64") },
+          bits_per_pixel: 8,
+        },
+        icao_data: { multiple_faces: m.multiface, eyes_full_visibility: true },
+        refid: refid("GENERATE"),
+      });
+    },
+  );
 
   // multer limits and malformed multipart: the IWS's generic invalid-input answer
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
@@ -576,4 +625,8 @@ export function makeIdentySimulator(opts: IdentySimulatorConfig): Router {
 }
 
 export const createIdentySimulator: SimulatorFactory = (opts) =>
-  makeIdentySimulator({ ...opts, templateEncryptionKey: process.env.IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY || undefined, capacity: capacityFromEnv(process.env.IDENTY_SIM_CAPACITY) });
+  makeIdentySimulator({
+    ...opts,
+    templateEncryptionKey: process.env.IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY || undefined,
+    capacity: capacityFromEnv(process.env.IDENTY_SIM_CAPACITY),
+  });

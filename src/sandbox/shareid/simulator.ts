@@ -86,7 +86,14 @@ const FREE_TEXT_REASON = "Document expired";
 
 /** the README example subject ("Juan" "Aparicio Lopez", 1955-12-18, id_card 00000000T of ES) */
 const README_SUBJECT_LAST_NAME = "APARICIO LOPEZ";
-const README_SUBJECT_OCR = { sex: "M", nationality: "ESP", birth_date: "1955-12-18", birth_place: "MADRID", doc_num: "00000000T", address: "CALLE DEL SANDBOX 1 28001 MADRID" };
+const README_SUBJECT_OCR = {
+  sex: "M",
+  nationality: "ESP",
+  birth_date: "1955-12-18",
+  birth_place: "MADRID",
+  doc_num: "00000000T",
+  address: "CALLE DEL SANDBOX 1 28001 MADRID",
+};
 
 export const MAGIC_INPUTS: readonly MagicInput[] = [
   ...DOCUMENTED_REASONS.map(
@@ -102,8 +109,14 @@ export const MAGIC_INPUTS: readonly MagicInput[] = [
     verdict: false,
     reason: "doc_expired or wrong_mrz",
   },
-  { input: "FREE_TEXT", outcome: 'verdict false, reason "Document expired" (free text, not a documented reason)', httpStatus: 200, verdict: false, reason: FREE_TEXT_REASON },
-  { input: "TIMEOUT", outcome: "HTTP 408 (the doc: \"if there's a timeout in the request the http code will be 408\")", httpStatus: 408 },
+  {
+    input: "FREE_TEXT",
+    outcome: 'verdict false, reason "Document expired" (free text, not a documented reason)',
+    httpStatus: 200,
+    verdict: false,
+    reason: FREE_TEXT_REASON,
+  },
+  { input: "TIMEOUT", outcome: 'HTTP 408 (the doc: "if there\'s a timeout in the request the http code will be 408")', httpStatus: 408 },
   { input: "TIMEOUT_ONCE", outcome: "HTTP 408 the first time these photos are sent, then verdict true", httpStatus: 408 },
   {
     input: README_SUBJECT_LAST_NAME,
@@ -173,7 +186,11 @@ function buildOcr(data: DataJson, reasons: DocumentedReason[]): Record<string, s
     birth_date: "1990-04-12",
     birth_place: "LYON",
     doc_num: "SBX0000001",
-    expiration_date: reasons.includes("doc_expired") ? isoDateYearsFromNow(-7) : reasons.includes("doc_expired_5y") ? isoDateYearsFromNow(-2) : isoDateYearsFromNow(5),
+    expiration_date: reasons.includes("doc_expired")
+      ? isoDateYearsFromNow(-7)
+      : reasons.includes("doc_expired_5y")
+        ? isoDateYearsFromNow(-2)
+        : isoDateYearsFromNow(5),
     issuance_date: isoDateYearsFromNow(-5),
     address: "1 RUE DE LA SANDBOX 69001 LYON",
   };

@@ -162,19 +162,38 @@ export const MAGIC_INPUTS = [
   { input: "Telefono 34600000006 (+34600000006)", outcome: "Res -2 (not enough credits), no SMS: VendorError out_of_credits" },
   { input: "Telefono 34600000007 (+34600000007)", outcome: "only 3000 and 3001 are sent: stays awaiting_user" },
   { input: "Telefono 34600000008 (+34600000008)", outcome: "5500 with Resultado -9, DNISolicitadoCoincide No: declined, document_number_mismatch" },
-  { input: "Telefono 34600000009 (+34600000009)", outcome: "stops at 5001 with Resultado -1, ParecidoPersonaDNI 65: processing with face_similarity_low + manual_review_required (replay 5100/5500 plays the operator)" },
+  {
+    input: "Telefono 34600000009 (+34600000009)",
+    outcome:
+      "stops at 5001 with Resultado -1, ParecidoPersonaDNI 65: processing with face_similarity_low + manual_review_required (replay 5100/5500 plays the operator)",
+  },
   { input: "Telefono 34600000010 (+34600000010)", outcome: "5500 with Resultado -3, AnversoReversoCoinciden No: declined, document_sides_mismatch" },
   { input: "Telefono 34600000011 (+34600000011)", outcome: "5500 with Resultado -8, ParecidoPersonaDNI 31.5: declined, face_mismatch" },
   { input: "Telefono 34600000012 (+34600000012)", outcome: "3000, 3001, 3002 then 5500 with Resultado -7: declined, user_abandoned" },
   { input: "Telefono 34600000013 (+34600000013)", outcome: "Res -4 (function not activated): VendorError feature_disabled" },
   { input: "Telefono 34600000014 (+34600000014)", outcome: "Res -5 (general error): VendorError, vendor_error" },
-  { input: "Telefono 34600000015 (+34600000015)", outcome: "5001 with the clean Result, then 5100 without a Result parameter: approved, humanDecision, no checks claimed by the 5100 (5001's kept)" },
-  { input: "Telefono 34600000016 (+34600000016)", outcome: "5001 with the clean Result, then 5500 with nothing attached: declined, document_suspicious with vendorCode 5500" },
-  { input: "Telefono 34600000017 (+34600000017)", outcome: "5001 and 5100 with Resultado -3, AnversoReversoCoinciden No: approved by the operator, humanDecision, reason document_sides_mismatch, document check fail" },
-  { input: "Telefono 34600000018 (+34600000018)", outcome: "stops at 5001 with Resultado 80, ParecidoPersonaDNI 80: processing with face_similarity_low + manual_review_required, similarity 0.8 (replay 5100/5500 plays the operator)" },
+  {
+    input: "Telefono 34600000015 (+34600000015)",
+    outcome: "5001 with the clean Result, then 5100 without a Result parameter: approved, humanDecision, no checks claimed by the 5100 (5001's kept)",
+  },
+  {
+    input: "Telefono 34600000016 (+34600000016)",
+    outcome: "5001 with the clean Result, then 5500 with nothing attached: declined, document_suspicious with vendorCode 5500",
+  },
+  {
+    input: "Telefono 34600000017 (+34600000017)",
+    outcome:
+      "5001 and 5100 with Resultado -3, AnversoReversoCoinciden No: approved by the operator, humanDecision, reason document_sides_mismatch, document check fail",
+  },
+  {
+    input: "Telefono 34600000018 (+34600000018)",
+    outcome:
+      "stops at 5001 with Resultado 80, ParecidoPersonaDNI 80: processing with face_similarity_low + manual_review_required, similarity 0.8 (replay 5100/5500 plays the operator)",
+  },
   {
     input: "Telefono 34600000019 (+34600000019)",
-    outcome: "5100 validated, but the document reads APARICIO GARCIA, RAFAEL born 1981-03-07 (number: the requested Dni, else 00000001R): approved by the vendor; against the subject Juan Aparicio Lopez 1955-12-18 the core finds first/last name and date of birth mismatches",
+    outcome:
+      "5100 validated, but the document reads APARICIO GARCIA, RAFAEL born 1981-03-07 (number: the requested Dni, else 00000001R): approved by the vendor; against the subject Juan Aparicio Lopez 1955-12-18 the core finds first/last name and date of birth mismatches",
   },
   { input: "any other valid Telefono", outcome: "the clean pass of 34600000001" },
   { input: "Mensaje without [LINK], Remitente over 11 characters, no Telefono or a malformed Fecha", outcome: "Res -3 with an Error text" },

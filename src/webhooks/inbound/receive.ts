@@ -22,11 +22,7 @@ const NOT_STORED_HEADERS = new Set(["authorization", "cookie", "proxy-authorizat
 /** An account read this recently is used as is; an older copy only while Postgres cannot be reached. */
 const ACCOUNT_STALE_MAX_MS = 24 * 3_600_000;
 
-export type ReceiveResult =
-  | { kind: "stored"; id: string }
-  | { kind: "spooled"; id: string }
-  | { kind: "unknown_account" }
-  | { kind: "unauthenticated" };
+export type ReceiveResult = { kind: "stored"; id: string } | { kind: "spooled"; id: string } | { kind: "unknown_account" } | { kind: "unauthenticated" };
 
 export interface InboundDeps {
   db: Db;
@@ -57,7 +53,13 @@ export function createAccountCache(db: Db) {
   };
 }
 
-export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: string) => Promise<AccountRow | null>, vendor: string, accountId: string, raw: RawWebhookRequest): Promise<ReceiveResult> {
+export async function receiveVendorWebhook(
+  deps: InboundDeps,
+  accountOf: (id: string) => Promise<AccountRow | null>,
+  vendor: string,
+  accountId: string,
+  raw: RawWebhookRequest,
+): Promise<ReceiveResult> {
   const row = await accountOf(accountId);
   const adapter = adapterFor(vendor);
   if (!row || row.vendor !== vendor || !adapter?.capabilities.webhooks || !adapter.parseWebhook) return { kind: "unknown_account" };
@@ -79,7 +81,19 @@ export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: st
   const headers = Object.fromEntries(Object.entries(raw.headers).filter(([k]) => !NOT_STORED_HEADERS.has(k)));
   try {
     await deps.db.$transaction(async (tx) => {
-      await tx.inboundWebhook.create({ data: { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: sealInboundBody(deps.env.keys, id, raw.rawBody), status: "received", receivedAt: raw.receivedAt, nextDueAt: raw.receivedAt } });
+      await tx.inboundWebhook.create({
+        data: {
+          id,
+          vendor,
+          vendorAccountId: account.id,
+          headers,
+          query: raw.query,
+          rawBody: sealInboundBody(deps.env.keys, id, raw.rawBody),
+          status: "received",
+          receivedAt: raw.receivedAt,
+          nextDueAt: raw.receivedAt,
+        },
+      });
       await enqueue(tx, "ingest", `ingest-${id}`, { inboundWebhookId: id });
     });
     return { kind: "stored", id };
@@ -87,7 +101,15 @@ export async function receiveVendorWebhook(deps: InboundDeps, accountOf: (id: st
     if (!isDatabaseUnavailable(e)) throw e;
     // Postgres is down: spooled in Redis (sealed) and acknowledged; if Redis fails too, the database error stands (503)
     try {
-      await spoolWebhook(deps.redis, deps.prefix, deps.env.keys, { id, vendor, vendorAccountId: account.id, headers, query: raw.query, rawBody: raw.rawBody, receivedAt: raw.receivedAt });
+      await spoolWebhook(deps.redis, deps.prefix, deps.env.keys, {
+        id,
+        vendor,
+        vendorAccountId: account.id,
+        headers,
+        query: raw.query,
+        rawBody: raw.rawBody,
+        receivedAt: raw.receivedAt,
+      });
     } catch {
       throw e;
     }

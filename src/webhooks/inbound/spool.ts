@@ -27,7 +27,20 @@ const aad = (id: string) => `webhook-spool:${id}`;
 export async function spoolWebhook(redis: Redis, prefix: string, keys: Keys, w: SpooledWebhook): Promise<void> {
   // headers and body can carry personal data: sealed like every other stored secret
   const sealed = encryptBytes(keys, Buffer.from(JSON.stringify({ headers: w.headers, query: w.query, body: w.rawBody.toString("base64") })), aad(w.id));
-  await redis.xadd(spoolKey(prefix), "*", "id", w.id, "vendor", w.vendor, "account", w.vendorAccountId, "at", String(w.receivedAt.getTime()), "sealed", sealed.toString("base64"));
+  await redis.xadd(
+    spoolKey(prefix),
+    "*",
+    "id",
+    w.id,
+    "vendor",
+    w.vendor,
+    "account",
+    w.vendorAccountId,
+    "at",
+    String(w.receivedAt.getTime()),
+    "sealed",
+    sealed.toString("base64"),
+  );
 }
 
 /** Moves spooled webhooks into Postgres (oldest first) with their ingest jobs; stops at the first database error. */
@@ -46,11 +59,27 @@ export async function drainWebhookSpool(deps: { db: Db; redis: Redis; prefix: st
         const f: Record<string, string> = {};
         for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
         const id = f.id!;
-        const plain = JSON.parse(decryptBytes(deps.keys, Buffer.from(f.sealed!, "base64"), aad(id)).toString("utf8")) as { headers: Record<string, string>; query: Record<string, string>; body: string };
+        const plain = JSON.parse(decryptBytes(deps.keys, Buffer.from(f.sealed!, "base64"), aad(id)).toString("utf8")) as {
+          headers: Record<string, string>;
+          query: Record<string, string>;
+          body: string;
+        };
         const receivedAt = new Date(Number(f.at));
         await db.$transaction(async (tx) => {
           const inserted = await tx.inboundWebhook.createMany({
-            data: [{ id, vendor: f.vendor!, vendorAccountId: f.account!, headers: plain.headers, query: plain.query, rawBody: sealInboundBody(deps.keys, id, Buffer.from(plain.body, "base64")), status: "received", receivedAt, nextDueAt: new Date() }],
+            data: [
+              {
+                id,
+                vendor: f.vendor!,
+                vendorAccountId: f.account!,
+                headers: plain.headers,
+                query: plain.query,
+                rawBody: sealInboundBody(deps.keys, id, Buffer.from(plain.body, "base64")),
+                status: "received",
+                receivedAt,
+                nextDueAt: new Date(),
+              },
+            ],
             skipDuplicates: true,
           });
           if (inserted.count > 0) await enqueue(tx, "ingest", `ingest-${id}`, { inboundWebhookId: id });

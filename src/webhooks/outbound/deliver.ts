@@ -17,7 +17,10 @@ import { checkWebhookUrl, guardedLookup } from "./url-guard.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { inSpan, SpanKind } from "../../observability/tracing.js";
 
-const guardedAgents = { http: new http.Agent({ lookup: guardedLookup(), keepAlive: false }), https: new https.Agent({ lookup: guardedLookup(), keepAlive: false }) };
+const guardedAgents = {
+  http: new http.Agent({ lookup: guardedLookup(), keepAlive: false }),
+  https: new https.Agent({ lookup: guardedLookup(), keepAlive: false }),
+};
 
 export const endpointSecretsAad = AAD.endpointSecrets;
 
@@ -25,7 +28,15 @@ export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliv
   const delivery = await deps.db.webhookDelivery.findUnique({ where: { id: deliveryId }, include: { event: true, endpoint: true } });
   if (!delivery || delivery.status === "succeeded") return;
   // a span per attempt: ids, event type, attempt, status (never the URL, a header or the body)
-  const attributes = { "kyc.delivery_id": deliveryId, "kyc.event_id": delivery.eventId, "kyc.event_type": delivery.event.type, "kyc.endpoint_id": delivery.endpointId, "kyc.tenant_id": delivery.endpoint.tenantId, "kyc.attempt": delivery.attemptCount + 1, ...(delivery.event.verificationId ? { "kyc.verification_id": delivery.event.verificationId } : {}) };
+  const attributes = {
+    "kyc.delivery_id": deliveryId,
+    "kyc.event_id": delivery.eventId,
+    "kyc.event_type": delivery.event.type,
+    "kyc.endpoint_id": delivery.endpointId,
+    "kyc.tenant_id": delivery.endpoint.tenantId,
+    "kyc.attempt": delivery.attemptCount + 1,
+    ...(delivery.event.verificationId ? { "kyc.verification_id": delivery.event.verificationId } : {}),
+  };
   await inSpan("webhook deliver", { kind: SpanKind.CLIENT, attributes }, (span) =>
     attemptDelivery(deps, delivery, (httpStatus, outcome) => {
       if (httpStatus !== null) span.setAttribute("http.response.status_code", httpStatus);
@@ -36,7 +47,11 @@ export async function deliverOnce(deps: { db: Db; env: Env; log: Logger }, deliv
 
 type LoadedDelivery = Prisma.WebhookDeliveryGetPayload<{ include: { event: true; endpoint: true } }>;
 
-async function attemptDelivery(deps: { db: Db; env: Env; log: Logger }, delivery: LoadedDelivery, onResult: (httpStatus: number | null, outcome: "succeeded" | "failed" | "endpoint_gone") => void): Promise<void> {
+async function attemptDelivery(
+  deps: { db: Db; env: Env; log: Logger },
+  delivery: LoadedDelivery,
+  onResult: (httpStatus: number | null, outcome: "succeeded" | "failed" | "endpoint_gone") => void,
+): Promise<void> {
   const deliveryId = delivery.id;
   const { endpoint, event } = delivery;
   if (endpoint.disabledAt || endpoint.deletedAt) {
@@ -87,18 +102,29 @@ async function attemptDelivery(deps: { db: Db; env: Env; log: Logger }, delivery
   await deps.db.$transaction(async (tx) => {
     await tx.webhookAttempt.create({ data: { deliveryId, attemptNo, httpStatus, error, latencyMs } });
     if (ok) {
-      await tx.webhookDelivery.update({ where: { id: deliveryId }, data: { status: "succeeded", attemptCount: attemptNo, lastHttpStatus: httpStatus, nextAttemptAt: null } });
+      await tx.webhookDelivery.update({
+        where: { id: deliveryId },
+        data: { status: "succeeded", attemptCount: attemptNo, lastHttpStatus: httpStatus, nextAttemptAt: null },
+      });
       await tx.webhookEndpoint.update({ where: { id: endpoint.id }, data: { failingSince: null } });
       return;
     }
     const next = delay === undefined ? null : new Date(now.getTime() + delay);
-    await tx.webhookDelivery.update({ where: { id: deliveryId }, data: { status: next ? "retrying" : "failed", attemptCount: attemptNo, lastHttpStatus: httpStatus, nextAttemptAt: next } });
+    await tx.webhookDelivery.update({
+      where: { id: deliveryId },
+      data: { status: next ? "retrying" : "failed", attemptCount: attemptNo, lastHttpStatus: httpStatus, nextAttemptAt: next },
+    });
     if (next) await enqueue(tx, "deliver", `${deliveryId}-${attemptNo + 1}`, { deliveryId }, next);
     const failingSince = endpoint.failingSince ?? now;
     if (!endpoint.failingSince) await tx.webhookEndpoint.update({ where: { id: endpoint.id }, data: { failingSince: now } });
     if (now.getTime() - failingSince.getTime() >= deps.env.webhookDisableAfterMs) {
       await tx.webhookEndpoint.update({ where: { id: endpoint.id }, data: { disabledAt: now } });
-      await recordAudit(tx, SYSTEM_ACTOR, { action: "webhook_endpoint.disabled", entityType: "webhook_endpoint", entityId: endpoint.id, after: { reason: "failing", failingSince: failingSince.toISOString() } });
+      await recordAudit(tx, SYSTEM_ACTOR, {
+        action: "webhook_endpoint.disabled",
+        entityType: "webhook_endpoint",
+        entityId: endpoint.id,
+        after: { reason: "failing", failingSince: failingSince.toISOString() },
+      });
       deps.log.warn({ endpointId: endpoint.id, tenantId: endpoint.tenantId }, "webhook endpoint disabled after failing too long");
     }
   });

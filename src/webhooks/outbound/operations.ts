@@ -8,7 +8,11 @@ import type { Env } from "../../config/env.js";
 import type { JobPayloads } from "../../core/jobs.js";
 import { signatureHeaders } from "./signing.js";
 
-export async function sendOperationsNotification(deps: { env: Env; log: Logger }, job: JobPayloads["notify"], now = new Date()): Promise<"sent" | "not_configured"> {
+export async function sendOperationsNotification(
+  deps: { env: Env; log: Logger },
+  job: JobPayloads["notify"],
+  now = new Date(),
+): Promise<"sent" | "not_configured"> {
   const { OPS_WEBHOOK_URL: url, OPS_WEBHOOK_SECRET: secret } = deps.env;
   if (!url || !secret) {
     deps.log.warn({ notification: job.notification }, "operations alert (no OPS_WEBHOOK_URL configured)");

@@ -9,9 +9,19 @@ import { BlockList, isIP, type LookupFunction } from "node:net";
 
 const blocked = new BlockList();
 for (const [net, prefix] of [
-  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
-  ["192.0.0.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15], ["224.0.0.0", 4], ["240.0.0.0", 4],
-] as const) blocked.addSubnet(net, prefix, "ipv4");
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
+] as const)
+  blocked.addSubnet(net, prefix, "ipv4");
 // IPv6: unspecified and loopback, unique local, link-local, multicast, NAT64 (64:ff9b::/96 and the
 // local-use 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo (2001::/32), which embed IPv4 addresses,
 // and documentation (2001:db8::/32). IPv4-compatible (::a.b.c.d, ::7f00:1) and IPv4-mapped
@@ -19,8 +29,16 @@ for (const [net, prefix] of [
 // BlockList would match every IPv4 address against an ipv6 ::ffff:0:0/96 or ::/96 rule.
 const blocked6 = new BlockList();
 for (const [net, prefix] of [
-  ["::", 128], ["::1", 128], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8], ["64:ff9b::", 96], ["64:ff9b:1::", 48],
-  ["2002::", 16], ["2001::", 32], ["2001:db8::", 32],
+  ["::", 128],
+  ["::1", 128],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+  ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
+  ["2002::", 16],
+  ["2001::", 32],
+  ["2001:db8::", 32],
 ] as const)
   blocked6.addSubnet(net, prefix, "ipv6");
 
@@ -74,7 +92,8 @@ export async function checkWebhookUrl(raw: string, allowPrivate: boolean, resolv
   if (url.username || url.password) return { ok: false, problem: "must not carry credentials" };
   if (allowPrivate) return { ok: true, url };
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".internal") || host.endsWith(".local")) return { ok: false, problem: "must not point at a local or internal host" };
+  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".internal") || host.endsWith(".local"))
+    return { ok: false, problem: "must not point at a local or internal host" };
   let addresses: string[];
   try {
     addresses = isIP(host) ? [host] : (await resolve(host, { all: true, verbatim: true })).map((a) => a.address);

@@ -21,7 +21,11 @@ describe("one shape per vendor folder", () => {
 
   it.each(VENDOR_IDS)("%s: mapping.ts is tables only (no function among its exports)", async (vendor) => {
     const mapping = (await import(/* @vite-ignore */ path.join(root, "src/adapters", vendor, "mapping.ts"))) as Record<string, unknown>;
-    expect(Object.entries(mapping).filter(([, v]) => typeof v === "function").map(([k]) => k)).toEqual([]);
+    expect(
+      Object.entries(mapping)
+        .filter(([, v]) => typeof v === "function")
+        .map(([k]) => k),
+    ).toEqual([]);
   });
 
   it.each(VENDOR_IDS)("%s: the manifest is data, reading only its schemas and the kit", (vendor) => {
@@ -55,16 +59,27 @@ describe("the sandbox's simulators and the adapters' manifests agree", () => {
     expect(ADAPTERS[vendor].manifest.sandbox.path).toBe(`/${vendor}`);
   });
 
-  it.each(VENDOR_IDS.flatMap((v) => ADAPTERS[v].manifest.faultPoints.map((p) => [v, p] as const)))("%s fault point %s is a path its simulator serves, and a fault aimed at it lands", async (vendor, point) => {
-    const at = `${url}${ADAPTERS[vendor].manifest.sandbox.path}${point}`;
-    const statuses = [(await fetch(at, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status, (await fetch(at)).status];
-    expect(statuses.some((s) => s !== 404), `${at} answered ${statuses.join(", ")}`).toBe(true);
-    faults.faults.add({ vendor, endpoint: point, fault: "http_503", times: 1, latencyMs: 0 });
-    expect((await fetch(at, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(503);
-  });
+  it.each(VENDOR_IDS.flatMap((v) => ADAPTERS[v].manifest.faultPoints.map((p) => [v, p] as const)))(
+    "%s fault point %s is a path its simulator serves, and a fault aimed at it lands",
+    async (vendor, point) => {
+      const at = `${url}${ADAPTERS[vendor].manifest.sandbox.path}${point}`;
+      const statuses = [(await fetch(at, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status, (await fetch(at)).status];
+      expect(
+        statuses.some((s) => s !== 404),
+        `${at} answered ${statuses.join(", ")}`,
+      ).toBe(true);
+      faults.faults.add({ vendor, endpoint: point, fault: "http_503", times: 1, latencyMs: 0 });
+      expect((await fetch(at, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(503);
+    },
+  );
 
   it("the fault control API takes the sandbox's vendors and no other", async () => {
-    const post = (vendor: string) => fetch(`${url}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor, fault: "latency", times: 1 }) });
+    const post = (vendor: string) =>
+      fetch(`${url}/_control/faults`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ vendor, fault: "latency", times: 1 }),
+      });
     expect((await post("identy")).status).toBe(201);
     expect((await post("nobody")).status).toBe(400);
     await fetch(`${url}/_control/faults`, { method: "DELETE" });

@@ -1,6 +1,15 @@
 // Name, date and document-number comparison: a table of cases from real naming conventions.
 import { describe, expect, it } from "vitest";
-import { ageOn, compareDates, compareDocumentNumber, compareName, compareNames, isExpired, nameTokens, normalizeDocumentNumber } from "../../../src/core/identity-match.js";
+import {
+  ageOn,
+  compareDates,
+  compareDocumentNumber,
+  compareName,
+  compareNames,
+  isExpired,
+  nameTokens,
+  normalizeDocumentNumber,
+} from "../../../src/core/identity-match.js";
 
 describe("compareName", () => {
   it.each([
@@ -60,10 +69,18 @@ describe("compareNames", () => {
     expect(other).toEqual({ firstName: "mismatch", lastName: "mismatch", inverted: false });
   });
   it("accepts the whole name split differently between the two fields", () => {
-    expect(compareNames({ firstName: "Juan Carlos", lastName: "Aparicio" }, { firstName: "JUAN", lastName: "CARLOS APARICIO" })).toEqual({ firstName: "match", lastName: "match", inverted: false });
+    expect(compareNames({ firstName: "Juan Carlos", lastName: "Aparicio" }, { firstName: "JUAN", lastName: "CARLOS APARICIO" })).toEqual({
+      firstName: "match",
+      lastName: "match",
+      inverted: false,
+    });
   });
   it("does not compare a field the tenant did not send", () => {
-    expect(compareNames({ lastName: "Aparicio" }, { firstName: "JUAN", lastName: "APARICIO" })).toEqual({ firstName: null, lastName: "match", inverted: false });
+    expect(compareNames({ lastName: "Aparicio" }, { firstName: "JUAN", lastName: "APARICIO" })).toEqual({
+      firstName: null,
+      lastName: "match",
+      inverted: false,
+    });
     expect(compareNames({}, { firstName: "JUAN", lastName: "APARICIO" })).toEqual({ firstName: null, lastName: null, inverted: false });
   });
 });

@@ -1,6 +1,15 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { decryptBytes, decryptJson, encryptBytes, encryptJson, isUnderCurrentKey, masterKeyId, sealedKeyId, UnknownKeyError } from "../../../src/domain/crypto.js";
+import {
+  decryptBytes,
+  decryptJson,
+  encryptBytes,
+  encryptJson,
+  isUnderCurrentKey,
+  masterKeyId,
+  sealedKeyId,
+  UnknownKeyError,
+} from "../../../src/domain/crypto.js";
 import { loadEnv } from "../../../src/config/env.js";
 
 // what the gateway wrote before key ids: [0x01][iv][tag][ciphertext]

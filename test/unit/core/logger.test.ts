@@ -12,7 +12,10 @@ describe("errors as they reach the logs", () => {
     const logged = JSON.stringify(errorForLog(parseError));
     expect(logged).not.toContain("Aparicio");
     expect(errorForLog(parseError)).toMatchObject({ type: "SyntaxError" });
-    const prisma = Object.assign(new Error("Invalid `prisma.verification.create()` invocation: { reference: \"Juan Aparicio\" }"), { name: "PrismaClientValidationError", code: "P2009" });
+    const prisma = Object.assign(new Error('Invalid `prisma.verification.create()` invocation: { reference: "Juan Aparicio" }'), {
+      name: "PrismaClientValidationError",
+      code: "P2009",
+    });
     expect(errorForLog(prisma)).toMatchObject({ type: "PrismaClientValidationError", code: "P2009" });
     expect(JSON.stringify(errorForLog(prisma))).not.toContain("Juan");
   });
@@ -32,12 +35,21 @@ describe("the logger's err serializer", () => {
   };
 
   it("keeps the real name of an error already shaped by errorForLog (it was logged as type Object)", () => {
-    expect(logged(errorForLog(new TypeError("Cannot read properties of null")))).toMatchObject({ type: "TypeError", message: "Cannot read properties of null" });
-    expect(logged(errorForLog(Object.assign(new Error("boom"), { name: "MulterError", code: "LIMIT_PART_COUNT" })))).toMatchObject({ type: "MulterError", code: "LIMIT_PART_COUNT" });
+    expect(logged(errorForLog(new TypeError("Cannot read properties of null")))).toMatchObject({
+      type: "TypeError",
+      message: "Cannot read properties of null",
+    });
+    expect(logged(errorForLog(Object.assign(new Error("boom"), { name: "MulterError", code: "LIMIT_PART_COUNT" })))).toMatchObject({
+      type: "MulterError",
+      code: "LIMIT_PART_COUNT",
+    });
   });
 
   it("shapes a raw error like errorForLog: its name, and no quoted data from Prisma or JSON.parse", () => {
-    const prisma = Object.assign(new Error("Invalid `prisma.verification.create()` invocation: { reference: \"Juan Aparicio\" }"), { name: "PrismaClientKnownRequestError", code: "P2002" });
+    const prisma = Object.assign(new Error('Invalid `prisma.verification.create()` invocation: { reference: "Juan Aparicio" }'), {
+      name: "PrismaClientKnownRequestError",
+      code: "P2002",
+    });
     const out = logged(prisma);
     expect(out).toMatchObject({ type: "PrismaClientKnownRequestError", code: "P2002" });
     expect(JSON.stringify(out)).not.toContain("Juan");

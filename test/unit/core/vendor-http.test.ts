@@ -33,7 +33,13 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const http = (calls: VendorCallRecord[], accountId = `va_${Math.random()}`, extra = {}) =>
-  createVendorHttp({ vendor: "dms", vendorAccountId: accountId, verificationId: null, settings: { retryBaseMs: 1, retryMaxMs: 5, ...extra }, onCall: (c) => calls.push(c) });
+  createVendorHttp({
+    vendor: "dms",
+    vendorAccountId: accountId,
+    verificationId: null,
+    settings: { retryBaseMs: 1, retryMaxMs: 5, ...extra },
+    onCall: (c) => calls.push(c),
+  });
 
 describe("the one vendor-call path", () => {
   it("retries a 5xx and records every attempt", async () => {
@@ -41,7 +47,11 @@ describe("the one vendor-call path", () => {
     const calls: VendorCallRecord[] = [];
     const res = await http(calls).call({ endpoint: "flaky", url: `${base}/flaky` });
     expect(res.json).toEqual({ ok: true });
-    expect(calls.map((c) => [c.attempt, c.httpStatus, c.outcome])).toEqual([[1, 503, "error"], [2, 503, "error"], [3, 200, "ok"]]);
+    expect(calls.map((c) => [c.attempt, c.httpStatus, c.outcome])).toEqual([
+      [1, 503, "error"],
+      [2, 503, "error"],
+      [3, 200, "ok"],
+    ]);
   });
 
   it("does not retry a call marked retry: false", async () => {
@@ -65,12 +75,20 @@ describe("the one vendor-call path", () => {
 
   it("times out as a retryable timeout", async () => {
     const calls: VendorCallRecord[] = [];
-    await expect(http(calls, undefined, { maxRetries: 0 }).call({ endpoint: "hang", url: `${base}/hang`, timeoutMs: 100 })).rejects.toMatchObject({ kind: "timeout", retryable: true, reasonCode: "vendor_timeout" });
+    await expect(http(calls, undefined, { maxRetries: 0 }).call({ endpoint: "hang", url: `${base}/hang`, timeoutMs: 100 })).rejects.toMatchObject({
+      kind: "timeout",
+      retryable: true,
+      reasonCode: "vendor_timeout",
+    });
   });
 
   it("maps 401 to a non-retryable auth error", async () => {
     const calls: VendorCallRecord[] = [];
-    await expect(http(calls).call({ endpoint: "bad", url: `${base}/bad` })).rejects.toMatchObject({ kind: "auth", retryable: false, reasonCode: "vendor_auth_failed" });
+    await expect(http(calls).call({ endpoint: "bad", url: `${base}/bad` })).rejects.toMatchObject({
+      kind: "auth",
+      retryable: false,
+      reasonCode: "vendor_auth_failed",
+    });
     expect(calls).toHaveLength(1);
   });
 

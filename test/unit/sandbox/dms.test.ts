@@ -98,11 +98,14 @@ describe("dms simulator: paths with and without the product prefixes", () => {
     expect(Buffer.from(body.Portrait as string, "base64").subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
   });
 
-  it.each(["/idcard_recognition_v2/idcard_recognition_base64_multi_page", "/idcard_recognition_base64_multi_page"])("POST %s takes {images_base64: [front, back]}", async (path) => {
-    const { status, body } = await postJson(path, { images_base64: [b64("front"), b64("back")] });
-    expect(status).toBe(200);
-    expect(keysOf(body)).toEqual(keysOf(DOC_SAMPLE));
-  });
+  it.each(["/idcard_recognition_v2/idcard_recognition_base64_multi_page", "/idcard_recognition_base64_multi_page"])(
+    "POST %s takes {images_base64: [front, back]}",
+    async (path) => {
+      const { status, body } = await postJson(path, { images_base64: [b64("front"), b64("back")] });
+      expect(status).toBe(200);
+      expect(keysOf(body)).toEqual(keysOf(DOC_SAMPLE));
+    },
+  );
 
   it.each(["/idcard_recognition_v2/idcard_recognition", "/idcard_recognition"])("POST %s takes multipart `file` (the doc's curl)", async (path) => {
     const { status, body } = await postImage(path, "file", fakeJpeg("front"));
@@ -205,7 +208,13 @@ describe("dms simulator: magic inputs at the HTTP level", () => {
 
   it("no marker -> the doc's sample holder (CARLOS GARCIA LOPEZ); MAGIC:juan -> the README example subject", async () => {
     const sample = (await postJson("/idcard_recognition_base64", { image_base64: b64("front") })).body;
-    expect(sample).toMatchObject({ DocumentType: "DRIVING_LICENSE", GivenNames: "CARLOS", Surname: "GARCIA LOPEZ", DateOfBirth: "1990-06-15", DocumentNumber: "B12345678" });
+    expect(sample).toMatchObject({
+      DocumentType: "DRIVING_LICENSE",
+      GivenNames: "CARLOS",
+      Surname: "GARCIA LOPEZ",
+      DateOfBirth: "1990-06-15",
+      DocumentNumber: "B12345678",
+    });
     const juan = (await postJson("/idcard_recognition_base64", { image_base64: b64("MAGIC:juan") })).body;
     expect(juan).toMatchObject({
       DocumentType: "NATIONAL_ID",
@@ -251,7 +260,7 @@ describe("dms simulator: magic inputs at the HTTP level", () => {
     expect((await postJson(path, body)).status).toBe(status);
   });
 
-  it("MAGIC:quota: past the allowance \"Requests continue to succeed\" with the usual answer; the scan is counted as overage", async () => {
+  it('MAGIC:quota: past the allowance "Requests continue to succeed" with the usual answer; the scan is counted as overage', async () => {
     const before = (await (await fetch(`${base}/_control/usage`)).json()) as { scans: number; overage: number };
     const plain = await postJson("/idcard_recognition_base64", { image_base64: b64("front") });
     const over = await postJson("/idcard_recognition_base64", { image_base64: b64("MAGIC:quota") });
@@ -364,15 +373,27 @@ describe("dms simulator: POST /_control/send-webhook", () => {
   });
 
   const attemptsOf = async (deliveryId: string) =>
-    ((await (await fetch(`${base}/_control/webhook-deliveries?deliveryId=${deliveryId}`)).json()) as { data: { attempt: number; at: string; status: number | null; error: string | null }[] }).data;
+    (
+      (await (await fetch(`${base}/_control/webhook-deliveries?deliveryId=${deliveryId}`)).json()) as {
+        data: { attempt: number; at: string; status: number | null; error: string | null }[];
+      }
+    ).data;
 
-  it("\"Non-2xx responses ... are retried with exponential backoff\": same body and delivery id, signed again, until a 2xx", async () => {
+  it('"Non-2xx responses ... are retried with exponential backoff": same body and delivery id, signed again, until a 2xx', async () => {
     receiverScript = [{ status: 500 }, { status: 503 }];
-    const res = await postJson("/_control/send-webhook", { url: receiverUrl, secret: "whsec_one", event: "anomaly.detected", deliveryId: "dlv-retry", retry: { baseDelayMs: 40, maxAttempts: 5 } }, {});
+    const res = await postJson(
+      "/_control/send-webhook",
+      { url: receiverUrl, secret: "whsec_one", event: "anomaly.detected", deliveryId: "dlv-retry", retry: { baseDelayMs: 40, maxAttempts: 5 } },
+      {},
+    );
     expect(res.body).toMatchObject({ status: 500, deliveryId: "dlv-retry", attempt: 1, retrying: true });
     await waitFor(async () => (await attemptsOf("dlv-retry")).length === 3);
     const attempts = await attemptsOf("dlv-retry");
-    expect(attempts.map((a) => [a.attempt, a.status])).toEqual([[1, 500], [2, 503], [3, 204]]);
+    expect(attempts.map((a) => [a.attempt, a.status])).toEqual([
+      [1, 500],
+      [2, 503],
+      [3, 204],
+    ]);
     // backoff: 40 ms, then 80 ms
     const at = attempts.map((a) => Date.parse(a.at));
     expect(at[2]! - at[1]!).toBeGreaterThan(at[1]! - at[0]!);
@@ -386,7 +407,11 @@ describe("dms simulator: POST /_control/send-webhook", () => {
 
   it("a delivery still failing after maxAttempts is given up", async () => {
     receiverStatus = 500;
-    await postJson("/_control/send-webhook", { url: receiverUrl, secret: "whsec_one", event: "test", deliveryId: "dlv-giveup", retry: { baseDelayMs: 10, maxAttempts: 3 } }, {});
+    await postJson(
+      "/_control/send-webhook",
+      { url: receiverUrl, secret: "whsec_one", event: "test", deliveryId: "dlv-giveup", retry: { baseDelayMs: 10, maxAttempts: 3 } },
+      {},
+    );
     await waitFor(async () => (await attemptsOf("dlv-giveup")).length === 3);
     await new Promise((r) => setTimeout(r, 200));
     expect((await attemptsOf("dlv-giveup")).map((a) => a.status)).toEqual([500, 500, 500]);
@@ -395,13 +420,20 @@ describe("dms simulator: POST /_control/send-webhook", () => {
     expect(list.pendingRetries).toBe(0);
   });
 
-  it("\"(and timeouts after 10 s)\": a target that does not answer in time is retried", async () => {
+  it('"(and timeouts after 10 s)": a target that does not answer in time is retried', async () => {
     receiverScript = [{ hangMs: 300 }];
-    const res = await postJson("/_control/send-webhook", { url: receiverUrl, secret: "whsec_one", event: "test", deliveryId: "dlv-slow", retry: { baseDelayMs: 10, timeoutMs: 100 } }, {});
+    const res = await postJson(
+      "/_control/send-webhook",
+      { url: receiverUrl, secret: "whsec_one", event: "test", deliveryId: "dlv-slow", retry: { baseDelayMs: 10, timeoutMs: 100 } },
+      {},
+    );
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ detail: "timeout", retrying: true });
     await waitFor(async () => (await attemptsOf("dlv-slow")).some((a) => a.status === 204));
-    expect((await attemptsOf("dlv-slow")).map((a) => [a.status, a.error])).toEqual([[null, "timeout"], [204, null]]);
+    expect((await attemptsOf("dlv-slow")).map((a) => [a.status, a.error])).toEqual([
+      [null, "timeout"],
+      [204, null],
+    ]);
   });
 
   it("a 2xx is delivered once; by default a failure is retried later (30 s base), and DELETE cancels what is due", async () => {

@@ -68,7 +68,7 @@ describe("begin/", () => {
     expect(r.raw).toBe(JSON.stringify(r.json));
   });
 
-  it.each([["wrong-key"], [""]])("company_key %j -> 401 \"INVALID_COMPANY_KEY\"", async (key) => {
+  it.each([["wrong-key"], [""]])('company_key %j -> 401 "INVALID_COMPANY_KEY"', async (key) => {
     const r = await post("/external-api/begin/", { company_key: key, flags: {} });
     expect(r.status).toBe(401);
     expect(r.json).toBe("INVALID_COMPANY_KEY");
@@ -88,7 +88,7 @@ describe("begin/", () => {
     expect(await r3.json()).toMatch(/^[a-z0-9]{40}$/);
   });
 
-  it("refuses flags off the documented format with 400 \"INVALID_PARAMETERS\"", async () => {
+  it('refuses flags off the documented format with 400 "INVALID_PARAMETERS"', async () => {
     for (const flags of [{ document_countries: ["ES"] }, { document_types: ["id_card"] }, { liveness: "yes" }]) {
       const r = await post("/external-api/begin/", { company_key: SANDBOX_COMPANY_KEY, flags });
       expect(r.status).toBe(400);
@@ -108,7 +108,7 @@ describe("HMAC authorization", () => {
     expect(r.headers.get("authorization")).toBe(`signature="${hmac64(SANDBOX_SECRET_KEY, r.raw)}"`);
   });
 
-  it("a wrong signature -> 401 \"INVALID_SIGNATURE\", unsigned", async () => {
+  it('a wrong signature -> 401 "INVALID_SIGNATURE", unsigned', async () => {
     const body = JSON.stringify({ company_key: SANDBOX_COMPANY_KEY, flags: {} });
     const r = await post("/external-api/begin/", body, { authorization: `signature="${hmac64("not-the-secret", body)}"` });
     expect(r.status).toBe(401);
@@ -167,7 +167,7 @@ describe("result/", () => {
     return (await result(token)).json as Record<string, unknown>;
   }
 
-  it("liveness: \"Whether or not to check liveness of the user. Default: false\": no check, no live member (issue 10)", async () => {
+  it('liveness: "Whether or not to check liveness of the user. Default: false": no check, no live member (issue 10)', async () => {
     expect(await finalOf({ liveness: true })).toMatchObject({ result: "APPROVED", live: true, similarity: 0.93 });
     for (const flags of [{}, { liveness: false }]) {
       const a = await finalOf(flags);
@@ -177,19 +177,23 @@ describe("result/", () => {
   });
 
   it("magic=SPOOF is a liveness rejection only where a liveness check ran", async () => {
-    expect(await finalOf({ liveness: true, return_url: "https://t.example/done?magic=SPOOF" })).toMatchObject({ result: "REJECTED", live: false, reject_reason: { value: "LIVENESS_FAILED" } });
+    expect(await finalOf({ liveness: true, return_url: "https://t.example/done?magic=SPOOF" })).toMatchObject({
+      result: "REJECTED",
+      live: false,
+      reject_reason: { value: "LIVENESS_FAILED" },
+    });
     const unchecked = await finalOf({ return_url: "https://t.example/done?magic=SPOOF" });
     expect(unchecked).toMatchObject({ result: "APPROVED", reject_reason: null });
     expect(unchecked).not.toHaveProperty("live");
   });
 
-  it("skip_document: \"Skip document scanning step completely\": no document data, no similarity (issue 10)", async () => {
+  it('skip_document: "Skip document scanning step completely": no document data, no similarity (issue 10)', async () => {
     const a = await finalOf({ liveness: true, skip_document: true, document_types: ["passport"] });
     expect(a).toMatchObject({ result: "APPROVED", live: true, document_type: "", person: {} });
     expect(a).not.toHaveProperty("similarity");
   });
 
-  it("skip_face: \"Skip face scanning step completely\": no live, no similarity, the document still read (issue 10)", async () => {
+  it('skip_face: "Skip face scanning step completely": no live, no similarity, the document still read (issue 10)', async () => {
     const a = await finalOf({ liveness: true, skip_face: true, document_types: ["passport"] });
     expect(a).toMatchObject({ result: "APPROVED", document_type: "passport", person: { first_name: "SANDBOX", document_number: "SBX000001" } });
     expect(a).not.toHaveProperty("live");
@@ -203,7 +207,7 @@ describe("result/", () => {
     }
   });
 
-  it("unknown token -> 400 \"SESSION_NOT_FOUND\"; malformed token -> 400 \"SESSION_INVALID\"", async () => {
+  it('unknown token -> 400 "SESSION_NOT_FOUND"; malformed token -> 400 "SESSION_INVALID"', async () => {
     const unknown = await result("a".repeat(40));
     expect([unknown.status, unknown.json]).toEqual([400, "SESSION_NOT_FOUND"]);
     const malformed = await result("not a token");
@@ -243,7 +247,10 @@ describe("delete/", () => {
   it("an expired unfinished session -> SESSION_INVALID", async () => {
     const token = await begin({ return_url: "https://t.example/?magic=NEVER" });
     clock = new Date(T0.getTime() + 16 * 60_000);
-    expect(await post("/external-api/delete/", { company_key: SANDBOX_COMPANY_KEY, session_token: token })).toMatchObject({ status: 400, json: "SESSION_INVALID" });
+    expect(await post("/external-api/delete/", { company_key: SANDBOX_COMPANY_KEY, session_token: token })).toMatchObject({
+      status: 400,
+      json: "SESSION_INVALID",
+    });
   });
 });
 
@@ -267,7 +274,11 @@ describe("control routes", () => {
     });
     expect(c.status).toBe(200);
     expect((await result(token)).json).toMatchObject({ result: "REJECTED", reject_reason: { value: "DOCUMENT_FORGED" }, result_comment: "operator" });
-    const bad = await fetch(`${base}/_control/sessions/${token}/complete`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ result: "MAYBE" }) });
+    const bad = await fetch(`${base}/_control/sessions/${token}/complete`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ result: "MAYBE" }),
+    });
     expect(bad.status).toBe(400);
   });
 });
@@ -308,7 +319,22 @@ describe("faults and widget page", () => {
 describe("magic inputs", () => {
   it("are documented", () => {
     expect(MAGIC_INPUTS.length).toBeGreaterThanOrEqual(10);
-    for (const m of ["REJECTED:<VALUE>", "MANUAL_CHECK_THEN_APPROVED", "MANUAL_CHECK_THEN_APPROVED_LOW", "MEDIUM_SIMILARITY", "DISAGREED_WITH_TERMS", "NEVER", "SPOOF", "polls=<n>", "similarity=", "comment=", "doc=MISMATCH", "doc=INVERTED", "doc=NO_EXPIRY", "doc=RU | UK | GR"]) {
+    for (const m of [
+      "REJECTED:<VALUE>",
+      "MANUAL_CHECK_THEN_APPROVED",
+      "MANUAL_CHECK_THEN_APPROVED_LOW",
+      "MEDIUM_SIMILARITY",
+      "DISAGREED_WITH_TERMS",
+      "NEVER",
+      "SPOOF",
+      "polls=<n>",
+      "similarity=",
+      "comment=",
+      "doc=MISMATCH",
+      "doc=INVERTED",
+      "doc=NO_EXPIRY",
+      "doc=RU | UK | GR",
+    ]) {
       expect(MAGIC_INPUTS.some((x) => x.input.includes(m))).toBe(true);
     }
   });
@@ -350,12 +376,25 @@ describe("document data variants (doc=)", () => {
 
   it("the default is the fixed sandbox document", async () => {
     const a = await finalAnswer("https://t.example/done", { document_countries: ["UKR"] });
-    expect(a.person).toMatchObject({ first_name: "SANDBOX", last_name: "SPECIMEN", birthday: "11/25/1979", document_number: "SBX000001", document_expires: "8/2/2031", issuing_state: "UKR" });
+    expect(a.person).toMatchObject({
+      first_name: "SANDBOX",
+      last_name: "SPECIMEN",
+      birthday: "11/25/1979",
+      document_number: "SBX000001",
+      document_expires: "8/2/2031",
+      issuing_state: "UKR",
+    });
   });
 
   it("MISMATCH: another person's document", async () => {
     const a = await finalAnswer("https://t.example/done?doc=MISMATCH");
-    expect(a.person).toMatchObject({ first_name: "NINO", last_name: "BERIDZE", birthday: "1/2/1990", birthday_time: "1990-01-02T00:00:00.000Z", document_number: "SBX999999" });
+    expect(a.person).toMatchObject({
+      first_name: "NINO",
+      last_name: "BERIDZE",
+      birthday: "1/2/1990",
+      birthday_time: "1990-01-02T00:00:00.000Z",
+      document_number: "SBX999999",
+    });
   });
 
   it("INVERTED swaps the names; NO_EXPIRY drops the expiry", async () => {

@@ -41,7 +41,11 @@ async function post(path: string, data?: FormData | Buffer | string | Record<str
     method: "POST",
     url: `${base}${path}`,
     data: isForm ? data.getBuffer() : data,
-    headers: { ...(isForm ? data.getHeaders() : {}), ...(data && !isForm && typeof data === "object" && !Buffer.isBuffer(data) ? { "Content-Type": "application/json" } : {}), ...headers },
+    headers: {
+      ...(isForm ? data.getHeaders() : {}),
+      ...(data && !isForm && typeof data === "object" && !Buffer.isBuffer(data) ? { "Content-Type": "application/json" } : {}),
+      ...headers,
+    },
     responseType: "arraybuffer",
     validateStatus: () => true,
     transformResponse: [(d: unknown) => d],
@@ -117,7 +121,14 @@ describe("/api/v1/process", () => {
     expect(a.json).toMatchObject({ code: 200, message: "FEEDBACK_CAPTURED" });
     expect(a.json.refid).toMatch(/^W-face-process-[0-9a-f-]{36}-\d{13}$/);
     const data = a.json.data as Record<string, unknown>;
-    expect(data).toMatchObject({ bits_per_pixel: 8, width: 480, height: 640, channels: 3, resolution: "480x640x3", as_highest_security_level_reached: "HIGHEST" });
+    expect(data).toMatchObject({
+      bits_per_pixel: 8,
+      width: 480,
+      height: 640,
+      channels: 3,
+      resolution: "480x640x3",
+      as_highest_security_level_reached: "HIGHEST",
+    });
     expect(data.quality).toMatchObject({ eyes_status: "OPEN", head_pose_check: true, qc_passed: true });
     expect(Object.keys(data.templates as object).sort()).toEqual(["JPEG", "PNG"]);
     expect(a.json.icao_data).toMatchObject({ multiple_faces: false });
@@ -134,7 +145,7 @@ describe("/api/v1/process", () => {
     expect((a.json.data as Record<string, unknown>).quality).toBeUndefined();
   });
 
-  it("without Referer: 501 ERROR_INVALID_JSON \"Referer header not found\" at HTTP 400", async () => {
+  it('without Referer: 501 ERROR_INVALID_JSON "Referer header not found" at HTTP 400', async () => {
     const a = await post("/api/v1/process", processForm(), {});
     expect(a.status).toBe(400);
     expect(a.json).toMatchObject({ code: 501, message: "ERROR_INVALID_JSON", description: "Referer header not found" });
@@ -150,7 +161,13 @@ describe("/api/v1/process", () => {
   it("MAGIC:spoof: the doc's spoof shape at HTTP 400 (table 9: FEEDBACK_RETRY, HTTP_CODE 400)", async () => {
     const a = await post("/api/v1/process", processForm("MAGIC:spoof"));
     expect(a.status).toBe(400);
-    expect(a.json).toMatchObject({ code: 401, message: "FEEDBACK_RETRY", description: "Something is weird, please try again.", quality: true, debug: { spoof_score: [0] } });
+    expect(a.json).toMatchObject({
+      code: 401,
+      message: "FEEDBACK_RETRY",
+      description: "Something is weird, please try again.",
+      quality: true,
+      debug: { spoof_score: [0] },
+    });
     expect(typeof (a.json.data as { image: unknown }).image).toBe("string");
     expect((await post("/api/v1/process", processForm("MAGIC:spoof_lowquality"))).json.quality).toBe(false);
     expect((await post("/api/v1/process", processForm("MAGIC:insecure"))).json.message).toBe("FEEDBACK_RETRY_INSECURE");
@@ -219,15 +236,25 @@ describe("/api/v1/face/as and /api/v1/secure/face/as", () => {
     expect((await post("/api/v1/face/as", faceAsForm("", null))).json).toMatchObject({ error: 501 });
     expect((await post("/api/v1/face/as", faceAsForm("", "NONE"))).json).toMatchObject({ error: 501 });
     // the family's own shape: the code in `error`, no `message` the file never shows there
-    expect((await post("/api/v1/face/as", faceAsForm("", "SUPER"))).json).toEqual({ as_highest_security_level_reached: null, error: 506, refid: expect.stringMatching(/^W-face-antispoof-/) });
+    expect((await post("/api/v1/face/as", faceAsForm("", "SUPER"))).json).toEqual({
+      as_highest_security_level_reached: null,
+      error: 506,
+      refid: expect.stringMatching(/^W-face-antispoof-/),
+    });
   });
 
   it("MAGIC:level below the threshold is a spoof; at or above is not", async () => {
-    expect((await post("/api/v1/face/as", faceAsForm("MAGIC:level=MODERATE", "HIGH"))).json).toMatchObject({ is_spoof: true, as_highest_security_level_reached: "MODERATE" });
-    expect((await post("/api/v1/face/as", faceAsForm("MAGIC:level=HIGH", "HIGH"))).json).toMatchObject({ is_spoof: false, as_highest_security_level_reached: "HIGH" });
+    expect((await post("/api/v1/face/as", faceAsForm("MAGIC:level=MODERATE", "HIGH"))).json).toMatchObject({
+      is_spoof: true,
+      as_highest_security_level_reached: "MODERATE",
+    });
+    expect((await post("/api/v1/face/as", faceAsForm("MAGIC:level=HIGH", "HIGH"))).json).toMatchObject({
+      is_spoof: false,
+      as_highest_security_level_reached: "HIGH",
+    });
   });
 
-  it("MAGIC:badjson answers the doc's `\"score\": 0,12345` style", async () => {
+  it('MAGIC:badjson answers the doc\'s `"score": 0,12345` style', async () => {
     const a = await post("/api/v1/face/as", faceAsForm("MAGIC:badjson"));
     expect(() => JSON.parse(a.text)).toThrow();
     expect(a.text).toMatch(/"score": 0,12345\n/);
@@ -246,7 +273,13 @@ describe("/api/v1/face/as and /api/v1/secure/face/as", () => {
 describe("/api/v1/verifyWithPictureId", () => {
   it("answers the /matchWithPictureId shape for a legitimate capture", async () => {
     const a = await post("/api/v1/verifyWithPictureId", verifyForm());
-    expect(a.json).toMatchObject({ code: 200, feedbackCode: "FEEDBACK_MATCHED", similarityScore: 93, possibleMatch: true, matchHighestSecurityLevelReached: "HIGHEST" });
+    expect(a.json).toMatchObject({
+      code: 200,
+      feedbackCode: "FEEDBACK_MATCHED",
+      similarityScore: 93,
+      possibleMatch: true,
+      matchHighestSecurityLevelReached: "HIGHEST",
+    });
     expect(a.json.refid).toMatch(/^W-face-VERIFY-/);
   });
 
@@ -268,7 +301,11 @@ describe("/api/v1/verifyWithPictureId", () => {
   });
 
   it("MAGIC:nomatch: possibleMatch false at NONE", async () => {
-    expect((await post("/api/v1/verifyWithPictureId", verifyForm("MAGIC:nomatch"))).json).toMatchObject({ possibleMatch: false, similarityScore: 12, matchHighestSecurityLevelReached: "NONE" });
+    expect((await post("/api/v1/verifyWithPictureId", verifyForm("MAGIC:nomatch"))).json).toMatchObject({
+      possibleMatch: false,
+      similarityScore: 12,
+      matchHighestSecurityLevelReached: "NONE",
+    });
   });
 });
 
@@ -296,7 +333,10 @@ describe("JSON match endpoints", () => {
   });
 
   describe("901 ERROR_WRONG_RESOLUTION: image.template must be the 480x640 selfie", () => {
-    const jpegOf = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: { r: 180, g: 150, b: 120 } } }).jpeg().toBuffer();
+    const jpegOf = (width: number, height: number) =>
+      sharp({ create: { width, height, channels: 3, background: { r: 180, g: 150, b: 120 } } })
+        .jpeg()
+        .toBuffer();
     const withProbe = (probe: Buffer) => matchBody("", { image: { template: probe.toString("base64"), format: "JPEG" } });
 
     it.each([
@@ -317,7 +357,7 @@ describe("JSON match endpoints", () => {
       expect(a.json).toMatchObject({ code: 200, feedbackCode: "FEEDBACK_MATCHED" });
     });
 
-    it("a template whose size cannot be read is no selfie: 504 \"(/image/template) unable to decode template: EXCEPTION\" (it was matched)", async () => {
+    it('a template whose size cannot be read is no selfie: 504 "(/image/template) unable to decode template: EXCEPTION" (it was matched)', async () => {
       const a = await post("/api/v1/matchWithPictureId", withProbe(Buffer.from("\xff\xd8\xff\xe0 not an image", "latin1")));
       expect(a.status).toBe(400);
       expect(a.json).toMatchObject({ code: 504, feedbackCode: "ERROR_INVALID_FORMAT" });
@@ -325,7 +365,13 @@ describe("JSON match endpoints", () => {
 
     it("the ID portrait (imageToVerifyAgainst) may have any size", async () => {
       const portrait = await jpegOf(300, 400);
-      const a = await post("/api/v1/matchWithPictureId", matchBody("", { image: { template: (await jpegOf(480, 640)).toString("base64"), format: "JPEG" }, imageToVerifyAgainst: { template: portrait.toString("base64"), format: "JPEG" } }));
+      const a = await post(
+        "/api/v1/matchWithPictureId",
+        matchBody("", {
+          image: { template: (await jpegOf(480, 640)).toString("base64"), format: "JPEG" },
+          imageToVerifyAgainst: { template: portrait.toString("base64"), format: "JPEG" },
+        }),
+      );
       expect(a.json.code).toBe(200);
     });
   });
@@ -350,8 +396,16 @@ describe("JSON match endpoints", () => {
 
 describe("MAGIC_INPUTS", () => {
   // a stable digest of an answer, without the per-call refid, timestamps and echoed images
-  const digest = (a: Answer) => `${a.status} ${a.text.replace(/W-face-[A-Za-z0-9]+-[0-9a-f-]+-\d+/g, "R").replace(/"capture_date":"[^"]+"/g, "").replace(/"[A-Za-z0-9+/=]{40,}"/g, '"B"')}`;
-  const concrete: Record<string, string> = { "MAGIC:level=<LEVEL>": "MAGIC:level=LOW", "MAGIC:similarity=<n>": "MAGIC:similarity=50", "MAGIC:code=<n>": "MAGIC:code=503" };
+  const digest = (a: Answer) =>
+    `${a.status} ${a.text
+      .replace(/W-face-[A-Za-z0-9]+-[0-9a-f-]+-\d+/g, "R")
+      .replace(/"capture_date":"[^"]+"/g, "")
+      .replace(/"[A-Za-z0-9+/=]{40,}"/g, '"B"')}`;
+  const concrete: Record<string, string> = {
+    "MAGIC:level=<LEVEL>": "MAGIC:level=LOW",
+    "MAGIC:similarity=<n>": "MAGIC:similarity=50",
+    "MAGIC:code=<n>": "MAGIC:code=503",
+  };
 
   it("lists every marker the simulator understands, and each one changes an answer", async () => {
     expect(MAGIC_INPUTS.map((m) => m.input)).toEqual([

@@ -42,15 +42,31 @@ async function post(data: unknown, photos: Photo[] = [goodPhoto()], field = "pho
 }
 
 describe("ShareID simulator: result shape", () => {
-  it("default: verdict true, reason \"\", the doc's eight fields, ocr from the names", async () => {
-    const { status, body } = await post({ ...creds, doc_type: "passport", country_code: "es", first_name: "Juan", last_name: "Aparicio Lopez", tags: ["onboarding"] });
+  it('default: verdict true, reason "", the doc\'s eight fields, ocr from the names', async () => {
+    const { status, body } = await post({
+      ...creds,
+      doc_type: "passport",
+      country_code: "es",
+      first_name: "Juan",
+      last_name: "Aparicio Lopez",
+      tags: ["onboarding"],
+    });
     expect(status).toBe(200);
     expect(Object.keys(body).sort()).toEqual(["country_code", "doc_model", "doc_type", "flow_id", "ocr", "reason", "security", "verdict"]);
     expect(body).toMatchObject({ doc_type: "passport", country_code: "es", reason: "", verdict: true });
     expect(body.ocr).toMatchObject({ name: "JUAN", surname: "APARICIO LOPEZ", nationality: "ESP" });
-    expect(Object.keys(body.ocr as object).sort()).toEqual(
-      ["address", "birth_date", "birth_place", "doc_num", "expiration_date", "issuance_date", "name", "nationality", "sex", "surname"],
-    );
+    expect(Object.keys(body.ocr as object).sort()).toEqual([
+      "address",
+      "birth_date",
+      "birth_place",
+      "doc_num",
+      "expiration_date",
+      "issuance_date",
+      "name",
+      "nationality",
+      "sex",
+      "surname",
+    ]);
     expect(body.security).toEqual({ mrz_vs_viz: true, printing_technique: true, integrated_photo: null, streaks_around_the_card: true, info_coherence: true });
     expect(typeof body.flow_id).toBe("string");
   });
@@ -58,20 +74,33 @@ describe("ShareID simulator: result shape", () => {
   it("last_name Aparicio Lopez (any case): the README example subject's ocr; another last name keeps the default's", async () => {
     const juan = await post({ ...creds, doc_type: "id_card", country_code: "es", first_name: "Juan", last_name: "Aparicio Lopez" });
     expect(juan.body).toMatchObject({ verdict: true, reason: "", doc_type: "id_card", country_code: "es" });
-    expect(juan.body.ocr).toMatchObject({ name: "JUAN", surname: "APARICIO LOPEZ", birth_date: "1955-12-18", doc_num: "00000000T", sex: "M", nationality: "ESP" });
+    expect(juan.body.ocr).toMatchObject({
+      name: "JUAN",
+      surname: "APARICIO LOPEZ",
+      birth_date: "1955-12-18",
+      doc_num: "00000000T",
+      sex: "M",
+      nationality: "ESP",
+    });
     const other = await post({ ...creds, first_name: "Jean", last_name: "Dupont" });
     expect(other.body.ocr).toMatchObject({ name: "JEAN", surname: "DUPONT", birth_date: "1990-04-12", doc_num: "SBX0000001" });
   });
 
   it("accepts the doc's curl example (two PNG photos, data with first_name only) with sandbox credentials", async () => {
     const curl = readFileSync(new URL("../../../src/adapters/shareid/fixtures/curl-example.txt", import.meta.url), "utf8");
-    const dataJson = /data=(\{.*?\})'/.exec(curl)![1]!.replace('"api_key":"***"', `"api_key":"${SANDBOX_API_KEY}"`).replace('"business_hash":"***"', `"business_hash":"${SANDBOX_BUSINESS_HASH}"`);
+    const dataJson = /data=(\{.*?\})'/
+      .exec(curl)![1]!
+      .replace('"api_key":"***"', `"api_key":"${SANDBOX_API_KEY}"`)
+      .replace('"business_hash":"***"', `"business_hash":"${SANDBOX_BUSINESS_HASH}"`);
     const names = [...curl.matchAll(/photos=@([^;]+);type=([^"]+)"/g)].map((m) => ({ name: m[1]!, type: m[2]! }));
     expect(names).toEqual([
       { name: "user_permit_6783_recto.png", type: "image/png" },
       { name: "user_permit_6783_verso.png", type: "image/png" },
     ]);
-    const { status, body } = await post(dataJson, names.map((n) => ({ ...n, data: png(300, 300) })));
+    const { status, body } = await post(
+      dataJson,
+      names.map((n) => ({ ...n, data: png(300, 300) })),
+    );
     expect(status).toBe(200);
     expect(body).toMatchObject({ verdict: true, reason: "", doc_type: "id_card", country_code: "fr" });
     expect(body.ocr).toMatchObject({ name: "ROBERT" });
@@ -160,7 +189,13 @@ describe("ShareID simulator: authentication and the doc's limits", () => {
   it.each([
     ["no photo", [] as Photo[]],
     ["3 photos", [goodPhoto("a.png"), goodPhoto("b.png"), goodPhoto("c.png")]],
-    ["over 10 MB in all", [{ name: "a.pdf", type: "application/pdf", data: Buffer.alloc(5_000_001) }, { name: "b.pdf", type: "application/pdf", data: Buffer.alloc(5_000_000) }]],
+    [
+      "over 10 MB in all",
+      [
+        { name: "a.pdf", type: "application/pdf", data: Buffer.alloc(5_000_001) },
+        { name: "b.pdf", type: "application/pdf", data: Buffer.alloc(5_000_000) },
+      ],
+    ],
     ["a file name without extension", [{ name: "front", type: "image/png", data: png(300, 300) }]],
     ["an extension that disagrees with the MIME type", [{ name: "front.jpg", type: "image/png", data: png(300, 300) }]],
     ["a MIME type that is not image/* or application/pdf", [{ name: "front.txt", type: "text/plain", data: Buffer.from("hi") }]],

@@ -133,12 +133,25 @@ describe("magic inputs", () => {
   it("+34600000001: SMS sent, the whole Estado sequence, approved, then the certificate PDF", async () => {
     const c = await setup();
     const { v, outcome, h } = await startOk(c, "+34600000001", "00000000T");
-    expect(outcome).toEqual({ status: "awaiting_user", nextAction: { type: "sms_sent", phone: "+346*****001" }, vendorReference: expect.stringMatching(/^\d+$/), expiresAt: expect.any(Date) });
+    expect(outcome).toEqual({
+      status: "awaiting_user",
+      nextAction: { type: "sms_sent", phone: "+346*****001" },
+      vendorReference: expect.stringMatching(/^\d+$/),
+      expiresAt: expect.any(Date),
+    });
     expect(h.credits).toEqual([99]);
     await waitFor(() => c.hooks().length >= 7);
     const evs = events(c);
     expect(evs.map((e) => e.vendorStatus)).toEqual(["3000", "3001", "3002", "3003", "5000", "5001", "5100"]);
-    expect(evs.map((e) => e.outcome.status)).toEqual(["awaiting_user", "awaiting_user", "awaiting_user", "awaiting_user", "processing", "processing", "completed"]);
+    expect(evs.map((e) => e.outcome.status)).toEqual([
+      "awaiting_user",
+      "awaiting_user",
+      "awaiting_user",
+      "awaiting_user",
+      "processing",
+      "processing",
+      "completed",
+    ]);
     expect(new Set(evs.map((e) => e.vendorReference))).toEqual(new Set([outcome.vendorReference]));
     expect(evs[5]!.outcome).toMatchObject({ status: "processing", checks: { faceMatch: { outcome: "pass", similarity: 0.9395784759521484 } }, reasons: [] });
     const final = completedOf(evs[6]!.outcome);
@@ -148,7 +161,15 @@ describe("magic inputs", () => {
       outcome: "pass",
       type: "id_card",
       country: "ES",
-      fields: { firstName: "JUAN", lastName: "APARICIO LOPEZ", dateOfBirth: "1955-12-18", documentNumber: "00000000T", expiryDate: "2027-10-19", sex: "M", nationality: "ES" },
+      fields: {
+        firstName: "JUAN",
+        lastName: "APARICIO LOPEZ",
+        dateOfBirth: "1955-12-18",
+        documentNumber: "00000000T",
+        expiryDate: "2027-10-19",
+        sex: "M",
+        nationality: "ES",
+      },
       security: { sidesMatch: true, requestedNumberMatch: true, notExpired: true },
     });
 
@@ -382,7 +403,10 @@ describe("vendor API", () => {
   const SANDBOX = auth("sandbox", "sandbox-token");
 
   it("wrong credentials: Res -1, an auth VendorError in the adapter", async () => {
-    const account = makeAccount("verificaridentidad", { baseUrl: simBase, credentials: { apiUser: "sandbox", apiToken: "wrong", webhookUser: "a", webhookPassword: "b" } });
+    const account = makeAccount("verificaridentidad", {
+      baseUrl: simBase,
+      credentials: { apiUser: "sandbox", apiToken: "wrong", webhookUser: "a", webhookPassword: "b" },
+    });
     const err = await startErr({ apiUser: "sandbox", account, hooks: () => [] }, "+34600000001");
     expect(err.kind).toBe("auth");
     expect(await call("/GetCreditos", "{}", { "Content-Type": "application/json" })).toMatchObject({ status: 200, text: '[{"Res":-1}]' });
@@ -417,12 +441,17 @@ describe("vendor API", () => {
 
   it("accepts a urlencoded body with names in any case and the doc's Fecha; without Resp the answer has no Cred", async () => {
     const form = new URLSearchParams({ telefono: "34600000007", MENSAJE: "x [LINK]", fecha: "2022-05-01 15:10", resp: "JSON" }).toString();
-    const withResp = JSON.parse((await call("/VerificarIdentidad", form, { "Content-Type": "application/x-www-form-urlencoded", Authorization: SANDBOX })).text) as [
-      Record<string, unknown>,
-    ];
+    const withResp = JSON.parse(
+      (await call("/VerificarIdentidad", form, { "Content-Type": "application/x-www-form-urlencoded", Authorization: SANDBOX })).text,
+    ) as [Record<string, unknown>];
     expect(withResp[0]).toEqual({ Res: 1, ID: expect.stringMatching(/^\d+$/), Cred: expect.any(Number) });
     const legacy = JSON.parse(
-      (await call("/VerificarIdentidad", JSON.stringify({ Telefono: "34600000007", Mensaje: "[LINK]" }), { "Content-Type": "application/json", Authorization: SANDBOX })).text,
+      (
+        await call("/VerificarIdentidad", JSON.stringify({ Telefono: "34600000007", Mensaje: "[LINK]" }), {
+          "Content-Type": "application/json",
+          Authorization: SANDBOX,
+        })
+      ).text,
     ) as [Record<string, unknown>];
     expect(legacy[0]).toEqual({ Res: 1, ID: expect.any(String) });
   });
@@ -443,7 +472,10 @@ describe("vendor API", () => {
     const c = await setup();
     faults.add({ vendor: "verificaridentidad", endpoint: "/VerificarIdentidad", fault: "http_503", times: 1, latencyMs: 0 });
     const h = makeHarness(c.account);
-    await expect(adapter.start(makeVerification(input("+34600000001"), ["liveness"]), c.account, h.ctx)).rejects.toMatchObject({ kind: "unavailable", retryable: false });
+    await expect(adapter.start(makeVerification(input("+34600000001"), ["liveness"]), c.account, h.ctx)).rejects.toMatchObject({
+      kind: "unavailable",
+      retryable: false,
+    });
     expect(h.calls).toHaveLength(1);
     await sleep(50);
     expect(c.hooks()).toEqual([]);
@@ -462,13 +494,14 @@ describe("vendor API", () => {
 describe("following the file (issue 10)", () => {
   const bodyOf = (r: RawWebhookRequest) => JSON.parse(r.rawBody.toString("utf8")) as Record<string, string>;
 
-  it("Result is sent from 5001 on: never with a user step nor with 5000 (\"In process\")", async () => {
+  it('Result is sent from 5001 on: never with a user step nor with 5000 ("In process")', async () => {
     const c = await setup();
     await startOk(c, "+34600000001", "00000000T");
     await waitFor(() => c.hooks().length >= 7);
     const byEstado = new Map(c.hooks().map((r) => [bodyOf(r).Estado, bodyOf(r)] as const));
     for (const estado of ["3000", "3001", "3002", "3003", "5000"]) expect(byEstado.get(estado)).not.toHaveProperty("Result");
-    for (const estado of ["5001", "5100"]) expect(JSON.parse(byEstado.get(estado)!.Result!)).toMatchObject({ Resultado: 93.957847595214844, PruebaDeVida: "Si" });
+    for (const estado of ["5001", "5100"])
+      expect(JSON.parse(byEstado.get(estado)!.Result!)).toMatchObject({ Resultado: 93.957847595214844, PruebaDeVida: "Si" });
     // "If it is already available at the time of this request": the front's number once the front was shown, the back's once the back was
     expect(["3000", "3001", "3002", "3003", "5000"].map((e) => [byEstado.get(e)!.DNIAnverso, byEstado.get(e)!.DNIReverso])).toEqual([
       ["", ""],
@@ -493,10 +526,14 @@ describe("following the file (issue 10)", () => {
     expect(fromSpainTime("01/05/2022 15:10")).toBeNull();
   });
 
-  it("a Fecha in the future holds the SMS and every webhook until then (\"Date on which the sending ... is scheduled\")", async () => {
+  it('a Fecha in the future holds the SMS and every webhook until then ("Date on which the sending ... is scheduled")', async () => {
     const c = await setup();
     const sendAt = new Date(Date.now() + 3_600_000);
-    const v = makeVerification({ ...input("+34600000001"), hosted: { ...input("+34600000001").hosted, sendAt: sendAt.toISOString() } }, ["document", "liveness", "face_match"]);
+    const v = makeVerification({ ...input("+34600000001"), hosted: { ...input("+34600000001").hosted, sendAt: sendAt.toISOString() } }, [
+      "document",
+      "liveness",
+      "face_match",
+    ]);
     const outcome = await adapter.start(v, c.account, makeHarness(c.account).ctx);
     expect(outcome.status).toBe("awaiting_user");
     const id = String(outcome.vendorReference);
@@ -516,7 +553,11 @@ describe("following the file (issue 10)", () => {
     const c = await setup();
     const auth = `Basic ${Buffer.from(`${c.apiUser}:${c.apiUser}-token`).toString("base64")}`;
     const send = async (Fecha: string) => {
-      const res = await fetch(`${simBase}/VerificarIdentidad`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: auth }, body: JSON.stringify({ Telefono: "34600000007", Mensaje: "[LINK]", Fecha, Resp: "JSON" }) });
+      const res = await fetch(`${simBase}/VerificarIdentidad`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: auth },
+        body: JSON.stringify({ Telefono: "34600000007", Mensaje: "[LINK]", Fecha, Resp: "JSON" }),
+      });
       return ((await res.json()) as [{ Res: number; ID?: string; Error?: string }])[0];
     };
     const past = await send("2022-05-01 15:10");

@@ -17,7 +17,8 @@ function sources(vendor: string): { file: string; text: string }[] {
 /** every module specifier of static imports, re-exports and dynamic imports */
 function specifiers(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g)) out.push((m[1] ?? m[2] ?? m[3])!);
+  for (const m of text.matchAll(/(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g))
+    out.push((m[1] ?? m[2] ?? m[3])!);
   return out;
 }
 
@@ -28,12 +29,18 @@ describe("simulators written from the vendor file", () => {
     for (const { file, text } of files) {
       const imports = specifiers(text);
       expect(imports.length, file).toBeGreaterThan(0);
-      expect(imports.filter((s) => /(^|\/)adapters(\/|$)/.test(s)), file).toEqual([]);
+      expect(
+        imports.filter((s) => /(^|\/)adapters(\/|$)/.test(s)),
+        file,
+      ).toEqual([]);
     }
   });
 
   it("the check sees an adapter import when there is one", () => {
-    expect(specifiers('import { signHillogy } from "../../adapters/dms/webhooks.js";\nimport type { X } from "../types.js";')).toEqual(["../../adapters/dms/webhooks.js", "../types.js"]);
+    expect(specifiers('import { signHillogy } from "../../adapters/dms/webhooks.js";\nimport type { X } from "../types.js";')).toEqual([
+      "../../adapters/dms/webhooks.js",
+      "../types.js",
+    ]);
     expect(specifiers('const m = await import("../../adapters/shareid/mapping.js");')).toEqual(["../../adapters/shareid/mapping.js"]);
   });
 });

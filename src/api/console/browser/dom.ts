@@ -98,11 +98,20 @@ export interface TableOptions<T> {
 
 export function table<T>(columns: Column<T>[], rows: readonly T[], opts: TableOptions<T> = {}): HTMLElement {
   if (!rows.length) return h("div", { class: "empty" }, opts.empty || "Nothing to show.");
-  const head = h("thead", {}, h("tr", {}, columns.map((c) => h("th", { class: c.num ? "num" : null }, c.title))));
+  const head = h(
+    "thead",
+    {},
+    h(
+      "tr",
+      {},
+      columns.map((c) => h("th", { class: c.num ? "num" : null }, c.title)),
+    ),
+  );
   const body = h("tbody");
   for (const row of rows) {
     const tr = h("tr", { dataset: opts.rowData ? opts.rowData(row) : undefined, class: opts.onRowClick ? "clickable" : null });
-    for (const c of columns) tr.append(h("td", { class: [c.num ? "num" : "", c.wrap ? "wrap" : "", c.nowrap ? "nowrap" : ""].join(" ").trim() || null }, c.cell(row)));
+    for (const c of columns)
+      tr.append(h("td", { class: [c.num ? "num" : "", c.wrap ? "wrap" : "", c.nowrap ? "nowrap" : ""].join(" ").trim() || null }, c.cell(row)));
     const onRowClick = opts.onRowClick;
     if (onRowClick)
       tr.addEventListener("click", (ev) => {

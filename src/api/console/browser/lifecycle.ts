@@ -37,7 +37,11 @@ export function apiKeysPanel(t: Tenant, deps: LifecycleDeps): HTMLElement {
       fill(
         content,
         h("h3", {}, "API keys"),
-        h("p", { class: "muted small" }, "Several keys may be live: roll a key by creating the next one, moving the tenant over, then revoking the old one (refused at once by every gateway process)."),
+        h(
+          "p",
+          { class: "muted small" },
+          "Several keys may be live: roll a key by creating the next one, moving the tenant over, then revoking the old one (refused at once by every gateway process).",
+        ),
         h(
           "div",
           { class: "card table-card" },
@@ -45,18 +49,32 @@ export function apiKeysPanel(t: Tenant, deps: LifecycleDeps): HTMLElement {
             [
               { title: "Key", cell: (k) => [h("span", { class: "mono" }, `…${k.lastFour}`), idText(k.id)] },
               { title: "Created", nowrap: true, cell: (k) => fmtTime(k.createdAt) },
-              { title: "State", cell: (k) => (k.revokedAt ? h("span", { class: "badge bad" }, `revoked ${fmtTime(k.revokedAt)}`) : h("span", { class: "badge ok" }, "live")) },
+              {
+                title: "State",
+                cell: (k) => (k.revokedAt ? h("span", { class: "badge bad" }, `revoked ${fmtTime(k.revokedAt)}`) : h("span", { class: "badge ok" }, "live")),
+              },
               {
                 title: "",
                 cell: (k) =>
                   k.revokedAt
                     ? null
-                    : h("button", { class: "btn btn-small", type: "button", dataset: { action: "revoke-key", keyId: k.id }, onclick: () =>
-                        void deps.run(async () => {
-                          if (!confirm(`Revoke the key ending …${k.lastFour}? Calls with it are refused at once.`)) return;
-                          await deps.api((headers) => gateway.DELETE("/admin/tenants/{id}/api-keys/{keyId}", { headers, params: { path: { id: t.id, keyId: k.id } } }));
-                          load();
-                        }, errEl) }, "Revoke"),
+                    : h(
+                        "button",
+                        {
+                          class: "btn btn-small",
+                          type: "button",
+                          dataset: { action: "revoke-key", keyId: k.id },
+                          onclick: () =>
+                            void deps.run(async () => {
+                              if (!confirm(`Revoke the key ending …${k.lastFour}? Calls with it are refused at once.`)) return;
+                              await deps.api((headers) =>
+                                gateway.DELETE("/admin/tenants/{id}/api-keys/{keyId}", { headers, params: { path: { id: t.id, keyId: k.id } } }),
+                              );
+                              load();
+                            }, errEl),
+                        },
+                        "Revoke",
+                      ),
               },
             ],
             r.data,
@@ -77,7 +95,12 @@ export function accountActions(a: VendorAccount, deps: LifecycleDeps): HTMLEleme
       await deps.api((headers) => gateway.PATCH("/admin/vendor-accounts/{id}", { headers, params: { path: { id: a.id } }, body }));
       await deps.changed();
     }, errEl);
-  const creds = h("textarea", { name: "credentials", spellcheck: "false", autocomplete: "off", placeholder: '{"apiKey": "…"} — only the keys to change; null removes one' });
+  const creds = h("textarea", {
+    name: "credentials",
+    spellcheck: "false",
+    autocomplete: "off",
+    placeholder: '{"apiKey": "…"} — only the keys to change; null removes one',
+  });
   const settings = h("textarea", { name: "settings", spellcheck: "false", placeholder: '{"concurrency": 4}' });
   const parse = (el: HTMLTextAreaElement, what: string): Record<string, unknown> | undefined => {
     if (!el.value.trim()) return undefined;
@@ -93,23 +116,36 @@ export function accountActions(a: VendorAccount, deps: LifecycleDeps): HTMLEleme
     "div",
     { class: "account-actions", dataset: { accountId: a.id } },
     a.disabled ? h("span", { class: "badge bad" }, "disabled") : null,
-    h("button", { class: "btn btn-small", type: "button", dataset: { action: a.disabled ? "enable" : "disable" }, onclick: () => void patch({ disabled: !a.disabled }) }, a.disabled ? "Enable" : "Disable"),
+    h(
+      "button",
+      { class: "btn btn-small", type: "button", dataset: { action: a.disabled ? "enable" : "disable" }, onclick: () => void patch({ disabled: !a.disabled }) },
+      a.disabled ? "Enable" : "Disable",
+    ),
     h(
       "details",
       {},
       h("summary", {}, "Update credentials or settings"),
       creds,
       settings,
-      h("button", { class: "btn btn-small", type: "button", dataset: { action: "update-account" }, onclick: () =>
-        void deps.run(async () => {
-          const body: Schemas["UpdateVendorAccount"] = {};
-          const c = parse(creds, "Credentials");
-          const s = parse(settings, "Settings");
-          if (c) body.credentials = c;
-          if (s) body.settings = s;
-          await deps.api((headers) => gateway.PATCH("/admin/vendor-accounts/{id}", { headers, params: { path: { id: a.id } }, body }));
-          await deps.changed();
-        }, errEl) }, "Save"),
+      h(
+        "button",
+        {
+          class: "btn btn-small",
+          type: "button",
+          dataset: { action: "update-account" },
+          onclick: () =>
+            void deps.run(async () => {
+              const body: Schemas["UpdateVendorAccount"] = {};
+              const c = parse(creds, "Credentials");
+              const s = parse(settings, "Settings");
+              if (c) body.credentials = c;
+              if (s) body.settings = s;
+              await deps.api((headers) => gateway.PATCH("/admin/vendor-accounts/{id}", { headers, params: { path: { id: a.id } }, body }));
+              await deps.changed();
+            }, errEl),
+        },
+        "Save",
+      ),
     ),
     errEl,
   );
@@ -131,13 +167,33 @@ export async function loadOperators(el: HTMLElement, deps: LifecycleDeps): Promi
         h("h3", {}, "New operator"),
         name,
         role,
-        h("button", { class: "btn btn-primary", type: "button", id: "op-create", onclick: () =>
-          void deps.run(async () => {
-            const created = await deps.api((headers) => gateway.POST("/admin/operators", { headers, body: { name: name.value.trim(), role: role.value as "viewer" | "admin" } }));
-            await loadOperators(el, deps);
-            const box = document.querySelector<HTMLElement>("#op-created");
-            if (box) fill(box, h("div", { class: "card notice" }, h("strong", {}, `Token for ${created.name} (shown once, copy it now): `), h("div", { class: "secret mono" }, created.token)));
-          }, errEl) }, "Create"),
+        h(
+          "button",
+          {
+            class: "btn btn-primary",
+            type: "button",
+            id: "op-create",
+            onclick: () =>
+              void deps.run(async () => {
+                const created = await deps.api((headers) =>
+                  gateway.POST("/admin/operators", { headers, body: { name: name.value.trim(), role: role.value as "viewer" | "admin" } }),
+                );
+                await loadOperators(el, deps);
+                const box = document.querySelector<HTMLElement>("#op-created");
+                if (box)
+                  fill(
+                    box,
+                    h(
+                      "div",
+                      { class: "card notice" },
+                      h("strong", {}, `Token for ${created.name} (shown once, copy it now): `),
+                      h("div", { class: "secret mono" }, created.token),
+                    ),
+                  );
+              }, errEl),
+          },
+          "Create",
+        ),
         errEl,
         result,
       ),
@@ -149,18 +205,30 @@ export async function loadOperators(el: HTMLElement, deps: LifecycleDeps): Promi
             { title: "Operator", cell: (o) => [h("div", {}, o.name), idText(o.id)] },
             { title: "Role", cell: (o) => o.role },
             { title: "Created", nowrap: true, cell: (o) => `${fmtTime(o.createdAt)} by ${o.createdBy}` },
-            { title: "State", cell: (o) => (o.revokedAt ? h("span", { class: "badge bad" }, `revoked ${fmtTime(o.revokedAt)}`) : h("span", { class: "badge ok" }, "active")) },
+            {
+              title: "State",
+              cell: (o) => (o.revokedAt ? h("span", { class: "badge bad" }, `revoked ${fmtTime(o.revokedAt)}`) : h("span", { class: "badge ok" }, "active")),
+            },
             {
               title: "",
               cell: (o) =>
                 o.revokedAt
                   ? null
-                  : h("button", { class: "btn btn-small", type: "button", dataset: { action: "revoke-operator" }, onclick: () =>
-                      void deps.run(async () => {
-                        if (!confirm(`Revoke ${o.name}'s token?`)) return;
-                        await deps.api((headers) => gateway.DELETE("/admin/operators/{id}", { headers, params: { path: { id: o.id } } }));
-                        await loadOperators(el, deps);
-                      }) }, "Revoke"),
+                  : h(
+                      "button",
+                      {
+                        class: "btn btn-small",
+                        type: "button",
+                        dataset: { action: "revoke-operator" },
+                        onclick: () =>
+                          void deps.run(async () => {
+                            if (!confirm(`Revoke ${o.name}'s token?`)) return;
+                            await deps.api((headers) => gateway.DELETE("/admin/operators/{id}", { headers, params: { path: { id: o.id } } }));
+                            await loadOperators(el, deps);
+                          }),
+                      },
+                      "Revoke",
+                    ),
             },
           ],
           r.data,

@@ -24,7 +24,11 @@ export interface RulesDeps {
 
 const drafts = new Map<string, Rule[]>();
 const clone = (rules: readonly Rule[]): Rule[] => JSON.parse(JSON.stringify(rules)) as Rule[];
-const list = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function rulesEditor(t: Tenant, deps: RulesDeps): HTMLElement {
   const saved = t.routing?.rules ?? [];
@@ -34,7 +38,11 @@ export function rulesEditor(t: Tenant, deps: RulesDeps): HTMLElement {
   const redraw = () => box.replaceWith(rulesEditor(t, deps));
   const accounts = t.vendorAccounts;
   const errEl = h("p", { class: "form-error", role: "alert", hidden: true, id: "rules-error" });
-  const status = h("span", { class: "muted", id: "rules-status" }, JSON.stringify(saved) === JSON.stringify(draft) ? "Saved rules are in effect" : "Unsaved changes");
+  const status = h(
+    "span",
+    { class: "muted", id: "rules-status" },
+    JSON.stringify(saved) === JSON.stringify(draft) ? "Saved rules are in effect" : "Unsaved changes",
+  );
   const changed = () => {
     status.className = "dirty";
     status.textContent = "Unsaved changes";
@@ -43,46 +51,88 @@ export function rulesEditor(t: Tenant, deps: RulesDeps): HTMLElement {
   const ruleRow = (rule: Rule, i: number): HTMLElement => {
     const field = (label: string, el: HTMLElement) => h("label", { class: "rule-field" }, h("span", { class: "small muted" }, label), el);
     const checks = CHECKS.map((c) =>
-      h("label", { class: "inline" }, h("input", { type: "checkbox", name: `rule-${i}-check-${c}`, checked: rule.checks?.includes(c) ?? false, onchange: (ev) => {
-        const on = CHECKS.filter((x) => (x === c ? (ev.target as HTMLInputElement).checked : (rule.checks ?? []).includes(x)));
-        if (on.length) rule.checks = on;
-        else delete rule.checks;
-        changed();
-      } }), ` ${c}`),
+      h(
+        "label",
+        { class: "inline" },
+        h("input", {
+          type: "checkbox",
+          name: `rule-${i}-check-${c}`,
+          checked: rule.checks?.includes(c) ?? false,
+          onchange: (ev) => {
+            const on = CHECKS.filter((x) => (x === c ? (ev.target as HTMLInputElement).checked : (rule.checks ?? []).includes(x)));
+            if (on.length) rule.checks = on;
+            else delete rule.checks;
+            changed();
+          },
+        }),
+        ` ${c}`,
+      ),
     );
-    const country = h("input", { type: "text", name: `rule-${i}-country`, maxlength: "2", placeholder: "any", value: rule.country ?? "", onchange: (ev) => {
-      const v = (ev.target as HTMLInputElement).value.trim().toUpperCase();
-      if (v) rule.country = v;
-      else delete rule.country;
-      changed();
-    } });
-    const accountIds = h("input", { type: "text", name: `rule-${i}-accounts`, class: "mono", value: rule.accounts.join(", "), placeholder: "account ids, in fall-over order", onchange: (ev) => {
-      rule.accounts = list((ev.target as HTMLInputElement).value);
-      changed();
-    } });
-    const weights = h("input", { type: "text", name: `rule-${i}-weights`, value: rule.weights?.join(", ") ?? "", placeholder: "none (first account primary)", onchange: (ev) => {
-      const w = list((ev.target as HTMLInputElement).value).map(Number);
-      if (w.length) rule.weights = w;
-      else delete rule.weights;
-      changed();
-    } });
+    const country = h("input", {
+      type: "text",
+      name: `rule-${i}-country`,
+      maxlength: "2",
+      placeholder: "any",
+      value: rule.country ?? "",
+      onchange: (ev) => {
+        const v = (ev.target as HTMLInputElement).value.trim().toUpperCase();
+        if (v) rule.country = v;
+        else delete rule.country;
+        changed();
+      },
+    });
+    const accountIds = h("input", {
+      type: "text",
+      name: `rule-${i}-accounts`,
+      class: "mono",
+      value: rule.accounts.join(", "),
+      placeholder: "account ids, in fall-over order",
+      onchange: (ev) => {
+        rule.accounts = list((ev.target as HTMLInputElement).value);
+        changed();
+      },
+    });
+    const weights = h("input", {
+      type: "text",
+      name: `rule-${i}-weights`,
+      value: rule.weights?.join(", ") ?? "",
+      placeholder: "none (first account primary)",
+      onchange: (ev) => {
+        const w = list((ev.target as HTMLInputElement).value).map(Number);
+        if (w.length) rule.weights = w;
+        else delete rule.weights;
+        changed();
+      },
+    });
     const shadow = h(
       "select",
-      { name: `rule-${i}-shadow`, onchange: (ev) => {
-        const id = (ev.target as HTMLSelectElement).value;
-        if (id) rule.shadow = { accountId: id, sampleRate: rule.shadow?.sampleRate ?? 0.1 };
-        else delete rule.shadow;
-        rate.disabled = !id;
-        rate.value = rule.shadow ? String(Math.round(rule.shadow.sampleRate * 100)) : "";
-        changed();
-      } },
+      {
+        name: `rule-${i}-shadow`,
+        onchange: (ev) => {
+          const id = (ev.target as HTMLSelectElement).value;
+          if (id) rule.shadow = { accountId: id, sampleRate: rule.shadow?.sampleRate ?? 0.1 };
+          else delete rule.shadow;
+          rate.disabled = !id;
+          rate.value = rule.shadow ? String(Math.round(rule.shadow.sampleRate * 100)) : "";
+          changed();
+        },
+      },
       h("option", { value: "" }, "no shadow"),
       accounts.map((a) => h("option", { value: a.id, selected: rule.shadow?.accountId === a.id }, `${deps.accountLabel(a)} (${a.id})`)),
     );
-    const rate = h("input", { type: "number", name: `rule-${i}-sample`, min: "0", max: "100", step: "1", disabled: !rule.shadow, value: rule.shadow ? String(Math.round(rule.shadow.sampleRate * 100)) : "", onchange: (ev) => {
-      if (rule.shadow) rule.shadow.sampleRate = Number((ev.target as HTMLInputElement).value) / 100;
-      changed();
-    } });
+    const rate = h("input", {
+      type: "number",
+      name: `rule-${i}-sample`,
+      min: "0",
+      max: "100",
+      step: "1",
+      disabled: !rule.shadow,
+      value: rule.shadow ? String(Math.round(rule.shadow.sampleRate * 100)) : "",
+      onchange: (ev) => {
+        if (rule.shadow) rule.shadow.sampleRate = Number((ev.target as HTMLInputElement).value) / 100;
+        changed();
+      },
+    });
     const move = (j: number) => () => {
       if (j < 0 || j >= draft.length) return;
       [draft[i], draft[j]] = [draft[j]!, draft[i]!];
@@ -92,35 +142,64 @@ export function rulesEditor(t: Tenant, deps: RulesDeps): HTMLElement {
       "fieldset",
       { class: "rule card", dataset: { rule: String(i) } },
       h("legend", {}, `Rule ${i + 1}`, rule.id ? idText(rule.id) : h("span", { class: "small muted" }, " (named when saved)")),
-      h("div", { class: "rule-grid" }, field("Checks (none: any)", h("span", {}, checks)), field("Country", country), field("Accounts", accountIds), field("Weights", weights), field("Shadow account", shadow), field("Sample %", rate)),
+      h(
+        "div",
+        { class: "rule-grid" },
+        field("Checks (none: any)", h("span", {}, checks)),
+        field("Country", country),
+        field("Accounts", accountIds),
+        field("Weights", weights),
+        field("Shadow account", shadow),
+        field("Sample %", rate),
+      ),
       h(
         "div",
         { class: "route-actions" },
         h("button", { class: "btn btn-small", type: "button", disabled: i === 0, "aria-label": `Move rule ${i + 1} up`, onclick: move(i - 1) }, "↑"),
-        h("button", { class: "btn btn-small", type: "button", disabled: i === draft.length - 1, "aria-label": `Move rule ${i + 1} down`, onclick: move(i + 1) }, "↓"),
+        h(
+          "button",
+          { class: "btn btn-small", type: "button", disabled: i === draft.length - 1, "aria-label": `Move rule ${i + 1} down`, onclick: move(i + 1) },
+          "↓",
+        ),
         h("button", { class: "btn btn-small", type: "button", dataset: { action: "delete-rule" }, onclick: () => (draft.splice(i, 1), redraw()) }, "Delete"),
       ),
     );
   };
 
   const save = h("button", { class: "btn btn-primary", type: "button", id: "rules-save" }, "Save rules");
-  save.addEventListener("click", () =>
-    void deps.run(async () => {
-      const body: Routing = { default: t.routing?.default ?? [], rules: draft };
-      const res = await deps.api((headers) => gateway.PUT("/admin/tenants/{id}/routing", { headers, params: { path: { id: t.id } }, body }));
-      drafts.set(t.id, clone(res.routing.rules));
-      deps.saved(t, res.routing);
-    }, errEl),
+  save.addEventListener(
+    "click",
+    () =>
+      void deps.run(async () => {
+        const body: Routing = { default: t.routing?.default ?? [], rules: draft };
+        const res = await deps.api((headers) => gateway.PUT("/admin/tenants/{id}/routing", { headers, params: { path: { id: t.id } }, body }));
+        drafts.set(t.id, clone(res.routing.rules));
+        deps.saved(t, res.routing);
+      }, errEl),
   );
   fill(
     box,
     h("h3", {}, `Routing rules (${draft.length})`),
-    h("p", { class: "muted small" }, "The first rule whose checks and country match a verification routes it; otherwise the default list. Weights split a rule's traffic between its accounts; a shadow account decides a sample again after the primary, for the report below."),
+    h(
+      "p",
+      { class: "muted small" },
+      "The first rule whose checks and country match a verification routes it; otherwise the default list. Weights split a rule's traffic between its accounts; a shadow account decides a sample again after the primary, for the report below.",
+    ),
     draft.map(ruleRow),
     h(
       "div",
       { class: "route-save" },
-      h("button", { class: "btn", type: "button", id: "rule-add", disabled: accounts.length === 0, onclick: () => (draft.push({ accounts: accounts[0] ? [accounts[0].id] : [] }), redraw()) }, "Add rule"),
+      h(
+        "button",
+        {
+          class: "btn",
+          type: "button",
+          id: "rule-add",
+          disabled: accounts.length === 0,
+          onclick: () => (draft.push({ accounts: accounts[0] ? [accounts[0].id] : [] }), redraw()),
+        },
+        "Add rule",
+      ),
       save,
       h("button", { class: "btn", type: "button", onclick: () => (drafts.set(t.id, clone(saved)), redraw()) }, "Revert"),
       status,
@@ -141,7 +220,8 @@ function shadowReport(t: Tenant, deps: RulesDeps): HTMLElement {
       const r = await deps.api((headers) => gateway.GET("/admin/shadow-reports", { headers, params: { query: { tenantId: t.id } } }));
       const side = (s: { p50LatencyMs: number | null; p95LatencyMs: number | null; cost: { total: number; currency: string | null } | null }) =>
         `p50 ${fmtMs(s.p50LatencyMs)}, p95 ${fmtMs(s.p95LatencyMs)}${s.cost ? `, ${s.cost.total.toFixed(2)} ${s.cost.currency ?? ""}` : ""}`;
-      const confusion = (c: Record<string, Record<string, number>>): Child[] => Object.entries(c).flatMap(([p, row]) => Object.entries(row).map(([s, n]) => h("div", {}, `${p} → ${s}: ${n}`)));
+      const confusion = (c: Record<string, Record<string, number>>): Child[] =>
+        Object.entries(c).flatMap(([p, row]) => Object.entries(row).map(([s, n]) => h("div", {}, `${p} → ${s}: ${n}`)));
       fill(
         content,
         h("h3", {}, "Shadow runs"),
@@ -156,7 +236,10 @@ function shadowReport(t: Tenant, deps: RulesDeps): HTMLElement {
                   { title: "Compared", num: true, cell: (x) => String(x.compared) },
                   { title: "Agreement", num: true, cell: (x) => (x.agreementRate === null ? "—" : fmtPct(x.agreementRate)) },
                   { title: "Primary → shadow", cell: (x) => confusion(x.confusion) },
-                  { title: "Reasons that differ", cell: (x) => Object.entries(x.reasonsDiffer).map(([code, d]) => h("div", {}, `${code}: primary ${d.primaryOnly}, shadow ${d.shadowOnly}`)) },
+                  {
+                    title: "Reasons that differ",
+                    cell: (x) => Object.entries(x.reasonsDiffer).map(([code, d]) => h("div", {}, `${code}: primary ${d.primaryOnly}, shadow ${d.shadowOnly}`)),
+                  },
                   { title: "Primary", cell: (x) => side(x.primary) },
                   { title: "Shadow", cell: (x) => side(x.shadow) },
                 ],
@@ -173,13 +256,21 @@ function shadowReport(t: Tenant, deps: RulesDeps): HTMLElement {
 }
 
 function analyticsCharts(t: Tenant, deps: RulesDeps): HTMLElement {
-  const canvas = h("canvas", { id: "analytics-chart", width: "720", height: "240", role: "img", "aria-label": "Vendor calls, p95 latency and approval rate per day, last 30 days" });
+  const canvas = h("canvas", {
+    id: "analytics-chart",
+    width: "720",
+    height: "240",
+    role: "img",
+    "aria-label": "Vendor calls, p95 latency and approval rate per day, last 30 days",
+  });
   const errEl = h("p", { class: "form-error", role: "alert", hidden: true });
   const box = h("div", { id: "analytics" }, h("h3", {}, "Last 30 days"), canvas, errEl);
   void deps.run(async () => {
     const to = new Date(Date.now() + 86_400_000);
     const from = new Date(to.getTime() - 31 * 86_400_000);
-    const r = await deps.api((headers) => gateway.GET("/admin/analytics", { headers, params: { query: { tenantId: t.id, from: from.toISOString(), to: to.toISOString(), bucket: "day" } } }));
+    const r = await deps.api((headers) =>
+      gateway.GET("/admin/analytics", { headers, params: { query: { tenantId: t.id, from: from.toISOString(), to: to.toISOString(), bucket: "day" } } }),
+    );
     const days = [...new Set(r.data.map((d) => d.bucket.slice(0, 10)))].sort();
     const vendors = [...new Set(r.data.map((d) => d.vendor ?? "none"))];
     const at = (day: string, vendor: string) => r.data.find((d) => d.bucket.startsWith(day) && (d.vendor ?? "none") === vendor);
@@ -191,10 +282,19 @@ function analyticsCharts(t: Tenant, deps: RulesDeps): HTMLElement {
         labels: days,
         datasets: [
           ...vendors.map((v) => ({ type: "bar" as const, label: `${v} calls`, data: days.map((d) => at(d, v)?.calls ?? 0), yAxisID: "calls" })),
-          ...vendors.map((v) => ({ type: "line" as const, label: `${v} approval rate`, data: days.map((d) => at(d, v)?.verifications.approvalRate ?? null), yAxisID: "rate" })),
+          ...vendors.map((v) => ({
+            type: "line" as const,
+            label: `${v} approval rate`,
+            data: days.map((d) => at(d, v)?.verifications.approvalRate ?? null),
+            yAxisID: "rate",
+          })),
         ],
       },
-      options: { animation: false, responsive: false, scales: { calls: { type: "linear", position: "left", beginAtZero: true }, rate: { type: "linear", position: "right", min: 0, max: 1 } } },
+      options: {
+        animation: false,
+        responsive: false,
+        scales: { calls: { type: "linear", position: "left", beginAtZero: true }, rate: { type: "linear", position: "right", min: 0, max: 1 } },
+      },
     });
     box.dataset.days = String(days.length);
     box.dataset.calls = String(r.data.reduce((n, d) => n + d.calls, 0));

@@ -14,7 +14,9 @@ const NOW = () => new Date("2026-05-01T10:00:00Z");
 async function runDocument(answer: unknown, now: () => Date = NOW) {
   const account = dmsAccount();
   const h = makeHarness(account, null, {}, now);
-  const scope = nock(BASE).post(PATH).reply(200, answer as nock.Body);
+  const scope = nock(BASE)
+    .post(PATH)
+    .reply(200, answer as nock.Body);
   const out = await dmsAdapter.start(verification(["document"], input({ selfie: null })), account, h.ctx);
   expect(scope.isDone()).toBe(true);
   if (out.status !== "completed") throw new Error(`expected completed, got ${out.status}`);
@@ -148,9 +150,39 @@ describe("dms document: FraudCheck.Checks table", () => {
     ["NO_SPECIMEN_WATERMARK", "GENUINE", { NO_SPECIMEN_WATERMARK: true }, "pass", "approved", []],
     ["NO_SCREEN_CAPTURE", "GENUINE", { NO_SCREEN_CAPTURE: true }, "pass", "approved", []],
     // names the doc does not give (the table once had these two): unknown, generic code, vendorCode kept
-    ["SPECIMEN_WATERMARK", "SUSPICIOUS", { SPECIMEN_WATERMARK: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "SPECIMEN_WATERMARK"]]],
-    ["SCREEN_CAPTURE", "SUSPICIOUS", { SCREEN_CAPTURE: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "SCREEN_CAPTURE"]]],
-    ["HOLOGRAM_MISSING", "SUSPICIOUS", { HOLOGRAM_MISSING: null }, "fail", "declined", [["document_suspicious", "SUSPICIOUS"], ["document_suspicious", "HOLOGRAM_MISSING"]]],
+    [
+      "SPECIMEN_WATERMARK",
+      "SUSPICIOUS",
+      { SPECIMEN_WATERMARK: null },
+      "fail",
+      "declined",
+      [
+        ["document_suspicious", "SUSPICIOUS"],
+        ["document_suspicious", "SPECIMEN_WATERMARK"],
+      ],
+    ],
+    [
+      "SCREEN_CAPTURE",
+      "SUSPICIOUS",
+      { SCREEN_CAPTURE: null },
+      "fail",
+      "declined",
+      [
+        ["document_suspicious", "SUSPICIOUS"],
+        ["document_suspicious", "SCREEN_CAPTURE"],
+      ],
+    ],
+    [
+      "HOLOGRAM_MISSING",
+      "SUSPICIOUS",
+      { HOLOGRAM_MISSING: null },
+      "fail",
+      "declined",
+      [
+        ["document_suspicious", "SUSPICIOUS"],
+        ["document_suspicious", "HOLOGRAM_MISSING"],
+      ],
+    ],
     // on a GENUINE answer an unknown item is never dropped either: the generic code, and the document check fails
     ["NO_HOLOGRAM_ISSUE", "GENUINE", { NO_HOLOGRAM_ISSUE: null }, "fail", "declined", [["document_suspicious", "NO_HOLOGRAM_ISSUE"]]],
     ["SCREEN_CAPTURE", "GENUINE", { SCREEN_CAPTURE: null }, "fail", "declined", [["document_suspicious", "SCREEN_CAPTURE"]]],
@@ -163,10 +195,14 @@ describe("dms document: FraudCheck.Checks table", () => {
   });
 
   it("an unknown item beside the doc's own on a GENUINE answer: the known ones kept, the unknown one fails the document", async () => {
-    const { out } = await runDocument(documentSample({ FraudCheck: { Result: "GENUINE", Checks: ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE", "NO_MRZ_TAMPERING"] } }));
+    const { out } = await runDocument(
+      documentSample({ FraudCheck: { Result: "GENUINE", Checks: ["NO_SPECIMEN_WATERMARK", "NO_SCREEN_CAPTURE", "NO_MRZ_TAMPERING"] } }),
+    );
     expect(out.checks.document?.security).toEqual({ fraud_check: true, NO_SPECIMEN_WATERMARK: true, NO_SCREEN_CAPTURE: true, NO_MRZ_TAMPERING: null });
     expect(out.checks.document?.outcome).toBe("fail");
-    expect(out.reasons).toEqual([{ code: "document_suspicious", category: "document", vendor: "dms", vendorCode: "NO_MRZ_TAMPERING", message: expect.stringContaining("GENUINE") }]);
+    expect(out.reasons).toEqual([
+      { code: "document_suspicious", category: "document", vendor: "dms", vendorCode: "NO_MRZ_TAMPERING", message: expect.stringContaining("GENUINE") },
+    ]);
     expect(out.decision).toBe("declined");
   });
 
@@ -190,7 +226,16 @@ describe("dms document: no claim without data", () => {
       type: null,
       country: null,
       model: null,
-      fields: { firstName: null, lastName: null, dateOfBirth: null, documentNumber: null, expiryDate: null, sex: null, nationality: null, issuingCountry: null },
+      fields: {
+        firstName: null,
+        lastName: null,
+        dateOfBirth: null,
+        documentNumber: null,
+        expiryDate: null,
+        sex: null,
+        nationality: null,
+        issuingCountry: null,
+      },
       security: { fraud_check: true },
     });
     expect(out.reasons).toEqual([{ code: "data_not_extracted", category: "document", vendor: "dms", vendorCode: null, message: expect.any(String) }]);
@@ -198,7 +243,13 @@ describe("dms document: no claim without data", () => {
   });
 
   it("type and country without anyone's data are no proof either", async () => {
-    const { out } = await runDocument({ DocumentType: "PASSPORT", IssuingCountry: "ESP", GivenNames: "  ", Surname: "", FraudCheck: { Result: "GENUINE", Checks: ["NO_SCREEN_CAPTURE"] } });
+    const { out } = await runDocument({
+      DocumentType: "PASSPORT",
+      IssuingCountry: "ESP",
+      GivenNames: "  ",
+      Surname: "",
+      FraudCheck: { Result: "GENUINE", Checks: ["NO_SCREEN_CAPTURE"] },
+    });
     expect(out.checks.document).toMatchObject({ outcome: "inconclusive", type: "passport", country: "ES", fields: { firstName: null, lastName: null } });
     expect(out.decision).toBe("review");
   });
@@ -227,7 +278,12 @@ describe("dms document: no claim without data", () => {
     if (value === undefined) delete sample.DateOfExpiry;
     const { out } = await runDocument(sample);
     expect(out.checks.document?.fields.expiryDate).toBeNull();
-    expect(out.checks.document?.fields).toMatchObject({ firstName: "CARLOS", lastName: "GARCIA LOPEZ", dateOfBirth: "1990-06-15", documentNumber: "B12345678" });
+    expect(out.checks.document?.fields).toMatchObject({
+      firstName: "CARLOS",
+      lastName: "GARCIA LOPEZ",
+      dateOfBirth: "1990-06-15",
+      documentNumber: "B12345678",
+    });
     // the adapter does not judge what it cannot read: the gateway policy refuses to approve without a readable expiry
     expect(out.checks.document?.outcome).toBe("pass");
     expect(out.reasons).toEqual([]);
@@ -284,7 +340,9 @@ describe("dms document: unreadable answers", () => {
   it("wrong field types are a parse error, not a crash", async () => {
     const account = dmsAccount();
     const h = makeHarness(account, null, {}, NOW);
-    nock(BASE).post(PATH).reply(200, documentSample({ Surname: 42, FraudCheck: { Result: "GENUINE", Checks: "NO_SCREEN_CAPTURE" } }));
+    nock(BASE)
+      .post(PATH)
+      .reply(200, documentSample({ Surname: 42, FraudCheck: { Result: "GENUINE", Checks: "NO_SCREEN_CAPTURE" } }));
     const err = await dmsAdapter.start(verification(["document"], input({ selfie: null })), account, h.ctx).catch((e: unknown) => e);
     expect(isVendorError(err) && err.kind).toBe("parse");
   });

@@ -7,7 +7,20 @@ import { FACE_COUNT_MAP, FACE_VERIFY_MAP, LIVENESS_MAP, UNPROCESSABLE_MAP } from
 import { isVendorError } from "../../../../src/domain/errors.js";
 import type { Outcome } from "../../../../src/adapters/types.js";
 import { makeHarness } from "../../../support/adapter-harness.js";
-import { BASE, IDV, LIVE, PORTRAIT, SELFIE, documentSample, dmsAccount, faceDetectionSample, fixtureJson, fixtureText, input, verification } from "./helpers.js";
+import {
+  BASE,
+  IDV,
+  LIVE,
+  PORTRAIT,
+  SELFIE,
+  documentSample,
+  dmsAccount,
+  faceDetectionSample,
+  fixtureJson,
+  fixtureText,
+  input,
+  verification,
+} from "./helpers.js";
 
 const FACE = `${LIVE}/face_detection`;
 const PNG_PORTRAIT = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from("png portrait")]);
@@ -30,7 +43,9 @@ function completed(out: Outcome) {
 async function runLiveness(answer: { status: number; body: unknown }, settings: Record<string, unknown> = {}) {
   const account = dmsAccount(settings);
   const h = makeHarness(account);
-  const scope = nock(BASE).post(FACE).reply(answer.status, answer.body as nock.Body);
+  const scope = nock(BASE)
+    .post(FACE)
+    .reply(answer.status, answer.body as nock.Body);
   const out = completed(await dmsAdapter.start(verification(["liveness"]), account, h.ctx));
   expect(scope.isDone()).toBe(true);
   return { out, h };
@@ -320,7 +335,11 @@ describe("dms face match: template_extraction + face_verify", () => {
   it("a template_extraction answer without any template is a parse error", async () => {
     const account = dmsAccount();
     const h = makeHarness(account);
-    nock(BASE).post(DOC).reply(200, documentSample()).post(TEMPLATE).reply(200, { face_count: 1, faces: [{ quality: 0.9 }] });
+    nock(BASE)
+      .post(DOC)
+      .reply(200, documentSample())
+      .post(TEMPLATE)
+      .reply(200, { face_count: 1, faces: [{ quality: 0.9 }] });
     const err = await dmsAdapter.start(verification(["face_match"]), account, h.ctx).catch((e: unknown) => e);
     expect(isVendorError(err) && err.kind).toBe("parse");
   });

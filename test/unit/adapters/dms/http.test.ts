@@ -61,10 +61,14 @@ describe("dms HTTP error table (the doc's Error responses + 402)", () => {
     expect(out.status).toBe("completed");
     if (out.status !== "completed") return;
     expect(out.decision).toBe("declined");
-    expect(out.reasons).toEqual([{ code, category: code === "document_missing" ? "document" : "face", vendor: "dms", vendorCode: "422", message: expect.any(String) }]);
+    expect(out.reasons).toEqual([
+      { code, category: code === "document_missing" ? "document" : "face", vendor: "dms", vendorCode: "422", message: expect.any(String) },
+    ]);
     expect(h.calls).toHaveLength(1);
     // recorded as { status: 422, body } so that renormalize tells it from an answer
-    expect(h.payloads.slice(1)).toEqual([{ kind: path.split("/").pop(), body: { status: 422, body: { error: "Unprocessable Entity", detail: "no document or face detected in image" } } }]);
+    expect(h.payloads.slice(1)).toEqual([
+      { kind: path.split("/").pop(), body: { status: 422, body: { error: "Unprocessable Entity", detail: "no document or face detected in image" } } },
+    ]);
   });
 
   it.each([
@@ -144,7 +148,9 @@ describe("dms paths, auth and account configuration", () => {
   it("an account without webhook secrets verifies people (webhooks are for account events only)", async () => {
     const account = dmsAccount({}, { credentials: { apiKey: API_KEY } });
     const h = makeHarness(account, null, {}, () => new Date("2026-05-01T00:00:00Z"));
-    const scope = nock(BASE, { reqheaders: { authorization: `Bearer ${API_KEY}` } }).post(`${IDV}/idcard_recognition_base64`).reply(200, documentSample());
+    const scope = nock(BASE, { reqheaders: { authorization: `Bearer ${API_KEY}` } })
+      .post(`${IDV}/idcard_recognition_base64`)
+      .reply(200, documentSample());
     const out = await dmsAdapter.start(verification(["document"], input({ selfie: null })), account, h.ctx);
     expect(scope.isDone()).toBe(true);
     expect(out.status === "completed" && out.decision).toBe("approved");

@@ -51,7 +51,9 @@ describe("dms renormalize: the doc's samples (nock)", () => {
     ["an unknown item on GENUINE", documentSample({ FraudCheck: { Result: "GENUINE", Checks: ["NO_HOLOGRAM_ISSUE"] } })],
     ["an unknown DocumentType", documentSample({ DocumentType: "RESIDENCE_PERMIT" })],
   ])("document: %s", async (_name, answer) => {
-    nock(BASE).post(DOC).reply(200, answer as nock.Body);
+    nock(BASE)
+      .post(DOC)
+      .reply(200, answer as nock.Body);
     const { out, again } = await startAndRenormalize(dmsAccount(), ["document"], input({ selfie: null }));
     expect(again).toEqual(out);
   });
@@ -69,20 +71,39 @@ describe("dms renormalize: the doc's samples (nock)", () => {
     ["quality 0.94 under an account minimum of 0.95 (recorded with the request)", faceDetectionSample(), { minFaceQuality: 0.95 }],
     ["no face", { face_count: 0, faces: [] }, {}],
   ])("liveness: %s", async (_name, answer, settings) => {
-    nock(BASE).post(FACE).reply(200, answer as nock.Body);
+    nock(BASE)
+      .post(FACE)
+      .reply(200, answer as nock.Body);
     const { out, again } = await startAndRenormalize(dmsAccount(settings), ["liveness"]);
     expect(again).toEqual(out);
   });
 
   it("all three checks with the doc's samples (the selfie template of face_detection reused)", async () => {
-    nock(BASE).post(DOC).reply(200, documentSample()).post(FACE).reply(200, faceDetectionSample()).post(TEMPLATE).reply(200, templateAnswer("P")).post(VERIFY).reply(200, fixtureJson("face-verify-response.json"));
+    nock(BASE)
+      .post(DOC)
+      .reply(200, documentSample())
+      .post(FACE)
+      .reply(200, faceDetectionSample())
+      .post(TEMPLATE)
+      .reply(200, templateAnswer("P"))
+      .post(VERIFY)
+      .reply(200, fixtureJson("face-verify-response.json"));
     const { out, again } = await startAndRenormalize(dmsAccount(), ALL);
     expect(out.decision).toBe("approved");
     expect(again).toEqual(out);
   });
 
   it.each<[string, (s: nock.Scope) => nock.Scope]>([
-    ["match false", (s) => s.post(TEMPLATE).times(2).reply(200, templateAnswer("T")).post(VERIFY).reply(200, { ...fixtureJson("face-verify-response.json"), match: false })],
+    [
+      "match false",
+      (s) =>
+        s
+          .post(TEMPLATE)
+          .times(2)
+          .reply(200, templateAnswer("T"))
+          .post(VERIFY)
+          .reply(200, { ...fixtureJson("face-verify-response.json"), match: false }),
+    ],
     ["portrait template 422", (s) => s.post(TEMPLATE).reply(422, { error: "Unprocessable Entity" })],
     ["portrait with two faces", (s) => s.post(TEMPLATE).reply(200, { face_count: 2, faces: [{ template: "A" }, { template: "B" }] })],
     ["selfie template without a face", (s) => s.post(TEMPLATE).reply(200, templateAnswer("P")).post(TEMPLATE).reply(200, { face_count: 0, faces: [] })],
@@ -102,7 +123,11 @@ describe("dms renormalize: the doc's samples (nock)", () => {
 
   it("a selfie face_detection rejected (two faces) is not sent again: the same on renormalize", async () => {
     const sample = faceDetectionSample();
-    nock(BASE).post(DOC).reply(200, documentSample()).post(FACE).reply(200, { ...sample, face_count: 2, faces: [...(sample.faces as unknown[]), ...(sample.faces as unknown[])] });
+    nock(BASE)
+      .post(DOC)
+      .reply(200, documentSample())
+      .post(FACE)
+      .reply(200, { ...sample, face_count: 2, faces: [...(sample.faces as unknown[]), ...(sample.faces as unknown[])] });
     const { out, again } = await startAndRenormalize(dmsAccount(), ["liveness", "face_match"]);
     expect(again).toEqual(out);
   });
@@ -120,7 +145,15 @@ describe("dms renormalize: what the payloads do not say", () => {
     nock(BASE).post(DOC).reply(200, documentSample()).post(FACE).reply(200, faceDetectionSample()).post(TEMPLATE).reply(400, { error: "Bad Request" });
     await expect(dmsAdapter.start(v, account, first.ctx)).rejects.toThrow();
     const second = makeHarness(account, null, {}, () => NOW);
-    nock(BASE).post(DOC).reply(200, documentSample()).post(FACE).reply(200, faceDetectionSample({ liveness: "SPOOF" })).post(TEMPLATE).reply(200, templateAnswer("P")).post(VERIFY).reply(200, fixtureJson("face-verify-response.json"));
+    nock(BASE)
+      .post(DOC)
+      .reply(200, documentSample())
+      .post(FACE)
+      .reply(200, faceDetectionSample({ liveness: "SPOOF" }))
+      .post(TEMPLATE)
+      .reply(200, templateAnswer("P"))
+      .post(VERIFY)
+      .reply(200, fixtureJson("face-verify-response.json"));
     const out = await dmsAdapter.start(v, account, second.ctx);
     expect(out).toMatchObject({ decision: "declined" });
     expect(dmsAdapter.renormalize!([...stored(first), ...stored(second)], v)).toEqual(out);
@@ -139,7 +172,9 @@ describe("dms renormalize: what the payloads do not say", () => {
     const account = dmsAccount();
     const v = verification(["document"], input({ selfie: null }));
     const first = makeHarness(account, null, {}, () => NOW);
-    nock(BASE).post(DOC).reply(200, documentSample({ FraudCheck: { Result: "SUSPICIOUS" } }));
+    nock(BASE)
+      .post(DOC)
+      .reply(200, documentSample({ FraudCheck: { Result: "SUSPICIOUS" } }));
     await dmsAdapter.start(v, account, first.ctx);
     const second = makeHarness(account, null, {}, () => NOW);
     nock(BASE).post(DOC).reply(200, documentSample());
@@ -154,13 +189,23 @@ describe("dms renormalize: what the payloads do not say", () => {
       { kind: "face_detection", body: redactPayload(faceDetectionSample()), receivedAt: NOW },
     ];
     const out = dmsAdapter.renormalize!(legacy, v);
-    expect(out).toMatchObject({ status: "completed", decision: "declined", reasons: [{ code: "document_missing", vendorCode: "422" }], checks: { liveness: { outcome: "pass" } } });
+    expect(out).toMatchObject({
+      status: "completed",
+      decision: "declined",
+      reasons: [{ code: "document_missing", vendorCode: "422" }],
+      checks: { liveness: { outcome: "pass" } },
+    });
   });
 
   it("the expiry check of a re-decision is against the day the answer came, not today", () => {
     const v = verification(["document"]);
-    const payloads = [{ kind: "idcard_recognition_base64", body: redactPayload(documentSample({ DateOfExpiry: "2026-06-01" })), receivedAt: new Date("2026-05-01T10:00:00Z") }];
-    expect(dmsAdapter.renormalize!(payloads, v)).toMatchObject({ decision: "approved", checks: { document: { outcome: "pass", fields: { expiryDate: "2026-06-01" } } } });
+    const payloads = [
+      { kind: "idcard_recognition_base64", body: redactPayload(documentSample({ DateOfExpiry: "2026-06-01" })), receivedAt: new Date("2026-05-01T10:00:00Z") },
+    ];
+    expect(dmsAdapter.renormalize!(payloads, v)).toMatchObject({
+      decision: "approved",
+      checks: { document: { outcome: "pass", fields: { expiryDate: "2026-06-01" } } },
+    });
   });
 });
 

@@ -32,7 +32,16 @@ function account(settings: Record<string, unknown> = {}, apiKey = "sandbox-dms-k
   return makeAccount("dms", { baseUrl, credentials: { apiKey, webhookSecrets: ["sandbox-dms-webhook-secret"] }, settings });
 }
 
-async function run(opts: { front?: string; back?: string; selfie?: string; checks?: readonly ("document" | "liveness" | "face_match")[]; settings?: Record<string, unknown>; apiKey?: string } = {}) {
+async function run(
+  opts: {
+    front?: string;
+    back?: string;
+    selfie?: string;
+    checks?: readonly ("document" | "liveness" | "face_match")[];
+    settings?: Record<string, unknown>;
+    apiKey?: string;
+  } = {},
+) {
   const acc = account(opts.settings, opts.apiKey);
   const h = makeHarness(acc, null, {}, NOW);
   const data = input({
@@ -57,9 +66,19 @@ describe("dms adapter x simulator: no magic", () => {
     expect(o.decision).toBe("approved");
     expect(o.reasons).toEqual([]);
     expect(o.vendorReference).toBeNull();
-    expect(o.checks.document).toMatchObject({ outcome: "pass", type: "driving_license", country: "ES", fields: { firstName: "CARLOS", lastName: "GARCIA LOPEZ", nationality: "ES", expiryDate: "2028-06-15" } });
+    expect(o.checks.document).toMatchObject({
+      outcome: "pass",
+      type: "driving_license",
+      country: "ES",
+      fields: { firstName: "CARLOS", lastName: "GARCIA LOPEZ", nationality: "ES", expiryDate: "2028-06-15" },
+    });
     expect(o.checks.document).toMatchObject({ model: "DRIVING_LICENSE", quality: { OcrProvider: "V2_TEMPLATE" } });
-    expect(o.checks.liveness).toEqual({ outcome: "pass", score: null, level: null, quality: expect.objectContaining({ quality: 0.94, luminance: 0.87, "pose.yaw": 1.8, occlusion: 0.01, "eye_state.left_closed": 0.02 }) });
+    expect(o.checks.liveness).toEqual({
+      outcome: "pass",
+      score: null,
+      level: null,
+      quality: expect.objectContaining({ quality: 0.94, luminance: 0.87, "pose.yaw": 1.8, occlusion: 0.01, "eye_state.left_closed": 0.02 }),
+    });
     expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 0.9342, threshold: 0.82 });
     expect(endpoints()).toEqual(["idcard_recognition_base64", "face_detection", "template_extraction", "face_verify"]);
     // what was asked, then each answer
@@ -161,7 +180,16 @@ describe("dms adapter x simulator: every magic input", () => {
       model: "NATIONAL_ID",
       quality: { OcrProvider: "V2_TEMPLATE" },
       country: "ES",
-      fields: { firstName: "JUAN", lastName: "APARICIO LOPEZ", dateOfBirth: "1955-12-18", documentNumber: "00000000T", expiryDate: "2031-10-19", sex: "M", nationality: "ES", issuingCountry: "ES" },
+      fields: {
+        firstName: "JUAN",
+        lastName: "APARICIO LOPEZ",
+        dateOfBirth: "1955-12-18",
+        documentNumber: "00000000T",
+        expiryDate: "2031-10-19",
+        sex: "M",
+        nationality: "ES",
+        issuingCountry: "ES",
+      },
       security: { fraud_check: true, NO_SPECIMEN_WATERMARK: true, NO_SCREEN_CAPTURE: true },
     });
   });

@@ -13,7 +13,17 @@ const RAW = Buffer.from(fixtureText("webhook-anomaly-detected.json"), "utf8");
 const TS = 1745006531; // the doc's sample X-Hillogy-Timestamp
 const RECEIVED = new Date((TS + 12) * 1000);
 
-function request(opts: { body?: Buffer; ts?: number | string; headerTs?: string | null; sig?: string | null; secret?: string; deliveryId?: string | null; receivedAt?: Date } = {}): RawWebhookRequest {
+function request(
+  opts: {
+    body?: Buffer;
+    ts?: number | string;
+    headerTs?: string | null;
+    sig?: string | null;
+    secret?: string;
+    deliveryId?: string | null;
+    receivedAt?: Date;
+  } = {},
+): RawWebhookRequest {
   const body = opts.body ?? RAW;
   const ts = opts.ts ?? TS;
   const headers: Record<string, string> = { "content-type": "application/json" };
@@ -31,7 +41,9 @@ const rotating = dmsAccount({}, { credentials: { apiKey: "k", webhookSecrets: [S
 
 describe("signHillogy", () => {
   it("is hex HMAC-SHA256(secret, timestamp + '.' + rawBody), as in the doc's Node verifier", () => {
-    const expected = createHmac("sha256", SECRET_PRIMARY).update(`${TS}.${RAW.toString("utf8")}`).digest("hex");
+    const expected = createHmac("sha256", SECRET_PRIMARY)
+      .update(`${TS}.${RAW.toString("utf8")}`)
+      .digest("hex");
     expect(signHillogy(SECRET_PRIMARY, TS, RAW)).toBe(expected);
     expect(signHillogy(SECRET_PRIMARY, String(TS), RAW.toString("utf8"))).toBe(expected);
     expect(expected).toMatch(/^[0-9a-f]{64}$/);
@@ -156,7 +168,11 @@ describe("parseWebhook: the event catalog", () => {
     const [parsed] = parseWebhook(request({ body, deliveryId: "d-2" }), oneSecret);
     expect(parsed).toEqual({
       type: "account_event",
-      event: { type: "retry", externalId: "d-2", payload: { event: "retry", deliveryId: "d-2", timestamp: "2026-04-18T14:40:00Z", originalExecutionId: "d-1" } },
+      event: {
+        type: "retry",
+        externalId: "d-2",
+        payload: { event: "retry", deliveryId: "d-2", timestamp: "2026-04-18T14:40:00Z", originalExecutionId: "d-1" },
+      },
     });
   });
 

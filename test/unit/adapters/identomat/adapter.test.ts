@@ -74,7 +74,19 @@ describe("doc fixtures", () => {
     expect(personKeys).toContain("local_first_name");
     expect(personKeys).toContain("document_expires_time");
     for (const k of personKeys) expect(Object.keys(PersonSchema.shape)).toContain(k);
-    const topLevel = ["result", "live", "similarity", "document_type", "generalDocuments", "reject_reason", "person", "configId", "trustedDatabaseRecord", "result_comment", "questionnaires"];
+    const topLevel = [
+      "result",
+      "live",
+      "similarity",
+      "document_type",
+      "generalDocuments",
+      "reject_reason",
+      "person",
+      "configId",
+      "trustedDatabaseRecord",
+      "result_comment",
+      "questionnaires",
+    ];
     for (const k of topLevel) expect(keys).toContain(k);
     for (const k of topLevel) expect(Object.keys(ResultAnswerSchema.shape)).toContain(k);
   });
@@ -153,7 +165,7 @@ describe("start", () => {
     expect(out).toMatchObject({ status: "awaiting_user", vendorReference: TOKEN });
   });
 
-  it("with a secretKey signs the exact body: Authorization: signature=\"base64(HMAC-SHA256(secret, body))\"", async () => {
+  it('with a secretKey signs the exact body: Authorization: signature="base64(HMAC-SHA256(secret, body))"', async () => {
     let raw = "";
     let auth: string | null = null;
     nock(BASE)
@@ -193,7 +205,7 @@ describe("start", () => {
     expect((err as VendorError).kind).toBe("auth");
   });
 
-  it("401 \"INVALID_COMPANY_KEY\" is an auth failure, not retried, company_key not in the message", async () => {
+  it('401 "INVALID_COMPANY_KEY" is an auth failure, not retried, company_key not in the message', async () => {
     const scope = nock(BASE).post("/external-api/begin/").reply(401, JSON.stringify("INVALID_COMPANY_KEY"), json);
     const acc = account();
     const h = makeHarness(acc);
@@ -281,7 +293,9 @@ describe("poll", () => {
   });
 
   it("IN_PROGRESS past expiresAt -> expired with user_abandoned", async () => {
-    nock(BASE).post("/external-api/result/").reply(200, resultDoc({ result: "IN_PROGRESS" }));
+    nock(BASE)
+      .post("/external-api/result/")
+      .reply(200, resultDoc({ result: "IN_PROGRESS" }));
     const acc = account();
     const out = await identomatAdapter.poll!(polled(), acc, makeHarness(acc, null, {}, at(21)).ctx);
     expect(out).toEqual({
@@ -348,7 +362,16 @@ describe("poll", () => {
   it("the recorded public-client answer shape (lower-case result, face_mismatch) -> declined face_mismatch", async () => {
     nock(BASE)
       .post("/external-api/result/")
-      .reply(200, resultDoc({ result: "rejected", similarity: 0.6550394743680953, reject_reason: { value: "face_mismatch", description: "" }, name: "SPECIMEN SPECIMEN", face_images: 1 }));
+      .reply(
+        200,
+        resultDoc({
+          result: "rejected",
+          similarity: 0.6550394743680953,
+          reject_reason: { value: "face_mismatch", description: "" },
+          name: "SPECIMEN SPECIMEN",
+          face_images: 1,
+        }),
+      );
     const acc = account();
     const out = await identomatAdapter.poll!(polled(), acc, makeHarness(acc).ctx);
     expect(out).toMatchObject({ status: "completed", decision: "declined" });
@@ -359,14 +382,18 @@ describe("poll", () => {
   });
 
   it("MANUAL_CHECK keeps polling, slower", async () => {
-    nock(BASE).post("/external-api/result/").reply(200, resultDoc({ result: "MANUAL_CHECK" }));
+    nock(BASE)
+      .post("/external-api/result/")
+      .reply(200, resultDoc({ result: "MANUAL_CHECK" }));
     const acc = account({ settings: { manualCheckPollSeconds: 900 } });
     const out = await identomatAdapter.poll!(polled(), acc, makeHarness(acc).ctx);
     expect(out).toMatchObject({ status: "completed", decision: "review", pollAfterMs: 900_000 });
   });
 
   it("an unknown result value or a body off the documented format is a parse error", async () => {
-    nock(BASE).post("/external-api/result/").reply(200, resultDoc({ result: "PENDING_SOMETHING" }));
+    nock(BASE)
+      .post("/external-api/result/")
+      .reply(200, resultDoc({ result: "PENDING_SOMETHING" }));
     nock(BASE).post("/external-api/result/").reply(200, { hello: "world" });
     const acc = account();
     const e1 = (await identomatAdapter.poll!(polled(), acc, makeHarness(acc).ctx).catch((e: unknown) => e)) as VendorError;
@@ -377,8 +404,12 @@ describe("poll", () => {
 
   it("checks the result answer's signature", async () => {
     const body = JSON.stringify(resultDoc());
-    nock(BASE).post("/external-api/result/").reply(200, body, { ...json, authorization: `signature="${b64hmac(SECRET, body)}"` });
-    nock(BASE).post("/external-api/result/").reply(200, body, { ...json, authorization: `signature="${b64hmac(SECRET, body + " ")}"` });
+    nock(BASE)
+      .post("/external-api/result/")
+      .reply(200, body, { ...json, authorization: `signature="${b64hmac(SECRET, body)}"` });
+    nock(BASE)
+      .post("/external-api/result/")
+      .reply(200, body, { ...json, authorization: `signature="${b64hmac(SECRET, body + " ")}"` });
     const acc = account({ credentials: { companyKey: COMPANY_KEY, secretKey: SECRET } });
     expect((await identomatAdapter.poll!(polled(), acc, makeHarness(acc).ctx)).status).toBe("completed");
     const err = (await identomatAdapter.poll!(polled(), acc, makeHarness(acc).ctx).catch((e: unknown) => e)) as VendorError;
@@ -390,9 +421,26 @@ describe("poll", () => {
     // screening matches carry a personId ("get-screening-person-details with personId")
     const body = resultDoc({
       result_comment: "Approved after a video call",
-      questionnaires: [{ key: "source-of-funds", questions: [{ key: "employment", answer: "salaried" }, { key: "pep", answer: false }, { key: "countries", answer: ["GEO", "HRV"] }] }],
+      questionnaires: [
+        {
+          key: "source-of-funds",
+          questions: [
+            { key: "employment", answer: "salaried" },
+            { key: "pep", answer: false },
+            { key: "countries", answer: ["GEO", "HRV"] },
+          ],
+        },
+      ],
       screeningMatches: [{ personId: "5f2b7c1e", name: "SPECIMEN SPECIMEN", score: 0.71 }],
-      person: { ...resultDoc().person, age: 46, authority: "4601", email: "a@example.com", phone: "+385911234567", status: "citizen", local_last_name: "СПЕЦИМЕН" },
+      person: {
+        ...resultDoc().person,
+        age: 46,
+        authority: "4601",
+        email: "a@example.com",
+        phone: "+385911234567",
+        status: "citizen",
+        local_last_name: "СПЕЦИМЕН",
+      },
     });
     nock(BASE).post("/external-api/result/").reply(200, body);
     const acc = account();

@@ -41,7 +41,9 @@ function polled(over: Partial<AdapterVerification> = {}): AdapterVerification {
 const settlingReview = () => polled({ status: "completed", decision: "review", pollCount: 3 });
 
 async function pollWith(body: unknown, v = polled(), acc = account()): Promise<Extract<Outcome, { status: "completed" }>> {
-  nock(BASE).post("/external-api/result/").reply(200, body as nock.Body);
+  nock(BASE)
+    .post("/external-api/result/")
+    .reply(200, body as nock.Body);
   const out = await identomatAdapter.poll!(v, acc, makeHarness(acc).ctx);
   if (out.status !== "completed") throw new Error(`expected completed, got ${out.status}`);
   return out;
@@ -78,10 +80,15 @@ describe("the vendor's verdict wins over any gateway threshold", () => {
   });
 
   it("the operator's REJECTED after MANUAL_CHECK -> declined with the vendor's reason only, humanDecision", async () => {
-    const out = await pollWith(resultDoc({ result: "REJECTED", similarity: 0.62, reject_reason: { value: "DOCUMENT_FORGED", description: "Tampered photo" } }), settlingReview());
+    const out = await pollWith(
+      resultDoc({ result: "REJECTED", similarity: 0.62, reject_reason: { value: "DOCUMENT_FORGED", description: "Tampered photo" } }),
+      settlingReview(),
+    );
     expect(out.decision).toBe("declined");
     expect(out.humanDecision).toBe(true);
-    expect(out.reasons).toEqual([{ code: "document_forged", category: "document", vendor: "identomat", vendorCode: "DOCUMENT_FORGED", message: "Tampered photo" }]);
+    expect(out.reasons).toEqual([
+      { code: "document_forged", category: "document", vendor: "identomat", vendorCode: "DOCUMENT_FORGED", message: "Tampered photo" },
+    ]);
     // the vendor did not blame the face: its similarity stays a fact, the face match is not failed by a gateway threshold
     expect(out.checks.faceMatch).toEqual({ outcome: "inconclusive", similarity: 0.62, threshold: null });
   });
@@ -153,7 +160,16 @@ describe("document data as the vendor gives it", () => {
   it("an expiry written 8/2/2031 with no ISO twin is null (either order is a date), and the policy makes it a review (issue 10)", async () => {
     const out = await pollWith(resultDoc({}, { document_expires: "8/2/2031", document_expires_time: undefined }));
     expect(out.checks.document?.fields.expiryDate).toBeNull();
-    const decided = applyPolicy({ decision: out.decision, reasons: out.reasons, checks: out.checks, humanDecision: false, requestedChecks: ["document", "liveness", "face_match"], claim: {}, policy: DEFAULT_POLICY, today: new Date("2026-12-02T00:00:00Z") });
+    const decided = applyPolicy({
+      decision: out.decision,
+      reasons: out.reasons,
+      checks: out.checks,
+      humanDecision: false,
+      requestedChecks: ["document", "liveness", "face_match"],
+      claim: {},
+      policy: DEFAULT_POLICY,
+      today: new Date("2026-12-02T00:00:00Z"),
+    });
     expect(decided.decision).toBe("review");
     expect(decided.findings).toContainEqual({ code: "data_not_extracted", effect: "review" });
     // its twin settles it: the same answer with "2031-08-02T00:00:00.000Z" stays approved
@@ -169,7 +185,12 @@ describe("document data as the vendor gives it", () => {
   });
 
   it("an ISO twin written as local midnight in UTC (Tbilisi, UTC+4) gives the printed date", async () => {
-    const out = await pollWith(resultDoc({}, { birthday: "11/25/1979", birthday_time: "1979-11-24T20:00:00.000Z", document_expires: undefined, document_expires_time: "2031-08-01T20:00:00.000Z" }));
+    const out = await pollWith(
+      resultDoc(
+        {},
+        { birthday: "11/25/1979", birthday_time: "1979-11-24T20:00:00.000Z", document_expires: undefined, document_expires_time: "2031-08-01T20:00:00.000Z" },
+      ),
+    );
     expect(out.checks.document?.fields.dateOfBirth).toBe("1979-11-25");
     expect(out.checks.document?.fields.expiryDate).toBe("2031-08-02");
   });
@@ -180,7 +201,9 @@ describe("document data as the vendor gives it", () => {
   });
 
   it("DISAGREED_WITH_TERMS scanned nothing: no document country echoed from the request", async () => {
-    nock(BASE).post("/external-api/result/").reply(200, resultDoc({ result: "DISAGREED_WITH_TERMS", person: {}, document_type: "" }));
+    nock(BASE)
+      .post("/external-api/result/")
+      .reply(200, resultDoc({ result: "DISAGREED_WITH_TERMS", person: {}, document_type: "" }));
     const acc = account();
     const v = makeVerification({ document: { country: "UA", images: [] } }, ["document"], { vendorReference: TOKEN, status: "awaiting_user" });
     const out = await identomatAdapter.poll!(v, acc, makeHarness(acc).ctx);

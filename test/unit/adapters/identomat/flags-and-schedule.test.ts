@@ -143,11 +143,17 @@ describe("credentials, settings, validateRequest", () => {
 
   it("refuses a document country Identomat cannot take and a non-http return URL", () => {
     const account = makeAccount("identomat");
-    const problems = identomatAdapter.validateRequest!({ document: { country: "XX", images: [] }, hosted: { returnUrl: "javascript:alert(1)" } }, ["document"], account);
+    const problems = identomatAdapter.validateRequest!(
+      { document: { country: "XX", images: [] }, hosted: { returnUrl: "javascript:alert(1)" } },
+      ["document"],
+      account,
+    );
     expect(problems).toEqual([
       { path: "document.country", message: expect.any(String), status: 422 },
       { path: "hosted.returnUrl", message: "must be an http(s) URL", status: 400 },
     ]);
-    expect(identomatAdapter.validateRequest!({ document: { country: "ES", images: [] }, hosted: { returnUrl: "https://t.example/x" } }, ["document"], account)).toEqual([]);
+    expect(
+      identomatAdapter.validateRequest!({ document: { country: "ES", images: [] }, hosted: { returnUrl: "https://t.example/x" } }, ["document"], account),
+    ).toEqual([]);
   });
 });

@@ -33,25 +33,25 @@ function answer(over: Record<string, unknown> = {}): IdentomatResultAnswer {
   return ResultAnswerSchema.parse(
     resultDoc(
       {
-      local_first_name: "ИВАН",
-      local_last_name: "ИВАНОВ",
-      first_name: "IVAN",
-      last_name: "IVANOV",
-      birthday: "11/25/1979",
-      birthday_time: "1979-11-25T00:00:00.000Z",
-      age: 45,
-      birth_place: "KYIV",
-      citizenship: "UKR",
-      nationality: "UKR",
-      document_number: "FA123456",
-      document_issued: "2/8/2021",
-      document_expires: "8/2/2031",
-      document_expires_time: "2031-08-02T00:00:00.000Z",
-      personal_number: "1234567890",
-      authority: "4601",
-      issuing_state: "UKR",
-      sex: "F",
-      address: "1 MAIN STREET",
+        local_first_name: "ИВАН",
+        local_last_name: "ИВАНОВ",
+        first_name: "IVAN",
+        last_name: "IVANOV",
+        birthday: "11/25/1979",
+        birthday_time: "1979-11-25T00:00:00.000Z",
+        age: 45,
+        birth_place: "KYIV",
+        citizenship: "UKR",
+        nationality: "UKR",
+        document_number: "FA123456",
+        document_issued: "2/8/2021",
+        document_expires: "8/2/2031",
+        document_expires_time: "2031-08-02T00:00:00.000Z",
+        personal_number: "1234567890",
+        authority: "4601",
+        issuing_state: "UKR",
+        sex: "F",
+        address: "1 MAIN STREET",
       },
       over,
     ),
@@ -245,11 +245,15 @@ describe("REJECT_REASON_WORDS: an unknown reject_reason by the category its word
     // the reason's own category is its code's (the data category's generic data_not_extracted is a document code)
     expect(m.reasons[0]).toMatchObject({ code, vendorCode: value });
     const outcomes = { document: m.checks.document?.outcome, liveness: m.checks.liveness?.outcome, faceMatch: m.checks.faceMatch?.outcome };
-    for (const [name, outcome] of Object.entries(outcomes)) expect([name, outcome]).toEqual([name, name === check ? "fail" : name === "faceMatch" ? "inconclusive" : "pass"]);
+    for (const [name, outcome] of Object.entries(outcomes))
+      expect([name, outcome]).toEqual([name, name === check ? "fail" : name === "faceMatch" ? "inconclusive" : "pass"]);
   });
 
   it("an unknown face reason fails the face check, not the document check (issue 10)", () => {
-    const m = mapResult(answer({ result: "REJECTED", live: true, similarity: 0.4, reject_reason: { value: "face_too_small", description: "Face is too small" } }), input());
+    const m = mapResult(
+      answer({ result: "REJECTED", live: true, similarity: 0.4, reject_reason: { value: "face_too_small", description: "Face is too small" } }),
+      input(),
+    );
     if (m.status !== "completed") throw new Error("expected completed");
     expect(m.reasons).toEqual([{ code: "capture_invalid", category: "face", vendor: "identomat", vendorCode: "face_too_small", message: "Face is too small" }]);
     expect(m.checks.faceMatch?.outcome).toBe("fail");
@@ -290,7 +294,10 @@ describe("RESULT_RULES columns", () => {
 
   it("result_comment, the operator's note, is carried as checks.session.operatorComment (issue 10)", () => {
     // "If Operator Rejects/Approves the session manually and adds a comment, that comment will be provided here"
-    const m = mapResult(answer({ result: "REJECTED", reject_reason: { value: "UNDERAGE" }, result_comment: "  Document belongs to a minor, checked by phone  " }), input());
+    const m = mapResult(
+      answer({ result: "REJECTED", reject_reason: { value: "UNDERAGE" }, result_comment: "  Document belongs to a minor, checked by phone  " }),
+      input(),
+    );
     if (m.status !== "completed") throw new Error("expected completed");
     expect(m.checks.session).toEqual({ operatorComment: "Document belongs to a minor, checked by phone" });
     for (const comment of ["", "   ", null]) {
@@ -454,7 +461,8 @@ describe("live and similarity", () => {
     const fail = mapResult(answer({ live: false }), input());
     const rejected = mapResult(answer({ result: "REJECTED", live: false, reject_reason: null }), input());
     const absent = mapResult(answer({ live: undefined }), input());
-    if (pass.status !== "completed" || fail.status !== "completed" || rejected.status !== "completed" || absent.status !== "completed") throw new Error("expected completed");
+    if (pass.status !== "completed" || fail.status !== "completed" || rejected.status !== "completed" || absent.status !== "completed")
+      throw new Error("expected completed");
     expect(pass.checks.liveness).toEqual({ outcome: "pass", score: null, level: null });
     expect(fail.checks.liveness?.outcome).toBe("fail");
     // the vendor's APPROVED stands (the issue: the vendor's decision must win); the core policy holds

@@ -39,12 +39,27 @@ const SAMPLES: [string, Answer[]][] = [
   ["APPROVED, similarity 0.75", [doc({ similarity: 0.75 })]],
   ["APPROVED, live false", [doc({ live: false })]],
   ["APPROVED with the operator's comment", [doc({ result_comment: "verified by call" })]],
-  ["REJECTED DOCUMENT_EXPIRED", [doc({ result: "REJECTED", reject_reason: { value: "DOCUMENT_EXPIRED", description: "Expired" }, person: { ...person, document_expires: "3/1/2020", document_expires_time: "2020-03-01T00:00:00.000Z" } })]],
-  ["recorded public-client rejected face_mismatch", [doc({ result: "rejected", similarity: 0.6550394743680953, reject_reason: { value: "face_mismatch", description: "" } })]],
+  [
+    "REJECTED DOCUMENT_EXPIRED",
+    [
+      doc({
+        result: "REJECTED",
+        reject_reason: { value: "DOCUMENT_EXPIRED", description: "Expired" },
+        person: { ...person, document_expires: "3/1/2020", document_expires_time: "2020-03-01T00:00:00.000Z" },
+      }),
+    ],
+  ],
+  [
+    "recorded public-client rejected face_mismatch",
+    [doc({ result: "rejected", similarity: 0.6550394743680953, reject_reason: { value: "face_mismatch", description: "" } })],
+  ],
   ["REJECTED, reject_reason null, live false", [doc({ result: "REJECTED", live: false })]],
   ["MANUAL_CHECK", [inProgress, manual]],
   ["MANUAL_CHECK then the operator's APPROVED at 0.62", [inProgress, manual, manual, doc({ similarity: 0.62 })]],
-  ["MANUAL_CHECK then the operator's REJECTED", [manual, doc({ result: "REJECTED", similarity: 0.62, reject_reason: { value: "FACE_MISMATCH", description: "" } })]],
+  [
+    "MANUAL_CHECK then the operator's REJECTED",
+    [manual, doc({ result: "REJECTED", similarity: 0.62, reject_reason: { value: "FACE_MISMATCH", description: "" } })],
+  ],
   ["DISAGREED_WITH_TERMS", [doc({ result: "DISAGREED_WITH_TERMS", live: false, similarity: 0, person: {}, document_type: "" })]],
   ["a refused poll, then APPROVED", [[400, "SESSION_NOT_FOUND"], doc()]],
 ];
@@ -65,15 +80,23 @@ async function pollAll(answers: Answer[], v: AdapterVerification): Promise<{ las
   }
   if (!last) throw new Error("no outcome");
   // as the core stores them: redacted of images and credentials, through a JSON column
-  const payloads = h.payloads.map((p, i) => ({ kind: p.kind, body: JSON.parse(JSON.stringify(redactPayload(p.body))) as unknown, receivedAt: new Date(1_700_000_000_000 + i) }));
+  const payloads = h.payloads.map((p, i) => ({
+    kind: p.kind,
+    body: JSON.parse(JSON.stringify(redactPayload(p.body))) as unknown,
+    receivedAt: new Date(1_700_000_000_000 + i),
+  }));
   return { last, payloads };
 }
 
 const verification = () =>
-  makeVerification({ document: { type: "passport", country: "UA", images: [] }, hosted: { returnUrl: "https://tenant.example/done" } }, ["document", "liveness", "face_match"], {
-    vendorReference: TOKEN,
-    status: "awaiting_user",
-  });
+  makeVerification(
+    { document: { type: "passport", country: "UA", images: [] }, hosted: { returnUrl: "https://tenant.example/done" } },
+    ["document", "liveness", "face_match"],
+    {
+      vendorReference: TOKEN,
+      status: "awaiting_user",
+    },
+  );
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -99,21 +122,42 @@ describe("renormalize equals poll", () => {
     const { payloads } = await pollAll([manual, doc({ similarity: 0.62 })], verification());
     // whatever the verification's current state, the earlier MANUAL_CHECK payload says it
     const fresh = makeVerification({}, ["face_match"], { vendorReference: TOKEN, status: "completed", decision: "approved" });
-    expect(identomatAdapter.renormalize!(payloads, fresh)).toMatchObject({ status: "completed", decision: "approved", humanDecision: true, checks: { faceMatch: { outcome: "pass", similarity: 0.62, threshold: null } } });
+    expect(identomatAdapter.renormalize!(payloads, fresh)).toMatchObject({
+      status: "completed",
+      decision: "approved",
+      humanDecision: true,
+      checks: { faceMatch: { outcome: "pass", similarity: 0.62, threshold: null } },
+    });
     // the last payload alone (no earlier MANUAL_CHECK) is the vendor's automatic approval
     expect(identomatAdapter.renormalize!(payloads.slice(1), fresh)).not.toHaveProperty("humanDecision");
   });
 
   it("the last result payload decides", () => {
-    const payloads = [doc(), doc({ result: "REJECTED", reject_reason: { value: "DOCUMENT_FORGED" } })].map((body, i) => ({ kind: "identomat.result", body, receivedAt: new Date(i) }));
-    expect(identomatAdapter.renormalize!(payloads, verification())).toMatchObject({ status: "completed", decision: "declined", reasons: [{ code: "document_forged" }] });
+    const payloads = [doc(), doc({ result: "REJECTED", reject_reason: { value: "DOCUMENT_FORGED" } })].map((body, i) => ({
+      kind: "identomat.result",
+      body,
+      receivedAt: new Date(i),
+    }));
+    expect(identomatAdapter.renormalize!(payloads, verification())).toMatchObject({
+      status: "completed",
+      decision: "declined",
+      reasons: [{ code: "document_forged" }],
+    });
   });
 
   it("null when the payloads do not decide: none, only errors or begin/, still IN_PROGRESS, an unknown result", () => {
     const at = new Date(0);
     const v = verification();
     expect(identomatAdapter.renormalize!([], v)).toBeNull();
-    expect(identomatAdapter.renormalize!([{ kind: "identomat.begin", body: { session_token: "[redacted]" }, receivedAt: at }, { kind: "identomat.result", body: { error: "SESSION_INVALID" }, receivedAt: at }], v)).toBeNull();
+    expect(
+      identomatAdapter.renormalize!(
+        [
+          { kind: "identomat.begin", body: { session_token: "[redacted]" }, receivedAt: at },
+          { kind: "identomat.result", body: { error: "SESSION_INVALID" }, receivedAt: at },
+        ],
+        v,
+      ),
+    ).toBeNull();
     expect(identomatAdapter.renormalize!([{ kind: "identomat.result", body: inProgress, receivedAt: at }], v)).toBeNull();
     expect(identomatAdapter.renormalize!([{ kind: "identomat.result", body: doc({ result: "PENDING_SOMETHING" }), receivedAt: at }], v)).toBeNull();
     expect(identomatAdapter.renormalize!([{ kind: "identomat.result", body: doc({ similarity: 93 }), receivedAt: at }], v)).toBeNull();

@@ -52,7 +52,9 @@ interface Run {
 async function run(returnUrl: string, opts: { account?: AdapterAccount; checks?: CheckName[]; maxPolls?: number; untilSettled?: boolean } = {}): Promise<Run> {
   const account = opts.account ?? sandboxAccount();
   const h = makeHarness(account, null, {}, now);
-  const v = makeVerification({ document: { type: "id_card", country: "GE", images: [] }, hosted: { returnUrl, language: "en" } }, opts.checks ?? ALL, { createdAt: clock });
+  const v = makeVerification({ document: { type: "id_card", country: "GE", images: [] }, hosted: { returnUrl, language: "en" } }, opts.checks ?? ALL, {
+    createdAt: clock,
+  });
   const start = await identomatAdapter.start(v, account, h.ctx);
   v.vendorReference = start.status === "awaiting_user" ? (start.vendorReference ?? null) : null;
   v.status = start.status;
@@ -88,7 +90,10 @@ describe("start against the sandbox", () => {
   });
 
   it("with the sandbox secret_key every call is signed and every answer's signature checked", async () => {
-    const account = sandboxAccount({ credentials: { companyKey: SANDBOX_COMPANY_KEY, secretKey: SANDBOX_SECRET_KEY }, settings: { requireAnswerSignature: true } });
+    const account = sandboxAccount({
+      credentials: { companyKey: SANDBOX_COMPANY_KEY, secretKey: SANDBOX_SECRET_KEY },
+      settings: { requireAnswerSignature: true },
+    });
     const r = await run("https://tenant.example/done", { account });
     expect(r.final).toMatchObject({ status: "completed", decision: "approved" });
   });
@@ -96,7 +101,11 @@ describe("start against the sandbox", () => {
   it("the flags the checks set are honoured: a document-only session reports no face data, a liveness-only one no document (issue 10)", async () => {
     // the adapter skips the face step (skip_face) and sends liveness false; the sandbox then answers no live and no similarity
     const doc = await run("https://tenant.example/done?magic=SPOOF", { checks: ["document"] });
-    expect(doc.final).toMatchObject({ status: "completed", decision: "approved", checks: { document: { outcome: "pass", fields: { documentNumber: "SBX000001" } } } });
+    expect(doc.final).toMatchObject({
+      status: "completed",
+      decision: "approved",
+      checks: { document: { outcome: "pass", fields: { documentNumber: "SBX000001" } } },
+    });
     const docAnswer = doc.payloads.filter((p) => p.kind === "identomat.result").at(-1)?.body as Record<string, unknown>;
     expect(docAnswer).not.toHaveProperty("live");
     expect(docAnswer).not.toHaveProperty("similarity");
@@ -130,7 +139,15 @@ describe("each magic input, start then poll until terminal", () => {
           type: "id_card",
           country: "GE",
           // document_issued "2/8/2021" has no ISO twin and either order is a date: not guessed
-          fields: { firstName: "SANDBOX", lastName: "SPECIMEN", dateOfBirth: "1979-11-25", expiryDate: "2031-08-02", issueDate: null, nationality: "GE", sex: "M" },
+          fields: {
+            firstName: "SANDBOX",
+            lastName: "SPECIMEN",
+            dateOfBirth: "1979-11-25",
+            expiryDate: "2031-08-02",
+            issueDate: null,
+            nationality: "GE",
+            sex: "M",
+          },
         },
         liveness: { outcome: "pass" },
         faceMatch: { outcome: "pass", similarity: 0.93, threshold: null },
@@ -173,7 +190,12 @@ describe("each magic input, start then poll until terminal", () => {
 
   it("MANUAL_CHECK -> review, manual_review_required, polled again after 10 minutes", async () => {
     const r = await run("https://tenant.example/done?magic=MANUAL_CHECK");
-    expect(r.final).toMatchObject({ status: "completed", decision: "review", pollAfterMs: 600_000, reasons: [{ code: "manual_review_required", vendorCode: "MANUAL_CHECK" }] });
+    expect(r.final).toMatchObject({
+      status: "completed",
+      decision: "review",
+      pollAfterMs: 600_000,
+      reasons: [{ code: "manual_review_required", vendorCode: "MANUAL_CHECK" }],
+    });
   });
 
   it("MANUAL_CHECK_THEN_APPROVED -> review, then the operator's APPROVED settles it", async () => {
@@ -187,12 +209,22 @@ describe("each magic input, start then poll until terminal", () => {
     const r = await run("https://tenant.example/done?magic=MANUAL_CHECK_THEN_APPROVED_LOW&settle=2", { untilSettled: true });
     expect(r.polls.map((p) => (p.status === "completed" ? p.decision : p.status))).toEqual(["awaiting_user", "review", "review", "approved"]);
     expect(r.polls[1]).toMatchObject({ checks: { faceMatch: { outcome: "inconclusive", similarity: 0.62, threshold: null } } });
-    expect(r.final).toMatchObject({ decision: "approved", humanDecision: true, reasons: [], checks: { faceMatch: { outcome: "pass", similarity: 0.62, threshold: null } } });
+    expect(r.final).toMatchObject({
+      decision: "approved",
+      humanDecision: true,
+      reasons: [],
+      checks: { faceMatch: { outcome: "pass", similarity: 0.62, threshold: null } },
+    });
   });
 
   it("MEDIUM_SIMILARITY -> a plain APPROVED at 0.75 is approved, not a human decision", async () => {
     const r = await run("https://tenant.example/done?magic=MEDIUM_SIMILARITY");
-    expect(r.final).toMatchObject({ status: "completed", decision: "approved", reasons: [], checks: { faceMatch: { outcome: "pass", similarity: 0.75, threshold: null } } });
+    expect(r.final).toMatchObject({
+      status: "completed",
+      decision: "approved",
+      reasons: [],
+      checks: { faceMatch: { outcome: "pass", similarity: 0.75, threshold: null } },
+    });
     expect(r.final).not.toHaveProperty("humanDecision");
   });
 
@@ -206,7 +238,13 @@ describe("each magic input, start then poll until terminal", () => {
     expect(r.final).toMatchObject({
       status: "completed",
       decision: "approved",
-      checks: { document: { type: "id_card", country: "GE", fields: { firstName: "NINO", lastName: "BERIDZE", dateOfBirth: "1990-01-02", documentNumber: "SBX999999", expiryDate: "2031-08-02" } } },
+      checks: {
+        document: {
+          type: "id_card",
+          country: "GE",
+          fields: { firstName: "NINO", lastName: "BERIDZE", dateOfBirth: "1990-01-02", documentNumber: "SBX999999", expiryDate: "2031-08-02" },
+        },
+      },
     });
   });
 
@@ -252,7 +290,12 @@ describe("each magic input, start then poll until terminal", () => {
 
   it("LOW_SIMILARITY -> the vendor approves and its verdict stands (no gateway threshold), similarity 0.62 as a fact", async () => {
     const r = await run("https://tenant.example/done?magic=LOW_SIMILARITY");
-    expect(r.final).toMatchObject({ status: "completed", decision: "approved", reasons: [], checks: { faceMatch: { outcome: "pass", similarity: 0.62, threshold: null } } });
+    expect(r.final).toMatchObject({
+      status: "completed",
+      decision: "approved",
+      reasons: [],
+      checks: { faceMatch: { outcome: "pass", similarity: 0.62, threshold: null } },
+    });
     // the legacy setting is accepted and changes nothing
     const strict = await run("https://tenant.example/done?magic=LOW_SIMILARITY", { account: sandboxAccount({ settings: { similarityThreshold: 0.9 } }) });
     expect(strict.final).toMatchObject({ status: "completed", decision: "approved" });
@@ -288,7 +331,11 @@ describe("each magic input, start then poll until terminal", () => {
     expect(c.status).toBe(200);
     const account = sandboxAccount();
     const out = await identomatAdapter.poll!(r.v, account, makeHarness(account, null, {}, now).ctx);
-    expect(out).toMatchObject({ status: "completed", decision: "declined", reasons: [{ code: "underage", category: "data", vendorCode: "UNDERAGE", message: "Under 18" }] });
+    expect(out).toMatchObject({
+      status: "completed",
+      decision: "declined",
+      reasons: [{ code: "underage", category: "data", vendorCode: "UNDERAGE", message: "Under 18" }],
+    });
     const state = await (await fetch(`${baseUrl}/_control/sessions/${token}`)).json();
     expect(state).toMatchObject({ resultCalls: 2, state: "REJECTED", completedByHand: true });
   });
@@ -308,7 +355,10 @@ describe("erase and faults against the sandbox", () => {
     const r = await run("https://tenant.example/done?magic=NEVER", { maxPolls: 1 });
     clock = new Date(T0.getTime() + 30 * 60_000);
     const account = sandboxAccount();
-    expect(await identomatAdapter.erase!(r.v, account, makeHarness(account, null, {}, now).ctx)).toEqual({ ok: false, detail: "identomat answered SESSION_INVALID" });
+    expect(await identomatAdapter.erase!(r.v, account, makeHarness(account, null, {}, now).ctx)).toEqual({
+      ok: false,
+      detail: "identomat answered SESSION_INVALID",
+    });
   });
 
   it("a 503 is retried through the resilient path; a malformed body is a parse error", async () => {

@@ -30,7 +30,10 @@ beforeAll(async () => {
 afterEach(() => nock.cleanAll());
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const photo = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: { r: 180, g: 140, b: 120 } } }).jpeg().toBuffer();
+const photo = (width: number, height: number) =>
+  sharp({ create: { width, height, channels: 3, background: { r: 180, g: 140, b: 120 } } })
+    .jpeg()
+    .toBuffer();
 
 async function start(input: VerificationInputData, checks: CheckName[], baseUrl = `${base}/identy`) {
   const acc = makeAccount("identy", { baseUrl });
@@ -63,7 +66,12 @@ describe("the selfie the gateway sends is what the IWS asks for", () => {
     const kept = await sizeSelfieForMatch(exact, "JPEG");
     expect(kept.resized).toBe(false);
     expect(kept.data.equals(exact)).toBe(true);
-    const sized = await sizeSelfieForMatch(await sharp({ create: { width: 1000, height: 500, channels: 3, background: "#888" } }).png().toBuffer(), "PNG");
+    const sized = await sizeSelfieForMatch(
+      await sharp({ create: { width: 1000, height: 500, channels: 3, background: "#888" } })
+        .png()
+        .toBuffer(),
+      "PNG",
+    );
     expect(sized.resized).toBe(true);
     expect(await sharp(sized.data).metadata()).toMatchObject({ width: 480, height: 640, format: "png" });
   });
@@ -72,7 +80,11 @@ describe("the selfie the gateway sends is what the IWS asks for", () => {
     const res = await fetch(`${base}/identy/api/v1/matchWithPictureId`, {
       method: "POST",
       headers: { "content-type": "application/json", referer: "https://gateway.test/" },
-      body: JSON.stringify({ image: { template: (await photo(800, 600)).toString("base64"), format: "JPEG" }, imageToVerifyAgainst: { template: fakeJpeg("portrait").toString("base64"), format: "JPEG" }, level: "HIGH" }),
+      body: JSON.stringify({
+        image: { template: (await photo(800, 600)).toString("base64"), format: "JPEG" },
+        imageToVerifyAgainst: { template: fakeJpeg("portrait").toString("base64"), format: "JPEG" },
+        level: "HIGH",
+      }),
     });
     expect(JSON.parse(await res.text())).toMatchObject({ feedbackCode: expect.any(String) });
     expect(res.status).toBe(400);

@@ -41,7 +41,10 @@ afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 async function run(replies: [string, number, string | object][], input: VerificationInputData, checks: CheckName[], settings: Record<string, unknown> = {}) {
-  for (const [path, status, body] of replies) nock(BASE).post(path).reply(status, typeof body === "string" ? body : JSON.stringify(body), { "content-type": "application/json" });
+  for (const [path, status, body] of replies)
+    nock(BASE)
+      .post(path)
+      .reply(status, typeof body === "string" ? body : JSON.stringify(body), { "content-type": "application/json" });
   const acc = makeAccount("identy", { baseUrl: BASE, settings });
   const v = makeVerification(input, checks);
   const o: Outcome = await identyAdapter.start(v, acc, makeHarness(acc, v.id).ctx);
@@ -83,13 +86,19 @@ describe("documented fields carried into checks", () => {
     expect(JSON.stringify(o.checks)).not.toContain("/9j/");
   });
 
-  it("/face/as: the doc sample's `\"score\": 0,12345` is the liveness score", async () => {
-    const o = await run([["/api/v1/face/as", 200, fixture("face-as-output.txt")]], { selfie: { contentType: "image/jpeg", data: fakeJpeg("selfie") } }, ["liveness"]);
+  it('/face/as: the doc sample\'s `"score": 0,12345` is the liveness score', async () => {
+    const o = await run([["/api/v1/face/as", 200, fixture("face-as-output.txt")]], { selfie: { contentType: "image/jpeg", data: fakeJpeg("selfie") } }, [
+      "liveness",
+    ]);
     expect(o.checks.liveness).toEqual({ outcome: "pass", score: 0.12345, level: "VERY_HIGH" });
   });
 
   it("match answers: multipleFacesImage carried as a capture signal of the face match", async () => {
-    const o = await run([["/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt")]], { selfie: { contentType: "image/jpeg", data: fakeJpeg("selfie") }, document: { images: [{ side: "front", contentType: "image/png", data: png }] } }, ["face_match"]);
+    const o = await run(
+      [["/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt")]],
+      { selfie: { contentType: "image/jpeg", data: fakeJpeg("selfie") }, document: { images: [{ side: "front", contentType: "image/png", data: png }] } },
+      ["face_match"],
+    );
     expect(o.checks.faceMatch).toEqual({ outcome: "pass", similarity: 1, threshold: 0.8, quality: { multipleFacesImage: true } });
   });
 });

@@ -32,7 +32,10 @@ describe("settings", () => {
     expect(() => IdentySettingsSchema.parse({ livenessLevel: "SUPER" })).toThrow();
     // the match endpoints take MEDIUM | HIGH | VERY_HIGH | HIGHEST only
     expect(() => IdentySettingsSchema.parse({ matchLevel: "LOW" })).toThrow();
-    expect(IdentySettingsSchema.parse({ livenessLevel: "MODERATE", matchLevel: "HIGHEST" })).toMatchObject({ livenessLevel: "MODERATE", matchLevel: "HIGHEST" });
+    expect(IdentySettingsSchema.parse({ livenessLevel: "MODERATE", matchLevel: "HIGHEST" })).toMatchObject({
+      livenessLevel: "MODERATE",
+      matchLevel: "HIGHEST",
+    });
   });
 
   it("declares the secret credential", () => {
@@ -47,7 +50,13 @@ describe("flow choice table", () => {
     ["nothing captured yet, match against the portrait", { document }, ["liveness", "face_match"], {}, "await_capture"],
     ["blob + portrait, both checks", { faceCapture: blob, document }, ["liveness", "face_match"], {}, "blob_process_match:picture_id"],
     ["blob + portrait, match only", { faceCapture: blob, document }, ["face_match"], {}, "blob_process_match:picture_id"],
-    ["blob + portrait, one call", { faceCapture: blob, document }, ["liveness", "face_match"], { blobMatchFlow: "verifyWithPictureId" }, "blob_verify_picture_id"],
+    [
+      "blob + portrait, one call",
+      { faceCapture: blob, document },
+      ["liveness", "face_match"],
+      { blobMatchFlow: "verifyWithPictureId" },
+      "blob_verify_picture_id",
+    ],
     ["blob + selfie, match", { faceCapture: blob, selfie }, ["liveness", "face_match"], {}, "blob_process_match:selfie"],
     ["blob, liveness", { faceCapture: blob }, ["liveness"], {}, "blob_liveness:process"],
     ["blob + portrait, liveness only", { faceCapture: blob, document }, ["liveness"], {}, "blob_liveness:process"],

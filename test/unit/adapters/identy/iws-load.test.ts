@@ -97,7 +97,9 @@ describe("throughput from the file's tables", () => {
   });
 
   it("each IWS call carries its share of the server (1000 / rps ms) to the core", async () => {
-    nock(BASE).post("/api/v1/process").reply(200, { code: 200, refid: "W-face-process-1", data: { as_highest_security_level_reached: "HIGHEST" } });
+    nock(BASE)
+      .post("/api/v1/process")
+      .reply(200, { code: 200, refid: "W-face-process-1", data: { as_highest_security_level_reached: "HIGHEST" } });
     const acc = makeAccount("identy", { baseUrl: BASE, settings: { livenessLevel: "HIGH", captureDevice: "desktop" } });
     const v = makeVerification(blob, ["liveness"]);
     const h = makeHarness(acc, v.id);
@@ -112,7 +114,13 @@ describe("throughput from the file's tables", () => {
 describe("the account's rate in the core", () => {
   it("calls with a cost start no faster than one cost apart", async () => {
     nock(BASE).post("/x").times(5).reply(200, "ok");
-    const http = createVendorHttp({ vendor: "identy", vendorAccountId: `va_rate_${Math.random()}`, verificationId: null, sharedRate: localAccountRate(), settings: { concurrency: 5 } });
+    const http = createVendorHttp({
+      vendor: "identy",
+      vendorAccountId: `va_rate_${Math.random()}`,
+      verificationId: null,
+      sharedRate: localAccountRate(),
+      settings: { concurrency: 5 },
+    });
     const started = Date.now();
     const at: number[] = [];
     await Promise.all(Array.from({ length: 5 }, () => http.call({ endpoint: "x", url: `${BASE}/x`, costMs: 100 }).then(() => at.push(Date.now() - started))));

@@ -47,7 +47,11 @@ function response(status: number, body: unknown): VendorResponse {
 
 describe("IWS error code table", () => {
   it("has exactly the doc's codes", () => {
-    expect(Object.keys(IWS_ERROR_CODES).map(Number).sort((a, b) => a - b)).toEqual(DOC_ERROR_ROWS.map((r) => r[0]));
+    expect(
+      Object.keys(IWS_ERROR_CODES)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual(DOC_ERROR_ROWS.map((r) => r[0]));
   });
 
   it.each(DOC_ERROR_ROWS)("code %i %s (HTTP %i) maps to %s (%s, caused by %s)", (code, name, httpStatus, expected, type, cause) => {

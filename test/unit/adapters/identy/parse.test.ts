@@ -6,7 +6,7 @@ import { VendorError } from "../../../../src/domain/errors.js";
 const fixture = (name: string) => readFileSync(new URL(`../../../../src/adapters/identy/fixtures/${name}`, import.meta.url), "utf8");
 
 describe("defensive reading of IWS bodies", () => {
-  it("repairs the doc's /api/v1/face/as sample (`\"score\": 0,12345` and the missing comma after it)", () => {
+  it('repairs the doc\'s /api/v1/face/as sample (`"score": 0,12345` and the missing comma after it)', () => {
     const text = fixture("face-as-output.txt");
     expect(() => JSON.parse(text)).toThrow();
     const r = readIwsBody(text);
@@ -81,7 +81,12 @@ describe("defensive reading of IWS bodies", () => {
     }
   });
 
-  it.each([["", "empty"], ['{"truncated": ', "truncated"], ["<html>502 Bad Gateway</html>", "html"], ["null,", "junk"]])("unreadable %j (%s) is a parse error", (text) => {
+  it.each([
+    ["", "empty"],
+    ['{"truncated": ', "truncated"],
+    ["<html>502 Bad Gateway</html>", "html"],
+    ["null,", "junk"],
+  ])("unreadable %j (%s) is a parse error", (text) => {
     expect(() => parseIwsBody(text, "face_as", 200)).toThrow(VendorError);
   });
 });

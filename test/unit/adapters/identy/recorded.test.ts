@@ -22,14 +22,16 @@ interface Captured {
 }
 
 function intercept(path: string, status: number, body: string | object, captured?: Captured[], times = 1) {
-  return nock(BASE)
-    .post(path)
-    .times(times)
-    // nock 15 hands the reply function the fetch Request
-    .reply(async (request: Request) => {
-      captured?.push({ path: new URL(request.url).pathname, headers: Object.fromEntries(request.headers), body: await request.text() });
-      return [status, typeof body === "string" ? body : JSON.stringify(body), { "content-type": "application/json" }];
-    });
+  return (
+    nock(BASE)
+      .post(path)
+      .times(times)
+      // nock 15 hands the reply function the fetch Request
+      .reply(async (request: Request) => {
+        captured?.push({ path: new URL(request.url).pathname, headers: Object.fromEntries(request.headers), body: await request.text() });
+        return [status, typeof body === "string" ? body : JSON.stringify(body), { "content-type": "application/json" }];
+      })
+  );
 }
 
 function account(settings: Record<string, unknown> = {}, credentials: Record<string, unknown> = {}): AdapterAccount {
@@ -129,11 +131,19 @@ describe("/api/v1/verifyWithPictureId (BLOB + document portrait, blobMatchFlow v
     expect(o.reasons[0]).toMatchObject({ code: "liveness_failed", category: "face", vendor: "identy", vendorCode: "401" });
     expect(o.reasons[0]!.message).toContain("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
     expect(o.vendorReference).toBe("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
-    expect((h.payloads.find((p) => p.kind === "identy.verify_with_picture_id")!.body as { refid: string }).refid).toBe("W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406");
+    expect((h.payloads.find((p) => p.kind === "identy.verify_with_picture_id")!.body as { refid: string }).refid).toBe(
+      "W-face-VERIFY-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1757929730406",
+    );
   });
 
   it("enforces the liveness level when the IWS does send one", async () => {
-    intercept("/api/v1/verifyWithPictureId", 200, { ...JSON.parse(fixture("verify-with-picture-id-spoof.json").replace("401", "200")), feedbackCode: "FEEDBACK_MATCHED", as_highest_security_level_reached: "MEDIUM", possibleMatch: true, similarityScore: 95 });
+    intercept("/api/v1/verifyWithPictureId", 200, {
+      ...JSON.parse(fixture("verify-with-picture-id-spoof.json").replace("401", "200")),
+      feedbackCode: "FEEDBACK_MATCHED",
+      as_highest_security_level_reached: "MEDIUM",
+      possibleMatch: true,
+      similarityScore: 95,
+    });
     const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], verify())).outcome);
     expect(o.checks.liveness).toMatchObject({ outcome: "fail", score: null, level: "MEDIUM" });
     expect(o.decision).toBe("declined");
@@ -148,7 +158,10 @@ describe("BLOB + document portrait by default: /process, then /matchWithPictureI
     const { h, outcome } = await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], account({ multipleFaces: "ignore" }));
     const o = completed(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks).toMatchObject({ liveness: { outcome: "pass", score: null, spoofScore: 0.9757902, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 1, threshold: 0.8 } });
+    expect(o.checks).toMatchObject({
+      liveness: { outcome: "pass", score: null, spoofScore: 0.9757902, level: "HIGHEST" },
+      faceMatch: { outcome: "pass", similarity: 1, threshold: 0.8 },
+    });
     expect(cap.map((c) => c.path)).toEqual(["/api/v1/process", "/api/v1/matchWithPictureId"]);
     expect(JSON.parse(cap[1]!.body)).toEqual({
       image: { template: DOC_PROCESS_OK.data.templates.JPEG, format: "JPEG" },
@@ -167,7 +180,10 @@ describe("BLOB + document portrait by default: /process, then /matchWithPictureI
     const cap: Captured[] = [];
     intercept("/api/v1/process", 200, { ...DOC_PROCESS_OK, data: { ...DOC_PROCESS_OK.data, as_highest_security_level_reached: reached } }, cap);
     if (outcome === "pass") intercept("/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt"), cap);
-    const o = completed((await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], account({ livenessLevel: required, multipleFaces: "ignore" }))).outcome);
+    const o = completed(
+      (await run(withBlob({ document: { images: [portrait] } }), ["liveness", "face_match"], account({ livenessLevel: required, multipleFaces: "ignore" })))
+        .outcome,
+    );
     expect(o.checks.liveness).toMatchObject({ outcome, score: null, spoofScore: 0.9757902, level: reached });
     expect(o.decision).toBe(outcome === "pass" ? "approved" : "declined");
     expect(cap).toHaveLength(outcome === "pass" ? 2 : 1);
@@ -195,7 +211,7 @@ describe("/api/v1/face/as and /api/v1/secure/face/as (the doc's `0,12345` sample
     expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["liveness_failed", "as_highest_security_level_reached=VERY_HIGH"]]);
   });
 
-  it("/secure/face/as is not offered for Web SDK BLOBs: it takes \"the encrypted response returned by the native Face SDK\"", () => {
+  it('/secure/face/as is not offered for Web SDK BLOBs: it takes "the encrypted response returned by the native Face SDK"', () => {
     expect(() => identyAdapter.settings.parse({ blobLivenessEndpoint: "secure_face_as" })).toThrow(/blobLivenessEndpoint/);
   });
 
@@ -251,13 +267,16 @@ describe("/api/v1/matchWithPictureId and /api/v1/matchWithSelfie", () => {
   });
 });
 
-describe("a plain selfie is sized to 480x640 for the match endpoints (901: \"Passed image isn't 480x640\")", () => {
+describe('a plain selfie is sized to 480x640 for the match endpoints (901: "Passed image isn\'t 480x640")', () => {
   const photo = (width: number, height: number, format: "jpeg" | "png" = "jpeg") => {
     const p = sharp({ create: { width, height, channels: 3, background: { r: 90, g: 120, b: 150 } } });
     return (format === "png" ? p.png() : p.jpeg()).toBuffer();
   };
   const sentProbe = async (cap: Captured[]) => {
-    const body = JSON.parse(cap.find((c) => c.path.startsWith("/api/v1/match"))!.body) as { image: { template: string; format: string }; imageToVerifyAgainst: { template: string; format: string } };
+    const body = JSON.parse(cap.find((c) => c.path.startsWith("/api/v1/match"))!.body) as {
+      image: { template: string; format: string };
+      imageToVerifyAgainst: { template: string; format: string };
+    };
     return body;
   };
 
@@ -293,7 +312,7 @@ describe("a plain selfie is sized to 480x640 for the match endpoints (901: \"Pas
     expect([ref.width, ref.height]).toEqual([480, 640]);
   });
 
-  it("the liveness endpoint gets the selfie unchanged (\"no longer enforces a fixed 640×480 resolution\")", async () => {
+  it('the liveness endpoint gets the selfie unchanged ("no longer enforces a fixed 640×480 resolution")', async () => {
     const cap: Captured[] = [];
     intercept("/api/v1/face/as", 200, fixture("face-as-output.txt"), cap);
     const img = await photo(800, 600);
@@ -323,7 +342,9 @@ describe("/api/v1/process", () => {
     const o = completed((await run(withBlob(), ["liveness"])).outcome);
     expect(o.decision).toBe("declined");
     expect(o.reasons.map((r) => [r.code, r.category, r.vendorCode])).toEqual([["image_low_quality", "image", "401"]]);
-    expect(o.reasons[0]!.message).toBe("FEEDBACK_RETRY with quality=false: a poor-quality capture, ask the user to retake (refid W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405)");
+    expect(o.reasons[0]!.message).toBe(
+      "FEEDBACK_RETRY with quality=false: a poor-quality capture, ask the user to retake (refid W-face-process-b0e4b3e1-56ae-4fbc-b241-323645ed23d1-1743773080405)",
+    );
     // debug.spoof_score [0.0] is carried as the spoof score, and the answer's `quality` flag as a signal
     expect(o.checks.liveness).toEqual({ outcome: "inconclusive", score: null, spoofScore: 0, level: null, quality: { quality: false } });
   });
@@ -339,7 +360,10 @@ describe("/api/v1/process", () => {
   });
 
   it("qc_passed:false with a level below ours: the low level is not held against a poor capture (retake)", async () => {
-    const poor = { ...DOC_PROCESS_OK, data: { ...DOC_PROCESS_OK.data, as_highest_security_level_reached: "MEDIUM", quality: { ...DOC_PROCESS_OK.data.quality, qc_passed: false } } };
+    const poor = {
+      ...DOC_PROCESS_OK,
+      data: { ...DOC_PROCESS_OK.data, as_highest_security_level_reached: "MEDIUM", quality: { ...DOC_PROCESS_OK.data.quality, qc_passed: false } },
+    };
     intercept("/api/v1/process", 200, poor);
     const o = completed((await run(withBlob(), ["liveness"])).outcome);
     expect(o.reasons.map((r) => r.code)).toEqual(["image_low_quality"]);

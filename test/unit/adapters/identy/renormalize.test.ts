@@ -17,7 +17,10 @@ const selfie = { contentType: "image/jpeg", data: fakeJpeg("selfie") };
 const document = { images: [{ side: "front" as const, contentType: "image/png", data: png }] };
 // a template long enough for the pipeline's redaction to remove it, as it does with real captures
 const longTemplate = Buffer.concat([fakeJpeg("captured"), Buffer.alloc(400, 7)]).toString("base64");
-const processOk = (data: Record<string, unknown> = {}) => ({ ...DOC_PROCESS_OK, data: { ...DOC_PROCESS_OK.data, templates: { JPEG: longTemplate, PNG: png.toString("base64") }, ...data } });
+const processOk = (data: Record<string, unknown> = {}) => ({
+  ...DOC_PROCESS_OK,
+  data: { ...DOC_PROCESS_OK.data, templates: { JPEG: longTemplate, PNG: png.toString("base64") }, ...data },
+});
 
 type Reply = [path: string, status: number, body: string | object];
 
@@ -30,8 +33,17 @@ function stored(h: Harness): StoredVendorPayload[] {
   return h.payloads.map((p, i) => ({ kind: p.kind, body: redactPayload(p.body), receivedAt: new Date(1_700_000_000_000 + i) }));
 }
 
-async function startWith(replies: Reply[], input: VerificationInputData, checks: CheckName[], acc = account(), v: AdapterVerification = makeVerification(input, checks)) {
-  for (const [path, status, body] of replies) nock(BASE).post(path).reply(status, typeof body === "string" ? body : JSON.stringify(body), { "content-type": "application/json" });
+async function startWith(
+  replies: Reply[],
+  input: VerificationInputData,
+  checks: CheckName[],
+  acc = account(),
+  v: AdapterVerification = makeVerification(input, checks),
+) {
+  for (const [path, status, body] of replies)
+    nock(BASE)
+      .post(path)
+      .reply(status, typeof body === "string" ? body : JSON.stringify(body), { "content-type": "application/json" });
   const h = makeHarness(acc, v.id);
   const result = await identyAdapter.start(v, acc, h.ctx).then(
     (outcome): { outcome: Outcome | null; error: VendorError | null } => ({ outcome, error: null }),
@@ -50,9 +62,21 @@ const SAMPLES: [label: string, replies: Reply[], input: VerificationInputData, c
   ["/process spoof with quality false (retake)", [["/api/v1/process", 400, DOC_PROCESS_SPOOF]], { faceCapture: blob }, ["liveness"], {}],
   ["/process spoof with quality true", [["/api/v1/process", 400, { ...DOC_PROCESS_SPOOF, quality: true }]], { faceCapture: blob }, ["liveness"], {}],
   ["/process below the required level", [["/api/v1/process", 200, processOk()]], { faceCapture: blob }, ["liveness"], { livenessLevel: "HIGHEST" }],
-  ["/process qc_passed false", [["/api/v1/process", 200, processOk({ quality: { ...DOC_PROCESS_OK.data.quality, qc_passed: false } })]], { faceCapture: blob }, ["liveness"], {}],
+  [
+    "/process qc_passed false",
+    [["/api/v1/process", 200, processOk({ quality: { ...DOC_PROCESS_OK.data.quality, qc_passed: false } })]],
+    { faceCapture: blob },
+    ["liveness"],
+    {},
+  ],
   ["/process multiple faces", [["/api/v1/process", 200, { ...processOk(), icao_data: { multiple_faces: true } }]], { faceCapture: blob }, ["liveness"], {}],
-  ["/process 604 expired", [["/api/v1/process", 500, { code: 604, message: "ERROR_REQUEST_EXPIRED", refid: "W-face-process-x-1" }]], { faceCapture: blob }, ["liveness"], {}],
+  [
+    "/process 604 expired",
+    [["/api/v1/process", 500, { code: 604, message: "ERROR_REQUEST_EXPIRED", refid: "W-face-process-x-1" }]],
+    { faceCapture: blob },
+    ["liveness"],
+    {},
+  ],
   [
     "/process + /matchWithPictureId (default BLOB + portrait)",
     [
@@ -73,7 +97,13 @@ const SAMPLES: [label: string, replies: Reply[], input: VerificationInputData, c
     ["liveness", "face_match"],
     {},
   ],
-  ["/process spoof before a match", [["/api/v1/process", 400, { ...DOC_PROCESS_SPOOF, quality: true }]], { faceCapture: blob, document }, ["liveness", "face_match"], {}],
+  [
+    "/process spoof before a match",
+    [["/api/v1/process", 400, { ...DOC_PROCESS_SPOOF, quality: true }]],
+    { faceCapture: blob, document },
+    ["liveness", "face_match"],
+    {},
+  ],
   [
     "/process + /matchWithSelfie",
     [
@@ -84,10 +114,34 @@ const SAMPLES: [label: string, replies: Reply[], input: VerificationInputData, c
     ["liveness", "face_match"],
     {},
   ],
-  ["/verifyWithPictureId successful", [["/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-successful.txt")]], { faceCapture: blob, document }, ["liveness", "face_match"], { blobMatchFlow: "verifyWithPictureId" }],
-  ["/verifyWithPictureId successful at LOW", [["/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-successful.txt")]], { faceCapture: blob, document }, ["liveness", "face_match"], { blobMatchFlow: "verifyWithPictureId", livenessLevel: "LOW" }],
-  ["/verifyWithPictureId unsuccessful", [["/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-unsuccessful.txt")]], { faceCapture: blob, document }, ["face_match"], { blobMatchFlow: "verifyWithPictureId" }],
-  ["/verifyWithPictureId spoof", [["/api/v1/verifyWithPictureId", 400, fixture("verify-with-picture-id-spoof.json")]], { faceCapture: blob, document }, ["liveness", "face_match"], { blobMatchFlow: "verifyWithPictureId" }],
+  [
+    "/verifyWithPictureId successful",
+    [["/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-successful.txt")]],
+    { faceCapture: blob, document },
+    ["liveness", "face_match"],
+    { blobMatchFlow: "verifyWithPictureId" },
+  ],
+  [
+    "/verifyWithPictureId successful at LOW",
+    [["/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-successful.txt")]],
+    { faceCapture: blob, document },
+    ["liveness", "face_match"],
+    { blobMatchFlow: "verifyWithPictureId", livenessLevel: "LOW" },
+  ],
+  [
+    "/verifyWithPictureId unsuccessful",
+    [["/api/v1/verifyWithPictureId", 200, fixture("verify-with-picture-id-unsuccessful.txt")]],
+    { faceCapture: blob, document },
+    ["face_match"],
+    { blobMatchFlow: "verifyWithPictureId" },
+  ],
+  [
+    "/verifyWithPictureId spoof",
+    [["/api/v1/verifyWithPictureId", 400, fixture("verify-with-picture-id-spoof.json")]],
+    { faceCapture: blob, document },
+    ["liveness", "face_match"],
+    { blobMatchFlow: "verifyWithPictureId" },
+  ],
   ["/face/as", [["/api/v1/face/as", 200, fixture("face-as-output.txt")]], { selfie }, ["liveness"], {}],
   ["/face/as at HIGHEST", [["/api/v1/face/as", 200, fixture("face-as-output.txt")]], { selfie }, ["liveness"], { livenessLevel: "HIGHEST" }],
   [
@@ -100,18 +154,42 @@ const SAMPLES: [label: string, replies: Reply[], input: VerificationInputData, c
     ["liveness", "face_match"],
     { multipleFaces: "decline" },
   ],
-  ["/face/as spoof before a match", [["/api/v1/face/as", 200, fixture("face-as-output.txt").replace('"is_spoof": false', '"is_spoof": true')]], { selfie, document }, ["liveness", "face_match"], {}],
+  [
+    "/face/as spoof before a match",
+    [["/api/v1/face/as", 200, fixture("face-as-output.txt").replace('"is_spoof": false', '"is_spoof": true')]],
+    { selfie, document },
+    ["liveness", "face_match"],
+    {},
+  ],
   ["/matchWithPictureId", [["/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt")]], { selfie, document }, ["face_match"], {}],
-  ["/matchWithPictureId at HIGHEST", [["/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt").replace("HIGHEST", "HIGH")]], { selfie, document }, ["face_match"], { matchLevel: "HIGHEST" }],
+  [
+    "/matchWithPictureId at HIGHEST",
+    [["/api/v1/matchWithPictureId", 200, fixture("match-with-picture-id-response.txt").replace("HIGHEST", "HIGH")]],
+    { selfie, document },
+    ["face_match"],
+    { matchLevel: "HIGHEST" },
+  ],
 ];
 
 describe("renormalize(recorded payloads) === start()", () => {
   it("a /secure/face/as flow recorded by an earlier mapping is still re-read (no new start ever takes it)", () => {
     const v = makeVerification({ faceCapture: blob }, ["liveness"]);
-    const request = { flow: { kind: "blob_liveness", endpoint: "secure_face_as" }, checks: ["liveness"], livenessLevel: "BALANCED_VERY_HIGH", matchLevel: "HIGH", multipleFaces: "review" };
+    const request = {
+      flow: { kind: "blob_liveness", endpoint: "secure_face_as" },
+      checks: ["liveness"],
+      livenessLevel: "BALANCED_VERY_HIGH",
+      matchLevel: "HIGH",
+      multipleFaces: "review",
+    };
     const answer = readIwsBody(fixture("secure-face-as-output.txt"));
     if (!answer.ok) throw new Error("the doc sample should be readable");
-    const o = identyAdapter.renormalize!([{ kind: "identy.request", body: request, receivedAt: new Date() }, { kind: "identy.secure_face_as", body: redactPayload(answer.value), receivedAt: new Date() }], v);
+    const o = identyAdapter.renormalize!(
+      [
+        { kind: "identy.request", body: request, receivedAt: new Date() },
+        { kind: "identy.secure_face_as", body: redactPayload(answer.value), receivedAt: new Date() },
+      ],
+      v,
+    );
     expect(o).toMatchObject({ status: "completed", decision: "approved", checks: { liveness: { outcome: "pass", level: "VERY_HIGH", score: 0.12345 } } });
   });
 
@@ -180,16 +258,32 @@ describe("payloads recorded before identy-2026.12.2 (no identy.request)", () => 
     [901, "ERROR_WRONG_RESOLUTION"],
   ])("a decline for code %i %s re-reads as failed vendor_rejected_request", (code, name) => {
     const o = identyAdapter.renormalize!([at("identy.verify_with_picture_id", { code, feedbackCode: name, refid: "W-face-VERIFY-x-1" })], v);
-    expect(o).toMatchObject({ status: "failed", reasons: [{ code: "vendor_rejected_request", category: "technical", vendor: "identy", vendorCode: String(code) }] });
+    expect(o).toMatchObject({
+      status: "failed",
+      reasons: [{ code: "vendor_rejected_request", category: "technical", vendor: "identy", vendorCode: String(code) }],
+    });
   });
 
   it("the old spoof with quality false re-reads as a retake", () => {
-    const o = identyAdapter.renormalize!([at("identy.verify_with_picture_id", JSON.parse(fixture("verify-with-picture-id-spoof.json").replace('"data"', '"quality": false, "data"')))], v);
-    expect(o).toMatchObject({ status: "completed", decision: "declined", reasons: [{ code: "image_low_quality", vendorCode: "401" }], checks: { liveness: { outcome: "inconclusive" }, faceMatch: { outcome: "not_performed" } } });
+    const o = identyAdapter.renormalize!(
+      [at("identy.verify_with_picture_id", JSON.parse(fixture("verify-with-picture-id-spoof.json").replace('"data"', '"quality": false, "data"')))],
+      v,
+    );
+    expect(o).toMatchObject({
+      status: "completed",
+      decision: "declined",
+      reasons: [{ code: "image_low_quality", vendorCode: "401" }],
+      checks: { liveness: { outcome: "inconclusive" }, faceMatch: { outcome: "not_performed" } },
+    });
   });
 
   it("a successful answer needs the account's levels, which the old payloads do not hold: null", () => {
-    expect(identyAdapter.renormalize!([at("identy.verify_with_picture_id", { code: 200, feedbackCode: "FEEDBACK_MATCHED", similarityScore: 100, possibleMatch: true })], v)).toBeNull();
+    expect(
+      identyAdapter.renormalize!(
+        [at("identy.verify_with_picture_id", { code: 200, feedbackCode: "FEEDBACK_MATCHED", similarityScore: 100, possibleMatch: true })],
+        v,
+      ),
+    ).toBeNull();
     expect(identyAdapter.renormalize!([], v)).toBeNull();
   });
 });

@@ -35,4 +35,3 @@ export const DOC_PROCESS_SPOOF = {
   quality: false,
   debug: { spoof_score: [0.0] },
 };
-

@@ -4,7 +4,13 @@ import express from "express";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
-import { createIdentySdkProxyRouter, inspectSdkProxyToken, signSdkProxyToken, verifySdkProxyToken, type SdkProxyAccount } from "../../../../src/adapters/identy/routes.js";
+import {
+  createIdentySdkProxyRouter,
+  inspectSdkProxyToken,
+  signSdkProxyToken,
+  verifySdkProxyToken,
+  type SdkProxyAccount,
+} from "../../../../src/adapters/identy/routes.js";
 import { vendorRouteHttp } from "../../../../src/core/vendor-http.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { SIM_MODELS_BYTES, SIM_PUB_KEY_BYTES, createIdentySimulator } from "../../../../src/sandbox/identy/simulator.js";
@@ -12,7 +18,10 @@ import { makeAccount, makeHarness, makeVerification } from "../../../support/ada
 
 const key = Buffer.alloc(32, 7);
 const otherKey = Buffer.alloc(32, 8);
-const listen = (app: express.Express) => new Promise<Server>((resolve) => { const s = app.listen(0, "127.0.0.1", () => resolve(s)); });
+const listen = (app: express.Express) =>
+  new Promise<Server>((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
 const urlOf = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 
 interface Seen {
@@ -58,7 +67,15 @@ beforeAll(async () => {
   accounts.set("va_sim", { baseUrl: `${urlOf(simServer)}/identy/` });
   accounts.set("va_cors", { baseUrl: urlOf(upstreamServer), allowedOrigins: ["https://shop.example"] });
   accounts.set("va_any", { baseUrl: urlOf(upstreamServer), allowedOrigins: ["*"] });
-  const app = express().use("/sdk/identy", createIdentySdkProxyRouter({ httpFor: vendorRouteHttp("identy", "sdk-proxy"), key, resolveAccount: async (id) => accounts.get(id) ?? null, now: () => now }));
+  const app = express().use(
+    "/sdk/identy",
+    createIdentySdkProxyRouter({
+      httpFor: vendorRouteHttp("identy", "sdk-proxy"),
+      key,
+      resolveAccount: async (id) => accounts.get(id) ?? null,
+      now: () => now,
+    }),
+  );
   proxyServer = await listen(app);
   proxy = `${urlOf(proxyServer)}/sdk/identy`;
 });
@@ -67,7 +84,8 @@ afterAll(async () => {
   for (const s of [upstreamServer, simServer, proxyServer]) await new Promise((r) => s.close(r));
 });
 
-const token = (accountId = "va_echo", expiresAt = new Date("2025-06-01T10:15:00Z"), k = key) => signSdkProxyToken({ verificationId: "ver_123", accountId, expiresAt }, k);
+const token = (accountId = "va_echo", expiresAt = new Date("2025-06-01T10:15:00Z"), k = key) =>
+  signSdkProxyToken({ verificationId: "ver_123", accountId, expiresAt }, k);
 
 describe("SDK proxy tokens", () => {
   it("round-trips its claims and refuses tampering, other keys and expiry", () => {
@@ -185,7 +203,11 @@ describe("SDK proxy router", () => {
     if (o.status !== "awaiting_user" || o.nextAction?.type !== "identy_capture") throw new Error("expected identy_capture");
     const app = express().use(
       "/sdk/identy",
-      createIdentySdkProxyRouter({ httpFor: vendorRouteHttp("identy", "sdk-proxy"), key: h.ctx.deriveKey("identy-sdk-proxy"), resolveAccount: async (id) => (id === acc.id ? { baseUrl: acc.baseUrl } : null) }),
+      createIdentySdkProxyRouter({
+        httpFor: vendorRouteHttp("identy", "sdk-proxy"),
+        key: h.ctx.deriveKey("identy-sdk-proxy"),
+        resolveAccount: async (id) => (id === acc.id ? { baseUrl: acc.baseUrl } : null),
+      }),
     );
     const server = await listen(app);
     try {
@@ -201,7 +223,10 @@ describe("SDK proxy router", () => {
 
 describe("SDK proxy CORS (the Face Web SDK on the tenant's page sends LogAPITrigger and requestID: a preflight first)", () => {
   const preflight = (t: string, path: string, origin: string) =>
-    fetch(`${proxy}/${t}${path}`, { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "logapitrigger,requestid" } });
+    fetch(`${proxy}/${t}${path}`, {
+      method: "OPTIONS",
+      headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "logapitrigger,requestid" },
+    });
 
   it("answers a preflight from the tenant's origin with it, POST and the SDK's headers (it was 404)", async () => {
     seen.length = 0;
@@ -236,18 +261,30 @@ describe("SDK proxy CORS (the Face Web SDK on the tenant's page sends LogAPITrig
     expect((await fetch(`${proxy}/${token("va_cors")}/api/v1/models`, { method: "POST" })).status).toBe(200);
   });
 
-  it("\"*\" answers any origin outside production; other resources get no preflight", async () => {
+  it('"*" answers any origin outside production; other resources get no preflight', async () => {
     expect((await preflight(token("va_any"), "/api/v1/time", "https://anyone.example")).headers.get("access-control-allow-origin")).toBe("*");
     const other = await preflight(token("va_cors"), "/api/v1/process", "https://shop.example");
     expect(other.status).toBe(404);
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
 
-  it("in production a stored \"*\" is ignored", async () => {
-    const app = express().use("/sdk/identy", createIdentySdkProxyRouter({ httpFor: vendorRouteHttp("identy", "sdk-proxy"), key, production: true, resolveAccount: async (id) => accounts.get(id) ?? null, now: () => now }));
+  it('in production a stored "*" is ignored', async () => {
+    const app = express().use(
+      "/sdk/identy",
+      createIdentySdkProxyRouter({
+        httpFor: vendorRouteHttp("identy", "sdk-proxy"),
+        key,
+        production: true,
+        resolveAccount: async (id) => accounts.get(id) ?? null,
+        now: () => now,
+      }),
+    );
     const server = await listen(app);
     try {
-      const r = await fetch(`${urlOf(server)}/sdk/identy/${token("va_any")}/api/v1/time`, { method: "OPTIONS", headers: { Origin: "https://anyone.example", "Access-Control-Request-Method": "POST" } });
+      const r = await fetch(`${urlOf(server)}/sdk/identy/${token("va_any")}/api/v1/time`, {
+        method: "OPTIONS",
+        headers: { Origin: "https://anyone.example", "Access-Control-Request-Method": "POST" },
+      });
       expect(r.status).toBe(403);
     } finally {
       await new Promise((r) => server.close(r));
@@ -282,4 +319,3 @@ describe("SDK proxy load: the account's shared in-flight limit and rate", () => 
     }
   });
 });
-

@@ -78,15 +78,29 @@ describe("no magic: a clean pass", () => {
     const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() }, document: { images: [portrait()] } }, ["liveness", "face_match"]);
     const o = done(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks).toMatchObject({ liveness: { outcome: "pass", score: null, spoofScore: 0.9757902, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
+    expect(o.checks).toMatchObject({
+      liveness: { outcome: "pass", score: null, spoofScore: 0.9757902, level: "HIGHEST" },
+      faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 },
+    });
     expect(h.calls.map((c) => c.endpoint)).toEqual(["process", "match_with_picture_id"]);
     expect(o.vendorReference).toMatch(/^W-face-process-/);
   });
 
   it("BLOB + portrait on /verifyWithPictureId (blobMatchFlow): similarity 0.93, liveness without a level is not judged", async () => {
-    const o = done((await start({ faceCapture: { identyBlob: blobWith() }, document: { images: [portrait()] } }, ["liveness", "face_match"], account({ blobMatchFlow: "verifyWithPictureId" }))).outcome);
+    const o = done(
+      (
+        await start(
+          { faceCapture: { identyBlob: blobWith() }, document: { images: [portrait()] } },
+          ["liveness", "face_match"],
+          account({ blobMatchFlow: "verifyWithPictureId" }),
+        )
+      ).outcome,
+    );
     expect(o.decision).toBe("review");
-    expect(o.checks).toMatchObject({ liveness: { outcome: "inconclusive", score: null, level: null }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
+    expect(o.checks).toMatchObject({
+      liveness: { outcome: "inconclusive", score: null, level: null },
+      faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 },
+    });
     expect(o.vendorReference).toMatch(/^W-face-VERIFY-/);
   });
 
@@ -94,7 +108,10 @@ describe("no magic: a clean pass", () => {
     const { outcome, h } = await start({ selfie: selfieWith(), document: { images: [portrait()] } }, ["liveness", "face_match"]);
     const o = done(outcome);
     expect(o.decision).toBe("approved");
-    expect(o.checks).toMatchObject({ liveness: { outcome: "pass", score: 0.12345, level: "HIGHEST" }, faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 } });
+    expect(o.checks).toMatchObject({
+      liveness: { outcome: "pass", score: 0.12345, level: "HIGHEST" },
+      faceMatch: { outcome: "pass", similarity: 0.93, threshold: 0.8 },
+    });
     expect(h.calls.map((c) => c.endpoint)).toEqual(["face_as", "match_with_picture_id"]);
   });
 
@@ -106,7 +123,7 @@ describe("no magic: a clean pass", () => {
     expect(h.calls.map((c) => c.endpoint)).toEqual(["process", "match_with_selfie"]);
   });
 
-  it("a Web SDK BLOB is checked on /process, never /secure/face/as (\"the encrypted response returned by the native Face SDK\")", async () => {
+  it('a Web SDK BLOB is checked on /process, never /secure/face/as ("the encrypted response returned by the native Face SDK")', async () => {
     const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith() } }, ["liveness"]);
     expect(done(outcome).vendorReference).toMatch(/^W-face-process-/);
     expect(h.calls.map((c) => c.endpoint)).toEqual(["process"]);
@@ -120,7 +137,10 @@ describe("no magic: a clean pass", () => {
 });
 
 describe("selfie resolution (the IWS answers 901 to a selfie that is not 480x640)", () => {
-  const photo = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: { r: 200, g: 160, b: 130 } } }).jpeg().toBuffer();
+  const photo = (width: number, height: number) =>
+    sharp({ create: { width, height, channels: 3, background: { r: 200, g: 160, b: 130 } } })
+      .jpeg()
+      .toBuffer();
 
   it("an 800x600 selfie is refused by the simulator as sent, and approved once the adapter has sized it", async () => {
     const selfie = await photo(800, 600);
@@ -128,7 +148,11 @@ describe("selfie resolution (the IWS answers 901 to a selfie that is not 480x640
     const direct = await fetch(`${base}/identy/api/v1/matchWithPictureId`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Referer: "https://gateway.test/" },
-      body: JSON.stringify({ image: { template: selfie.toString("base64"), format: "JPEG" }, imageToVerifyAgainst: { template: portrait().data.toString("base64"), format: "JPEG" }, level: "HIGH" }),
+      body: JSON.stringify({
+        image: { template: selfie.toString("base64"), format: "JPEG" },
+        imageToVerifyAgainst: { template: portrait().data.toString("base64"), format: "JPEG" },
+        level: "HIGH",
+      }),
     });
     expect(direct.status).toBe(400);
     expect(await direct.json()).toMatchObject({ code: 901, feedbackCode: "ERROR_WRONG_RESOLUTION" });
@@ -136,7 +160,10 @@ describe("selfie resolution (the IWS answers 901 to a selfie that is not 480x640
     const o = done((await start({ selfie: { contentType: "image/jpeg", data: selfie }, document: { images: [portrait()] } }, ["face_match"])).outcome);
     expect(o.decision).toBe("approved");
     expect(o.checks.faceMatch).toMatchObject({ outcome: "pass", similarity: 0.93, threshold: 0.8 });
-    const both = await start({ selfie: { contentType: "image/jpeg", data: await photo(1080, 1920) }, document: { images: [portrait()] } }, ["liveness", "face_match"]);
+    const both = await start({ selfie: { contentType: "image/jpeg", data: await photo(1080, 1920) }, document: { images: [portrait()] } }, [
+      "liveness",
+      "face_match",
+    ]);
     expect(done(both.outcome).decision).toBe("approved");
     expect(both.h.calls.map((c) => [c.endpoint, c.httpStatus])).toEqual([
       ["face_as", 200],
@@ -168,7 +195,10 @@ describe("magic inputs", () => {
   });
 
   it("MAGIC:lowqc: a legitimate capture with qc_passed false asks for a retake, and is not matched", async () => {
-    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith("MAGIC:lowqc") }, document: { images: [portrait()] } }, ["liveness", "face_match"]);
+    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith("MAGIC:lowqc") }, document: { images: [portrait()] } }, [
+      "liveness",
+      "face_match",
+    ]);
     const o = done(outcome);
     expect(o.reasons.map((r) => [r.code, r.vendorCode])).toEqual([["image_low_quality", "qc_passed=false"]]);
     expect(o.checks.liveness).toMatchObject({ outcome: "pass", score: null, spoofScore: 0.9757902, level: "HIGHEST" });
@@ -217,14 +247,18 @@ describe("magic inputs", () => {
   });
 
   it("MAGIC:nomatch: face_mismatch with similarity 0.12", async () => {
-    const o = done((await start({ faceCapture: { identyBlob: blobWith("MAGIC:nomatch") }, document: { images: [portrait()] } }, ["liveness", "face_match"])).outcome);
+    const o = done(
+      (await start({ faceCapture: { identyBlob: blobWith("MAGIC:nomatch") }, document: { images: [portrait()] } }, ["liveness", "face_match"])).outcome,
+    );
     expect(o.checks.faceMatch).toMatchObject({ outcome: "fail", similarity: 0.12, threshold: 0.8 });
     expect(o.checks.liveness?.outcome).toBe("pass");
     expect(o.reasons.map((r) => r.code)).toEqual(["face_mismatch"]);
   });
 
   it("MAGIC:nomatch in the BLOB reaches /matchWithSelfie through the captured template", async () => {
-    expect(codes((await start({ faceCapture: { identyBlob: blobWith("MAGIC:nomatch") }, selfie: selfieWith() }, ["liveness", "face_match"])).outcome)).toEqual(["face_mismatch"]);
+    expect(codes((await start({ faceCapture: { identyBlob: blobWith("MAGIC:nomatch") }, selfie: selfieWith() }, ["liveness", "face_match"])).outcome)).toEqual([
+      "face_mismatch",
+    ]);
   });
 
   it("MAGIC:similarity=85 passes at HIGH, fails at HIGHEST", async () => {
@@ -274,7 +308,11 @@ describe("magic inputs", () => {
   });
 
   it("MAGIC:encrypted (a key the gateway does not hold): liveness stands, the template is recorded as not decrypted", async () => {
-    const { outcome, h } = await start({ faceCapture: { identyBlob: blobWith("MAGIC:encrypted") } }, ["liveness"], account({}, { templatePrivateKey: privatePem }));
+    const { outcome, h } = await start(
+      { faceCapture: { identyBlob: blobWith("MAGIC:encrypted") } },
+      ["liveness"],
+      account({}, { templatePrivateKey: privatePem }),
+    );
     expect(done(outcome).decision).toBe("approved");
     const tpl = h.payloads.find((p) => p.kind === "identy.templates")!.body as { opened: { decrypted: boolean; error?: string }[] };
     expect(tpl.opened.every((t) => !t.decrypted && /decryption failed/.test(t.error ?? ""))).toBe(true);
@@ -286,7 +324,9 @@ describe("magic inputs", () => {
     const o = done(outcome);
     expect(o.checks.faceMatch).toMatchObject({ outcome: "pass", similarity: 0.96, threshold: 0.9 });
     const tpl = h.payloads.find((p) => p.kind === "identy.templates")!.body as { opened: Record<string, unknown>[] };
-    expect(tpl.opened).toContainEqual(expect.objectContaining({ format: "JPEG", encrypted: true, decrypted: true, detectedType: "image/jpeg", width: 480, height: 640 }));
+    expect(tpl.opened).toContainEqual(
+      expect.objectContaining({ format: "JPEG", encrypted: true, decrypted: true, detectedType: "image/jpeg", width: 480, height: 640 }),
+    );
   });
 });
 

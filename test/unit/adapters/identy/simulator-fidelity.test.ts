@@ -25,10 +25,11 @@ function processForm(blob: string) {
   form.append("file", new Blob([blob]), "bdata");
   return fetch(`${base}/api/v1/process`, { method: "POST", headers, body: form });
 }
-const capacity = (body: unknown) => fetch(`${base}/_sim/capacity`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
+const capacity = (body: unknown) =>
+  fetch(`${base}/_sim/capacity`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
 
 describe("methods as the file gives them", () => {
-  it.each(["models", "pub_key", "time", "process", "face/as", "matchWithPictureId"])("GET /api/v1/%s is refused (\"Method: POST\")", async (path) => {
+  it.each(["models", "pub_key", "time", "process", "face/as", "matchWithPictureId"])('GET /api/v1/%s is refused ("Method: POST")', async (path) => {
     const r = await fetch(`${base}/api/v1/${path}`, { headers });
     expect(r.status).toBe(405);
     expect(r.headers.get("allow")).toBe("POST");
@@ -44,7 +45,7 @@ describe("methods as the file gives them", () => {
   });
 });
 
-describe("ERROR_REQUEST_EXPIRED: \"took more than 2 min to reach the server\"", () => {
+describe('ERROR_REQUEST_EXPIRED: "took more than 2 min to reach the server"', () => {
   it("a BLOB packaged 2 min 1 s ago is 604 with HTTP 500; one packaged 1 s ago is processed", async () => {
     const old = await processForm(`IDENTY-SDK-BLOB packaged_at=${Date.now() - 121_000}`);
     expect(old.status).toBe(500);
@@ -73,10 +74,12 @@ describe("capacity from the benchmark tables", () => {
     await capacity({ hardware: "cpu-4", device: "desktop", level: "HIGH" });
     try {
       const started = Date.now();
-      const answers = await Promise.all([0, 1, 2, 3].map(async (i) => {
-        const r = await processForm(`IDENTY-SDK-BLOB ${i}`);
-        return { status: r.status, ms: Date.now() - started, type: r.headers.get("content-type") };
-      }));
+      const answers = await Promise.all(
+        [0, 1, 2, 3].map(async (i) => {
+          const r = await processForm(`IDENTY-SDK-BLOB ${i}`);
+          return { status: r.status, ms: Date.now() - started, type: r.headers.get("content-type") };
+        }),
+      );
       expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 503, 503]);
       // the slowed one waited for 1000 / 1.24 = 806 ms of queued work
       expect(Math.max(...answers.filter((a) => a.status === 200).map((a) => a.ms))).toBeGreaterThanOrEqual(750);
@@ -89,7 +92,7 @@ describe("capacity from the benchmark tables", () => {
     }
   });
 
-  it("a GPU counts as 16 cores (\"a single GPU delivers performance equivalent 16 CPU cores\")", async () => {
+  it('a GPU counts as 16 cores ("a single GPU delivers performance equivalent 16 CPU cores")', async () => {
     expect(await capacity({ hardware: "gpu", device: "mobile", level: "HIGHEST" })).toMatchObject({ processCapacity: 3.05 });
     await capacity(null);
   });

@@ -80,7 +80,13 @@ describe("parsed once, when the account is loaded", () => {
       }
     })();
     expect(err).toBeInstanceOf(AccountConfigError);
-    expect(err).toMatchObject({ vendor, part: "settings", kind: "rejected", retryable: false, message: `${vendor} account settings are not valid at settings.concurency` });
+    expect(err).toMatchObject({
+      vendor,
+      part: "settings",
+      kind: "rejected",
+      retryable: false,
+      message: `${vendor} account settings are not valid at settings.concurency`,
+    });
     // a technical reason, never a decision about the user
     expect((err as AccountConfigError).toReason()).toMatchObject({ code: "vendor_rejected_request", category: "technical", vendor });
   });
@@ -119,7 +125,13 @@ describe("parsed once, when the account is loaded", () => {
 
   it("a webhook against credentials that do not parse is refused, not thrown", () => {
     const account = makeAccount("verificaridentidad", { credentials: { apiUser: "u" } });
-    const raw = { method: "POST", headers: { authorization: `Basic ${Buffer.from("a:b").toString("base64")}` }, query: {}, rawBody: Buffer.from("{}"), receivedAt: new Date() };
+    const raw = {
+      method: "POST",
+      headers: { authorization: `Basic ${Buffer.from("a:b").toString("base64")}` },
+      query: {},
+      rawBody: Buffer.from("{}"),
+      receivedAt: new Date(),
+    };
     expect(ADAPTERS.verificaridentidad.authenticateWebhook!(raw, account)).toBe(false);
   });
 });

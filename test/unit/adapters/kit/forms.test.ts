@@ -18,7 +18,13 @@ describe("vendorForm", () => {
 
   it.each(VENDOR_IDS)("%s: JSON Schemas of what an operator may write (settings strict, the shared keys in)", (vendor) => {
     const form = vendorForm(ADAPTERS[vendor].manifest);
-    expect(form).toMatchObject({ vendor, displayName: ADAPTERS[vendor].manifest.displayName, defaultBaseUrl: ADAPTERS[vendor].defaultBaseUrl, capabilities: ADAPTERS[vendor].capabilities, secretKeys: ADAPTERS[vendor].credentials.secretKeys });
+    expect(form).toMatchObject({
+      vendor,
+      displayName: ADAPTERS[vendor].manifest.displayName,
+      defaultBaseUrl: ADAPTERS[vendor].defaultBaseUrl,
+      capabilities: ADAPTERS[vendor].capabilities,
+      secretKeys: ADAPTERS[vendor].credentials.secretKeys,
+    });
     expect(form.credentialsSchema.type).toBe("object");
     expect(form.settingsSchema).toMatchObject({ type: "object", additionalProperties: false });
     expect(Object.keys(form.settingsSchema.properties ?? {})).toEqual(expect.arrayContaining(["concurrency", "timeoutMs", "maxRetries"]));

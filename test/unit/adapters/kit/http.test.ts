@@ -1,7 +1,18 @@
 // The vendor HTTP kit: what every client shares instead of writing it again.
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { basicAuth, bearerAuth, joinUrl, multipartBody, parseAnswer, parseRetryAfter, rowOf, statusClassifier, vendorErrorFor, type VendorResponse } from "../../../../src/adapters/kit/http.js";
+import {
+  basicAuth,
+  bearerAuth,
+  joinUrl,
+  multipartBody,
+  parseAnswer,
+  parseRetryAfter,
+  rowOf,
+  statusClassifier,
+  vendorErrorFor,
+  type VendorResponse,
+} from "../../../../src/adapters/kit/http.js";
 import { VendorError } from "../../../../src/domain/errors.js";
 
 const res = (status: number, body: unknown = undefined, headers: Record<string, string> = {}): VendorResponse => {
@@ -51,7 +62,15 @@ describe("statusClassifier", () => {
   });
 
   it("a listed status gives its row, with the endpoint and the status as vendorCode", () => {
-    expect(classify(res(402))).toMatchObject({ kind: "out_of_credits", retryable: false, vendor: "dms", endpoint: "face_verify", httpStatus: 402, vendorCode: "402", message: "vendor answered 402 (quota spent)" });
+    expect(classify(res(402))).toMatchObject({
+      kind: "out_of_credits",
+      retryable: false,
+      vendor: "dms",
+      endpoint: "face_verify",
+      httpStatus: 402,
+      vendorCode: "402",
+      message: "vendor answered 402 (quota spent)",
+    });
   });
 
   it("an unlisted status: the shared table, then its class", () => {
@@ -60,7 +79,11 @@ describe("statusClassifier", () => {
     expect(classify(res(503))).toMatchObject({ kind: "unavailable", retryable: true });
     expect(classify(res(418))).toMatchObject({ kind: "rejected", retryable: false });
     expect(classify(res(302))).toMatchObject({ kind: "rejected", retryable: false });
-    const classes = { "3xx": { kind: "unavailable", retryable: false }, "4xx": { kind: "rejected", retryable: false }, "5xx": { kind: "unavailable", retryable: true } } as const;
+    const classes = {
+      "3xx": { kind: "unavailable", retryable: false },
+      "4xx": { kind: "rejected", retryable: false },
+      "5xx": { kind: "unavailable", retryable: true },
+    } as const;
     // a vendor's own classes take every status its table does not list, before the shared table
     expect(statusClassifier("shareid", {}, { classes })("x")(res(302))).toMatchObject({ kind: "unavailable" });
     expect(statusClassifier("shareid", {}, { classes })("x")(res(504))).toMatchObject({ kind: "unavailable", retryable: true });
@@ -81,7 +104,11 @@ describe("statusClassifier", () => {
   });
 
   it("the vendor's own wording", () => {
-    const c = statusClassifier("verificaridentidad", { 404: { kind: "rejected", retryable: false } }, { message: (s, _row, e) => `${e}: vendor answered HTTP ${s}` })("GetCreditos");
+    const c = statusClassifier(
+      "verificaridentidad",
+      { 404: { kind: "rejected", retryable: false } },
+      { message: (s, _row, e) => `${e}: vendor answered HTTP ${s}` },
+    )("GetCreditos");
     expect(c(res(404))?.message).toBe("GetCreditos: vendor answered HTTP 404");
     // the shared rows keep the shared wording
     expect(c(res(401))?.message).toBe("vendor answered 401 (credentials refused)");
@@ -106,7 +133,10 @@ describe("parseAnswer", () => {
   const schema = z.looseObject({ match: z.boolean() });
   it("the parsed answer, recorded", () => {
     const seen: unknown[] = [];
-    expect(parseAnswer(res(200, { match: true, extra: 1 }), { vendor: "dms", endpoint: "face_verify", schema, record: (b) => seen.push(b) })).toEqual({ match: true, extra: 1 });
+    expect(parseAnswer(res(200, { match: true, extra: 1 }), { vendor: "dms", endpoint: "face_verify", schema, record: (b) => seen.push(b) })).toEqual({
+      match: true,
+      extra: 1,
+    });
     expect(seen).toEqual([{ match: true, extra: 1 }]);
   });
 

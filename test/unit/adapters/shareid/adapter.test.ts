@@ -248,7 +248,11 @@ describe("ShareID request shape (seen by a multipart server)", () => {
       { side: "front" as const, contentType: "image/png", data: png(320, 240) },
       { contentType: "application/pdf", data: pdf() },
     ];
-    const out = await shareidAdapter.start(makeVerification(input({ document: { type: "driving_license", country: "fra", images } }), ["document"]), account, makeHarness(account).ctx);
+    const out = await shareidAdapter.start(
+      makeVerification(input({ document: { type: "driving_license", country: "fra", images } }), ["document"]),
+      account,
+      makeHarness(account).ctx,
+    );
     expect(out).toMatchObject({ status: "completed", vendorReference: "shape-1" });
     expect(seen).toHaveLength(1);
     const req = seen[0]!;
@@ -302,7 +306,13 @@ describe("ShareID adapter declaration", () => {
     expect(shareidAdapter.settings.parse(undefined)).toEqual(defaults);
     expect(() => shareidAdapter.settings.parse({ path: "no-slash" })).toThrow();
     // the core's keys are kept, not stripped
-    expect(shareidAdapter.settings.parse({ concurrency: 2, timeoutMs: 90_000, maxRetries: 1, resendUpload: true })).toEqual({ ...defaults, concurrency: 2, timeoutMs: 90_000, maxRetries: 1, resendUpload: true });
+    expect(shareidAdapter.settings.parse({ concurrency: 2, timeoutMs: 90_000, maxRetries: 1, resendUpload: true })).toEqual({
+      ...defaults,
+      concurrency: 2,
+      timeoutMs: 90_000,
+      maxRetries: 1,
+      resendUpload: true,
+    });
   });
 });
 

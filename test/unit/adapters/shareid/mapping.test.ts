@@ -176,12 +176,22 @@ describe("ShareID ocr fields", () => {
   });
 
   it("takes an alpha-2 nationality too; empty or unparseable values are null, never guessed", () => {
-    expect(mapOcr({ nationality: "fr", sex: "M", birth_date: "", doc_num: null, expiration_date: "not a date" })).toEqual({ ...NO_FIELDS, nationality: "FR", sex: "M" });
+    expect(mapOcr({ nationality: "fr", sex: "M", birth_date: "", doc_num: null, expiration_date: "not a date" })).toEqual({
+      ...NO_FIELDS,
+      nationality: "FR",
+      sex: "M",
+    });
   });
 
   it("an ocr without expiration_date (or an empty ocr) reports expiryDate null, and the type and country beside it", () => {
-    const out = mapShareidResult(ShareidResultSchema.parse({ doc_type: "passport", country_code: "es", ocr: { name: "JUAN", surname: "APARICIO LOPEZ" }, verdict: true, reason: "" }));
-    expect(out.checks.document).toMatchObject({ type: "passport", country: "ES", fields: { firstName: "JUAN", lastName: "APARICIO LOPEZ", expiryDate: null, dateOfBirth: null, documentNumber: null } });
+    const out = mapShareidResult(
+      ShareidResultSchema.parse({ doc_type: "passport", country_code: "es", ocr: { name: "JUAN", surname: "APARICIO LOPEZ" }, verdict: true, reason: "" }),
+    );
+    expect(out.checks.document).toMatchObject({
+      type: "passport",
+      country: "ES",
+      fields: { firstName: "JUAN", lastName: "APARICIO LOPEZ", expiryDate: null, dateOfBirth: null, documentNumber: null },
+    });
     const empty = mapShareidResult(ShareidResultSchema.parse({ ocr: {}, verdict: true, reason: "" }));
     expect(empty.checks.document?.fields).toEqual({ ...NO_FIELDS, issuingCountry: null });
     expect(empty.checks.document?.fields.expiryDate).toBeNull();
@@ -194,7 +204,13 @@ describe("ShareID ocr fields", () => {
 });
 
 describe("ShareID HTTP statuses", () => {
-  const res = (status: number, headers: Record<string, string> = {}): VendorResponse => ({ status, headers, rawBody: Buffer.alloc(0), text: "", json: undefined });
+  const res = (status: number, headers: Record<string, string> = {}): VendorResponse => ({
+    status,
+    headers,
+    rawBody: Buffer.alloc(0),
+    text: "",
+    json: undefined,
+  });
 
   it.each([
     [401, "auth", false, "vendor_auth_failed"],
@@ -306,12 +322,14 @@ describe("ShareID result mapping", () => {
 
   it('a free-text reason ("Document expired") is one unknown reason: the generic document code, the text as vendorCode, declined', () => {
     const out = mapShareidResult(ShareidResultSchema.parse({ verdict: false, reason: "Document expired", flow_id: "f-3" }));
-    expect(out.reasons).toEqual([{ code: "document_suspicious", category: "document", vendor: "shareid", vendorCode: "Document expired", message: expect.any(String) }]);
+    expect(out.reasons).toEqual([
+      { code: "document_suspicious", category: "document", vendor: "shareid", vendorCode: "Document expired", message: expect.any(String) },
+    ]);
     expect(out.checks.document?.outcome).toBe("fail");
     expect(out.decision).toBe("declined");
   });
 
-  it("doc_model (\"document model reference (year of first issue)\") is carried as document.model; empty is null", () => {
+  it('doc_model ("document model reference (year of first issue)") is carried as document.model; empty is null', () => {
     expect(mapShareidResult(ShareidResultSchema.parse({ verdict: true, reason: "", doc_model: "2011" })).checks.document?.model).toBe("2011");
     expect(mapShareidResult(ShareidResultSchema.parse({ verdict: true, reason: "", doc_model: "" })).checks.document?.model).toBeNull();
     expect(mapShareidResult(ShareidResultSchema.parse({ verdict: true, reason: "" })).checks.document?.model).toBeNull();
@@ -344,7 +362,15 @@ describe("ShareID result mapping", () => {
   });
 
   it("accepts empty strings, [] for an empty object, string verdicts and reasons as an array", () => {
-    const parsed = ShareidResultSchema.parse({ doc_type: "", country_code: "", ocr: [], security: null, reason: ["blur_img", "low_quality"], verdict: "False", flow_id: 42 });
+    const parsed = ShareidResultSchema.parse({
+      doc_type: "",
+      country_code: "",
+      ocr: [],
+      security: null,
+      reason: ["blur_img", "low_quality"],
+      verdict: "False",
+      flow_id: 42,
+    });
     const out = mapShareidResult(parsed);
     expect(out.checks.document).toMatchObject({ type: null, country: null, fields: {}, security: {} });
     expect(out.reasons.map((r) => r.code)).toEqual(["image_blurry", "image_low_quality"]);

@@ -30,8 +30,7 @@ afterAll(async () => {
 });
 beforeEach(() => faults.clear());
 
-const sandboxAccount = (): AdapterAccount =>
-  makeAccount("shareid", { baseUrl, credentials: { apiKey: SANDBOX_API_KEY, businessHash: SANDBOX_BUSINESS_HASH } });
+const sandboxAccount = (): AdapterAccount => makeAccount("shareid", { baseUrl, credentials: { apiKey: SANDBOX_API_KEY, businessHash: SANDBOX_BUSINESS_HASH } });
 
 const resendingAccount = (): AdapterAccount => ({ ...sandboxAccount(), settings: { resendUpload: true } });
 
@@ -154,7 +153,15 @@ describe("ShareID adapter x sandbox: magic last names", () => {
     expect(out.checks.document).toMatchObject({
       type: "id_card",
       country: "ES",
-      fields: { firstName: "JUAN", lastName: "APARICIO LOPEZ", dateOfBirth: "1955-12-18", documentNumber: "00000000T", sex: "M", nationality: "ES", issuingCountry: "ES" },
+      fields: {
+        firstName: "JUAN",
+        lastName: "APARICIO LOPEZ",
+        dateOfBirth: "1955-12-18",
+        documentNumber: "00000000T",
+        sex: "M",
+        nationality: "ES",
+        issuingCountry: "ES",
+      },
     });
     expect(out.checks.document?.fields.expiryDate! > new Date().toISOString().slice(0, 10)).toBe(true);
   });
@@ -215,4 +222,3 @@ describe("ShareID adapter x sandbox: magic last names", () => {
     await expect(run("Dupont")).rejects.toMatchObject({ kind: "parse" });
   });
 });
-

@@ -108,7 +108,13 @@ describe("validateRequest", () => {
 
   it("a hosted.sendAt in the past is refused with 400 naming the field; one in the future is the doc's scheduled Fecha (issue 10)", () => {
     // "Fecha: Date on which the sending of the identity verification request is scheduled. By default "" which means send immediately."
-    const at = (sendAt: string) => validateRequest({ subject: { phone: "+34600000001" }, hosted: { smsMessage: "[LINK]", sendAt } }, ["document"], account(), new Date("2022-05-01T13:00:00Z"));
+    const at = (sendAt: string) =>
+      validateRequest(
+        { subject: { phone: "+34600000001" }, hosted: { smsMessage: "[LINK]", sendAt } },
+        ["document"],
+        account(),
+        new Date("2022-05-01T13:00:00Z"),
+      );
     // the doc's example "2022-05-01 15:10" (Madrid, CEST) is 13:10 UTC: ten minutes ahead
     expect(at("2022-05-01T13:10:00Z")).toEqual([]);
     expect(at("2022-05-01T15:10:00+02:00")).toEqual([]);
@@ -117,7 +123,9 @@ describe("validateRequest", () => {
     }
     // without a clock of its own it is checked against now
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
-    expect(problems({ subject: { phone: "+34600000001" }, hosted: { smsMessage: "[LINK]", sendAt: yesterday } })).toEqual([expect.objectContaining({ path: "hosted.sendAt", status: 400 })]);
+    expect(problems({ subject: { phone: "+34600000001" }, hosted: { smsMessage: "[LINK]", sendAt: yesterday } })).toEqual([
+      expect.objectContaining({ path: "hosted.sendAt", status: 400 }),
+    ]);
   });
 
   it("an 11-character sender is fine; the account's default message and sender are used when the request has none", () => {
@@ -168,7 +176,12 @@ describe("start: POST /VerificarIdentidad", () => {
       Resp: "JSON",
     });
     const now = h.ctx.now().getTime();
-    expect(outcome).toEqual({ status: "awaiting_user", nextAction: { type: "sms_sent", phone: "+346*****001" }, vendorReference: "299846332", expiresAt: expect.any(Date) });
+    expect(outcome).toEqual({
+      status: "awaiting_user",
+      nextAction: { type: "sms_sent", phone: "+346*****001" },
+      vendorReference: "299846332",
+      expiresAt: expect.any(Date),
+    });
     // the doc gives the link no life: the account's linkTtlHours (72 by default) bounds the wait
     const expiresAt = (outcome as { expiresAt: Date }).expiresAt.getTime();
     expect(Math.abs(expiresAt - now - 72 * 3_600_000)).toBeLessThan(5_000);
@@ -230,7 +243,9 @@ describe("start: POST /VerificarIdentidad", () => {
   });
 
   it("records credits and a low_credits account event under the threshold", async () => {
-    nock(BASE).post("/VerificarIdentidad").reply(200, [{ Res: 1, ID: "1", Cred: 12 }]);
+    nock(BASE)
+      .post("/VerificarIdentidad")
+      .reply(200, [{ Res: 1, ID: "1", Cred: 12 }]);
     const acc = account({ lowCreditsThreshold: 20 });
     const h = makeHarness(acc, null, {}, () => new Date("2024-03-05T10:00:00Z"));
     await adapter.start(makeVerification(INPUT, ["liveness"]), acc, h.ctx);
@@ -239,7 +254,12 @@ describe("start: POST /VerificarIdentidad", () => {
   });
 
   it("the default threshold is 50", async () => {
-    nock(BASE).post("/VerificarIdentidad").times(2).reply(200, [{ Res: 1, ID: "1", Cred: 50 }]).post("/VerificarIdentidad").reply(200, [{ Res: 1, ID: "2", Cred: 49 }]);
+    nock(BASE)
+      .post("/VerificarIdentidad")
+      .times(2)
+      .reply(200, [{ Res: 1, ID: "1", Cred: 50 }])
+      .post("/VerificarIdentidad")
+      .reply(200, [{ Res: 1, ID: "2", Cred: 49 }]);
     const acc = account();
     const h = makeHarness(acc);
     await adapter.start(makeVerification(INPUT, ["liveness"]), acc, h.ctx);
@@ -250,7 +270,9 @@ describe("start: POST /VerificarIdentidad", () => {
   });
 
   it("Res -2 is an out_of_credits VendorError, not retryable, after recording the balance", async () => {
-    nock(BASE).post("/VerificarIdentidad").reply(200, [{ Res: -2, Cred: 0 }]);
+    nock(BASE)
+      .post("/VerificarIdentidad")
+      .reply(200, [{ Res: -2, Cred: 0 }]);
     const acc = account();
     const h = makeHarness(acc);
     const err = await caught(adapter.start(makeVerification(INPUT, ["liveness"]), acc, h.ctx));
@@ -320,7 +342,9 @@ describe("start: POST /VerificarIdentidad", () => {
   });
 
   it("trailing slashes of the base URL are not doubled", async () => {
-    nock(BASE).post("/VerificarIdentidad").reply(200, [{ Res: 1, ID: "3", Cred: 100 }]);
+    nock(BASE)
+      .post("/VerificarIdentidad")
+      .reply(200, [{ Res: 1, ID: "3", Cred: 100 }]);
     const acc = makeAccount("verificaridentidad", { baseUrl: `${BASE}/`, credentials: CREDS });
     await expect(adapter.start(makeVerification(INPUT, ["liveness"]), acc, makeHarness(acc).ctx)).resolves.toMatchObject({ vendorReference: "3" });
   });
@@ -342,7 +366,9 @@ describe("runFollowUp certificate: POST /GetCertificadoIdentidad", () => {
     const acc = account();
     const h = makeHarness(acc);
     await adapter.runFollowUp!("certificate", v(), acc, h.ctx);
-    const docRequest = JSON.parse(readFileSync(new URL("../../../../src/adapters/verificaridentidad/fixtures/certificate-request.json", import.meta.url), "utf8")) as unknown;
+    const docRequest = JSON.parse(
+      readFileSync(new URL("../../../../src/adapters/verificaridentidad/fixtures/certificate-request.json", import.meta.url), "utf8"),
+    ) as unknown;
     expect(seen).toEqual(docRequest);
     expect(h.artifacts).toHaveLength(1);
     expect(h.artifacts[0]!.kind).toBe("certificate");
@@ -412,7 +438,9 @@ describe("health: POST /GetCreditos", () => {
   });
 
   it("an authentication error is not ok and is not repeated within the interval", async () => {
-    nock(BASE).post("/GetCreditos").reply(200, [{ Res: -1 }]);
+    nock(BASE)
+      .post("/GetCreditos")
+      .reply(200, [{ Res: -1 }]);
     const acc = account();
     const h = makeHarness(acc);
     const first = await adapter.health!(acc, h.ctx);

@@ -2,15 +2,7 @@
 // expected normalized code written out here (never derived from the tables).
 import { describe, it, expect } from "vitest";
 import { readFileSync } from "node:fs";
-import {
-  DOCUMENT_TYPES,
-  ESTADOS,
-  FLAGS,
-  HTTP_STATUS,
-  RESULTADO_CODES,
-  RES_CODES,
-  SI_NO,
-} from "../../../../src/adapters/verificaridentidad/mapping.js";
+import { DOCUMENT_TYPES, ESTADOS, FLAGS, HTTP_STATUS, RESULTADO_CODES, RES_CODES, SI_NO } from "../../../../src/adapters/verificaridentidad/mapping.js";
 import { documentFields, documentType, estadoRule, mapResult, resultadoRule, siNo, splitNombre } from "../../../../src/adapters/verificaridentidad/outcome.js";
 import { classifyHttp, resError } from "../../../../src/adapters/verificaridentidad/client.js";
 import { ResultSchema, canonicalKeys } from "../../../../src/adapters/verificaridentidad/schemas.js";
@@ -176,8 +168,12 @@ describe("Resultado", () => {
 
   it("an unknown negative code at a final Estado takes the Estado's rejection code when it has one", () => {
     const rejection = { code: "document_suspicious", message: "Rejected" } as const;
-    expect(mapResult({ Resultado: -12 }, { rejection }).reasons).toEqual([expect.objectContaining({ code: "document_suspicious", category: "document", vendorCode: "-12" })]);
-    expect(mapResult({ Resultado: -12 }, { rejection: null }).reasons).toEqual([expect.objectContaining({ code: "manual_review_required", vendorCode: "-12" })]);
+    expect(mapResult({ Resultado: -12 }, { rejection }).reasons).toEqual([
+      expect.objectContaining({ code: "document_suspicious", category: "document", vendorCode: "-12" }),
+    ]);
+    expect(mapResult({ Resultado: -12 }, { rejection: null }).reasons).toEqual([
+      expect.objectContaining({ code: "manual_review_required", vendorCode: "-12" }),
+    ]);
   });
 
   it("-5 carries the doc's message, as in the design's sample reason", () => {

@@ -62,7 +62,10 @@ describe("renormalize over each doc sample equals the webhook's outcome", () => 
     ["the 5001 sample as a form, lower-case names", form(Object.fromEntries(Object.entries(DOC_SAMPLE).map(([k, v]) => [k.toLowerCase(), v])))],
     ["the 5001 sample as multipart", multipart(DOC_SAMPLE)],
     ["the 5001 sample with nested objects", json({ ...DOC_SAMPLE, Result: DOC_RESULT })],
-    ...(["3000", "3001", "3002", "3003", "5000", "5100", "5500", "5200"] as const).map((e): [string, RawWebhookRequest] => [`the sample at Estado ${e}`, json(withEstado(e))]),
+    ...(["3000", "3001", "3002", "3003", "5000", "5100", "5500", "5200"] as const).map((e): [string, RawWebhookRequest] => [
+      `the sample at Estado ${e}`,
+      json(withEstado(e)),
+    ]),
     ...([-1, -2, -3, -4, -5, -6, -7, -8, -9, -12, 80] as const).flatMap((r): [string, RawWebhookRequest][] => [
       [`5001 with Resultado ${r}`, json(withEstado("5001", { Result: withResult({ Resultado: r }) }))],
       [`5100 with Resultado ${r}`, json(withEstado("5100", { Result: withResult({ Resultado: r }) }))],
@@ -155,12 +158,15 @@ describe("renormalize over a sequence of webhooks", () => {
 
 describe("renormalize over the start's payloads equals start's outcome", () => {
   it("awaiting_user with the masked phone, the reference and the link's expiry", async () => {
-    nock("https://vi.vendor.test").post("/VerificarIdentidad").reply(200, [{ Res: 1, ID: "299846332", Cred: 120 }]);
+    nock("https://vi.vendor.test")
+      .post("/VerificarIdentidad")
+      .reply(200, [{ Res: 1, ID: "299846332", Cred: 120 }]);
     const h = makeHarness(account);
-    const v = makeVerification(
-      { subject: { phone: "+34600000001" }, hosted: { smsMessage: "Verify: [LINK]", sendAt: "2030-01-01T10:00:00Z" } },
-      ["document", "liveness", "face_match"],
-    );
+    const v = makeVerification({ subject: { phone: "+34600000001" }, hosted: { smsMessage: "Verify: [LINK]", sendAt: "2030-01-01T10:00:00Z" } }, [
+      "document",
+      "liveness",
+      "face_match",
+    ]);
     const outcome = await adapter.start(v, account, h.ctx);
     const payloads = h.payloads.map((p, i) => stored(p.kind, p.body, i));
     expect(adapter.renormalize!(payloads, { ...v, vendorReference: "299846332" })).toEqual(outcome);

@@ -180,7 +180,14 @@ describe("webhook body encodings", () => {
     // "Servicio: Type of report you are receiving (the goal is to distinguish between the reports of the different services)"
     const events = parse(json({ ...DOC_SAMPLE, Servicio: "FIRMA_CONTRATO" }));
     expect(events).toEqual([
-      { type: "account_event", event: { type: "other_service_report", externalId: expect.stringMatching(/^other_service:FIRMA_CONTRATO:299846332:5001:[0-9a-f]{16}$/), payload: { servicio: "FIRMA_CONTRATO", id: "299846332", estado: 5001 } } },
+      {
+        type: "account_event",
+        event: {
+          type: "other_service_report",
+          externalId: expect.stringMatching(/^other_service:FIRMA_CONTRATO:299846332:5001:[0-9a-f]{16}$/),
+          payload: { servicio: "FIRMA_CONTRATO", id: "299846332", estado: 5001 },
+        },
+      },
     ]);
     // the same report delivered again is the same event; nothing personal in it
     expect(parse(form({ ...DOC_SAMPLE, Servicio: "FIRMA_CONTRATO" }))).toEqual(events);
@@ -201,12 +208,23 @@ describe("webhook outcomes by Estado", () => {
   ])("%s -> awaiting_user, step %s, the SMS action with the masked phone", (estado, step) => {
     const e = one(withEstado(estado));
     // the session signals the webhook carries from the user's first access (no Result read yet: no device summary)
-    expect(e.outcome).toEqual({ status: "awaiting_user", nextAction: { type: "sms_sent", phone: "+346*****000" }, vendorReference: "299846332", step, checks: { session: DOC_HOOK_SESSION } });
+    expect(e.outcome).toEqual({
+      status: "awaiting_user",
+      nextAction: { type: "sms_sent", phone: "+346*****000" },
+      vendorReference: "299846332",
+      step,
+      checks: { session: DOC_HOOK_SESSION },
+    });
     expect(e.dedupeKey).toMatch(new RegExp(`^299846332:${estado}:[0-9a-f]{16}$`));
   });
 
   it("5000 -> processing without document, liveness or face checks (Result is not read yet), with the session signals", () => {
-    expect(one(withEstado("5000")).outcome).toEqual({ status: "processing", vendorReference: "299846332", step: "in_process", checks: { session: DOC_HOOK_SESSION } });
+    expect(one(withEstado("5000")).outcome).toEqual({
+      status: "processing",
+      vendorReference: "299846332",
+      step: "in_process",
+      checks: { session: DOC_HOOK_SESSION },
+    });
     expect(one(json({ ID: "9", Estado: "5000" })).outcome).toEqual({ status: "processing", vendorReference: "9", step: "in_process" });
   });
 
@@ -251,7 +269,11 @@ describe("webhook outcomes by Estado", () => {
 
   it("5500 with -2 -> declined underage", () => {
     const o = one(withEstado("5500", { Result: result({ Resultado: -2 }) })).outcome;
-    expect(o).toMatchObject({ status: "completed", decision: "declined", reasons: [expect.objectContaining({ code: "underage", category: "data", vendorCode: "-2" })] });
+    expect(o).toMatchObject({
+      status: "completed",
+      decision: "declined",
+      reasons: [expect.objectContaining({ code: "underage", category: "data", vendorCode: "-2" })],
+    });
   });
 
   it("5500 with -1: the operator settled the review, the low similarity explains the decline", () => {
@@ -278,7 +300,15 @@ describe("webhook outcomes by Estado", () => {
       status: "completed",
       decision: "declined",
       humanDecision: true,
-      reasons: [{ code: "document_suspicious", category: "document", vendor: "verificaridentidad", vendorCode: "5500", message: "Rejected by an operator based on the results obtained" }],
+      reasons: [
+        {
+          code: "document_suspicious",
+          category: "document",
+          vendor: "verificaridentidad",
+          vendorCode: "5500",
+          message: "Rejected by an operator based on the results obtained",
+        },
+      ],
       checks: DOC_5001_CHECKS,
     });
   });
@@ -369,7 +399,15 @@ describe("a final Estado without a readable Result", () => {
 
   it("5100 without Result: approved by the operator, claiming no checks; the detail notes resultMissing", () => {
     const e = one(json({ ID: "9", Estado: 5100 }));
-    expect(e.outcome).toEqual({ status: "completed", decision: "approved", reasons: [], checks: {}, vendorReference: "9", followUps: ["certificate"], humanDecision: true });
+    expect(e.outcome).toEqual({
+      status: "completed",
+      decision: "approved",
+      reasons: [],
+      checks: {},
+      vendorReference: "9",
+      followUps: ["certificate"],
+      humanDecision: true,
+    });
     expect(e.detail).toEqual({ estado: 5100, step: "validated", resultMissing: true });
   });
 
@@ -378,7 +416,15 @@ describe("a final Estado without a readable Result", () => {
     expect(e.outcome).toEqual({
       status: "completed",
       decision: "declined",
-      reasons: [{ code: "document_suspicious", category: "document", vendor: "verificaridentidad", vendorCode: "5500", message: "Rejected by an operator based on the results obtained" }],
+      reasons: [
+        {
+          code: "document_suspicious",
+          category: "document",
+          vendor: "verificaridentidad",
+          vendorCode: "5500",
+          message: "Rejected by an operator based on the results obtained",
+        },
+      ],
       checks: {},
       vendorReference: "9",
       humanDecision: true,
@@ -400,10 +446,23 @@ describe("a final Estado without a readable Result", () => {
     ["an object whose Resultado is not a number and nothing else", { Resultado: { x: 1 } }],
   ])("a Result that is %s never throws: 5100 approved, 5500 declined, 5001 processing, no checks, resultUnparseable", (_label, result) => {
     const approved = one(json({ ID: "9", Estado: "5100", Result: result }));
-    expect(approved.outcome).toEqual({ status: "completed", decision: "approved", reasons: [], checks: {}, vendorReference: "9", followUps: ["certificate"], humanDecision: true });
+    expect(approved.outcome).toEqual({
+      status: "completed",
+      decision: "approved",
+      reasons: [],
+      checks: {},
+      vendorReference: "9",
+      followUps: ["certificate"],
+      humanDecision: true,
+    });
     expect(approved.detail).toEqual({ estado: 5100, step: "validated", resultUnparseable: true });
     const declined = one(json({ ID: "9", Estado: "5500", Result: result }));
-    expect(completed(declined.outcome)).toMatchObject({ decision: "declined", humanDecision: true, checks: {}, reasons: [expect.objectContaining({ code: "document_suspicious", vendorCode: "5500" })] });
+    expect(completed(declined.outcome)).toMatchObject({
+      decision: "declined",
+      humanDecision: true,
+      checks: {},
+      reasons: [expect.objectContaining({ code: "document_suspicious", vendorCode: "5500" })],
+    });
     expect(declined.detail).toEqual({ estado: 5500, step: "rejected", resultUnparseable: true });
     const interim = one(json({ ID: "9", Estado: "5001", Result: result }));
     expect(interim.outcome).toEqual({ status: "processing", vendorReference: "9", step: "data_available" });
@@ -443,7 +502,13 @@ describe("5100 whose Result carries failures", () => {
   it("a negative Resultado: the operator's approval stands and the failure is reported with its vendorCode", () => {
     const o = approved({ Resultado: -3, AnversoReversoCoinciden: "No" });
     expect(o.reasons).toEqual([
-      { code: "document_sides_mismatch", category: "document", vendor: "verificaridentidad", vendorCode: "-3", message: "The Front and Back of the document do not seem to match" },
+      {
+        code: "document_sides_mismatch",
+        category: "document",
+        vendor: "verificaridentidad",
+        vendorCode: "-3",
+        message: "The Front and Back of the document do not seem to match",
+      },
     ]);
     expect(o.checks.document?.outcome).toBe("fail");
   });
@@ -507,7 +572,16 @@ describe("session signals and the document numbers of each side (issue 10)", () 
   const result = (over: Record<string, unknown>) => JSON.stringify({ ...JSON.parse(DOC_SAMPLE.Result!), ...over });
 
   it("Acceso, Posicion and Dispositivo that are not JSON or off the globe give no signal; FechaEnvio still does", () => {
-    const e = one(json({ ID: "1", Estado: "3000", FechaEnvio: "2021-10-10 10:10", Acceso: "{broken", Posicion: '{"Coordenadas":{"Latitud":"91","Longitud":"0"}}', Dispositivo: "x" }));
+    const e = one(
+      json({
+        ID: "1",
+        Estado: "3000",
+        FechaEnvio: "2021-10-10 10:10",
+        Acceso: "{broken",
+        Posicion: '{"Coordenadas":{"Latitud":"91","Longitud":"0"}}',
+        Dispositivo: "x",
+      }),
+    );
     expect(e.outcome).toMatchObject({ checks: { session: { access: { requestSentAt: "2021-10-10 10:10" } } } });
     if (e.outcome.status !== "awaiting_user") throw new Error("expected awaiting_user");
     expect(e.outcome.checks?.session).toEqual({ access: { requestSentAt: "2021-10-10 10:10" } });
@@ -515,7 +589,15 @@ describe("session signals and the document numbers of each side (issue 10)", () 
   });
 
   it("reads the nested members in any case and comma decimals", () => {
-    const e = one(json({ ID: "1", Estado: "3001", acceso: { fecha: "2021-09-04 19:37:21", ip: "85.10.20.221", puerto: 11892 }, posicion: { coordenadas: { latitud: "4,4577993", longitud: -1.6592592 } }, dispositivo: { BROWSER: "Chrome 92", sysop: "Android 11" } }));
+    const e = one(
+      json({
+        ID: "1",
+        Estado: "3001",
+        acceso: { fecha: "2021-09-04 19:37:21", ip: "85.10.20.221", puerto: 11892 },
+        posicion: { coordenadas: { latitud: "4,4577993", longitud: -1.6592592 } },
+        dispositivo: { BROWSER: "Chrome 92", sysop: "Android 11" },
+      }),
+    );
     if (e.outcome.status !== "awaiting_user") throw new Error("expected awaiting_user");
     expect(e.outcome.checks?.session).toEqual({
       access: { date: "2021-09-04 19:37:21", ip: "85.10.20.221", port: 11892 },
