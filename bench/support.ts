@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import sharp from "sharp";
 import { ensureDatabase, migrate } from "../src/db/migrate.js";
-import { dropDatabase, freePort } from "../test/support/gateway.js";
+import { dropDatabase } from "../test/support/gateway.js";
 
 export { databaseUrlNamed, dropDatabase, freePort } from "../test/support/gateway.js";
 

@@ -5,7 +5,7 @@ import type { Prisma } from "../generated/prisma/client.js";
 import type { AppContext } from "../app/context.js";
 import type { VendorId } from "../domain/model.js";
 import { adapterFor } from "../adapters/registry.js";
-import { parseAccountConfig, sealCredentials, toAccountResource, toAdapterAccount, type VendorAccountRow } from "../core/accounts.js";
+import { parseAccountConfig, sealCredentials, toAccountResource, type VendorAccountRow } from "../core/accounts.js";
 import { recordAudit } from "../core/audit.js";
 import { decryptJson, generateApiKey, newId } from "../domain/crypto.js";
 import { AAD } from "../core/at-rest.js";
@@ -20,9 +20,8 @@ import { PolicyUpdateSchema } from "../core/policy.js";
 import { readPolicy, writePolicy } from "../core/policy-store.js";
 import { redecide } from "../core/redecide.js";
 import { operatorOf } from "./admin-auth.js";
-import type { VendorAdapter } from "../adapters/types.js";
-import {
-  type Answer,
+import type {
+  Answer,
   AuditLogSchema,
   CreatedApiKeySchema,
   CreatedTenantSchema,

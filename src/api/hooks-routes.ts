@@ -5,7 +5,7 @@ import type { RawWebhookRequest } from "../adapters/types.js";
 import { adapterFor } from "../adapters/registry.js";
 import { createAccountCache, receiveVendorWebhook } from "../webhooks/inbound/receive.js";
 import { Problem } from "./problem.js";
-import { type Answer, HookReceiptSchema } from "./resources.js";
+import type { Answer, HookReceiptSchema } from "./resources.js";
 
 export function hooksRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
   const r = express.Router();

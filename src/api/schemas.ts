@@ -134,13 +134,10 @@ export const CreateVendorAccountSchema = z
 /** PATCH /admin/vendor-accounts/:id: credentials and settings merged key by key (null removes a key), then validated whole. */
 export const UpdateVendorAccountSchema = z
   .object({
-    credentials: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .openapi({
-        description:
-          "keys to set (null removes one); the others are kept. DMS rotation: stage `webhookSecretNext`, then promote with `webhookSecrets: [<new>]` and `webhookSecretNext: null`",
-      }),
+    credentials: z.record(z.string(), z.unknown()).optional().openapi({
+      description:
+        "keys to set (null removes one); the others are kept. DMS rotation: stage `webhookSecretNext`, then promote with `webhookSecrets: [<new>]` and `webhookSecretNext: null`",
+    }),
     settings: z.record(z.string(), z.unknown()).optional().openapi({ description: "keys to set (null returns one to its default); the others are kept" }),
     /** true: routing skips the account (its webhooks are still taken, for verifications in flight); false: back in its routes */
     disabled: z.boolean().optional(),

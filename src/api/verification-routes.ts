@@ -23,7 +23,7 @@ import { Problem, fromZod } from "./problem.js";
 import { QuotaExceeded, noteQuotaRefused, quotaProblemType } from "../core/quotas.js";
 import { multipartUploads, readUpload, sha256OfUpload, uploadsOf, type Upload } from "./uploads.js";
 import { CaptureSchema, CreateVerificationSchema, ListQuerySchema, RetakeSchema, type CreateVerificationBody } from "./schemas.js";
-import { type Answer, ErasedVerificationSchema, VendorDataSchema, VerificationPageSchema } from "./resources.js";
+import type { Answer, ErasedVerificationSchema, VendorDataSchema, VerificationPageSchema } from "./resources.js";
 import type { VendorId } from "../domain/model.js";
 
 const FILE_PARTS: Record<string, { target: "document" | "selfie"; side?: "front" | "back" | "single" }> = {

@@ -7,9 +7,9 @@ import { generateWebhookSecret, type StoredSecret } from "../webhooks/outbound/s
 import { checkWebhookUrl } from "../webhooks/outbound/url-guard.js";
 import { Problem, fromZod } from "./problem.js";
 import { CreateWebhookEndpointSchema, UpdateWebhookEndpointSchema } from "./schemas.js";
-import {
-  type Answer,
-  type DeliveryStatus,
+import type {
+  Answer,
+  DeliveryStatus,
   ReplayQueuedSchema,
   RotatedWebhookEndpointSchema,
   WebhookDeliveryListSchema,

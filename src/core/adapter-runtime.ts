@@ -176,7 +176,7 @@ export async function probeAccount(
   row: VendorAccountRow,
   now = new Date(),
 ): Promise<HealthResult> {
-  let account;
+  let account: AdapterAccount;
   try {
     account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
   } catch (e) {

@@ -196,7 +196,9 @@ export async function analytics(db: Db, q: AnalyticsQuery) {
     e.calls += h.calls;
     e.errors += h.errors;
     e.max = Math.max(e.max, h.max);
-    h.hist.forEach((n, i) => (e.hist[i]! += n));
+    h.hist.forEach((n, i) => {
+      e.hist[i]! += n;
+    });
     if (h.cost !== null) e.cost = (e.cost ?? 0) + h.cost;
     e.currency ??= h.currency;
   };

@@ -2,7 +2,7 @@
 // Postgres per UTC day. One conditional upsert takes a unit only while the count is below the
 // limit, so parallel API and worker processes can never go past it; a refusal is counted on the
 // same row and the first one of the day is written to the audit log.
-import { Prisma } from "../generated/prisma/client.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import { recordAudit, SYSTEM_ACTOR } from "./audit.js";
 import { z } from "../domain/zod.js";

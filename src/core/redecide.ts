@@ -2,11 +2,11 @@
 // stored raw vendor payloads are normalized again by the adapter (renormalize) and the
 // tenant's current policy is applied; no vendor is called. Dry-run by default; applying it
 // writes the new decision, an event, and a verification.updated only where the decision changed.
-import { Prisma } from "../generated/prisma/client.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { Outcome } from "../adapters/types.js";
 import { emitVerificationEvent } from "./emit.js";
-import type { Checks, Decision, Reason } from "../domain/model.js";
+import type { Decision, Reason } from "../domain/model.js";
 import { effectivePolicy } from "./policy.js";
 import { recordAudit, type Actor } from "./audit.js";
 import { loadForAdapter, policyOver, toResource, type VerificationDeps } from "./verifications.js";
@@ -79,7 +79,7 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
           humanDecision: row.humanDecision,
         };
       }
-      if (!vendorOutcome || vendorOutcome.status !== "completed") {
+      if (vendorOutcome?.status !== "completed") {
         skip(vendorOutcome ? "not_a_decision" : "no_vendor_payloads");
         continue;
       }

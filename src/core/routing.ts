@@ -180,7 +180,9 @@ export function routingProblems(routing: Routing, accounts: readonly VendorAccou
   const problems: { path: string; message: string }[] = [];
   const lists = [["default", routing.default] as const, ...routing.rules.map((rule, i) => [`rules[${i}].accounts`, rule.accounts] as const)];
   for (const [path, ids] of lists)
-    ids.forEach((id, j) => own.has(id) || problems.push({ path: `$.${path}[${j}]`, message: `${id} is not a vendor account of this tenant` }));
+    ids.forEach((id, j) => {
+      if (!own.has(id)) problems.push({ path: `$.${path}[${j}]`, message: `${id} is not a vendor account of this tenant` });
+    });
   const seen = new Set<string>();
   routing.rules.forEach((rule, i) => {
     if (rule.id !== undefined) {

@@ -97,7 +97,7 @@ export function sealedKeyId(sealed: Buffer | Uint8Array | string): string | null
         ? Buffer.from(sealed.slice(3, 3 + 8), "base64url")
         : null
       : Buffer.from(sealed.buffer, sealed.byteOffset, Math.min(sealed.byteLength, 1 + KEY_ID_BYTES));
-  if (!bytes || bytes[0] !== 2 || bytes.length < 1 + KEY_ID_BYTES) return null;
+  if (bytes?.[0] !== 2 || bytes.length < 1 + KEY_ID_BYTES) return null;
   return bytes.subarray(1, 1 + KEY_ID_BYTES).toString("hex");
 }
 

@@ -44,16 +44,14 @@ export function startWorkerHttp(opts: {
       const h = workerHealth(opts.workers());
       res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(h.body));
     } else if (path === "/metrics" && opts.metricsToken && !bearerMatches(req.headers.authorization, opts.metricsToken)) {
-      res
-        .writeHead(401, { "content-type": "application/problem+json", "www-authenticate": 'Bearer realm="metrics"' })
-        .end(
-          JSON.stringify({
-            type: "https://kyc-gateway.dev/problems/unauthorized",
-            title: "Unauthorized",
-            status: 401,
-            detail: "send Authorization: Bearer $METRICS_TOKEN",
-          }),
-        );
+      res.writeHead(401, { "content-type": "application/problem+json", "www-authenticate": 'Bearer realm="metrics"' }).end(
+        JSON.stringify({
+          type: "https://kyc-gateway.dev/problems/unauthorized",
+          title: "Unauthorized",
+          status: 401,
+          detail: "send Authorization: Bearer $METRICS_TOKEN",
+        }),
+      );
     } else if (path === "/metrics") {
       registry.metrics().then(
         (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),

@@ -466,7 +466,7 @@ export async function processIngest(deps: ProcessorDeps, job: JobPayloads["inges
     rawBody: inboundBodyOf(deps.env.keys, hook),
     receivedAt: hook.receivedAt,
   };
-  let parsed;
+  let parsed: ReturnType<NonNullable<typeof adapter.parseWebhook>>;
   try {
     parsed = adapter.parseWebhook(req, account);
   } catch (e) {
@@ -603,7 +603,7 @@ export async function processFollowUp(deps: ProcessorDeps, job: JobPayloads["fol
  */
 export async function processErase(deps: ProcessorDeps, job: JobPayloads["erase"]): Promise<void> {
   const row = await deps.db.vendorErasure.findUnique({ where: { id: job.erasureId } });
-  if (!row || row.status !== "requested") return;
+  if (row?.status !== "requested") return;
   const finish = async (status: "confirmed" | "failed", detail: string, attempts: number) => {
     await deps.db.$transaction(async (tx) => {
       await tx.vendorErasure.update({ where: { id: row.id }, data: { status, detail: detail.slice(0, 500), attempts, nextDueAt: null } });
@@ -660,7 +660,7 @@ export async function processErase(deps: ProcessorDeps, job: JobPayloads["erase"
  */
 export async function processShadow(deps: ProcessorDeps, job: JobPayloads["shadow"]): Promise<void> {
   const run = await deps.db.shadowRun.findUnique({ where: { id: job.shadowRunId } });
-  if (!run || run.status !== "pending") return;
+  if (run?.status !== "pending") return;
   const finish = (end: ShadowEnd) => finishShadowRun(deps.db, deps.env.keys, run.id, end);
   const loaded = await loadForAdapter(deps.db, deps.env.keys, run.verificationId);
   if (!loaded || loaded.row.erasedAt) return finish({ status: "skipped", detail: "the verification's personal data is gone" });

@@ -166,7 +166,10 @@ type Path = (string | number)[];
 function pathsOf(v: unknown, at: Path = [], out: Path[] = [], depth = 0): Path[] {
   out.push(at);
   if (depth > 8 || v === null || typeof v !== "object" || isDeep(v)) return out;
-  if (Array.isArray(v)) v.forEach((x, i) => pathsOf(x, [...at, i], out, depth + 1));
+  if (Array.isArray(v))
+    v.forEach((x, i) => {
+      pathsOf(x, [...at, i], out, depth + 1);
+    });
   else for (const [k, x] of Object.entries(v)) pathsOf(x, [...at, k], out, depth + 1);
   return out;
 }

@@ -11,7 +11,7 @@ import {
   DMS_SANDBOX_DOCUMENT,
   DMS_SANDBOX_SUBJECT,
   startGatewayWithSecondApi,
-  startSecondApi,
+  type startSecondApi,
   waitUntil,
   type TestGateway,
 } from "../support/gateway.js";

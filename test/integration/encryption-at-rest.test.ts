@@ -69,7 +69,9 @@ async function rawColumns(): Promise<Record<string, string>> {
 /** The key ids every ciphertext column is under (null: plaintext or a v1 ciphertext). */
 async function keyIdsInUse(): Promise<Set<string | null>> {
   const ids = new Set<string | null>();
-  const add = (rows: { c: string | Uint8Array | null }[]) => rows.forEach((r) => r.c !== null && ids.add(sealedKeyId(r.c)));
+  const add = (rows: { c: string | Uint8Array | null }[]) => {
+    for (const r of rows) if (r.c !== null) ids.add(sealedKeyId(r.c));
+  };
   add(await gw.db.$queryRawUnsafe(`SELECT credentials_enc AS c FROM vendor_accounts`));
   add(await gw.db.$queryRawUnsafe(`SELECT secrets_enc AS c FROM webhook_endpoints`));
   add(await gw.db.$queryRawUnsafe(`SELECT payload_enc AS c FROM verification_inputs`));

@@ -18,7 +18,7 @@ interface Layer {
 }
 
 /** `METHOD /path/{param}` for every route of the router stack, under its mount paths. */
-export function routesOf(stack: Layer[], prefix = ""): string[] {
+function routesOf(stack: Layer[], prefix = ""): string[] {
   const out: string[] = [];
   const paths = (p: string | string[] | undefined) => (p === undefined ? [""] : Array.isArray(p) ? p : [p]);
   for (const layer of stack) {

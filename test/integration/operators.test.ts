@@ -3,7 +3,7 @@
 // operator who made the change ("bootstrap" for ADMIN_TOKEN).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/domain/crypto.js";
-import { startGatewayWithSecondApi, startSecondApi, type TestGateway } from "../support/gateway.js";
+import { startGatewayWithSecondApi, type startSecondApi, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;
 let other: Awaited<ReturnType<typeof startSecondApi>>;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client.js";
 import { QuotaExceeded, takeQuota } from "../../src/core/quotas.js";
-import { createTenantWithAccounts, startGatewayWithSecondApi, startSecondApi, waitUntil, type TestGateway } from "../support/gateway.js";
+import { createTenantWithAccounts, startGatewayWithSecondApi, type startSecondApi, waitUntil, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;
 let other: Awaited<ReturnType<typeof startSecondApi>>;

@@ -11,7 +11,7 @@ import { reason } from "../../domain/model.js";
 import type { AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, VerificationInputData } from "../types.js";
 import { DmsClient, type DmsAccount, type ImagePart } from "./client.js";
 import { advance, decodePortrait, renormalizeDms, REQUEST_KIND, type DmsRequestRecord, type DmsTranscript } from "./outcome.js";
-import { type DmsDocumentResponse } from "./schemas.js";
+import type { DmsDocumentResponse } from "./schemas.js";
 import { manifest } from "./manifest.js";
 import { defineAdapter } from "../kit/define.js";
 import { authenticateWebhook, parseWebhook } from "./webhooks.js";

@@ -17,7 +17,7 @@ import {
   type IdentomatAccount,
   type IdentomatAccountConfig,
 } from "./client.js";
-import { DOCUMENT_TYPE_OUT, ERROR_CODES } from "./mapping.js";
+import { DOCUMENT_TYPE_OUT, type ERROR_CODES } from "./mapping.js";
 import { RESULT_PAYLOAD_KIND, completedOutcome, mapInputOf, mapResult, renormalizeResults } from "./outcome.js";
 import { BeginAnswerSchema, DeleteAnswerSchema, IdentomatSettingsSchema, ResultAnswerSchema, type IdentomatSettings } from "./schemas.js";
 

@@ -49,7 +49,7 @@ export interface SmsPhone {
 export function parseSmsPhone(input: string | undefined, defaultCountry: string): SmsPhone | null {
   if (!input?.trim()) return null;
   const n = parsePhoneNumberFromString(input.trim(), defaultCountry.toUpperCase() as CountryCode);
-  if (!n || !n.isValid()) return null;
+  if (!n?.isValid()) return null;
   // the link goes by SMS: a number known to be a landline cannot receive it
   const type = n.getType();
   if (type === "FIXED_LINE" || type === "TOLL_FREE" || type === "PREMIUM_RATE" || type === "SHARED_COST") return null;

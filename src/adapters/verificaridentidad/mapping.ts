@@ -1,7 +1,7 @@
 // VerificarIdentidad codes onto the gateway vocabulary, as data (../shared/vendors/verificaridentidad-api-3.0.txt).
 // Every row has a test (test/unit/adapters/verificaridentidad/mapping.test.ts) built from the doc's own values.
 // The rules that read these tables are in outcome.ts (payloads) and client.ts (Res and HTTP statuses).
-import type { CheckOutcome, Checks, DocumentType } from "../../domain/model.js";
+import type { CheckOutcome, DocumentType } from "../../domain/model.js";
 import { GENERIC_CODE_BY_CATEGORY, type ReasonCode } from "../../domain/vocabulary.js";
 import type { VendorErrorKind } from "../../domain/errors.js";
 

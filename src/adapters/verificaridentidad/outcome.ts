@@ -5,7 +5,6 @@ import type { AdapterVerification, Outcome, StoredVendorPayload } from "../types
 import { reason, type CheckOutcome, type Checks, type DocumentFields, type DocumentType, type Reason, type SessionSignals } from "../../domain/model.js";
 import { toAlpha2 } from "../../domain/countries.js";
 import { normalizeSex, toIsoDate } from "../../domain/dates.js";
-import { rowOf } from "../kit/http.js";
 import type { ReasonCode } from "../../domain/vocabulary.js";
 import { DniSchema, ResultSchema, SERVICE_IDENTITY, WebhookSchema, canonicalKeys, type Dni, type Result, type Webhook } from "./schemas.js";
 import {

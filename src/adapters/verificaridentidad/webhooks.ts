@@ -9,12 +9,11 @@ import type { AdapterAccount, ParsedWebhook, RawWebhookRequest } from "../types.
 import type { VendorError } from "../../domain/errors.js";
 import { vendorError, type VerificarIdentidadAccount } from "./client.js";
 import { canonicalKeys, type Webhook } from "./schemas.js";
-import { VENDOR } from "./mapping.js";
 import { isIdentityReport, outcomeOf, readHook } from "./outcome.js";
 
 export function authenticateWebhook(req: RawWebhookRequest, account: VerificarIdentidadAccount): boolean {
   const creds = account.credentials;
-  const header = req.headers["authorization"] ?? "";
+  const header = req.headers.authorization ?? "";
   const m = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
   const decoded = m ? Buffer.from(m[1]!, "base64").toString("utf8") : "";
   const colon = decoded.indexOf(":");

@@ -19,16 +19,15 @@ import { recordAudit } from "../../core/audit.js";
 import { operatorOf } from "../admin-auth.js";
 import {
   type Answer,
-  AdminDeliveryPageSchema,
+  type AdminDeliveryPageSchema,
   QUEUE_STATES,
-  AdminVerificationPageSchema,
-  AdminVerificationSchema,
+  type AdminVerificationSchema,
   type DeliveryStatus,
-  QueuesReportSchema,
-  ReplayQueuedSchema,
-  VendorAccountStatusListSchema,
-  VendorInfoListSchema,
-  VerificationEventLogSchema,
+  type QueuesReportSchema,
+  type ReplayQueuedSchema,
+  type VendorAccountStatusListSchema,
+  type VendorInfoListSchema,
+  type VerificationEventLogSchema,
 } from "../resources.js";
 
 function asset(name: string): Buffer {

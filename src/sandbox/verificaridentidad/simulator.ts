@@ -491,7 +491,7 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
     const fail3 = (error: string) => answer(res, p, { Res: -3, Error: error, Cred: creditsOf(apiUser) });
     if (!telefono) return fail3("Telefono is required");
     if (!/^\d{8,15}$/.test(telefono)) return fail3("Telefono is not a valid mobile number");
-    if (!p.mensaje || !p.mensaje.includes("[LINK]")) return fail3("Mensaje must include the keyword [LINK]");
+    if (!p.mensaje?.includes("[LINK]")) return fail3("Mensaje must include the keyword [LINK]");
     if (p.remitente !== undefined && p.remitente.length > 11) return fail3("Remitente: maximum 11 characters");
     const fecha = p.fecha?.trim() ? fromSpainTime(p.fecha) : null;
     if (p.fecha?.trim() && !fecha) return fail3("Fecha: format Year-Month-day hour:minute (CET/CEST)");

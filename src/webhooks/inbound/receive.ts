@@ -6,7 +6,7 @@ import type { Redis } from "ioredis";
 import type { Db } from "../../db/client.js";
 import type { Env } from "../../config/env.js";
 import { adapterFor } from "../../adapters/registry.js";
-import type { RawWebhookRequest } from "../../adapters/types.js";
+import type { AdapterAccount, RawWebhookRequest } from "../../adapters/types.js";
 import { toAdapterAccount } from "../../core/accounts.js";
 import { newId } from "../../domain/crypto.js";
 import { sealInboundBody } from "../../core/at-rest.js";
@@ -63,7 +63,7 @@ export async function receiveVendorWebhook(
   const row = await accountOf(accountId);
   const adapter = adapterFor(vendor);
   if (!row || row.vendor !== vendor || !adapter?.capabilities.webhooks || !adapter.parseWebhook) return { kind: "unknown_account" };
-  let account;
+  let account: AdapterAccount;
   try {
     account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, row);
   } catch (e) {
@@ -73,7 +73,7 @@ export async function receiveVendorWebhook(
     return { kind: "unauthenticated" };
   }
   // fails closed: a vendor that parses webhooks without a way to authenticate them takes none
-  if (!adapter.authenticateWebhook || !adapter.authenticateWebhook(raw, account)) {
+  if (!adapter.authenticateWebhook?.(raw, account)) {
     deps.log.warn({ vendor, vendorAccountId: account.id }, "vendor webhook refused: authentication failed");
     return { kind: "unauthenticated" };
   }

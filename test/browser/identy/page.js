@@ -7,10 +7,10 @@
   const session = params.get("session");
   const out = document.getElementById("result");
   window.FaceSDK.preInitialize(
-    { URL: sdkBaseUrl + "/api/v1/models" },
+    { URL: `${sdkBaseUrl}/api/v1/models` },
     {
       URL: {
-        url: sdkBaseUrl + "/api/v1/pub_key",
+        url: `${sdkBaseUrl}/api/v1/pub_key`,
         headers: [
           { name: "LogAPITrigger", value: "true" },
           { name: "requestID", value: session },
@@ -41,6 +41,6 @@
     })
     .catch(function (err) {
       out.dataset.state = "failed";
-      out.dataset.error = String(err && err.message);
+      out.dataset.error = String(err?.message);
     });
 })();

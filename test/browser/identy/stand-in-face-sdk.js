@@ -36,7 +36,7 @@
         .then(function (k) {
           state.pubKey = k.byteLength;
           const asked = Date.now();
-          return post(state.base + "/api/v1/time", state.headers).then(function (t) {
+          return post(`${state.base}/api/v1/time`, state.headers).then(function (t) {
             const server = Number(new TextDecoder().decode(t));
             state.serverOffsetMs = server - (asked + Date.now()) / 2;
           });
@@ -56,7 +56,7 @@
 
     capture() {
       const packagedAt = Math.round(Date.now() + state.serverOffsetMs);
-      const text = "IDENTY-SDK-BLOB stand-in asThreshold=" + (this.options.asThreshold || "BALANCED_VERY_HIGH") + " packaged_at=" + packagedAt;
+      const text = `IDENTY-SDK-BLOB stand-in asThreshold=${this.options.asThreshold || "BALANCED_VERY_HIGH"} packaged_at=${packagedAt}`;
       return Promise.resolve(new Blob([text], { type: "application/octet-stream" }));
     }
   }

@@ -126,7 +126,7 @@ describe("HMAC authorization", () => {
     const q = new URLSearchParams({ company_key: SANDBOX_COMPANY_KEY, flags: "{}" }).toString();
     const ok = await fetch(`${base}/external-api/begin/?${q}`, { headers: { authorization: `signature="${hmac64(SANDBOX_SECRET_KEY, q)}"` } });
     expect(ok.status).toBe(200);
-    const bad = await fetch(`${base}/external-api/begin/?${q}`, { headers: { authorization: `signature="${hmac64(SANDBOX_SECRET_KEY, q + "x")}"` } });
+    const bad = await fetch(`${base}/external-api/begin/?${q}`, { headers: { authorization: `signature="${hmac64(SANDBOX_SECRET_KEY, `${q}x`)}"` } });
     expect(bad.status).toBe(401);
   });
 

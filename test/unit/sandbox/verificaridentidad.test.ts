@@ -114,7 +114,7 @@ function events(c: Ctx) {
   return c.hooks().map((r) => {
     expect(adapter.authenticateWebhook!(r, c.account)).toBe(true);
     const [e] = adapter.parseWebhook!(r, c.account);
-    if (!e || e.type !== "verification") throw new Error("expected a verification event");
+    if (e?.type !== "verification") throw new Error("expected a verification event");
     return e;
   });
 }

@@ -60,7 +60,7 @@ describe("dms document: the doc's sample response", () => {
     // what was asked (for renormalize), then the answer
     expect(h.payloads.map((p) => p.kind)).toEqual(["gateway_request", "idcard_recognition_base64"]);
     expect(h.payloads[0]?.body).toEqual({ checks: ["document"], minFaceQuality: 0.5 });
-    expect((h.payloads[1]?.body as { FraudCheck: { Result: string } }).FraudCheck.Result).toBe("GENUINE");
+    expect((h.payloads[1]!.body as { FraudCheck: { Result: string } }).FraudCheck.Result).toBe("GENUINE");
   });
 
   it("sends the quickstart body with the Bearer key to the IDVerifr base URL", async () => {

@@ -4,7 +4,7 @@
 import nock from "nock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dmsAdapter } from "../../../../src/adapters/dms/index.js";
-import type { AdapterAccount, Outcome, StoredVendorPayload } from "../../../../src/adapters/types.js";
+import type { AdapterAccount, StoredVendorPayload } from "../../../../src/adapters/types.js";
 import type { CheckName } from "../../../../src/domain/model.js";
 import { redactPayload } from "../../../../src/core/redact.js";
 import { MAGIC_INPUTS } from "../../../../src/sandbox/dms/simulator.js";

@@ -409,7 +409,7 @@ describe("poll", () => {
       .reply(200, body, { ...json, authorization: `signature="${b64hmac(SECRET, body)}"` });
     nock(BASE)
       .post("/external-api/result/")
-      .reply(200, body, { ...json, authorization: `signature="${b64hmac(SECRET, body + " ")}"` });
+      .reply(200, body, { ...json, authorization: `signature="${b64hmac(SECRET, `${body} `)}"` });
     const acc = account({ credentials: { companyKey: COMPANY_KEY, secretKey: SECRET } });
     expect((await identomatAdapter.poll!(polled(), acc, makeHarness(acc).ctx)).status).toBe("completed");
     const err = (await identomatAdapter.poll!(polled(), acc, makeHarness(acc).ctx).catch((e: unknown) => e)) as VendorError;

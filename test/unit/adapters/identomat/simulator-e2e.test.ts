@@ -9,7 +9,7 @@ import { identomatAdapter } from "../../../../src/adapters/identomat/index.js";
 import type { AdapterAccount, AdapterVerification, Outcome, StoredVendorPayload } from "../../../../src/adapters/types.js";
 import { redactPayload } from "../../../../src/core/redact.js";
 import type { CheckName } from "../../../../src/domain/model.js";
-import { VendorError } from "../../../../src/domain/errors.js";
+import type { VendorError } from "../../../../src/domain/errors.js";
 import { FaultInjector } from "../../../../src/sandbox/faults.js";
 import { SANDBOX_COMPANY_KEY, SANDBOX_SECRET_KEY, buildIdentomatSimulator } from "../../../../src/sandbox/identomat/simulator.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseFlow, identyAdapter, validateIdentyRequest } from "../../../../src/adapters/identy/index.js";
+import { chooseFlow, identyAdapter } from "../../../../src/adapters/identy/index.js";
 import { IdentySettingsSchema } from "../../../../src/adapters/identy/schemas.js";
 import { verifySdkProxyToken } from "../../../../src/adapters/identy/routes.js";
 import type { VerificationInputData } from "../../../../src/adapters/types.js";

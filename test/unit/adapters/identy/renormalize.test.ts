@@ -4,7 +4,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { identyAdapter } from "../../../../src/adapters/identy/index.js";
 import type { AdapterAccount, AdapterVerification, Outcome, StoredVendorPayload, VerificationInputData } from "../../../../src/adapters/types.js";
-import { VendorError } from "../../../../src/domain/errors.js";
+import type { VendorError } from "../../../../src/domain/errors.js";
 import type { CheckName } from "../../../../src/domain/model.js";
 import { redactPayload } from "../../../../src/core/redact.js";
 import { readIwsBody } from "../../../../src/adapters/identy/schemas.js";

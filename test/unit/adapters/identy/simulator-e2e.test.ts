@@ -55,7 +55,7 @@ async function start(input: VerificationInputData, checks: CheckName[], acc = ac
 }
 
 function done(o: Outcome | null) {
-  if (!o || o.status !== "completed") throw new Error(`expected completed, got ${o?.status}`);
+  if (o?.status !== "completed") throw new Error(`expected completed, got ${o?.status}`);
   return o;
 }
 const codes = (o: Outcome | null) => done(o).reasons.map((r) => r.code);

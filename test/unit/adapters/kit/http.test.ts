@@ -13,7 +13,7 @@ import {
   vendorErrorFor,
   type VendorResponse,
 } from "../../../../src/adapters/kit/http.js";
-import { VendorError } from "../../../../src/domain/errors.js";
+import type { VendorError } from "../../../../src/domain/errors.js";
 
 const res = (status: number, body: unknown = undefined, headers: Record<string, string> = {}): VendorResponse => {
   const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);

@@ -163,7 +163,7 @@ describe("ShareID adapter x sandbox: magic last names", () => {
         issuingCountry: "ES",
       },
     });
-    expect(out.checks.document?.fields.expiryDate! > new Date().toISOString().slice(0, 10)).toBe(true);
+    expect(out.checks.document!.fields.expiryDate! > new Date().toISOString().slice(0, 10)).toBe(true);
   });
 
   it("MISSING_DOC: no document type, country or fields", async () => {
@@ -178,7 +178,7 @@ describe("ShareID adapter x sandbox: magic last names", () => {
     expect(wrong.out.checks.document?.security?.mrz_vs_viz).toBe(false);
     const expired = await run("DOC_EXPIRED");
     if (expired.out.status !== "completed") throw new Error("unreachable");
-    expect(expired.out.checks.document?.fields.expiryDate! < new Date().toISOString().slice(0, 10)).toBe(true);
+    expect(expired.out.checks.document!.fields.expiryDate! < new Date().toISOString().slice(0, 10)).toBe(true);
   });
 
   it("TIMEOUT: 408, not resent by default: a retryable vendor_timeout after one upload", async () => {

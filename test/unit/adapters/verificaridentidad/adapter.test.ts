@@ -5,7 +5,7 @@ import nock from "nock";
 import { MIN_HEALTH_INTERVAL_MS, validateRequest, verificaridentidadAdapter as adapter } from "../../../../src/adapters/verificaridentidad/index.js";
 import { buildSendBody, maskPhone, parseSmsPhone, toSpainLocalTime } from "../../../../src/adapters/verificaridentidad/client.js";
 import type { AdapterAccount, VerificationInputData } from "../../../../src/adapters/types.js";
-import { VendorError, isVendorError } from "../../../../src/domain/errors.js";
+import { type VendorError, isVendorError } from "../../../../src/domain/errors.js";
 import { makeAccount, makeHarness, makeVerification } from "../../../support/adapter-harness.js";
 
 const BASE = "https://vi.vendor.test";

@@ -49,7 +49,7 @@ const stored = (kind: string, body: unknown, at = 0): StoredVendorPayload => ({
 /** parseWebhook -> (outcome, the stored webhook payload) */
 function hook(req: RawWebhookRequest): { outcome: Outcome; payload: StoredVendorPayload } {
   const [e] = adapter.parseWebhook!(req, account);
-  if (!e || e.type !== "verification") throw new Error("expected a verification event");
+  if (e?.type !== "verification") throw new Error("expected a verification event");
   return { outcome: e.outcome, payload: stored("webhook", e.payload) };
 }
 
