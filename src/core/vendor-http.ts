@@ -3,6 +3,10 @@
 // account and a concurrency limit per vendor account (calls beyond it queue).
 // Each HTTP attempt is reported to `onCall` (persisted as a vendor_calls row and
 // metrics) with no body, header values or URL query: nothing personal.
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import http from "node:http";
+import https from "node:https";
+import { BlockList, isIP, type LookupFunction } from "node:net";
 import axios, { type AxiosRequestConfig } from "axios";
 import {
   BrokenCircuitError,
@@ -151,6 +155,47 @@ function toResponse(status: number, headers: Record<string, unknown>, body: unkn
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Vendor hosts are the operators' choice and may well be private (a self-hosted IDENTY Web Server on the internal
+// network), so the tenant-webhook guard does not apply. What no vendor is: the cloud metadata service and
+// link-local addresses, the unspecified address, multicast and reserved space. The sockets check the very addresses
+// they connect to, so a vendor host renamed to 169.254.169.254 (DNS rebinding) is refused at connect time.
+const neverVendor = new BlockList();
+for (const [net, prefix] of [
+  ["0.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
+] as const)
+  neverVendor.addSubnet(net, prefix, "ipv4");
+for (const [net, prefix] of [
+  ["::", 128],
+  ["fe80::", 10],
+  ["ff00::", 8],
+] as const)
+  neverVendor.addSubnet(net, prefix, "ipv6");
+
+/** Whether a vendor call may connect to this address (IPv4-mapped IPv6 judged by its IPv4 address). */
+export function vendorAddressAllowed(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return !neverVendor.check(mapped[1]!, "ipv4");
+  return !neverVendor.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
+}
+
+const vendorLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => {
+    if (err) return callback(err, "", 4);
+    if (addresses.length === 0 || addresses.some((a) => !vendorAddressAllowed(a.address))) {
+      const e = Object.assign(new Error("connection refused: the vendor host resolves to a link-local, metadata or reserved address"), {
+        code: "EBLOCKED",
+      }) as NodeJS.ErrnoException;
+      return callback(e, "", 4);
+    }
+    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
+};
+const vendorAgents = { http: new http.Agent({ lookup: vendorLookup, keepAlive: false }), https: new https.Agent({ lookup: vendorLookup, keepAlive: false }) };
+
 export interface CreateVendorHttpOptions {
   vendor: VendorId;
   vendorAccountId: string;
@@ -222,6 +267,10 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
     let res: VendorResponse;
     try {
       const timeoutMs = req.timeoutMs ?? s.timeoutMs;
+      // an address written in the URL is connected to without a lookup: checked here
+      const literal = new URL(req.url).hostname.replace(/^\[|\]$/g, "");
+      if (isIP(literal) && !vendorAddressAllowed(literal))
+        throw Object.assign(new Error("connection refused: the vendor host is a link-local, metadata or reserved address"), { code: "EBLOCKED" });
       const config: AxiosRequestConfig = {
         method: req.method ?? "POST",
         url: req.url,
@@ -235,6 +284,8 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
         maxContentLength: 64 * 1024 * 1024,
         maxRedirects: 0,
         transformResponse: [(d: unknown) => d],
+        httpAgent: vendorAgents.http,
+        httpsAgent: vendorAgents.https,
       };
       const r = await axios.request(config);
       httpStatus = r.status;
@@ -247,12 +298,18 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
         code === "ETIMEDOUT" ||
         (e as Error).name === "AbortError" ||
         (e as Error).name === "CanceledError";
+      // a host the gateway may never reach is its configuration's fault: technical, never retried
+      const blockedHost = code === "EBLOCKED";
       const err = new VendorError({
-        kind: timedOut ? "timeout" : "unavailable",
+        kind: timedOut ? "timeout" : blockedHost ? "rejected" : "unavailable",
         vendor: opts.vendor,
         endpoint: req.endpoint,
-        retryable: true,
-        message: timedOut ? `no answer from vendor within the timeout (${req.endpoint})` : `vendor unreachable (${code ?? "network error"})`,
+        retryable: !blockedHost,
+        message: timedOut
+          ? `no answer from vendor within the timeout (${req.endpoint})`
+          : blockedHost
+            ? "vendor host refused: a link-local, metadata or reserved address (EBLOCKED)"
+            : `vendor unreachable (${code ?? "network error"})`,
       });
       report("error", err.kind);
       throw new VendorFault(err);

@@ -16,15 +16,26 @@ for (const [net, prefix] of [
   ["169.254.0.0", 16],
   ["172.16.0.0", 12],
   ["192.0.0.0", 24],
+  ["192.0.2.0", 24],
+  ["192.31.196.0", 24],
+  ["192.52.193.0", 24],
+  ["192.88.99.0", 24],
   ["192.168.0.0", 16],
+  ["192.175.48.0", 24],
   ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
   ["224.0.0.0", 4],
   ["240.0.0.0", 4],
 ] as const)
   blocked.addSubnet(net, prefix, "ipv4");
-// IPv6: unspecified and loopback, unique local, link-local, multicast, NAT64 (64:ff9b::/96 and the
-// local-use 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo (2001::/32), which embed IPv4 addresses,
-// and documentation (2001:db8::/32). IPv4-compatible (::a.b.c.d, ::7f00:1) and IPv4-mapped
+// The IPv4 list is IANA's IPv4 Special-Purpose Address Registry whole (and multicast): a tenant's
+// webhook has no business with AS112, AMT or documentation ranges either, even those marked
+// globally reachable. IPv6, likewise IANA's IPv6 Special-Purpose Address Registry: unspecified and
+// loopback, discard-only (100::/64) and the dummy prefix (100:0:0:1::/64), unique local, link-local,
+// multicast, NAT64 (64:ff9b::/96 and the local-use 64:ff9b:1::/48), 6to4 (2002::/16), the IETF
+// protocol assignments (2001::/23: Teredo, benchmarking, ORCHID, AMT, AS112), AS112-v6
+// (2620:4f:8000::/48), documentation (2001:db8::/32, 3fff::/20) and SRv6 SIDs (5f00::/16). IPv4-compatible (::a.b.c.d, ::7f00:1) and IPv4-mapped
 // (::ffff:a.b.c.d in any spelling) are judged by their IPv4 address (embeddedIpv4 below); Node's
 // BlockList would match every IPv4 address against an ipv6 ::ffff:0:0/96 or ::/96 rule.
 const blocked6 = new BlockList();
@@ -37,8 +48,13 @@ for (const [net, prefix] of [
   ["64:ff9b::", 96],
   ["64:ff9b:1::", 48],
   ["2002::", 16],
-  ["2001::", 32],
+  ["2001::", 23],
   ["2001:db8::", 32],
+  ["100::", 64],
+  ["100:0:0:1::", 64],
+  ["2620:4f:8000::", 48],
+  ["3fff::", 20],
+  ["5f00::", 16],
 ] as const)
   blocked6.addSubnet(net, prefix, "ipv6");
 
