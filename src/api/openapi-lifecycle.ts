@@ -22,6 +22,7 @@ export interface DocHelpers {
   problemResponse: (name: string, description: string) => Responses[number];
   vendorAccountSchema: z.ZodType;
   webhookEndpointSchema: z.ZodType;
+  adminWebhookEndpointSchema: z.ZodType;
 }
 
 export function registerLifecyclePaths(h: DocHelpers): void {
@@ -85,6 +86,19 @@ export function registerLifecyclePaths(h: DocHelpers): void {
     description: "The url passes the same guard as on create; `enabled: true` also re-enables an endpoint the gateway disabled after failing deliveries.",
     request: { params: someId, body: { required: true, ...json(UpdateWebhookEndpointSchema, { enabled: true }) } },
     responses: { 200: { description: "The endpoint", ...json(h.webhookEndpointSchema) }, 404: NotFound, 422: Unprocessable, ...tenantErrors },
+  });
+
+  path({
+    method: "patch",
+    path: "/admin/webhook-endpoints/{id}",
+    operationId: "adminUpdateWebhookEndpoint",
+    tags: ["Operations"],
+    security: asAdmin,
+    summary: "Re-enable or edit a tenant's webhook endpoint (audited)",
+    description:
+      "The same edit as the tenant's PATCH /v1/webhook-endpoints/{id}, by an operator: e.g. re-enabling an endpoint the gateway disabled after failing deliveries.",
+    request: { params: someId, body: { required: true, ...json(UpdateWebhookEndpointSchema, { enabled: true }) } },
+    responses: { 200: { description: "The endpoint", ...json(h.adminWebhookEndpointSchema) }, 422: Unprocessable, ...adminWrite },
   });
 
   // ---------- operators ----------

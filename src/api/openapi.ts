@@ -11,6 +11,7 @@ import { RoutingSchema } from "../core/routing.js";
 import { z } from "../domain/zod.js";
 import {
   AdminDeliveryPageSchema,
+  AdminWebhookEndpointSchema,
   AdminVerificationPageSchema,
   AdminVerificationSchema,
   AuditLogSchema,
@@ -902,6 +903,7 @@ export function buildOpenApi(serverUrl: string = DEFAULT_SERVER_URL) {
     problemResponse,
     vendorAccountSchema: VendorAccountSchema,
     webhookEndpointSchema: WebhookEndpointSchema,
+    adminWebhookEndpointSchema: AdminWebhookEndpointSchema,
   });
 
   const doc = new OpenApiGeneratorV31(reg.definitions).generateDocument({

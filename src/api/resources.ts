@@ -333,6 +333,10 @@ export const AdminDeliverySchema = WebhookDeliverySchema.extend({
 }).openapi("AdminWebhookDelivery");
 export const AdminDeliveryPageSchema = z.object({ data: z.array(AdminDeliverySchema), nextCursor: z.string().nullable() }).openapi("AdminWebhookDeliveryPage");
 
+export const AdminWebhookEndpointSchema = z
+  .object({ id: z.string(), tenantId: z.string(), url: z.string(), events: z.array(z.string()), disabled: z.boolean(), createdAt: isoTime() })
+  .openapi("AdminWebhookEndpoint");
+
 export const HookReceiptSchema = z
   .object({
     received: z.literal(true),

@@ -37,10 +37,7 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
   };
 
   // the same guard for a new endpoint and an edited one
-  const guardUrl = async (url: string) => {
-    const check = await checkWebhookUrl(url, app.env.WEBHOOK_ALLOW_PRIVATE_URLS, undefined, { requireHttps: app.env.NODE_ENV === "production" });
-    if (!check.ok) throw new Problem(422, "Webhook URL refused", `url ${check.problem}`, [{ path: "$.url", message: check.problem }]);
-  };
+  const guardUrl = (url: string) => guardWebhookUrl(app, url);
 
   r.post("/webhook-endpoints", async (req, res) => {
     const parsed = CreateWebhookEndpointSchema.safeParse(req.body);
@@ -72,17 +69,7 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
     const parsed = UpdateWebhookEndpointSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw fromZod(parsed.error);
     const e = await findOwn(req);
-    const { url, events, enabled } = parsed.data;
-    if (url !== undefined) await guardUrl(url);
-    const updated = await app.db.webhookEndpoint.update({
-      where: { id: e.id },
-      data: {
-        ...(url !== undefined ? { url } : {}),
-        ...(events !== undefined ? { events } : {}),
-        ...(enabled === true ? { disabledAt: null, failingSince: null } : enabled === false ? { disabledAt: e.disabledAt ?? new Date() } : {}),
-      },
-    });
-    res.json(view(updated));
+    res.json(view(await patchWebhookEndpoint(app, e, parsed.data)));
   });
 
   r.delete("/webhook-endpoints/:id", async (req, res) => {
@@ -139,4 +126,30 @@ export function webhookEndpointRoutes(app: AppContext & { onEnqueued?: () => voi
   });
 
   return r;
+}
+
+async function guardWebhookUrl(app: AppContext, url: string): Promise<void> {
+  const check = await checkWebhookUrl(url, app.env.WEBHOOK_ALLOW_PRIVATE_URLS, undefined, { requireHttps: app.env.NODE_ENV === "production" });
+  if (!check.ok) throw new Problem(422, "Webhook URL refused", `url ${check.problem}`, [{ path: "$.url", message: check.problem }]);
+}
+
+/**
+ * An endpoint's edit, by its tenant (PATCH /v1/webhook-endpoints/:id) or by an operator (PATCH
+ * /admin/webhook-endpoints/:id): the url passes the create guard; re-enabling also clears the failing streak that
+ * disabled it.
+ */
+export async function patchWebhookEndpoint(
+  app: AppContext,
+  e: { id: string; disabledAt: Date | null },
+  patch: { url?: string; events?: string[]; enabled?: boolean },
+) {
+  if (patch.url !== undefined) await guardWebhookUrl(app, patch.url);
+  return app.db.webhookEndpoint.update({
+    where: { id: e.id },
+    data: {
+      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.events !== undefined ? { events: patch.events } : {}),
+      ...(patch.enabled === true ? { disabledAt: null, failingSince: null } : patch.enabled === false ? { disabledAt: e.disabledAt ?? new Date() } : {}),
+    },
+  });
 }

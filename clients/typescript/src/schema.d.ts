@@ -786,6 +786,26 @@ export interface paths {
         patch: operations["updateVendorAccount"];
         trace?: never;
     };
+    "/admin/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Re-enable or edit a tenant's webhook endpoint (audited)
+         * @description The same edit as the tenant's PATCH /v1/webhook-endpoints/{id}, by an operator: e.g. re-enabling an endpoint the gateway disabled after failing deliveries.
+         */
+        patch: operations["adminUpdateWebhookEndpoint"];
+        trace?: never;
+    };
     "/admin/operators": {
         parameters: {
             query?: never;
@@ -1850,6 +1870,18 @@ export interface components {
             url?: string;
             events?: ("verification.updated" | "verification.completed" | "verification.failed")[];
             enabled?: boolean;
+        };
+        AdminWebhookEndpoint: {
+            id: string;
+            tenantId: string;
+            url: string;
+            events: string[];
+            disabled: boolean;
+            /**
+             * Format: date-time
+             * @example 2026-12-03T10:15:00.000Z
+             */
+            createdAt: string;
         };
         CreatedOperator: {
             id: string;
@@ -3979,6 +4011,45 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    adminUpdateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the resource's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateWebhookEndpoint"];
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminWebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -17,9 +17,12 @@ import { QUEUE_NAMES } from "../../core/jobs.js";
 import { Problem, fromZod } from "../problem.js";
 import { recordAudit } from "../../core/audit.js";
 import { operatorOf } from "../admin-auth.js";
+import { UpdateWebhookEndpointSchema } from "../schemas.js";
+import { patchWebhookEndpoint } from "../webhook-endpoint-routes.js";
 import {
   type Answer,
   type AdminDeliveryPageSchema,
+  type AdminWebhookEndpointSchema,
   QUEUE_STATES,
   type AdminVerificationSchema,
   type DeliveryStatus,
@@ -319,6 +322,25 @@ export function adminOpsRoutes(app: AppContext & { onEnqueued?: () => void }): R
       })),
       nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
     } satisfies Answer<typeof AdminDeliveryPageSchema>);
+  });
+
+  // an operator re-enables (or edits) a tenant's endpoint, e.g. one the gateway disabled after failing deliveries
+  r.patch("/webhook-endpoints/:id", async (req, res) => {
+    const { id } = parse(IdParam, req.params);
+    const body = UpdateWebhookEndpointSchema.safeParse(req.body ?? {});
+    if (!body.success) throw fromZod(body.error);
+    const e = await app.db.webhookEndpoint.findFirst({ where: { id, deletedAt: null } });
+    if (!e) throw new Problem(404, "Not found", "no such webhook endpoint");
+    const updated = await patchWebhookEndpoint(app, e, body.data);
+    const view = (x: typeof e) => ({ id: x.id, tenantId: x.tenantId, url: x.url, events: x.events, disabled: x.disabledAt !== null });
+    await recordAudit(app.db, operatorOf(req), {
+      action: "webhook_endpoint.updated",
+      entityType: "webhook_endpoint",
+      entityId: e.id,
+      before: view(e),
+      after: view(updated),
+    });
+    res.json({ ...view(updated), createdAt: updated.createdAt.toISOString() } satisfies Answer<typeof AdminWebhookEndpointSchema>);
   });
 
   r.post("/webhook-deliveries/:id/replay", async (req, res) => {

@@ -1006,6 +1006,24 @@ async function loadDeliveries(more = false) {
           idText(d.tenantId),
           h("div", { class: "mono" }, d.endpointUrl),
           d.endpointDisabled ? h("span", { class: "badge bad" }, "endpoint disabled") : null,
+          d.endpointDisabled
+            ? h(
+                "button",
+                {
+                  class: "btn btn-small",
+                  type: "button",
+                  dataset: { action: "enable-endpoint", endpointId: d.endpointId },
+                  onclick: () =>
+                    void run(async () => {
+                      await api((headers) =>
+                        gateway.PATCH("/admin/webhook-endpoints/{id}", { headers, params: { path: { id: d.endpointId } }, body: { enabled: true } }),
+                      );
+                      await loadDeliveries(false);
+                    }),
+                },
+                "Re-enable endpoint",
+              )
+            : null,
         ],
       },
       { title: "Status", cell: (d) => badge("delivery", d.status) },
