@@ -77,32 +77,42 @@ interface Hourly {
   currency: string | null;
 }
 
-function mergeBuckets(rows: Bucketed[], key: (r: Bucketed) => string = (r) => `${r.vendor_account_id}|${r.hour.toISOString()}`): Map<string, Hourly> {
+type Counts = Pick<Hourly, "calls" | "errors" | "max" | "cost" | "currency"> & { hist: readonly number[] };
+
+const emptyHourly = (accountId: string, vendor: string, hour: Date): Hourly => ({
+  accountId,
+  vendor,
+  hour,
+  calls: 0,
+  errors: 0,
+  max: 0,
+  hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0),
+  cost: null,
+  currency: null,
+});
+
+/** Adds one group's counts, latency histogram and cost into a running total. */
+function accumulate(into: Hourly, from: Counts): void {
+  into.calls += from.calls;
+  into.errors += from.errors;
+  into.max = Math.max(into.max, from.max);
+  from.hist.forEach((n, i) => {
+    into.hist[i]! += n;
+  });
+  if (from.cost !== null) into.cost = (into.cost ?? 0) + from.cost;
+  into.currency ??= from.currency;
+}
+
+/** The bucketed rows of the SQL, one total per (account, hour). */
+function mergeBuckets(rows: Bucketed[]): Map<string, Hourly> {
   const out = new Map<string, Hourly>();
   for (const r of rows) {
-    const k = key(r);
+    const k = `${r.vendor_account_id}|${r.hour.toISOString()}`;
     let h = out.get(k);
-    if (!h)
-      out.set(
-        k,
-        (h = {
-          accountId: r.vendor_account_id,
-          vendor: r.vendor,
-          hour: r.hour,
-          calls: 0,
-          errors: 0,
-          max: 0,
-          hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0),
-          cost: null,
-          currency: null,
-        }),
-      );
-    h.calls += r.n;
-    h.errors += r.errors;
-    h.max = Math.max(h.max, r.max);
-    h.hist[r.bucket]! += r.n;
-    if (r.cost !== null) h.cost = (h.cost ?? 0) + Number(r.cost);
-    h.currency ??= r.currency;
+    if (!h) out.set(k, (h = emptyHourly(r.vendor_account_id, r.vendor, r.hour)));
+    const hist = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+    hist[r.bucket] = r.n;
+    accumulate(h, { calls: r.n, errors: r.errors, max: r.max, hist, cost: r.cost === null ? null : Number(r.cost), currency: r.currency });
   }
   return out;
 }
@@ -171,36 +181,11 @@ export async function analytics(db: Db, q: AnalyticsQuery) {
   // one histogram per (report bucket, vendor), from the rolled-up hours and the fresh calls
   const perBucket = new Map<string, Hourly>();
   const byAccount = q.by === "account";
-  const add = (
-    bucket: Date,
-    vendor: string,
-    h: { accountId: string; calls: number; errors: number; max: number; hist: readonly number[]; cost: number | null; currency: string | null },
-  ) => {
+  const add = (bucket: Date, vendor: string, h: Counts & { accountId: string }) => {
     const k = `${bucket.toISOString()}|${vendor}|${byAccount ? h.accountId : ""}`;
     let e = perBucket.get(k);
-    if (!e)
-      perBucket.set(
-        k,
-        (e = {
-          accountId: byAccount ? h.accountId : "",
-          vendor,
-          hour: bucket,
-          calls: 0,
-          errors: 0,
-          max: 0,
-          hist: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0),
-          cost: null,
-          currency: null,
-        }),
-      );
-    e.calls += h.calls;
-    e.errors += h.errors;
-    e.max = Math.max(e.max, h.max);
-    h.hist.forEach((n, i) => {
-      e.hist[i]! += n;
-    });
-    if (h.cost !== null) e.cost = (e.cost ?? 0) + h.cost;
-    e.currency ??= h.currency;
+    if (!e) perBucket.set(k, (e = emptyHourly(byAccount ? h.accountId : "", vendor, bucket)));
+    accumulate(e, h);
   };
   for (const r of rolled)
     add(truncate(r.hour), r.vendor, {
