@@ -127,7 +127,7 @@ export function buildAdapterContext(
 
 /** One row per (account, externalId) however often the vendor delivers it. */
 export async function recordAccountEvent(
-  db: Db,
+  db: Db | Prisma.TransactionClient,
   vendorAccountId: string,
   vendor: string,
   type: string,

@@ -93,6 +93,8 @@ export async function evaluateAlerts(db: Db, now = new Date()): Promise<AlertCha
           at: now.toISOString(),
         };
         await enqueue(tx, "notify", notification.id, { notification });
+        // in the same transaction as the new level: a process dying here cannot leave a crossing without its event
+        await recordAccountEvent(tx, account.id, account.vendor, type, `alert:${c.metric}:${c.to}:${now.toISOString()}`, detail);
       }
       if (pause)
         await recordAudit(tx, SYSTEM_ACTOR, {
@@ -111,16 +113,6 @@ export async function evaluateAlerts(db: Db, now = new Date()): Promise<AlertCha
           after: null,
         });
     });
-    // vendor events outside the transaction (their writer is not transactional); one per change and moment
-    for (const c of accountChanges)
-      await recordAccountEvent(
-        db,
-        account.id,
-        account.vendor,
-        c.to === "ok" ? "alert_recovered" : `alert_${c.to}`,
-        `alert:${c.metric}:${c.to}:${now.toISOString()}`,
-        { metric: c.metric, from: c.from, to: c.to, value: c.value, threshold: c.threshold },
-      );
     changes.push(...accountChanges);
   }
   return changes;
