@@ -211,6 +211,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
         requestHash,
         input,
         routePlan,
+        verificationsPerDay: tenant.verificationsPerDay,
       });
       app.onEnqueued?.();
       res.status(202).location(`/v1/verifications/${id}`).json(toResource(app.env.keys, created));

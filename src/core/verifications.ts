@@ -511,6 +511,8 @@ export interface NewVerification {
   input: VerificationInputData;
   /** the routing decision (core/routing.ts planRoute), taken once by the API */
   routePlan: RoutePlan;
+  /** the tenant's daily quota, when the caller has the tenant already (else it is read here) */
+  verificationsPerDay?: number | null;
 }
 
 /** A new verification: pending, its input sealed, its start due now (the submit job), in one transaction. */
@@ -537,8 +539,11 @@ export async function createVerification(deps: VerificationDeps, v: NewVerificat
       },
     });
     // counted in this transaction: an idempotent replay or a failed insert gives its unit back
-    const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: v.tenantId }, select: { verificationsPerDay: true } });
-    await takeQuota(tx, v.tenantId, "verifications", tenant.verificationsPerDay, now);
+    const limit =
+      v.verificationsPerDay !== undefined
+        ? v.verificationsPerDay
+        : (await tx.tenant.findUniqueOrThrow({ where: { id: v.tenantId }, select: { verificationsPerDay: true } })).verificationsPerDay;
+    await takeQuota(tx, v.tenantId, "verifications", limit, now);
     await tx.verificationEvent.create({
       data: {
         verificationId: v.id,
