@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Db } from "../db/client.js";
 import { apiKeyIdOf, constantTimeEqual, sha256Hex } from "../domain/crypto.js";
+import { sql } from "../db/sql.js";
 import { Problem } from "./problem.js";
 
 declare module "express-serve-static-core" {
@@ -13,7 +14,7 @@ declare module "express-serve-static-core" {
 
 /**
  * Bearer tenant API key: the key id finds the row, the sha256 is compared in constant time.
- * Read on every request (one primary-key lookup), never cached: a key revoked by
+ * Read on every request (one primary-key lookup, a prepared statement), never cached: a key revoked by
  * DELETE /admin/tenants/:id/api-keys/:keyId stops working at once in every API process.
  */
 export function tenantAuth(db: Db) {
@@ -23,7 +24,11 @@ export function tenantAuth(db: Db) {
     const key = m?.[1];
     const keyId = key ? apiKeyIdOf(key) : null;
     if (!key || !keyId) return next(new Problem(401, "Unauthorized", "send Authorization: Bearer <tenant API key>"));
-    const row = await db.apiKey.findUnique({ where: { id: keyId }, select: { tenantId: true, keyHash: true, revokedAt: true } });
+    const [row] = await sql<{ tenantId: string; keyHash: string; revokedAt: Date | null }>(db, {
+      name: "kyc_api_key",
+      text: "SELECT tenant_id, key_hash, revoked_at FROM api_keys WHERE id = $1",
+      values: [keyId],
+    });
     if (!row || row.revokedAt || !constantTimeEqual(sha256Hex(key), row.keyHash)) return next(new Problem(401, "Unauthorized", "unknown or revoked API key"));
     req.tenantId = row.tenantId;
     req.apiKeyId = keyId;

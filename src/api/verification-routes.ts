@@ -3,7 +3,7 @@ import express, { type Request, type Response, type Router } from "express";
 import type { AppContext } from "../app/context.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { VerificationInputData } from "../adapters/types.js";
-import { toAdapterAccount } from "../core/accounts.js";
+import { tenantForRouting, toAdapterAccount } from "../core/accounts.js";
 import { isAccountConfigError } from "../domain/errors.js";
 import { newId, sha256Hex } from "../domain/crypto.js";
 import { planRoute, RoutingSchema } from "../core/routing.js";
@@ -12,6 +12,8 @@ import {
   cancelVerification,
   createVerification,
   erasePersonalData,
+  findVerification,
+  listVerifications,
   NotAccepting,
   toResource,
   type VerificationRow,
@@ -124,7 +126,9 @@ async function toInput(body: CreateVerificationBody, uploads: Map<string, Upload
   };
 }
 
-const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === "P2002" || /unique constraint/i.test(String((e as Error).message));
+// Prisma's P2002, or Postgres' own 23505 from the plain-SQL create (db/sql.ts)
+const isUniqueViolation = (e: unknown) =>
+  ["P2002", "23505"].includes(String((e as { code?: string }).code)) || /unique constraint/i.test(String((e as Error).message));
 
 export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
   const r = express.Router();
@@ -169,7 +173,8 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     // the one routing decision, stored with the verification; what its first vendor cannot take is refused now,
     // before any vendor call
     const id = newId("ver");
-    const tenant = await app.db.tenant.findUniqueOrThrow({ where: { id: tenantId }, include: { vendorAccounts: true } });
+    const tenant = await tenantForRouting(app.db, tenantId);
+    if (!tenant) throw new Problem(401, "Unauthorized", "unknown or revoked API key");
     const { plan: routePlan, accounts: route } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, {
       checks: body.checks,
       country: body.document?.country ?? null,
@@ -240,11 +245,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
     const q = ListQuerySchema.safeParse(req.query);
     if (!q.success) throw fromZod(q.error, ["query"]);
     const { reference, status, cursor, limit } = q.data;
-    const rows = await app.db.verification.findMany({
-      where: { tenantId: req.tenantId!, ...(reference ? { reference } : {}), ...(status ? { status } : {}), ...(cursor ? { id: { lt: cursor } } : {}) },
-      orderBy: { id: "desc" },
-      take: limit + 1,
-    });
+    const rows = await listVerifications(app.db, req.tenantId!, { reference, status, cursor }, limit + 1);
     const page = rows.slice(0, limit);
     res.json({ data: page.map((v) => toResource(app.env.keys, v)), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null } satisfies Answer<
       typeof VerificationPageSchema
@@ -252,7 +253,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
   });
 
   const findOwn = async (req: Request) => {
-    const v = await app.db.verification.findFirst({ where: { id: String(req.params.id), tenantId: req.tenantId! } });
+    const v = await findVerification(app.db, req.tenantId!, String(req.params.id));
     if (!v) throw new Problem(404, "Not found", "no such verification");
     return v;
   };

@@ -9,6 +9,7 @@ import { AccountConfigError } from "../domain/errors.js";
 import { AAD } from "./at-rest.js";
 import type { VendorId } from "../domain/model.js";
 import { PricesSchema, AlertsSchema, type Prices, type Alerts } from "../adapters/kit/settings.js";
+import { sql } from "../db/sql.js";
 
 export type VendorAccountRow = Prisma.VendorAccountGetPayload<object>;
 
@@ -68,6 +69,22 @@ export function webhookUrlOf(publicBaseUrl: string, vendor: string, accountId: s
  * account of a vendor no adapter knows is returned unparsed (nothing will call an adapter with it).
  */
 export function toAdapterAccount(keys: Keys, publicBaseUrl: string, row: VendorAccountRow): AdapterAccount {
+  // decrypting and parsing an account was a few percent of every accept and webhook: the parsed account is kept for
+  // exactly what it was parsed from (its ciphertext is new at every change of the credentials), so it is never stale
+  const memo = parsedAccounts.get(keys) ?? parsedAccounts.set(keys, new Map()).get(keys)!;
+  const key = `${row.id}\u0000${row.vendor}\u0000${row.baseUrl}\u0000${publicBaseUrl}\u0000${row.credentialsEnc}\u0000${JSON.stringify(row.settings)}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const parsed = Object.freeze(parseAdapterAccount(keys, publicBaseUrl, row));
+  if (memo.size >= PARSED_ACCOUNTS_MAX) memo.clear();
+  memo.set(key, parsed);
+  return parsed;
+}
+
+const parsedAccounts = new WeakMap<Keys, Map<string, AdapterAccount>>();
+const PARSED_ACCOUNTS_MAX = 2_000;
+
+function parseAdapterAccount(keys: Keys, publicBaseUrl: string, row: VendorAccountRow): AdapterAccount {
   const raw: AdapterAccount = {
     id: row.id,
     tenantId: row.tenantId,
@@ -78,6 +95,28 @@ export function toAdapterAccount(keys: Keys, publicBaseUrl: string, row: VendorA
     webhookUrl: webhookUrlOf(publicBaseUrl, row.vendor, row.id),
   };
   return adapterFor(row.vendor)?.parseAccount(raw) ?? raw;
+}
+
+/**
+ * What the accept routes by: the tenant's routing and daily quota and all its vendor accounts, in one statement
+ * (a prepared join: the tenant's columns on every account row). Null when there is no such tenant.
+ */
+export async function tenantForRouting(
+  db: object,
+  tenantId: string,
+): Promise<{ routing: unknown; verificationsPerDay: number | null; vendorAccounts: VendorAccountRow[] } | null> {
+  const rows = await sql<VendorAccountRow & { tenantRouting: unknown; tenantVerificationsPerDay: number | null; tenantFound: true }>(db, {
+    name: "kyc_tenant_for_routing",
+    text: `SELECT t.routing AS tenant_routing, t.verifications_per_day AS tenant_verifications_per_day, true AS tenant_found, a.*
+           FROM tenants t LEFT JOIN vendor_accounts a ON a.tenant_id = t.id WHERE t.id = $1 ORDER BY a.created_at, a.id`,
+    values: [tenantId],
+  });
+  const first = rows[0];
+  if (!first) return null;
+  const vendorAccounts = rows
+    .filter((r) => r.id !== null)
+    .map(({ tenantRouting: _r, tenantVerificationsPerDay: _q, tenantFound: _f, ...account }) => account as VendorAccountRow);
+  return { routing: first.tenantRouting, verificationsPerDay: first.tenantVerificationsPerDay, vendorAccounts };
 }
 
 /** Every credential value shown as "••••" plus at most its last 4 characters for non-secret keys. */

@@ -57,19 +57,30 @@ export interface JobContext {
   traceparent: string | null;
 }
 
+/** An outbox row's values, for the writers that insert it in their own SQL statement (OUTBOX_COLUMNS' order). */
+export function outboxValues<Q extends QueueName>(queue: Q, jobId: string, payload: JobPayloads[Q], availableAt = new Date()) {
+  return {
+    queue,
+    jobId,
+    payload: payload as unknown as Prisma.InputJsonValue,
+    availableAt,
+    subjectId: subjectOf(payload),
+    // work with no request id of its own (none is running) gets one here, so every job carries one
+    requestId: currentRequestId() ?? newRequestId(),
+    traceparent: traceparentOf(),
+  };
+}
+
+/** The outbox's columns in outboxValues' order, for a plain INSERT. */
+export const OUTBOX_COLUMNS = "queue, job_id, payload, available_at, subject_id, request_id, traceparent, created_at";
+
+/** outboxValues as SQL parameters (OUTBOX_COLUMNS' order; created_at is the row's available_at's clock, now). */
+export function outboxParams(o: ReturnType<typeof outboxValues>, now: Date): unknown[] {
+  return [o.queue, o.jobId, JSON.stringify(o.payload), o.availableAt.toISOString(), o.subjectId, o.requestId, o.traceparent, now.toISOString()];
+}
+
 export async function enqueue<Q extends QueueName>(tx: Tx, queue: Q, jobId: string, payload: JobPayloads[Q], availableAt?: Date): Promise<void> {
-  await tx.outboxMessage.create({
-    data: {
-      queue,
-      jobId,
-      payload: payload as unknown as Prisma.InputJsonValue,
-      availableAt: availableAt ?? new Date(),
-      subjectId: subjectOf(payload),
-      // work with no request id of its own (none is running) gets one here, so every job carries one
-      requestId: currentRequestId() ?? newRequestId(),
-      traceparent: traceparentOf(),
-    },
-  });
+  await tx.outboxMessage.create({ data: outboxValues(queue, jobId, payload, availableAt) });
   // delivered when the transaction commits, to every listening relay (src/workers/outbox.ts): work created in any
   // process is published at once, not at the next poll
   await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;

@@ -10,14 +10,15 @@ import type { Checks, Decision, NextAction, Reason, VendorId, VerificationResour
 import { judgeTransition, isTerminal } from "./state-machine.js";
 import type { ErasureReceipt } from "../domain/model.js";
 import { emitVerificationEvent, eventTypeFor } from "./emit.js";
-import { enqueue } from "./jobs.js";
+import { enqueue, OUTBOX_CHANNEL, OUTBOX_COLUMNS, outboxParams, outboxValues } from "./jobs.js";
+import { jsonb, sql, utc } from "../db/sql.js";
 import { readRoutePlan, type RoutePlan } from "./routing.js";
 import { newId } from "../domain/crypto.js";
 import { processingDeadline, verificationDueAt } from "./schedule.js";
 import { verificationOutcomes } from "../observability/metrics.js";
 import { adapterFor } from "../adapters/registry.js";
 import { mergeChecks, mergeReasons } from "./checks-merge.js";
-import { takeQuota } from "./quotas.js";
+import { QuotaExceeded, utcDay } from "./quotas.js";
 import { recordAudit, type Actor } from "./audit.js";
 import { AAD, checksColumns, checksOf, clearChecks } from "./at-rest.js";
 import { applyPolicy, effectivePolicy, isRetakeable, type DecisionPolicy, type IdentityClaim, type PolicyResult } from "./policy.js";
@@ -515,46 +516,110 @@ export interface NewVerification {
   verificationsPerDay?: number | null;
 }
 
-/** A new verification: pending, its input sealed, its start due now (the submit job), in one transaction. */
+/**
+ * A new verification: pending, its input sealed, its start due now (the submit job), in one statement (so one
+ * transaction and one round trip): the day's quota taken, the verification, its sealed input, its `created` event and
+ * its outbox row written, every relay notified at commit. A quota that is spent writes nothing and is QuotaExceeded;
+ * a unique violation (the Idempotency-Key raced) rolls all of it back, the quota's unit included.
+ */
 export async function createVerification(deps: VerificationDeps, v: NewVerification, now = new Date()): Promise<VerificationRow> {
-  // sealed before the transaction: encrypting megabytes of images must not hold a pooled connection
-  const payloadEnc = bytesView(sealInput(deps.env.keys, v.id, v.input));
-  return deps.db.$transaction(async (tx) => {
-    const row = await tx.verification.create({
-      data: {
-        id: v.id,
-        tenantId: v.tenantId,
-        reference: v.reference,
-        requestedChecks: v.checks,
-        requestedVendor: v.requestedVendor,
-        status: "pending",
-        metadata: json(v.metadata),
-        documentCountry: v.documentCountry,
-        idempotencyKey: v.idempotencyKey,
-        requestHash: v.requestHash,
-        nextDueAt: now,
-        createdAt: now,
-        routePlan: json(v.routePlan),
-        input: { create: { payloadEnc } },
-      },
-    });
-    // counted in this transaction: an idempotent replay or a failed insert gives its unit back
-    const limit =
-      v.verificationsPerDay !== undefined
-        ? v.verificationsPerDay
-        : (await tx.tenant.findUniqueOrThrow({ where: { id: v.tenantId }, select: { verificationsPerDay: true } })).verificationsPerDay;
-    await takeQuota(tx, v.tenantId, "verifications", limit, now);
-    await tx.verificationEvent.create({
-      data: {
-        verificationId: v.id,
-        source: "api",
-        type: "created",
-        toStatus: "pending",
-        detail: json({ checks: v.checks, requestedVendor: v.requestedVendor, route: v.routePlan.accounts }),
-      },
-    });
-    await enqueue(tx, "submit", `submit-${v.id}`, { verificationId: v.id });
-    return row;
+  // sealed before the statement: encrypting megabytes of images must not hold a pooled connection
+  const payloadEnc = sealInput(deps.env.keys, v.id, v.input);
+  const limit =
+    v.verificationsPerDay !== undefined
+      ? v.verificationsPerDay
+      : (await deps.db.tenant.findUniqueOrThrow({ where: { id: v.tenantId }, select: { verificationsPerDay: true } })).verificationsPerDay;
+  const detail = { checks: v.checks, requestedVendor: v.requestedVendor, route: v.routePlan.accounts };
+  const job = outboxValues("submit", `submit-${v.id}`, { verificationId: v.id }, now);
+  const [row] = await sql<VerificationRow & { notified?: unknown }>(deps.db, {
+    name: "kyc_create_verification",
+    text: CREATE_VERIFICATION_SQL,
+    values: [
+      v.id,
+      v.tenantId,
+      v.reference,
+      v.checks,
+      v.requestedVendor,
+      jsonb(v.metadata),
+      v.documentCountry,
+      v.idempotencyKey,
+      v.requestHash,
+      utc(now),
+      jsonb(v.routePlan),
+      payloadEnc,
+      limit,
+      utcDay(now),
+      jsonb(detail),
+      OUTBOX_CHANNEL,
+      ...outboxParams(job, now),
+    ],
+  });
+  if (!row) throw new QuotaExceeded("verifications", limit ?? 0, utcDay(now));
+  delete row.notified;
+  return row;
+}
+
+// $13 the day's quota (null: none), $14 its day; $16 the outbox channel; $17.. the outbox row (OUTBOX_COLUMNS)
+const CREATE_VERIFICATION_SQL = `
+WITH quota AS (
+  INSERT INTO tenant_usage (tenant_id, day, kind, used)
+  SELECT $2, $14, 'verifications', 1 WHERE $13::int > 0
+  ON CONFLICT (tenant_id, day, kind) DO UPDATE SET used = tenant_usage.used + 1 WHERE tenant_usage.used < $13::int
+  RETURNING used
+), v AS (
+  INSERT INTO verifications (id, tenant_id, reference, requested_checks, requested_vendor, status, metadata, document_country,
+                             idempotency_key, request_hash, next_due_at, created_at, updated_at, route_plan)
+  SELECT $1, $2, $3, $4::text[], $5, 'pending', $6::jsonb, $7, $8, $9, $10::timestamp, $10::timestamp, $10::timestamp, $11::jsonb
+  WHERE $13::int IS NULL OR EXISTS (SELECT 1 FROM quota)
+  RETURNING *
+), input AS (
+  INSERT INTO verification_inputs (verification_id, payload_enc, created_at) SELECT id, $12::bytea, $10::timestamp FROM v
+), event AS (
+  INSERT INTO verification_events (verification_id, source, type, to_status, detail, created_at)
+  SELECT id, 'api', 'created', 'pending', $15::jsonb, $10::timestamp FROM v
+), job AS (
+  INSERT INTO outbox (${OUTBOX_COLUMNS})
+  SELECT $17, $18, $19::jsonb, $20::timestamp, $21, $22, $23, $24::timestamp FROM v
+)
+SELECT v.*, pg_notify($16, '') AS notified FROM v`;
+
+/** The tenant's verification, or null (another tenant's is not found either). One prepared statement. */
+export async function findVerification(db: Db, tenantId: string, id: string): Promise<VerificationRow | null> {
+  const [row] = await sql<VerificationRow>(db, {
+    name: "kyc_find_verification",
+    text: "SELECT * FROM verifications WHERE id = $1 AND tenant_id = $2",
+    values: [id, tenantId],
+  });
+  return row ?? null;
+}
+
+/** A page of the tenant's verifications, newest id first, after `cursor` (an id) when given. */
+export async function listVerifications(
+  db: Db,
+  tenantId: string,
+  filter: { reference?: string; status?: string; cursor?: string },
+  take: number,
+): Promise<VerificationRow[]> {
+  // one statement text per combination of filters (each prepared once): a generic plan of "$2 IS NULL OR
+  // reference = $2" could not use the indexes
+  const conditions = ["tenant_id = $1"];
+  const values: unknown[] = [tenantId];
+  const named: string[] = [];
+  for (const [column, value, op] of [
+    ["reference", filter.reference, "="],
+    ["status", filter.status, "="],
+    ["id", filter.cursor, "<"],
+  ] as const) {
+    if (!value) continue;
+    values.push(value);
+    conditions.push(`${column} ${op} $${values.length}`);
+    named.push(column);
+  }
+  values.push(take);
+  return sql<VerificationRow>(db, {
+    name: `kyc_list_verifications_${named.join("_") || "all"}`,
+    text: `SELECT * FROM verifications WHERE ${conditions.join(" AND ")} ORDER BY id DESC LIMIT $${values.length}`,
+    values,
   });
 }
 

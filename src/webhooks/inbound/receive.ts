@@ -10,7 +10,8 @@ import type { AdapterAccount, RawWebhookRequest } from "../../adapters/types.js"
 import { toAdapterAccount } from "../../core/accounts.js";
 import { newId } from "../../domain/crypto.js";
 import { sealInboundBody } from "../../core/at-rest.js";
-import { enqueue } from "../../core/jobs.js";
+import { OUTBOX_CHANNEL, OUTBOX_COLUMNS, outboxParams, outboxValues } from "../../core/jobs.js";
+import { jsonb, sql, utc } from "../../db/sql.js";
 import { isDatabaseUnavailable } from "../../db/errors.js";
 import { isAccountConfigError } from "../../domain/errors.js";
 import { spoolWebhook } from "./spool.js";
@@ -43,7 +44,7 @@ export function createAccountCache(db: Db) {
   return async function account(id: string): Promise<AccountRow | null> {
     const hit = cache.get(id);
     try {
-      const row = await db.vendorAccount.findUnique({ where: { id } });
+      const [row = null] = await sql<AccountRow>(db, { name: "kyc_vendor_account", text: "SELECT * FROM vendor_accounts WHERE id = $1", values: [id] });
       cache.set(id, { row, at: Date.now() });
       return row;
     } catch (e) {
@@ -80,21 +81,22 @@ export async function receiveVendorWebhook(
   const id = newId("iwh");
   const headers = Object.fromEntries(Object.entries(raw.headers).filter(([k]) => !NOT_STORED_HEADERS.has(k)));
   try {
-    await deps.db.$transaction(async (tx) => {
-      await tx.inboundWebhook.create({
-        data: {
-          id,
-          vendor,
-          vendorAccountId: account.id,
-          headers,
-          query: raw.query,
-          rawBody: sealInboundBody(deps.env.keys, id, raw.rawBody),
-          status: "received",
-          receivedAt: raw.receivedAt,
-          nextDueAt: raw.receivedAt,
-        },
-      });
-      await enqueue(tx, "ingest", `ingest-${id}`, { inboundWebhookId: id });
+    // the raw request and its ingest job in one statement (one transaction, one round trip), every relay notified at commit
+    const job = outboxValues("ingest", `ingest-${id}`, { inboundWebhookId: id });
+    await sql(deps.db, {
+      name: "kyc_store_inbound_webhook",
+      text: STORE_INBOUND_SQL,
+      values: [
+        id,
+        vendor,
+        account.id,
+        jsonb(headers),
+        jsonb(raw.query),
+        sealInboundBody(deps.env.keys, id, raw.rawBody),
+        utc(raw.receivedAt),
+        OUTBOX_CHANNEL,
+        ...outboxParams(job, new Date()),
+      ],
     });
     return { kind: "stored", id };
   } catch (e) {
@@ -117,3 +119,14 @@ export async function receiveVendorWebhook(
     return { kind: "spooled", id };
   }
 }
+
+const STORE_INBOUND_SQL = `
+WITH hook AS (
+  INSERT INTO inbound_webhooks (id, vendor, vendor_account_id, headers, query, raw_body, status, received_at, next_due_at)
+  VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::bytea, 'received', $7::timestamp, $7::timestamp)
+  RETURNING id
+), job AS (
+  INSERT INTO outbox (${OUTBOX_COLUMNS})
+  SELECT $9, $10, $11::jsonb, $12::timestamp, $13, $14, $15, $16::timestamp FROM hook
+)
+SELECT pg_notify($8, '') FROM hook`;

@@ -1,0 +1,98 @@
+// Issue 13: the hot paths read and write with plain SQL (src/db/sql.ts); what they return must be the row Prisma
+// would return (same fields, same values, timestamps in UTC whatever the process's time zone), and what they write
+// must read back through Prisma as it was written.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeJpeg } from "../support/adapter-harness.js";
+import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { findVerification, listVerifications } from "../../src/core/verifications.js";
+import { tenantForRouting } from "../../src/core/accounts.js";
+import { Prisma } from "../../src/generated/prisma/client.js";
+
+let gw: TestGateway;
+const img = (tag: string) => fakeJpeg(tag).toString("base64");
+const request = (reference: string) => ({
+  reference,
+  checks: ["document", "liveness", "face_match"],
+  subject: { ...DMS_SANDBOX_SUBJECT },
+  document: { ...DMS_SANDBOX_DOCUMENT, images: [{ side: "front", contentType: "image/jpeg", data: img("doc") }] },
+  selfie: { contentType: "image/jpeg", data: img("selfie") },
+  metadata: { order: 7, tags: ["a", "b"] },
+});
+
+beforeAll(async () => {
+  gw = await startTestGateway({ workers: false });
+});
+afterAll(async () => gw?.close());
+
+describe("plain-SQL rows", () => {
+  it("a verification created, read and listed is the row Prisma reads, in a time zone that is not UTC", async () => {
+    const zone = process.env.TZ;
+    // Node applies a new TZ at once; pg would read and write a zone-less timestamp in local time
+    process.env.TZ = "America/Sao_Paulo";
+    try {
+      const t = await createTenantWithAccounts(gw, [{ vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } }]);
+      const before = Date.now();
+      const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("sql-rows"), { "idempotency-key": "sql-rows-1" });
+      expect(created.status).toBe(202);
+      const prisma = await gw.db.verification.findUniqueOrThrow({ where: { id: created.body.id } });
+      // the create's own answer is built from the statement's RETURNING row
+      expect(Date.parse(created.body.createdAt)).toBe(prisma.createdAt.getTime());
+      expect(Math.abs(prisma.createdAt.getTime() - before)).toBeLessThan(60_000);
+      expect(Object.keys(prisma).sort()).toEqual(Object.keys(Prisma.VerificationScalarFieldEnum).sort());
+
+      const found = await findVerification(gw.db, t.tenantId, created.body.id);
+      expect(found).toEqual(prisma);
+      expect(await findVerification(gw.db, "ten_other", created.body.id)).toBeNull();
+      const listed = await listVerifications(gw.db, t.tenantId, { reference: "sql-rows" }, 10);
+      expect(listed).toEqual([prisma]);
+
+      // the rest of the create: sealed input, its event and its outbox row, as the Prisma path wrote them
+      expect(await gw.db.verificationInput.count({ where: { verificationId: prisma.id } })).toBe(1);
+      const event = await gw.db.verificationEvent.findFirstOrThrow({ where: { verificationId: prisma.id } });
+      expect(event).toMatchObject({ source: "api", type: "created", fromStatus: null, toStatus: "pending" });
+      expect(event.createdAt.getTime()).toBe(prisma.createdAt.getTime());
+      const job = await gw.db.outboxMessage.findFirstOrThrow({ where: { jobId: `submit-${prisma.id}` } });
+      expect(job).toMatchObject({ queue: "submit", payload: { verificationId: prisma.id }, subjectId: prisma.id, publishedAt: null, doneAt: null });
+      expect(job.availableAt.getTime()).toBe(prisma.createdAt.getTime());
+      expect(job.requestId).toBe(created.headers.get("x-request-id"));
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
+  it("the tenant's accounts for routing are Prisma's rows", async () => {
+    const t = await createTenantWithAccounts(gw, [
+      { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } },
+      { vendor: "shareid", credentials: { apiKey: "k", businessHash: "h" } },
+    ]);
+    await gw.db.vendorAccount.update({ where: { id: t.accounts[0]!.id }, data: { disabledAt: new Date("2026-01-02T03:04:05.678Z") } });
+    const view = await tenantForRouting(gw.db, t.tenantId);
+    const tenant = await gw.db.tenant.findUniqueOrThrow({ where: { id: t.tenantId }, include: { vendorAccounts: true } });
+    expect(view?.routing).toEqual(tenant.routing);
+    expect(view?.verificationsPerDay).toBe(tenant.verificationsPerDay);
+    const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+    expect([...(view?.vendorAccounts ?? [])].sort(byId)).toEqual([...tenant.vendorAccounts].sort(byId));
+    expect(view?.vendorAccounts.find((a) => a.id === t.accounts[0]!.id)?.disabledAt?.toISOString()).toBe("2026-01-02T03:04:05.678Z");
+
+    const empty = await createTenantWithAccounts(gw, []);
+    expect(await tenantForRouting(gw.db, empty.tenantId)).toMatchObject({ vendorAccounts: [] });
+    expect(await tenantForRouting(gw.db, "ten_nobody")).toBeNull();
+  });
+
+  it("a daily quota is taken by the create's statement: the unit past it writes nothing", async () => {
+    const t = await createTenantWithAccounts(gw, [{ vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } }]);
+    expect((await gw.admin("PUT", `/admin/tenants/${t.tenantId}/quotas`, { verificationsPerDay: 2 })).status).toBe(200);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await gw.tenant(t.apiKey, "POST", "/v1/verifications", request(`quota-${i}`))).status);
+    expect(statuses).toEqual([202, 202, 429]);
+    expect(await gw.db.verification.count({ where: { tenantId: t.tenantId } })).toBe(2);
+    expect(
+      await gw.db.outboxMessage.count({
+        where: { subjectId: { in: (await gw.db.verification.findMany({ where: { tenantId: t.tenantId } })).map((v) => v.id) } },
+      }),
+    ).toBe(2);
+    const usage = await gw.db.tenantUsage.findFirstOrThrow({ where: { tenantId: t.tenantId, kind: "verifications" } });
+    expect(usage).toMatchObject({ used: 2, refused: 1 });
+  });
+});
