@@ -27,8 +27,13 @@ const TYPES = {
     oid === TIMESTAMP && format !== "binary" ? parseUtcTimestamp : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
-/** A snake_case column name as Prisma's camelCase field (the schema maps every field that way). */
-const fieldOf = (column: string) => column.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+/** A snake_case column name as Prisma's camelCase field (the schema maps every field that way); a few dozen names, kept. */
+const fieldNames = new Map<string, string>();
+function fieldOf(column: string): string {
+  let field = fieldNames.get(column);
+  if (field === undefined) fieldNames.set(column, (field = column.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())));
+  return field;
+}
 
 /** A row with Prisma's field names. */
 export function prismaShaped<T>(row: Record<string, unknown>): T {
