@@ -20,6 +20,7 @@ import {
 } from "../core/verifications.js";
 import { artifactOf, vendorPayloadOf } from "../core/at-rest.js";
 import { checkImageBytes, decodeBase64Image } from "./images.js";
+import { ImageMemoryBudget } from "./image-memory.js";
 import { assertStorableJson } from "./input-guard.js";
 import { Problem, fromZod } from "./problem.js";
 import { QuotaExceeded, noteQuotaRefused, quotaProblemType } from "../core/quotas.js";
@@ -109,6 +110,12 @@ async function imageBytes(img: { contentType: string; data: string }, path: stri
   return data;
 }
 
+/** The bytes the request's images will take once decoded: an upload's size, or three quarters of its base64. */
+function imageBytesOf(body: CreateVerificationBody, uploads: Map<string, Upload>): number {
+  const one = (img: { data: string } | undefined) => (img ? (uploads.get(img.data)?.size ?? Math.ceil((img.data.length * 3) / 4)) : 0);
+  return (body.document?.images ?? []).reduce((sum, img) => sum + one(img), 0) + one(body.selfie);
+}
+
 async function toInput(body: CreateVerificationBody, uploads: Map<string, Upload>, maxImageBytes: number): Promise<VerificationInputData> {
   const images = [];
   for (const [i, img] of (body.document?.images ?? []).entries())
@@ -140,6 +147,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       throw e;
     }
   };
+  const imageMemory = new ImageMemoryBudget(app.env.ACCEPT_IMAGE_MEMORY_BYTES);
   const maybeMultipart = multipartUploads({
     maxFileBytes: app.env.MAX_IMAGE_BYTES,
     files: 6,
@@ -168,69 +176,72 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       const existing = await app.db.verification.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
       if (existing) return replay(existing);
     }
-    const input = await toInput(body, uploads, app.env.MAX_IMAGE_BYTES);
+    // from here the images are in memory, decoded, sealed, then in a Postgres message: within the process's budget
+    return imageMemory.hold(imageBytesOf(body, uploads), async () => {
+      const input = await toInput(body, uploads, app.env.MAX_IMAGE_BYTES);
 
-    // the one routing decision, stored with the verification; what its first vendor cannot take is refused now,
-    // before any vendor call
-    const id = newId("ver");
-    const tenant = await tenantForRouting(app.db, tenantId);
-    if (!tenant) throw new Problem(401, "Unauthorized", "unknown or revoked API key");
-    const { plan: routePlan, accounts: route } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, {
-      checks: body.checks,
-      country: body.document?.country ?? null,
-      requestedVendor: body.vendor ?? null,
-      verificationId: id,
-    });
-    if (body.vendor && routePlan.resolved === 0)
-      throw new Problem(422, "Vendor not configured", `the tenant has no active ${body.vendor} account`, [
-        { path: "$.vendor", message: "no account for this vendor" },
-      ]);
-    const first = route[0];
-    const adapter = first && adapterFor(first.vendor);
-    // an account whose stored configuration does not parse is the gateway's fault, not the request's: the worker ends
-    // the attempt technical (failed) or falls over to the next account, so nothing is judged against it here
-    const account = first && adapter?.validateRequest ? configuredAccount(first) : null;
-    if (account && adapter?.validateRequest) {
-      const problems = adapter.validateRequest(input, body.checks, account);
-      if (problems.length > 0) {
-        const status = Math.max(...problems.map((p) => p.status));
-        throw new Problem(
-          status,
-          "Request not supported by the vendor",
-          problems.map((p) => `${p.path}: ${p.message}`).join("; "),
-          problems.map((p) => ({ path: p.path.startsWith("$") ? p.path : `$.${p.path}`, message: p.message })),
-        );
-      }
-    }
-
-    try {
-      const created = await createVerification(app, {
-        id,
-        tenantId,
-        reference: body.reference ?? null,
+      // the one routing decision, stored with the verification; what its first vendor cannot take is refused now,
+      // before any vendor call
+      const id = newId("ver");
+      const tenant = await tenantForRouting(app.db, tenantId);
+      if (!tenant) throw new Problem(401, "Unauthorized", "unknown or revoked API key");
+      const { plan: routePlan, accounts: route } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, {
         checks: body.checks,
+        country: body.document?.country ?? null,
         requestedVendor: body.vendor ?? null,
-        metadata: body.metadata ?? {},
-        documentCountry: body.document?.country ?? null,
-        idempotencyKey,
-        requestHash,
-        input,
-        routePlan,
-        verificationsPerDay: tenant.verificationsPerDay,
+        verificationId: id,
       });
-      app.onEnqueued?.();
-      res.status(202).location(`/v1/verifications/${id}`).json(toResource(app.env.keys, created));
-    } catch (e) {
-      if (e instanceof QuotaExceeded) {
-        await noteQuotaRefused(app.db, tenantId, e);
-        throw quotaProblem(res, e);
+      if (body.vendor && routePlan.resolved === 0)
+        throw new Problem(422, "Vendor not configured", `the tenant has no active ${body.vendor} account`, [
+          { path: "$.vendor", message: "no account for this vendor" },
+        ]);
+      const first = route[0];
+      const adapter = first && adapterFor(first.vendor);
+      // an account whose stored configuration does not parse is the gateway's fault, not the request's: the worker ends
+      // the attempt technical (failed) or falls over to the next account, so nothing is judged against it here
+      const account = first && adapter?.validateRequest ? configuredAccount(first) : null;
+      if (account && adapter?.validateRequest) {
+        const problems = adapter.validateRequest(input, body.checks, account);
+        if (problems.length > 0) {
+          const status = Math.max(...problems.map((p) => p.status));
+          throw new Problem(
+            status,
+            "Request not supported by the vendor",
+            problems.map((p) => `${p.path}: ${p.message}`).join("; "),
+            problems.map((p) => ({ path: p.path.startsWith("$") ? p.path : `$.${p.path}`, message: p.message })),
+          );
+        }
       }
-      if (idempotencyKey && isUniqueViolation(e)) {
-        const existing = await app.db.verification.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
-        if (existing) return replay(existing);
+
+      try {
+        const created = await createVerification(app, {
+          id,
+          tenantId,
+          reference: body.reference ?? null,
+          checks: body.checks,
+          requestedVendor: body.vendor ?? null,
+          metadata: body.metadata ?? {},
+          documentCountry: body.document?.country ?? null,
+          idempotencyKey,
+          requestHash,
+          input,
+          routePlan,
+          verificationsPerDay: tenant.verificationsPerDay,
+        });
+        app.onEnqueued?.();
+        res.status(202).location(`/v1/verifications/${id}`).json(toResource(app.env.keys, created));
+      } catch (e) {
+        if (e instanceof QuotaExceeded) {
+          await noteQuotaRefused(app.db, tenantId, e);
+          throw quotaProblem(res, e);
+        }
+        if (idempotencyKey && isUniqueViolation(e)) {
+          const existing = await app.db.verification.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
+          if (existing) return replay(existing);
+        }
+        throw e;
       }
-      throw e;
-    }
+    });
 
     function replay(existing: VerificationRow) {
       if (existing.requestHash !== requestHash)

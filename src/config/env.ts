@@ -79,6 +79,14 @@ const EnvSchema = z
       .int()
       .positive()
       .default(10 * 1024 * 1024),
+    // the image bytes one API process holds decoded, sealed and on their way to Postgres at once (each copy about that
+    // size): an accept past it waits its turn, its multipart parts still on disk, so a burst of large uploads bounds
+    // the process's memory instead of multiplying it (issue 13: 20 concurrent 10 MB uploads)
+    ACCEPT_IMAGE_MEMORY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(32 * 1024 * 1024),
     // multipart image parts stream to temporary files here (created 0700; each removed when its response ends)
     UPLOAD_TMP_DIR: z.string().min(1).optional(),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
