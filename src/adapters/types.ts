@@ -233,8 +233,13 @@ export interface VendorAdapter {
   settings: { parse(input: unknown): Record<string, unknown> };
   /** the account with its credentials and settings parsed, once, when the core loads it; AccountConfigError otherwise */
   parseAccount(account: AdapterAccount): AdapterAccount;
-  /** 4xx-worthy problems of a request this vendor cannot take, found before any vendor call */
-  validateRequest?(input: VerificationInputData, checks: CheckName[], account: AdapterAccount): RequestProblem[];
+  /**
+   * 4xx-worthy problems of a request this vendor cannot take, judged as of `at` (when the request was
+   * accepted; now when not given). The core asks it twice and the adapter never: the API, to answer 4xx against the routed
+   * account; the worker, before each account's start (an input changed since, or a fall-over to an
+   * account that cannot take it). `start` may assume a request this admits.
+   */
+  validateRequest?(input: VerificationInputData, checks: CheckName[], account: AdapterAccount, at?: Date): RequestProblem[];
   start(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome>;
   poll?(v: AdapterVerification, account: AdapterAccount, ctx: AdapterContext): Promise<Outcome>;
   authenticateWebhook?(req: RawWebhookRequest, account: AdapterAccount): boolean;

@@ -16,6 +16,7 @@ import { applyOutcome, loadForAdapter, noteEvent, refreshErasureSummary } from "
 import { finishShadowRun, type ShadowEnd } from "../core/shadow.js";
 import { inboundBodyOf } from "../core/at-rest.js";
 import { scheduleForVerification } from "../core/schedule.js";
+import { requestRefusal } from "../core/request-guard.js";
 import { buildAdapterContext, recordAccountEvent, recordVendorPayload } from "../core/adapter-runtime.js";
 import type { JobPayloads } from "../core/queues.js";
 import type { Redis } from "ioredis";
@@ -164,6 +165,26 @@ async function startClaimed(
       });
       continue;
     }
+    const noteAccountFailed = (r: Reason, detail: Record<string, unknown> = {}, fallover = i < last) =>
+      noteEvent(deps.db, row, "worker", "vendor_failed", {
+        vendor: account.vendor,
+        vendorAccountId: account.id,
+        reason: r.code,
+        vendorCode: r.vendorCode,
+        ...detail,
+        fallover,
+      });
+    /** this account is passed over before any vendor call: nothing was sent, the next account may serve */
+    const passOver = async (r: Reason, detail: Record<string, unknown>) => {
+      failures.push(r);
+      await noteAccountFailed(r, detail);
+    };
+    const refusal = requestRefusal(adapter, adapterView, account, row.createdAt);
+    if (refusal) {
+      // before the SMS quota and any vendor call
+      await passOver(refusal, { request: refusal.message });
+      continue;
+    }
     if (adapter.startReachesUser && !capture) {
       const earlier = await deps.db.verificationEvent.findFirst({
         where: { verificationId: row.id, type: "vendor_start_attempted", detail: { path: ["vendorAccountId"], equals: account.id } },
@@ -181,16 +202,8 @@ async function startClaimed(
       }
       const quotaRefusal = adapter.sendsSms ? await takeSmsQuota(deps, row.tenantId, account) : null;
       if (quotaRefusal) {
-        // refused before the vendor is called: no SMS, the next account (if any) may still do it
-        failures.push(quotaRefusal);
-        await noteEvent(deps.db, row, "worker", "vendor_failed", {
-          vendor: account.vendor,
-          vendorAccountId: account.id,
-          reason: quotaRefusal.code,
-          vendorCode: null,
-          quota: "smsPerDay",
-          fallover: i < last,
-        });
+        // no SMS, the next account (if any) may still do it
+        await passOver(quotaRefusal, { quota: "smsPerDay" });
         continue;
       }
       await noteEvent(deps.db, row, "worker", "vendor_start_attempted", { vendor: account.vendor, vendorAccountId: account.id });
@@ -235,24 +248,12 @@ async function startClaimed(
       await effects.flush();
       if (adapter.startReachesUser && !capture && mayHaveReachedUser(e)) {
         // "the SMS may have been sent": never a second one from the next account, never failed while the link may be followed
-        await noteEvent(deps.db, row, "worker", "vendor_failed", {
-          vendor: account.vendor,
-          vendorAccountId: account.id,
-          reason: r.code,
-          vendorCode: r.vendorCode,
-          fallover: false,
-        });
+        await noteAccountFailed(r, {}, false);
         await awaitUnknownStart(deps, row.id, account, "start_outcome_unknown", r.message ?? "the vendor's answer to the start was lost");
         return;
       }
       failures.push(r);
-      await noteEvent(deps.db, row, "worker", "vendor_failed", {
-        vendor: account.vendor,
-        vendorAccountId: account.id,
-        reason: r.code,
-        vendorCode: r.vendorCode,
-        fallover: i < last,
-      });
+      await noteAccountFailed(r);
       continue; // fall over to the next account: technical failure, never a decision
     }
     await effects.flush();
@@ -670,6 +671,8 @@ export async function processShadow(deps: ProcessorDeps, job: JobPayloads["shado
   const account = toAdapterAccount(deps.env.keys, deps.env.PUBLIC_BASE_URL, accountRow);
   // the shadow sees the verification as new: no vendor reference or state of the primary
   const view = { ...loaded.adapterView, status: "pending", decision: null, vendorReference: null, pollCount: 0, sessionExpiresAt: null };
+  const refusal = requestRefusal(adapter, view, account, loaded.row.createdAt);
+  if (refusal) return finish({ status: "skipped", detail: refusal.message ?? refusal.code });
   const { ctx, effects } = buildAdapterContext(deps, account, null, { shadowRunId: run.id });
   const started = Date.now();
   try {

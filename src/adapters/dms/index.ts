@@ -7,7 +7,6 @@
 // DMS has no session id: vendorReference stays null. Which call comes next and what the answers
 // mean is one pure rule (outcome.ts `advance`), shared with renormalize over the recorded payloads.
 import { sniffImageType } from "../../domain/image-type.js";
-import { reason } from "../../domain/model.js";
 import type { AdapterContext, AdapterVerification, ImageInput, Outcome, RequestProblem, VerificationInputData } from "../types.js";
 import { DmsClient, type DmsAccount, type ImagePart } from "./client.js";
 import { advance, decodePortrait, renormalizeDms, REQUEST_KIND, type DmsRequestRecord, type DmsTranscript } from "./outcome.js";
@@ -64,12 +63,8 @@ export function validateRequest(input: VerificationInputData, checks: AdapterVer
 
 /** Runs `advance` against DMS: each call it names, until it gives the outcome. */
 async function start(v: AdapterVerification, account: DmsAccount, ctx: AdapterContext): Promise<Outcome> {
+  // the core checked the request with validateRequest before this start (core/request-guard.ts)
   const settings = account.settings;
-  const problems = validateRequest(v.input, v.checks);
-  if (problems.length > 0)
-    // normally refused with a 4xx before any vendor call; here only when the input was erased or changed since
-    return { status: "failed", reasons: problems.map((p) => reason("vendor_rejected_request", "dms", null, `${p.path}: ${p.message}`)), vendorReference: null };
-
   const client = new DmsClient(account, ctx);
   const request: DmsRequestRecord = { checks: [...v.checks], minFaceQuality: settings.minFaceQuality };
   ctx.recordPayload(REQUEST_KIND, request);

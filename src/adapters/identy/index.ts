@@ -48,7 +48,7 @@ import {
   type IdentyFlow,
   type IdentyRequestRecord,
 } from "./outcome.js";
-import { ProcessSuccessSchema, vendorError, type IdentyCredentials, type IdentySettings } from "./schemas.js";
+import { ProcessSuccessSchema, type IdentyCredentials, type IdentySettings } from "./schemas.js";
 import { createIdentySdkProxyRouter, signSdkProxyToken } from "./routes.js";
 
 export const IDENTY_DEFAULT_BASE_URL = manifest.defaultBaseUrl;
@@ -208,13 +208,7 @@ function callContext(v: AdapterVerification | null, account: IdentyAccount, ctx:
 async function start(v: AdapterVerification, account: IdentyAccount, ctx: AdapterContext): Promise<Outcome> {
   const settings = account.settings;
   const creds = account.credentials;
-  const problems = validateIdentyRequest(v.input, v.checks);
-  if (problems.length > 0)
-    throw vendorError({
-      kind: "rejected",
-      retryable: false,
-      message: `request not supported by IDENTY: ${problems.map((p) => p.path).join(", ")}`,
-    });
+  // the core checked the request with validateIdentyRequest before this start (core/request-guard.ts)
   const flow = chooseFlow(v.checks, v.input, settings);
   if (flow.kind === "await_capture") return awaitCapture(v, account, ctx, settings);
   return runFlow(callContext(v, account, ctx, settings), v, flow, creds);

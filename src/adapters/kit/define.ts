@@ -37,8 +37,8 @@ export interface AdapterDefinition<M extends VendorManifest> {
   /** the version of the normalization (mapping tables, payload-to-outcome rules); bump it whenever a mapping changes */
   mappingVersion: string;
   renormalize?(payloads: StoredVendorPayload[], v: AdapterVerification): Outcome | null;
-  /** a request is judged against the account's settings (its credentials play no part) */
-  validateRequest?(input: VerificationInputData, checks: CheckName[], settings: SettingsOf<M>): RequestProblem[];
+  /** a request is judged against the account's settings (its credentials play no part) as of `at`, when it was accepted */
+  validateRequest?(input: VerificationInputData, checks: CheckName[], settings: SettingsOf<M>, at: Date): RequestProblem[];
   start(v: AdapterVerification, account: AccountOf<M>, ctx: AdapterContext): Promise<Outcome>;
   poll?(v: AdapterVerification, account: AccountOf<M>, ctx: AdapterContext): Promise<Outcome>;
   authenticateWebhook?(req: RawWebhookRequest, account: AccountOf<M>): boolean;
@@ -124,7 +124,9 @@ export function defineAdapter<M extends VendorManifest>(def: AdapterDefinition<M
     // async: a bad configuration is a rejection like any other failure of the call
     start: async (v, account, ctx) => def.start(v, a(account), ctx),
     ...(def.renormalize ? { renormalize: def.renormalize } : {}),
-    ...(def.validateRequest ? { validateRequest: (input, checks, account) => def.validateRequest!(input, checks, settingsOf(account)) } : {}),
+    ...(def.validateRequest
+      ? { validateRequest: (input, checks, account, at) => def.validateRequest!(input, checks, settingsOf(account), at ?? new Date()) }
+      : {}),
     ...(def.poll ? { poll: async (v, account, ctx) => def.poll!(v, a(account), ctx) } : {}),
     // fails closed: nothing is authenticated against secrets that do not parse
     ...(def.authenticateWebhook ? { authenticateWebhook: (req, account) => configured(account) && def.authenticateWebhook!(req, a(account)) } : {}),

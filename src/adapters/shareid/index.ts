@@ -7,7 +7,7 @@ import type { CheckName } from "../../domain/model.js";
 import { defineAdapter } from "../kit/define.js";
 import { parseAnswer } from "../kit/http.js";
 import type { RequestProblem, VerificationInputData } from "../types.js";
-import { buildForm, ENDPOINT, isAcceptedMime, normalizeMime, postAuthenticityPhoto, vendorError } from "./client.js";
+import { buildForm, ENDPOINT, isAcceptedMime, normalizeMime, postAuthenticityPhoto } from "./client.js";
 import { manifest } from "./manifest.js";
 import { PIXEL_CHECK_BY_MIME } from "./mapping.js";
 import { mapShareidResult, renormalizeShareid } from "./outcome.js";
@@ -105,17 +105,8 @@ export const shareidAdapter = defineAdapter({
     return validateShareidRequest(input, checks);
   },
 
+  // the core checked the request with validateRequest before this start (core/request-guard.ts)
   async start(v, account, ctx) {
-    // the pipeline validates first; this guards direct callers, and never sends what ShareID would refuse
-    const problems = validateShareidRequest(v.input, ["document"]);
-    if (problems.length > 0)
-      throw vendorError({
-        kind: "rejected",
-        retryable: false,
-        endpoint: ENDPOINT,
-        message: `request not acceptable for ShareID: ${problems.map((p) => `${p.path} (${p.status})`).join(", ")}`,
-      });
-
     const res = await postAuthenticityPhoto(ctx, account, buildForm(v.input, account.credentials));
     const result = parseAnswer(res, {
       vendor: "shareid",

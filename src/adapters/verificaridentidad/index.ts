@@ -37,9 +37,9 @@ function smsSender(input: VerificationInputData, settings: Settings): string | u
  * request is scheduled. By default "" which means send immediately") must be in the future: a
  * past one is refused, naming the field, rather than sent as a date that already went by.
  */
-export function validateRequest(input: VerificationInputData, _checks: unknown, account: AdapterAccount, now: Date = new Date()): RequestProblem[] {
+export function validateRequest(input: VerificationInputData, _checks: unknown, account: AdapterAccount, at: Date = new Date()): RequestProblem[] {
   // settings that do not parse are refused (they were silently replaced by the defaults)
-  return problemsAt(input, parseStrict(SettingsSchema, account.settings ?? {}), now);
+  return problemsAt(input, parseStrict(SettingsSchema, account.settings ?? {}), at);
 }
 
 function problemsAt(input: VerificationInputData, settings: Settings, now: Date): RequestProblem[] {
@@ -81,13 +81,7 @@ function recordCreditsLeft(credits: number, settings: Settings, ctx: AdapterCont
 
 async function start(v: AdapterVerification, account: VerificarIdentidadAccount, ctx: AdapterContext): Promise<Outcome> {
   const settings = account.settings;
-  const problems = requestProblems(v.input, settings);
-  if (problems.length)
-    throw vendorError({
-      kind: "rejected",
-      retryable: false,
-      message: `request not accepted by this vendor (${problems.map((p) => p.path).join(", ")})`,
-    });
+  // the core checked the request with validateRequest, as of its acceptance, before this start (core/request-guard.ts)
   const phone = parseSmsPhone(v.input.subject?.phone, settings.defaultPhoneCountry)!;
   const sendAt = v.input.hosted?.sendAt ? new Date(v.input.hosted.sendAt) : null;
   const body = buildSendBody({
@@ -146,7 +140,7 @@ export const verificaridentidadAdapter = defineAdapter({
   // POST /VerificarIdentidad sends the SMS: never twice for one verification
   startReachesUser: true,
   sendsSms: true,
-  validateRequest: (input, _checks, settings) => problemsAt(input, settings, new Date()),
+  validateRequest: (input, _checks, settings, at) => problemsAt(input, settings, at),
   start,
   authenticateWebhook,
   parseWebhook,

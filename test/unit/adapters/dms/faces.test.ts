@@ -378,13 +378,4 @@ describe("dms request validation", () => {
     three.document!.images.push({ side: "back", contentType: "image/jpeg", data: PORTRAIT }, { side: "back", contentType: "image/jpeg", data: PORTRAIT });
     expect(dmsAdapter.validateRequest!(three, ["document"], dmsAccount()).map((p) => p.path)).toEqual(["document.images[2]"]);
   });
-
-  it("start() without the needed input fails without any vendor call", async () => {
-    const account = dmsAccount();
-    const h = makeHarness(account);
-    const out = await dmsAdapter.start(verification(["liveness"], input({ selfie: null })), account, h.ctx);
-    expect(out.status).toBe("failed");
-    expect(out.status === "failed" && out.reasons.map((r) => r.code)).toEqual(["vendor_rejected_request"]);
-    expect(h.calls).toHaveLength(0);
-  });
 });

@@ -105,13 +105,6 @@ describe("validateRequest", () => {
   ] as [VerificationInputData, CheckName[]][])("%j %j is acceptable", (input, checks) => {
     expect(v(input, checks, acc)).toEqual([]);
   });
-
-  it("start refuses what validateRequest refuses, before any vendor call", async () => {
-    const ver = makeVerification({ selfie }, ["face_match"]);
-    const h = makeHarness(acc, ver.id);
-    await expect(identyAdapter.start(ver, acc, h.ctx)).rejects.toMatchObject({ kind: "rejected", message: expect.stringContaining("document.images") });
-    expect(h.calls).toHaveLength(0);
-  });
 });
 
 describe("awaiting the capture", () => {

@@ -332,15 +332,6 @@ describe("start: POST /VerificarIdentidad", () => {
     expect(err.toReason().code).toBe("vendor_error");
   });
 
-  it("an invalid request is refused before any call, without personal data in the message", async () => {
-    const acc = account();
-    const h = makeHarness(acc);
-    const err = await caught(adapter.start(makeVerification({ subject: { phone: "+34911234567" }, hosted: { smsMessage: "hola" } }, ["liveness"]), acc, h.ctx));
-    expect(err.kind).toBe("rejected");
-    expect(err.message).toBe("request not accepted by this vendor (subject.phone, hosted.smsMessage)");
-    expect(h.calls).toEqual([]);
-  });
-
   it("trailing slashes of the base URL are not doubled", async () => {
     nock(BASE)
       .post("/VerificarIdentidad")
