@@ -1,7 +1,7 @@
 // Issue 9 point 5: a throwaway sixth vendor wired as a new vendor is (test/fixtures/sixth-vendor/README.md): one
-// adapter folder, one simulator folder, and one line in each list that mounts them (below, the two vi.mock
-// factories add exactly that line). Nothing else of the gateway is told about it, and it works end to end
-// against its simulator through the real API, Postgres, Redis and workers: the request enum, the admin API, the
+// adapter folder, one simulator folder, and one line in the adapter registry (below, the first vi.mock factory
+// adds exactly that line; the second only points the sandbox's folder discovery at the fixture's folder too).
+// Nothing else of the gateway is told about it, and it works end to end against its simulator through the real API, Postgres, Redis and workers: the request enum, the admin API, the
 // console's forms, /openapi.json, routing, the worker, the sandbox's fault injection.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { fakeJpeg } from "../support/adapter-harness.js";
@@ -16,9 +16,9 @@ vi.mock("../../src/adapters/registry.js", async (importOriginal) => {
 });
 vi.mock("../../src/sandbox/simulators.js", async (importOriginal) => {
   const actual = await importOriginal<typeof import("../../src/sandbox/simulators.js")>();
-  const { createAcmeSimulator } = await import("../fixtures/sixth-vendor/sandbox/acme/simulator.js");
-  const SIMULATORS = { ...actual.SIMULATORS, acme: createAcmeSimulator }; // the sandbox's one line
-  return { SIMULATORS, SIMULATED_VENDORS: Object.keys(SIMULATORS) };
+  // no line names the simulator: its folder is found as those of src/sandbox/ are (the fixture lives outside src/)
+  const SIMULATORS = { ...actual.SIMULATORS, ...(await actual.discoverSimulators(new URL("../fixtures/sixth-vendor/sandbox/", import.meta.url))) };
+  return { ...actual, SIMULATORS, SIMULATED_VENDORS: Object.keys(SIMULATORS) };
 });
 
 let gw: TestGateway;

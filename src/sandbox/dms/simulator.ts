@@ -509,3 +509,6 @@ export const createDmsSimulator: SimulatorFactory = (opts) => {
   router.use(api);
   return router;
 };
+
+/** the sandbox mounts this at /dms: src/sandbox/simulators.ts finds every folder's `simulator` */
+export const simulator: SimulatorFactory = createDmsSimulator;

@@ -608,3 +608,6 @@ export function buildIdentomatSimulator(opts: IdentomatSimulatorOptions): Router
 
   return router;
 }
+
+/** the sandbox mounts this at /identomat: src/sandbox/simulators.ts finds every folder's `simulator` */
+export const simulator: SimulatorFactory = createIdentomatSimulator;

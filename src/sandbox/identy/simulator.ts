@@ -630,3 +630,6 @@ export const createIdentySimulator: SimulatorFactory = (opts) =>
     templateEncryptionKey: process.env.IDENTY_SIM_TEMPLATE_ENCRYPTION_KEY || undefined,
     capacity: capacityFromEnv(process.env.IDENTY_SIM_CAPACITY),
   });
+
+/** the sandbox mounts this at /identy: src/sandbox/simulators.ts finds every folder's `simulator` */
+export const simulator: SimulatorFactory = createIdentySimulator;

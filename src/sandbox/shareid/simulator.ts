@@ -326,3 +326,6 @@ export const createShareidSimulator: SimulatorFactory = ({ faults, log }) => {
   );
   return router;
 };
+
+/** the sandbox mounts this at /shareid: src/sandbox/simulators.ts finds every folder's `simulator` */
+export const simulator: SimulatorFactory = createShareidSimulator;

@@ -584,3 +584,6 @@ export const createVerificaridentidadSimulator: SimulatorFactory = ({ faults, lo
   router.use(vendor);
   return router;
 };
+
+/** the sandbox mounts this at /verificaridentidad: src/sandbox/simulators.ts finds every folder's `simulator` */
+export const simulator: SimulatorFactory = createVerificaridentidadSimulator;
