@@ -1,6 +1,7 @@
 // Counts the SQL statements and Redis commands of one request of each hot path (issue 13), from
 // Postgres's statement log (log_statement=all on a database of its own) and Redis MONITOR.
 //   node --import tsx bench/count-statements.ts
+//   COUNT_E2E=1 ...: the gateway with its workers, and what one DMS verification costs from its accept to its end
 import { randomBytes } from "node:crypto";
 import { readFileSync, statSync, openSync, readSync, closeSync } from "node:fs";
 import pg from "pg";
@@ -13,6 +14,7 @@ const dbName = `kyc_count_${RUN}`;
 const db = databaseUrlNamed(dbName);
 const ADMIN_TOKEN = `count-admin-${randomBytes(12).toString("hex")}`;
 const prefix = `count${RUN}`;
+const E2E = process.env.COUNT_E2E === "1";
 
 function tail(from: number): string {
   const size = statSync(LOG).size;
@@ -37,7 +39,7 @@ const sandbox = spawnNode("sandbox", ["--import", "tsx", "src/sandbox/main.ts"],
 const port = await freePort();
 const gw = spawnNode(
   "gateway",
-  process.env.COUNT_GATEWAY === "dist" ? [`${ROOT}dist/main.js`, "--api"] : ["--import", "tsx", "src/main.ts", "--api"],
+  [...(process.env.COUNT_GATEWAY === "dist" ? [`${ROOT}dist/main.js`] : ["--import", "tsx", "src/main.ts"]), ...(E2E ? [] : ["--api"])],
   {
     DATABASE_URL: db,
     REDIS_URL: "redis://127.0.0.1:6379",
@@ -85,7 +87,9 @@ try {
   m.on("monitor", (_t: string, args: string[]) => {
     if (args.some((a) => String(a).includes(prefix))) redisCmds.push(args.slice(0, 2).join(" "));
   });
-  const paths: [string, () => Promise<unknown>][] = [
+  const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const e2e: [string, () => Promise<unknown>][] = [["accept to end", () => call(url, t.apiKey, "POST", "/v1/verifications", body).then(() => settle(2500))]];
+  const paths: [string, () => Promise<unknown>][] = E2E ? e2e : [
     ["accept", () => call(url, t.apiKey, "POST", "/v1/verifications", body)],
     ["read", () => call(url, t.apiKey, "GET", `/v1/verifications/${first.id}`)],
     ["list", () => call(url, t.apiKey, "GET", `/v1/verifications?reference=count&limit=20`)],
