@@ -208,9 +208,10 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
         });
         return { applied: false as const, why: verdict.why, resource: toResource(keys, current) };
       }
-      const data: Prisma.VerificationUpdateInput = { status: outcome.status, updatedAt: now };
+      // the unchecked (scalar) form: a relation `connect` costs a SELECT of the account first; the foreign key checks it
+      const data: Prisma.VerificationUncheckedUpdateInput = { status: outcome.status, updatedAt: now };
       if (opts.vendor) data.vendor = opts.vendor;
-      if (opts.vendorAccountId) data.vendorAccount = { connect: { id: opts.vendorAccountId } };
+      if (opts.vendorAccountId) data.vendorAccountId = opts.vendorAccountId;
       if (opts.routeIndex !== undefined) data.routeIndex = opts.routeIndex;
       if (opts.countPoll) data.pollCount = { increment: 1 };
       if ("vendorReference" in outcome && outcome.vendorReference) data.vendorReference = outcome.vendorReference;
@@ -310,7 +311,7 @@ interface Decided {
   outcome: Outcome;
   /** set when the policy asks the end user for a retake instead of deciding */
   retake: { reasons: Reason[] } | null;
-  columns: Prisma.VerificationUpdateInput;
+  columns: Prisma.VerificationUncheckedUpdateInput;
   policyDetail: Record<string, unknown>;
 }
 
@@ -364,7 +365,7 @@ async function decide(tx: Tx, inputKey: Keys, current: VerificationRow, vendorOu
   const result = policyOver(inputKey, current, input, vendorOutcome, policy, now);
   const { checks, humanDecision } = result;
   const adapter = vendor ? adapterFor(vendor) : null;
-  const columns: Prisma.VerificationUpdateInput = {
+  const columns: Prisma.VerificationUncheckedUpdateInput = {
     decidedMapping: adapter?.mappingVersion ?? null,
     decidedPolicy: tenant.policyVersion,
     vendorDecision: vendorOutcome.decision,
