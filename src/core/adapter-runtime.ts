@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { AdapterAccount, AdapterContext, HealthResult, VendorAdapter } from "../adapters/types.js";
 import type { Db } from "../db/client.js";
+import { sql, utc } from "../db/sql.js";
 import type { Env } from "../config/env.js";
 import { deriveKey, newId, type Keys } from "../domain/crypto.js";
 import { sealArtifact, sealVendorPayload } from "./at-rest.js";
@@ -47,24 +48,29 @@ export function buildAdapterContext(
     const price = priceOf(s.prices, r.endpoint, r.outcome);
     vendorCallDuration.observe({ vendor: r.vendor, endpoint: r.endpoint, outcome: r.outcome === "ok" ? "ok" : (r.errorKind ?? "error") }, r.latencyMs / 1000);
     track(
-      deps.db.vendorCall.create({
-        // createdAt is when the answer came (not when the row is written): created_at - latency_ms is the start
-        data: {
-          verificationId: r.verificationId,
-          vendorAccountId: account.id,
-          vendor: r.vendor,
-          endpoint: r.endpoint,
-          httpStatus: r.httpStatus,
-          latencyMs: r.latencyMs,
-          attempt: r.attempt,
-          outcome: r.outcome,
-          errorKind: r.errorKind,
-          cost: price?.cost ?? null,
-          currency: price?.currency ?? null,
+      // plain SQL, prepared (db/sql.ts): a row per vendor call, on the path of every outcome.
+      // created_at is when the answer came (not when the row is written): created_at - latency_ms is the start
+      sql(deps.db, {
+        name: "kyc_vendor_call",
+        text: `INSERT INTO vendor_calls (verification_id, vendor_account_id, vendor, endpoint, http_status, latency_ms, attempt, outcome,
+                 error_kind, cost, currency, shadow_run_id, request_id, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        values: [
+          r.verificationId,
+          account.id,
+          r.vendor,
+          r.endpoint,
+          r.httpStatus,
+          r.latencyMs,
+          r.attempt,
+          r.outcome,
+          r.errorKind,
+          price?.cost ?? null,
+          price?.currency ?? null,
           shadowRunId,
-          requestId: r.requestId,
-          createdAt: new Date(),
-        },
+          r.requestId,
+          utc(new Date()),
+        ],
       }),
     );
   };
@@ -159,10 +165,13 @@ export async function recordVendorPayload(
   receivedAt = new Date(),
 ): Promise<void> {
   const sealed = sealVendorPayload(keys, verificationId, redactPayload(body));
-  await db.$executeRaw`
-    INSERT INTO vendor_payloads (verification_id, vendor, kind, body, created_at)
-    SELECT ${verificationId}, ${vendor}, ${kind}, ${sealed}, ${receivedAt}
-    WHERE EXISTS (SELECT 1 FROM verifications WHERE id = ${verificationId} AND erased_at IS NULL)`;
+  await sql(db, {
+    name: "kyc_vendor_payload",
+    text: `INSERT INTO vendor_payloads (verification_id, vendor, kind, body, created_at)
+           SELECT $1, $2, $3, $4, $5
+           WHERE EXISTS (SELECT 1 FROM verifications WHERE id = $1 AND erased_at IS NULL)`,
+    values: [verificationId, vendor, kind, sealed, utc(receivedAt)],
+  });
 }
 
 /**

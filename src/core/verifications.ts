@@ -121,13 +121,19 @@ export function openInput(key: Keys, verificationId: string, sealed: Uint8Array)
   return { ...plain, document, selfie } as VerificationInputData;
 }
 
+/** The verification with its input opened, as the adapters see it: one prepared statement (db/sql.ts), on every job's path. */
 export async function loadForAdapter(db: Db, inputKey: Keys, id: string): Promise<{ row: VerificationRow; adapterView: AdapterVerification } | null> {
-  const row = await db.verification.findUnique({ where: { id }, include: { input: true } });
-  if (!row) return null;
-  const input = row.input ? openInput(inputKey, id, row.input.payloadEnc) : {};
-  const { input: _sealed, ...plainRow } = row;
+  const [found] = await sql<VerificationRow & { sealedInput: Buffer | null }>(db, {
+    name: "kyc_load_for_adapter",
+    text: "SELECT v.*, i.payload_enc AS sealed_input FROM verifications v LEFT JOIN verification_inputs i ON i.verification_id = v.id WHERE v.id = $1",
+    values: [id],
+  });
+  if (!found) return null;
+  const { sealedInput, ...plainRow } = found;
+  const row = plainRow as VerificationRow;
+  const input = sealedInput ? openInput(inputKey, id, sealedInput) : {};
   return {
-    row: plainRow,
+    row,
     adapterView: {
       id: row.id,
       tenantId: row.tenantId,

@@ -60,3 +60,27 @@ export const utc = (d: Date) => d.toISOString();
 
 /** A JSON column's value. */
 export const jsonb = (v: unknown) => JSON.stringify(v);
+
+/** One client of the pool in a transaction: what `run` does commits together, or rolls back if it throws. */
+export async function inTransaction<T>(db: object, run: (query: <R>(s: Statement) => Promise<R[]>) => Promise<T>): Promise<T> {
+  const client = await poolOf(db).connect();
+  const query = async <R>(s: Statement): Promise<R[]> => {
+    const r = await client.query({ name: s.name, text: s.text, values: s.values, types: TYPES });
+    return r.rows.map((row) => prismaShaped<R>(row as Record<string, unknown>));
+  };
+  let broken = false;
+  try {
+    await client.query("BEGIN");
+    const result = await run(query);
+    await client.query("COMMIT");
+    return result;
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => {
+      broken = true;
+    });
+    throw e;
+  } finally {
+    // a client whose rollback failed is not given back to the pool in an unknown state
+    client.release(broken);
+  }
+}

@@ -5,6 +5,7 @@ import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 
 import type { Db } from "../db/client.js";
+import { inTransaction, utc } from "../db/sql.js";
 import pg from "pg";
 import { jobData, OUTBOX_CHANNEL } from "../core/jobs.js";
 import { contextOf, inSpan, SpanKind, traceparentOf } from "../observability/tracing.js";
@@ -42,53 +43,52 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
   async function flushOnce(): Promise<number> {
     // BullMQ waits for a connection forever; while Redis is away the rows just wait here
     if (queues.connection.status !== "ready") throw new Error(`redis ${queues.connection.status}`);
-    return db.$transaction(
-      async (tx) => {
-        const rows = await tx.$queryRaw<
-          { id: bigint; queue: string; job_id: string; payload: unknown; available_at: Date; request_id: string | null; traceparent: string | null }[]
-        >`
-          SELECT id, queue, job_id, payload, available_at, request_id, traceparent FROM outbox
-          WHERE published_at IS NULL AND available_at <= ${new Date(Date.now() + PUBLISH_HORIZON_MS)}
-          ORDER BY available_at, id
-          LIMIT 200
-          FOR UPDATE SKIP LOCKED`;
-        if (rows.length === 0) return 0;
-        const now = Date.now();
-        await withTimeout(
-          5_000,
-          Promise.all(
-            rows.map((r) =>
-              // the publish is a span of the trace that asked for the job; the job continues from it
-              inSpan(
-                `outbox publish ${r.queue}`,
-                {
-                  kind: SpanKind.PRODUCER,
-                  parent: contextOf(r.traceparent),
-                  attributes: { "kyc.queue": r.queue, "kyc.job_id": r.job_id, ...(r.request_id ? { "kyc.request_id": r.request_id } : {}) },
-                },
-                () =>
-                  queues.byName[r.queue as QueueName].add(
-                    r.queue,
-                    jobData(r.payload, { requestId: r.request_id, traceparent: traceparentOf() ?? r.traceparent }),
-                    {
-                      jobId: r.job_id,
-                      delay: Math.max(0, r.available_at.getTime() - now),
-                      removeOnComplete: { age: 3600, count: 10_000 },
-                      removeOnFail: { age: 7 * 86400 },
-                      // processors schedule their own retries (poll backoff, follow-up and erasure rows); these attempts cover crashes
-                      attempts: 5,
-                      backoff: { type: "exponential", delay: 2000 },
-                    },
-                  ),
-              ),
+    // plain SQL on one pooled client (db/sql.ts): this transaction is on the hot path of every job, twice per verification
+    return inTransaction(db, async (query) => {
+      const rows = await query<{ id: string; queue: string; jobId: string; payload: unknown; availableAt: Date; requestId: string | null; traceparent: string | null }>({
+        name: "kyc_outbox_due",
+        text: `SELECT id, queue, job_id, payload, available_at, request_id, traceparent FROM outbox
+               WHERE published_at IS NULL AND available_at <= $1
+               ORDER BY available_at, id
+               LIMIT 200
+               FOR UPDATE SKIP LOCKED`,
+        values: [utc(new Date(Date.now() + PUBLISH_HORIZON_MS))],
+      });
+      if (rows.length === 0) return 0;
+      const now = Date.now();
+      await withTimeout(
+        5_000,
+        Promise.all(
+          rows.map((r) =>
+            // the publish is a span of the trace that asked for the job; the job continues from it
+            inSpan(
+              `outbox publish ${r.queue}`,
+              {
+                kind: SpanKind.PRODUCER,
+                parent: contextOf(r.traceparent),
+                attributes: { "kyc.queue": r.queue, "kyc.job_id": r.jobId, ...(r.requestId ? { "kyc.request_id": r.requestId } : {}) },
+              },
+              () =>
+                queues.byName[r.queue as QueueName].add(
+                  r.queue,
+                  jobData(r.payload, { requestId: r.requestId, traceparent: traceparentOf() ?? r.traceparent }),
+                  {
+                    jobId: r.jobId,
+                    delay: Math.max(0, r.availableAt.getTime() - now),
+                    removeOnComplete: { age: 3600, count: 10_000 },
+                    removeOnFail: { age: 7 * 86400 },
+                    // processors schedule their own retries (poll backoff, follow-up and erasure rows); these attempts cover crashes
+                    attempts: 5,
+                    backoff: { type: "exponential", delay: 2000 },
+                  },
+                ),
             ),
           ),
-        );
-        await tx.$executeRaw`UPDATE outbox SET published_at = now() WHERE id = ANY(${rows.map((r) => r.id)}::bigint[])`;
-        return rows.length;
-      },
-      { timeout: 15_000 },
-    );
+        ),
+      );
+      await query({ name: "kyc_outbox_published", text: "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", values: [rows.map((r) => r.id)] });
+      return rows.length;
+    });
   }
 
   async function flush(): Promise<number> {

@@ -4,6 +4,7 @@
 import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
+import { sql, utc } from "../db/sql.js";
 import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { AdapterAccount, Outcome, RawWebhookRequest } from "../adapters/types.js";
@@ -97,7 +98,11 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
     await startClaimed(deps, job, loaded, capture, claim);
   } finally {
     // the answer is stored (or the start failed for good): the claim is released for a later capture or retake
-    await deps.db.verification.updateMany({ where: { id: row.id }, data: { startClaimedUntil: null } }).catch(() => undefined);
+    await sql(deps.db, {
+      name: "kyc_release_start",
+      text: "UPDATE verifications SET start_claimed_until = NULL, updated_at = $2 WHERE id = $1",
+      values: [row.id, utc(new Date())],
+    }).catch(() => undefined);
   }
 }
 
@@ -328,12 +333,16 @@ async function awaitUnknownStart(deps: ProcessorDeps, id: string, account: Adapt
 
 /** The conditional update that takes the start claim: only while the status is the expected one and no live claim exists. */
 async function claimStart(deps: ProcessorDeps, id: string, status: string): Promise<"held" | "gone" | { repeat: boolean; claims: number }> {
-  const rows = await deps.db.$queryRaw<{ start_claims: number }[]>`
-    UPDATE verifications SET start_claimed_until = now() + make_interval(secs => ${deps.env.START_CLAIM_LEASE_MS / 1000}), start_claims = start_claims + 1
-    WHERE id = ${id} AND status = ${status} AND (start_claimed_until IS NULL OR start_claimed_until < now())
-    RETURNING start_claims`;
+  // plain SQL, prepared (db/sql.ts): on the path of every start
+  const rows = await sql<{ startClaims: number }>(deps.db, {
+    name: "kyc_claim_start",
+    text: `UPDATE verifications SET start_claimed_until = now() + make_interval(secs => $1::double precision), start_claims = start_claims + 1
+           WHERE id = $2 AND status = $3 AND (start_claimed_until IS NULL OR start_claimed_until < now())
+           RETURNING start_claims`,
+    values: [deps.env.START_CLAIM_LEASE_MS / 1000, id, status],
+  });
   // claims count per input: a capture or retake starts again from zero (acceptNewInput)
-  if (rows[0]) return { repeat: rows[0].start_claims > 1, claims: rows[0].start_claims };
+  if (rows[0]) return { repeat: rows[0].startClaims > 1, claims: rows[0].startClaims };
   const still = await deps.db.verification.findFirst({ where: { id, status }, select: { id: true } });
   return still ? "held" : "gone";
 }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeJpeg } from "../support/adapter-harness.js";
 import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, type TestGateway } from "../support/gateway.js";
-import { findVerification, listVerifications } from "../../src/core/verifications.js";
+import { findVerification, listVerifications, loadForAdapter } from "../../src/core/verifications.js";
 import { tenantForRouting } from "../../src/core/accounts.js";
 import { Prisma } from "../../src/generated/prisma/client.js";
 
@@ -45,6 +45,11 @@ describe("plain-SQL rows", () => {
       expect(await findVerification(gw.db, "ten_other", created.body.id)).toBeNull();
       const listed = await listVerifications(gw.db, t.tenantId, { reference: "sql-rows" }, 10);
       expect(listed).toEqual([prisma]);
+      // what every job loads: the same row, and the input the request sent
+      const loaded = await loadForAdapter(gw.db, gw.env.keys, created.body.id);
+      expect(loaded?.row).toEqual(prisma);
+      expect(loaded?.adapterView.input.document?.images[0]?.data.equals(Buffer.from(request("sql-rows").document.images[0]!.data, "base64"))).toBe(true);
+      expect(await loadForAdapter(gw.db, gw.env.keys, "ver_missing")).toBeNull();
 
       // the rest of the create: sealed input, its event and its outbox row, as the Prisma path wrote them
       expect(await gw.db.verificationInput.count({ where: { verificationId: prisma.id } })).toBe(1);
