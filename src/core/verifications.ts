@@ -11,7 +11,7 @@ import { judgeTransition, isTerminal } from "./state-machine.js";
 import type { ErasureReceipt } from "../domain/model.js";
 import { emitVerificationEvent, eventTypeFor } from "./emit.js";
 import { enqueue, OUTBOX_CHANNEL, OUTBOX_COLUMNS, outboxParams, outboxValues } from "./jobs.js";
-import { jsonb, sql, utc } from "../db/sql.js";
+import { jsonb, prismaShaped, sql, utc } from "../db/sql.js";
 import { readRoutePlan, type RoutePlan } from "./routing.js";
 import { newId } from "../domain/crypto.js";
 import { processingDeadline, verificationDueAt } from "./schedule.js";
@@ -176,8 +176,7 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
   } = deps;
   const result = await db.$transaction(
     async (tx) => {
-      await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
-      const current = await tx.verification.findUnique({ where: { id } });
+      const current = await lockVerification(tx, id);
       if (!current) return { applied: false as const, why: "not found", resource: null };
       const from = { status: current.status as VerificationStatus, decision: (current.decision as Decision | null) ?? null };
       const decided =
@@ -311,6 +310,15 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
 }
 
 type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+
+/**
+ * The verification locked for the rest of the transaction and read, in one statement: the row in Prisma's shape
+ * (its columns are text, timestamps, json, int and arrays; test/integration/sql-rows.test.ts compares the two).
+ */
+export async function lockVerification(tx: Tx, id: string): Promise<VerificationRow | null> {
+  const [locked] = await tx.$queryRaw<Record<string, unknown>[]>`SELECT * FROM verifications WHERE id = ${id} FOR UPDATE`;
+  return locked ? prismaShaped<VerificationRow>(locked) : null;
+}
 type CompletedOutcome = Extract<Outcome, { status: "completed" }>;
 
 interface Decided {
@@ -363,21 +371,26 @@ export function policyOver(
 }
 
 async function decide(tx: Tx, inputKey: Keys, current: VerificationRow, vendorOutcome: CompletedOutcome, vendor: VendorId | null, now: Date): Promise<Decided> {
-  const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: current.tenantId }, select: { policy: true, policyVersion: true } });
+  // the tenant's policy and the sealed input in one statement
+  const [tenant] = await tx.$queryRaw<{ policy: unknown; policy_version: number; payload_enc: Uint8Array | null }[]>`
+    SELECT t.policy, t.policy_version, i.payload_enc FROM tenants t
+    LEFT JOIN verification_inputs i ON i.verification_id = ${current.id}
+    WHERE t.id = ${current.tenantId}`;
+  if (!tenant) throw new Error(`tenant ${current.tenantId} of verification ${current.id} not found`);
   const policy = effectivePolicy(tenant.policy);
-  const sealed = current.erasedAt ? null : await tx.verificationInput.findUnique({ where: { verificationId: current.id } });
-  const input = sealed ? openInput(inputKey, current.id, sealed.payloadEnc) : {};
+  const sealed = current.erasedAt ? null : tenant.payload_enc;
+  const input = sealed ? openInput(inputKey, current.id, sealed) : {};
   const stillOpen = !isTerminal(current.status as VerificationStatus);
   const result = policyOver(inputKey, current, input, vendorOutcome, policy, now);
   const { checks, humanDecision } = result;
   const adapter = vendor ? adapterFor(vendor) : null;
   const columns: Prisma.VerificationUncheckedUpdateInput = {
     decidedMapping: adapter?.mappingVersion ?? null,
-    decidedPolicy: tenant.policyVersion,
+    decidedPolicy: tenant.policy_version,
     vendorDecision: vendorOutcome.decision,
     humanDecision,
   };
-  const policyDetail = { version: tenant.policyVersion, vendorDecision: vendorOutcome.decision, findings: result.findings };
+  const policyDetail = { version: tenant.policy_version, vendorDecision: vendorOutcome.decision, findings: result.findings };
   const attemptsLeft = policy.maxRetakes - current.retakeCount;
   if (stillOpen && adapter && !adapter.capabilities.hosted && !humanDecision && attemptsLeft > 0 && isRetakeable(result)) {
     const codes = [...new Set(result.reasons.map((r) => r.code))];

@@ -64,6 +64,13 @@ export const jsonb = (v: unknown) => JSON.stringify(v);
 /** One client of the pool in a transaction: what `run` does commits together, or rolls back if it throws. */
 export async function inTransaction<T>(db: object, run: (query: <R>(s: Statement) => Promise<R[]>) => Promise<T>): Promise<T> {
   const client = await poolOf(db).connect();
+  // a checked-out client's connection errors are its holder's to handle (pg-pool listens on idle clients only): the
+  // statement in flight fails with it, and the client is dropped below
+  let lost: Error | null = null;
+  const onError = (e: Error) => {
+    lost = e;
+  };
+  client.on("error", onError);
   const query = async <R>(s: Statement): Promise<R[]> => {
     const r = await client.query({ name: s.name, text: s.text, values: s.values, types: TYPES });
     return r.rows.map((row) => prismaShaped<R>(row as Record<string, unknown>));
@@ -80,7 +87,8 @@ export async function inTransaction<T>(db: object, run: (query: <R>(s: Statement
     });
     throw e;
   } finally {
-    // a client whose rollback failed is not given back to the pool in an unknown state
-    client.release(broken);
+    client.off("error", onError);
+    // a client whose connection failed or whose rollback failed is not given back to the pool in an unknown state
+    client.release(broken || lost !== null);
   }
 }

@@ -4,9 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeJpeg } from "../support/adapter-harness.js";
 import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, type TestGateway } from "../support/gateway.js";
-import { findVerification, listVerifications, loadForAdapter } from "../../src/core/verifications.js";
+import { findVerification, listVerifications, loadForAdapter, lockVerification } from "../../src/core/verifications.js";
 import { tenantForRouting } from "../../src/core/accounts.js";
 import { Prisma } from "../../src/generated/prisma/client.js";
+import { inTransaction, poolOf } from "../../src/db/sql.js";
 
 let gw: TestGateway;
 const img = (tag: string) => fakeJpeg(tag).toString("base64");
@@ -50,6 +51,11 @@ describe("plain-SQL rows", () => {
       expect(loaded?.row).toEqual(prisma);
       expect(loaded?.adapterView.input.document?.images[0]?.data.equals(Buffer.from(request("sql-rows").document.images[0]!.data, "base64"))).toBe(true);
       expect(await loadForAdapter(gw.db, gw.env.keys, "ver_missing")).toBeNull();
+      // what every decision reads under its row lock
+      await gw.db.$transaction(async (tx) => {
+        expect(await lockVerification(tx, created.body.id)).toEqual(prisma);
+        expect(await lockVerification(tx, "ver_missing")).toBeNull();
+      });
 
       // the rest of the create: sealed input, its event and its outbox row, as the Prisma path wrote them
       expect(await gw.db.verificationInput.count({ where: { verificationId: prisma.id } })).toBe(1);
@@ -99,5 +105,31 @@ describe("plain-SQL rows", () => {
     ).toBe(2);
     const usage = await gw.db.tenantUsage.findFirstOrThrow({ where: { tenantId: t.tenantId, kind: "verifications" } });
     expect(usage).toMatchObject({ used: 2, refused: 1 });
+  });
+});
+
+describe("inTransaction", () => {
+  it("a connection lost inside the transaction rejects its promise (no uncaught client error) and the pool goes on", async () => {
+    const pool = poolOf(gw.db);
+    await expect(
+      inTransaction(gw.db, async (query) => {
+        const [me] = await query<{ pid: number }>({ text: "SELECT pg_backend_pid() AS pid", values: [] });
+        await pool.query("SELECT pg_terminate_backend($1)", [me!.pid]);
+        await query({ text: "SELECT 1", values: [] });
+      }),
+    ).rejects.toThrow();
+    // the broken client was dropped, not given back
+    expect(await inTransaction(gw.db, (query) => query<{ one: number }>({ text: "SELECT 1 AS one", values: [] }))).toEqual([{ one: 1 }]);
+  });
+
+  it("rolls back what it wrote when its work throws", async () => {
+    const jobId = `rollback-${Date.now()}`;
+    await expect(
+      inTransaction(gw.db, async (query) => {
+        await query({ text: "INSERT INTO outbox (queue, job_id, payload) VALUES ('submit', $1, '{}')", values: [jobId] });
+        throw new Error("after the insert");
+      }),
+    ).rejects.toThrow("after the insert");
+    expect(await gw.db.outboxMessage.count({ where: { jobId } })).toBe(0);
   });
 });
