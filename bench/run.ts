@@ -767,7 +767,7 @@ function table(): { rows: Row[]; markdown: string } {
         : `; ${busy} of ${cores} cores busy`;
     rows.push({
       path: `end-to-end throughput, 0 ms vendor: 2 worker processes vs 1 (verifications/s${saturated})`,
-      gateway: `${two} vs ${one}`,
+      gateway: `${two.toFixed(1)} vs ${one.toFixed(1)}`,
       baseline: "",
       ratio: (two / one).toFixed(2),
       target: "≥ 1.7",
