@@ -128,12 +128,12 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   const json = express.json({ limit: app.env.MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
   // authentication first: nobody makes the server parse a body (up to MAX_BODY_BYTES) without a valid key;
   // the per-IP limit before it, so failed authentications are bounded too
-  const perIp = ipRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_IP_PER_SECOND);
+  const perIp = ipRateLimit(app.queues.counters, app.queues.prefix, app.env.RATE_LIMIT_PER_IP_PER_SECOND);
   e.use(
     "/v1",
     perIp,
     tenantAuth(app.db),
-    tenantRateLimit(app.queues.connection, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND),
+    tenantRateLimit(app.queues.counters, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND),
     json,
     guardParsedBody,
     verificationRoutes(app),

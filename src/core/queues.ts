@@ -11,12 +11,18 @@ export interface Queues {
   byName: Record<QueueName, Queue>;
   /** producer connection: fails fast when Redis is down (the outbox keeps the work) */
   connection: Redis;
+  /**
+   * the rate limits' connection, auto-pipelined: the counters of the requests in flight in one tick go to Redis in
+   * one write (they were one socket write each, 3.8% of a small accept's CPU). Fails fast like the producer's.
+   */
+  counters: Redis;
   prefix: string;
   close(): Promise<void>;
 }
 
-export function redisConnection(url: string, opts: { failFast: boolean }): Redis {
+export function redisConnection(url: string, opts: { failFast: boolean; autoPipelining?: boolean }): Redis {
   return new Redis(url, {
+    enableAutoPipelining: opts.autoPipelining ?? false,
     maxRetriesPerRequest: opts.failFast ? 1 : null,
     enableOfflineQueue: !opts.failFast,
     retryStrategy: (times) => Math.min(times * 200, 2000),
@@ -32,13 +38,17 @@ export function createQueues(redisUrl: string, prefix = "kyc"): Queues {
     Queue
   >;
   for (const q of Object.values(byName)) q.on("error", () => undefined);
+  const counters = redisConnection(redisUrl, { failFast: true, autoPipelining: true });
+  counters.on("error", () => undefined); // the rate limits count in memory while Redis is away
   return {
     byName,
     connection,
+    counters,
     prefix,
     async close() {
       await Promise.all(Object.values(byName).map((q) => q.close().catch(() => undefined)));
       connection.disconnect();
+      counters.disconnect();
     },
   };
 }
