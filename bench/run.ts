@@ -763,8 +763,8 @@ function table(): { rows: Row[]; markdown: string } {
     const workersUsed = median(twos.map((r) => r.cores.workers.reduce((a, b) => a + b, 0)));
     const saturated =
       busy >= 0.9 * cores
-        ? `; machine CPU saturated: ${busy} of ${cores} cores busy, the two workers had ${workersUsed.toFixed(2)}, Postgres ${median(twos.map((r) => r.cores.postgres))}`
-        : `; ${busy} of ${cores} cores busy`;
+        ? `; machine CPU saturated: ${busy.toFixed(2)} of ${cores} cores busy, the two workers had ${workersUsed.toFixed(2)}, Postgres ${median(twos.map((r) => r.cores.postgres))}`
+        : `; ${busy.toFixed(2)} of ${cores} cores busy`;
     rows.push({
       path: `end-to-end throughput, 0 ms vendor: 2 worker processes vs 1 (verifications/s${saturated})`,
       gateway: `${two.toFixed(1)} vs ${one.toFixed(1)}`,
