@@ -89,20 +89,22 @@ try {
   });
   const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const e2e: [string, () => Promise<unknown>][] = [["accept to end", () => call(url, t.apiKey, "POST", "/v1/verifications", body).then(() => settle(2500))]];
-  const paths: [string, () => Promise<unknown>][] = E2E ? e2e : [
-    ["accept", () => call(url, t.apiKey, "POST", "/v1/verifications", body)],
-    ["read", () => call(url, t.apiKey, "GET", `/v1/verifications/${first.id}`)],
-    ["list", () => call(url, t.apiKey, "GET", `/v1/verifications?reference=count&limit=20`)],
-    [
-      "ingest",
-      () =>
-        fetch(`${url}/hooks/verificaridentidad/${vi.id}`, {
-          method: "POST",
-          headers: { authorization: basic, "content-type": "application/json" },
-          body: hook,
-        }).then((r) => r.status),
-    ],
-  ];
+  const paths: [string, () => Promise<unknown>][] = E2E
+    ? e2e
+    : [
+        ["accept", () => call(url, t.apiKey, "POST", "/v1/verifications", body)],
+        ["read", () => call(url, t.apiKey, "GET", `/v1/verifications/${first.id}`)],
+        ["list", () => call(url, t.apiKey, "GET", `/v1/verifications?reference=count&limit=20`)],
+        [
+          "ingest",
+          () =>
+            fetch(`${url}/hooks/verificaridentidad/${vi.id}`, {
+              method: "POST",
+              headers: { authorization: basic, "content-type": "application/json" },
+              body: hook,
+            }).then((r) => r.status),
+        ],
+      ];
   for (const [name, run] of paths) {
     await new Promise((r) => setTimeout(r, 300));
     const from = statSync(LOG).size;

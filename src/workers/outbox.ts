@@ -45,7 +45,15 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
     if (queues.connection.status !== "ready") throw new Error(`redis ${queues.connection.status}`);
     // plain SQL on one pooled client (db/sql.ts): this transaction is on the hot path of every job, twice per verification
     return inTransaction(db, async (query) => {
-      const rows = await query<{ id: string; queue: string; jobId: string; payload: unknown; availableAt: Date; requestId: string | null; traceparent: string | null }>({
+      const rows = await query<{
+        id: string;
+        queue: string;
+        jobId: string;
+        payload: unknown;
+        availableAt: Date;
+        requestId: string | null;
+        traceparent: string | null;
+      }>({
         name: "kyc_outbox_due",
         text: `SELECT id, queue, job_id, payload, available_at, request_id, traceparent FROM outbox
                WHERE published_at IS NULL AND available_at <= $1
@@ -86,7 +94,11 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
           ),
         ),
       );
-      await query({ name: "kyc_outbox_published", text: "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", values: [rows.map((r) => r.id)] });
+      await query({
+        name: "kyc_outbox_published",
+        text: "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+        values: [rows.map((r) => r.id)],
+      });
       return rows.length;
     });
   }
