@@ -263,7 +263,15 @@ describe("vendor webhooks while Postgres is down", () => {
       const v = await until(pgw, t.apiKey, created.body.id, (x) => x.status === "completed", 30_000);
       expect(v.decision).toBeTruthy();
       expect(await pgw.queues.connection.xlen(`${pgw.queues.prefix}:webhook-spool`)).toBe(0);
-      const hooks = await pgw.db.inboundWebhook.findMany({ where: { vendorAccountId: t.accounts[0].id } });
+      // the ingest marks its hook processed after the outcome it applied commits: the completion can be seen first
+      const hooks = await waitUntil(
+        async () => {
+          const rows = await pgw.db.inboundWebhook.findMany({ where: { vendorAccountId: t.accounts[0].id } });
+          return rows.every((h) => h.status === "processed") ? rows : null;
+        },
+        10_000,
+        "every hook processed",
+      );
       expect(hooks.every((h) => h.status === "processed" && h.rawBody.length === 0)).toBe(true);
       expect(hooks.filter((h) => h.verificationId === created.body.id).length).toBe(hooks.length);
     } finally {
