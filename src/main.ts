@@ -53,7 +53,7 @@ if (runApi) {
   server = createApiServer(app).listen(env.PORT, () => log.info({ port: env.PORT, mode }, "gateway listening"));
 }
 if (env.SANDBOX_ENABLED) {
-  const { seedDemo } = await import("./sandbox/seed.js");
+  const { seedDemo } = await import("./app/demo-seed.js");
   const demo = await seedDemo({ db, env, sandboxBaseUrl: `http://127.0.0.1:${env.SANDBOX_PORT}` });
   console.log(
     `\nKYC gateway on ${env.PUBLIC_BASE_URL} (docs: ${env.PUBLIC_BASE_URL}/docs, console: ${env.PUBLIC_BASE_URL}/admin)\nDemo tenant ${demo.tenantId}: API key ${demo.apiKey}\n${demo.accounts.map((a) => `  ${a.vendor} account ${a.id} -> ${a.baseUrl}`).join("\n")}\nTry:\n  curl -s -X POST ${env.PUBLIC_BASE_URL}/v1/verifications -H "Authorization: Bearer ${demo.apiKey}" -H "Content-Type: application/json" -d @examples/dms-verification.json\n`,
