@@ -80,18 +80,19 @@ export function outboxParams(o: ReturnType<typeof outboxValues>, now: Date): unk
 }
 
 export async function enqueue<Q extends QueueName>(tx: Tx, queue: Q, jobId: string, payload: JobPayloads[Q], availableAt?: Date): Promise<void> {
-  const o = outboxValues(queue, jobId, payload, availableAt);
   // one statement: the row, and the notification delivered when the transaction commits to every listening relay
   // (src/workers/outbox.ts), so that work created in any process is published at once, not at the next poll
-  const [queueName, job, body, at, subject, requestId, traceparent, createdAt] = outboxParams(o, new Date());
-  await tx.$executeRaw`
-    WITH row AS (
-      INSERT INTO outbox (queue, job_id, payload, available_at, subject_id, request_id, traceparent, created_at)
-      VALUES (${queueName}, ${job}, ${body}::jsonb, ${at}::timestamp, ${subject}, ${requestId}, ${traceparent}, ${createdAt}::timestamp)
-      RETURNING 1
-    )
-    SELECT pg_notify(${OUTBOX_CHANNEL}, '') FROM row`;
+  await tx.$executeRawUnsafe(ENQUEUE_SQL, OUTBOX_CHANNEL, ...outboxParams(outboxValues(queue, jobId, payload, availableAt), new Date()));
 }
+
+// $1 the outbox channel; $2.. the outbox row (OUTBOX_COLUMNS): a fixed text, its values as parameters
+const ENQUEUE_SQL = `
+WITH row AS (
+  INSERT INTO outbox (${OUTBOX_COLUMNS})
+  VALUES ($2, $3, $4::jsonb, $5::timestamp, $6, $7, $8, $9::timestamp)
+  RETURNING 1
+)
+SELECT pg_notify($1, '') FROM row`;
 
 /** The Postgres channel a commit that wrote outbox rows notifies. */
 export const OUTBOX_CHANNEL = "kyc_outbox";

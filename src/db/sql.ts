@@ -49,10 +49,15 @@ export interface Statement {
   values: unknown[];
 }
 
+/** Runs one statement on a pool or a checked-out client; the rows with Prisma's field names. */
+async function run<T>(on: pg.Pool | pg.PoolClient, s: Statement): Promise<T[]> {
+  const r = await on.query({ name: s.name, text: s.text, values: s.values, types: TYPES });
+  return r.rows.map((row) => prismaShaped<T>(row as Record<string, unknown>));
+}
+
 /** Runs one statement; the rows with Prisma's field names. */
 export async function sql<T>(db: object, s: Statement): Promise<T[]> {
-  const r = await poolOf(db).query({ name: s.name, text: s.text, values: s.values, types: TYPES });
-  return r.rows.map((row) => prismaShaped<T>(row as Record<string, unknown>));
+  return run<T>(poolOf(db), s);
 }
 
 /** A Date as a `timestamp(3)` value in UTC, whatever the process's time zone (pg would write local time). */
@@ -61,8 +66,8 @@ export const utc = (d: Date) => d.toISOString();
 /** A JSON column's value. */
 export const jsonb = (v: unknown) => JSON.stringify(v);
 
-/** One client of the pool in a transaction: what `run` does commits together, or rolls back if it throws. */
-export async function inTransaction<T>(db: object, run: (query: <R>(s: Statement) => Promise<R[]>) => Promise<T>): Promise<T> {
+/** One client of the pool in a transaction: what `work` does commits together, or rolls back if it throws. */
+export async function inTransaction<T>(db: object, work: (query: <R>(s: Statement) => Promise<R[]>) => Promise<T>): Promise<T> {
   const client = await poolOf(db).connect();
   // a checked-out client's connection errors are its holder's to handle (pg-pool listens on idle clients only): the
   // statement in flight fails with it, and the client is dropped below
@@ -71,14 +76,11 @@ export async function inTransaction<T>(db: object, run: (query: <R>(s: Statement
     lost = e;
   };
   client.on("error", onError);
-  const query = async <R>(s: Statement): Promise<R[]> => {
-    const r = await client.query({ name: s.name, text: s.text, values: s.values, types: TYPES });
-    return r.rows.map((row) => prismaShaped<R>(row as Record<string, unknown>));
-  };
+  const query = <R>(s: Statement) => run<R>(client, s);
   let broken = false;
   try {
     await client.query("BEGIN");
-    const result = await run(query);
+    const result = await work(query);
     await client.query("COMMIT");
     return result;
   } catch (e) {
