@@ -129,8 +129,7 @@ export async function loadForAdapter(db: Db, inputKey: Keys, id: string): Promis
     values: [id],
   });
   if (!found) return null;
-  const { sealedInput, ...plainRow } = found;
-  const row = plainRow as VerificationRow;
+  const { sealedInput, ...row } = found;
   const input = sealedInput ? openInput(inputKey, id, sealedInput) : {};
   return {
     row,
