@@ -22,6 +22,7 @@ import { artifactOf, vendorPayloadOf } from "../core/at-rest.js";
 import { checkImageBytes, decodeBase64Image } from "./images.js";
 import { ImageMemoryBudget } from "./image-memory.js";
 import { assertStorableJson } from "./input-guard.js";
+import { answerJson } from "./answer.js";
 import { Problem, fromZod } from "./problem.js";
 import { QuotaExceeded, noteQuotaRefused, quotaProblemType } from "../core/quotas.js";
 import { multipartUploads, readUpload, sha256OfUpload, uploadsOf, type Upload } from "./uploads.js";
@@ -240,7 +241,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
           verificationsPerDay: tenant.verificationsPerDay,
         });
         app.onEnqueued?.();
-        res.status(202).location(`/v1/verifications/${id}`).json(toResource(app.env.keys, created));
+        answerJson(res.location(`/v1/verifications/${id}`), 202, toResource(app.env.keys, created));
       } catch (e) {
         if (e instanceof QuotaExceeded) {
           await noteQuotaRefused(app.db, tenantId, e);
@@ -259,7 +260,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
         throw new Problem(409, "Idempotency-Key reused", "this Idempotency-Key was used with a different request body", [
           { path: "header:Idempotency-Key", message: "already used with another body" },
         ]);
-      res.status(202).setHeader("Idempotent-Replayed", "true").location(`/v1/verifications/${existing.id}`).json(toResource(app.env.keys, existing));
+      answerJson(res.setHeader("Idempotent-Replayed", "true").location(`/v1/verifications/${existing.id}`), 202, toResource(app.env.keys, existing));
     }
   });
 
