@@ -4,12 +4,13 @@ import type { AppContext } from "../app/context.js";
 import type { RawWebhookRequest } from "../adapters/types.js";
 import { adapterFor } from "../adapters/registry.js";
 import { createAccountCache, receiveVendorWebhook } from "../webhooks/inbound/receive.js";
+import { answerJson } from "./answer.js";
 import { Problem } from "./problem.js";
 import type { Answer, HookReceiptSchema } from "./resources.js";
 
 export function hooksRoutes(app: AppContext & { onEnqueued?: () => void }): Router {
   const r = express.Router();
-  const accountOf = createAccountCache(app.db);
+  const accounts = createAccountCache(app.db);
   const deps = { db: app.db, env: app.env, log: app.log, redis: app.queues.connection, prefix: app.queues.prefix };
   r.post("/:vendor/:accountId", express.raw({ type: () => true, limit: "5mb" }), async (req, res) => {
     const vendor = String(req.params.vendor);
@@ -25,13 +26,12 @@ export function hooksRoutes(app: AppContext & { onEnqueued?: () => void }): Rout
       rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
       receivedAt: new Date(),
     };
-    const result = await receiveVendorWebhook(deps, accountOf, vendor, String(req.params.accountId), raw);
+    const result = await receiveVendorWebhook(deps, accounts, vendor, String(req.params.accountId), raw);
     if (result.kind === "unknown_account") throw new Problem(404, "Not found", "unknown vendor account");
     if (result.kind === "unauthenticated") throw new Problem(401, "Unauthorized", "webhook authentication failed");
     if (result.kind === "stored") app.onEnqueued?.();
-    res
-      .status(200)
-      .json({ received: true, id: result.id, ...(result.kind === "spooled" ? { spooled: true as const } : {}) } satisfies Answer<typeof HookReceiptSchema>);
+    const receipt: Answer<typeof HookReceiptSchema> = { received: true, id: result.id, ...(result.kind === "spooled" ? { spooled: true as const } : {}) };
+    answerJson(res, 200, receipt);
   });
   return r;
 }
