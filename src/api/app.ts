@@ -1,13 +1,11 @@
 // The express app: tenant, admin, hooks and docs routes; problem+json errors.
 import express, { type Express } from "express";
-import { pinoHttp } from "pino-http";
 import type { AppContext } from "../app/context.js";
 import { registry } from "../observability/metrics.js";
 import { adminRoutes } from "./admin-routes.js";
 import { adminAuth } from "./admin-auth.js";
 import { operatorRoutes } from "./operator-routes.js";
 import { tenantSettingsRoutes } from "./tenant-settings-routes.js";
-import { pathForLog } from "../observability/logger.js";
 import { hooksRoutes } from "./hooks-routes.js";
 import { buildOpenApi, DOCS_HTML } from "./openapi.js";
 import { guardParsedBody, guardRequestLine } from "./input-guard.js";
@@ -26,7 +24,6 @@ import { opsReportRoutes } from "./ops-report-routes.js";
 import { redisAccountSlots } from "../core/account-slots.js";
 import { redisAccountRate } from "../core/account-rate.js";
 import { vendorRouteHttp } from "../core/vendor-http.js";
-import { newRequestId, REQUEST_ID_PATTERN } from "../observability/work-context.js";
 import { requestContext } from "./request-context.js";
 import { basicAuthAsBearer, queuesBoard } from "./queues-board.js";
 
@@ -36,29 +33,9 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   // no answer of this gateway is to be content-sniffed (a stored file, an error page, a JSON body)
   e.use((_req, res, next) => (res.setHeader("X-Content-Type-Options", "nosniff"), next()));
   e.set("trust proxy", app.env.TRUST_PROXY);
-  e.use(
-    pinoHttp({
-      logger: app.log,
-      genReqId: (req, res) => {
-        const given = req.headers["x-request-id"];
-        const id = typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : newRequestId();
-        res.setHeader("X-Request-Id", id);
-        return id;
-      },
-      // only method, path (no query) and status: bodies and headers carry personal data and secrets
-      serializers: {
-        req: (req: { id: string; method: string; url: string; raw?: { originalUrl?: string } }) => ({
-          id: req.id,
-          method: req.method,
-          path: pathForLog(req.raw?.originalUrl ?? req.url),
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
-    }),
-  );
-  // the rest of the request (and every job, vendor call and webhook it causes) runs under its id and span
-  e.use(requestContext());
+  // the request's id, span and access line; the rest of the request (and every job, vendor call and webhook it
+  // causes) runs under its id and span
+  e.use(requestContext(app.log));
 
   // NUL, lone surrogates and bad percent-encoding in the path, the query or Idempotency-Key: 400 before any route
   e.use(guardRequestLine);
