@@ -57,7 +57,7 @@ function packageOf(f: CallFrame): string {
     const parts = u.slice(nm + "/node_modules/".length).split("/");
     return parts[0]!.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!;
   }
-  const src = /\/(src\/[^/]+|bench|test)\//.exec(u);
+  const src = /\/((?:src|dist)\/[^/]+|bench|test)\//.exec(u);
   return src ? `gateway ${src[1]}` : u;
 }
 
@@ -103,7 +103,8 @@ export function summarize(profile: CpuProfile) {
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const f = byId.get(at)!.callFrame;
-      if (!/\/src\//.test(f.url) || /\/src\/generated\//.test(f.url)) continue;
+      // the gateway's own code, from its sources or from dist/ (a package's build/src/ is not)
+      if (!/\/(src|dist)\//.test(f.url) || /node_modules|\/(src|dist)\/generated\//.test(f.url)) continue;
       const key = frameName(f);
       if (seen.has(key)) continue;
       seen.add(key);
