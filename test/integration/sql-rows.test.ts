@@ -8,6 +8,9 @@ import { findVerification, listVerifications, loadForAdapter, lockVerification }
 import { tenantForRouting } from "../../src/core/accounts.js";
 import { Prisma } from "../../src/generated/prisma/client.js";
 import { inTransaction, poolOf } from "../../src/db/sql.js";
+import { emitVerificationEvent } from "../../src/core/emit.js";
+import { loadDelivery } from "../../src/webhooks/outbound/deliver.js";
+import type { VerificationResource } from "../../src/domain/model.js";
 
 let gw: TestGateway;
 const img = (tag: string) => fakeJpeg(tag).toString("base64");
@@ -131,5 +134,60 @@ describe("inTransaction", () => {
       }),
     ).rejects.toThrow("after the insert");
     expect(await gw.db.outboxMessage.count({ where: { jobId } })).toBe(0);
+  });
+});
+
+describe("emitVerificationEvent and loadDelivery", () => {
+  it("one event; a delivery and a deliver job for each live endpoint subscribed to its type, none for the others", async () => {
+    const t = await createTenantWithAccounts(gw, []);
+    const other = await createTenantWithAccounts(gw, []);
+    const endpoint = async (tenant: typeof t, events: string[]) =>
+      (await gw.tenant(tenant.apiKey, "POST", "/v1/webhook-endpoints", { url: "http://127.0.0.1:9/hook", events })).body.id as string;
+    const all = await endpoint(t, []);
+    const completed = await endpoint(t, ["verification.completed", "verification.failed"]);
+    const updatedOnly = await endpoint(t, ["verification.updated"]);
+    const disabled = await endpoint(t, []);
+    const deleted = await endpoint(t, []);
+    const otherTenants = await endpoint(other, []);
+    await gw.db.webhookEndpoint.update({ where: { id: disabled }, data: { disabledAt: new Date() } });
+    await gw.db.webhookEndpoint.update({ where: { id: deleted }, data: { deletedAt: new Date() } });
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("emit"));
+    const resource = created.body as VerificationResource;
+    const now = new Date(Date.now() - 1000);
+
+    const eventId = await gw.db.$transaction((tx) => emitVerificationEvent(tx, gw.env.keys, t.tenantId, "verification.completed", resource, now));
+
+    const event = await gw.db.webhookEvent.findUniqueOrThrow({ where: { id: eventId }, include: { deliveries: true } });
+    expect(event).toMatchObject({ tenantId: t.tenantId, type: "verification.completed", verificationId: resource.id, createdAt: now });
+    expect(event.payload).toEqual(JSON.parse(JSON.stringify({ type: "verification.completed", timestamp: now.toISOString(), data: resource })));
+    expect(event.deliveries.map((d) => d.endpointId).sort()).toEqual([all, completed].sort());
+    for (const d of event.deliveries) {
+      expect(d.id).toMatch(/^dlv_[0-9a-f]{32}$/);
+      expect(d).toMatchObject({ status: "pending", attemptCount: 0, nextAttemptAt: now });
+    }
+    expect(new Set(event.deliveries.map((d) => d.id)).size).toBe(2);
+    const jobs = await gw.db.outboxMessage.findMany({ where: { queue: "deliver", subjectId: { in: event.deliveries.map((d) => d.id) } } });
+    expect(jobs.map((j) => [j.jobId, j.payload]).sort()).toEqual(event.deliveries.map((d) => [`${d.id}-1`, { deliveryId: d.id }]).sort());
+    for (const j of jobs) expect(j.requestId).toBeTruthy();
+    expect([updatedOnly, disabled, deleted, otherTenants]).not.toContain(event.deliveries[0]!.endpointId);
+
+    // what the deliver job reads before its POST: the row Prisma's include reads, its timestamps in UTC whatever the zone
+    await gw.db.webhookEndpoint.update({ where: { id: all }, data: { failingSince: new Date("2026-11-30T23:59:58.123Z") } });
+    await gw.db.webhookEndpoint.update({ where: { id: completed }, data: { disabledAt: new Date("2026-12-01T00:00:00.000Z") } });
+    const zone = process.env.TZ;
+    process.env.TZ = "Asia/Kolkata";
+    try {
+      for (const d of event.deliveries)
+        expect(await loadDelivery(gw.db, d.id)).toEqual(
+          await gw.db.webhookDelivery.findUniqueOrThrow({ where: { id: d.id }, include: { event: true, endpoint: true } }),
+        );
+    } finally {
+      process.env.TZ = zone;
+    }
+    expect(await loadDelivery(gw.db, "dlv_nope")).toBeNull();
+
+    // the other tenant's event: its own endpoint's delivery only
+    const theirs = await gw.db.$transaction((tx) => emitVerificationEvent(tx, gw.env.keys, other.tenantId, "verification.updated", resource, now));
+    expect((await gw.db.webhookDelivery.findMany({ where: { eventId: theirs } })).map((d) => d.endpointId)).toEqual([otherTenants]);
   });
 });
