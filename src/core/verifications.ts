@@ -264,19 +264,23 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       data.nextDueAt = verificationDueAt({ status: outcome.status, decision: toDecision, expiresAt }, pollAt ?? expiryAt, now);
       const updated = await tx.verification.update({ where: { id }, data });
       const step = "step" in outcome ? outcome.step : undefined;
-      await tx.verificationEvent.create({
-        data: {
-          ...eventBase,
-          toStatus: updated.status,
-          detail: json({
-            ...opts.detail,
-            ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}),
-            ...(step ? { step } : {}),
-            ...(outcome.status === "completed" ? { decision: outcome.decision } : {}),
-            ...(decided ? { policy: decided.policyDetail } : {}),
-          }),
-        },
-      });
+      // plain SQL: Prisma's create was a query-engine round of its own inside the decision's transaction (issue 13)
+      await tx.$executeRawUnsafe(
+        INSERT_EVENT_SQL,
+        id,
+        opts.source,
+        opts.eventType,
+        current.status,
+        updated.status,
+        jsonb({
+          ...opts.detail,
+          ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}),
+          ...(step ? { step } : {}),
+          ...(outcome.status === "completed" ? { decision: outcome.decision } : {}),
+          ...(decided ? { policy: decided.policyDetail } : {}),
+        }),
+        utc(new Date()),
+      );
       const resource = toResource(keys, updated);
       const changed = current.status !== updated.status || current.decision !== updated.decision || verdict.kind === "settle_review";
       if (changed) await emitVerificationEvent(tx, keys, updated.tenantId, eventTypeFor(updated.status), resource, now);
@@ -314,6 +318,9 @@ type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
  * The verification locked for the rest of the transaction and read, in one statement: the row in Prisma's shape
  * (its columns are text, timestamps, json, int and arrays; test/integration/sql-rows.test.ts compares the two).
  */
+const INSERT_EVENT_SQL = `INSERT INTO verification_events (verification_id, source, type, from_status, to_status, detail, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::timestamp)`;
+
 export async function lockVerification(tx: Tx, id: string): Promise<VerificationRow | null> {
   const [locked] = await tx.$queryRaw<Record<string, unknown>[]>`SELECT * FROM verifications WHERE id = ${id} FOR UPDATE`;
   return locked ? prismaShaped<VerificationRow>(locked) : null;

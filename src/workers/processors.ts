@@ -126,7 +126,11 @@ async function startClaimed(
     const stored = readRoutePlan(row.routePlan);
     if (stored) {
       plan = stored;
-      const rows = await deps.db.vendorAccount.findMany({ where: { id: { in: stored.accounts } } });
+      const rows = await sql<VendorAccountRow>(deps.db, {
+        name: "kyc_plan_accounts",
+        text: "SELECT * FROM vendor_accounts WHERE id = ANY($1::text[])",
+        values: [stored.accounts],
+      });
       const byId = new Map(rows.map((a) => [a.id, a]));
       // an account operations disabled since is skipped like a technical failure; the order is the plan's
       capable = stored.accounts.map((id) => byId.get(id)).filter((a): a is VendorAccountRow => !!a && inRouting(a));

@@ -153,6 +153,14 @@ describe("outbound webhooks", () => {
     });
     expect(deliveries).toHaveLength(1); // only verification.completed was subscribed
     expect(deliveries[0].attempts.map((a: { httpStatus: number }) => a.httpStatus)).toEqual([503, 503, 204]);
+    // the success is recorded on the delivery and stops the endpoint's failing clock the failures started
+    expect(await gw.db.webhookDelivery.findUniqueOrThrow({ where: { id: deliveries[0].id } })).toMatchObject({
+      status: "succeeded",
+      attemptCount: 3,
+      lastHttpStatus: 204,
+      nextAttemptAt: null,
+    });
+    expect((await gw.db.webhookEndpoint.findUniqueOrThrow({ where: { id: ep.body.id } })).failingSince).toBeNull();
     await rx.close();
   });
 
