@@ -109,7 +109,7 @@ export function createApp(app: AppContext & { onEnqueued?: () => void }): Expres
   e.use(
     "/v1",
     perIp,
-    tenantAuth(app.db),
+    tenantAuth(app.db, { withRouting: (req) => req.method === "POST" && req.path === "/verifications" }),
     tenantRateLimit(app.queues.counters, app.queues.prefix, app.env.RATE_LIMIT_PER_KEY_PER_SECOND),
     json,
     guardParsedBody,

@@ -195,7 +195,8 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
       // the one routing decision, stored with the verification; what its first vendor cannot take is refused now,
       // before any vendor call
       const id = newId("ver");
-      const tenant = await tenantForRouting(app.db, tenantId);
+      // read with the API key when the key was checked (src/api/tenant-auth.ts), else now
+      const tenant = req.routingTenant ?? (await tenantForRouting(app.db, tenantId));
       if (!tenant) throw new Problem(401, "Unauthorized", "unknown or revoked API key");
       const { plan: routePlan, accounts: route } = planRoute(RoutingSchema.parse(tenant.routing), tenant.vendorAccounts, {
         checks: body.checks,

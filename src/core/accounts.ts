@@ -97,26 +97,61 @@ function parseAdapterAccount(keys: Keys, publicBaseUrl: string, row: VendorAccou
   return adapterFor(row.vendor)?.parseAccount(raw) ?? raw;
 }
 
-/**
- * What the accept routes by: the tenant's routing and daily quota and all its vendor accounts, in one statement
- * (a prepared join: the tenant's columns on every account row). Null when there is no such tenant.
- */
-export async function tenantForRouting(
-  db: object,
-  tenantId: string,
-): Promise<{ routing: unknown; verificationsPerDay: number | null; vendorAccounts: VendorAccountRow[] } | null> {
-  const rows = await sql<VendorAccountRow & { tenantRouting: unknown; tenantVerificationsPerDay: number | null; tenantFound: true }>(db, {
-    name: "kyc_tenant_for_routing",
-    text: `SELECT t.routing AS tenant_routing, t.verifications_per_day AS tenant_verifications_per_day, true AS tenant_found, a.*
-           FROM tenants t LEFT JOIN vendor_accounts a ON a.tenant_id = t.id WHERE t.id = $1 ORDER BY a.created_at, a.id`,
-    values: [tenantId],
-  });
+/** What the accept routes by: the tenant's routing and daily quota and all its vendor accounts. */
+export interface TenantRouting {
+  routing: unknown;
+  verificationsPerDay: number | null;
+  vendorAccounts: VendorAccountRow[];
+}
+
+type RoutingRow = VendorAccountRow & { tenantRouting: unknown; tenantVerificationsPerDay: number | null };
+
+/** The join's rows (the tenant's columns on every account row; one row of nulls when it has no account) as one tenant. */
+function routingOf(rows: RoutingRow[]): TenantRouting | null {
   const first = rows[0];
   if (!first) return null;
   const vendorAccounts = rows
     .filter((r) => r.id !== null)
-    .map(({ tenantRouting: _r, tenantVerificationsPerDay: _q, tenantFound: _f, ...account }) => account as VendorAccountRow);
+    .map(({ tenantRouting: _r, tenantVerificationsPerDay: _q, ...account }) => account as VendorAccountRow);
   return { routing: first.tenantRouting, verificationsPerDay: first.tenantVerificationsPerDay, vendorAccounts };
+}
+
+/**
+ * What the accept routes by, in one statement (a prepared join: the tenant's columns on every account row). Null when
+ * there is no such tenant.
+ */
+export async function tenantForRouting(db: object, tenantId: string): Promise<TenantRouting | null> {
+  return routingOf(
+    await sql<RoutingRow>(db, {
+      name: "kyc_tenant_for_routing",
+      text: `SELECT t.routing AS tenant_routing, t.verifications_per_day AS tenant_verifications_per_day, a.*
+             FROM tenants t LEFT JOIN vendor_accounts a ON a.tenant_id = t.id WHERE t.id = $1 ORDER BY a.created_at, a.id`,
+      values: [tenantId],
+    }),
+  );
+}
+
+/**
+ * An API key's row and its tenant's routing in one statement, for the accept (issue 13: the key and the tenant were two
+ * round trips of its three). The caller checks the key (revoked, hash) exactly as for any other request.
+ */
+export async function apiKeyWithRouting(
+  db: object,
+  keyId: string,
+): Promise<{ key: { tenantId: string; keyHash: string; revokedAt: Date | null }; tenant: TenantRouting } | null> {
+  const rows = await sql<RoutingRow & { keyTenantId: string; keyHash: string; keyRevokedAt: Date | null }>(db, {
+    name: "kyc_api_key_with_routing",
+    text: `SELECT k.tenant_id AS key_tenant_id, k.key_hash AS key_hash, k.revoked_at AS key_revoked_at,
+                  t.routing AS tenant_routing, t.verifications_per_day AS tenant_verifications_per_day, a.*
+           FROM api_keys k JOIN tenants t ON t.id = k.tenant_id LEFT JOIN vendor_accounts a ON a.tenant_id = t.id
+           WHERE k.id = $1 ORDER BY a.created_at, a.id`,
+    values: [keyId],
+  });
+  const first = rows[0];
+  if (!first) return null;
+  const key = { tenantId: first.keyTenantId, keyHash: first.keyHash, revokedAt: first.keyRevokedAt };
+  const tenant = routingOf(rows.map(({ keyTenantId: _t, keyHash: _h, keyRevokedAt: _r, ...row }) => row as RoutingRow))!;
+  return { key, tenant };
 }
 
 /** Every credential value shown as "••••" plus at most its last 4 characters for non-secret keys. */

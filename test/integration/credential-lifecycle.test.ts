@@ -59,6 +59,21 @@ describe("tenant API keys", () => {
     expect(await get(other.url, t.apiKey, "/v1/verifications")).toBe(401);
     expect(await get(gw.url, second.body.apiKey, "/v1/verifications")).toBe(200);
     expect(await get(other.url, second.body.apiKey, "/v1/verifications")).toBe(200);
+    // the accept reads the key together with its tenant's routing (one statement): the same refusals
+    const accept = async (base: string, key: string) =>
+      (
+        await fetch(`${base}/v1/verifications`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ checks: [] }),
+        })
+      ).status;
+    expect(await accept(gw.url, t.apiKey)).toBe(401);
+    expect(await accept(other.url, t.apiKey)).toBe(401);
+    const forged = `${second.body.apiKey.split("_").slice(0, 2).join("_")}_${"x".repeat(32)}`;
+    expect(await accept(gw.url, forged)).toBe(401);
+    // past the key: the body's own refusal
+    expect(await accept(gw.url, second.body.apiKey)).toBe(400);
     const after = await gw.admin("GET", `/admin/tenants/${t.tenantId}/api-keys`);
     expect(after.body.data.find((k: { id: string }) => k.id === firstId).revokedAt).toEqual(expect.any(String));
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeJpeg } from "../support/adapter-harness.js";
 import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { findVerification, listVerifications, loadForAdapter, lockVerification } from "../../src/core/verifications.js";
-import { tenantForRouting } from "../../src/core/accounts.js";
+import { apiKeyWithRouting, tenantForRouting } from "../../src/core/accounts.js";
+import { apiKeyIdOf } from "../../src/domain/crypto.js";
 import { Prisma } from "../../src/generated/prisma/client.js";
 import { inTransaction, poolOf } from "../../src/db/sql.js";
 import { emitVerificationEvent } from "../../src/core/emit.js";
@@ -89,9 +90,22 @@ describe("plain-SQL rows", () => {
     expect([...(view?.vendorAccounts ?? [])].sort(byId)).toEqual([...tenant.vendorAccounts].sort(byId));
     expect(view?.vendorAccounts.find((a) => a.id === t.accounts[0]!.id)?.disabledAt?.toISOString()).toBe("2026-01-02T03:04:05.678Z");
 
+    // the accept's form: the same tenant, read with its API key in one statement, and the key's row
+    const keyId = apiKeyIdOf(t.apiKey)!;
+    const withKey = await apiKeyWithRouting(gw.db, keyId);
+    expect(withKey?.tenant).toEqual(view);
+    const keyRow = await gw.db.apiKey.findUniqueOrThrow({ where: { id: keyId } });
+    expect(withKey?.key).toEqual({ tenantId: keyRow.tenantId, keyHash: keyRow.keyHash, revokedAt: keyRow.revokedAt });
+
     const empty = await createTenantWithAccounts(gw, []);
     expect(await tenantForRouting(gw.db, empty.tenantId)).toMatchObject({ vendorAccounts: [] });
+    expect((await apiKeyWithRouting(gw.db, apiKeyIdOf(empty.apiKey)!))?.tenant).toEqual({
+      routing: expect.anything(),
+      verificationsPerDay: null,
+      vendorAccounts: [],
+    });
     expect(await tenantForRouting(gw.db, "ten_nobody")).toBeNull();
+    expect(await apiKeyWithRouting(gw.db, "0000000000000000")).toBeNull();
   });
 
   it("a daily quota is taken by the create's statement: the unit past it writes nothing", async () => {
