@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import type { Db } from "../db/client.js";
 import { apiKeyIdOf, constantTimeEqual, sha256Hex } from "../domain/crypto.js";
 import { sql } from "../db/sql.js";
-import { apiKeyWithRouting, type TenantRouting } from "../core/accounts.js";
+import { apiKeyWithRouting, type ApiKeyRow, type TenantRouting } from "../core/accounts.js";
 import { Problem } from "./problem.js";
 
 declare module "express-serve-static-core" {
@@ -27,7 +27,7 @@ export function tenantAuth(db: Db, opts: { withRouting?: (req: Request) => boole
     const key = m?.[1];
     const keyId = key ? apiKeyIdOf(key) : null;
     if (!key || !keyId) return next(new Problem(401, "Unauthorized", "send Authorization: Bearer <tenant API key>"));
-    let row: { tenantId: string; keyHash: string; revokedAt: Date | null } | undefined;
+    let row: ApiKeyRow | undefined;
     let routing: TenantRouting | undefined;
     if (opts.withRouting?.(req)) {
       // the accept reads its tenant's routing with the key, in the same statement
@@ -35,7 +35,7 @@ export function tenantAuth(db: Db, opts: { withRouting?: (req: Request) => boole
       row = found?.key;
       routing = found?.tenant;
     } else {
-      [row] = await sql<{ tenantId: string; keyHash: string; revokedAt: Date | null }>(db, {
+      [row] = await sql<ApiKeyRow>(db, {
         name: "kyc_api_key",
         text: "SELECT tenant_id, key_hash, revoked_at FROM api_keys WHERE id = $1",
         values: [keyId],

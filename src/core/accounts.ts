@@ -131,14 +131,18 @@ export async function tenantForRouting(db: object, tenantId: string): Promise<Te
   );
 }
 
+/** What an API key's check reads of its row. */
+export interface ApiKeyRow {
+  tenantId: string;
+  keyHash: string;
+  revokedAt: Date | null;
+}
+
 /**
  * An API key's row and its tenant's routing in one statement, for the accept (issue 13: the key and the tenant were two
  * round trips of its three). The caller checks the key (revoked, hash) exactly as for any other request.
  */
-export async function apiKeyWithRouting(
-  db: object,
-  keyId: string,
-): Promise<{ key: { tenantId: string; keyHash: string; revokedAt: Date | null }; tenant: TenantRouting } | null> {
+export async function apiKeyWithRouting(db: object, keyId: string): Promise<{ key: ApiKeyRow; tenant: TenantRouting } | null> {
   const rows = await sql<RoutingRow & { keyTenantId: string; keyHash: string; keyRevokedAt: Date | null }>(db, {
     name: "kyc_api_key_with_routing",
     text: `SELECT k.tenant_id AS key_tenant_id, k.key_hash AS key_hash, k.revoked_at AS key_revoked_at,

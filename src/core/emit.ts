@@ -4,7 +4,7 @@ import type { Prisma } from "../generated/prisma/client.js";
 import { newId, type Keys } from "../domain/crypto.js";
 import { eventPayloadColumns } from "./at-rest.js";
 import type { VerificationResource } from "../domain/model.js";
-import { OUTBOX_CHANNEL, OUTBOX_COLUMNS, outboxValues } from "./jobs.js";
+import { jobContextNow, OUTBOX_CHANNEL, OUTBOX_COLUMNS } from "./jobs.js";
 import { currentRequestId } from "../observability/work-context.js";
 
 export const EVENT_TYPES = ["verification.updated", "verification.completed", "verification.failed"] as const;
@@ -21,7 +21,7 @@ export async function emitVerificationEvent(
   const eventId = newId("msg");
   const payload = { type, timestamp: now.toISOString(), data: resource };
   const columns = eventPayloadColumns(keys, eventId, payload);
-  const job = outboxValues("deliver", "", { deliveryId: "" });
+  const job = jobContextNow();
   // one statement (issue 13: the event, the endpoints, and a delivery and an outbox row per endpoint were 2 + 2n
   // round trips of the decision's transaction)
   await tx.$executeRawUnsafe(

@@ -57,6 +57,11 @@ export interface JobContext {
   traceparent: string | null;
 }
 
+/** The context a job written now carries: work with no request id of its own (none is running) gets one, so every job has one. */
+export function jobContextNow(): { requestId: string; traceparent: string | null } {
+  return { requestId: currentRequestId() ?? newRequestId(), traceparent: traceparentOf() };
+}
+
 /** An outbox row's values, for the writers that insert it in their own SQL statement (OUTBOX_COLUMNS' order). */
 export function outboxValues<Q extends QueueName>(queue: Q, jobId: string, payload: JobPayloads[Q], availableAt = new Date()) {
   return {
@@ -65,9 +70,7 @@ export function outboxValues<Q extends QueueName>(queue: Q, jobId: string, paylo
     payload: payload as unknown as Prisma.InputJsonValue,
     availableAt,
     subjectId: subjectOf(payload),
-    // work with no request id of its own (none is running) gets one here, so every job carries one
-    requestId: currentRequestId() ?? newRequestId(),
-    traceparent: traceparentOf(),
+    ...jobContextNow(),
   };
 }
 

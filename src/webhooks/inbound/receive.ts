@@ -119,11 +119,11 @@ export async function receiveVendorWebhook(
   const id = newId("iwh");
   const headers = Object.fromEntries(Object.entries(raw.headers).filter(([k]) => !NOT_STORED_HEADERS.has(k)));
   const sealedBody = sealInboundBody(deps.env.keys, id, raw.rawBody);
+  const job = outboxValues("ingest", `ingest-${id}`, { inboundWebhookId: id });
   try {
     for (let tries = 1; ; tries++) {
       // the raw request and its ingest job in one statement (one transaction, one round trip), every relay notified
       // at commit; nothing is written if the account no longer holds what the webhook was authenticated against
-      const job = outboxValues("ingest", `ingest-${id}`, { inboundWebhookId: id });
       const { row, account } = auth;
       const stored = await sql(deps.db, {
         name: "kyc_store_inbound_webhook",
