@@ -5,14 +5,16 @@ import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 
 import type { Db } from "../db/client.js";
-import { inTransaction, utc } from "../db/sql.js";
+import { sql, utc } from "../db/sql.js";
 import pg from "pg";
-import { jobData, OUTBOX_CHANNEL } from "../core/jobs.js";
-import { contextOf, inSpan, SpanKind, traceparentOf } from "../observability/tracing.js";
-import type { QueueName, Queues } from "../core/queues.js";
+import { OUTBOX_CHANNEL } from "../core/jobs.js";
+import { publishClaimed, type ClaimedJob } from "../core/publish.js";
+import type { Queues } from "../core/queues.js";
 
 /** Jobs due further ahead than this stay in Postgres until they come closer. */
 const PUBLISH_HORIZON_MS = 10 * 60_000;
+/** Rows claimed per statement; a full batch is followed by another at once. */
+const BATCH = 200;
 
 export { enqueue } from "../core/jobs.js";
 
@@ -43,64 +45,22 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
   async function flushOnce(): Promise<number> {
     // BullMQ waits for a connection forever; while Redis is away the rows just wait here
     if (queues.connection.status !== "ready") throw new Error(`redis ${queues.connection.status}`);
-    // plain SQL on one pooled client (db/sql.ts): this transaction is on the hot path of every job, twice per verification
-    return inTransaction(db, async (query) => {
-      const rows = await query<{
-        id: string;
-        queue: string;
-        jobId: string;
-        payload: unknown;
-        availableAt: Date;
-        requestId: string | null;
-        traceparent: string | null;
-      }>({
-        name: "kyc_outbox_due",
-        text: `SELECT id, queue, job_id, payload, available_at, request_id, traceparent FROM outbox
-               WHERE published_at IS NULL AND available_at <= $1
-               ORDER BY available_at, id
-               LIMIT 200
-               FOR UPDATE SKIP LOCKED`,
-        values: [utc(new Date(Date.now() + PUBLISH_HORIZON_MS))],
-      });
-      if (rows.length === 0) return 0;
-      const now = Date.now();
-      await withTimeout(
-        5_000,
-        Promise.all(
-          rows.map((r) =>
-            // the publish is a span of the trace that asked for the job; the job continues from it
-            inSpan(
-              `outbox publish ${r.queue}`,
-              {
-                kind: SpanKind.PRODUCER,
-                parent: contextOf(r.traceparent),
-                attributes: { "kyc.queue": r.queue, "kyc.job_id": r.jobId, ...(r.requestId ? { "kyc.request_id": r.requestId } : {}) },
-              },
-              () =>
-                queues.byName[r.queue as QueueName].add(
-                  r.queue,
-                  jobData(r.payload, { requestId: r.requestId, traceparent: traceparentOf() ?? r.traceparent }),
-                  {
-                    jobId: r.jobId,
-                    delay: Math.max(0, r.availableAt.getTime() - now),
-                    removeOnComplete: { age: 3600, count: 10_000 },
-                    removeOnFail: { age: 7 * 86400 },
-                    // processors schedule their own retries (poll backoff, follow-up and erasure rows); these attempts cover crashes
-                    attempts: 5,
-                    backoff: { type: "exponential", delay: 2000 },
-                  },
-                ),
-            ),
-          ),
-        ),
-      );
-      await query({
-        name: "kyc_outbox_published",
-        text: "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-        values: [rows.map((r) => r.id)],
-      });
-      return rows.length;
+    // Claim, then publish (src/core/publish.ts): one autocommit statement marks the due rows published and returns
+    // them (issue 13: the relay's transaction around the Redis adds was four round trips per hop and held the rows'
+    // locks across Redis; a row that failed its add rolled back the marks of its whole batch, published again and again)
+    const rows = await sql<ClaimedJob>(db, {
+      name: "kyc_outbox_claim",
+      text: `UPDATE outbox SET published_at = now()
+             WHERE id IN (SELECT id FROM outbox
+                          WHERE published_at IS NULL AND available_at <= $1
+                          ORDER BY available_at, id
+                          LIMIT ${BATCH}
+                          FOR UPDATE SKIP LOCKED)
+             RETURNING queue, job_id, payload, available_at, request_id, traceparent`,
+      values: [utc(new Date(Date.now() + PUBLISH_HORIZON_MS))],
     });
+    await publishClaimed(db, queues, rows, { wakeRelays: false });
+    return rows.length;
   }
 
   async function flush(): Promise<number> {
@@ -115,7 +75,7 @@ export function createOutboxRelay(db: Db, queues: Queues, log: Logger, intervalM
           again = false;
           const n = await flushOnce();
           total += n;
-          if (n < 200 && !again) break;
+          if (n < BATCH && !again) break;
         }
       } catch (e) {
         if (Date.now() - lastErrorLogged > 30_000) {
@@ -208,11 +168,4 @@ export function createDoneMarker(db: Db, log: Logger, intervalMs = 250): { mark(
     flush,
     stop: flush,
   };
-}
-
-function withTimeout<T>(ms: number, p: Promise<T>): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms)))]).finally(
-    () => clearTimeout(t),
-  );
 }

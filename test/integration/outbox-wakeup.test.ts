@@ -35,4 +35,23 @@ describe("the outbox relay", () => {
       await other.$disconnect();
     }
   });
+
+  it("claims due rows and publishes them; a row whose add fails is given back, the others stay published", async () => {
+    const relay = createOutboxRelay(gw.db, gw.queues, pino({ level: "silent" }), 60_000);
+    // BullMQ refuses a custom id with a colon: a real failed add, on real Redis
+    await gw.db.$transaction(async (tx) => {
+      await enqueue(tx, "deliver", "deliver-claim-good", { deliveryId: "whd_claim_good" });
+      await enqueue(tx, "deliver", "deliver:claim-bad", { deliveryId: "whd_claim_bad" });
+    });
+    try {
+      await relay.flush();
+      const rows = await gw.db.outboxMessage.findMany({ where: { jobId: { in: ["deliver-claim-good", "deliver:claim-bad"] } } });
+      const byJob = Object.fromEntries(rows.map((r) => [r.jobId, r.publishedAt]));
+      expect(byJob["deliver-claim-good"]).not.toBeNull();
+      expect(byJob["deliver:claim-bad"]).toBeNull();
+      expect((await gw.queues.byName.deliver.getJob("deliver-claim-good"))?.data).toMatchObject({ deliveryId: "whd_claim_good" });
+    } finally {
+      await gw.db.outboxMessage.deleteMany({ where: { jobId: "deliver:claim-bad" } });
+    }
+  });
 });
