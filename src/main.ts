@@ -6,6 +6,7 @@ import { createDb } from "./db/client.js";
 import { migrateWhenReachable, waitForMigrations } from "./db/wait.js";
 import { createLogger } from "./observability/logger.js";
 import { createQueues } from "./core/queues.js";
+import { createJobPublisher } from "./core/publish.js";
 import { startWorkers } from "./workers/runner.js";
 import { startWorkerHttp, type WorkerHttp } from "./workers/http.js";
 import { createApp } from "./api/app.js";
@@ -49,7 +50,7 @@ if (env.SANDBOX_ENABLED) {
   sandbox = await startSandbox({ port: env.SANDBOX_PORT, log });
 }
 if (runApi) {
-  const app = createApp({ env, db, log, queues, onEnqueued: () => workers?.relay.nudge() });
+  const app = createApp({ env, db, log, queues, publisher: createJobPublisher(db, queues, log), onEnqueued: () => workers?.relay.nudge() });
   server = createApiServer(app).listen(env.PORT, () => log.info({ port: env.PORT, mode }, "gateway listening"));
 }
 if (env.SANDBOX_ENABLED) {

@@ -241,7 +241,7 @@ export function verificationRoutes(app: AppContext & { onEnqueued?: () => void }
           routePlan,
           verificationsPerDay: tenant.verificationsPerDay,
         });
-        app.onEnqueued?.();
+        // no nudge: the statement's own NOTIFY wakes the relays when this process does not publish the job itself
         answerJson(res.location(`/v1/verifications/${id}`), 202, toResource(app.env.keys, created));
       } catch (e) {
         if (e instanceof QuotaExceeded) {

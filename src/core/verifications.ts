@@ -10,6 +10,8 @@ import type { Checks, Decision, NextAction, Reason, VendorId, VerificationResour
 import { judgeTransition, isTerminal } from "./state-machine.js";
 import type { ErasureReceipt } from "../domain/model.js";
 import { emitVerificationEvent, eventTypeFor } from "./emit.js";
+import type { ClaimedJob, JobPublisher } from "./publish.js";
+import type { LogEntry } from "./emit.js";
 import { enqueue, OUTBOX_CHANNEL, OUTBOX_COLUMNS, outboxParams, outboxValues } from "./jobs.js";
 import { jsonb, prismaShaped, sql, utc } from "../db/sql.js";
 import { readRoutePlan, type RoutePlan } from "./routing.js";
@@ -51,6 +53,8 @@ export interface VerificationDeps {
   db: Db;
   log: Logger;
   env: { keys: Keys };
+  /** this process publishes the hot path's jobs it writes itself, after their commit (no relay hop); else the relays do */
+  publisher?: JobPublisher;
 }
 
 /** The identity the tenant claimed in the request, compared by the policy with the document. */
@@ -173,14 +177,18 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
     log,
     env: { keys },
   } = deps;
+  // the deliveries' jobs of a decision are this process's to publish after the commit, when it can (src/core/publish.ts)
+  let claimed: ClaimedJob[] | undefined;
   const result = await db.$transaction(
     async (tx) => {
-      const current = await lockVerification(tx, id);
-      if (!current) return { applied: false as const, why: "not found", resource: null };
+      claimed = deps.publisher?.ready() ? [] : undefined;
+      const locked = await lockForOutcome(tx, id, vendorOutcome.status === "completed");
+      if (!locked) return { applied: false as const, why: "not found", resource: null };
+      const current = locked.row;
       const from = { status: current.status as VerificationStatus, decision: (current.decision as Decision | null) ?? null };
       const decided =
         vendorOutcome.status === "completed"
-          ? await decide(tx, deps.env.keys, current, vendorOutcome, opts.vendor ?? (current.vendor as VendorId | null), now)
+          ? decide(deps.env.keys, current, locked.decision, vendorOutcome, opts.vendor ?? (current.vendor as VendorId | null), now)
           : null;
       const outcome: Outcome = decided?.outcome ?? vendorOutcome;
       const toDecision = outcome.status === "completed" ? outcome.decision : null;
@@ -264,26 +272,37 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       data.nextDueAt = verificationDueAt({ status: outcome.status, decision: toDecision, expiresAt }, pollAt ?? expiryAt, now);
       const updated = await tx.verification.update({ where: { id }, data });
       const step = "step" in outcome ? outcome.step : undefined;
-      // plain SQL: Prisma's create was a query-engine round of its own inside the decision's transaction (issue 13)
-      await tx.$executeRawUnsafe(
-        INSERT_EVENT_SQL,
-        id,
-        opts.source,
-        opts.eventType,
-        current.status,
-        updated.status,
-        jsonb({
+      // the event-log entry: plain SQL (Prisma's create was a query-engine round of its own inside the decision's
+      // transaction), and in the outbound event's own statement when there is one (issue 13)
+      const logEntry: LogEntry = {
+        verificationId: id,
+        source: opts.source,
+        type: opts.eventType,
+        fromStatus: current.status,
+        toStatus: updated.status,
+        detail: {
           ...opts.detail,
           ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}),
           ...(step ? { step } : {}),
           ...(outcome.status === "completed" ? { decision: outcome.decision } : {}),
           ...(decided ? { policy: decided.policyDetail } : {}),
-        }),
-        utc(new Date()),
-      );
+        },
+        at: new Date(),
+      };
       const resource = toResource(keys, updated);
       const changed = current.status !== updated.status || current.decision !== updated.decision || verdict.kind === "settle_review";
-      if (changed) await emitVerificationEvent(tx, keys, updated.tenantId, eventTypeFor(updated.status), resource, now);
+      if (changed) await emitVerificationEvent(tx, keys, updated.tenantId, eventTypeFor(updated.status), resource, now, claimed, logEntry);
+      else
+        await tx.$executeRawUnsafe(
+          INSERT_EVENT_SQL,
+          logEntry.verificationId,
+          logEntry.source,
+          logEntry.type,
+          logEntry.fromStatus,
+          logEntry.toStatus,
+          jsonb(logEntry.detail),
+          utc(logEntry.at),
+        );
       if (pollAt) await enqueue(tx, "poll", `poll-${id}-${updated.pollCount}`, { verificationId: id }, pollAt);
       else if (expiryAt) await enqueue(tx, "poll", `expiry-${id}-${expiryAt.getTime()}`, { verificationId: id }, expiryAt);
       if (outcome.status === "completed" && !isTerminal(from.status)) await scheduleShadowRun(tx, updated, now);
@@ -301,6 +320,7 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
     },
     { timeout: 15_000 },
   );
+  if (claimed?.length) await deps.publisher!.publish(claimed);
   if (result.applied && isTerminal(result.resource.status) && "changed" in result && result.changed) {
     verificationOutcomes.inc({ vendor: result.resource.vendor ?? "none", status: result.resource.status, decision: result.resource.decision ?? "none" });
     log.info(
@@ -322,8 +342,34 @@ const INSERT_EVENT_SQL = `INSERT INTO verification_events (verification_id, sour
   VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::timestamp)`;
 
 export async function lockVerification(tx: Tx, id: string): Promise<VerificationRow | null> {
-  const [locked] = await tx.$queryRaw<Record<string, unknown>[]>`SELECT * FROM verifications WHERE id = ${id} FOR UPDATE`;
-  return locked ? prismaShaped<VerificationRow>(locked) : null;
+  return (await lockForOutcome(tx, id, false))?.row ?? null;
+}
+
+/** What a decision reads beside the verification: its tenant's policy and the sealed input the policy compares with. */
+interface DecisionInputs {
+  policy: unknown;
+  policyVersion: number;
+  sealedInput: Uint8Array | null;
+}
+
+/**
+ * The verification locked and read, with what its decision needs when a decision is coming (issue 13: the policy and
+ * the input were a statement of their own inside the decision's transaction): one statement either way.
+ */
+async function lockForOutcome(tx: Tx, id: string, deciding: boolean): Promise<{ row: VerificationRow; decision: DecisionInputs } | null> {
+  const [locked] = await tx.$queryRaw<Record<string, unknown>[]>`
+    SELECT v.*, t.policy AS decision_policy, t.policy_version AS decision_policy_version, i.payload_enc AS decision_sealed_input
+    FROM verifications v
+    JOIN tenants t ON t.id = v.tenant_id
+    LEFT JOIN verification_inputs i ON ${deciding}::boolean AND i.verification_id = v.id
+    WHERE v.id = ${id}
+    FOR UPDATE OF v`;
+  if (!locked) return null;
+  const { decision_policy: policy, decision_policy_version: policyVersion, decision_sealed_input: sealedInput, ...row } = locked;
+  return {
+    row: prismaShaped<VerificationRow>(row),
+    decision: { policy, policyVersion: policyVersion as number, sealedInput: (sealedInput as Uint8Array | null) ?? null },
+  };
 }
 type CompletedOutcome = Extract<Outcome, { status: "completed" }>;
 
@@ -376,15 +422,16 @@ export function policyOver(
   return { ...result, checks, humanDecision };
 }
 
-async function decide(tx: Tx, inputKey: Keys, current: VerificationRow, vendorOutcome: CompletedOutcome, vendor: VendorId | null, now: Date): Promise<Decided> {
-  // the tenant's policy and the sealed input in one statement
-  const [tenant] = await tx.$queryRaw<{ policy: unknown; policy_version: number; payload_enc: Uint8Array | null }[]>`
-    SELECT t.policy, t.policy_version, i.payload_enc FROM tenants t
-    LEFT JOIN verification_inputs i ON i.verification_id = ${current.id}
-    WHERE t.id = ${current.tenantId}`;
-  if (!tenant) throw new Error(`tenant ${current.tenantId} of verification ${current.id} not found`);
+function decide(
+  inputKey: Keys,
+  current: VerificationRow,
+  tenant: DecisionInputs,
+  vendorOutcome: CompletedOutcome,
+  vendor: VendorId | null,
+  now: Date,
+): Decided {
   const policy = effectivePolicy(tenant.policy);
-  const sealed = current.erasedAt ? null : tenant.payload_enc;
+  const sealed = current.erasedAt ? null : tenant.sealedInput;
   const input = sealed ? openInput(inputKey, current.id, sealed) : {};
   const stillOpen = !isTerminal(current.status as VerificationStatus);
   const result = policyOver(inputKey, current, input, vendorOutcome, policy, now);
@@ -392,11 +439,11 @@ async function decide(tx: Tx, inputKey: Keys, current: VerificationRow, vendorOu
   const adapter = vendor ? adapterFor(vendor) : null;
   const columns: Prisma.VerificationUncheckedUpdateInput = {
     decidedMapping: adapter?.mappingVersion ?? null,
-    decidedPolicy: tenant.policy_version,
+    decidedPolicy: tenant.policyVersion,
     vendorDecision: vendorOutcome.decision,
     humanDecision,
   };
-  const policyDetail = { version: tenant.policy_version, vendorDecision: vendorOutcome.decision, findings: result.findings };
+  const policyDetail = { version: tenant.policyVersion, vendorDecision: vendorOutcome.decision, findings: result.findings };
   const attemptsLeft = policy.maxRetakes - current.retakeCount;
   if (stillOpen && adapter && !adapter.capabilities.hosted && !humanDecision && attemptsLeft > 0 && isRetakeable(result)) {
     const codes = [...new Set(result.reasons.map((r) => r.code))];
@@ -577,6 +624,8 @@ export async function createVerification(deps: VerificationDeps, v: NewVerificat
       : (await deps.db.tenant.findUniqueOrThrow({ where: { id: v.tenantId }, select: { verificationsPerDay: true } })).verificationsPerDay;
   const detail = { checks: v.checks, requestedVendor: v.requestedVendor, route: v.routePlan.accounts };
   const job = outboxValues("submit", `submit-${v.id}`, { verificationId: v.id }, now);
+  // its submit job this process's to publish after the commit, when it can (src/core/publish.ts); else the relays'
+  const claim = deps.publisher?.ready() ?? false;
   const [row] = await sql<VerificationRow & { notified?: unknown }>(deps.db, {
     name: "kyc_create_verification",
     text: CREATE_VERIFICATION_SQL,
@@ -598,14 +647,17 @@ export async function createVerification(deps: VerificationDeps, v: NewVerificat
       jsonb(detail),
       OUTBOX_CHANNEL,
       ...outboxParams(job, now),
+      claim,
     ],
   });
   if (!row) throw new QuotaExceeded("verifications", limit ?? 0, utcDay(now));
   delete row.notified;
+  if (claim) void deps.publisher!.publish([job]);
   return row;
 }
 
-// $13 the day's quota (null: none), $14 its day; $16 the outbox channel; $17.. the outbox row (OUTBOX_COLUMNS)
+// $13 the day's quota (null: none), $14 its day; $16 the outbox channel; $17.. the outbox row (OUTBOX_COLUMNS); $25 whether
+// the caller claims the job (published for it to add after the commit; else every relay is woken at commit)
 const CREATE_VERIFICATION_SQL = `
 WITH quota AS (
   INSERT INTO tenant_usage (tenant_id, day, kind, used)
@@ -624,10 +676,10 @@ WITH quota AS (
   INSERT INTO verification_events (verification_id, source, type, to_status, detail, created_at)
   SELECT id, 'api', 'created', 'pending', $15::jsonb, $10::timestamp FROM v
 ), job AS (
-  INSERT INTO outbox (${OUTBOX_COLUMNS})
-  SELECT $17, $18, $19::jsonb, $20::timestamp, $21, $22, $23, $24::timestamp FROM v
+  INSERT INTO outbox (${OUTBOX_COLUMNS}, published_at)
+  SELECT $17, $18, $19::jsonb, $20::timestamp, $21, $22, $23, $24::timestamp, CASE WHEN $25::boolean THEN now() END FROM v
 )
-SELECT v.*, pg_notify($16, '') AS notified FROM v`;
+SELECT v.*, CASE WHEN NOT $25::boolean THEN pg_notify($16, '') END AS notified FROM v`;
 
 /** The tenant's verification, or null (another tenant's is not found either). One prepared statement. */
 export async function findVerification(db: Db, tenantId: string, id: string): Promise<VerificationRow | null> {

@@ -22,6 +22,7 @@ import { buildAdapterContext, recordAccountEvent, recordVendorPayload } from "..
 import type { JobPayloads } from "../core/queues.js";
 import type { Redis } from "ioredis";
 import type { AccountSlots } from "../core/account-slots.js";
+import type { JobPublisher } from "../core/publish.js";
 import type { AccountRate } from "../core/account-rate.js";
 import type { AccountHealthBoard } from "../core/account-health.js";
 import { enqueue } from "../core/jobs.js";
@@ -39,6 +40,8 @@ export interface ProcessorDeps {
   rate?: AccountRate;
   /** circuit transitions and health probes told to every process */
   health?: AccountHealthBoard;
+  /** the decisions' delivery jobs published by this process after their commit (src/core/publish.ts) */
+  publisher?: JobPublisher;
 }
 
 /**

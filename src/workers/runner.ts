@@ -19,6 +19,7 @@ import { drainWebhookSpool } from "../webhooks/inbound/spool.js";
 import { redisAccountRate } from "../core/account-rate.js";
 import { redisAccountHealth } from "../core/account-health.js";
 import { splitJobData, subjectOf } from "../core/jobs.js";
+import { createJobPublisher } from "../core/publish.js";
 import { contextOf, inSpan, SpanKind } from "../observability/tracing.js";
 import { currentRequestId, runWithRequestId } from "../observability/work-context.js";
 
@@ -56,10 +57,12 @@ export function startWorkers(
   // waits for its connection rather than failing a vendor call that races the connect
   const budgetRedis = redisConnection(env.REDIS_URL, { failFast: false });
   budgetRedis.on("error", () => undefined);
+  const publisher = createJobPublisher(db, queues, log);
   const pdeps = {
     db,
     env,
     log,
+    publisher,
     redis: budgetRedis,
     slots: redisAccountSlots(budgetRedis, queues.prefix),
     rate: redisAccountRate(budgetRedis, queues.prefix),

@@ -80,6 +80,8 @@ describe("the request id across processes", () => {
     const t = await createTenantWithAccounts(gw, [DMS]);
     const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request(), { "X-Request-Id": "lost-job" });
     // its job lost (Redis flushed after the publish): the row is published and done, the verification overdue
+    const published = await waitUntil(() => gw.queues.byName.submit.getJob(`submit-${created.body.id}`), 5_000, "the accept's own publish");
+    await published.remove();
     await gw.db.outboxMessage.updateMany({ where: { jobId: `submit-${created.body.id}` }, data: { publishedAt: new Date(), doneAt: new Date() } });
     await gw.db.verification.update({ where: { id: created.body.id }, data: { nextDueAt: new Date(Date.now() - 60_000) } });
     gw.startWorkers();

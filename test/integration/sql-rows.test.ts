@@ -3,7 +3,7 @@
 // must read back through Prisma as it was written.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeJpeg } from "../support/adapter-harness.js";
-import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, type TestGateway, waitUntil } from "../support/gateway.js";
 import { findVerification, listVerifications, loadForAdapter, lockVerification } from "../../src/core/verifications.js";
 import { apiKeyWithRouting, tenantForRouting } from "../../src/core/accounts.js";
 import { apiKeyIdOf } from "../../src/domain/crypto.js";
@@ -67,7 +67,12 @@ describe("plain-SQL rows", () => {
       expect(event).toMatchObject({ source: "api", type: "created", fromStatus: null, toStatus: "pending" });
       expect(event.createdAt.getTime()).toBe(prisma.createdAt.getTime());
       const job = await gw.db.outboxMessage.findFirstOrThrow({ where: { jobId: `submit-${prisma.id}` } });
-      expect(job).toMatchObject({ queue: "submit", payload: { verificationId: prisma.id }, subjectId: prisma.id, publishedAt: null, doneAt: null });
+      // claimed by the accept, which publishes it itself after the commit (src/core/publish.ts)
+      expect(job).toMatchObject({ queue: "submit", payload: { verificationId: prisma.id }, subjectId: prisma.id, publishedAt: expect.any(Date), doneAt: null });
+      expect((await waitUntil(() => gw.queues.byName.submit.getJob(`submit-${prisma.id}`), 5_000, "the accept's job in Redis")).data).toMatchObject({
+        verificationId: prisma.id,
+        context: { requestId: created.headers.get("x-request-id") },
+      });
       expect(job.availableAt.getTime()).toBe(prisma.createdAt.getTime());
       expect(job.requestId).toBe(created.headers.get("x-request-id"));
     } finally {
@@ -203,5 +208,26 @@ describe("emitVerificationEvent and loadDelivery", () => {
     // the other tenant's event: its own endpoint's delivery only
     const theirs = await gw.db.$transaction((tx) => emitVerificationEvent(tx, gw.env.keys, other.tenantId, "verification.updated", resource, now));
     expect((await gw.db.webhookDelivery.findMany({ where: { eventId: theirs } })).map((d) => d.endpointId)).toEqual([otherTenants]);
+
+    // the decision's event-log entry, written by the same statement as the outbound event
+    const at = new Date("2026-12-03T10:00:00.123Z");
+    const logEntry = {
+      verificationId: resource.id,
+      source: "worker",
+      type: "vendor_result",
+      fromStatus: "pending",
+      toStatus: "completed",
+      detail: { decision: "approved" },
+      at,
+    };
+    await gw.db.$transaction((tx) => emitVerificationEvent(tx, gw.env.keys, other.tenantId, "verification.completed", resource, now, undefined, logEntry));
+    expect(await gw.db.verificationEvent.findFirst({ where: { verificationId: resource.id, type: "vendor_result" } })).toMatchObject({
+      source: "worker",
+      fromStatus: "pending",
+      toStatus: "completed",
+      detail: { decision: "approved" },
+      createdAt: at,
+    });
+    expect(await gw.db.verificationEvent.count({ where: { verificationId: resource.id } })).toBe(2); // its "created" and this one
   });
 });

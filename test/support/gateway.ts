@@ -9,6 +9,7 @@ import pg from "pg";
 import pino from "pino";
 import { Webhook } from "standardwebhooks";
 import { createApp } from "../../src/api/app.js";
+import { createJobPublisher } from "../../src/core/publish.js";
 import { createApiServer } from "../../src/api/server.js";
 import { loadEnv, type Env } from "../../src/config/env.js";
 import { createDb, type Db } from "../../src/db/client.js";
@@ -68,7 +69,7 @@ export async function startTestGateway(
     : createDb(env.DATABASE_URL);
   const queues = createQueues(env.REDIS_URL, `t${randomBytes(4).toString("hex")}`);
   let workers: WorkerRuntime | null = null;
-  const ctx = { env, db, log, queues, onEnqueued: () => workers?.relay.nudge() };
+  const ctx = { env, db, log, queues, publisher: createJobPublisher(db, queues, log), onEnqueued: () => workers?.relay.nudge() };
   const apiApp = createApp(ctx);
   const api = await listen(apiApp, createApiServer(apiApp));
   // the public base URL is only known once the port is
