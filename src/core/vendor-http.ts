@@ -350,7 +350,9 @@ export function createVendorHttp(opts: CreateVendorHttpOptions): VendorHttp {
               }
               return await policies.breaker.execute(() => attemptOnce(req, attempt));
             } finally {
-              await release?.();
+              // not waited for (issue 13: a Redis round trip between every vendor answer and its outcome): the release
+              // goes out on the slots' connection ahead of any later acquire on it, and a lost one lapses with its lease
+              if (release) void release().catch(() => undefined);
             }
           });
         } catch (e) {

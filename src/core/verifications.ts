@@ -132,9 +132,16 @@ export async function loadForAdapter(db: Db, inputKey: Keys, id: string): Promis
     text: "SELECT v.*, i.payload_enc AS sealed_input FROM verifications v LEFT JOIN verification_inputs i ON i.verification_id = v.id WHERE v.id = $1",
     values: [id],
   });
-  if (!found) return null;
+  return found ? loadedForAdapter(inputKey, found) : null;
+}
+
+/** A verification row read with its sealed input (as `sealed_input`), its input opened as the adapters see it. */
+export function loadedForAdapter(
+  inputKey: Keys,
+  found: VerificationRow & { sealedInput: Buffer | null },
+): { row: VerificationRow; adapterView: AdapterVerification } {
   const { sealedInput, ...row } = found;
-  const input = sealedInput ? openInput(inputKey, id, sealedInput) : {};
+  const input = sealedInput ? openInput(inputKey, row.id, sealedInput) : {};
   return {
     row,
     adapterView: {

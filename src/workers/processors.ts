@@ -13,7 +13,7 @@ import { isAccountConfigError, isVendorError, toTechnicalReason, type AccountCon
 import { reason, type Reason, type VendorId } from "../domain/model.js";
 import { noAccountMessage, planRoute, readRoutePlan, RoutingSchema, type RoutePlan } from "../core/routing.js";
 import { isTerminal } from "../core/state-machine.js";
-import { applyOutcome, loadForAdapter, noteEvent, refreshErasureSummary } from "../core/verifications.js";
+import { applyOutcome, loadedForAdapter, loadForAdapter, noteEvent, refreshErasureSummary, type VerificationRow } from "../core/verifications.js";
 import { finishShadowRun, type ShadowEnd } from "../core/shadow.js";
 import { inboundBodyOf } from "../core/at-rest.js";
 import { scheduleForVerification } from "../core/schedule.js";
@@ -74,17 +74,18 @@ function loadAccount(deps: ProcessorDeps, row: Parameters<typeof toAdapterAccoun
 }
 
 export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submit"]): Promise<void> {
-  const loaded = await loadForAdapter(deps.db, deps.env.keys, job.verificationId);
-  if (!loaded) return;
-  const { row } = loaded;
   // a capture (IDENTY BLOB) or a retake (new images after a user-fixable outcome) goes to the account that asked for it
   const capture = job.mode === "capture" || job.mode === "retake";
   const expected = capture ? "processing" : "pending";
-  if (row.status !== expected) return; // already handled
-
   // One vendor start at a time: a duplicated job, a stalled job run again or a sweeper re-enqueue
   // finds the claim held and comes back when it lapses (if its holder died before storing an answer).
-  const claim = await claimStart(deps, row.id, expected);
+  // The claim and the read are one statement on the usual path (issue 13); the rest is read only when it fails.
+  const claimed = await claimAndLoad(deps, job.verificationId, expected);
+  const loaded = claimed?.loaded ?? (await loadForAdapter(deps.db, deps.env.keys, job.verificationId));
+  if (!loaded) return;
+  const { row } = loaded;
+  if (row.status !== expected) return; // already handled
+  const claim = claimed?.claim ?? (await claimStart(deps, row.id, expected));
   if (claim === "held") {
     await scheduleForVerification(
       deps.db,
@@ -336,6 +337,30 @@ async function awaitUnknownStart(deps: ProcessorDeps, id: string, account: Adapt
     { source: "worker", eventType, vendor: account.vendor, vendorAccountId: account.id, detail: { why } },
   );
   await recordAccountEvent(deps.db, account.id, account.vendor, "start_outcome_unknown", `start-unknown:${id}`, { verificationId: id });
+}
+
+/**
+ * The start claim taken and the verification read with its input, in one statement; null when the claim is not
+ * taken here (another holds it, the status moved on, or the verification is gone).
+ */
+async function claimAndLoad(
+  deps: ProcessorDeps,
+  id: string,
+  status: string,
+): Promise<{ loaded: ReturnType<typeof loadedForAdapter>; claim: { repeat: boolean; claims: number } } | null> {
+  const [found] = await sql<VerificationRow & { sealedInput: Buffer | null }>(deps.db, {
+    name: "kyc_claim_and_load",
+    text: `WITH claimed AS (
+             UPDATE verifications SET start_claimed_until = now() + make_interval(secs => $1::double precision), start_claims = start_claims + 1
+             WHERE id = $2 AND status = $3 AND (start_claimed_until IS NULL OR start_claimed_until < now())
+             RETURNING *
+           )
+           SELECT c.*, i.payload_enc AS sealed_input FROM claimed c LEFT JOIN verification_inputs i ON i.verification_id = c.id`,
+    values: [deps.env.START_CLAIM_LEASE_MS / 1000, id, status],
+  });
+  if (!found) return null;
+  // claims count per input: a capture or retake starts again from zero (acceptNewInput)
+  return { loaded: loadedForAdapter(deps.env.keys, found), claim: { repeat: found.startClaims > 1, claims: found.startClaims } };
 }
 
 /** The conditional update that takes the start claim: only while the status is the expected one and no live claim exists. */
