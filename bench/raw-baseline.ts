@@ -6,7 +6,8 @@
 //                            of the input (the gateway's sealed format, so its workers can open it),
 //                            ONE statement (data-modifying CTEs: one transaction, one round trip)
 //                            writing the verification, its sealed input, its `created` event and its
-//                            outbox row, then a Redis push. request_hash only with an Idempotency-Key
+//                            outbox row (claimed: published by this process, as the gateway's accept
+//                            publishes its own submit job), then a Redis push. request_hash only with an Idempotency-Key
 //                            (it is only ever compared then); no idempotency replay, no zod, no routing
 //                            rules beyond the tenant's default list, no vendor-specific validation.
 //   POST /hooks/verificaridentidad/:accountId   Basic auth against the account's sealed
@@ -126,7 +127,7 @@ WITH v AS (
 ), e AS (
   INSERT INTO verification_events (verification_id, source, type, to_status, detail, created_at) VALUES ($1, 'api', 'created', 'pending', $13::jsonb, $10)
 )
-INSERT INTO outbox (queue, job_id, payload, available_at, subject_id, created_at) VALUES ('submit', 'submit-' || $1, $14::jsonb, $10, $1, $10)`;
+INSERT INTO outbox (queue, job_id, payload, available_at, subject_id, created_at, published_at) VALUES ('submit', 'submit-' || $1, $14::jsonb, $10, $1, $10, $10)`;
 
 const INGEST_SQL = `
 WITH w AS (

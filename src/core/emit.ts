@@ -28,7 +28,8 @@ export async function emitVerificationEvent(
   tenantId: string,
   type: EventType,
   resource: VerificationResource,
-  now = new Date(),
+  /** the change's time, taken under the verification's row lock (changeTime in verifications.ts) */
+  now: Date,
   /** given: the deliveries' jobs are claimed for the caller to publish after its commit (src/core/publish.ts) and added here */
   claimed?: ClaimedJob[],
   /** the verification's event-log entry of the same change, written by the same statement */

@@ -9,7 +9,7 @@ import { emitVerificationEvent } from "./emit.js";
 import type { Decision, Reason } from "../domain/model.js";
 import { effectivePolicy } from "./policy.js";
 import { recordAudit, type Actor } from "./audit.js";
-import { loadForAdapter, policyOver, toResource, type VerificationDeps } from "./verifications.js";
+import { changeTime, loadForAdapter, policyOver, toResource, type VerificationDeps } from "./verifications.js";
 import { checksColumns, checksOf, vendorPayloadOf } from "./at-rest.js";
 
 export interface RedecideRequest {
@@ -33,10 +33,12 @@ export interface RedecideReport {
 
 const BATCH = 200;
 
-export async function redecide(deps: VerificationDeps, req: RedecideRequest, now = new Date()): Promise<RedecideReport | null> {
+export async function redecide(deps: VerificationDeps, req: RedecideRequest): Promise<RedecideReport | null> {
   const tenant = await deps.db.tenant.findUnique({ where: { id: req.tenantId }, select: { policy: true, policyVersion: true } });
   if (!tenant) return null;
   const policy = effectivePolicy(tenant.policy);
+  // one day for the whole run's policy (document age, expiry); each change is stamped under its own lock
+  const today = new Date();
   const report: RedecideReport = { compared: 0, changed: [], applied: req.apply, skipped: {}, byChange: {}, policyVersion: tenant.policyVersion };
   const skip = (why: string) => void (report.skipped[why] = (report.skipped[why] ?? 0) + 1);
   let cursor: string | undefined;
@@ -84,7 +86,7 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
         continue;
       }
       report.compared++;
-      const result = policyOver(deps.env.keys, row, adapterView.input, vendorOutcome, policy, now, vendorOutcome.humanDecision === true || row.humanDecision);
+      const result = policyOver(deps.env.keys, row, adapterView.input, vendorOutcome, policy, today, vendorOutcome.humanDecision === true || row.humanDecision);
       const { checks, humanDecision } = result;
       const before = row.decision as Decision;
       if (result.decision === before) continue;
@@ -96,6 +98,7 @@ export async function redecide(deps: VerificationDeps, req: RedecideRequest, now
         await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
         const cur = await tx.verification.findUniqueOrThrow({ where: { id } });
         if (cur.status !== "completed" || cur.decision !== before) return; // moved meanwhile: its own event decided it
+        const now = changeTime(cur);
         const u = await tx.verification.update({
           where: { id },
           data: {

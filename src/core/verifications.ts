@@ -178,7 +178,17 @@ export type ApplyResult = { applied: true; resource: VerificationResource } | { 
 
 const json = (v: unknown) => v as Prisma.InputJsonValue;
 
-export async function applyOutcome(deps: VerificationDeps, id: string, vendorOutcome: Outcome, opts: ApplyOptions, now = new Date()): Promise<ApplyResult> {
+/**
+ * The time of a change, taken under the verification's row lock and later than its last change: the order of a
+ * tenant's events by `timestamp` is the order the changes were made. A time taken before the lock was waited for
+ * stamped a completion earlier than the processing event committed ahead of it (the chaos run's receiver saw
+ * completed/approved, then processing).
+ */
+export function changeTime(current: { updatedAt: Date }): Date {
+  return new Date(Math.max(Date.now(), current.updatedAt.getTime() + 1));
+}
+
+export async function applyOutcome(deps: VerificationDeps, id: string, vendorOutcome: Outcome, opts: ApplyOptions): Promise<ApplyResult> {
   const {
     db,
     log,
@@ -192,6 +202,7 @@ export async function applyOutcome(deps: VerificationDeps, id: string, vendorOut
       const locked = await lockForOutcome(tx, id, vendorOutcome.status === "completed");
       if (!locked) return { applied: false as const, why: "not found", resource: null };
       const current = locked.row;
+      const now = changeTime(current);
       const from = { status: current.status as VerificationStatus, decision: (current.decision as Decision | null) ?? null };
       const decided =
         vendorOutcome.status === "completed"
@@ -541,11 +552,11 @@ export async function acceptNewInput(
   id: string,
   kind: "capture" | "retake",
   patch: Pick<VerificationInputData, "document" | "selfie" | "faceCapture">,
-  now = new Date(),
 ): Promise<VerificationResource> {
   return deps.db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
     const cur = await tx.verification.findUniqueOrThrow({ where: { id }, include: { input: true } });
+    const now = changeTime(cur);
     const next = (cur.nextAction ?? null) as NextAction | null;
     if (cur.status !== "awaiting_user") throw new NotAccepting(`the verification is ${cur.status}`);
     if (kind === "retake" && next?.type !== "retake") throw new NotAccepting("this verification is not waiting for a retake");
@@ -729,10 +740,11 @@ export async function listVerifications(
 }
 
 /** The tenant cancels: allowed from any open status; the wait ends and the tenant is told. */
-export async function cancelVerification(deps: VerificationDeps, id: string, now = new Date()): Promise<VerificationResource> {
+export async function cancelVerification(deps: VerificationDeps, id: string): Promise<VerificationResource> {
   return deps.db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM verifications WHERE id = ${id} FOR UPDATE`;
     const cur = await tx.verification.findUniqueOrThrow({ where: { id } });
+    const now = changeTime(cur);
     const verdict = judgeTransition(
       { status: cur.status as VerificationStatus, decision: (cur.decision as Decision | null) ?? null },
       { status: "cancelled", decision: null },
