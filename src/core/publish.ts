@@ -10,6 +10,7 @@ import type { Db } from "../db/client.js";
 import { sql } from "../db/sql.js";
 import { errorForLog } from "../observability/logger.js";
 import { contextOf, inSpan, SpanKind, traceparentOf } from "../observability/tracing.js";
+import { runWithRequestId } from "../observability/work-context.js";
 import { jobData, OUTBOX_CHANNEL, type QueueName } from "./jobs.js";
 import type { Queues } from "./queues.js";
 
@@ -93,18 +94,67 @@ export interface JobPublisher {
   ready(): boolean;
   /** publishes claimed jobs after their commit; never throws (a job not added goes back to the relays) */
   publish(jobs: ClaimedJob[]): Promise<void>;
+  /** waits for the jobs it is running itself (a worker's shutdown) */
+  drain(): Promise<void>;
 }
 
-export function createJobPublisher(db: Db, queues: Queues, log: Logger): JobPublisher {
+/**
+ * Jobs a worker process runs itself as soon as their commit is done, instead of adding them to Redis for one of its
+ * workers to take (issue 13: a decision's delivery waited a BullMQ add, a worker's pickup and their tail, up to
+ * 40 ms at p99, before its POST). Bounded: past `max` at once, or for a job due later, the job goes through Redis.
+ */
+export interface InlineJobs {
+  handlers: Partial<Record<QueueName, (payload: never) => Promise<unknown>>>;
+  max: number;
+  /** the job's outbox row is done, as a worker marks it after a job */
+  done(jobId: string): void;
+}
+
+export function createJobPublisher(db: Db, queues: Queues, log: Logger, inline?: InlineJobs): JobPublisher {
   let lastLogged = 0;
+  const running = new Set<Promise<void>>();
+  const publishOrGiveBack = (jobs: ClaimedJob[]) =>
+    publishClaimed(db, queues, jobs, { wakeRelays: true }).catch((e: unknown) => {
+      if (Date.now() - lastLogged > 30_000) {
+        lastLogged = Date.now();
+        log.warn({ err: errorForLog(e) }, "jobs not published by their writer; the outbox relay publishes them");
+      }
+    });
+  // The row stays claimed (published, no job in Redis) while its job runs here: a process killed meanwhile leaves it to
+  // the sweeper, which publishes such a row once it is SWEEP_GRACE_MS overdue; the runner only runs inline the jobs
+  // that end well within that grace (a delivery's POST is bounded by WEBHOOK_TIMEOUT_MS). A job that throws here goes
+  // to Redis, to be retried as a worker's failed job is.
+  const runHere = (job: ClaimedJob, handler: (payload: never) => Promise<unknown>) => {
+    const run = runWithRequestId(job.requestId, () =>
+      inSpan(
+        `job ${job.queue}`,
+        { kind: SpanKind.CONSUMER, parent: contextOf(job.traceparent), attributes: { "kyc.queue": job.queue, "kyc.job_id": job.jobId, "kyc.inline": true } },
+        () => handler(job.payload as never),
+      ),
+    ).then(
+      () => inline!.done(job.jobId),
+      (e: unknown) => {
+        log.warn({ queue: job.queue, jobId: job.jobId, err: errorForLog(e) }, "job run after its commit failed; it goes through the queue");
+        return publishOrGiveBack([job]);
+      },
+    );
+    running.add(run);
+    void run.finally(() => running.delete(run));
+  };
   return {
     ready: () => queues.connection.status === "ready",
-    publish: (jobs) =>
-      publishClaimed(db, queues, jobs, { wakeRelays: true }).catch((e: unknown) => {
-        if (Date.now() - lastLogged > 30_000) {
-          lastLogged = Date.now();
-          log.warn({ err: errorForLog(e) }, "jobs not published by their writer; the outbox relay publishes them");
-        }
-      }),
+    publish: async (jobs) => {
+      const now = Date.now();
+      const queued: ClaimedJob[] = [];
+      for (const job of jobs) {
+        const handler = inline?.handlers[job.queue as QueueName];
+        if (handler && running.size < inline!.max && job.availableAt.getTime() <= now) runHere(job, handler);
+        else queued.push(job);
+      }
+      if (queued.length > 0) await publishOrGiveBack(queued);
+    },
+    drain: async () => {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
   };
 }

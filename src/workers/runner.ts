@@ -57,7 +57,18 @@ export function startWorkers(
   // waits for its connection rather than failing a vendor call that races the connect
   const budgetRedis = redisConnection(env.REDIS_URL, { failFast: false });
   budgetRedis.on("error", () => undefined);
-  const publisher = createJobPublisher(db, queues, log);
+  const done = createDoneMarker(db, log);
+  // a decision's deliveries are POSTed by the process that decided, right after its commit (src/core/publish.ts), when
+  // a POST ends well within the sweeper's grace for a claimed row without a job; else they go through the deliver queue
+  const deliverInline = env.SWEEP_GRACE_MS >= 2 * env.WEBHOOK_TIMEOUT_MS;
+  const publisher = createJobPublisher(
+    db,
+    queues,
+    log,
+    deliverInline
+      ? { handlers: { deliver: (d: JobPayloads["deliver"]) => deliverOnce(pdeps, d.deliveryId) }, max: env.WORKER_CONCURRENCY, done: (id) => done.mark(id) }
+      : undefined,
+  );
   const pdeps = {
     db,
     env,
@@ -92,7 +103,6 @@ export function startWorkers(
       await runSweep();
     },
   };
-  const done = createDoneMarker(db, log);
   const workers = QUEUE_NAMES.map((name) => {
     const w = new Worker(
       name,
@@ -167,6 +177,8 @@ export function startWorkers(
       await relay.stop();
       // close() waits for in-flight jobs to finish: SIGTERM drains
       await Promise.all(workers.map((w) => w.close()));
+      // deliveries this process was POSTing itself after a decision
+      await publisher.drain();
       await done.stop();
       connection.disconnect();
       budgetRedis.disconnect();

@@ -201,6 +201,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     WEBHOOK_RETRY_SCHEDULE: "1s,2s,4s,8s,15s,30s,60s",
     SWEEP_INTERVAL_MS: "2000",
     SWEEP_GRACE_MS: "5000",
+    // within the grace twice over: a decision's deliveries are POSTed by the worker that decided (src/core/publish.ts), killed or not
+    WEBHOOK_TIMEOUT_MS: "2000",
     START_CLAIM_LEASE_MS: "15000",
     DB_CONNECT_TIMEOUT_MS: "2000",
     DB_STATEMENT_TIMEOUT_MS: "10000",
