@@ -72,7 +72,14 @@ describe("the inline runner's bounds", () => {
   afterAll(async () => gw?.close());
 
   const claimed = async (tag: string, availableAt = new Date()): Promise<ClaimedJob> => {
-    const job: ClaimedJob = { queue: "deliver", jobId: `inline-${tag}-${Date.now()}`, payload: { deliveryId: `dlv_${tag}` }, availableAt, requestId: null, traceparent: null };
+    const job: ClaimedJob = {
+      queue: "deliver",
+      jobId: `inline-${tag}-${Date.now()}`,
+      payload: { deliveryId: `dlv_${tag}` },
+      availableAt,
+      requestId: null,
+      traceparent: null,
+    };
     await gw.db.outboxMessage.create({ data: { queue: job.queue, jobId: job.jobId, payload: job.payload as object, publishedAt: new Date(), availableAt } });
     return job;
   };
