@@ -113,7 +113,14 @@ export const VendorBaseUrlSchema = z
   .string()
   .url()
   .superRefine((raw, ctx) => {
-    const u = new URL(raw);
+    // zod's refinements run after a failed check too: a string .url() refused must not throw here (a 500)
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be an absolute http(s) URL" });
+      return;
+    }
     if (u.protocol !== "https:" && u.protocol !== "http:") ctx.addIssue({ code: "custom", message: "must use https (or http)" });
     if (u.username || u.password) ctx.addIssue({ code: "custom", message: "must not carry credentials" });
     if (u.search || raw.includes("?")) ctx.addIssue({ code: "custom", message: "must not have a query string" });

@@ -162,6 +162,16 @@ describe("strings Postgres cannot store are a 400 naming the field", () => {
       credentials: { apiKey: "k" },
     });
     expect([account.status, account.body.errors[0].path]).toEqual([400, "$.baseUrl"]);
+    // not a URL at all (the fuzz run's seed 1122179853): zod's refinement still ran and threw, a 500
+    for (const baseUrl of ["not a url", "http://", "//host.example/x", ""]) {
+      const notUrl = await gw.admin("POST", `/admin/tenants/${t.tenantId}/vendor-accounts`, {
+        vendor: "dms",
+        name: "x",
+        baseUrl,
+        credentials: { apiKey: "k" },
+      });
+      expect([baseUrl, notUrl.status, notUrl.body.errors?.[0]?.path]).toEqual([baseUrl, 400, "$.baseUrl"]);
+    }
     const adminById = await gw.admin("GET", "/admin/tenants/%00/policy");
     expect([adminById.status, adminById.body.errors[0].path]).toEqual([400, "path[2]"]);
     const hooks = await fetch(`${gw.url}/hooks/dms/va_%00`, { method: "POST", body: "{}" });
