@@ -42,6 +42,11 @@ export function prismaShaped<T>(row: Record<string, unknown>): T {
   return out as T;
 }
 
+/** A `timestamp(3)` column as to_jsonb writes it ("2026-12-03T15:01:24.123", UTC without a zone). */
+export function jsonTimestamp(v: unknown): Date | null {
+  return typeof v === "string" ? new Date(`${v}Z`) : null;
+}
+
 export interface Statement {
   /** a prepared statement's name: parsed and planned once per connection (a fixed text only) */
   name?: string;

@@ -4,7 +4,7 @@
 import { errorForLog } from "../observability/logger.js";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
-import { sql, utc } from "../db/sql.js";
+import { jsonTimestamp, prismaShaped, sql, utc } from "../db/sql.js";
 import type { Env } from "../config/env.js";
 import { adapterFor } from "../adapters/registry.js";
 import type { AdapterAccount, Outcome, RawWebhookRequest } from "../adapters/types.js";
@@ -99,7 +99,7 @@ export async function processSubmit(deps: ProcessorDeps, job: JobPayloads["submi
   }
   if (claim === "gone") return;
   try {
-    await startClaimed(deps, job, loaded, capture, claim);
+    await startClaimed(deps, job, loaded, capture, claim, claimed?.planAccounts);
   } finally {
     // the answer is stored (or the start failed for good): the claim is released for a later capture or retake
     await sql(deps.db, {
@@ -117,6 +117,8 @@ async function startClaimed(
   loaded: NonNullable<Awaited<ReturnType<typeof loadForAdapter>>>,
   capture: boolean,
   claim: { repeat: boolean; claims: number },
+  /** the stored plan's accounts, when the claim read them */
+  planAccounts?: VendorAccountRow[],
 ): Promise<void> {
   const { row, adapterView } = loaded;
 
@@ -130,11 +132,13 @@ async function startClaimed(
     const stored = readRoutePlan(row.routePlan);
     if (stored) {
       plan = stored;
-      const rows = await sql<VendorAccountRow>(deps.db, {
-        name: "kyc_plan_accounts",
-        text: "SELECT * FROM vendor_accounts WHERE id = ANY($1::text[])",
-        values: [stored.accounts],
-      });
+      const rows =
+        planAccounts ??
+        (await sql<VendorAccountRow>(deps.db, {
+          name: "kyc_plan_accounts",
+          text: "SELECT * FROM vendor_accounts WHERE id = ANY($1::text[])",
+          values: [stored.accounts],
+        }));
       const byId = new Map(rows.map((a) => [a.id, a]));
       // an account operations disabled since is skipped like a technical failure; the order is the plan's
       capable = stored.accounts.map((id) => byId.get(id)).filter((a): a is VendorAccountRow => !!a && inRouting(a));
@@ -340,27 +344,49 @@ async function awaitUnknownStart(deps: ProcessorDeps, id: string, account: Adapt
 }
 
 /**
- * The start claim taken and the verification read with its input, in one statement; null when the claim is not
+ * The start claim taken and the verification read with its input and its stored plan's accounts, in one statement
+ * (issue 13: the plan's accounts were a statement of their own before every vendor call); null when the claim is not
  * taken here (another holds it, the status moved on, or the verification is gone).
  */
-async function claimAndLoad(
-  deps: ProcessorDeps,
+export async function claimAndLoad(
+  deps: Pick<ProcessorDeps, "db" | "env">,
   id: string,
   status: string,
-): Promise<{ loaded: ReturnType<typeof loadedForAdapter>; claim: { repeat: boolean; claims: number } } | null> {
-  const [found] = await sql<VerificationRow & { sealedInput: Buffer | null }>(deps.db, {
+): Promise<{ loaded: ReturnType<typeof loadedForAdapter>; claim: { repeat: boolean; claims: number }; planAccounts: VendorAccountRow[] } | null> {
+  const [found] = await sql<VerificationRow & { sealedInput: Buffer | null; planAccounts: Record<string, unknown>[] }>(deps.db, {
     name: "kyc_claim_and_load",
     text: `WITH claimed AS (
              UPDATE verifications SET start_claimed_until = now() + make_interval(secs => $1::double precision), start_claims = start_claims + 1
              WHERE id = $2 AND status = $3 AND (start_claimed_until IS NULL OR start_claimed_until < now())
              RETURNING *
            )
-           SELECT c.*, i.payload_enc AS sealed_input FROM claimed c LEFT JOIN verification_inputs i ON i.verification_id = c.id`,
+           SELECT c.*, i.payload_enc AS sealed_input,
+                  (SELECT coalesce(jsonb_agg(to_jsonb(a)), '[]'::jsonb) FROM vendor_accounts a
+                   WHERE a.id = ANY (ARRAY(SELECT jsonb_array_elements_text(
+                     CASE WHEN jsonb_typeof(c.route_plan->'accounts') = 'array' THEN c.route_plan->'accounts' ELSE '[]'::jsonb END)))) AS plan_accounts
+           FROM claimed c LEFT JOIN verification_inputs i ON i.verification_id = c.id`,
     values: [deps.env.START_CLAIM_LEASE_MS / 1000, id, status],
   });
   if (!found) return null;
-  // claims count per input: a capture or retake starts again from zero (acceptNewInput)
-  return { loaded: loadedForAdapter(deps.env.keys, found), claim: { repeat: found.startClaims > 1, claims: found.startClaims } };
+  const { planAccounts, ...verification } = found;
+  return {
+    // claims count per input: a capture or retake starts again from zero (acceptNewInput)
+    loaded: loadedForAdapter(deps.env.keys, verification),
+    claim: { repeat: found.startClaims > 1, claims: found.startClaims },
+    planAccounts: planAccounts.map(vendorAccountOfJson),
+  };
+}
+
+/** A vendor_accounts row as to_jsonb wrote it, as Prisma reads it. */
+function vendorAccountOfJson(json: Record<string, unknown>): VendorAccountRow {
+  const a = prismaShaped<VendorAccountRow>(json);
+  a.createdAt = jsonTimestamp(a.createdAt)!;
+  a.updatedAt = jsonTimestamp(a.updatedAt)!;
+  a.creditsCheckedAt = jsonTimestamp(a.creditsCheckedAt);
+  a.disabledAt = jsonTimestamp(a.disabledAt);
+  a.pausedAt = jsonTimestamp(a.pausedAt);
+  a.healthCheckedAt = jsonTimestamp(a.healthCheckedAt);
+  return a;
 }
 
 /** The conditional update that takes the start claim: only while the status is the expected one and no live claim exists. */

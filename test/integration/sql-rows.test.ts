@@ -4,11 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeJpeg } from "../support/adapter-harness.js";
 import { createTenantWithAccounts, DMS_SANDBOX_DOCUMENT, DMS_SANDBOX_SUBJECT, startTestGateway, type TestGateway, waitUntil } from "../support/gateway.js";
-import { findVerification, listVerifications, loadForAdapter, lockVerification } from "../../src/core/verifications.js";
+import { findVerification, listVerifications, loadForAdapter, lockVerification, updateVerificationRow } from "../../src/core/verifications.js";
 import { apiKeyWithRouting, tenantForRouting } from "../../src/core/accounts.js";
 import { apiKeyIdOf } from "../../src/domain/crypto.js";
 import { Prisma } from "../../src/generated/prisma/client.js";
 import { inTransaction, poolOf } from "../../src/db/sql.js";
+import { claimAndLoad } from "../../src/workers/processors.js";
 import { emitVerificationEvent } from "../../src/core/emit.js";
 import { loadDelivery } from "../../src/webhooks/outbound/deliver.js";
 import type { VerificationResource } from "../../src/domain/model.js";
@@ -127,6 +128,94 @@ describe("plain-SQL rows", () => {
     ).toBe(2);
     const usage = await gw.db.tenantUsage.findFirstOrThrow({ where: { tenantId: t.tenantId, kind: "verifications" } });
     expect(usage).toMatchObject({ used: 2, refused: 1 });
+  });
+});
+
+describe("the start's claim", () => {
+  it("takes the claim and reads the verification, its input and its stored plan's accounts as Prisma reads them", async () => {
+    const t = await createTenantWithAccounts(gw, [
+      { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } },
+      { vendor: "dms", credentials: { apiKey: "sandbox-dms-key-2", webhookSecrets: ["s2"] } },
+    ]);
+    // every timestamp column set, one with a zone-less value's last digit
+    await gw.db.vendorAccount.update({
+      where: { id: t.accounts[0]!.id },
+      data: {
+        credits: 12,
+        creditsCheckedAt: new Date("2026-01-02T03:04:05.678Z"),
+        healthOk: true,
+        healthDetail: "ok",
+        healthCheckedAt: new Date("2026-01-03T00:00:00.001Z"),
+      },
+    });
+    await gw.db.vendorAccount.update({ where: { id: t.accounts[1]!.id }, data: { pausedAt: new Date("2026-02-01T10:00:00.000Z"), pausedReason: "credits" } });
+    const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request("claim-and-load"));
+    expect(created.status).toBe(202);
+    const id = created.body.id as string;
+    const viaPrisma = await loadForAdapter(gw.db, gw.env.keys, id);
+
+    const claimed = await claimAndLoad(gw, id, "pending");
+    expect(claimed?.claim).toEqual({ repeat: false, claims: 1 });
+    expect(claimed?.loaded.adapterView).toEqual(viaPrisma?.adapterView);
+    const { startClaimedUntil: _u, startClaims: _c, updatedAt: _a, ...row } = claimed!.loaded.row;
+    const { startClaimedUntil: _pu, startClaims: _pc, updatedAt: _pa, ...prismaRow } = viaPrisma!.row;
+    expect(row).toEqual(prismaRow);
+    const planned = (claimed!.loaded.row.routePlan as { accounts: string[] }).accounts;
+    const prismaAccounts = await gw.db.vendorAccount.findMany({ where: { id: { in: planned } } });
+    const byId = (rows: { id: string }[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    expect(byId(claimed!.planAccounts)).toEqual(byId(prismaAccounts));
+    expect(claimed!.planAccounts.length).toBeGreaterThanOrEqual(1);
+
+    // held: not claimed again; a verification whose plan is not a list of accounts reads none
+    expect(await claimAndLoad(gw, id, "pending")).toBeNull();
+    await gw.db.verification.update({ where: { id }, data: { startClaimedUntil: null, routePlan: { accounts: "not-a-list" } } });
+    expect((await claimAndLoad(gw, id, "pending"))?.planAccounts).toEqual([]);
+  });
+});
+
+describe("a decision's update", () => {
+  it("writes what Prisma's update would and returns the row Prisma reads", async () => {
+    const t = await createTenantWithAccounts(gw, [{ vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSecrets: ["s"] } }]);
+    const mk = async (ref: string) => (await gw.tenant(t.apiKey, "POST", "/v1/verifications", request(ref))).body.id as string;
+    const [viaSql, viaPrisma] = [await mk("update-sql"), await mk("update-prisma")];
+    const data = (id: string): Prisma.VerificationUncheckedUpdateInput => ({
+      status: "completed",
+      decision: "approved",
+      updatedAt: new Date("2026-03-04T05:06:07.890Z"),
+      completedAt: new Date("2026-03-04T05:06:07.891Z"),
+      expiresAt: null,
+      nextDueAt: null,
+      vendor: "dms",
+      vendorAccountId: t.accounts[0]!.id,
+      routeIndex: 1,
+      pollCount: { increment: 2 },
+      vendorReference: `ref-${id}`,
+      reasons: [{ code: "document_expired", vendor: "dms", vendorCode: 7, message: 'it\'s "quoted"' }],
+      checks: { document: { number: "B12345678" }, list: [1, null, "x"] },
+      checksEnc: null,
+      nextAction: Prisma.DbNull,
+      decidedMapping: "dms@1",
+      decidedPolicy: 3,
+      vendorDecision: "approved",
+      humanDecision: true,
+    });
+    const returned = await gw.db.$transaction((tx) => updateVerificationRow(tx, viaSql, data(viaSql)));
+    await gw.db.verification.update({ where: { id: viaPrisma }, data: data(viaPrisma) });
+    const stored = await gw.db.verification.findUniqueOrThrow({ where: { id: viaSql } });
+    expect(returned).toEqual(stored);
+    const other = await gw.db.verification.findUniqueOrThrow({ where: { id: viaPrisma } });
+    const strip = (r: typeof stored) => ({
+      ...r,
+      id: null,
+      reference: null,
+      vendorReference: null,
+      createdAt: null,
+      requestHash: null,
+      routePlan: null,
+      idempotencyKey: null,
+    });
+    expect(strip(stored)).toEqual(strip(other));
+    expect(stored).toMatchObject({ pollCount: 2, nextAction: null, humanDecision: true, routeIndex: 1 });
   });
 });
 

@@ -15,7 +15,7 @@ import http from "node:http";
 import https from "node:https";
 import { checkWebhookUrl, guardedLookup } from "./url-guard.js";
 import type { Prisma } from "../../generated/prisma/client.js";
-import { prismaShaped, sql, utc } from "../../db/sql.js";
+import { jsonTimestamp, prismaShaped, sql, utc } from "../../db/sql.js";
 import { inSpan, SpanKind } from "../../observability/tracing.js";
 
 const guardedAgents = {
@@ -73,11 +73,6 @@ export async function loadDelivery(db: Db, deliveryId: string): Promise<LoadedDe
 }
 
 type WebhookDeliveryRow = Prisma.WebhookDeliveryGetPayload<object>;
-
-/** A `timestamp(3)` column as to_jsonb writes it ("2026-12-03T15:01:24.123", UTC without a zone). */
-function jsonTimestamp(v: unknown): Date | null {
-  return typeof v === "string" ? new Date(`${v}Z`) : null;
-}
 
 async function attemptDelivery(
   deps: { db: Db; env: Env; log: Logger },
