@@ -10,7 +10,6 @@ import type { Db } from "../db/client.js";
 import { sql } from "../db/sql.js";
 import { errorForLog } from "../observability/logger.js";
 import { contextOf, inSpan, SpanKind, traceparentOf } from "../observability/tracing.js";
-import { runWithRequestId } from "../observability/work-context.js";
 import { jobData, OUTBOX_CHANNEL, type QueueName } from "./jobs.js";
 import type { Queues } from "./queues.js";
 
@@ -104,10 +103,10 @@ export interface JobPublisher {
  * 40 ms at p99, before its POST). Bounded: past `max` at once, or for a job due later, the job goes through Redis.
  */
 export interface InlineJobs {
-  handlers: Partial<Record<QueueName, (payload: never) => Promise<unknown>>>;
+  queues: readonly QueueName[];
   max: number;
-  /** the job's outbox row is done, as a worker marks it after a job */
-  done(jobId: string): void;
+  /** runs the job as a worker runs one (its request id, its span, its outbox row marked done after it) */
+  run(job: ClaimedJob): Promise<void>;
 }
 
 export function createJobPublisher(db: Db, queues: Queues, log: Logger, inline?: InlineJobs): JobPublisher {
@@ -124,20 +123,11 @@ export function createJobPublisher(db: Db, queues: Queues, log: Logger, inline?:
   // the sweeper, which publishes such a row once it is SWEEP_GRACE_MS overdue; the runner only runs inline the jobs
   // that end well within that grace (a delivery's POST is bounded by WEBHOOK_TIMEOUT_MS). A job that throws here goes
   // to Redis, to be retried as a worker's failed job is.
-  const runHere = (job: ClaimedJob, handler: (payload: never) => Promise<unknown>) => {
-    const run = runWithRequestId(job.requestId, () =>
-      inSpan(
-        `job ${job.queue}`,
-        { kind: SpanKind.CONSUMER, parent: contextOf(job.traceparent), attributes: { "kyc.queue": job.queue, "kyc.job_id": job.jobId, "kyc.inline": true } },
-        () => handler(job.payload as never),
-      ),
-    ).then(
-      () => inline!.done(job.jobId),
-      (e: unknown) => {
-        log.warn({ queue: job.queue, jobId: job.jobId, err: errorForLog(e) }, "job run after its commit failed; it goes through the queue");
-        return publishOrGiveBack([job]);
-      },
-    );
+  const runHere = (job: ClaimedJob, runner: InlineJobs) => {
+    const run = runner.run(job).catch((e: unknown) => {
+      log.warn({ queue: job.queue, jobId: job.jobId, err: errorForLog(e) }, "job run after its commit failed; it goes through the queue");
+      return publishOrGiveBack([job]);
+    });
     running.add(run);
     void run.finally(() => running.delete(run));
   };
@@ -147,8 +137,7 @@ export function createJobPublisher(db: Db, queues: Queues, log: Logger, inline?:
       const now = Date.now();
       const queued: ClaimedJob[] = [];
       for (const job of jobs) {
-        const handler = inline?.handlers[job.queue as QueueName];
-        if (handler && running.size < inline!.max && job.availableAt.getTime() <= now) runHere(job, handler);
+        if (inline?.queues.includes(job.queue as QueueName) && running.size < inline.max && job.availableAt.getTime() <= now) runHere(job, inline);
         else queued.push(job);
       }
       if (queued.length > 0) await publishOrGiveBack(queued);

@@ -13,7 +13,7 @@ import { emitVerificationEvent, eventTypeFor } from "./emit.js";
 import type { ClaimedJob, JobPublisher } from "./publish.js";
 import type { LogEntry } from "./emit.js";
 import { enqueue, OUTBOX_CHANNEL, OUTBOX_COLUMNS, outboxParams, outboxValues } from "./jobs.js";
-import { jsonb, prismaShaped, sql, utc } from "../db/sql.js";
+import { columnOf, jsonb, prismaShaped, sql, utc } from "../db/sql.js";
 import { readRoutePlan, type RoutePlan } from "./routing.js";
 import { newId } from "../domain/crypto.js";
 import { processingDeadline, verificationDueAt } from "./schedule.js";
@@ -355,7 +355,6 @@ type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 // the columns of `verifications` whose values need a cast from the text they are sent as
 const JSON_FIELDS = new Set(["routePlan", "reasons", "checks", "nextAction", "metadata", "erasure"]);
 const TIMESTAMP_FIELDS = new Set(["expiresAt", "erasedAt", "createdAt", "updatedAt", "completedAt", "startClaimedUntil", "nextDueAt"]);
-const columnOf = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
  * A decision's update of its verification as one plain statement returning the row as Prisma reads it (issue 13:

@@ -35,6 +35,9 @@ function fieldOf(column: string): string {
   return field;
 }
 
+/** A Prisma field's snake_case column (fieldOf's inverse). */
+export const columnOf = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 /** A row with Prisma's field names. */
 export function prismaShaped<T>(row: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};

@@ -18,7 +18,7 @@ import { refreshGauges, sweep, withSweepLock } from "./sweeper.js";
 import { drainWebhookSpool } from "../webhooks/inbound/spool.js";
 import { redisAccountRate } from "../core/account-rate.js";
 import { redisAccountHealth } from "../core/account-health.js";
-import { splitJobData, subjectOf } from "../core/jobs.js";
+import { splitJobData, subjectOf, type JobContext } from "../core/jobs.js";
 import { createJobPublisher } from "../core/publish.js";
 import { contextOf, inSpan, SpanKind } from "../observability/tracing.js";
 import { currentRequestId, runWithRequestId } from "../observability/work-context.js";
@@ -66,7 +66,11 @@ export function startWorkers(
     queues,
     log,
     deliverInline
-      ? { handlers: { deliver: (d: JobPayloads["deliver"]) => deliverOnce(pdeps, d.deliveryId) }, max: env.WORKER_CONCURRENCY, done: (id) => done.mark(id) }
+      ? {
+          queues: ["deliver"],
+          max: env.WORKER_CONCURRENCY,
+          run: (job) => runJob(job.queue as QueueName, job.jobId, job.payload as object, job, { "kyc.inline": true }),
+        }
       : undefined,
   );
   const pdeps = {
@@ -103,21 +107,37 @@ export function startWorkers(
       await runSweep();
     },
   };
+  /**
+   * One job run, by a worker that took it from Redis or by the process that committed it (inline): it continues the
+   * work that asked for it (its request id and its trace; a scheduled sweep starts both afresh), and its outbox row is
+   * marked done after it.
+   */
+  const runJob = async (
+    name: QueueName,
+    jobId: string | undefined,
+    payload: object,
+    context: JobContext,
+    attributes: Record<string, string | number | boolean>,
+  ) => {
+    await runWithRequestId(context.requestId, () =>
+      inSpan(
+        `job ${name}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextOf(context.traceparent),
+          attributes: { "kyc.queue": name, "kyc.job_id": jobId ?? "", ...subjectAttribute(payload), ...attributes, "kyc.request_id": currentRequestId()! },
+        },
+        () => handlers[name](payload as never),
+      ),
+    );
+    if (jobId && name !== "maintenance") done.mark(jobId);
+  };
   const workers = QUEUE_NAMES.map((name) => {
     const w = new Worker(
       name,
       async (job) => {
-        // the job continues the work that asked for it: its request id and its trace (a scheduled sweep starts both afresh)
         const { payload, context } = splitJobData(job.data);
-        const attributes = { "kyc.queue": name, "kyc.job_id": job.id ?? "", "kyc.attempt": job.attemptsMade + 1, ...subjectAttribute(payload) };
-        await runWithRequestId(context.requestId, () =>
-          inSpan(
-            `job ${name}`,
-            { kind: SpanKind.CONSUMER, parent: contextOf(context.traceparent), attributes: { ...attributes, "kyc.request_id": currentRequestId()! } },
-            () => handlers[name](payload as never),
-          ),
-        );
-        if (job.id && name !== "maintenance") done.mark(job.id);
+        await runJob(name, job.id, payload, context, { "kyc.attempt": job.attemptsMade + 1 });
       },
       {
         connection: connection as ConnectionOptions,

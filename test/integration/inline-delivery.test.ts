@@ -27,8 +27,18 @@ const DMS = { vendor: "dms", credentials: { apiKey: "sandbox-dms-key", webhookSe
 const silent = pino({ level: "silent" });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function completedDeliveries(gw: TestGateway, verificationId: string) {
-  return gw.db.webhookDelivery.findMany({ where: { event: { verificationId, type: "verification.completed" } } });
+/** A verification accepted through a tenant with a receiving endpoint, its one completed delivery once it succeeded. */
+async function deliveredVerification(gw: TestGateway, rxUrl: string) {
+  const t = await createTenantWithAccounts(gw, [DMS]);
+  await gw.tenant(t.apiKey, "POST", "/v1/webhook-endpoints", { url: rxUrl, events: [] });
+  const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request);
+  expect(created.status).toBe(202);
+  await waitForFinal(gw, t.apiKey, created.body.id);
+  const [delivery] = await waitUntil(async () => {
+    const d = await gw.db.webhookDelivery.findMany({ where: { event: { verificationId: created.body.id, type: "verification.completed" } } });
+    return d.length === 1 && d[0]!.status === "succeeded" ? d : null;
+  });
+  return { verificationId: created.body.id as string, delivery: delivery! };
 }
 
 describe("a decision's delivery, POSTed by the worker that decided", () => {
@@ -41,23 +51,15 @@ describe("a decision's delivery, POSTed by the worker that decided", () => {
   it("is received, its row done, and its job never in Redis", async () => {
     const rx = await startWebhookReceiver();
     try {
-      const t = await createTenantWithAccounts(gw, [DMS]);
-      await gw.tenant(t.apiKey, "POST", "/v1/webhook-endpoints", { url: rx.url, events: [] });
-      const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request);
-      expect(created.status).toBe(202);
-      await waitForFinal(gw, t.apiKey, created.body.id);
-      const [delivery] = await waitUntil(async () => {
-        const d = await completedDeliveries(gw, created.body.id);
-        return d.length === 1 && d[0]!.status === "succeeded" ? d : null;
-      });
-      const jobId = `${delivery!.id}-1`;
+      const { verificationId, delivery } = await deliveredVerification(gw, rx.url);
+      const jobId = `${delivery.id}-1`;
       const row = await waitUntil(async () => {
         const r = await gw.db.outboxMessage.findFirst({ where: { jobId } });
         return r?.doneAt ? r : null;
       });
       expect(row.publishedAt).not.toBeNull();
       expect(await gw.queues.byName.deliver.getJob(jobId)).toBeUndefined();
-      expect(rx.received.some((r) => r.json?.type === "verification.completed" && r.json?.data?.id === created.body.id)).toBe(true);
+      expect(rx.received.some((r) => r.json?.type === "verification.completed" && r.json?.data?.id === verificationId)).toBe(true);
     } finally {
       await rx.close();
     }
@@ -89,16 +91,17 @@ describe("the inline runner's bounds", () => {
     const done: string[] = [];
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    // the runner's part: run the job, then mark its row done
     const publisher = createJobPublisher(gw.db, gw.queues, silent, {
-      handlers: {
-        deliver: (async (p: { deliveryId: string }) => {
-          ran.push(p.deliveryId);
-          if (p.deliveryId === "dlv_throws") throw new Error("Postgres went away");
-          await held;
-        }) as (payload: never) => Promise<unknown>,
-      },
+      queues: ["deliver"],
       max: 1,
-      done: (id) => done.push(id),
+      run: async (job) => {
+        const { deliveryId } = job.payload as { deliveryId: string };
+        ran.push(deliveryId);
+        if (deliveryId === "dlv_throws") throw new Error("Postgres went away");
+        await held;
+        done.push(job.jobId);
+      },
     });
     const first = await claimed("first");
     const second = await claimed("second");
@@ -138,15 +141,8 @@ describe("a sweeper grace too short for a POST", () => {
   it("sends the delivery through the deliver queue", async () => {
     const rx = await startWebhookReceiver();
     try {
-      const t = await createTenantWithAccounts(gw, [DMS]);
-      await gw.tenant(t.apiKey, "POST", "/v1/webhook-endpoints", { url: rx.url, events: [] });
-      const created = await gw.tenant(t.apiKey, "POST", "/v1/verifications", request);
-      await waitForFinal(gw, t.apiKey, created.body.id);
-      const [delivery] = await waitUntil(async () => {
-        const d = await completedDeliveries(gw, created.body.id);
-        return d.length === 1 && d[0]!.status === "succeeded" ? d : null;
-      });
-      expect(await gw.queues.byName.deliver.getJob(`${delivery!.id}-1`)).toBeDefined();
+      const { delivery } = await deliveredVerification(gw, rx.url);
+      expect(await gw.queues.byName.deliver.getJob(`${delivery.id}-1`)).toBeDefined();
     } finally {
       await rx.close();
     }
